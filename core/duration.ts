@@ -1,0 +1,12 @@
+/** Durations in specs and signals are human strings ("30s", "5m", "24h", "7d") or milliseconds. */
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function parseDuration(value: string | number): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) throw new RangeError(`duration must be a non-negative number of ms, got ${value}`);
+    return value;
+  }
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
+  if (!match) throw new RangeError(`"${value}" is not a duration: use a number with ms, s, m, h or d, e.g. "30s" or "24h"`);
+  return Math.round(Number(match[1]) * UNITS[match[2]]);
+}

@@ -1,0 +1,106 @@
+/**
+ * Every message a person or program can send to Perennial's workflows, with the zod schemas
+ * that validate their JSON, and the search-attribute keys that make the Temporal UI readable.
+ * Shared by workflows and the client: imports only pure modules.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { z } from 'zod';
+import { ModelSpec } from './spec.ts';
+
+// ---- payload schemas --------------------------------------------------------------------
+
+export const Review = z.object({
+  reviewer: z.string().trim().min(1, 'reviewer is required: who is deciding?'),
+  comment: z.string().default(''),
+});
+export type Review = z.infer<typeof Review>;
+
+export const ReviewDecision = Review.extend({ decision: z.enum(['approve', 'reject']) });
+export type ReviewDecision = z.infer<typeof ReviewDecision>;
+
+export const RetrainRequest = z.object({
+  reason: z.string().trim().min(1, 'say why the model should be retrained'),
+  requestedBy: z.string().default('unknown'),
+});
+export type RetrainRequest = z.infer<typeof RetrainRequest>;
+
+export const DataArrived = z.object({
+  rows: z.number().int().nonnegative(),
+  source: z.string().default('unspecified'),
+});
+export type DataArrived = z.infer<typeof DataArrived>;
+
+export const RollbackRequest = z.object({
+  reason: z.string().trim().min(1, 'say why you are rolling back'),
+  requestedBy: z.string().default('unknown'),
+  /** Registered version to go back to; defaults to the previous champion. */
+  toVersion: z.string().optional(),
+});
+export type RollbackRequest = z.infer<typeof RollbackRequest>;
+
+export const LifecycleInput = z.object({
+  spec: ModelSpec,
+  /** Carried across continue-as-new; absent on the first run. */
+  state: z.unknown().optional(),
+});
+
+// ---- signals, updates, queries ------------------------------------------------------------
+
+/** Sent to a retrain workflow waiting for approval, or to its lifecycle, which forwards it. */
+export const approveSignal = defineSignal<[Review]>('approve');
+export const rejectSignal = defineSignal<[Review]>('reject');
+/** Same decision as a typed update: the caller learns at once whether it was accepted. */
+export const reviewUpdate = defineUpdate<string, [ReviewDecision]>('review');
+
+export const dataArrivedSignal = defineSignal<[DataArrived]>('dataArrived');
+export const retrainSignal = defineSignal<[RetrainRequest]>('retrain');
+export const pauseSignal = defineSignal<[]>('pause');
+export const resumeSignal = defineSignal<[]>('resume');
+export const rollbackSignal = defineSignal<[RollbackRequest]>('rollback');
+
+export const statusQuery = defineQuery<LifecycleStatus>('status');
+export const retrainStatusQuery = defineQuery<RetrainStatus>('retrainStatus');
+
+// ---- search attributes --------------------------------------------------------------------
+
+export const ModelNameKey = defineSearchAttributeKey('ModelName', SearchAttributeType.KEYWORD);
+export const StageKey = defineSearchAttributeKey('Stage', SearchAttributeType.KEYWORD);
+export const TriggerReasonKey = defineSearchAttributeKey('TriggerReason', SearchAttributeType.KEYWORD);
+export const ChampionVersionKey = defineSearchAttributeKey('ChampionVersion', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [ModelNameKey, StageKey, TriggerReasonKey, ChampionVersionKey];
+
+// ---- workflow ids -------------------------------------------------------------------------
+
+export const lifecycleWorkflowId = (model: string) => `model/${model}`;
+export const retrainWorkflowId = (model: string, n: number) => `model/${model}/retrain/${n}`;
+export const scheduleId = (model: string) => `model/${model}/schedule`;
+
+// ---- status shapes ------------------------------------------------------------------------
+
+export interface Decision {
+  at: string;
+  what: string;
+  reasons: string[];
+}
+
+export interface LifecycleStatus {
+  model: string;
+  paused: boolean;
+  championVersion?: string;
+  previousChampions: string[];
+  activeRetrain?: { workflowId: string; trigger: string; stage: string };
+  pendingTrigger?: string;
+  retrainCount: number;
+  lastSummary?: unknown;
+  breaches: Record<string, number>;
+  cooldownUntil?: string;
+  history: Decision[];
+}
+
+export interface RetrainStatus {
+  stage: string;
+  trigger: string;
+  challengerVersion?: string;
+  decisions: Decision[];
+}
