@@ -7,11 +7,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { mkdirSync, openSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../core/messages.ts';
+import { PROJECT_ROOT } from './paths.ts';
 
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export { PROJECT_ROOT };
 export const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');
 
 export interface Service {

@@ -1,0 +1,12 @@
+/** What every activity needs from the outside world, built once per worker process. */
+import type { MlflowClient } from './mlflow/client.ts';
+import type { Store } from '../serving/store.ts';
+
+export interface ActivityContext {
+  mlflow: MlflowClient;
+  store: Store;
+  /** The model server's base URL and the token of its admin endpoint. */
+  serving: { url: string; adminToken: string };
+  /** Local cache of snapshots and model files; safe to delete. */
+  cacheDir: string;
+}

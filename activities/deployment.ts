@@ -1,0 +1,42 @@
+/**
+ * Deployment to the model server: set-state calls on its admin endpoint (repeating one is
+ * harmless), and the live comparison of a canary with the champion from the shared log.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { request } from 'undici';
+import type { ActivityContext } from './context.ts';
+
+export interface LiveScore {
+  n: number;
+  accuracy: number | null;
+}
+
+export function deploymentActivities(ctx: ActivityContext) {
+  return {
+    async deploy(input: { model: string; champion: string; canary?: { version: string; weight: number }; reason: string }): Promise<void> {
+      const url = `${ctx.serving.url}/admin/models/${encodeURIComponent(input.model)}/deployment`;
+      const response = await request(url, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ctx.serving.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ champion: { version: input.champion }, canary: input.canary, reason: input.reason }),
+      }).catch((err: Error) => {
+        throw new Error(`model server at ${ctx.serving.url} unreachable: ${err.message}`);
+      });
+      const text = await response.body.text();
+      if (response.statusCode >= 500) throw new Error(`model server answered ${response.statusCode}: ${text}`);
+      // 4xx is a verdict (unknown version, unloadable model, bad token): retrying won't help.
+      if (response.statusCode >= 400) {
+        throw ApplicationFailure.nonRetryable(`model server refused deployment (${response.statusCode}): ${text}`, 'ModelLoadError');
+      }
+    },
+
+    async compareCanary(input: { model: string; since: string; championVersion: string; canaryVersion: string }): Promise<{ champion: LiveScore; canary: LiveScore }> {
+      const live = ctx.store.liveAccuracy(input.model, input.since);
+      const score = (version: string): LiveScore => {
+        const s = live[version];
+        return s && s.n > 0 ? { n: s.n, accuracy: s.correct / s.n } : { n: 0, accuracy: null };
+      };
+      return { champion: score(input.championVersion), canary: score(input.canaryVersion) };
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * All activities, built around one ActivityContext. Workflows type their proxies with
+ * `Activities`, so a renamed or retyped activity fails to compile instead of at run time.
+ */
+import type { ActivityContext } from './context.ts';
+import { dataActivities } from './data.ts';
+import { deploymentActivities } from './deployment.ts';
+import { monitoringActivities } from './monitoring.ts';
+import { trackingActivities } from './tracking.ts';
+import { trainingActivities } from './training.ts';
+
+export function createActivities(ctx: ActivityContext) {
+  return {
+    ...trackingActivities(ctx),
+    ...dataActivities(ctx),
+    ...trainingActivities(ctx),
+    ...monitoringActivities(ctx),
+    ...deploymentActivities(ctx),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

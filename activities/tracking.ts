@@ -1,0 +1,96 @@
+/**
+ * MLflow records of a retrain: the parent run, the registered challenger and the aliases.
+ * Every write is keyed so that an activity retried after a crash changes nothing twice.
+ */
+import { Context } from '@temporalio/activity';
+import type { Decision } from '../core/messages.ts';
+import type { ActivityContext } from './context.ts';
+import { MlflowError } from './mlflow/client.ts';
+import { experimentName } from './mlflow/model-files.ts';
+
+export interface RetrainRun {
+  experimentId: string;
+  runId: string;
+  artifactUri: string;
+}
+
+export function trackingActivities({ mlflow }: ActivityContext) {
+  return {
+    async startRetrainRun(input: { model: string; n: number; trigger: string; rules: string[]; championVersion?: string }): Promise<RetrainRun> {
+      const experimentId = await mlflow.getOrCreateExperiment(experimentName(input.model), { 'perennial.model': input.model });
+      // The workflow execution names the retrain uniquely, even if a lifecycle is started anew.
+      const execution = Context.current().info.workflowExecution;
+      if (!execution) throw new Error('startRetrainRun runs only inside a retrain workflow');
+      const { workflowId, runId: executionId } = execution;
+      const { run } = await mlflow.findOrCreateRun({
+        experimentId,
+        key: `${workflowId}@${executionId}`,
+        runName: `retrain-${input.n}`,
+        tags: {
+          'perennial.model': input.model,
+          'perennial.kind': 'retrain',
+          'perennial.workflow_id': workflowId,
+          'perennial.trigger': input.trigger.slice(0, 5000),
+          'perennial.trigger_rules': input.rules.join(','),
+          'perennial.champion_before': input.championVersion ?? 'none',
+          'mlflow.source.name': 'perennial retrain workflow',
+          'mlflow.source.type': 'JOB',
+          'mlflow.note.content': `Retrain #${input.n} of **${input.model}**.\n\nTrigger: ${input.trigger}`,
+        },
+      });
+      return { experimentId, runId: run.runId, artifactUri: run.artifactUri };
+    },
+
+    async finishRetrainRun(input: { runId: string; outcome: string; decisions: Decision[]; version?: string; failed?: boolean }): Promise<void> {
+      const run = await mlflow.getRun(input.runId);
+      const story = input.decisions.map((d) => `- **${d.what}**${d.reasons.map((r) => `\n  - ${r}`).join('')}`).join('\n');
+      await mlflow.uploadArtifact(run.artifactUri, 'decisions.json', JSON.stringify(input.decisions, null, 2), 'application/json');
+      await mlflow.logBatch(input.runId, {
+        tags: {
+          'perennial.outcome': input.outcome,
+          ...(input.version ? { 'perennial.challenger_version': input.version } : {}),
+          'mlflow.note.content': `${run.tags['mlflow.note.content'] ?? ''}\n\n## Decisions\n${story}`.slice(0, 7900),
+        },
+      });
+      if (run.status === 'RUNNING') await mlflow.finishRun(input.runId, input.failed ? 'FAILED' : 'FINISHED');
+    },
+
+    async registerChallenger(input: { model: string; candidateRunId: string; retrainRunId: string; trigger: string }): Promise<{ version: string }> {
+      const candidate = await mlflow.getRun(input.candidateRunId);
+      await mlflow.ensureRegisteredModel(input.model, `Managed by Perennial (lifecycle workflow model/${input.model})`);
+      const { version } = await mlflow.findOrCreateModelVersion({
+        name: input.model,
+        source: `${candidate.artifactUri}/model`,
+        runId: input.candidateRunId,
+        tags: { 'perennial.retrain_run_id': input.retrainRunId, 'perennial.trigger': input.trigger.slice(0, 5000) },
+      });
+      await mlflow.setAlias(input.model, 'challenger', version.version);
+      await mlflow.setTag(input.retrainRunId, 'perennial.challenger_version', version.version);
+      return { version: version.version };
+    },
+
+    async promoteChampion(input: { model: string; version: string; previous?: string; rolledBack?: boolean }): Promise<void> {
+      await mlflow.setAlias(input.model, 'champion', input.version);
+      const challenger = await mlflow.getVersionByAlias(input.model, 'challenger');
+      if (challenger?.version === input.version) await mlflow.deleteAlias(input.model, 'challenger');
+      await mlflow.setModelVersionTag(input.model, input.version, 'perennial.outcome', input.rolledBack ? 'restored-by-rollback' : 'champion');
+      if (input.previous && input.previous !== input.version) {
+        await mlflow.setModelVersionTag(input.model, input.previous, 'perennial.outcome', input.rolledBack ? 'rolled-back' : 'retired');
+      }
+    },
+
+    async tagVersion(input: { model: string; version: string; tags: Record<string, string> }): Promise<void> {
+      for (const [key, value] of Object.entries(input.tags)) await mlflow.setModelVersionTag(input.model, input.version, key, value);
+    },
+
+    /** The version behind the `champion` alias, or null when there is none yet. */
+    async currentChampion(input: { model: string }): Promise<string | null> {
+      try {
+        return (await mlflow.getVersionByAlias(input.model, 'champion'))?.version ?? null;
+      } catch (err) {
+        if (err instanceof MlflowError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The typed programmatic client: everything the CLI, the demo and the tests do to a model goes
+ * through here, and from here through Temporal.
+ */
+import { Client, Connection, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import {
+  approveSignal,
+  dataArrivedSignal,
+  lifecycleWorkflowId,
+  ModelNameKey,
+  pauseSignal,
+  rejectSignal,
+  resumeSignal,
+  retrainSignal,
+  retrainStatusQuery,
+  Review,
+  reviewUpdate,
+  RollbackRequest,
+  RetrainRequest,
+  rollbackSignal,
+  scheduleId,
+  statusQuery,
+  type LifecycleStatus,
+  type RetrainStatus,
+} from '../core/messages.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { parseDuration } from '../core/duration.ts';
+import type { modelLifecycle, scheduledRetrain } from '../workflows/index.ts';
+import { TASK_QUEUE, temporalConfig, type TemporalConfig } from './config.ts';
+
+export class PerennialClient {
+  private constructor(
+    readonly temporal: Client,
+    private readonly connection: Connection,
+    readonly taskQueue: string,
+  ) {}
+
+  static async connect(config: TemporalConfig = temporalConfig(), taskQueue = TASK_QUEUE): Promise<PerennialClient> {
+    const connection = await Connection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey }).catch((err: Error) => {
+      throw new Error(`cannot reach Temporal at ${config.address}: ${err.message}`);
+    });
+    return new PerennialClient(new Client({ connection, namespace: config.namespace }), connection, taskQueue);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Starts the model's lifecycle (or leaves a running one alone) and its retraining Schedule. */
+  async register(spec: ModelSpec): Promise<{ workflowId: string; started: boolean }> {
+    const workflowId = lifecycleWorkflowId(spec.name);
+    const handle = await this.temporal.workflow.start<typeof modelLifecycle>('modelLifecycle', {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [{ spec }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [{ key: ModelNameKey, value: spec.name }],
+      staticSummary: `lifecycle of model ${spec.name}`,
+    });
+    if (spec.schedule) await this.upsertSchedule(spec.name, parseDuration(spec.schedule.every));
+    return { workflowId, started: handle.firstExecutionRunId !== undefined };
+  }
+
+  private async upsertSchedule(model: string, everyMs: number) {
+    const id = scheduleId(model);
+    const options = {
+      scheduleId: id,
+      spec: { intervals: [{ every: everyMs }] },
+      action: { type: 'startWorkflow' as const, workflowType: 'scheduledRetrain', args: [model] as Parameters<typeof scheduledRetrain>, taskQueue: this.taskQueue, workflowId: `${id}/tick` },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    };
+    try {
+      await this.temporal.schedule.create(options);
+    } catch (err) {
+      if ((err as Error).name !== 'ScheduleAlreadyRunning') throw err;
+      await this.temporal.schedule.getHandle(id).update((prev) => ({ ...prev, spec: options.spec }));
+    }
+  }
+
+  /** Stops the lifecycle (cancellation lets it finish cleanly) and deletes its Schedule. */
+  async stop(model: string): Promise<void> {
+    await this.temporal.schedule.getHandle(scheduleId(model)).delete().catch(() => undefined);
+    await this.temporal.workflow.getHandle(lifecycleWorkflowId(model)).cancel();
+  }
+
+  status(model: string): Promise<LifecycleStatus> {
+    return this.lifecycle(model).query(statusQuery);
+  }
+
+  retrainStatus(workflowId: string): Promise<RetrainStatus> {
+    return this.temporal.workflow.getHandle(workflowId).query(retrainStatusQuery);
+  }
+
+  async retrain(model: string, request: RetrainRequest): Promise<void> {
+    await this.lifecycle(model).signal(retrainSignal, RetrainRequest.parse(request));
+  }
+
+  async dataArrived(model: string, rows: number, source: string): Promise<void> {
+    await this.lifecycle(model).signal(dataArrivedSignal, { rows, source });
+  }
+
+  async pause(model: string): Promise<void> {
+    await this.lifecycle(model).signal(pauseSignal);
+  }
+
+  async resume(model: string): Promise<void> {
+    await this.lifecycle(model).signal(resumeSignal);
+  }
+
+  async rollback(model: string, request: RollbackRequest): Promise<void> {
+    await this.lifecycle(model).signal(rollbackSignal, RollbackRequest.parse(request));
+  }
+
+  /**
+   * Approves or rejects the retrain waiting for review, as a validated update: the answer says
+   * whether it was accepted, and an invalid review or a retrain not waiting is an error here.
+   */
+  async review(model: string, decision: 'approve' | 'reject', review: Review): Promise<string> {
+    const parsed = Review.parse(review);
+    const active = (await this.status(model)).activeRetrain;
+    if (!active) throw new Error(`model ${model} has no retrain running`);
+    return this.temporal.workflow.getHandle(active.workflowId).executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] });
+  }
+
+  /** The same decision as a plain signal, as the Temporal UI sends it. */
+  async reviewBySignal(model: string, decision: 'approve' | 'reject', review: Review): Promise<void> {
+    await this.lifecycle(model).signal(decision === 'approve' ? approveSignal : rejectSignal, Review.parse(review));
+  }
+
+  private lifecycle(model: string) {
+    return this.temporal.workflow.getHandle(lifecycleWorkflowId(model));
+  }
+}
+
+export { WorkflowNotFoundError };

@@ -1,0 +1,238 @@
+/**
+ * Data validation of a training snapshot against the model spec.
+ *
+ * PURE module: no Node, tfjs or npm imports (imported by workflow code and by ml/preprocess.ts,
+ * which shares `parseNumeric` so validation and feature encoding agree on what a number is).
+ */
+
+/** The parts of core/spec.ts's FeatureSpec that validation needs. */
+export interface FeatureLike {
+  name: string;
+  type?: 'number';
+  min?: number;
+  max?: number;
+}
+
+export interface ValidationSpecLike {
+  features: FeatureLike[];
+  label: { name: string; classes: string[] };
+  validation: { minRows: number; maxMissingFraction: number; minClassCount: number };
+}
+
+export interface ValidationReport {
+  /** True when there are no hard failures (warnings do not count). */
+  ok: boolean;
+  rows: number;
+  /** Hard failures, one readable sentence each. */
+  failures: string[];
+  warnings: string[];
+  /** Missing values per feature (and per label column, when labels are missing). */
+  missing: Record<string, number>;
+  /** Numeric values outside the feature's [min, max], per feature. */
+  outOfRange: Record<string, number>;
+  /** Present values that are not numbers, per feature. */
+  wrongType: Record<string, number>;
+  /** Label values that are not among the spec classes, with their counts. */
+  unknownLabels: Record<string, number>;
+  /** Rows per spec class (0 for classes that do not appear). */
+  classCounts: Record<string, number>;
+}
+
+export type ParsedNumeric = { kind: 'number'; value: number } | { kind: 'missing' } | { kind: 'invalid' };
+
+/**
+ * How a cell of a numeric feature is read, everywhere in Perennial:
+ * - missing: undefined, null, NaN, or a string that is empty or only whitespace;
+ * - number: a finite JS number, or a string holding one (e.g. "12.8" from a CSV, trimmed);
+ * - invalid: anything else (other strings, booleans, objects, +/-Infinity).
+ */
+export function parseNumeric(value: unknown): ParsedNumeric {
+  if (value === undefined || value === null) return { kind: 'missing' };
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return { kind: 'missing' };
+    return Number.isFinite(value) ? { kind: 'number', value } : { kind: 'invalid' };
+  }
+  if (typeof value === 'string') {
+    const s = value.trim();
+    if (s === '') return { kind: 'missing' };
+    // Number('0x10') and Number('1e3') are numbers too; reject what is not a decimal literal.
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return { kind: 'invalid' };
+    const v = Number(s);
+    return Number.isFinite(v) ? { kind: 'number', value: v } : { kind: 'invalid' };
+  }
+  return { kind: 'invalid' };
+}
+
+/** Label cell as a class name, or null when missing. Numbers are accepted as their decimal string. */
+export function labelValue(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value.trim() === '' ? null : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'object') {
+    const s = JSON.stringify(value) ?? String(value);
+    return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  }
+  return `${String(value)} (${typeof value})`;
+}
+
+function pct(part: number, whole: number): string {
+  if (whole === 0) return '0%';
+  const p = (100 * part) / whole;
+  return `${p < 10 ? p.toFixed(1) : p.toFixed(0)}%`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Checks a snapshot of labelled rows against the spec. Hard failures (report.ok === false):
+ * - fewer than validation.minRows rows;
+ * - a feature missing in more than validation.maxMissingFraction of the rows;
+ * - any present but non-numeric value of a numeric feature (with an example and its row);
+ * - numeric values outside a feature's [min, max] when those are set;
+ * - label values that are not spec classes, and rows without a label;
+ * - fewer than two classes present;
+ * - a present class with fewer than validation.minClassCount rows.
+ * Warnings: tolerated missing values (imputed with the training mean), spec classes that do not
+ * appear, and features that are constant over the snapshot.
+ */
+export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec: ValidationSpecLike): ValidationReport {
+  const { features, label, validation } = spec;
+  const n = rows.length;
+  const failures: string[] = [];
+  const warnings: string[] = [];
+  const missing: Record<string, number> = {};
+  const outOfRange: Record<string, number> = {};
+  const wrongType: Record<string, number> = {};
+  const unknownLabels: Record<string, number> = {};
+  const classCounts: Record<string, number> = {};
+  for (const c of label.classes) classCounts[c] = 0;
+  const classSet = new Set(label.classes);
+
+  if (n < validation.minRows) {
+    failures.push(`Only ${plural(n, 'row')}; at least ${validation.minRows} are required.`);
+  }
+
+  for (const f of features) {
+    let nMissing = 0;
+    let nWrong = 0;
+    let nOut = 0;
+    let firstWrong: { row: number; value: unknown } | undefined;
+    let firstOut: { row: number; value: number } | undefined;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const raw = rows[i][f.name];
+      const parsed = parseNumeric(raw);
+      if (parsed.kind === 'missing') {
+        nMissing++;
+      } else if (parsed.kind === 'invalid') {
+        nWrong++;
+        firstWrong ??= { row: i, value: raw };
+      } else {
+        const v = parsed.value;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        if ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max)) {
+          nOut++;
+          firstOut ??= { row: i, value: v };
+        }
+      }
+    }
+    if (nMissing > 0) missing[f.name] = nMissing;
+    if (nWrong > 0) wrongType[f.name] = nWrong;
+    if (nOut > 0) outOfRange[f.name] = nOut;
+
+    if (n > 0 && nMissing / n > validation.maxMissingFraction) {
+      failures.push(
+        `Feature "${f.name}" is missing in ${nMissing} of ${n} rows (${pct(nMissing, n)}); ` +
+          `at most ${pct(validation.maxMissingFraction, 1)} may be missing.`,
+      );
+    } else if (nMissing > 0) {
+      warnings.push(`Feature "${f.name}" is missing in ${plural(nMissing, 'row')} (${pct(nMissing, n)}); they are imputed with the training mean.`);
+    }
+    if (firstWrong) {
+      failures.push(
+        `Feature "${f.name}" has ${plural(nWrong, 'non-numeric value')}, ` +
+          `e.g. ${describe(firstWrong.value)} in row ${firstWrong.row + 1}.`,
+      );
+    }
+    if (firstOut) {
+      const range = `[${f.min ?? '-inf'}, ${f.max ?? 'inf'}]`;
+      failures.push(
+        `Feature "${f.name}" has ${plural(nOut, 'value')} outside ${range}, e.g. ${firstOut.value} in row ${firstOut.row + 1}.`,
+      );
+    }
+    if (n > 1 && nMissing + nWrong < n && lo === hi) {
+      warnings.push(`Feature "${f.name}" is constant (${lo}) in this snapshot; it carries no information.`);
+    }
+  }
+
+  let missingLabels = 0;
+  for (let i = 0; i < n; i++) {
+    const v = labelValue(rows[i][label.name]);
+    if (v === null) missingLabels++;
+    else if (classSet.has(v)) classCounts[v]++;
+    else unknownLabels[v] = (unknownLabels[v] ?? 0) + 1;
+  }
+  if (missingLabels > 0) {
+    missing[label.name] = missingLabels;
+    failures.push(`Label "${label.name}" is missing in ${plural(missingLabels, 'row')}.`);
+  }
+  const unknown = Object.entries(unknownLabels).sort((p, q) => q[1] - p[1]);
+  if (unknown.length > 0) {
+    const total = unknown.reduce((s, [, c]) => s + c, 0);
+    const shown = unknown
+      .slice(0, 5)
+      .map(([v, c]) => `${JSON.stringify(v)} (${c})`)
+      .join(', ');
+    failures.push(
+      `Label "${label.name}" has ${plural(total, 'value')} outside the spec classes [${label.classes.join(', ')}]: ` +
+        `${shown}${unknown.length > 5 ? `, and ${unknown.length - 5} more` : ''}.`,
+    );
+  }
+  const present = label.classes.filter((c) => classCounts[c] > 0);
+  if (n > 0 && present.length < 2) {
+    failures.push(
+      present.length === 0
+        ? 'No row has a spec class as its label; at least two classes must appear.'
+        : `Only class "${present[0]}" appears; at least two classes must appear.`,
+    );
+  }
+  for (const c of present) {
+    if (classCounts[c] < validation.minClassCount) {
+      failures.push(`Class "${c}" has only ${plural(classCounts[c], 'row')}; every present class needs at least ${validation.minClassCount}.`);
+    }
+  }
+  const absent = label.classes.filter((c) => classCounts[c] === 0);
+  if (absent.length > 0 && n > 0) {
+    warnings.push(`Spec ${absent.length === 1 ? 'class' : 'classes'} ${absent.map((c) => `"${c}"`).join(', ')} ${absent.length === 1 ? 'does' : 'do'} not appear.`);
+  }
+
+  return { ok: failures.length === 0, rows: n, failures, warnings, missing, outOfRange, wrongType, unknownLabels, classCounts };
+}
+
+/** Multi-line, human-readable rendering of a report (for logs, the CLI and workflow failure messages). */
+export function formatReport(report: ValidationReport): string {
+  const lines: string[] = [];
+  const problems = report.failures.length;
+  lines.push(
+    report.ok
+      ? `Data validation passed: ${plural(report.rows, 'row')}${report.warnings.length ? `, ${plural(report.warnings.length, 'warning')}` : ''}.`
+      : `Data validation FAILED: ${plural(report.rows, 'row')}, ${plural(problems, 'problem')}.`,
+  );
+  for (const f of report.failures) lines.push(`  x ${f}`);
+  for (const w of report.warnings) lines.push(`  ! ${w}`);
+  const classes = Object.entries(report.classCounts);
+  if (classes.length > 0) {
+    lines.push(`  classes: ${classes.map(([c, k]) => `${c} ${k}`).join(', ')}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,269 @@
+/**
+ * The saved-model format shared by training, evaluation and the model server.
+ *
+ * A model is four files, held in memory as `ModelFiles` (and uploaded as-is as MLflow artifacts):
+ * - model.json      tfjs LayersModel JSON: modelTopology + weightsManifest -> "weights.bin"
+ *                   (the standard format: tf.loadLayersModel('file://.../model.json') reads it);
+ * - weights.bin     the float32 weights, in weightsManifest order;
+ * - preprocess.json the Preprocessor (feature order, means, stds, class order);
+ * - profile.json    the ReferenceProfile of the training data, for drift tests.
+ */
+import { sampleSorted } from '../core/stats.ts';
+import { parseNumeric } from '../core/validation.ts';
+import { loadTf, type Tf } from './backend.ts';
+import { toMatrix, type Preprocessor } from './preprocess.ts';
+
+type LayersModel = import('@tensorflow/tfjs').LayersModel;
+type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
+type ModelJSON = import('@tensorflow/tfjs').io.ModelJSON;
+type Tensor = import('@tensorflow/tfjs').Tensor;
+
+export type ModelFiles = Record<string, Uint8Array>;
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+export const PREPROCESS_JSON = 'preprocess.json';
+export const PROFILE_JSON = 'profile.json';
+export const MODEL_FILE_NAMES = [MODEL_JSON, WEIGHTS_BIN, PREPROCESS_JSON, PROFILE_JSON] as const;
+
+/** Values kept per feature in the reference profile (evenly spaced quantiles when there are more). */
+export const PROFILE_SAMPLE_SIZE = 1000;
+/** Rows per predict batch: large, as each batch slice copies the input on wasm. */
+const PREDICT_BATCH = 8192;
+/** Probabilities are clipped to [LOG_LOSS_EPS, 1] in the log loss. */
+export const LOG_LOSS_EPS = 1e-15;
+
+export interface FeatureProfile {
+  /** Rows with a numeric value. */
+  n: number;
+  /** Rows where the value was missing or not a number. */
+  missing: number;
+  /** Population statistics of the present values (all 0 when n is 0). */
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  /** Ascending values; all of them, or PROFILE_SAMPLE_SIZE evenly spaced quantiles (core/stats.ts sampleSorted). */
+  sample: number[];
+}
+
+export interface ReferenceProfile {
+  version: 1;
+  /** Training rows the profile describes. */
+  rows: number;
+  features: Record<string, FeatureProfile>;
+  /** Training label counts. */
+  classCounts: Record<string, number>;
+}
+
+export interface Prediction {
+  label: string;
+  probabilities: Record<string, number>;
+}
+
+export interface Predictor {
+  classes: string[];
+  features: string[];
+  profile: ReferenceProfile;
+  preprocessor: Preprocessor;
+  predict(rows: ReadonlyArray<Record<string, unknown>>): Prediction[];
+  /** Row-major [rows x classes] probabilities, in `classes` order. */
+  probabilities(rows: ReadonlyArray<Record<string, unknown>>): Float32Array;
+  dispose(): void;
+}
+
+export interface Evaluation {
+  accuracy: number;
+  n: number;
+  /** Mean of -ln(p(true class)), p clipped to [1e-15, 1]. */
+  logLoss: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function decodeJson<T>(bytes: Uint8Array): T {
+  return JSON.parse(decoder.decode(bytes)) as T;
+}
+
+/** Reference profile of the training rows: per-feature summary and sorted sample, label counts. */
+export function buildProfile(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  features: string[],
+  labels: readonly string[],
+  maxSample = PROFILE_SAMPLE_SIZE,
+): ReferenceProfile {
+  const out: Record<string, FeatureProfile> = {};
+  for (const f of features) {
+    const values: number[] = [];
+    for (const row of rows) {
+      const p = parseNumeric(row[f]);
+      if (p.kind === 'number') values.push(p.value);
+    }
+    const n = values.length;
+    let mean = 0;
+    let m2 = 0;
+    let min = n ? Infinity : 0;
+    let max = n ? -Infinity : 0;
+    values.forEach((v, i) => {
+      const delta = v - mean;
+      mean += delta / (i + 1);
+      m2 += delta * (v - mean);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    });
+    out[f] = { n, missing: rows.length - n, mean, std: n ? Math.sqrt(m2 / n) : 0, min, max, sample: sampleSorted(values, maxSample) };
+  }
+  const classCounts: Record<string, number> = {};
+  for (const l of labels) classCounts[l] = (classCounts[l] ?? 0) + 1;
+  return { version: 1, rows: rows.length, features: out, classCounts };
+}
+
+/** Serialises a trained model with its preprocessor and reference profile. */
+export async function saveModelFiles(
+  tf: Tf,
+  model: LayersModel,
+  preprocessor: Preprocessor,
+  profile: ReferenceProfile,
+): Promise<ModelFiles> {
+  let captured: ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  if (!captured || !captured.modelTopology || !captured.weightSpecs || captured.weightData === undefined) {
+    throw new Error('saveModelFiles: the model produced no topology or weights');
+  }
+  const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(captured.weightData));
+  const modelJson: ModelJSON = {
+    modelTopology: captured.modelTopology as ModelJSON['modelTopology'],
+    format: captured.format ?? 'layers-model',
+    generatedBy: captured.generatedBy,
+    convertedBy: captured.convertedBy ?? null,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: captured.weightSpecs }],
+  };
+  if (captured.trainingConfig) modelJson.trainingConfig = captured.trainingConfig;
+  return {
+    [MODEL_JSON]: encodeJson(modelJson),
+    [WEIGHTS_BIN]: weights,
+    [PREPROCESS_JSON]: encodeJson(preprocessor),
+    [PROFILE_JSON]: encodeJson(profile),
+  };
+}
+
+/**
+ * Loads a model for inference. Uses `options.tf` when given, else loadTf(options.backend)
+ * (auto: tfjs-node, wasm, cpu). Call dispose() when done to free the weights.
+ */
+export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backend?: string } = {}): Promise<Predictor> {
+  const absent = MODEL_FILE_NAMES.filter((name) => !(files[name] instanceof Uint8Array));
+  if (absent.length) throw new Error(`loadPredictor: missing model files: ${absent.join(', ')}`);
+  const tf = options.tf ?? (await loadTf(options.backend)).tf;
+  const modelJson = decodeJson<ModelJSON>(files[MODEL_JSON]);
+  const preprocessor = decodeJson<Preprocessor>(files[PREPROCESS_JSON]);
+  const profile = decodeJson<ReferenceProfile>(files[PROFILE_JSON]);
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  const bin = files[WEIGHTS_BIN];
+  const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+  const artifacts = tf.io.getModelArtifactsForJSONSync(modelJson, weightSpecs, weightData);
+  const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const nClasses = preprocessor.classes.length;
+  const nFeatures = preprocessor.features.length;
+  const outShape = model.outputs[0]?.shape;
+  if (outShape?.[outShape.length - 1] !== nClasses) {
+    model.dispose();
+    throw new Error(`loadPredictor: model has ${String(outShape)} outputs but preprocess.json lists ${nClasses} classes`);
+  }
+  let disposed = false;
+
+  const probabilities = (rows: ReadonlyArray<Record<string, unknown>>): Float32Array => {
+    if (disposed) throw new Error('Predictor is disposed');
+    if (rows.length === 0) return new Float32Array(0);
+    const x = toMatrix(preprocessor, rows);
+    const out = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, nFeatures]), { batchSize: PREDICT_BATCH }) as Tensor);
+    try {
+      return out.dataSync() as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  };
+
+  return {
+    classes: [...preprocessor.classes],
+    features: [...preprocessor.features],
+    profile,
+    preprocessor,
+    probabilities,
+    predict(rows) {
+      const p = probabilities(rows);
+      const result: Prediction[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        let best = 0;
+        const probs: Record<string, number> = {};
+        for (let k = 0; k < nClasses; k++) {
+          const v = p[i * nClasses + k];
+          probs[preprocessor.classes[k]] = v;
+          if (v > p[i * nClasses + best]) best = k;
+        }
+        result[i] = { label: preprocessor.classes[best], probabilities: probs };
+      }
+      return result;
+    },
+    dispose() {
+      if (!disposed) {
+        disposed = true;
+        model.dispose();
+      }
+    },
+  };
+}
+
+/**
+ * Accuracy and log loss of a predictor on labelled rows. A label outside predictor.classes counts
+ * as a miss with probability LOG_LOSS_EPS. Empty input gives NaN metrics with n = 0.
+ */
+export function evaluate(
+  predictor: Pick<Predictor, 'classes' | 'probabilities'>,
+  rows: ReadonlyArray<Record<string, unknown>>,
+  labels: readonly string[],
+): Evaluation {
+  if (rows.length !== labels.length) throw new Error(`evaluate: ${rows.length} rows but ${labels.length} labels`);
+  const n = rows.length;
+  if (n === 0) return { accuracy: NaN, n: 0, logLoss: NaN };
+  const p = predictor.probabilities(rows);
+  return scoreProbabilities(p, predictor.classes, labels);
+}
+
+/** Accuracy and log loss from row-major probabilities (shared with training's validation metrics). */
+export function scoreProbabilities(p: ArrayLike<number>, classes: readonly string[], labels: readonly string[]): Evaluation {
+  const k = classes.length;
+  const n = labels.length;
+  if (n === 0) return { accuracy: NaN, n: 0, logLoss: NaN };
+  const index = new Map(classes.map((c, i) => [c, i] as const));
+  let hits = 0;
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
+    const t = index.get(labels[i]);
+    if (t === best) hits++;
+    const pt = t === undefined ? LOG_LOSS_EPS : Math.min(Math.max(p[i * k + t], LOG_LOSS_EPS), 1);
+    loss -= Math.log(pt);
+  }
+  return { accuracy: hits / n, n, logLoss: loss / n };
+}
+
+/** ModelFiles as base64 strings (for JSON transports) and back. */
+export function modelFilesToBase64(files: ModelFiles): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]));
+}
+
+export function modelFilesFromBase64(encoded: Record<string, string>): ModelFiles {
+  return Object.fromEntries(Object.entries(encoded).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]));
+}

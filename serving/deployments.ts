@@ -1,0 +1,163 @@
+/**
+ * The deployments this server process serves: for each model the persisted state plus the
+ * loaded predictors of its champion and canary. Changes are set-state and all-or-nothing:
+ * every named version loads before anything switches, the store is written next, and only
+ * then does the in-memory swap happen, in one synchronous step, so a request sees either the
+ * old deployment or the new one.
+ */
+import type { Predictor } from '../ml/bundle.ts';
+import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from './errors.ts';
+import type { DeploymentState, Role, Store } from './store.ts';
+
+export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
+
+export interface DesiredDeployment {
+  champion: { version: string };
+  canary?: { version: string; weight: number };
+  reason: string;
+}
+
+export interface Target {
+  version: string;
+  role: Role;
+  predictor: Predictor;
+  /** Features every version of the deployment needs, so validity never depends on the routing draw. */
+  features: string[];
+}
+
+interface Live {
+  state: DeploymentState;
+  predictors: Map<string, Predictor>; // by version
+  features: string[];
+}
+
+export class LiveDeployments {
+  private readonly live = new Map<string, Live>();
+  /** Persisted deployments whose versions failed to load at startup, with the reason. */
+  private readonly unavailable = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly load: ModelLoader,
+  ) {}
+
+  /** Loads every persisted deployment; a model that fails stays unavailable (503) until redeployed. */
+  async restore(): Promise<Array<{ model: string; error: string }>> {
+    const failures: Array<{ model: string; error: string }> = [];
+    await Promise.all(
+      this.store.listDeployments().map(async ({ model, ...state }) => {
+        try {
+          const predictors = await this.loadAll(model, versionsOf(state));
+          this.install(model, state, predictors);
+        } catch (err) {
+          const error = (err as Error).message;
+          this.unavailable.set(model, error);
+          failures.push({ model, error });
+        }
+      }),
+    );
+    return failures;
+  }
+
+  /** Chooses the version for one request: the canary with probability = its weight. */
+  pick(model: string): Target {
+    const live = this.require(model);
+    const { champion, canary } = live.state;
+    const [version, role]: [string, Role] = canary && Math.random() < canary.weight ? [canary.version, 'canary'] : [champion.version, 'champion'];
+    return { version, role, predictor: live.predictors.get(version)!, features: live.features };
+  }
+
+  state(model: string): DeploymentState {
+    return this.require(model).state;
+  }
+
+  list(): Array<{ model: string } & DeploymentState> {
+    return [...this.live].map(([model, { state }]) => ({ model, ...state })).sort((a, b) => a.model.localeCompare(b.model));
+  }
+
+  unavailableModels(): Record<string, string> {
+    return Object.fromEntries(this.unavailable);
+  }
+
+  /**
+   * Set-state. Asking for what is already served changes nothing (same updatedAt and reason),
+   * so callers such as retrying activities may repeat it freely.
+   */
+  apply(model: string, desired: DesiredDeployment): Promise<{ state: DeploymentState; changed: boolean }> {
+    // One change at a time: two interleaved deploys could persist one state and serve the other.
+    const result = this.queue.then(async () => {
+      const current = this.live.get(model);
+      if (current && sameTargets(current.state, desired)) return { state: current.state, changed: false };
+
+      const reused = new Map<string, Predictor>();
+      const missing: string[] = [];
+      for (const version of versionsOf(desired)) {
+        const predictor = current?.predictors.get(version);
+        if (predictor) reused.set(version, predictor);
+        else missing.push(version);
+      }
+      const loaded = await this.loadAll(model, missing);
+      const state: DeploymentState = { ...desired, updatedAt: new Date().toISOString() };
+      try {
+        this.store.setDeployment(model, state);
+      } catch (err) {
+        for (const predictor of loaded.values()) predictor.dispose();
+        throw err;
+      }
+      this.install(model, state, new Map([...reused, ...loaded]));
+      return { state, changed: true };
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Disposes every predictor; the server is going away. */
+  close(): void {
+    for (const live of this.live.values()) for (const predictor of live.predictors.values()) predictor.dispose();
+    this.live.clear();
+  }
+
+  private require(model: string): Live {
+    const live = this.live.get(model);
+    if (live) return live;
+    const reason = this.unavailable.get(model);
+    throw reason === undefined ? new NoDeploymentError(model) : new DeploymentUnavailableError(model, reason);
+  }
+
+  /** Loads in parallel; if any version fails, disposes the ones that loaded and throws. */
+  private async loadAll(model: string, versions: string[]): Promise<Map<string, Predictor>> {
+    const results = await Promise.allSettled(
+      versions.map(async (version) => {
+        try {
+          return await this.load(model, version);
+        } catch (err) {
+          throw new DeploymentFailedError(model, version, err);
+        }
+      }),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const r of results) if (r.status === 'fulfilled') r.value.dispose();
+      throw failed.reason;
+    }
+    return new Map(versions.map((version, i) => [version, (results[i] as PromiseFulfilledResult<Predictor>).value]));
+  }
+
+  private install(model: string, state: DeploymentState, predictors: Map<string, Predictor>): void {
+    const previous = this.live.get(model);
+    const features = [...new Set([...predictors.values()].flatMap((p) => p.features))];
+    this.live.set(model, { state, predictors, features });
+    this.unavailable.delete(model);
+    // Predictors are synchronous, so no request can still be using one dropped here.
+    for (const [version, predictor] of previous?.predictors ?? []) if (!predictors.has(version)) predictor.dispose();
+  }
+}
+
+function versionsOf(state: DesiredDeployment): string[] {
+  return state.canary ? [state.champion.version, state.canary.version] : [state.champion.version];
+}
+
+function sameTargets(a: DesiredDeployment, b: DesiredDeployment): boolean {
+  return a.champion.version === b.champion.version && a.canary?.version === b.canary?.version && a.canary?.weight === b.canary?.weight;
+}

@@ -1,0 +1,88 @@
+/**
+ * Errors the serving layer raises on purpose. Each carries the HTTP status it means, so the
+ * server maps them without knowing every case, and activities reading the store can tell a
+ * caller's mistake from a fault by `instanceof`.
+ */
+export class ServingError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The body or parameters fail validation; the message lists every problem. */
+export class InvalidRequestError extends ServingError {
+  constructor(message: string) {
+    super(message, 400, 'invalid_request');
+  }
+}
+
+export class UnknownPredictionError extends ServingError {
+  constructor(readonly predictionId: string, model?: string) {
+    super(
+      model ? `model ${model} has no prediction with id ${predictionId}` : `no prediction with id ${predictionId}`,
+      404,
+      'unknown_prediction',
+    );
+  }
+}
+
+/** The prediction already has ground truth, and it says something else. */
+export class FeedbackConflictError extends ServingError {
+  constructor(readonly predictionId: string, readonly existingLabel: string, readonly newLabel: string) {
+    super(
+      `prediction ${predictionId} is already labelled "${existingLabel}"; refusing to relabel it "${newLabel}"`,
+      409,
+      'feedback_conflict',
+    );
+  }
+}
+
+/** Ground truth must be one of the classes the predicting model knows. */
+export class UnknownLabelError extends ServingError {
+  constructor(readonly predictionId: string, readonly label: string, readonly classes: string[]) {
+    super(
+      `label "${label}" for prediction ${predictionId} is not one of the model's classes: ${classes.join(', ')}`,
+      400,
+      'unknown_label',
+    );
+  }
+}
+
+export class NoDeploymentError extends ServingError {
+  constructor(readonly model: string) {
+    super(`model ${model} is not deployed`, 404, 'not_deployed');
+  }
+}
+
+/** Persisted, but its versions could not be loaded when the server started. */
+export class DeploymentUnavailableError extends ServingError {
+  constructor(readonly model: string, reason: string) {
+    super(`the deployment of model ${model} could not be restored: ${reason}`, 503, 'deployment_unavailable');
+  }
+}
+
+export class ModelVersionNotFoundError extends ServingError {
+  constructor(readonly model: string, readonly version: string) {
+    super(`model ${model} has no registered version ${version}`, 404, 'version_not_found');
+  }
+}
+
+/** A set-state request that could not be carried out; the previous deployment stays in force. */
+export class DeploymentFailedError extends ServingError {
+  constructor(model: string, version: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    // A version that does not exist is the caller's mistake; anything else is the registry's.
+    const status = cause instanceof ModelVersionNotFoundError ? 422 : 502;
+    super(
+      `could not load ${model} version ${version}, deployment unchanged: ${reason}`,
+      status,
+      'deployment_failed',
+    );
+    this.cause = cause;
+  }
+}

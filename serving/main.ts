@@ -1,0 +1,37 @@
+/**
+ * Model server entry point: `tsx serving/main.ts`, configured by environment variables
+ * (PERENNIAL_DB, MLFLOW_TRACKING_URI, PERENNIAL_ADMIN_TOKEN, HOST, PORT).
+ */
+import { MlflowClient } from '../activities/mlflow/client.ts';
+import { defaults } from '../client/config.ts';
+import { mlflowModelLoader } from './loader.ts';
+import { buildServer } from './server.ts';
+import { Store } from './store.ts';
+
+const host = process.env.HOST ?? '127.0.0.1';
+const port = Number(process.env.PORT ?? 8080);
+if (!process.env.PERENNIAL_ADMIN_TOKEN) {
+  console.warn('PERENNIAL_ADMIN_TOKEN is not set: the admin endpoints accept the well-known development token');
+}
+
+const store = Store.open(defaults.dbPath());
+const app = await buildServer({
+  store,
+  loadModel: mlflowModelLoader(new MlflowClient(defaults.mlflowUrl())),
+  adminToken: defaults.adminToken(),
+  logger: true,
+});
+const url = await app.listen({ host, port });
+console.log(`perennial model server on ${url} (store ${defaults.dbPath()}, registry ${defaults.mlflowUrl()})`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    // A second signal means "now": skip waiting for in-flight requests.
+    if (stopping) process.exit(1);
+    stopping = true;
+    await app.close(); // finishes in-flight requests, disposes predictors
+    store.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * The model server: predictions routed between champion and canary, every prediction logged,
+ * delayed ground truth taken in, and an admin endpoint that sets what is deployed.
+ * Bad input always gets a 4xx naming each problem; a 500 means a bug or a broken dependency.
+ */
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { formatIssues } from '../core/spec.ts';
+import { LiveDeployments, type ModelLoader } from './deployments.ts';
+import { InvalidRequestError, ServingError } from './errors.ts';
+import type { Store } from './store.ts';
+
+export interface ServerOptions {
+  store: Store;
+  loadModel: ModelLoader;
+  adminToken: string;
+  logger?: boolean;
+}
+
+const MAX_ROWS = 1000;
+
+const PredictBody = z.object({
+  rows: z
+    .array(z.record(z.string(), z.number().nullable()))
+    .min(1, 'send at least one row')
+    .max(MAX_ROWS, `send at most ${MAX_ROWS} rows per request`),
+});
+
+const Feedback = z.object({
+  predictionId: z.string().min(1, 'predictionId is required'),
+  label: z.string().min(1, 'label is required'),
+});
+const FeedbackBatch = z.object({ feedback: z.array(Feedback).min(1, 'send at least one item').max(MAX_ROWS) });
+
+const Version = z.string().regex(/^[1-9]\d*$/, 'a registered version number such as "3"');
+const DeployBody = z
+  .object({
+    champion: z.object({ version: Version }),
+    canary: z.object({ version: Version, weight: z.number().gt(0).lt(1) }).optional(),
+    reason: z.string().trim().min(1, 'say why the deployment changes'),
+  })
+  .refine((d) => d.canary?.version !== d.champion.version, { message: 'the canary must be another version than the champion', path: ['canary', 'version'] });
+
+const ModelName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes');
+
+type ModelParams = { Params: { model: string } };
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { store } = options;
+  const deployments = new LiveDeployments(store, options.loadModel);
+  const app = Fastify({ logger: options.logger ?? false });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof ServingError) return reply.status(err.status).send({ error: err.code, message: err.message });
+    // Fastify's own 4xx: malformed JSON, wrong content type, body too large.
+    if (err.statusCode && err.statusCode < 500) return reply.status(err.statusCode).send({ error: err.code, message: err.message });
+    request.log.error(err);
+    return reply.status(500).send({ error: 'internal', message: 'internal error; see the server log' });
+  });
+
+  const failures = await deployments.restore();
+  for (const { model, error } of failures) app.log.error({ model }, `deployment not restored: ${error}`);
+  app.addHook('onClose', async () => deployments.close());
+
+  app.get('/healthz', async () => {
+    const unavailable = deployments.unavailableModels();
+    return Object.keys(unavailable).length ? { status: 'degraded', unavailable } : { status: 'ok' };
+  });
+
+  app.get('/v1/models', async () => ({ models: deployments.list() }));
+
+  app.get<ModelParams>('/v1/models/:model/deployment', async (request) => deployments.state(request.params.model));
+
+  app.post<ModelParams>('/v1/models/:model/predict', async (request) => {
+    const { model } = request.params;
+    const { rows } = parse(PredictBody, request.body);
+    // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
+    const target = deployments.pick(model);
+    requireFeatures(rows, target.features);
+    const outputs = target.predictor.predict(rows);
+    const predictions = outputs.map((o) => ({ id: randomUUID(), label: o.label, probabilities: o.probabilities, version: target.version, role: target.role }));
+    store.logPredictions(
+      predictions.map((p, i) => ({
+        ...p,
+        model,
+        features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])),
+        confidence: p.probabilities[p.label],
+      })),
+    );
+    return { predictions };
+  });
+
+  app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {
+    const body = request.body;
+    const items = isObject(body) && 'feedback' in body ? parse(FeedbackBatch, body).feedback : [parse(Feedback, body)];
+    store.addFeedbackMany(items, request.params.model);
+    return { accepted: items.length };
+  });
+
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', async (request, reply) => {
+        if (!authorized(request, options.adminToken)) {
+          return reply
+            .status(401)
+            .header('www-authenticate', 'Bearer')
+            .send({ error: 'unauthorized', message: 'admin endpoints need the header "Authorization: Bearer <admin token>"' });
+        }
+      });
+
+      admin.put<ModelParams>('/models/:model/deployment', async (request) => {
+        const model = parse(ModelName, request.params.model);
+        const { state, changed } = await deployments.apply(model, parse(DeployBody, request.body));
+        if (changed) request.log.info({ model, state }, 'deployment changed');
+        return state;
+      });
+    },
+    { prefix: '/admin' },
+  );
+
+  return app;
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InvalidRequestError(`invalid request:\n${formatIssues(result.error)}`);
+  return result.data;
+}
+
+/** Every row must carry every feature (null stands for a missing value). */
+function requireFeatures(rows: Array<Record<string, unknown>>, features: string[]): void {
+  const problems: string[] = [];
+  rows.forEach((row, i) => {
+    const missing = features.filter((f) => !(f in row));
+    if (missing.length) problems.push(`  - rows.${i}: missing ${missing.join(', ')}`);
+  });
+  if (!problems.length) return;
+  const shown = problems.slice(0, 10);
+  if (problems.length > shown.length) shown.push(`  ... and ${problems.length - shown.length} more rows`);
+  throw new InvalidRequestError(`rows lack features the model needs (${features.join(', ')}; use null for unknown values):\n${shown.join('\n')}`);
+}
+
+function authorized(request: FastifyRequest, adminToken: string): boolean {
+  const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
+  if (!match) return false;
+  // Hashing gives equal lengths, which timingSafeEqual needs, without leaking the token's.
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(match[1]), digest(adminToken));
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

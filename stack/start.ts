@@ -1,0 +1,119 @@
+/**
+ * `npm start`: the whole loop on one machine. Starts (or reuses, when TEMPORAL_ADDRESS /
+ * MLFLOW_TRACKING_URI are set) the Temporal dev server and MLflow, then the model server and a
+ * worker in this process, registers the demo model and starts its lifecycle.
+ *   npm start -- --demo [--auto-approve]   also replays production traffic until drift has
+ *                                          triggered a retrain that reached champion.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Runtime } from '@temporalio/worker';
+import { MlflowClient } from '../activities/mlflow/client.ts';
+import { PerennialClient } from '../client/client.ts';
+import { defaults, temporalConfig } from '../client/config.ts';
+import { toRecords } from '../client/dataset.ts';
+import { readSpecFile } from '../client/spec-file.ts';
+import { mlflowModelLoader } from '../serving/loader.ts';
+import { buildServer } from '../serving/server.ts';
+import { Store } from '../serving/store.ts';
+import { createWorker } from '../worker/worker.ts';
+import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
+import { PROJECT_ROOT } from './paths.ts';
+import { ensurePythonEnv, startMlflow, startTemporal } from './services.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    demo: { type: 'boolean', default: false },
+    'auto-approve': { type: 'boolean', default: false },
+    spec: { type: 'string', default: join(PROJECT_ROOT, 'examples', 'weather.yaml') },
+  },
+});
+const say = (line: string) => console.log(`perennial: ${line}`);
+
+// Ctrl-C stops everything in reverse order of starting, once.
+const stops: Array<() => Promise<unknown>> = [];
+let stopping = false;
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping...');
+    for (const stop of stops.reverse()) await stop().catch((err: Error) => console.error(`perennial: ${err.message}`));
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(130));
+process.on('SIGTERM', () => void shutdown(143));
+Runtime.install({ shutdownSignals: [] });
+
+try {
+  const spec = readSpecFile(flags.spec!);
+  const dataDir = defaults.dataDir();
+  say(`data folder ${dataDir}`);
+
+  if (!process.env.TEMPORAL_ADDRESS || !process.env.MLFLOW_TRACKING_URI) ensurePythonEnv();
+  let temporalUi = process.env.TEMPORAL_UI_URL ?? '(your Temporal cluster\'s UI)';
+  if (!process.env.TEMPORAL_ADDRESS) {
+    say('starting the Temporal dev server...');
+    const temporal = await startTemporal({ dataDir: join(dataDir, 'temporal'), port: 7233, uiPort: 8233 });
+    stops.push(temporal.stop);
+    process.env.TEMPORAL_ADDRESS = temporal.address;
+    temporalUi = temporal.uiUrl;
+  }
+  if (!process.env.MLFLOW_TRACKING_URI) {
+    say('starting the MLflow server (the first start migrates its database: ~20 s)...');
+    const mlflow = await startMlflow({ dataDir: join(dataDir, 'mlflow'), port: 5000 });
+    stops.push(mlflow.stop);
+    process.env.MLFLOW_TRACKING_URI = mlflow.url;
+  }
+  const mlflowUrl = defaults.mlflowUrl();
+
+  const store = Store.open(defaults.dbPath());
+  stops.push(async () => store.close());
+  const server = await buildServer({ store, loadModel: mlflowModelLoader(new MlflowClient(mlflowUrl)), adminToken: defaults.adminToken() });
+  const servingPort = Number(process.env.PERENNIAL_SERVING_PORT ?? 8080);
+  await server.listen({ host: '127.0.0.1', port: servingPort });
+  stops.push(() => server.close());
+  const servingUrl = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+
+  const { worker, close } = await createWorker({
+    temporal: temporalConfig(),
+    mlflowUrl,
+    dbPath: defaults.dbPath(),
+    serving: { url: servingUrl, adminToken: defaults.adminToken() },
+    cacheDir: join(dataDir, 'cache'),
+  });
+  const running = worker.run();
+  stops.push(async () => (worker.shutdown(), await running, await close()));
+
+  const client = await PerennialClient.connect();
+  stops.push(() => client.close());
+
+  const data = weatherData();
+  if (store.maxRecordId(spec.name) === 0) {
+    const features = spec.features.map((f) => f.name);
+    const added = store.addRecords(spec.name, toRecords(data.seed, features, spec.label.name, `${WEATHER_CSV} (Seattle 2012-2013)`));
+    say(`imported ${added} labelled records (Seattle 2012-2013) for model ${spec.name}`);
+  }
+  await client.register(spec);
+
+  console.log(`
+  Temporal UI    ${temporalUi}/namespaces/${temporalConfig().namespace}/workflows
+  MLflow UI      ${mlflowUrl}
+  Model server   ${servingUrl}   (POST /v1/models/${spec.name}/predict)
+  Lifecycle      workflow model/${spec.name}; status: npx perennial status ${spec.name}
+  Approve        npx perennial approve ${spec.name} --reviewer <you>
+`);
+
+  if (flags.demo) {
+    say(`demo: replaying production traffic (Seattle 2014, then New York)${flags['auto-approve'] ? ', approving challengers automatically' : '; approve challengers with the command above'}`);
+    const result = await runDemoTraffic({ client, spec, servingUrl, traffic: data.traffic, autoApprove: flags['auto-approve']!, log: (l) => say(l) });
+    say(`demo complete: version ${result.championVersion} is champion after ${result.predictions} predictions, trigger: ${result.trigger}`);
+    await shutdown(0);
+  } else {
+    say('running; Ctrl-C stops everything');
+    await running;
+  }
+} catch (err) {
+  console.error(`perennial: ${(err as Error).message}`);
+  await shutdown(1);
+}

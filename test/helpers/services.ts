@@ -1,0 +1,41 @@
+/**
+ * Real services for tests. `npm test` starts one Temporal dev server and one MLflow server
+ * for the whole run and passes their addresses in the environment; a test file run on its
+ * own starts its own and stops them when it ends.
+ */
+import { after } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMlflow, startTemporal, type Service } from '../../stack/services.ts';
+
+// Registered when a test file loads, so it runs after that file's last test.
+const started: Service[] = [];
+after(() => Promise.all(started.map((service) => service.stop())));
+
+export function tempDir(prefix = 'perennial-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+let mlflow: Promise<string> | undefined;
+export function mlflowUrl(): Promise<string> {
+  if (process.env.MLFLOW_TRACKING_URI) return Promise.resolve(process.env.MLFLOW_TRACKING_URI);
+  mlflow ??= startMlflow({ dataDir: tempDir('perennial-mlflow-') }).then((service) => {
+    started.push(service);
+    return service.url;
+  });
+  return mlflow;
+}
+
+/** Small history limits so continue-as-new happens within a test. */
+export const TEST_TEMPORAL_ARGS = ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=300'];
+
+let temporal: Promise<string> | undefined;
+export function temporalAddress(): Promise<string> {
+  if (process.env.TEMPORAL_ADDRESS) return Promise.resolve(process.env.TEMPORAL_ADDRESS);
+  temporal ??= startTemporal({ dataDir: tempDir('perennial-temporal-'), extraArgs: TEST_TEMPORAL_ARGS }).then((service) => {
+    started.push(service);
+    return service.address;
+  });
+  return temporal;
+}

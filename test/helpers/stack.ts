@@ -1,0 +1,89 @@
+/**
+ * Every real piece in one test process: the shared Temporal and MLflow servers, a SQLite log
+ * in a temp folder, the model server on a free port, a worker on its own task queue, and a
+ * client. Workflow tests and the end-to-end test build on it.
+ */
+import { after } from 'node:test';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { MlflowClient } from '../../activities/mlflow/client.ts';
+import { PerennialClient } from '../../client/client.ts';
+import { temporalConfig } from '../../client/config.ts';
+import { toRecords } from '../../client/dataset.ts';
+import { ModelSpec, type ModelSpecInput } from '../../core/spec.ts';
+import { mlflowModelLoader } from '../../serving/loader.ts';
+import { buildServer } from '../../serving/server.ts';
+import { Store } from '../../serving/store.ts';
+import { weatherData } from '../../stack/demo.ts';
+import { createWorker } from '../../worker/worker.ts';
+import { mlflowUrl, tempDir, temporalAddress } from './services.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token';
+
+export async function startStack() {
+  const dir = tempDir('perennial-stack-');
+  const [address, mlflow] = await Promise.all([temporalAddress(), mlflowUrl()]);
+  const store = Store.open(join(dir, 'perennial.sqlite'));
+  const mlflowClient = new MlflowClient(mlflow);
+  const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflowClient), adminToken: ADMIN_TOKEN });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  const servingUrl = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+  const temporal = { ...temporalConfig({}), address };
+  const taskQueue = `test-${randomUUID()}`;
+  const { worker, close } = await createWorker({
+    temporal,
+    mlflowUrl: mlflow,
+    dbPath: join(dir, 'perennial.sqlite'),
+    serving: { url: servingUrl, adminToken: ADMIN_TOKEN },
+    cacheDir: join(dir, 'cache'),
+    taskQueue,
+  });
+  const running = worker.run();
+  const client = await PerennialClient.connect(temporal, taskQueue);
+
+  after(async () => {
+    await client.close();
+    worker.shutdown();
+    await running;
+    await close();
+    await server.close();
+    store.close();
+  });
+  return { dir, store, mlflow: mlflowClient, servingUrl, client, worker, taskQueue };
+}
+
+/** A small, fast weather spec with a unique model name; `overrides` replace top-level sections. */
+export function testSpec(overrides: Partial<ModelSpecInput> = {}): ModelSpec {
+  return ModelSpec.parse({
+    name: `t-${randomUUID().slice(0, 8)}`,
+    features: [{ name: 'precipitation', min: 0 }, { name: 'temp_max' }, { name: 'temp_min' }, { name: 'wind', min: 0 }],
+    label: { name: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] },
+    training: { window: { kind: 'lastRows', rows: 365 }, seed: 1, candidates: [{ family: 'softmax', learningRate: 0.05, epochs: 15, batchSize: 64 }] },
+    monitoring: { interval: '1s', windowRows: 200 },
+    policies: {},
+    approval: { required: false },
+    canary: { steps: [{ weight: 0.5, bake: '1s' }], minSamples: 1000 },
+    ...overrides,
+  });
+}
+
+/** Seattle 2012-2013 as labelled records of `spec`'s model. */
+export function seedRecords(store: Store, spec: ModelSpec, rows = weatherData().seed) {
+  return store.addRecords(spec.name, toRecords(rows, spec.features.map((f) => f.name), spec.label.name, 'test seed'));
+}
+
+/** Polls `probe` until it returns a value, or fails with what it last saw. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}

@@ -1,0 +1,35 @@
+/**
+ * `npm test`: starts one real Temporal dev server and one real MLflow server for the whole
+ * run, then Node's test runner over every test file (one file at a time: two cores).
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePythonEnv, PROJECT_ROOT, startMlflow, startTemporal } from '../stack/services.ts';
+import { TEST_TEMPORAL_ARGS, tempDir } from './helpers/services.ts';
+
+ensurePythonEnv();
+const [temporal, mlflow] = await Promise.all([
+  startTemporal({ dataDir: tempDir('perennial-temporal-'), extraArgs: TEST_TEMPORAL_ARGS }),
+  startMlflow({ dataDir: tempDir('perennial-mlflow-') }),
+]);
+// Node 20's runner takes no globs: list the test files here.
+const files = process.argv.length > 2
+  ? process.argv.slice(2)
+  : readdirSync(join(PROJECT_ROOT, 'test'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort()
+      .map((f) => join('test', f));
+const runner = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
+  {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, MLFLOW_TRACKING_URI: mlflow.url, PERENNIAL_DATA_DIR: join(tempDir(), 'data') },
+  },
+);
+const code = await new Promise<number>((ok) => runner.once('exit', (c, signal) => ok(c ?? (signal ? 1 : 0))));
+await Promise.all([temporal.stop(), mlflow.stop()]);
+process.exit(code);

@@ -1,0 +1,200 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Store, type PredictionLog } from '../../serving/store.ts';
+import { FeedbackConflictError, UnknownLabelError, UnknownPredictionError } from '../../serving/errors.ts';
+import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { tempDir } from '../helpers/services.ts';
+
+const CLASSES = ['rain', 'sun'];
+
+function prediction(id: string, label: string, extra: Partial<PredictionLog> = {}): PredictionLog {
+  return {
+    id,
+    model: 'weather',
+    version: '1',
+    role: 'champion',
+    features: { temp_max: 10, wind: null },
+    label,
+    confidence: 0.7,
+    probabilities: Object.fromEntries(CLASSES.map((c) => [c, c === label ? 0.7 : 0.3])),
+    ...extra,
+  };
+}
+
+function openTemp(options?: Parameters<typeof Store.open>[1]) {
+  const path = join(tempDir(), 'perennial.sqlite');
+  return { path, store: Store.open(path, options) };
+}
+
+test('records: windows read in arrival order, counted per model, watermarks by id', () => {
+  const { store } = openTemp();
+  const rows = (n: number, label: string) =>
+    Array.from({ length: n }, (_, i) => ({ features: { x: i }, label, source: 'upload' }));
+
+  assert.equal(store.maxRecordId('weather'), 0);
+  assert.equal(store.addRecords('weather', rows(5, 'rain')), 5);
+  store.addRecords('other', rows(2, 'sun'));
+  const mark = store.maxRecordId('weather');
+  assert.equal(store.addRecords('weather', rows(3, 'sun')), 3);
+
+  const all = store.readRecords('weather', { kind: 'all' });
+  assert.equal(all.length, 8);
+  assert.deepEqual(all.map((r) => r.id), [...all.map((r) => r.id)].sort((a, b) => a - b));
+  assert.deepEqual(all[0], { id: 1, features: { x: 0 }, label: 'rain', source: 'upload' });
+
+  const last = store.readRecords('weather', { kind: 'lastRows', rows: 4 });
+  assert.deepEqual(last.map((r) => [r.label, r.features.x]), [['rain', 4], ['sun', 0], ['sun', 1], ['sun', 2]]);
+  assert.equal(store.readRecords('weather', { kind: 'lastRows', rows: 100 }).length, 8);
+
+  assert.equal(store.countRecordsSince('weather', mark), 3);
+  assert.equal(store.countRecordsSince('weather', store.maxRecordId('weather')), 0);
+  assert.equal(store.readRecords('other', { kind: 'all' }).length, 2);
+  store.close();
+});
+
+test('feedback: unknown id, idempotent repeat, conflicting relabel, unknown class, wrong model', () => {
+  const { store } = openTemp();
+  store.logPredictions([prediction('p1', 'rain'), prediction('p2', 'sun')]);
+
+  assert.throws(() => store.addFeedback('nope', 'rain'), UnknownPredictionError);
+  assert.throws(() => store.addFeedback('p1', 'rain', 'other-model'), UnknownPredictionError);
+  assert.throws(() => store.addFeedback('p1', 'snow'), (err: unknown) => {
+    assert.ok(err instanceof UnknownLabelError);
+    assert.match(err.message, /not one of the model's classes: rain, sun/);
+    return true;
+  });
+
+  const first = store.addFeedback('p1', 'sun', 'weather');
+  assert.equal(store.addFeedback('p1', 'sun'), first, 'the same feedback twice returns the same row');
+  assert.throws(() => store.addFeedback('p1', 'rain'), (err: unknown) => {
+    assert.ok(err instanceof FeedbackConflictError);
+    assert.equal(err.status, 409);
+    assert.match(err.message, /already labelled "sun"/);
+    return true;
+  });
+
+  // Ground truth became exactly one training record carrying the prediction's features.
+  const records = store.readRecords('weather', { kind: 'all' });
+  assert.deepEqual(records.map(({ features, label, source }) => ({ features, label, source })), [
+    { features: { temp_max: 10, wind: null }, label: 'sun', source: 'feedback' },
+  ]);
+  assert.equal(store.maxFeedbackId('weather'), first);
+  store.close();
+});
+
+test('feedback batches are all or nothing', () => {
+  const { store } = openTemp();
+  store.logPredictions([prediction('a', 'rain'), prediction('b', 'rain')]);
+  assert.throws(
+    () => store.addFeedbackMany([{ predictionId: 'a', label: 'rain' }, { predictionId: 'missing', label: 'rain' }]),
+    UnknownPredictionError,
+  );
+  assert.equal(store.maxFeedbackId('weather'), 0);
+  assert.equal(store.maxRecordId('weather'), 0);
+
+  const ids = store.addFeedbackMany([{ predictionId: 'a', label: 'rain' }, { predictionId: 'b', label: 'sun' }]);
+  assert.equal(ids.length, 2);
+  assert.deepEqual(
+    store.labelledSince('weather', 0).map(({ version, role, predicted, truth }) => ({ version, role, predicted, truth })),
+    [
+      { version: '1', role: 'champion', predicted: 'rain', truth: 'rain' },
+      { version: '1', role: 'champion', predicted: 'rain', truth: 'sun' },
+    ],
+  );
+  assert.deepEqual(store.labelledSince('weather', ids[0]).map((l) => l.feedbackId), [ids[1]]);
+  store.close();
+});
+
+test('recent predictions are the last N, oldest first, of that model only', () => {
+  const { store } = openTemp();
+  store.logPredictions(Array.from({ length: 10 }, (_, i) => prediction(`p${i}`, 'rain', { features: { i }, version: String(i % 2) })));
+  store.logPredictions([prediction('x', 'sun', { model: 'other' })]);
+  const recent = store.recentPredictions('weather', 3);
+  assert.deepEqual(recent.map((r) => r.features.i), [7, 8, 9]);
+  assert.deepEqual(recent[2], { features: { i: 9 }, label: 'rain', confidence: 0.7, version: '1' });
+  store.close();
+});
+
+test('live accuracy counts labelled predictions per version made at or after the given time', () => {
+  let clock = new Date('2030-01-01T00:00:00.000Z');
+  const { store } = openTemp({ now: () => clock });
+  store.logPredictions([prediction('old', 'rain', { version: '1' })]);
+
+  clock = new Date('2030-01-01T01:00:00.000Z');
+  store.logPredictions([
+    prediction('c1', 'rain', { version: '1' }),
+    prediction('c2', 'sun', { version: '1' }),
+    prediction('k1', 'sun', { version: '2', role: 'canary' }),
+    prediction('k2', 'sun', { version: '2', role: 'canary' }),
+    prediction('unlabelled', 'sun', { version: '2', role: 'canary' }),
+  ]);
+  for (const [id, truth] of [['old', 'rain'], ['c1', 'rain'], ['c2', 'rain'], ['k1', 'sun'], ['k2', 'sun']]) {
+    store.addFeedback(id, truth);
+  }
+
+  // A non-UTC spelling of the same instant must select the same rows.
+  assert.deepEqual(store.liveAccuracy('weather', '2030-01-01T02:00:00+01:00'), {
+    '1': { n: 2, correct: 1 },
+    '2': { n: 2, correct: 2 },
+  });
+  assert.deepEqual(store.liveAccuracy('weather', '2029-12-31T00:00:00Z')['1'], { n: 3, correct: 2 });
+  assert.deepEqual(store.liveAccuracy('weather', '2030-01-02T00:00:00Z'), {});
+  assert.throws(() => store.liveAccuracy('weather', 'yesterday'), RangeError);
+  store.close();
+});
+
+test('two stores on one file see each other\'s writes, deployments included', () => {
+  const { path, store: server } = openTemp();
+  const worker = Store.open(path); // opening again must not trip over the existing schema
+  server.logPredictions([prediction('p', 'rain')]);
+  worker.addFeedback('p', 'rain');
+  assert.equal(server.maxFeedbackId('weather'), 1);
+  assert.equal(server.readRecords('weather', { kind: 'all' })[0].source, 'feedback');
+
+  assert.equal(worker.getDeployment('weather'), undefined);
+  const state = { champion: { version: '3' }, canary: { version: '4', weight: 0.2 }, updatedAt: '2030-01-01T00:00:00.000Z', reason: 'canary' };
+  server.setDeployment('weather', state);
+  assert.deepEqual(worker.getDeployment('weather'), state);
+  worker.setDeployment('weather', { champion: { version: '4' }, updatedAt: '2030-01-01T00:05:00.000Z', reason: 'promote' });
+  server.setDeployment('alpha', { champion: { version: '1' }, updatedAt: '2030-01-01T00:00:00.000Z', reason: 'first' });
+  assert.deepEqual(server.listDeployments().map((d) => [d.model, d.champion.version, d.canary]), [
+    ['alpha', '1', undefined],
+    ['weather', '4', undefined],
+  ]);
+  server.close();
+  worker.close();
+});
+
+test('another process appending while this one writes loses nothing', async () => {
+  const { path, store } = openTemp();
+  const childRows = 1000;
+  const script = `
+    import { Store } from ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'serving/store.ts')).href)};
+    const store = Store.open(${JSON.stringify(path)});
+    for (let i = 0; i < ${childRows}; i++) store.addRecords('weather', [{ features: { i }, label: 'rain', source: 'child' }]);
+    store.close();
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  let exitCode: number | null | undefined;
+  child.once('exit', (code) => (exitCode = code));
+  // Keep writing, one transaction per turn of the event loop, for as long as the child runs.
+  let parentRows = 0;
+  while (exitCode === undefined) {
+    store.addRecords('weather', [{ features: { i: parentRows++ }, label: 'sun', source: 'parent' }]);
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(exitCode, 0);
+  const records = store.readRecords('weather', { kind: 'all' });
+  assert.equal(records.filter((r) => r.source === 'child').length, childRows);
+  assert.equal(records.filter((r) => r.source === 'parent').length, parentRows);
+  assert.equal(new Set(records.map((r) => r.id)).size, records.length);
+  const switches = records.filter((r, i) => i > 0 && r.source !== records[i - 1].source).length;
+  assert.ok(switches > 1, 'the two writers should have interleaved');
+  store.close();
+});

@@ -1,0 +1,193 @@
+/**
+ * The lifecycle and retrain workflows on a real Temporal dev server, with the real activities:
+ * MLflow server, model server over HTTP, SQLite log and tfjs training.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
+import type { ModelSpec } from '../../core/spec.ts';
+import { weatherData } from '../../stack/demo.ts';
+import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+before(async () => {
+  stack = await startStack();
+});
+
+async function deployment(model: string) {
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
+  return res.statusCode === 200 ? ((await res.body.json()) as { champion: { version: string }; canary?: unknown }) : (await res.body.dump(), undefined);
+}
+
+const stageOf = async (model: string, n: number) => (await stack.client.retrainStatus(retrainWorkflowId(model, n))).stage;
+
+async function waitForStage(model: string, n: number, stage: string) {
+  await eventually(`retrain #${n} of ${model} at stage ${stage}`, async () => ((await stageOf(model, n)) === stage ? true : undefined));
+}
+
+async function waitForChampion(model: string, version: string) {
+  return eventually(`champion v${version} of ${model}`, async () => {
+    const status = await stack.client.status(model);
+    return status.championVersion === version ? status : undefined;
+  });
+}
+
+async function registerSeeded(spec: ModelSpec) {
+  seedRecords(stack.store, spec);
+  await stack.client.register(spec);
+}
+
+describe('approval gate', () => {
+  test('an approval by update promotes the first champion everywhere', async () => {
+    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
+    await registerSeeded(spec);
+    await waitForStage(spec.name, 1, 'awaiting-approval');
+    await assert.rejects(stack.client.review(spec.name, 'approve', { reviewer: ' ', comment: '' }), /reviewer is required/);
+
+    const answer = await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: 'looks good' });
+    assert.equal(answer, 'approved by ana');
+    const status = await waitForChampion(spec.name, '1');
+    assert.match(status.history.map((h) => h.what).join('\n'), /retrain #1: promoted/);
+    assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
+    assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.reviewer'], 'ana');
+    assert.equal((await deployment(spec.name))?.champion.version, '1');
+    // A second review of a finished gate is refused rather than silently applied.
+    await assert.rejects(stack.client.review(spec.name, 'reject', { reviewer: 'bo', comment: '' }), /no retrain running/);
+  });
+
+  test('a rejection by plain signal to the lifecycle stops the retrain and deploys nothing', async () => {
+    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'approve' } });
+    await registerSeeded(spec);
+    await waitForStage(spec.name, 1, 'awaiting-approval');
+    // Malformed input is recorded and ignored, the gate keeps waiting.
+    await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).signal('reject', { comment: 'no reviewer' });
+    await stack.client.reviewBySignal(spec.name, 'reject', { reviewer: 'bo', comment: 'not on a Friday' });
+    await waitForStage(spec.name, 1, 'rejected');
+    const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
+    assert.ok(retrain.decisions.some((d) => d.what.startsWith('ignored reject signal with invalid input')));
+    assert.ok(retrain.decisions.some((d) => d.what === 'rejected by bo' && d.reasons.includes('not on a Friday')));
+    assert.equal(await stack.mlflow.getVersionByAlias(spec.name, 'champion'), undefined);
+    assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.review'], 'reject');
+    assert.equal(await deployment(spec.name), undefined);
+  });
+
+  test('without a review the configured default applies when the timeout expires', async () => {
+    const spec = testSpec({ approval: { required: true, timeout: '2s', onTimeout: 'approve' } });
+    await registerSeeded(spec);
+    const status = await waitForChampion(spec.name, '1');
+    const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
+    assert.ok(retrain.decisions.some((d) => d.what === 'approved by timeout'), JSON.stringify(retrain.decisions));
+    assert.equal(status.championVersion, '1');
+  });
+});
+
+describe('triggers', () => {
+  test('input drift in production traffic triggers a retrain and records why', async () => {
+    const spec = testSpec({ policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 150 } }, monitoring: { interval: '1s', windowRows: 200 } });
+    await registerSeeded(spec);
+    await waitForChampion(spec.name, '1');
+    // New York's climate, sent through the model server like real traffic.
+    const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 200);
+    const rows = newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
+    const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rows }),
+    });
+    assert.equal(res.statusCode, 200, await res.body.text());
+
+    const status = await eventually('a drift-triggered retrain', async () => {
+      const s = await stack.client.status(spec.name);
+      return s.retrainCount >= 2 ? s : undefined;
+    });
+    const started = status.history.find((h) => h.what === 'retrain #2 started');
+    assert.match(started?.reasons[0] ?? '', /input drift on [34]\/4 features/);
+    const described = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
+    assert.deepEqual(described.searchAttributes.TriggerReason, ['drift']);
+    const [parent] = await stack.mlflow.searchRuns([(await stack.mlflow.getRun((await stack.mlflow.getModelVersion(spec.name, '1')).runId)).experimentId], `tags.\`perennial.trigger_rules\` = 'drift'`);
+    assert.ok(parent, 'the retrain run in MLflow carries the trigger');
+  });
+
+  test('triggers that arrive during a retrain coalesce into one follow-up', async () => {
+    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
+    await registerSeeded(spec);
+    await waitForStage(spec.name, 1, 'awaiting-approval');
+    await stack.client.retrain(spec.name, { reason: 'new labels from the field team', requestedBy: 'ana' });
+    await stack.client.retrain(spec.name, { reason: 'quarterly refresh', requestedBy: 'bo' });
+    const waiting = await stack.client.status(spec.name);
+    assert.equal(waiting.retrainCount, 1);
+    assert.match(waiting.pendingTrigger ?? '', /new labels from the field team.*quarterly refresh/);
+
+    await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: '' });
+    await waitForStage(spec.name, 2, 'awaiting-approval');
+    const after = await stack.client.status(spec.name);
+    assert.equal(after.retrainCount, 2, 'one follow-up, not two');
+    assert.equal(after.pendingTrigger, undefined);
+    assert.match((await stack.client.retrainStatus(retrainWorkflowId(spec.name, 2))).trigger, /field team.*quarterly/);
+    await stack.client.review(spec.name, 'reject', { reviewer: 'ana', comment: 'enough for today' });
+  });
+
+  test('an invalid retrain signal is recorded and ignored', async () => {
+    const spec = testSpec();
+    await registerSeeded(spec);
+    await waitForChampion(spec.name, '1');
+    await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).signal('retrain', { reason: '' });
+    const status = await eventually('the ignored signal in history', async () => {
+      const s = await stack.client.status(spec.name);
+      return s.history.some((h) => h.what === 'ignored retrain signal with invalid input') ? s : undefined;
+    });
+    assert.equal(status.retrainCount, 1);
+  });
+});
+
+describe('data validation', () => {
+  test('invalid training data stops the retrain with a readable report and trains nothing', async () => {
+    const spec = testSpec();
+    const rows = weatherData().seed.map((r, i) => (i % 5 === 0 ? { ...r, wind: -3 } : r));
+    seedRecords(stack.store, spec, rows);
+    await stack.client.register(spec);
+    await waitForStage(spec.name, 1, 'invalid-data');
+    const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
+    const failure = retrain.decisions.find((d) => d.what === 'data validation failed: no training');
+    assert.ok(failure?.reasons.some((r) => r.includes('wind')), JSON.stringify(retrain.decisions));
+    assert.equal(await stack.mlflow.getRegisteredModel(spec.name), undefined, 'no model version was registered');
+  });
+});
+
+describe('rollback and continue-as-new', () => {
+  test('rollback returns the previous champion to the model server and the registry', async () => {
+    const spec = testSpec();
+    await registerSeeded(spec);
+    await waitForChampion(spec.name, '1');
+    await stack.client.retrain(spec.name, { reason: 'manual refresh', requestedBy: 'ana' });
+    const promoted = await eventually('retrain #2 to finish', async () => {
+      const s = await stack.client.status(spec.name);
+      return s.history.find((h) => h.what.startsWith('retrain #2:'));
+    });
+    // Same data, same seed: the challenger ties the champion, which is enough (minImprovement 0).
+    assert.equal(promoted.what, 'retrain #2: promoted');
+    await waitForChampion(spec.name, '2');
+    assert.equal((await deployment(spec.name))?.champion.version, '2');
+
+    await stack.client.rollback(spec.name, { reason: 'complaints from users', requestedBy: 'ana' });
+    const status = await waitForChampion(spec.name, '1');
+    assert.ok(status.history.some((h) => h.what === 'rolled back from v2 to v1'));
+    assert.equal((await deployment(spec.name))?.champion.version, '1');
+    assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
+    assert.equal((await stack.mlflow.getModelVersion(spec.name, '2')).tags['perennial.outcome'], 'rolled-back');
+  });
+
+  test('the lifecycle continues as new when Temporal suggests it and keeps its state', async () => {
+    const spec = testSpec({ monitoring: { interval: '100ms', windowRows: 50 } });
+    await registerSeeded(spec);
+    await waitForChampion(spec.name, '1');
+    const handle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
+    const first = (await handle.describe()).runId;
+    await eventually('a new run of the lifecycle', async () => ((await handle.describe()).runId !== first ? true : undefined), 180_000);
+    const status = await stack.client.status(spec.name);
+    assert.equal(status.championVersion, '1');
+    assert.equal(status.retrainCount, 1);
+    assert.ok(status.history.some((h) => h.what === 'retrain #1: promoted'));
+  });
+});

@@ -1,0 +1,3 @@
+export { modelLifecycle } from './lifecycle.ts';
+export { retrain } from './retrain.ts';
+export { scheduledRetrain } from './scheduled.ts';

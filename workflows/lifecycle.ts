@@ -1,0 +1,263 @@
+/**
+ * modelLifecycle: the long-running entity workflow of one managed model (ID `model/<name>`).
+ * On a durable timer it asks production how the champion is doing, evaluates the retraining
+ * policies, and starts a `retrain` child when they fire. Triggers that arrive while a retrain
+ * runs coalesce into one follow-up. The workflow continues-as-new when Temporal suggests it.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import {
+  approveSignal,
+  ChampionVersionKey,
+  DataArrived,
+  dataArrivedSignal,
+  type Decision,
+  type LifecycleStatus,
+  ModelNameKey,
+  pauseSignal,
+  rejectSignal,
+  resumeSignal,
+  RetrainRequest,
+  retrainSignal,
+  retrainWorkflowId,
+  type Review,
+  RollbackRequest,
+  rollbackSignal,
+  StageKey,
+  statusQuery,
+  TriggerReasonKey,
+} from '../core/messages.ts';
+import { evaluatePolicies, initialPolicyState, type MonitoringSummary, type PolicyState, startCooldown } from '../core/policy.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { parseDuration } from '../core/duration.ts';
+import { retrain, type RetrainResult } from './retrain.ts';
+
+const { summarizeProduction } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 3 } });
+const { deploy, promoteChampion, currentChampion } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
+
+const HISTORY_LIMIT = 50;
+
+interface Trigger {
+  reason: string;
+  rules: string[];
+}
+
+/** Everything the lifecycle carries across continue-as-new: plain JSON. */
+export interface LifecycleState {
+  championVersion?: string;
+  previousChampions: string[];
+  retrainCount: number;
+  paused: boolean;
+  policy: PolicyState;
+  feedbackCursor: number;
+  trainedThroughRecordId: number;
+  pendingTrigger?: Trigger;
+  rollbacks: RollbackRequest[];
+  lastSummary?: MonitoringSummary;
+  history: Decision[];
+}
+
+export interface LifecycleInput {
+  spec: ModelSpec;
+  state?: LifecycleState;
+}
+
+export async function modelLifecycle({ spec, state: carried }: LifecycleInput): Promise<void> {
+  const model = spec.name;
+  const state: LifecycleState = carried ?? {
+    previousChampions: [],
+    retrainCount: 0,
+    paused: false,
+    policy: initialPolicyState(),
+    feedbackCursor: 0,
+    trainedThroughRecordId: 0,
+    rollbacks: [],
+    history: [],
+  };
+  let active: { n: number; workflowId: string; trigger: Trigger; result?: RetrainResult; error?: string; done: boolean } | undefined;
+  let wakeUp = false;
+
+  const record = (what: string, ...reasons: string[]) => {
+    state.history.push({ at: new Date().toISOString(), what, reasons });
+    state.history.splice(0, Math.max(0, state.history.length - HISTORY_LIMIT));
+    log.info(what, { model, reasons });
+    setCurrentDetails(`**${model}** champion: ${state.championVersion ? `v${state.championVersion}` : 'none'}\n\nlast: ${what}`);
+  };
+
+  // A trigger while a retrain runs does not start a second one: it becomes one follow-up.
+  const requestRetrain = (trigger: Trigger) => {
+    if (state.pendingTrigger) {
+      state.pendingTrigger = {
+        reason: `${state.pendingTrigger.reason}; ${trigger.reason}`,
+        rules: [...new Set([...state.pendingTrigger.rules, ...trigger.rules])],
+      };
+    } else {
+      state.pendingTrigger = trigger;
+    }
+    if (active && !active.done) record('retrain requested while one runs: coalesced into a follow-up', trigger.reason);
+  };
+
+  setHandler(statusQuery, (): LifecycleStatus => ({
+    model,
+    paused: state.paused,
+    championVersion: state.championVersion,
+    previousChampions: state.previousChampions,
+    activeRetrain: active && !active.done ? { workflowId: active.workflowId, trigger: active.trigger.reason, stage: 'running' } : undefined,
+    pendingTrigger: state.pendingTrigger?.reason,
+    retrainCount: state.retrainCount,
+    lastSummary: state.lastSummary,
+    breaches: state.policy.breaches,
+    cooldownUntil: state.policy.cooldownUntil ? new Date(state.policy.cooldownUntil).toISOString() : undefined,
+    history: state.history,
+  }));
+
+  setHandler(retrainSignal, (raw) => {
+    const parsed = RetrainRequest.safeParse(raw);
+    if (!parsed.success) return record('ignored retrain signal with invalid input', ...parsed.error.issues.map((i) => i.message));
+    const { requestedBy, reason } = parsed.data;
+    requestRetrain({ reason: `${requestedBy === 'schedule' ? 'schedule' : `manual (${requestedBy})`}: ${reason}`, rules: [requestedBy === 'schedule' ? 'schedule' : 'manual'] });
+  });
+  setHandler(dataArrivedSignal, (raw) => {
+    const parsed = DataArrived.safeParse(raw);
+    if (!parsed.success) return record('ignored dataArrived signal with invalid input', ...parsed.error.issues.map((i) => i.message));
+    record(`${parsed.data.rows} new rows arrived from ${parsed.data.source}: monitoring now`);
+    wakeUp = true;
+  });
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+    record('paused: no monitoring or policy-triggered retrains until resumed');
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    record('resumed');
+    wakeUp = true;
+  });
+  setHandler(rollbackSignal, (raw) => {
+    const parsed = RollbackRequest.safeParse(raw);
+    if (!parsed.success) return record('ignored rollback signal with invalid input', ...parsed.error.issues.map((i) => i.message));
+    state.rollbacks.push(parsed.data);
+  });
+  // Reviews sent to the lifecycle reach the retrain that waits for them.
+  const forwardReview = (signal: typeof approveSignal, name: string) => async (review: Review) => {
+    if (!active || active.done) return record(`ignored ${name}: no retrain is running`);
+    await getExternalWorkflowHandle(active.workflowId).signal(signal, review);
+  };
+  setHandler(approveSignal, forwardReview(approveSignal, 'approve'));
+  setHandler(rejectSignal, forwardReview(rejectSignal, 'reject'));
+
+  const startRetrain = async (trigger: Trigger) => {
+    state.retrainCount += 1;
+    state.policy = startCooldown(spec.policies, state.policy, Date.now());
+    const workflowId = retrainWorkflowId(model, state.retrainCount);
+    record(`retrain #${state.retrainCount} started`, trigger.reason);
+    upsertSearchAttributes([{ key: TriggerReasonKey, value: trigger.rules.join(',') }]);
+    const handle = await startChild(retrain, {
+      workflowId,
+      args: [{ spec, n: state.retrainCount, trigger, championVersion: state.championVersion }],
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      typedSearchAttributes: [
+        { key: ModelNameKey, value: model },
+        { key: TriggerReasonKey, value: trigger.rules.join(',') },
+        { key: StageKey, value: 'snapshot' },
+      ],
+      staticSummary: `retrain #${state.retrainCount} of ${model}: ${trigger.reason}`.slice(0, 200),
+    });
+    const current = (active = { n: state.retrainCount, workflowId, trigger, done: false });
+    handle.result().then(
+      (result) => Object.assign(current, { result, done: true }),
+      (err: Error) => Object.assign(current, { error: err.message, done: true }),
+    );
+  };
+
+  const finishRetrain = () => {
+    const finished = active!;
+    active = undefined;
+    const because = `trigger: ${finished.trigger.reason}`;
+    if (finished.error) return record(`retrain #${finished.n}: failed`, because, finished.error);
+    const result = finished.result!;
+    state.trainedThroughRecordId = Math.max(state.trainedThroughRecordId, result.trainedThroughRecordId ?? 0);
+    if (result.outcome === 'promoted' && result.version) {
+      if (state.championVersion) state.previousChampions = [state.championVersion, ...state.previousChampions].slice(0, 10);
+      state.championVersion = result.version;
+      upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
+    }
+    const last = result.decisions.at(-1);
+    record(`retrain #${finished.n}: ${result.outcome}`, because, ...(last ? [last.what, ...last.reasons] : []));
+  };
+
+  const rollback = async (request: RollbackRequest) => {
+    const target = request.toVersion ?? state.previousChampions[0];
+    if (!target || target === state.championVersion) {
+      return record('rollback ignored: no earlier champion to return to', request.reason);
+    }
+    await deploy({ model, champion: target, reason: `rollback by ${request.requestedBy}: ${request.reason}` });
+    await promoteChampion({ model, version: target, previous: state.championVersion, rolledBack: true });
+    record(`rolled back from v${state.championVersion} to v${target}`, `${request.requestedBy}: ${request.reason}`);
+    state.previousChampions = state.previousChampions.filter((v) => v !== target);
+    state.championVersion = target;
+    upsertSearchAttributes([{ key: ChampionVersionKey, value: target }]);
+  };
+
+  upsertSearchAttributes([{ key: ModelNameKey, value: model }]);
+  if (!carried) {
+    // A lifecycle restarted for an existing model picks up the registered champion.
+    state.championVersion = (await currentChampion({ model })) ?? undefined;
+    if (state.championVersion) upsertSearchAttributes([{ key: ChampionVersionKey, value: state.championVersion }]);
+    record('lifecycle started', state.championVersion ? `champion is v${state.championVersion}` : 'no champion yet: initial training');
+    if (!state.championVersion) requestRetrain({ reason: 'initial training: the model has no champion yet', rules: ['initial'] });
+  }
+
+  // Pausing stops policy-triggered retrains; a person asking for one still gets it.
+  const canStartRetrain = () =>
+    !active && state.pendingTrigger !== undefined && (!state.paused || state.pendingTrigger.rules.some((r) => r === 'manual' || r === 'initial'));
+
+  const interval = parseDuration(spec.monitoring.interval);
+  for (;;) {
+    const timedOut = !(await condition(() => wakeUp || state.rollbacks.length > 0 || active?.done === true || canStartRetrain(), interval));
+    const monitorNow = timedOut || wakeUp;
+    wakeUp = false;
+
+    if (active?.done) finishRetrain();
+    while (state.rollbacks.length > 0) await rollback(state.rollbacks.shift()!);
+
+    if (monitorNow && !state.paused && state.championVersion) {
+      const summary = await summarizeProduction({
+        spec,
+        championVersion: state.championVersion,
+        feedbackCursor: state.feedbackCursor,
+        trainedThroughRecordId: state.trainedThroughRecordId,
+      });
+      state.lastSummary = summary;
+      state.feedbackCursor = summary.feedbackCursor;
+      const verdict = evaluatePolicies(spec.policies, summary, state.policy, Date.now());
+      state.policy = verdict.state;
+      if (verdict.notes.length) log.info('policy notes', { notes: verdict.notes });
+      if (verdict.fire) requestRetrain({ reason: verdict.reasons.join('; '), rules: verdict.rules });
+    }
+
+    if (canStartRetrain()) {
+      const trigger = state.pendingTrigger!;
+      state.pendingTrigger = undefined;
+      await startRetrain(trigger);
+    }
+
+    // Only between retrains: a running child would lose its parent's attention otherwise.
+    if (workflowInfo().continueAsNewSuggested && !active) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof modelLifecycle>({ spec, state });
+    }
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * One retraining of one model, from data snapshot to promotion or rollback. Started by the
+ * model's lifecycle as a child workflow (ID `model/<name>/retrain/<n>`); every decision it
+ * takes is recorded with its reasons in the status query, the workflow result and MLflow.
+ */
+import {
+  CancellationScope,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import {
+  approveSignal,
+  type Decision,
+  rejectSignal,
+  Review,
+  ReviewDecision,
+  retrainStatusQuery,
+  reviewUpdate,
+  StageKey,
+} from '../core/messages.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { parseDuration } from '../core/duration.ts';
+
+const { startRetrainRun, finishRetrainRun, snapshotTrainingData, validateSnapshot, evaluateChallenger, registerChallenger, promoteChampion, tagVersion } =
+  proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 5 } });
+
+const { trainCandidate } = proxyActivities<Activities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '1m',
+  retry: { maximumAttempts: 3 },
+});
+
+const { deploy, compareCanary } = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ModelLoadError'] },
+});
+
+export interface RetrainInput {
+  spec: ModelSpec;
+  /** Sequence number of this retrain within the model's lifecycle. */
+  n: number;
+  trigger: { reason: string; rules: string[] };
+  championVersion?: string;
+}
+
+export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'invalid-data' | 'rolled-back';
+
+export interface RetrainResult {
+  outcome: RetrainOutcome;
+  version?: string;
+  /** Highest labelled record id in the snapshot: what "new labels since training" counts from. */
+  trainedThroughRecordId?: number;
+  decisions: Decision[];
+}
+
+export async function retrain(input: RetrainInput): Promise<RetrainResult> {
+  const { spec, trigger, championVersion } = input;
+  const model = spec.name;
+  const decisions: Decision[] = [];
+  let stage = 'snapshot';
+  let challengerVersion: string | undefined;
+  let review: ReviewDecision | undefined;
+
+  const decide = (what: string, ...reasons: string[]) => {
+    decisions.push({ at: new Date().toISOString(), what, reasons });
+    log.info(what, { model, reasons });
+  };
+  const enterStage = (next: string) => {
+    stage = next;
+    upsertSearchAttributes([{ key: StageKey, value: next }]);
+  };
+
+  setHandler(retrainStatusQuery, () => ({ stage, trigger: trigger.reason, challengerVersion, decisions }));
+
+  // Approval arrives as a plain-JSON signal (Temporal UI, `temporal workflow signal`) or as a
+  // validated update from the client; the first valid decision wins.
+  const acceptReview = (decision: 'approve' | 'reject', raw: unknown) => {
+    const parsed = Review.safeParse(raw);
+    if (!parsed.success) {
+      decide(`ignored ${decision} signal with invalid input`, ...parsed.error.issues.map((i) => i.message));
+      return;
+    }
+    if (stage !== 'awaiting-approval' || review) {
+      decide(`ignored ${decision} from ${parsed.data.reviewer}: not awaiting approval (stage ${stage})`);
+      return;
+    }
+    review = { decision, ...parsed.data };
+  };
+  setHandler(approveSignal, (raw) => acceptReview('approve', raw));
+  setHandler(rejectSignal, (raw) => acceptReview('reject', raw));
+  setHandler(
+    reviewUpdate,
+    (raw) => {
+      review = ReviewDecision.parse(raw);
+      return `${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`;
+    },
+    {
+      validator: (raw) => {
+        ReviewDecision.parse(raw);
+        if (stage !== 'awaiting-approval') throw new Error(`retrain is not awaiting approval (stage: ${stage})`);
+        if (review) throw new Error(`already ${review.decision}d by ${review.reviewer}`);
+      },
+    },
+  );
+
+  decide(`retrain #${input.n} started`, trigger.reason);
+  const run = await startRetrainRun({ model, n: input.n, trigger: trigger.reason, rules: trigger.rules, championVersion });
+  const finish = async (outcome: RetrainOutcome, extra: Partial<RetrainResult> = {}): Promise<RetrainResult> => {
+    enterStage(outcome);
+    await finishRetrainRun({ runId: run.runId, outcome, decisions, version: challengerVersion });
+    return { outcome, decisions, version: challengerVersion, ...extra };
+  };
+
+  try {
+    // 1. Snapshot and validate: nothing is trained on data that fails validation.
+    const snapshot = await snapshotTrainingData({ spec, retrainRun: run });
+    decide(`snapshot of ${snapshot.rows} labelled records`, `content hash ${snapshot.hash}`);
+    enterStage('validate');
+    const report = await validateSnapshot({ spec, snapshot, retrainRun: run });
+    if (!report.ok) {
+      decide('data validation failed: no training', ...report.failures);
+      return await finish('invalid-data', { trainedThroughRecordId: snapshot.maxRecordId });
+    }
+
+    // 2. Train the candidates (the AutoML sweep replaces this list in its own issue).
+    enterStage('train');
+    const candidates = await Promise.all(
+      spec.training.candidates.map((_, index) => trainCandidate({ spec, snapshot, candidateIndex: index, retrainRun: run, n: input.n })),
+    );
+    // Ties go to the smaller model: cheaper to serve, less to overfit.
+    const best = [...candidates].sort((a, b) => b.valAccuracy - a.valAccuracy || a.paramCount - b.paramCount)[0];
+    decide(
+      `best candidate: ${best.description}`,
+      ...candidates.map((c) => `${c.description}: validation accuracy ${c.valAccuracy.toFixed(3)}, ${c.paramCount} parameters`),
+    );
+
+    // 3. Evaluate the challenger against the champion on the most recent holdout.
+    enterStage('evaluate');
+    const evaluation = await evaluateChallenger({ spec, snapshot, challengerRunId: best.runId, championVersion, retrainRun: run });
+    const bar = (evaluation.champion?.accuracy ?? -Infinity) + spec.evaluation.minImprovement;
+    const verdict = `challenger ${evaluation.challenger.accuracy.toFixed(3)} vs champion ${
+      evaluation.champion ? `v${championVersion} ${evaluation.champion.accuracy.toFixed(3)}` : '(none)'
+    } on ${evaluation.challenger.n} recent holdout rows`;
+    if (evaluation.challenger.accuracy < bar) {
+      decide('challenger is not better than the champion: keeping the champion', verdict);
+      return await finish('not-better', { trainedThroughRecordId: snapshot.maxRecordId });
+    }
+    decide('challenger beats the champion', verdict);
+
+    challengerVersion = (await registerChallenger({ model, candidateRunId: best.runId, retrainRunId: run.runId, trigger: trigger.reason })).version;
+    decide(`registered version ${challengerVersion} with alias challenger`);
+
+    // 4. Human approval gate.
+    if (spec.approval.required) {
+      enterStage('awaiting-approval');
+      const timeoutMs = parseDuration(spec.approval.timeout);
+      const decided = await condition(() => review !== undefined, timeoutMs);
+      if (!decided) {
+        review = { decision: spec.approval.onTimeout, reviewer: 'timeout', comment: `no review within ${spec.approval.timeout}` };
+      }
+      const r = review!;
+      decide(`${r.decision === 'approve' ? 'approved' : 'rejected'} by ${r.reviewer}`, ...(r.comment ? [r.comment] : []));
+      await tagVersion({ model, version: challengerVersion, tags: { 'perennial.review': r.decision, 'perennial.reviewer': r.reviewer } });
+      if (r.decision === 'reject') return await finish('rejected', { trainedThroughRecordId: snapshot.maxRecordId });
+    }
+
+    // 5. Canary: a share of live traffic, a bake timer, then a live comparison per step.
+    if (championVersion) {
+      enterStage('canary');
+      for (const step of spec.canary.steps) {
+        const since = new Date().toISOString();
+        await deploy({ model, champion: championVersion, canary: { version: challengerVersion, weight: step.weight }, reason: `canary ${step.weight * 100}%` });
+        await sleep(parseDuration(step.bake));
+        const live = await compareCanary({ model, since, championVersion, canaryVersion: challengerVersion });
+        const line = `live accuracy canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
+        if (live.canary.n >= spec.canary.minSamples && live.champion.n > 0 && live.canary.accuracy! < live.champion.accuracy! - spec.canary.tolerance) {
+          decide('canary is worse than the champion: rolling back', line);
+          await deploy({ model, champion: championVersion, reason: `rollback of canary v${challengerVersion}` });
+          await tagVersion({ model, version: challengerVersion, tags: { 'perennial.outcome': 'rolled-back' } });
+          return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
+        }
+        decide(
+          live.canary.n >= spec.canary.minSamples ? 'canary holds up' : `too few labelled canary predictions (${live.canary.n}); the offline evaluation stands`,
+          line,
+        );
+      }
+    }
+
+    // 6. Promote.
+    await deploy({ model, champion: challengerVersion, reason: `promotion of v${challengerVersion}: ${trigger.reason}` });
+    await promoteChampion({ model, version: challengerVersion, previous: championVersion });
+    decide(`promoted version ${challengerVersion} to champion`);
+    return await finish('promoted', { trainedThroughRecordId: snapshot.maxRecordId });
+  } catch (err) {
+    // Nothing half-deployed stays behind: put the champion back alone before failing.
+    if (championVersion && stage === 'canary') {
+      await CancellationScope.nonCancellable(() => deploy({ model, champion: championVersion, reason: 'retrain failed during canary' }));
+    }
+    await CancellationScope.nonCancellable(() =>
+      finishRetrainRun({ runId: run.runId, outcome: 'failed', decisions, version: challengerVersion, failed: true }),
+    );
+    throw err;
+  }
+}
+
+function fmt(s: { n: number; accuracy: number | null }) {
+  return s.accuracy === null ? `n/a (0 labelled)` : `${s.accuracy.toFixed(3)} (${s.n} labelled)`;
+}
