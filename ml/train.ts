@@ -88,8 +88,8 @@ export async function trainCandidate(
   const n = input.train.rows.length;
   const xTrain = toMatrix(pre, input.train.rows);
   const yTrain = labelIndex(pre, input.train.labels);
+  const xVal = toMatrix(pre, input.validation.rows);
   const nVal = input.validation.rows.length;
-  const xValTensor = nVal > 0 ? tf.tensor2d(toMatrix(pre, input.validation.rows), [nVal, d]) : undefined;
 
   const model = buildModel(tf, input.candidate, d, k, input.seed);
   const optimizer = model.optimizer;
@@ -100,7 +100,9 @@ export async function trainCandidate(
   const xs = new Float32Array(n * d);
   const ys = new Float32Array(n * k); // one-hot
   const order = Array.from({ length: n }, (_, i) => i);
+  let xValTensor: Tensor | undefined;
   try {
+    if (nVal > 0) xValTensor = tf.tensor2d(xVal, [nVal, d]);
     for (let epoch = 1; epoch <= input.candidate.epochs; epoch++) {
       shuffleInPlace(order, rng);
       ys.fill(0);

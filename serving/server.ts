@@ -110,7 +110,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       });
 
       admin.put<ModelParams>('/models/:model/deployment', async (request) => {
-        const model = parse(ModelName, request.params.model);
+        const model = parse(ModelName, request.params.model, 'model name');
         const { state, changed } = await deployments.apply(model, parse(DeployBody, request.body));
         if (changed) request.log.info({ model, state }, 'deployment changed');
         return state;
@@ -122,9 +122,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   return app;
 }
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'request body'): T {
   const result = schema.safeParse(value);
-  if (!result.success) throw new InvalidRequestError(`invalid request:\n${formatIssues(result.error)}`);
+  if (!result.success) throw new InvalidRequestError(`invalid ${what}:\n${formatIssues(result.error)}`);
   return result.data;
 }
 

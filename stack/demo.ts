@@ -4,13 +4,15 @@
  * (delayed ground truth). Optionally approves challengers itself, so nobody has to.
  */
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import type { PerennialClient } from '../client/client.ts';
 import { readRows, whereEquals, type Row } from '../client/dataset.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import type { Decision } from '../core/messages.ts';
 
-export const WEATHER_CSV = createRequire(import.meta.url).resolve('vega-datasets/data/weather.csv');
+// The package exports only its JS entry, so find its folder from that and read the file beside it.
+export const WEATHER_CSV = join(dirname(createRequire(import.meta.url).resolve('vega-datasets')), '..', 'data', 'weather.csv');
 
 const byYear = (rows: Row[], ...years: string[]) => rows.filter((r) => years.includes(String(r.date).slice(0, 4)));
 

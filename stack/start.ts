@@ -7,17 +7,12 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Runtime } from '@temporalio/worker';
-import { MlflowClient } from '../activities/mlflow/client.ts';
-import { PerennialClient } from '../client/client.ts';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { defaults, temporalConfig } from '../client/config.ts';
 import { toRecords } from '../client/dataset.ts';
 import { readSpecFile } from '../client/spec-file.ts';
-import { mlflowModelLoader } from '../serving/loader.ts';
-import { buildServer } from '../serving/server.ts';
-import { Store } from '../serving/store.ts';
-import { createWorker } from '../worker/worker.ts';
 import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
+import { startLocalStack } from './local.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from './services.ts';
 
@@ -43,7 +38,8 @@ async function shutdown(code: number): Promise<never> {
 }
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
-Runtime.install({ shutdownSignals: [] });
+// This process handles Ctrl-C itself (see shutdown), and keeps worker chatter to warnings.
+Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
 
 try {
   const spec = readSpecFile(flags.spec!);
@@ -67,26 +63,16 @@ try {
   }
   const mlflowUrl = defaults.mlflowUrl();
 
-  const store = Store.open(defaults.dbPath());
-  stops.push(async () => store.close());
-  const server = await buildServer({ store, loadModel: mlflowModelLoader(new MlflowClient(mlflowUrl)), adminToken: defaults.adminToken() });
-  const servingPort = Number(process.env.PERENNIAL_SERVING_PORT ?? 8080);
-  await server.listen({ host: '127.0.0.1', port: servingPort });
-  stops.push(() => server.close());
-  const servingUrl = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
-
-  const { worker, close } = await createWorker({
+  const local = await startLocalStack({
     temporal: temporalConfig(),
     mlflowUrl,
+    dataDir,
     dbPath: defaults.dbPath(),
-    serving: { url: servingUrl, adminToken: defaults.adminToken() },
-    cacheDir: join(dataDir, 'cache'),
+    adminToken: defaults.adminToken(),
+    servingPort: Number(process.env.PERENNIAL_SERVING_PORT ?? 8080),
   });
-  const running = worker.run();
-  stops.push(async () => (worker.shutdown(), await running, await close()));
-
-  const client = await PerennialClient.connect();
-  stops.push(() => client.close());
+  stops.push(() => local.stop());
+  const { store, client, servingUrl } = local;
 
   const data = weatherData();
   if (store.maxRecordId(spec.name) === 0) {
@@ -111,7 +97,7 @@ try {
     await shutdown(0);
   } else {
     say('running; Ctrl-C stops everything');
-    await running;
+    await local.running;
   }
 } catch (err) {
   console.error(`perennial: ${(err as Error).message}`);

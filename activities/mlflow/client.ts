@@ -183,8 +183,9 @@ export class MlflowClient {
 
   /**
    * Idempotent run creation keyed by the tag `perennial.key`: reuses the run with that key if
-   * there is one (even a deleted one, which is restored), and otherwise creates it. When
-   * concurrent attempts created several, all of them settle on the same one and delete the rest.
+   * there is one (restoring it if it was deleted) and creates it otherwise. When concurrent
+   * attempts both create one, each that sees an older run with the key deletes its own and
+   * uses that one instead.
    */
   async findOrCreateRun(input: {
     experimentId: string;
@@ -195,29 +196,28 @@ export class MlflowClient {
     startTime?: number;
   }): Promise<{ run: MlflowRun; created: boolean }> {
     const existing = await this.#runsWithKey(input.experimentId, input.key);
-    if (existing.length > 0) return { run: await this.#settleRuns(existing), created: false };
+    if (existing.length > 0) {
+      const run = oldestActive(existing) ?? oldest(existing);
+      if (run.info.lifecycle_stage === 'deleted') await this.#send('POST', '/mlflow/runs/restore', { json: { run_id: run.info.run_id } });
+      return { run: toRun(run), created: false };
+    }
 
     const tags: Record<string, string> = { ...input.tags, [RUN_KEY_TAG]: input.key };
     if (input.parentRunId) tags[PARENT_RUN_TAG] = input.parentRunId;
-    const { run } = await this.#json(z.object({ run: RunSchema }), 'POST', '/mlflow/runs/create', {
+    const { run: mine } = await this.#json(z.object({ run: RunSchema }), 'POST', '/mlflow/runs/create', {
       json: { experiment_id: input.experimentId, run_name: input.runName, start_time: input.startTime ?? Date.now(), tags: keyValues('run tag', tags) },
     });
-    const kept = await this.#settleRuns(await this.#runsWithKey(input.experimentId, input.key));
-    return { run: kept, created: kept.runId === run.info.run_id };
+    // Only our own run may go: another caller may already hold any other. Start times come
+    // from client clocks, so a racer whose run was created later yet looks older keeps it too;
+    // then the duplicate stays, and later calls all pick the oldest.
+    const kept = oldestActive(await this.#runsWithKey(input.experimentId, input.key)) ?? mine;
+    if (kept.info.run_id === mine.info.run_id) return { run: toRun(mine), created: true };
+    await this.#send('POST', '/mlflow/runs/delete', { json: { run_id: mine.info.run_id } });
+    return { run: toRun(kept), created: false };
   }
 
   #runsWithKey(experimentId: string, key: string): Promise<RawRun[]> {
     return this.#searchRuns({ experiment_ids: [experimentId], filter: `tags.\`${RUN_KEY_TAG}\` = ${literal(key)}`, run_view_type: 'ALL' });
-  }
-
-  /** Keeps the run every racer agrees on (earliest start, then lowest id), restoring it if deleted, and deletes the others. */
-  async #settleRuns(runs: RawRun[]): Promise<MlflowRun> {
-    const [kept, ...extra] = [...runs].sort((a, b) => a.info.start_time - b.info.start_time || a.info.run_id.localeCompare(b.info.run_id));
-    if (kept.info.lifecycle_stage === 'deleted') await this.#send('POST', '/mlflow/runs/restore', { json: { run_id: kept.info.run_id } });
-    for (const run of extra) {
-      if (run.info.lifecycle_stage !== 'deleted') await this.#send('POST', '/mlflow/runs/delete', { json: { run_id: run.info.run_id } });
-    }
-    return toRun(kept);
   }
 
   async getRun(runId: string): Promise<MlflowRun> {
@@ -327,8 +327,8 @@ export class MlflowClient {
 
   /**
    * Idempotent: returns the version of `name` registered from `runId` if there is one, and
-   * only creates one otherwise. When concurrent attempts created several, all of them settle
-   * on the lowest and delete the rest. `source` is e.g. `${run.artifactUri}/model`.
+   * only creates one otherwise; concurrent attempts all settle on the lowest version and
+   * delete the rest. `source` is e.g. `${run.artifactUri}/model`.
    */
   async findOrCreateModelVersion(input: { name: string; source: string; runId: string; tags?: Record<string, string> }): Promise<{ version: ModelVersion; created: boolean }> {
     const existing = await this.#versionsFromRun(input.name, input.runId);
@@ -347,6 +347,7 @@ export class MlflowClient {
     return (await this.#json(Page, 'GET', '/mlflow/model-versions/search', { query: { filter } })).model_versions;
   }
 
+  /** Keeps the lowest version and deletes the rest: MLflow numbers versions in commit order, so whoever created a higher one also sees the lowest and settles on it too. */
   async #settleVersions(name: string, versions: RawModelVersion[]): Promise<ModelVersion> {
     const [kept, ...extra] = [...versions].sort((a, b) => Number(a.version) - Number(b.version));
     for (const { version } of extra) {
@@ -442,6 +443,16 @@ export class MlflowClient {
     if (status < 200 || status >= 300) throw responseError(status, body, endpoint);
     return body;
   }
+}
+
+/** Earliest start, then lowest id: an order every caller computes alike. */
+function oldest(runs: RawRun[]): RawRun {
+  return runs.reduce((a, b) => (b.info.start_time < a.info.start_time || (b.info.start_time === a.info.start_time && b.info.run_id < a.info.run_id) ? b : a));
+}
+
+function oldestActive(runs: RawRun[]): RawRun | undefined {
+  const active = runs.filter((run) => run.info.lifecycle_stage === 'active');
+  return active.length > 0 ? oldest(active) : undefined;
 }
 
 function isTransient(error: unknown): boolean {
@@ -579,9 +590,11 @@ function artifactRoot(artifactUri: string): string[] {
   return pathSegments(match[1]);
 }
 
+/** The artifact proxy refuses these with a bare "Invalid path". */
 function pathSegments(path: string): string[] {
   const segments = path.split('/').filter((segment) => segment !== '');
   if (segments.some((segment) => segment === '.' || segment === '..')) throw new Error(`artifact path "${path}" must not contain "." or ".." segments`);
+  if (path.includes('#')) throw new Error(`artifact path "${path}" must not contain "#"`);
   return segments;
 }
 

@@ -9,9 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMlflow, startTemporal, type Service } from '../../stack/services.ts';
 
-// Registered when a test file loads, so it runs after that file's last test.
+// Registered when a test file loads, so it runs after that file's last test: first what uses
+// the services (workers, servers), then the services this file started.
 const started: Service[] = [];
-after(() => Promise.all(started.map((service) => service.stop())));
+const teardowns: Array<() => Promise<unknown>> = [];
+after(async () => {
+  for (const teardown of teardowns.reverse()) await teardown();
+  await Promise.all(started.map((service) => service.stop()));
+});
+
+/** Stops something that uses the services before they stop. */
+export function onTeardown(teardown: () => Promise<unknown>): void {
+  teardowns.push(teardown);
+}
 
 export function tempDir(prefix = 'perennial-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

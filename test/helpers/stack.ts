@@ -3,53 +3,35 @@
  * in a temp folder, the model server on a free port, a worker on its own task queue, and a
  * client. Workflow tests and the end-to-end test build on it.
  */
-import { after } from 'node:test';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { MlflowClient } from '../../activities/mlflow/client.ts';
-import { PerennialClient } from '../../client/client.ts';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalConfig } from '../../client/config.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { ModelSpec, type ModelSpecInput } from '../../core/spec.ts';
-import { mlflowModelLoader } from '../../serving/loader.ts';
-import { buildServer } from '../../serving/server.ts';
-import { Store } from '../../serving/store.ts';
+import type { Store } from '../../serving/store.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { createWorker } from '../../worker/worker.ts';
-import { mlflowUrl, tempDir, temporalAddress } from './services.ts';
+import { startLocalStack } from '../../stack/local.ts';
+import { mlflowUrl, onTeardown, tempDir, temporalAddress } from './services.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 
-export async function startStack() {
-  const dir = tempDir('perennial-stack-');
-  const [address, mlflow] = await Promise.all([temporalAddress(), mlflowUrl()]);
-  const store = Store.open(join(dir, 'perennial.sqlite'));
-  const mlflowClient = new MlflowClient(mlflow);
-  const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflowClient), adminToken: ADMIN_TOKEN });
-  await server.listen({ host: '127.0.0.1', port: 0 });
-  const servingUrl = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
-  const temporal = { ...temporalConfig({}), address };
-  const taskQueue = `test-${randomUUID()}`;
-  const { worker, close } = await createWorker({
-    temporal,
-    mlflowUrl: mlflow,
-    dbPath: join(dir, 'perennial.sqlite'),
-    serving: { url: servingUrl, adminToken: ADMIN_TOKEN },
-    cacheDir: join(dir, 'cache'),
-    taskQueue,
-  });
-  const running = worker.run();
-  const client = await PerennialClient.connect(temporal, taskQueue);
+// Worker and bundler chatter at INFO would bury the test report.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
-  after(async () => {
-    await client.close();
-    worker.shutdown();
-    await running;
-    await close();
-    await server.close();
-    store.close();
+/** Stopped after the test file's last test, before the services it uses. */
+export async function startStack() {
+  const dataDir = tempDir('perennial-stack-');
+  const [address, tracking] = await Promise.all([temporalAddress(), mlflowUrl()]);
+  const stack = await startLocalStack({
+    temporal: { ...temporalConfig({}), address },
+    mlflowUrl: tracking,
+    dataDir,
+    adminToken: ADMIN_TOKEN,
+    servingPort: 0,
+    taskQueue: `test-${randomUUID()}`,
   });
-  return { dir, store, mlflow: mlflowClient, servingUrl, client, worker, taskQueue };
+  onTeardown(() => stack.stop());
+  return stack;
 }
 
 /** A small, fast weather spec with a unique model name; `overrides` replace top-level sections. */

@@ -84,11 +84,11 @@ describe('approval gate', () => {
 
 describe('triggers', () => {
   test('input drift in production traffic triggers a retrain and records why', async () => {
-    const spec = testSpec({ policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 150 } }, monitoring: { interval: '1s', windowRows: 200 } });
+    const spec = testSpec({ policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } }, monitoring: { interval: '1s', windowRows: 365 } });
     await registerSeeded(spec);
     await waitForChampion(spec.name, '1');
-    // New York's climate, sent through the model server like real traffic.
-    const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 200);
+    // A year of New York's climate, sent through the model server like real traffic.
+    const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 365);
     const rows = newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
     const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
       method: 'POST',

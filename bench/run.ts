@@ -1,0 +1,33 @@
+/**
+ * `npm run bench [-- NAME...]`: benchmarks that print ratios against a named anchor measured
+ * in the same run, and write their numbers to bench/results/NAME.json.
+ *   orchestration  a retrain on Temporal vs the same activities called in-process
+ *   serving        model-server predict latency/throughput vs its /healthz anchor
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../stack/paths.ts';
+import { orchestration } from './orchestration.ts';
+import { serving } from './serving.ts';
+import { withBenchStack } from './stack.ts';
+
+const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving };
+
+const names = process.argv.slice(2).filter((a) => a !== '--');
+const chosen = names.length ? names : Object.keys(BENCHMARKS);
+const unknown = chosen.filter((n) => !BENCHMARKS[n]);
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
+  process.exit(2);
+}
+
+await withBenchStack(async (stack) => {
+  for (const name of chosen) {
+    console.log(`\n== ${name}`);
+    const result = await BENCHMARKS[name](stack);
+    mkdirSync(join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
+    const file = join(PROJECT_ROOT, 'bench', 'results', `${name}.json`);
+    writeFileSync(file, JSON.stringify({ benchmark: name, at: new Date().toISOString(), ...result }, null, 2));
+    console.log(`results: ${file}`);
+  }
+});

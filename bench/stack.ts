@@ -1,0 +1,32 @@
+/** Real services for a benchmark run, in a temporary folder, stopped afterwards. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { temporalConfig } from '../client/config.ts';
+import { startLocalStack, type LocalStack } from '../stack/local.ts';
+import { ensurePythonEnv, startMlflow, startTemporal } from '../stack/services.ts';
+
+export const BENCH_TOKEN = 'bench-token';
+
+export async function withBenchStack(body: (stack: LocalStack) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'perennial-bench-'));
+  ensurePythonEnv();
+  const [temporal, mlflow] = await Promise.all([startTemporal({ dataDir: join(dir, 'temporal') }), startMlflow({ dataDir: join(dir, 'mlflow') })]);
+  const stack = await startLocalStack({
+    temporal: { ...temporalConfig({}), address: temporal.address },
+    mlflowUrl: mlflow.url,
+    dataDir: dir,
+    adminToken: BENCH_TOKEN,
+    servingPort: 0,
+    taskQueue: 'bench',
+  });
+  try {
+    await body(stack);
+  } finally {
+    await stack.stop();
+    await Promise.all([temporal.stop(), mlflow.stop()]);
+  }
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

@@ -1,0 +1,62 @@
+/**
+ * Perennial's own processes in one Node process: the model server on the shared SQLite log,
+ * a worker, and a client. `npm start`, the tests and the benchmarks all run it against real
+ * Temporal and MLflow servers.
+ */
+import { join } from 'node:path';
+import { MlflowClient } from '../activities/mlflow/client.ts';
+import { PerennialClient } from '../client/client.ts';
+import { TASK_QUEUE, type TemporalConfig } from '../client/config.ts';
+import { mlflowModelLoader } from '../serving/loader.ts';
+import { buildServer } from '../serving/server.ts';
+import { Store } from '../serving/store.ts';
+import { createWorker } from '../worker/worker.ts';
+
+export interface LocalStackOptions {
+  temporal: TemporalConfig;
+  mlflowUrl: string;
+  dataDir: string;
+  dbPath?: string;
+  adminToken: string;
+  /** 0 picks a free port. */
+  servingPort: number;
+  taskQueue?: string;
+}
+
+export async function startLocalStack(options: LocalStackOptions) {
+  const dbPath = options.dbPath ?? join(options.dataDir, 'perennial.sqlite');
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const store = Store.open(dbPath);
+  const mlflow = new MlflowClient(options.mlflowUrl);
+  const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: options.adminToken });
+  await server.listen({ host: '127.0.0.1', port: options.servingPort });
+  const servingUrl = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+  const { worker, close } = await createWorker({
+    temporal: options.temporal,
+    mlflowUrl: options.mlflowUrl,
+    dbPath,
+    serving: { url: servingUrl, adminToken: options.adminToken },
+    cacheDir: join(options.dataDir, 'cache'),
+    taskQueue,
+  });
+  const running = worker.run();
+  const client = await PerennialClient.connect(options.temporal, taskQueue);
+  return {
+    store,
+    mlflow,
+    servingUrl,
+    worker,
+    running,
+    client,
+    async stop() {
+      await client.close();
+      worker.shutdown();
+      await running;
+      await close();
+      await server.close();
+      store.close();
+    },
+  };
+}
+
+export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
