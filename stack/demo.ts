@@ -60,58 +60,75 @@ export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> 
   const awaitingFeedback: Array<{ id: string; label: string }> = [];
   const approved = new Set<string>();
   let sent = 0;
-  let lastReport = 0;
-  let lastHistory = 0;
+  const startedAt = new Date().toISOString();
+  let seenHistory = 0;
+  let retrain = { id: '', seen: 0 };
 
-  for (let i = 0; Date.now() < deadline; i = (i + 1) % traffic.length) {
-    const row = traffic[i];
-    const body = { rows: [Object.fromEntries(features.map((f) => [f, row[f]]))] };
-    const res = await request(`${servingUrl}/v1/models/${spec.name}/predict`, {
+  const post = async (path: string, body: unknown) => {
+    const res = await request(`${servingUrl}/v1/models/${spec.name}/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    if (res.statusCode !== 200) throw new Error(`predict answered ${res.statusCode}: ${await res.body.text()}`);
-    const { predictions } = (await res.body.json()) as { predictions: Array<{ id: string }> };
-    awaitingFeedback.push({ id: predictions[0].id, label: String(row[spec.label.name]) });
+    if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}: ${await res.body.text()}`);
+    return res.body.json() as Promise<{ predictions?: Array<{ id: string }> }>;
+  };
+
+  const show = (who: string, d: Decision) => log(`  ${d.at.slice(11, 19)} ${who}: ${d.what}${d.reasons.map((r) => `\n      ${r}`).join('')}`);
+
+  /** Prints what the lifecycle and its retrain decided since last time, and approves a waiting challenger. */
+  const watch = async (doing: string) => {
+    const status = await client.status(spec.name);
+    status.history.slice(seenHistory).forEach((d) => show('lifecycle', d));
+    seenHistory = status.history.length;
+    if (status.activeRetrain && status.activeRetrain.workflowId !== retrain.id) retrain = { id: status.activeRetrain.workflowId, seen: 0 };
+    if (retrain.id) {
+      // Queried even after it closed, so its last decisions are shown too.
+      const { stage, decisions } = await client.retrainStatus(retrain.id);
+      decisions.slice(retrain.seen).forEach((d) => show(retrain.id, d));
+      retrain.seen = decisions.length;
+      if (stage === 'awaiting-approval' && options.autoApprove && !approved.has(retrain.id)) {
+        approved.add(retrain.id);
+        log(`auto-approve: ${await client.review(spec.name, 'approve', { reviewer: 'demo-auto-approver', comment: 'npm start -- --demo --auto-approve' })}`);
+      }
+    }
+    log(`${doing}; champion ${status.championVersion ? `v${status.championVersion}` : 'none yet'}`);
+    return status;
+  };
+  const pastDeadline = () => {
+    if (Date.now() > deadline) throw new Error('the demo did not see a drift-triggered promotion before its deadline');
+  };
+
+  // No traffic before there is a model to serve it.
+  while (!(await watch('waiting for the first champion')).championVersion) {
+    pastDeadline();
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+
+  let lastWatch = Date.now();
+  for (let i = 0; ; i = (i + 1) % traffic.length) {
+    pastDeadline();
+    const row = traffic[i];
+    const { predictions } = await post('predict', { rows: [Object.fromEntries(features.map((f) => [f, row[f]]))] });
+    awaitingFeedback.push({ id: predictions![0].id, label: String(row[spec.label.name]) });
     sent += 1;
+    // Ground truth arrives `lag` predictions later, as labels do in production.
     if (awaitingFeedback.length > lag) {
       const { id, label } = awaitingFeedback.shift()!;
-      const fb = await request(`${servingUrl}/v1/models/${spec.name}/feedback`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ predictionId: id, label }),
-      });
-      await fb.body.dump();
+      await post('feedback', { predictionId: id, label });
     }
     await new Promise((r) => setTimeout(r, 1000 / rate));
 
-    if (Date.now() - lastReport < 2000) continue;
-    lastReport = Date.now();
-    const status = await client.status(spec.name);
-    for (const event of status.history.slice(lastHistory)) log(`  ${event.at.slice(11, 19)} ${event.what}${event.reasons.length ? `: ${event.reasons.join('; ')}` : ''}`);
-    lastHistory = status.history.length;
-    const place = `${String(row.location)} ${String(row.date)}`;
-    log(`traffic: ${sent} predictions (now replaying ${place}); champion v${status.championVersion ?? '-'}${status.activeRetrain ? `; retrain running: ${status.activeRetrain.trigger}` : ''}`);
-
-    if (status.activeRetrain && options.autoApprove && !approved.has(status.activeRetrain.workflowId)) {
-      const retrain = await client.retrainStatus(status.activeRetrain.workflowId);
-      if (retrain.stage === 'awaiting-approval') {
-        const answer = await client.review(spec.name, 'approve', { reviewer: 'demo-auto-approver', comment: 'approved by npm start --demo --auto-approve' });
-        approved.add(status.activeRetrain.workflowId);
-        log(`auto-approve: ${answer}`);
-      }
-    }
-    const trigger = driftPromotion(status.history);
-    if (trigger && Number(status.championVersion) >= 2) {
-      return { championVersion: status.championVersion!, trigger, predictions: sent };
-    }
+    if (Date.now() - lastWatch < 2000) continue;
+    lastWatch = Date.now();
+    const status = await watch(`traffic: ${sent} predictions, now ${String(row.location)} ${String(row.date)}`);
+    const trigger = driftPromotion(status.history, startedAt);
+    if (trigger && Number(status.championVersion) >= 2) return { championVersion: status.championVersion!, trigger, predictions: sent };
   }
-  throw new Error('the demo did not see a drift-triggered promotion before its deadline');
 }
 
-/** The trigger of a promoted retrain that drift started, if there is one. */
-export function driftPromotion(history: Decision[]): string | undefined {
-  const promoted = history.find((h) => /^retrain #\d+: promoted$/.test(h.what) && h.reasons[0]?.includes('drift'));
-  return promoted?.reasons[0];
+/** The trigger of a promoted retrain that drift started (at or after `since`, ISO time), if there is one. */
+export function driftPromotion(history: Decision[], since = ''): string | undefined {
+  const promoted = history.find((h) => h.at >= since && /^retrain #\d+: promoted$/.test(h.what) && h.reasons[0]?.includes('drift'));
+  return promoted?.reasons[0].replace(/^trigger: /, '');
 }

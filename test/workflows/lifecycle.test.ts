@@ -102,7 +102,7 @@ describe('triggers', () => {
       return s.retrainCount >= 2 ? s : undefined;
     });
     const started = status.history.find((h) => h.what === 'retrain #2 started');
-    assert.match(started?.reasons[0] ?? '', /input drift on [34]\/4 features/);
+    assert.match(started?.reasons[0] ?? '', /^input drift on [234]\/4 features over \d+ predictions: .*wind \(KS/);
     const described = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
     assert.deepEqual(described.searchAttributes.TriggerReason, ['drift']);
     const [parent] = await stack.mlflow.searchRuns([(await stack.mlflow.getRun((await stack.mlflow.getModelVersion(spec.name, '1')).runId)).experimentId], `tags.\`perennial.trigger_rules\` = 'drift'`);
