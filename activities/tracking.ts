@@ -5,7 +5,6 @@
 import { Context } from '@temporalio/activity';
 import type { Decision } from '../core/messages.ts';
 import type { ActivityContext } from './context.ts';
-import { MlflowError } from './mlflow/client.ts';
 import { experimentName } from './mlflow/model-files.ts';
 
 export interface RetrainRun {
@@ -85,12 +84,7 @@ export function trackingActivities({ mlflow }: ActivityContext) {
 
     /** The version behind the `champion` alias, or null when there is none yet. */
     async currentChampion(input: { model: string }): Promise<string | null> {
-      try {
-        return (await mlflow.getVersionByAlias(input.model, 'champion'))?.version ?? null;
-      } catch (err) {
-        if (err instanceof MlflowError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return null;
-        throw err;
-      }
+      return (await mlflow.getVersionByAlias(input.model, 'champion'))?.version ?? null;
     },
   };
 }

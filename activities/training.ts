@@ -93,10 +93,10 @@ export function trainingActivities(ctx: ActivityContext) {
           'data.validation_rows': validation.length,
         },
         metrics: [
-          { key: 'final_val_accuracy', value: result.valAccuracy, step: 0 },
-          { key: 'final_val_log_loss', value: result.valLogLoss, step: 0 },
-          { key: 'param_count', value: result.paramCount, step: 0 },
-          { key: 'train_ms', value: result.trainMs, step: 0 },
+          { key: 'final_val_accuracy', value: result.valAccuracy, step: 0, timestamp: epochTime(0) },
+          { key: 'final_val_log_loss', value: result.valLogLoss, step: 0, timestamp: epochTime(0) },
+          { key: 'param_count', value: result.paramCount, step: 0, timestamp: epochTime(0) },
+          { key: 'train_ms', value: result.trainMs, step: 0, timestamp: epochTime(0) },
         ],
         tags: { 'perennial.backend': result.backend },
       });

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { ZodError } from 'zod';
 import { formatIssues } from '../core/spec.ts';
 import { Store } from '../serving/store.ts';
-import { PerennialClient } from './client.ts';
+import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults } from './config.ts';
 import { readRows, toRecords, whereEquals } from './dataset.ts';
 import { readSpecFile } from './spec-file.ts';
@@ -106,8 +106,13 @@ program
       const store = Store.open(defaults.dbPath());
       try {
         const added = store.addRecords(spec.name, toRecords(rows, spec.features.map((f) => f.name), spec.label.name, file));
-        await client.dataArrived(spec.name, added, file);
-        return `${added} records added to ${spec.name}`;
+        try {
+          await client.dataArrived(spec.name, added, file);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          return `${added} records added to ${spec.name}; its lifecycle is not running (perennial register ${specPath})`;
+        }
+        return `${added} records added to ${spec.name}; its lifecycle is monitoring now`;
       } finally {
         store.close();
       }

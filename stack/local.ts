@@ -42,6 +42,7 @@ export async function startLocalStack(options: LocalStackOptions) {
   const running = worker.run();
   const client = await PerennialClient.connect(options.temporal, taskQueue);
   return {
+    dataDir: options.dataDir,
     store,
     mlflow,
     servingUrl,

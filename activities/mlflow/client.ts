@@ -115,7 +115,6 @@ const RegisteredModelSchema = z.object({
 });
 const ErrorBody = z.object({ error_code: z.string().optional(), message: z.string().optional(), detail: z.string().optional() });
 
-const Ignored = z.unknown();
 const nextPageToken = z.string().optional();
 
 type Query = Record<string, string | string[]>;
@@ -134,6 +133,11 @@ export class MlflowClient {
   readonly #prefix: string;
   readonly #retries: number;
 
+  /**
+   * `retries`: extra attempts after a 429, a 5xx or a connection failure (default 2, after 200
+   * then 400 ms). `timeoutMs`: for connecting, for the response to start and for each pause
+   * while it streams (default 30 s).
+   */
   constructor(baseUrl: string, options: { retries?: number; timeoutMs?: number } = {}) {
     const url = new URL(baseUrl);
     this.#prefix = url.pathname.replace(/\/+$/, '');
@@ -286,7 +290,7 @@ export class MlflowClient {
       const query: Query = { run_id: runId, metric_key: key };
       if (pageToken) query.page_token = pageToken;
       const page = await this.#json(Page, 'GET', '/mlflow/metrics/get-history', { query });
-      points.push(...page.metrics.map(({ key, value, step, timestamp }) => ({ key, value, step, timestamp })));
+      points.push(...page.metrics);
       pageToken = page.next_page_token;
     } while (pageToken);
     return points;
@@ -498,7 +502,7 @@ function summary(message: string): string {
 function describe(error: unknown): string {
   // Connecting to a name with several addresses fails with an AggregateError whose own message is empty.
   if (error instanceof AggregateError) return error.errors.map(describe).join('; ');
-  return error instanceof Error ? error.message || String((error as NodeJS.ErrnoException).code) : String(error);
+  return error instanceof Error ? error.message || error.name : String(error);
 }
 
 function queryString(query: Query): string {

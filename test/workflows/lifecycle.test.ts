@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
+import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
@@ -126,6 +126,23 @@ describe('triggers', () => {
     assert.equal(after.pendingTrigger, undefined);
     assert.match((await stack.client.retrainStatus(retrainWorkflowId(spec.name, 2))).trigger, /field team.*quarterly/);
     await stack.client.review(spec.name, 'reject', { reviewer: 'ana', comment: 'enough for today' });
+  });
+
+  test('a Temporal Schedule asks for periodic retrains; stop removes it', async () => {
+    const spec = testSpec({ schedule: { every: '3s' } });
+    await registerSeeded(spec);
+    const schedule = stack.client.temporal.schedule.getHandle(scheduleId(spec.name));
+    assert.equal((await schedule.describe()).action.workflowType, 'scheduledRetrain');
+    const started = await eventually('a scheduled retrain', async () => {
+      const s = await stack.client.status(spec.name);
+      return s.history.find((h) => h.what === 'retrain #2 started');
+    });
+    assert.match(started.reasons[0], /^schedule: scheduled periodic retraining/);
+
+    await stack.client.stop(spec.name);
+    await assert.rejects(schedule.describe(), /not found/i);
+    const { status } = await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).describe();
+    assert.equal(status.name, 'CANCELLED');
   });
 
   test('an invalid retrain signal is recorded and ignored', async () => {

@@ -1,0 +1,76 @@
+/**
+ * The `perennial` command as a user runs it (a child process), against the real Temporal dev
+ * server, a worker and the model server.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { retrainWorkflowId } from '../../core/messages.ts';
+import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { WEATHER_CSV } from '../../stack/demo.ts';
+import { eventually, startStack, testSpec } from '../helpers/stack.ts';
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+before(async () => {
+  stack = await startStack();
+});
+
+async function perennial(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    ...process.env,
+    PERENNIAL_TASK_QUEUE: stack.client.taskQueue,
+    PERENNIAL_DB: join(stack.dataDir, 'perennial.sqlite'),
+  };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join(PROJECT_ROOT, 'client', 'bin.mjs'), args, { env });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('validate explains what is wrong with a spec and exits 1', async () => {
+  const path = join(stack.dataDir, 'bad.json');
+  writeFileSync(path, JSON.stringify({ name: 'x', features: [{ name: 'a' }], label: { name: 'y', classes: ['only-one'] } }));
+  const result = await perennial('validate', path);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^perennial: .*bad\.json is not a valid model spec:\n {2}- label\.classes: Too small/);
+});
+
+test('import, register, status and approve from the command line', async () => {
+  const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
+  const specPath = join(stack.dataDir, `${spec.name}.yaml`);
+  writeFileSync(specPath, stringify(spec));
+
+  const imported = await perennial('import', specPath, WEATHER_CSV, '--where', 'location=Seattle');
+  assert.equal(imported.code, 0, imported.stderr);
+  assert.match(imported.stdout, /^1461 records added to t-[0-9a-f]+; its lifecycle is not running/);
+
+  const registered = await perennial('register', specPath);
+  assert.equal(registered.code, 0, registered.stderr);
+  await eventually('the retrain waiting for approval', async () =>
+    (await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1))).stage === 'awaiting-approval' ? true : undefined,
+  );
+  const status = JSON.parse((await perennial('status', spec.name)).stdout) as { activeRetrain?: { workflowId: string } };
+  assert.equal(status.activeRetrain?.workflowId, retrainWorkflowId(spec.name, 1));
+
+  const noReviewer = await perennial('approve', spec.name);
+  assert.equal(noReviewer.code, 1);
+  assert.match(noReviewer.stderr, /required option '--reviewer <name>' not specified/);
+
+  const approved = await perennial('approve', spec.name, '--reviewer', 'ana', '--comment', 'ship it');
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.equal(approved.stdout.trim(), 'approved by ana');
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
+});
+
+test('commands on a model that is not registered fail with a readable message', async () => {
+  const result = await perennial('retrain', 'no-such-model', '--reason', 'why not');
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^perennial: .*(not found|no-such-model)/i);
+});
