@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { request } from 'undici';
+import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
@@ -105,8 +106,10 @@ describe('triggers', () => {
     assert.match(started?.reasons[0] ?? '', /^input drift on [234]\/4 features over \d+ predictions: .*wind \(KS/);
     const described = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
     assert.deepEqual(described.searchAttributes.TriggerReason, ['drift']);
-    const [parent] = await stack.mlflow.searchRuns([(await stack.mlflow.getRun((await stack.mlflow.getModelVersion(spec.name, '1')).runId)).experimentId], `tags.\`perennial.trigger_rules\` = 'drift'`);
-    assert.ok(parent, 'the retrain run in MLflow carries the trigger');
+    const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+    await eventually('the retrain run in MLflow, tagged with its trigger', async () =>
+      (await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.trigger_rules\` = 'drift'`))[0],
+    );
   });
 
   test('triggers that arrive during a retrain coalesce into one follow-up', async () => {
@@ -141,8 +144,8 @@ describe('triggers', () => {
 
     await stack.client.stop(spec.name);
     await assert.rejects(schedule.describe(), /not found/i);
-    const { status } = await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).describe();
-    assert.equal(status.name, 'CANCELLED');
+    const lifecycle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
+    await eventually('the lifecycle to end cancelled', async () => ((await lifecycle.describe()).status.name === 'CANCELLED' ? true : undefined));
   });
 
   test('an invalid retrain signal is recorded and ignored', async () => {
@@ -193,6 +196,65 @@ describe('rollback and continue-as-new', () => {
     assert.equal((await deployment(spec.name))?.champion.version, '1');
     assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '2')).tags['perennial.outcome'], 'rolled-back');
+  });
+
+  test('a canary that does worse on live feedback is rolled back by itself', async () => {
+    const spec = testSpec({ canary: { steps: [{ weight: 0.5, bake: '6s' }], minSamples: 5, tolerance: 0.05 } });
+    await registerSeeded(spec);
+    await waitForChampion(spec.name, '1');
+    await stack.client.retrain(spec.name, { reason: 'try a challenger', requestedBy: 'ana' });
+    await waitForStage(spec.name, 2, 'canary');
+    await eventually('the canary to take traffic', async () => ((await deployment(spec.name))?.canary ? true : undefined));
+
+    // Live ground truth that agrees with the champion and contradicts the canary.
+    const rows = weatherData().seed.slice(0, 60).map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
+    for (const row of rows) {
+      const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [row] }),
+      });
+      const [p] = ((await res.body.json()) as { predictions: Array<{ id: string; label: string; role: string }> }).predictions;
+      const label = p.role === 'canary' ? spec.label.classes.find((c) => c !== p.label)! : p.label;
+      await (await request(`${stack.servingUrl}/v1/models/${spec.name}/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ predictionId: p.id, label }),
+      })).body.dump();
+    }
+
+    await waitForStage(spec.name, 2, 'rolled-back');
+    const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 2));
+    const verdict = retrain.decisions.find((d) => d.what === 'canary is worse than the champion: rolling back');
+    assert.match(verdict?.reasons[0] ?? '', /^live accuracy canary 0\.000 \(\d+ labelled\) vs champion 1\.000/);
+    const restored = await deployment(spec.name);
+    assert.equal(restored?.champion.version, '1');
+    assert.equal(restored?.canary, undefined, 'nothing half-deployed remains');
+    assert.equal((await stack.mlflow.getModelVersion(spec.name, '2')).tags['perennial.outcome'], 'rolled-back');
+    assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
+    assert.equal((await stack.client.status(spec.name)).championVersion, '1');
+  });
+
+  test('pause stops monitoring but not a person\'s retrain; resume starts it again', async () => {
+    const spec = testSpec();
+    await registerSeeded(spec);
+    await waitForChampion(spec.name, '1');
+    await stack.client.pause(spec.name);
+    const paused = await eventually('paused', async () => {
+      const s = await stack.client.status(spec.name);
+      return s.paused ? s : undefined;
+    });
+    const lastCycle = (paused.lastSummary as { at: string } | undefined)?.at;
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(((await stack.client.status(spec.name)).lastSummary as { at: string } | undefined)?.at, lastCycle, 'no monitoring while paused');
+    await stack.client.retrain(spec.name, { reason: 'needed anyway', requestedBy: 'ana' });
+    await eventually('the manual retrain', async () => ((await stack.client.status(spec.name)).retrainCount === 2 ? true : undefined));
+
+    await stack.client.resume(spec.name);
+    await eventually('monitoring again', async () => {
+      const s = await stack.client.status(spec.name);
+      return !s.paused && (s.lastSummary as { at: string } | undefined)?.at !== lastCycle ? true : undefined;
+    });
   });
 
   test('the lifecycle continues as new when Temporal suggests it and keeps its state', async () => {
