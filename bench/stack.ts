@@ -2,11 +2,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalConfig } from '../client/config.ts';
 import { startLocalStack, type LocalStack } from '../stack/local.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from '../stack/services.ts';
 
 export const BENCH_TOKEN = 'bench-token';
+
+// Keep the workflows' decision log out of the benchmark report.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 export async function withBenchStack(body: (stack: LocalStack) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'perennial-bench-'));

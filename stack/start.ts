@@ -25,16 +25,17 @@ const { values: flags } = parseArgs({
 });
 const say = (line: string) => console.log(`perennial: ${line}`);
 
-// Ctrl-C stops everything in reverse order of starting, once.
+// Ctrl-C stops everything in reverse order of starting, once: npm passes the signal on too,
+// and a second signal must not cut the first shutdown short.
 const stops: Array<() => Promise<unknown>> = [];
-let stopping = false;
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+let stopping: Promise<never> | undefined;
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
     say('stopping...');
     for (const stop of stops.reverse()) await stop().catch((err: Error) => console.error(`perennial: ${err.message}`));
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
