@@ -8,12 +8,14 @@ import { deploymentActivities } from './deployment.ts';
 import { monitoringActivities } from './monitoring.ts';
 import { trackingActivities } from './tracking.ts';
 import { trainingActivities } from './training.ts';
+import { trialActivities } from './trials.ts';
 
 export function createActivities(ctx: ActivityContext) {
   return {
     ...trackingActivities(ctx),
     ...dataActivities(ctx),
     ...trainingActivities(ctx),
+    ...trialActivities(ctx),
     ...monitoringActivities(ctx),
     ...deploymentActivities(ctx),
   };

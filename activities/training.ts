@@ -1,15 +1,14 @@
 /**
- * Training and offline evaluation. Each candidate is a nested MLflow run of the retrain run;
- * the CPU-bound fit runs in a worker thread so this activity keeps heartbeating and can be
- * cancelled.
+ * Offline evaluation of the challenger against the champion, and the fixed-candidate training
+ * of retrains recorded before AutoML sweeps.
  */
-import { Context } from '@temporalio/activity';
 import type { ModelSpec } from '../core/spec.ts';
-import { trainInThread } from '../ml/train.ts';
+import { describeConfig, type TrialConfig } from '../core/search-space.ts';
 import { evaluate, loadPredictor } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
 import { loadSnapshot, splitSnapshot, type Row, type Snapshot } from './data.ts';
-import { downloadModelFiles, uploadModelFiles } from './mlflow/model-files.ts';
+import { downloadModelFiles } from './mlflow/model-files.ts';
+import { trainOnRun } from './trials.ts';
 import type { RetrainRun } from './tracking.ts';
 
 export interface CandidateResult {
@@ -18,6 +17,15 @@ export interface CandidateResult {
   valAccuracy: number;
   valLogLoss: number;
   paramCount: number;
+}
+
+interface LegacyCandidate {
+  hidden: number[];
+  activation: string;
+  learningRate: number;
+  epochs: number;
+  batchSize: number;
+  l2: number;
 }
 
 export interface HoldoutScore {
@@ -29,76 +37,37 @@ export interface HoldoutScore {
 export function trainingActivities(ctx: ActivityContext) {
   const { mlflow } = ctx;
   return {
+    /**
+     * Kept for retrains recorded before AutoML sweeps (patch `automl-sweep`): trains one of the
+     * spec's fixed candidates as a nested run of the retrain run.
+     */
     async trainCandidate(input: { spec: ModelSpec; snapshot: Snapshot; candidateIndex: number; retrainRun: RetrainRun; n: number }): Promise<CandidateResult> {
-      const { spec, candidateIndex } = input;
-      const candidate = spec.training.candidates[candidateIndex];
-      const description = candidate.family === 'softmax' ? 'softmax regression' : `mlp ${candidate.hidden.join('x')} ${candidate.activation}`;
+      const legacy = (input.spec.training as unknown as { candidates: LegacyCandidate[] }).candidates[input.candidateIndex];
+      const config: TrialConfig = legacy.hidden.length
+        ? { family: 'mlp', params: { depth: legacy.hidden.length, width: legacy.hidden[0], activation: legacy.activation, learningRate: legacy.learningRate, batchSize: legacy.batchSize, l2: legacy.l2 } }
+        : { family: 'softmax', params: { learningRate: legacy.learningRate, batchSize: legacy.batchSize, l2: legacy.l2 } };
+      const description = describeConfig(config);
       const { run } = await mlflow.findOrCreateRun({
         experimentId: input.retrainRun.experimentId,
-        key: `${input.retrainRun.runId}/candidate/${candidateIndex}`,
-        runName: `retrain-${input.n}-candidate-${candidateIndex}`,
+        key: `${input.retrainRun.runId}/candidate/${input.candidateIndex}`,
+        runName: `retrain-${input.n}-candidate-${input.candidateIndex}`,
         parentRunId: input.retrainRun.runId,
-        tags: { 'perennial.model': spec.name, 'perennial.kind': 'candidate', 'perennial.description': description },
+        tags: { 'perennial.model': input.spec.name, 'perennial.kind': 'candidate', 'perennial.description': description },
       });
-      // A retried activity whose first attempt finished reuses that result: no second model.
-      if (run.status === 'FINISHED' && run.metrics.final_val_accuracy !== undefined) {
-        return { runId: run.runId, description, valAccuracy: run.metrics.final_val_accuracy, valLogLoss: run.metrics.final_val_log_loss, paramCount: run.metrics.param_count };
-      }
-
-      const rows = await loadSnapshot(ctx, input.snapshot);
-      const { train, validation } = splitSnapshot(rows, spec.training.holdoutFraction, spec.training.seed);
-      const features = spec.features.map((f) => f.name);
-      const activity = Context.current();
-      // Deterministic timestamps: a retry logs identical metric points, which MLflow dedupes.
-      const epochTime = (epoch: number) => run.startTime + epoch;
-      let pending: Promise<void> = Promise.resolve();
-      const result = await trainInThread(
-        {
-          candidate,
-          features,
-          classes: spec.label.classes,
-          train: asLabelled(train, spec),
-          validation: asLabelled(validation, spec),
-          seed: spec.training.seed + candidateIndex,
-        },
-        (e) => {
-          activity.heartbeat({ epoch: e.epoch, valAccuracy: e.valAccuracy });
-          pending = pending.then(() =>
-            mlflow.logBatch(run.runId, {
-              metrics: [
-                { key: 'loss', value: e.loss, step: e.epoch, timestamp: epochTime(e.epoch) },
-                { key: 'accuracy', value: e.accuracy, step: e.epoch, timestamp: epochTime(e.epoch) },
-                { key: 'val_loss', value: e.valLoss, step: e.epoch, timestamp: epochTime(e.epoch) },
-                { key: 'val_accuracy', value: e.valAccuracy, step: e.epoch, timestamp: epochTime(e.epoch) },
-              ],
-            }),
-          );
-        },
-        activity.cancellationSignal,
-      );
-      await pending;
-      await uploadModelFiles(mlflow, run.artifactUri, result.files);
-      await mlflow.logBatch(run.runId, {
-        params: {
-          family: candidate.family,
-          hidden: candidate.hidden.join(',') || 'none',
-          activation: candidate.activation,
-          learning_rate: candidate.learningRate,
-          epochs: candidate.epochs,
-          batch_size: candidate.batchSize,
-          l2: candidate.l2,
-          seed: spec.training.seed + candidateIndex,
-          'data.sha256': input.snapshot.hash,
-          'data.train_rows': train.length,
-          'data.validation_rows': validation.length,
-        },
-        metrics: [
-          { key: 'final_val_accuracy', value: result.valAccuracy, step: 0, timestamp: epochTime(0) },
-          { key: 'final_val_log_loss', value: result.valLogLoss, step: 0, timestamp: epochTime(0) },
-          { key: 'param_count', value: result.paramCount, step: 0, timestamp: epochTime(0) },
-          { key: 'train_ms', value: result.trainMs, step: 0, timestamp: epochTime(0) },
-        ],
-        tags: { 'perennial.backend': result.backend },
+      // Specs of that time had one training seed, for the split and (offset) for each candidate.
+      const splitSeed = (input.spec.training as unknown as { seed: number }).seed;
+      // ...and features without a type, which were all numbers.
+      const spec = { ...input.spec, features: input.spec.features.map((f) => ({ ...f, type: f.type ?? 'number' })) } as ModelSpec;
+      const result = await trainOnRun(ctx, {
+        run,
+        spec,
+        snapshot: input.snapshot,
+        config,
+        seed: splitSeed + input.candidateIndex,
+        splitSeed,
+        fromEpoch: 0,
+        toEpoch: legacy.epochs,
+        heartbeat: { candidate: input.candidateIndex },
       });
       await mlflow.finishRun(run.runId, 'FINISHED');
       return { runId: run.runId, description, valAccuracy: result.valAccuracy, valLogLoss: result.valLogLoss, paramCount: result.paramCount };
@@ -113,7 +82,7 @@ export function trainingActivities(ctx: ActivityContext) {
     }): Promise<{ challenger: HoldoutScore; champion?: HoldoutScore }> {
       const { spec } = input;
       const rows = await loadSnapshot(ctx, input.snapshot);
-      const { holdout } = splitSnapshot(rows, spec.training.holdoutFraction, spec.training.seed);
+      const { holdout } = splitSnapshot(rows, spec.training.holdoutFraction, spec.training.sweep.seed);
       const challengerRun = await mlflow.getRun(input.challengerRunId);
       const challenger = await scoreOn(await downloadModelFiles(mlflow, challengerRun.artifactUri), holdout, spec);
       let champion: HoldoutScore | undefined;

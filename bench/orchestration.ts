@@ -9,6 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities/index.ts';
 import { toRecords } from '../client/dataset.ts';
 import { ModelSpec } from '../core/spec.ts';
+import { runSweep } from '../core/sweep-loop.ts';
 import { weatherData } from '../stack/demo.ts';
 import type { LocalStack } from '../stack/local.ts';
 import { BENCH_TOKEN, median } from './stack.ts';
@@ -20,7 +21,15 @@ function benchSpec(): ModelSpec {
     name: `bench-${randomUUID().slice(0, 8)}`,
     features: ['precipitation', 'temp_max', 'temp_min', 'wind'].map((name) => ({ name })),
     label: { name: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] },
-    training: { candidates: [{ family: 'softmax', epochs: 20 }, { family: 'mlp', hidden: [16], epochs: 20 }] },
+    training: {
+      sweep: {
+        families: { softmax: { learningRate: { type: 'float', low: 0.01, high: 0.2, log: true } }, mlp: { width: { type: 'int', low: 8, high: 32 } } },
+        sampler: 'random',
+        budget: { maxTrials: 4, maxEpochsPerTrial: 18 },
+        earlyStopping: { kind: 'asha', minEpochs: 6, reductionFactor: 3 },
+        parallelism: 2,
+      },
+    },
     approval: { required: false },
   });
 }
@@ -39,10 +48,13 @@ async function retrainInProcess(stack: LocalStack, spec: ModelSpec) {
   const run = await call(activities.startRetrainRun, { model: spec.name, n: 1, trigger: 'benchmark', rules: ['manual'] });
   const snapshot = await call(activities.snapshotTrainingData, { spec, retrainRun: run });
   await call(activities.validateSnapshot, { spec, snapshot, retrainRun: run });
-  const candidates = await Promise.all(
-    spec.training.candidates.map((_, candidateIndex) => call(activities.trainCandidate, { spec, snapshot, candidateIndex, retrainRun: run, n: 1 })),
-  );
-  const best = [...candidates].sort((a, b) => b.valAccuracy - a.valAccuracy || a.paramCount - b.paramCount)[0];
+  const { best } = await runSweep(spec, {
+    startSweepRun: () => call(activities.startSweepRun, { model: spec.name, n: 1, retrainRun: run, spec }),
+    trainTrialRung: (request) => call(activities.trainTrialRung, { ...request, spec, snapshot }),
+    closeTrial: (input) => call(activities.closeTrial, input),
+    finishSweepRun: (input) => call(activities.finishSweepRun, { ...input, spec }),
+    now: () => Date.now(),
+  });
   await call(activities.evaluateChallenger, { spec, snapshot, challengerRunId: best.runId, retrainRun: run });
   const { version } = await call(activities.registerChallenger, { model: spec.name, candidateRunId: best.runId, retrainRunId: run.runId, trigger: 'benchmark' });
   await call(activities.deploy, { model: spec.name, champion: version, reason: 'benchmark' });

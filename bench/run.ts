@@ -3,15 +3,18 @@
  * in the same run, and write their numbers to bench/results/NAME.json.
  *   orchestration  a retrain on Temporal vs the same activities called in-process
  *   serving        model-server predict latency/throughput vs its /healthz anchor
+ *   automl         sweep orchestration overhead, parallel efficiency, model quality vs
+ *                  scikit-learn, TPE vs random (bench/automl.ts; ~15 minutes)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../stack/paths.ts';
+import { automl } from './automl.ts';
 import { orchestration } from './orchestration.ts';
 import { serving } from './serving.ts';
 import { withBenchStack } from './stack.ts';
 
-const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving };
+const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving, automl };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const chosen = names.length ? names : Object.keys(BENCHMARKS);

@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
 import { ModelSpec } from './spec.ts';
+import type { SweepProgress } from './sweep-loop.ts';
 
 // ---- payload schemas --------------------------------------------------------------------
 
@@ -61,6 +62,7 @@ export const rollbackSignal = defineSignal<[RollbackRequest]>('rollback');
 
 export const statusQuery = defineQuery<LifecycleStatus>('status');
 export const retrainStatusQuery = defineQuery<RetrainStatus>('retrainStatus');
+export const sweepStatusQuery = defineQuery<SweepProgress>('sweepStatus');
 
 // ---- search attributes --------------------------------------------------------------------
 
@@ -75,6 +77,8 @@ export const SEARCH_ATTRIBUTES = [ModelNameKey, StageKey, TriggerReasonKey, Cham
 export const lifecycleWorkflowId = (model: string) => `model/${model}`;
 export const retrainWorkflowId = (model: string, n: number) => `model/${model}/retrain/${n}`;
 export const scheduleId = (model: string) => `model/${model}/schedule`;
+/** Trial rungs run on their own task queue, so heavy training has its own worker capacity. */
+export const trainingTaskQueue = (taskQueue: string) => `${taskQueue}-training`;
 
 // ---- status shapes ------------------------------------------------------------------------
 

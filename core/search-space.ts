@@ -36,6 +36,8 @@ export const SweepSpec = z
       .object({ softmax: FamilySpace.optional(), mlp: FamilySpace.optional(), cnn: FamilySpace.optional() })
       .refine((f) => Object.values(f).some(Boolean), 'name at least one model family'),
     sampler: z.enum(['tpe', 'random', 'grid']).default('tpe'),
+    /** Grid sampler only: points per int/float range, low to high (geometric when log); 3 when absent. */
+    gridPoints: z.number().int().min(2).optional(),
     seed: z.number().int().default(42),
     budget: z
       .object({
@@ -76,4 +78,10 @@ export type ParamValue = string | number | boolean;
 export interface TrialConfig {
   family: Family;
   params: Record<string, ParamValue>;
+}
+
+/** "mlp depth=2 width=32 learningRate=0.01": a trial's configuration in one line. */
+export function describeConfig(config: TrialConfig): string {
+  const params = Object.entries(config.params).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v}`);
+  return [config.family, ...params].join(' ');
 }

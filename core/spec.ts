@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.ts';
+import { SweepSpec } from './search-space.ts';
 
 const duration = z
   .union([z.string(), z.number()])
@@ -16,24 +17,34 @@ const duration = z
     }
   });
 
-export const FeatureSpec = z.object({
-  name: z.string().min(1),
-  type: z.literal('number').default('number'),
-  /** Valid range; values outside it fail data validation. */
-  min: z.number().optional(),
-  max: z.number().optional(),
-});
+export const FeatureSpec = z.discriminatedUnion('type', [
+  z.object({
+    name: z.string().min(1),
+    type: z.literal('number'),
+    /** Valid range; values outside it fail data validation. */
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+  z.object({
+    name: z.string().min(1),
+    type: z.literal('category'),
+    /** Known categories: one-hot encoded; others are anomalies (encoded as all zeros). */
+    values: z.array(z.string().min(1)).min(1),
+  }),
+]);
 
-export const CandidateSpec = z.object({
-  /** softmax: multinomial logistic regression; mlp: dense hidden layers. */
-  family: z.enum(['softmax', 'mlp']),
-  hidden: z.array(z.number().int().positive()).default([]),
-  activation: z.enum(['relu', 'tanh']).default('relu'),
-  learningRate: z.number().positive().default(0.01),
-  epochs: z.number().int().positive().max(1000).default(30),
-  batchSize: z.number().int().positive().default(64),
-  l2: z.number().nonnegative().default(0),
-});
+/** Features may omit `type`: numbers are the common case. */
+const FeatureInput = z.preprocess((f) => (f && typeof f === 'object' && !('type' in f) ? { ...f, type: 'number' } : f), FeatureSpec);
+
+/** A small default search: softmax regression and one-layer MLPs. */
+const DEFAULT_FAMILIES = {
+  softmax: { learningRate: { type: 'float', low: 0.005, high: 0.2, log: true } },
+  mlp: {
+    width: { type: 'int', low: 8, high: 64, log: true },
+    learningRate: { type: 'float', low: 0.002, high: 0.05, log: true },
+    dropout: { type: 'float', low: 0, high: 0.3 },
+  },
+} as const;
 
 export const TrainingWindow = z.union([
   z.object({ kind: z.literal('all') }),
@@ -65,17 +76,16 @@ export const ModelSpec = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes'),
   description: z.string().default(''),
-  features: z.array(FeatureSpec).min(1),
+  features: z.array(FeatureInput).min(1),
+  /** Image-shaped inputs: the numeric features, in order, are the pixels of one image (row-major, channels last). */
+  image: z.object({ height: z.number().int().positive(), width: z.number().int().positive(), channels: z.number().int().positive() }).optional(),
   label: z.object({ name: z.string().min(1), classes: z.array(z.string().min(1)).min(2) }),
   training: z
     .object({
       window: TrainingWindow.default({ kind: 'all' }),
       holdoutFraction: z.number().gt(0).lt(1).default(0.2),
-      seed: z.number().int().default(42),
-      candidates: z.array(CandidateSpec).min(1).default([
-        { family: 'softmax', hidden: [], activation: 'relu', learningRate: 0.05, epochs: 40, batchSize: 64, l2: 0 },
-        { family: 'mlp', hidden: [32], activation: 'relu', learningRate: 0.01, epochs: 40, batchSize: 64, l2: 0 },
-      ]),
+      /** The AutoML sweep that produces the challenger (core/search-space.ts). */
+      sweep: SweepSpec.prefault({ families: DEFAULT_FAMILIES }),
     })
     .prefault({}),
   validation: z
@@ -123,8 +133,8 @@ export const ModelSpec = z.object({
 });
 
 export type ModelSpec = z.infer<typeof ModelSpec>;
+export type FeatureSpec = z.infer<typeof FeatureSpec>;
 export type ModelSpecInput = z.input<typeof ModelSpec>;
-export type CandidateSpec = z.infer<typeof CandidateSpec>;
 export type PolicySpec = z.infer<typeof PolicySpec>;
 export type TrainingWindow = z.infer<typeof TrainingWindow>;
 

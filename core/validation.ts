@@ -8,9 +8,11 @@
 /** The parts of core/spec.ts's FeatureSpec that validation needs. */
 export interface FeatureLike {
   name: string;
-  type?: 'number';
+  type?: 'number' | 'category';
   min?: number;
   max?: number;
+  /** Known values of a category feature. */
+  values?: string[];
 }
 
 export interface ValidationSpecLike {
@@ -32,6 +34,8 @@ export interface ValidationReport {
   outOfRange: Record<string, number>;
   /** Present values that are not numbers, per feature. */
   wrongType: Record<string, number>;
+  /** Category values not among the feature's known values, per feature. */
+  unknownCategories: Record<string, number>;
   /** Label values that are not among the spec classes, with their counts. */
   unknownLabels: Record<string, number>;
   /** Rows per spec class (0 for classes that do not appear). */
@@ -112,6 +116,7 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
   const outOfRange: Record<string, number> = {};
   const wrongType: Record<string, number> = {};
   const unknownLabels: Record<string, number> = {};
+  const unknownCategories: Record<string, number> = {};
   const classCounts: Record<string, number> = {};
   for (const c of label.classes) classCounts[c] = 0;
   const classSet = new Set(label.classes);
@@ -120,7 +125,35 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
     failures.push(`Only ${plural(n, 'row')}; at least ${validation.minRows} are required.`);
   }
 
-  for (const f of features) {
+  for (const f of features.filter((f) => f.type === 'category')) {
+    const known = new Set(f.values ?? []);
+    let nMissing = 0;
+    let nUnknown = 0;
+    let firstUnknown: { row: number; value: unknown } | undefined;
+    for (let i = 0; i < n; i++) {
+      const value = labelValue(rows[i][f.name]);
+      if (value === null) nMissing++;
+      else if (!known.has(value)) {
+        nUnknown++;
+        firstUnknown ??= { row: i, value: rows[i][f.name] };
+      }
+    }
+    if (nMissing > 0) missing[f.name] = nMissing;
+    if (n > 0 && nMissing / n > validation.maxMissingFraction) {
+      failures.push(`Feature "${f.name}" is missing in ${nMissing} of ${n} rows (${pct(nMissing, n)}); at most ${pct(validation.maxMissingFraction, 1)} may be missing.`);
+    } else if (nMissing > 0) {
+      warnings.push(`Feature "${f.name}" is missing in ${plural(nMissing, 'row')} (${pct(nMissing, n)}); they are encoded as no category.`);
+    }
+    if (firstUnknown) {
+      unknownCategories[f.name] = nUnknown;
+      failures.push(
+        `Feature "${f.name}" has ${plural(nUnknown, 'value')} outside its categories [${[...known].join(', ')}], ` +
+          `e.g. ${describe(firstUnknown.value)} in row ${firstUnknown.row + 1}.`,
+      );
+    }
+  }
+
+  for (const f of features.filter((f) => f.type !== 'category')) {
     let nMissing = 0;
     let nWrong = 0;
     let nOut = 0;
@@ -216,7 +249,7 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
     warnings.push(`Spec ${absent.length === 1 ? 'class' : 'classes'} ${absent.map((c) => `"${c}"`).join(', ')} ${absent.length === 1 ? 'does' : 'do'} not appear.`);
   }
 
-  return { ok: failures.length === 0, rows: n, failures, warnings, missing, outOfRange, wrongType, unknownLabels, classCounts };
+  return { ok: failures.length === 0, rows: n, failures, warnings, missing, outOfRange, wrongType, unknownCategories, unknownLabels, classCounts };
 }
 
 /** Multi-line, human-readable rendering of a report (for logs, the CLI and workflow failure messages). */

@@ -5,13 +5,18 @@
  * - model.json      tfjs LayersModel JSON: modelTopology + weightsManifest -> "weights.bin"
  *                   (the standard format: tf.loadLayersModel('file://.../model.json') reads it);
  * - weights.bin     the float32 weights, in weightsManifest order;
- * - preprocess.json the Preprocessor (feature order, means, stds, class order);
+ * - preprocess.json the Preprocessor (ml/preprocess.ts: feature encodings, class order; version 1
+ *                   files of numeric-only models still load);
  * - profile.json    the ReferenceProfile of the training data, for drift tests.
+ *
+ * A training checkpoint (ml/train.ts TrainResult.checkpoint) is these four files plus the
+ * optimiser state, optimizer.json and optimizer.bin (ml/checkpoint.ts). loadPredictor ignores
+ * every file but the four; `servingFiles` drops the rest.
  */
 import { sampleSorted } from '../core/stats.ts';
 import { parseNumeric } from '../core/validation.ts';
 import { loadTf, type Tf } from './backend.ts';
-import { toMatrix, type Preprocessor } from './preprocess.ts';
+import { categoryKey, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
@@ -25,6 +30,10 @@ export const WEIGHTS_BIN = 'weights.bin';
 export const PREPROCESS_JSON = 'preprocess.json';
 export const PROFILE_JSON = 'profile.json';
 export const MODEL_FILE_NAMES = [MODEL_JSON, WEIGHTS_BIN, PREPROCESS_JSON, PROFILE_JSON] as const;
+/** Optimiser state of a training checkpoint (ml/checkpoint.ts); not needed to serve. */
+export const OPTIMIZER_JSON = 'optimizer.json';
+export const OPTIMIZER_BIN = 'optimizer.bin';
+export const CHECKPOINT_FILE_NAMES = [...MODEL_FILE_NAMES, OPTIMIZER_JSON, OPTIMIZER_BIN] as const;
 
 /** Values kept per feature in the reference profile (evenly spaced quantiles when there are more). */
 export const PROFILE_SAMPLE_SIZE = 1000;
@@ -34,11 +43,15 @@ const PREDICT_BATCH = 8192;
 export const LOG_LOSS_EPS = 1e-15;
 
 export interface FeatureProfile {
-  /** Rows with a numeric value. */
+  /** 'category' for category features; absent (numeric) otherwise. */
+  kind?: 'category';
+  /** Rows with a numeric value (category features: with a present value, known or not). */
   n: number;
-  /** Rows where the value was missing or not a number. */
+  /** Rows where the value was missing or not a number (category features: missing). */
   missing: number;
-  /** Population statistics of the present values (all 0 when n is 0). */
+  /** Category features only: rows per value seen (ml/preprocess.ts categoryKey), spec values or not. */
+  counts?: Record<string, number>;
+  /** Population statistics of the present values (all 0 when n is 0, and for category features). */
   mean: number;
   std: number;
   min: number;
@@ -90,15 +103,31 @@ export function decodeJson<T>(bytes: Uint8Array): T {
   return JSON.parse(decoder.decode(bytes)) as T;
 }
 
-/** Reference profile of the training rows: per-feature summary and sorted sample, label counts. */
+/**
+ * Reference profile of the training rows: per-feature summary and sorted sample (category
+ * features: value counts, empty sample), label counts. A feature given by name is numeric.
+ */
 export function buildProfile(
   rows: ReadonlyArray<Record<string, unknown>>,
-  features: string[],
+  features: ReadonlyArray<FeatureInput>,
   labels: readonly string[],
   maxSample = PROFILE_SAMPLE_SIZE,
 ): ReferenceProfile {
   const out: Record<string, FeatureProfile> = {};
-  for (const f of features) {
+  for (const feature of features) {
+    const f = typeof feature === 'string' ? feature : feature.name;
+    if (typeof feature !== 'string' && feature.type === 'category') {
+      const counts: Record<string, number> = {};
+      let n = 0;
+      for (const row of rows) {
+        const key = categoryKey(row[f]);
+        if (key === undefined) continue;
+        n++;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      out[f] = { kind: 'category', n, missing: rows.length - n, counts, mean: 0, std: 0, min: 0, max: 0, sample: [] };
+      continue;
+    }
     const values: number[] = [];
     for (const row of rows) {
       const p = parseNumeric(row[f]);
@@ -157,16 +186,23 @@ export async function saveModelFiles(
   };
 }
 
+/** The four files a served model needs (MODEL_FILE_NAMES), e.g. from a training checkpoint. */
+export function servingFiles(files: ModelFiles): ModelFiles {
+  return Object.fromEntries(MODEL_FILE_NAMES.filter((name) => files[name]).map((name) => [name, files[name]]));
+}
+
 /**
- * Loads a model for inference. Uses `options.tf` when given, else loadTf(options.backend)
- * (auto: tfjs-node, wasm, cpu). Call dispose() when done to free the weights.
+ * Loads a model of any family (softmax, mlp, cnn) for inference, from model files or a training
+ * checkpoint (the optimiser files are ignored). Rows are encoded by the saved preprocess.json,
+ * exactly as in training. Uses `options.tf` when given, else loadTf(options.backend) (auto:
+ * tfjs-node, wasm, cpu; cnn inference works on wasm). Call dispose() when done to free the weights.
  */
 export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backend?: string } = {}): Promise<Predictor> {
   const absent = MODEL_FILE_NAMES.filter((name) => !(files[name] instanceof Uint8Array));
   if (absent.length) throw new Error(`loadPredictor: missing model files: ${absent.join(', ')}`);
   const tf = options.tf ?? (await loadTf(options.backend)).tf;
   const modelJson = decodeJson<ModelJSON>(files[MODEL_JSON]);
-  const preprocessor = decodeJson<Preprocessor>(files[PREPROCESS_JSON]);
+  const preprocessor = upgradePreprocessor(decodeJson<unknown>(files[PREPROCESS_JSON]));
   const profile = decodeJson<ReferenceProfile>(files[PROFILE_JSON]);
   const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
   const bin = files[WEIGHTS_BIN];
@@ -174,11 +210,16 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
   const artifacts = tf.io.getModelArtifactsForJSONSync(modelJson, weightSpecs, weightData);
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   const nClasses = preprocessor.classes.length;
-  const nFeatures = preprocessor.features.length;
+  const nInputs = preprocessor.nInputs;
   const outShape = model.outputs[0]?.shape;
   if (outShape?.[outShape.length - 1] !== nClasses) {
     model.dispose();
     throw new Error(`loadPredictor: model has ${String(outShape)} outputs but preprocess.json lists ${nClasses} classes`);
+  }
+  const inShape = model.inputs[0]?.shape;
+  if (inShape?.length !== 2 || inShape[1] !== nInputs) {
+    model.dispose();
+    throw new Error(`loadPredictor: model input is ${String(inShape)} but preprocess.json encodes ${nInputs} columns`);
   }
   let disposed = false;
 
@@ -186,7 +227,7 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
     if (disposed) throw new Error('Predictor is disposed');
     if (rows.length === 0) return new Float32Array(0);
     const x = toMatrix(preprocessor, rows);
-    const out = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, nFeatures]), { batchSize: PREDICT_BATCH }) as Tensor);
+    const out = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, nInputs]), { batchSize: PREDICT_BATCH }) as Tensor);
     try {
       return out.dataSync() as Float32Array;
     } finally {

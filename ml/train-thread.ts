@@ -1,21 +1,26 @@
 /**
- * Worker-thread entry point for ml/train.ts `trainInThread`: trains the candidate in `workerData`
- * and posts WorkerMessages (one 'epoch' per epoch, then 'result' or 'error') to the parent.
+ * Worker-thread entry point for ml/train.ts `trainInThread`: trains the rung in `workerData` and
+ * posts WorkerMessages ('epoch' per epoch, 'progress' at most once a second when asked for, then
+ * 'result' or 'error') to the parent.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { trainCandidate, type TrainInput, type WorkerMessage } from './train.ts';
+import { trainTrial, type TrainInput, type WorkerMessage } from './train.ts';
 
 if (isMainThread || !parentPort) {
   throw new Error('ml/train-thread.ts is a worker entry point; use trainInThread() from ml/train.ts');
 }
 const port = parentPort;
 const post = (msg: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+const { input, progress, progressIntervalMs } = workerData as { input: TrainInput; progress: boolean; progressIntervalMs?: number };
 
 try {
-  const result = await trainCandidate(workerData as TrainInput, (metrics) => post({ type: 'epoch', metrics }));
-  // Move, rather than copy, the model files' buffers to the parent.
+  const result = await trainTrial(input, (metrics) => post({ type: 'epoch', metrics }), {
+    onProgress: progress ? (p) => post({ type: 'progress', progress: p }) : undefined,
+    progressIntervalMs,
+  });
+  // Move, rather than copy, the checkpoint's buffers to the parent.
   const buffers = new Set<ArrayBuffer>();
-  for (const bytes of Object.values(result.files)) {
+  for (const bytes of Object.values(result.checkpoint)) {
     if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) buffers.add(bytes.buffer as ArrayBuffer);
   }
   post({ type: 'result', result }, [...buffers]);

@@ -1,21 +1,42 @@
 /**
- * Training of one candidate model.
+ * Training of one trial configuration, by rungs: a call trains epochs fromEpoch+1 .. toEpoch,
+ * starting from a fresh model (fromEpoch 0) or from the checkpoint an earlier call returned, and
+ * returns a new checkpoint. Resuming is exact: the checkpoint carries the weights and the
+ * optimiser state (ml/checkpoint.ts), and every source of randomness is a function of
+ * (seed, epoch[, step]) — the per-epoch shuffle and the dropout masks — so training 0 -> 9 in one
+ * call and 0 -> 3, 3 -> 9 in two gives the same model.
  *
  * `trainInThread` is what activities call: the CPU-bound work runs in a worker_threads Worker
  * (ml/train-thread.ts), so the calling event loop stays free to heartbeat, and an AbortSignal
- * terminates the worker at once. `trainCandidate` is the same-thread implementation the worker
- * runs (also used by benchmarks).
+ * terminates the worker at once. `trainTrial` is the same-thread implementation the worker runs
+ * (also used by tests and benchmarks).
  */
 import { Worker } from 'node:worker_threads';
-import type { CandidateSpec } from '../core/spec.ts';
-import { loadTf, type Tf } from './backend.ts';
-import { buildProfile, saveModelFiles, scoreProbabilities, type ModelFiles } from './bundle.ts';
-import { buildModel } from './model.ts';
-import { fitPreprocessor, labelIndex, toMatrix } from './preprocess.ts';
+import type { TrialConfig } from '../core/search-space.ts';
+import { loadTf, type LoadedTf, type Tf } from './backend.ts';
+import {
+  buildProfile,
+  decodeJson,
+  loadPredictor,
+  MODEL_JSON,
+  PREPROCESS_JSON,
+  PROFILE_JSON,
+  saveModelFiles,
+  scoreProbabilities,
+  WEIGHTS_BIN,
+  type ModelFiles,
+  type ReferenceProfile,
+} from './bundle.ts';
+import { installFastCpuKernels } from './kernels.ts';
+import { readTrainerState, restoreOptimizerState, saveOptimizerState } from './checkpoint.ts';
+import { buildModel, mixSeed, resolveConfig, type ResolvedConfig } from './model.ts';
+import { fitPreprocessor, labelIndex, modelInput, toMatrix, upgradePreprocessor, type FeatureInput, type ImageShape, type Preprocessor } from './preprocess.ts';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Scalar = import('@tensorflow/tfjs').Scalar;
 type Variable = import('@tensorflow/tfjs').Variable;
+type LayersModel = import('@tensorflow/tfjs').LayersModel;
+type ModelJSON = import('@tensorflow/tfjs').io.ModelJSON;
 
 export interface LabelledRows {
   rows: Record<string, unknown>[];
@@ -23,88 +44,186 @@ export interface LabelledRows {
 }
 
 export interface TrainInput {
-  candidate: CandidateSpec;
-  features: string[];
+  config: TrialConfig;
+  /** The spec's features (core/spec.ts FeatureSpec); a bare name is a numeric feature. */
+  features: FeatureInput[];
+  /** The spec's image shape, when the numeric features are the pixels of an image. */
+  image?: ImageShape;
   classes: string[];
   train: LabelledRows;
   validation: LabelledRows;
-  /** Seeds the initial weights and the per-epoch shuffling: same input and seed, same model. */
+  /** Seeds the initial weights, the per-epoch shuffles and the dropout masks. */
   seed: number;
-  /** 'auto' (default) | 'tensorflow' | 'wasm' | 'cpu'; see ml/backend.ts. */
+  /** Epochs already trained: 0 for a fresh model, else the checkpoint's epoch. */
+  fromEpoch: number;
+  /** Train through this epoch (> fromEpoch). */
+  toEpoch: number;
+  /** The checkpoint of an earlier call (its TrainResult.checkpoint) when fromEpoch > 0. */
+  checkpoint?: ModelFiles;
+  /**
+   * 'auto' (default) | 'tensorflow' | 'wasm' | 'cpu' (ml/backend.ts). With 'auto', cnn trains on
+   * tfjs-node when it loads and otherwise on 'cpu' (wasm has no Conv2D gradient kernels); softmax
+   * and mlp use loadTf('auto'): tfjs-node, else wasm, else cpu. 'wasm' for a cnn is an error.
+   */
   backend?: string;
 }
 
 export interface EpochMetrics {
-  /** 1-based. */
+  /** 1-based, counted from the fresh model (a resumed call continues the numbering). */
   epoch: number;
   /** Training loss averaged over the epoch's rows, as each batch saw it (includes the L2 penalty when l2 > 0). */
   loss: number;
-  /** Training accuracy over the epoch's rows, as each batch saw it. */
+  /** Training accuracy over the epoch's rows, as each batch saw it (dropout active). */
   accuracy: number;
   /** Cross-entropy on the validation rows after the epoch (no L2 term); NaN without validation rows. */
   valLoss: number;
   valAccuracy: number;
 }
 
+/** Within-epoch progress, reported at most every progressIntervalMs (for heartbeats in long epochs). */
+export interface BatchProgress {
+  epoch: number;
+  /** Batches done in this epoch, of `batches`. */
+  batch: number;
+  batches: number;
+}
+
 export interface TrainResult {
-  /** The saved model (ml/bundle.ts format). Uint8Array values survive postMessage. */
-  files: ModelFiles;
+  /**
+   * The model after toEpoch: model.json, weights.bin, preprocess.json, profile.json (ml/bundle.ts;
+   * loadPredictor reads it directly) plus optimizer.json and optimizer.bin (ml/checkpoint.ts) to
+   * resume from. Uint8Array values survive postMessage. `servingFiles(checkpoint)` gives the
+   * four model files alone.
+   */
+  checkpoint: ModelFiles;
+  /** Only the epochs trained in this call (fromEpoch+1 .. toEpoch). */
   history: EpochMetrics[];
-  /** Validation metrics of the returned (final-epoch) model. */
+  /** Validation metrics of the model at toEpoch (NaN without validation rows). */
   valAccuracy: number;
   valLogLoss: number;
   paramCount: number;
-  /** Wall time of preprocessing, training and saving (not of loading TensorFlow.js). */
+  /** The configuration with every default filled in (ml/model.ts resolveConfig). */
+  resolved: ResolvedConfig;
+  /**
+   * Wall time of this call's preprocessing, model building or checkpoint loading, training and
+   * saving; not of loading TensorFlow.js nor of the latency measurement.
+   */
   trainMs: number;
+  /**
+   * Peak of tf.memory().numBytes (bytes of all live tensors of this thread's tfjs engine:
+   * weights, optimiser slots, batches, activations and gradients) during the same span as
+   * trainMs, observed at every tensor allocation. Not the JS heap nor the wasm heap's size. In a
+   * worker (trainInThread) only this trial's tensors are live; same-thread, it includes whatever
+   * else the caller keeps alive.
+   */
+  peakMemoryBytes: number;
+  /**
+   * Median wall time of predicting ONE row, over up to 50 rows (validation rows first, then
+   * training rows), each a separate call of the serving path: loadPredictor(checkpoint) on
+   * loadTf('auto') (what the model server uses) and predictor.probabilities([row]), including the
+   * row encoding and the read-back; after 5 warm-up calls.
+   */
+  predictLatencyMs: number;
+  /** The backend the latency was measured on ('wasm' here, also for a cnn trained on 'cpu'). */
+  predictBackend: string;
+  /** The backend training ran on: 'tensorflow' | 'wasm' | 'cpu'. */
   backend: string;
 }
 
 /** Messages from the training worker to its parent. */
 export type WorkerMessage =
   | { type: 'epoch'; metrics: EpochMetrics }
+  | { type: 'progress'; progress: BatchProgress }
   | { type: 'result'; result: TrainResult }
   | { type: 'error'; error: { name: string; message: string; stack?: string } };
 
 /** Rows per predict batch for the validation metrics. */
 const EVAL_BATCH = 8192;
+/** Default minimum interval between BatchProgress reports. */
+export const PROGRESS_INTERVAL_MS = 1000;
+const LATENCY_ROWS = 50;
+const LATENCY_WARMUP = 5;
 
 /**
- * Trains one candidate on this thread. Deterministic for a given input and backend: seeded
- * initialisers and a seeded shuffle per epoch (tfjs's own shuffle uses Math.random).
+ * The backend a family trains on for a preference (see TrainInput.backend). A cnn never trains on
+ * wasm: with 'auto' it falls back to cpu, an explicit 'wasm' throws.
  */
-export async function trainCandidate(
+export async function loadTrainingTf(family: TrialConfig['family'], preference?: string): Promise<LoadedTf> {
+  if (family !== 'cnn') return loadTf(preference);
+  if (preference === 'wasm') {
+    throw new Error('The cnn family cannot train on the wasm backend (it has no Conv2D gradient kernels); use "cpu", "tensorflow" or "auto"');
+  }
+  const loaded = await loadTf(preference);
+  return loaded.backend === 'wasm' ? loadTf('cpu') : loaded;
+}
+
+/**
+ * Trains one rung of a trial on this thread. Deterministic for a given input and backend: seeded
+ * initialisers, per-epoch shuffles seeded by (seed, epoch), dropout masks seeded by
+ * (seed, epoch, batch, layer) (tfjs's own shuffle and unseeded dropout use Math.random).
+ * `options.tf` uses that TensorFlow.js as it is (its current backend) instead of loadTrainingTf.
+ */
+export async function trainTrial(
   input: TrainInput,
   onEpoch?: (metrics: EpochMetrics) => void,
-  options: { tf?: Tf } = {},
+  options: { tf?: Tf; onProgress?: (progress: BatchProgress) => void; progressIntervalMs?: number } = {},
 ): Promise<TrainResult> {
-  checkInput(input);
-  const loaded = options.tf ? { tf: options.tf, backend: options.tf.getBackend() } : await loadTf(input.backend);
+  const resolved = checkInput(input);
+  const loaded = options.tf ? { tf: options.tf, backend: options.tf.getBackend() } : await loadTrainingTf(input.config.family, input.backend);
   const { tf, backend } = loaded;
+  if (resolved.family === 'cnn' && backend === 'wasm') {
+    throw new Error('The cnn family cannot train on the wasm backend (it has no Conv2D gradient kernels)');
+  }
+  if (backend === 'cpu') installFastCpuKernels(tf); // conv/pool gradients (ml/kernels.ts)
+  const peak = watchPeakBytes(tf);
   const started = performance.now();
-
-  const pre = fitPreprocessor(input.train.rows, input.features, input.classes);
-  const d = pre.features.length;
-  const k = pre.classes.length;
-  const n = input.train.rows.length;
-  const xTrain = toMatrix(pre, input.train.rows);
-  const yTrain = labelIndex(pre, input.train.labels);
-  const xVal = toMatrix(pre, input.validation.rows);
-  const nVal = input.validation.rows.length;
-
-  const model = buildModel(tf, input.candidate, d, k, input.seed);
-  const optimizer = model.optimizer;
-  const variables = model.trainableWeights.map((w) => w.read() as Variable);
-  const batchSize = Math.max(1, Math.min(input.candidate.batchSize, n));
-  const rng = mulberry32(input.seed ^ 0x5eed);
-  const history: EpochMetrics[] = [];
-  const xs = new Float32Array(n * d);
-  const ys = new Float32Array(n * k); // one-hot
-  const order = Array.from({ length: n }, (_, i) => i);
+  let model: LayersModel | undefined;
   let xValTensor: Tensor | undefined;
+  let checkpoint: ModelFiles;
+  let history: EpochMetrics[];
+  let paramCount: number;
   try {
+    // Preprocessing: fitted on a fresh start, the checkpoint's own on resume (identical encoding).
+    let pre: Preprocessor;
+    let profile: ReferenceProfile;
+    if (input.checkpoint) {
+      pre = upgradePreprocessor(decodeJson<unknown>(input.checkpoint[PREPROCESS_JSON]));
+      profile = decodeJson<ReferenceProfile>(input.checkpoint[PROFILE_JSON]);
+      const names = input.features.map((f) => (typeof f === 'string' ? f : f.name));
+      if (pre.features.join('\u0000') !== names.join('\u0000') || pre.classes.join('\u0000') !== input.classes.join('\u0000')) {
+        throw new Error('The checkpoint was trained on other features or classes than this input');
+      }
+    } else {
+      pre = fitPreprocessor(input.train.rows, input.features, input.classes, input.image);
+      profile = buildProfile(input.train.rows, input.features, input.train.labels);
+    }
+    const d = pre.nInputs;
+    const k = pre.classes.length;
+    const n = input.train.rows.length;
+    const xTrain = toMatrix(pre, input.train.rows);
+    const yTrain = labelIndex(pre, input.train.labels);
+    const nVal = input.validation.rows.length;
+    const xVal = toMatrix(pre, input.validation.rows);
+    labelIndex(pre, input.validation.labels); // unknown validation labels fail early too
+
+    model = buildModel(tf, input.config, modelInput(pre), k, input.seed);
+    const optimizer = model.optimizer;
+    if (input.checkpoint) await restoreCheckpoint(tf, model, input.checkpoint);
+    const variables = model.trainableWeights.map((w) => w.read() as Variable);
+    const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as Array<{ seed?: number }>;
+    const dropoutSeeds = dropouts.map((l) => l.seed);
+    const batchSize = Math.max(1, Math.min(resolved.params.batchSize, n));
+    const batches = Math.ceil(n / batchSize);
+    history = [];
+    const xs = new Float32Array(n * d);
+    const ys = new Float32Array(n * k); // one-hot
+    const order = new Int32Array(n);
     if (nVal > 0) xValTensor = tf.tensor2d(xVal, [nVal, d]);
-    for (let epoch = 1; epoch <= input.candidate.epochs; epoch++) {
-      shuffleInPlace(order, rng);
+    let lastProgress = performance.now();
+    for (let epoch = input.fromEpoch + 1; epoch <= input.toEpoch; epoch++) {
+      // The epoch's permutation depends on (seed, epoch) only, not on earlier epochs.
+      for (let i = 0; i < n; i++) order[i] = i;
+      shuffleInPlace(order, mulberry32(mixSeed(input.seed, epoch, 0x5eed)));
       ys.fill(0);
       for (let i = 0; i < n; i++) {
         const src = order[i];
@@ -114,8 +233,10 @@ export async function trainCandidate(
       // One optimiser step per batch; batch sums of loss and hits stay on the backend until the
       // end of the epoch, so there is a single read per epoch.
       const sums: Tensor[] = [];
-      for (let start = 0; start < n; start += batchSize) {
+      for (let b = 0; b < batches; b++) {
+        const start = b * batchSize;
         const size = Math.min(batchSize, n - start);
+        dropouts.forEach((layer, j) => (layer.seed = mixSeed(input.seed, epoch, b, j)));
         tf.tidy(() => {
           const xb = tf.tensor2d(xs.subarray(start * d, (start + size) * d), [size, d]);
           const yb = tf.tensor2d(ys.subarray(start * k, (start + size) * k), [size, k]);
@@ -124,9 +245,9 @@ export async function trainCandidate(
           // layers' regularisation penalties, minimised by the compiled optimiser.
           optimizer.minimize(
             () => {
-              const probs = model.apply(xb, { training: true }) as Tensor;
+              const probs = model!.apply(xb, { training: true }) as Tensor;
               let loss = tf.mean(tf.metrics.categoricalCrossentropy(yb, probs)) as Scalar;
-              for (const penalty of model.calculateLosses()) loss = tf.add(loss, penalty);
+              for (const penalty of model!.calculateLosses()) loss = tf.add(loss, penalty);
               const hits = tf.sum(tf.metrics.categoricalAccuracy(yb, probs));
               stats = tf.keep(tf.stack([tf.mul(loss, size), hits]));
               return loss;
@@ -136,48 +257,73 @@ export async function trainCandidate(
           );
           sums.push(stats!);
         });
+        if (options.onProgress && performance.now() - lastProgress >= (options.progressIntervalMs ?? PROGRESS_INTERVAL_MS)) {
+          lastProgress = performance.now();
+          options.onProgress({ epoch, batch: b + 1, batches });
+        }
       }
       const totals = tf.tidy(() => tf.addN(sums));
       const [lossSum, hitSum] = totals.dataSync();
       totals.dispose();
       tf.dispose(sums);
       const val = xValTensor ? validationMetrics(tf, model, xValTensor, pre.classes, input.validation.labels) : { accuracy: NaN, logLoss: NaN };
-      const metrics: EpochMetrics = {
-        epoch,
-        loss: lossSum / n,
-        accuracy: hitSum / n,
-        valLoss: val.logLoss,
-        valAccuracy: val.accuracy,
-      };
+      const metrics: EpochMetrics = { epoch, loss: lossSum / n, accuracy: hitSum / n, valLoss: val.logLoss, valAccuracy: val.accuracy };
       history.push(metrics);
       onEpoch?.(metrics);
     }
-    const profile = buildProfile(input.train.rows, pre.features, input.train.labels);
-    const files = await saveModelFiles(tf, model, pre, profile);
-    const last = history[history.length - 1];
-    return {
-      files,
-      history,
-      valAccuracy: last.valAccuracy,
-      valLogLoss: last.valLoss,
-      paramCount: model.countParams(),
-      trainMs: performance.now() - started,
-      backend,
+    // The saved topology carries the build-time dropout seeds, not the last step's.
+    dropouts.forEach((layer, j) => (layer.seed = dropoutSeeds[j]));
+    checkpoint = {
+      ...(await saveModelFiles(tf, model, pre, profile)),
+      ...(await saveOptimizerState(tf, optimizer, { epoch: input.toEpoch, seed: input.seed, config: input.config })),
     };
+    paramCount = model.countParams();
   } finally {
     xValTensor?.dispose();
-    model.optimizer?.dispose();
-    model.dispose();
+    model?.optimizer?.dispose();
+    model?.dispose();
+    peak.stop();
   }
+  const trainMs = performance.now() - started;
+  const latencyRows = [...input.validation.rows.slice(0, LATENCY_ROWS), ...input.train.rows.slice(0, LATENCY_ROWS)].slice(0, LATENCY_ROWS);
+  const latency = await measurePredictLatency(checkpoint, latencyRows, options.tf);
+  const last = history[history.length - 1];
+  return {
+    checkpoint,
+    history,
+    valAccuracy: last.valAccuracy,
+    valLogLoss: last.valLoss,
+    paramCount,
+    resolved,
+    trainMs,
+    peakMemoryBytes: peak.peak(),
+    predictLatencyMs: latency.ms,
+    predictBackend: latency.backend,
+    backend,
+  };
 }
 
-function validationMetrics(
-  tf: Tf,
-  model: import('@tensorflow/tfjs').LayersModel,
-  x: Tensor,
-  classes: string[],
-  labels: string[],
-): { accuracy: number; logLoss: number } {
+/** Copies the checkpoint's weights into `model` (same architecture) and its optimiser state into model.optimizer. */
+async function restoreCheckpoint(tf: Tf, model: LayersModel, files: ModelFiles): Promise<void> {
+  for (const name of [MODEL_JSON, WEIGHTS_BIN]) {
+    if (!(files[name] instanceof Uint8Array)) throw new Error(`The checkpoint lacks ${name}`);
+  }
+  const modelJson = decodeJson<ModelJSON>(files[MODEL_JSON]);
+  const bin = files[WEIGHTS_BIN];
+  const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  const saved = await tf.loadLayersModel(tf.io.fromMemory(tf.io.getModelArtifactsForJSONSync(modelJson, weightSpecs, weightData)));
+  try {
+    // Same builder, same layer order: positional copy (layer names differ between builds).
+    // setWeights checks the count and every shape.
+    model.setWeights(saved.getWeights());
+  } finally {
+    saved.dispose();
+  }
+  await restoreOptimizerState(tf, model.optimizer, files);
+}
+
+function validationMetrics(tf: Tf, model: LayersModel, x: Tensor, classes: string[], labels: string[]): { accuracy: number; logLoss: number } {
   const out = tf.tidy(() => model.predict(x, { batchSize: EVAL_BATCH }) as Tensor);
   try {
     const { accuracy, logLoss } = scoreProbabilities(out.dataSync(), classes, labels);
@@ -187,15 +333,88 @@ function validationMetrics(
   }
 }
 
-function checkInput(input: TrainInput): void {
-  const { train, validation } = input;
-  if (train.rows.length === 0) throw new Error('trainCandidate: no training rows');
+async function measurePredictLatency(files: ModelFiles, rows: Record<string, unknown>[], tfOption?: Tf): Promise<{ ms: number; backend: string }> {
+  const { tf, backend } = tfOption ? { tf: tfOption, backend: tfOption.getBackend() } : await loadTf('auto');
+  if (rows.length === 0) return { ms: NaN, backend };
+  const predictor = await loadPredictor(files, { tf });
+  try {
+    for (let i = 0; i < LATENCY_WARMUP; i++) predictor.probabilities([rows[i % rows.length]]);
+    const times = rows.map((row) => {
+      const t0 = performance.now();
+      predictor.probabilities([row]);
+      return performance.now() - t0;
+    });
+    times.sort((a, b) => a - b);
+    const m = times.length >> 1;
+    return { ms: times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2, backend };
+  } finally {
+    predictor.dispose();
+  }
+}
+
+function checkInput(input: TrainInput): ResolvedConfig {
+  const { train, validation, fromEpoch, toEpoch, checkpoint } = input;
+  const resolved = resolveConfig(input.config);
+  if (!Number.isInteger(input.seed)) throw new Error(`trainTrial: seed must be an integer, got ${input.seed}`);
+  if (!Number.isInteger(fromEpoch) || fromEpoch < 0 || !Number.isInteger(toEpoch) || toEpoch <= fromEpoch) {
+    throw new Error(`trainTrial: need integers 0 <= fromEpoch < toEpoch, got ${fromEpoch} -> ${toEpoch}`);
+  }
+  if (!checkpoint && fromEpoch !== 0) throw new Error(`trainTrial: fromEpoch is ${fromEpoch} but there is no checkpoint to resume from`);
+  if (checkpoint) {
+    const state = readTrainerState(checkpoint);
+    if (state.epoch !== fromEpoch) throw new Error(`trainTrial: the checkpoint is at epoch ${state.epoch}, not fromEpoch ${fromEpoch}`);
+    if (state.seed !== input.seed) throw new Error(`trainTrial: the checkpoint was trained with seed ${state.seed}, not ${input.seed}`);
+    if (JSON.stringify(resolveConfig(state.config)) !== JSON.stringify(resolved)) {
+      throw new Error(`trainTrial: the checkpoint was trained with another configuration (${JSON.stringify(state.config)})`);
+    }
+  }
+  if (train.rows.length === 0) throw new Error('trainTrial: no training rows');
   if (train.rows.length !== train.labels.length) {
-    throw new Error(`trainCandidate: ${train.rows.length} training rows but ${train.labels.length} labels`);
+    throw new Error(`trainTrial: ${train.rows.length} training rows but ${train.labels.length} labels`);
   }
   if (validation.rows.length !== validation.labels.length) {
-    throw new Error(`trainCandidate: ${validation.rows.length} validation rows but ${validation.labels.length} labels`);
+    throw new Error(`trainTrial: ${validation.rows.length} validation rows but ${validation.labels.length} labels`);
   }
+  return resolved;
+}
+
+/**
+ * Tracks the peak of tf.memory().numBytes by observing every tensor allocation of the engine
+ * (its trackTensor method, wrapped while at least one watcher is active). If that internal hook
+ * is not there, falls back to the value at start and stop.
+ */
+interface PeakWatcher {
+  peak(): number;
+  stop(): void;
+}
+const activeWatchers = new Set<{ peak: number }>();
+function watchPeakBytes(tf: Tf): PeakWatcher {
+  type EngineInternals = { state?: { numBytes?: number }; trackTensor?: (...args: unknown[]) => void };
+  const engine = tf.engine() as unknown as EngineInternals;
+  const watcher = { peak: tf.memory().numBytes };
+  const hookable = typeof engine.trackTensor === 'function' && typeof engine.state?.numBytes === 'number';
+  if (hookable) {
+    if (activeWatchers.size === 0 && !Object.hasOwn(engine, 'trackTensor')) {
+      const original = engine.trackTensor!;
+      engine.trackTensor = function (this: EngineInternals, ...args: unknown[]) {
+        original.apply(this, args);
+        const bytes = this.state?.numBytes ?? 0;
+        for (const w of activeWatchers) if (bytes > w.peak) w.peak = bytes;
+      };
+    }
+    activeWatchers.add(watcher);
+  }
+  let stopped = false;
+  return {
+    peak: () => watcher.peak,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      watcher.peak = Math.max(watcher.peak, tf.memory().numBytes);
+      activeWatchers.delete(watcher);
+      if (activeWatchers.size === 0 && Object.hasOwn(engine, 'trackTensor')) delete engine.trackTensor; // back to the prototype's
+    },
+  };
 }
 
 /** Small, fast, seedable PRNG (uniform in [0, 1)). */
@@ -210,7 +429,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-function shuffleInPlace(a: number[], rng: () => number): void {
+function shuffleInPlace(a: Int32Array, rng: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
     const t = a[i];
@@ -241,19 +460,29 @@ function workerBootstrap(): string {
 }
 
 /**
- * Trains one candidate in a worker thread. `onEpoch` receives each epoch's metrics as they arrive
- * (on the caller's event loop). When `signal` aborts, the worker is terminated immediately and the
- * promise rejects with an AbortError (error.name === 'AbortError', error.cause = signal.reason).
- * If onEpoch throws, training is stopped the same way and the promise rejects with that error.
+ * Trains one rung (trainTrial) in a worker thread. `onEpoch` receives each epoch's metrics as they
+ * arrive (on the caller's event loop); `options.onProgress`, when given, receives within-epoch
+ * progress at most every `options.progressIntervalMs` (default PROGRESS_INTERVAL_MS = 1 s), for
+ * heartbeating through long epochs (the caller's event loop is free anyway; this reports how far
+ * training got). When `signal` aborts,
+ * the worker is terminated immediately and the promise rejects with an AbortError
+ * (error.name === 'AbortError', error.cause = signal.reason). If onEpoch or onProgress throws,
+ * training is stopped the same way and the promise rejects with that error.
  */
 export function trainInThread(
   input: TrainInput,
   onEpoch?: (metrics: EpochMetrics) => void,
   signal?: AbortSignal,
+  options: { onProgress?: (progress: BatchProgress) => void; progressIntervalMs?: number } = {},
 ): Promise<TrainResult> {
+  const { onProgress, progressIntervalMs } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal.reason));
   return new Promise<TrainResult>((resolve, reject) => {
-    const worker = new Worker(workerBootstrap(), { eval: true, workerData: input, execArgv: [] });
+    const worker = new Worker(workerBootstrap(), {
+      eval: true,
+      workerData: { input, progress: onProgress !== undefined, progressIntervalMs },
+      execArgv: [],
+    });
     let settled = false;
     const finish = (err: unknown, result?: TrainResult) => {
       if (settled) return;
@@ -269,18 +498,17 @@ export function trainInThread(
 
     worker.on('message', (msg: WorkerMessage) => {
       if (settled) return;
-      if (msg.type === 'epoch') {
-        try {
-          onEpoch?.(msg.metrics);
-        } catch (err) {
+      try {
+        if (msg.type === 'epoch') onEpoch?.(msg.metrics);
+        else if (msg.type === 'progress') onProgress?.(msg.progress);
+        else if (msg.type === 'result') finish(undefined, msg.result);
+        else if (msg.type === 'error') {
+          const err = new Error(msg.error.message);
+          err.name = msg.error.name;
+          if (msg.error.stack) err.stack = msg.error.stack;
           finish(err);
         }
-      } else if (msg.type === 'result') {
-        finish(undefined, msg.result);
-      } else if (msg.type === 'error') {
-        const err = new Error(msg.error.message);
-        err.name = msg.error.name;
-        if (msg.error.stack) err.stack = msg.error.stack;
+      } catch (err) {
         finish(err);
       }
     });

@@ -31,7 +31,7 @@ export async function startLocalStack(options: LocalStackOptions) {
   const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: options.adminToken });
   await server.listen({ host: '127.0.0.1', port: options.servingPort });
   const servingUrl = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
-  const { worker, close } = await createWorker({
+  const worker = await createWorker({
     temporal: options.temporal,
     mlflowUrl: options.mlflowUrl,
     dbPath,
@@ -46,14 +46,11 @@ export async function startLocalStack(options: LocalStackOptions) {
     store,
     mlflow,
     servingUrl,
-    worker,
     running,
     client,
     async stop() {
       await client.close();
-      worker.shutdown();
-      await running;
-      await close();
+      await worker.shutdown();
       await server.close();
       store.close();
     },

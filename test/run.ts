@@ -30,6 +30,8 @@ const runner = spawn(
     env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, MLFLOW_TRACKING_URI: mlflow.url, PERENNIAL_DATA_DIR: join(tempDir(), 'data') },
   },
 );
+// Interrupted: stop the runner; the services stop below once it has exited.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runner.kill(signal));
 const code = await new Promise<number>((ok) => runner.once('exit', (c, signal) => ok(c ?? (signal ? 1 : 0))));
 await Promise.all([temporal.stop(), mlflow.stop()]);
 process.exit(code);

@@ -1,13 +1,16 @@
 /**
- * A Perennial worker: the workflows plus every activity, on one task queue. Long CPU work
- * runs in worker threads inside the activities, so one process serves both.
+ * A Perennial worker process: the workflows and light activities on the main task queue, and
+ * the CPU-heavy trial rungs on the training task queue, capped at one per core (each trains in
+ * its own worker thread). At scale, run training-only workers on more hosts.
  */
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { MlflowClient } from '../activities/mlflow/client.ts';
 import { Store } from '../serving/store.ts';
 import { TASK_QUEUE, type TemporalConfig } from '../client/config.ts';
+import { trainingTaskQueue } from '../core/messages.ts';
 
 export interface WorkerOptions {
   temporal: TemporalConfig;
@@ -16,34 +19,51 @@ export interface WorkerOptions {
   serving: { url: string; adminToken: string };
   cacheDir: string;
   taskQueue?: string;
+  /** Trial rungs trained at once by this process; defaults to the number of cores. */
+  trainingSlots?: number;
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-export async function createWorker(options: WorkerOptions): Promise<{ worker: Worker; close(): Promise<void> }> {
+export async function createWorker(options: WorkerOptions) {
   const connection = await NativeConnection.connect({
     address: options.temporal.address,
     tls: options.temporal.tls,
     apiKey: options.temporal.apiKey,
   });
   const store = Store.open(options.dbPath);
-  const worker = await Worker.create({
+  const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  const activities = createActivities({
+    mlflow: new MlflowClient(options.mlflowUrl),
+    store,
+    serving: options.serving,
+    cacheDir: options.cacheDir,
+  });
+  const main = await Worker.create({
     connection,
     namespace: options.temporal.namespace,
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({
-      mlflow: new MlflowClient(options.mlflowUrl),
-      store,
-      serving: options.serving,
-      cacheDir: options.cacheDir,
-    }),
-    // Training is CPU-bound and this machine class has 2 cores.
-    maxConcurrentActivityTaskExecutions: 4,
+    activities,
   });
+  const training = await Worker.create({
+    connection,
+    namespace: options.temporal.namespace,
+    taskQueue: trainingTaskQueue(taskQueue),
+    activities,
+    maxConcurrentActivityTaskExecutions: options.trainingSlots ?? availableParallelism(),
+  });
+  let running: Promise<unknown> | undefined;
   return {
-    worker,
-    async close() {
+    taskQueue,
+    /** Resolves when both workers have stopped. */
+    run() {
+      running ??= Promise.all([main.run(), training.run()]);
+      return running;
+    },
+    async shutdown() {
+      for (const w of [main, training]) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
       store.close();
       await connection.close();
     },

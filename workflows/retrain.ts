@@ -6,11 +6,14 @@
 import {
   CancellationScope,
   condition,
+  executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import {
@@ -21,10 +24,17 @@ import {
   ReviewDecision,
   retrainStatusQuery,
   reviewUpdate,
+  ModelNameKey,
   StageKey,
+  trainingTaskQueue,
 } from '../core/messages.ts';
+import { describeConfig } from '../core/search-space.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
+import { sweep } from './sweep.ts';
+
+/** Retrains recorded before this patch trained fixed candidates; new ones run a sweep. */
+const AUTOML_SWEEP_PATCH = 'automl-sweep';
 
 const { startRetrainRun, finishRetrainRun, snapshotTrainingData, validateSnapshot, evaluateChallenger, registerChallenger, promoteChampion, tagVersion } =
   proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 5 } });
@@ -127,21 +137,37 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       return await finish('invalid-data', { trainedThroughRecordId: snapshot.maxRecordId });
     }
 
-    // 2. Train the candidates (the AutoML sweep replaces this list in its own issue).
-    enterStage('train');
-    const candidates = await Promise.all(
-      spec.training.candidates.map((_, index) => trainCandidate({ spec, snapshot, candidateIndex: index, retrainRun: run, n: input.n })),
-    );
-    // Ties go to the smaller model: cheaper to serve, less to overfit.
-    const best = [...candidates].sort((a, b) => b.valAccuracy - a.valAccuracy || a.paramCount - b.paramCount)[0];
-    decide(
-      `best candidate: ${best.description}`,
-      ...candidates.map((c) => `${c.description}: validation accuracy ${c.valAccuracy.toFixed(3)}, ${c.paramCount} parameters`),
-    );
+    // 2. Find the challenger: an AutoML sweep in its own child workflow.
+    let challengerRunId: string;
+    if (patched(AUTOML_SWEEP_PATCH)) {
+      enterStage('sweep');
+      const settings = spec.training.sweep;
+      const result = await executeChild(sweep, {
+        workflowId: `${workflowInfo().workflowId}/sweep`,
+        args: [{ spec, snapshot, retrainRun: run, n: input.n, trainingTaskQueue: trainingTaskQueue(workflowInfo().taskQueue) }],
+        typedSearchAttributes: [{ key: ModelNameKey, value: model }],
+        staticSummary: `AutoML sweep of ${model}: ${settings.sampler}, up to ${settings.budget.maxTrials} trials, seed ${settings.seed}`,
+      });
+      const { best, trials } = result;
+      challengerRunId = best.runId;
+      decide(
+        `best trial ${best.trial}: ${describeConfig(best.config)}`,
+        `${settings.objective.metric} ${best.objective.at(-1)!.toFixed(4)} after ${best.objective.length} rung(s), ${best.paramCount} parameters`,
+        `${trials.length} trials: ${trials.filter((t) => t.state === 'completed').length} completed, ${trials.filter((t) => t.state === 'pruned').length} pruned${result.stoppedBy ? `; ${result.stoppedBy}` : ''}`,
+      );
+    } else {
+      // Histories from before the sweep trained a fixed list of candidates.
+      enterStage('train');
+      const legacy = (spec.training as unknown as { candidates: unknown[] }).candidates;
+      const candidates = await Promise.all(legacy.map((_, index) => trainCandidate({ spec, snapshot, candidateIndex: index, retrainRun: run, n: input.n })));
+      const best = [...candidates].sort((a, b) => b.valAccuracy - a.valAccuracy || a.paramCount - b.paramCount)[0];
+      challengerRunId = best.runId;
+      decide(`best candidate: ${best.description}`);
+    }
 
     // 3. Evaluate the challenger against the champion on the most recent holdout.
     enterStage('evaluate');
-    const evaluation = await evaluateChallenger({ spec, snapshot, challengerRunId: best.runId, championVersion, retrainRun: run });
+    const evaluation = await evaluateChallenger({ spec, snapshot, challengerRunId, championVersion, retrainRun: run });
     const bar = (evaluation.champion?.accuracy ?? -Infinity) + spec.evaluation.minImprovement;
     const verdict = `challenger ${evaluation.challenger.accuracy.toFixed(3)} vs champion ${
       evaluation.champion ? `v${championVersion} ${evaluation.champion.accuracy.toFixed(3)}` : '(none)'
@@ -152,7 +178,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     }
     decide('challenger beats the champion', verdict);
 
-    challengerVersion = (await registerChallenger({ model, candidateRunId: best.runId, retrainRunId: run.runId, trigger: trigger.reason })).version;
+    challengerVersion = (await registerChallenger({ model, candidateRunId: challengerRunId, retrainRunId: run.runId, trigger: trigger.reason })).version;
     decide(`registered version ${challengerVersion} with alias challenger`);
 
     // 4. Human approval gate.

@@ -1,7 +1,7 @@
 /**
  * Activities run twice (as a retry after a worker crash would run them) against the real MLflow
- * server and model server: no duplicate run, nested run or model version, and the second
- * training attempt reuses the first one's result.
+ * server and model server: no duplicate run, nested run or model version, and a repeated
+ * trial rung answers from the finished one.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -40,9 +40,15 @@ test('a retrain whose every activity runs twice leaves one of everything in MLfl
   const [snapshot, snapshotAgain] = await twice(env, activities.snapshotTrainingData, { spec, retrainRun: run });
   assert.equal(snapshotAgain.hash, snapshot.hash, 'the same window hashes the same');
 
-  const trainInput = { spec, snapshot, candidateIndex: 0, retrainRun: run, n: 1 };
-  const [candidate, candidateAgain] = await twice(env, activities.trainCandidate, trainInput);
-  assert.deepEqual(candidateAgain, candidate, 'the second attempt reuses the finished run');
+  const [sweepRun, sweepRunAgain] = await twice(env, activities.startSweepRun, { model: spec.name, n: 1, retrainRun: run, spec });
+  assert.equal(sweepRunAgain.runId, sweepRun.runId);
+  const config = { family: 'softmax' as const, params: { learningRate: 0.05 } };
+  const rung = (r: number, fromEpoch: number, toEpoch: number) => ({ spec, snapshot, sweepRun, trial: 0, config, rung: r, fromEpoch, toEpoch });
+  const [first, firstAgain] = await twice(env, activities.trainTrialRung, rung(0, 0, 3));
+  assert.deepEqual(firstAgain, first, 'the second attempt answers from the finished rung');
+  const [second] = await twice(env, activities.trainTrialRung, rung(1, 3, 9));
+  await twice(env, activities.closeTrial, { runId: second.runId, state: 'completed', rungReached: 1, epochs: 9 });
+  const candidate = { runId: second.runId };
 
   const registerInput = { model: spec.name, candidateRunId: candidate.runId, retrainRunId: run.runId, trigger: 'test' };
   const [version, versionAgain] = await twice(env, activities.registerChallenger, registerInput);
@@ -52,9 +58,11 @@ test('a retrain whose every activity runs twice leaves one of everything in MLfl
 
   const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
   assert.equal((await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.kind\` = 'retrain'`)).length, 1);
-  const children = await stack.mlflow.childRuns(experimentId, run.runId);
-  assert.equal(children.length, 1);
-  assert.equal((await stack.mlflow.metricHistory(children[0].runId, 'loss')).length, spec.training.candidates[0].epochs, 'no doubled curve');
+  const [sweep, ...others] = await stack.mlflow.childRuns(experimentId, run.runId);
+  assert.equal(others.length, 0);
+  const trials = await stack.mlflow.childRuns(experimentId, sweep.runId);
+  assert.equal(trials.length, 1);
+  assert.equal((await stack.mlflow.metricHistory(trials[0].runId, 'loss')).length, 9, 'one curve point per epoch, none doubled');
   const registered = await stack.mlflow.getRegisteredModel(spec.name);
   assert.deepEqual(registered?.latestVersions, ['1']);
   assert.equal(registered?.aliases.champion, '1');

@@ -33,22 +33,29 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
   assert.ok(Number(result.championVersion) >= 2);
   assert.match(result.trigger, /drift/);
 
-  // MLflow: one experiment, retrain parent runs with nested candidate runs, aliases.
+  // MLflow: one experiment, a parent run per retrain, aliases.
   const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
   const retrains = await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.kind\` = 'retrain'`);
   assert.ok(retrains.length >= 2, `expected the initial and a drift retrain, got ${retrains.length}`);
   const driftRun = retrains.find((r) => r.tags['perennial.trigger_rules']?.includes('drift') && r.tags['perennial.outcome'] === 'promoted');
   assert.ok(driftRun, 'a promoted retrain run triggered by drift');
-  const candidates = await stack.mlflow.childRuns(experimentId, driftRun.runId);
-  assert.equal(candidates.length, spec.training.candidates.length);
-  for (const c of candidates) {
-    assert.equal(c.status, 'FINISHED');
-    assert.equal(c.tags['perennial.backend'], 'wasm');
-    assert.equal((await stack.mlflow.metricHistory(c.runId, 'val_accuracy')).length, spec.training.candidates[0].epochs);
+  // The retrain's sweep is a nested run with a nested run per trial; the champion is its best trial.
+  const [sweepRun] = await stack.mlflow.childRuns(experimentId, driftRun.runId);
+  assert.equal(sweepRun?.tags['perennial.kind'], 'sweep');
+  const trials = await stack.mlflow.childRuns(experimentId, sweepRun.runId);
+  assert.equal(trials.length, spec.training.sweep.budget.maxTrials);
+  for (const t of trials) {
+    assert.equal(t.status, 'FINISHED');
+    assert.ok(['pruned', 'completed'].includes(t.tags['perennial.trial_state']), t.tags['perennial.trial_state']);
+    assert.equal(t.tags['perennial.backend'], 'wasm');
+    const epochs = Number(t.tags['perennial.epochs']);
+    assert.equal((await stack.mlflow.metricHistory(t.runId, 'val_accuracy')).length, epochs, 'one point per epoch trained');
   }
   const champion = await stack.mlflow.getVersionByAlias(spec.name, 'champion');
   assert.equal(champion?.version, result.championVersion);
-  assert.ok(candidates.some((c) => c.runId === champion!.runId), 'the champion is one of the drift retrain\'s candidates');
+  assert.equal(champion!.runId, sweepRun.tags['perennial.best_run_id'], "the champion is the sweep's best trial");
+  const report = await stack.mlflow.listArtifacts(sweepRun.artifactUri, 'sweep');
+  assert.deepEqual(report.map((a) => a.path).sort(), ['sweep/objective.svg', 'sweep/summary.json']);
   assert.equal(driftRun.tags['perennial.challenger_version'], result.championVersion);
 
   // The model server answers with the new champion alone.

@@ -40,7 +40,16 @@ export function testSpec(overrides: Partial<ModelSpecInput> = {}): ModelSpec {
     name: `t-${randomUUID().slice(0, 8)}`,
     features: [{ name: 'precipitation', min: 0 }, { name: 'temp_max' }, { name: 'temp_min' }, { name: 'wind', min: 0 }],
     label: { name: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] },
-    training: { window: { kind: 'lastRows', rows: 365 }, seed: 1, candidates: [{ family: 'softmax', learningRate: 0.05, epochs: 15, batchSize: 64 }] },
+    training: {
+      window: { kind: 'lastRows', rows: 365 },
+      sweep: {
+        families: { softmax: { learningRate: { type: 'float', low: 0.02, high: 0.1, log: true } } },
+        sampler: 'random',
+        seed: 1,
+        budget: { maxTrials: 2, maxEpochsPerTrial: 9 },
+        earlyStopping: { kind: 'asha', minEpochs: 3, reductionFactor: 3 },
+      },
+    },
     monitoring: { interval: '1s', windowRows: 200 },
     policies: {},
     approval: { required: false },

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { MlflowClient } from '../../activities/mlflow/client.ts';
 import { uploadModelFiles } from '../../activities/mlflow/model-files.ts';
 import type { Predictor } from '../../ml/bundle.ts';
-import { trainCandidate } from '../../ml/train.ts';
+import { trainTrial } from '../../ml/train.ts';
+import { servingFiles } from '../../ml/bundle.ts';
 import { mlflowModelLoader } from '../../serving/loader.ts';
 import { buildServer } from '../../serving/server.ts';
 import { Store } from '../../serving/store.ts';
@@ -48,15 +49,17 @@ const featuresOf = (row: Record<string, unknown>) => Object.fromEntries(FEATURES
 
 async function trainedFiles(offset: number, seed: number) {
   const rows = weather.slice(offset, offset + 200);
-  const { files } = await trainCandidate({
-    candidate: { family: 'softmax', hidden: [], activation: 'relu', learningRate: 0.05, epochs: 5, batchSize: 64, l2: 0 },
+  const { checkpoint } = await trainTrial({
+    config: { family: 'softmax', params: { learningRate: 0.05 } },
     features: FEATURES,
     classes: CLASSES,
     train: { rows: rows.map(featuresOf), labels: rows.map((r) => r.weather) },
-    validation: { rows: [], labels: [] },
+    validation: { rows: rows.slice(0, 20).map(featuresOf), labels: rows.slice(0, 20).map((r) => r.weather) },
     seed,
+    fromEpoch: 0,
+    toEpoch: 5,
   });
-  return files;
+  return servingFiles(checkpoint);
 }
 
 /** A registered version whose run holds `files` under model/ (none: a broken registration). */

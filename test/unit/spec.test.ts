@@ -22,7 +22,9 @@ test('the demo spec is valid and gets defaults', () => {
   assert.equal(spec.name, 'weather');
   assert.equal(spec.validation.minRows, 50);
   assert.equal(spec.evaluation.minImprovement, 0);
-  assert.equal(spec.training.candidates[1].activation, 'relu');
+  assert.equal(spec.training.sweep.sampler, 'tpe');
+  assert.deepEqual(spec.training.sweep.budget, { maxTrials: 6, maxWallTime: '10m', maxEpochsPerTrial: 27 });
+  assert.deepEqual(spec.features[0], { name: 'precipitation', type: 'number', min: 0 });
 });
 
 test('a bad spec lists every problem with its path', () => {
@@ -37,6 +39,32 @@ test('a bad spec lists every problem with its path', () => {
       assert.match(err.message, /- features: Too small/);
       assert.match(err.message, /- label\.classes: Too small/);
       assert.match(err.message, /- monitoring\.interval: "soon" is not a duration/);
+      return true;
+    },
+  );
+});
+
+test('a search space names only hyperparameters its family has, with valid ranges', () => {
+  const path = join(tempDir(), 'space.yaml');
+  writeFileSync(
+    path,
+    [
+      'name: m',
+      'features: [{ name: a }, { name: c, type: category, values: [x, y] }]',
+      'label: { name: y, classes: [p, q] }',
+      'training:',
+      '  sweep:',
+      '    families:',
+      '      softmax: { depth: { type: int, low: 1, high: 3 } }',
+      '      mlp: { learningRate: { type: float, low: 0, high: 0.1, log: true }, width: { type: int, low: 9, high: 3 } }',
+    ].join('\n'),
+  );
+  assert.throws(
+    () => readSpecFile(path),
+    (err: Error) => {
+      assert.match(err.message, /training\.sweep\.families\.softmax\.depth: softmax has no hyperparameter "depth"/);
+      assert.match(err.message, /a log-scale range needs low > 0 \(got 0\)/);
+      assert.match(err.message, /low \(9\) must be below high \(3\)/);
       return true;
     },
   );

@@ -1,0 +1,210 @@
+/**
+ * The activities of a sweep: its MLflow parent run, one rung of one trial (training from the
+ * previous rung's checkpoint in a worker thread), closing a trial, and the sweep's report.
+ * A trial is a nested MLflow run of the sweep run, keyed so that retries reuse it.
+ */
+import { Context } from '@temporalio/activity';
+import type { TrialConfig } from '../core/search-space.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { trainInThread, type TrainResult } from '../ml/train.ts';
+import type { ModelFiles } from '../ml/bundle.ts';
+import type { ActivityContext } from './context.ts';
+import type { MlflowRun } from './mlflow/client.ts';
+import { loadSnapshot, splitSnapshot, type Snapshot } from './data.ts';
+import { uploadModelFiles } from './mlflow/model-files.ts';
+import { sweepReport } from './sweep-report.ts';
+import type { SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
+import type { RetrainRun } from './tracking.ts';
+
+const checkpointDir = (epoch: number) => `checkpoints/epoch-${epoch}`;
+
+/** Trial seeds differ per trial but follow from the sweep's seed alone. */
+export const trialSeed = (sweepSeed: number, trial: number) => (Math.imul(sweepSeed, 31) + trial * 7919) | 0;
+
+export function trialActivities(ctx: ActivityContext) {
+  const { mlflow } = ctx;
+
+  async function downloadCheckpoint(artifactUri: string, epoch: number): Promise<ModelFiles> {
+    const entries = await mlflow.listArtifacts(artifactUri, checkpointDir(epoch));
+    if (entries.length === 0) throw new Error(`no checkpoint at ${artifactUri}/${checkpointDir(epoch)}`);
+    const files = await Promise.all(
+      entries.filter((e) => !e.isDir).map(async (e) => [e.path.slice(checkpointDir(epoch).length + 1), await mlflow.downloadArtifact(artifactUri, e.path)] as const),
+    );
+    return Object.fromEntries(files);
+  }
+
+  return {
+    async startSweepRun(input: { model: string; n: number; retrainRun: RetrainRun; spec: ModelSpec }): Promise<SweepRun> {
+      const s = input.spec.training.sweep;
+      const { run } = await mlflow.findOrCreateRun({
+        experimentId: input.retrainRun.experimentId,
+        key: `${input.retrainRun.runId}/sweep`,
+        runName: `retrain-${input.n}-sweep`,
+        parentRunId: input.retrainRun.runId,
+        tags: { 'perennial.model': input.model, 'perennial.kind': 'sweep' },
+      });
+      await mlflow.logBatch(run.runId, {
+        params: {
+          sampler: s.sampler,
+          seed: s.seed,
+          max_trials: s.budget.maxTrials,
+          max_wall_time: String(s.budget.maxWallTime),
+          max_epochs_per_trial: s.budget.maxEpochsPerTrial,
+          early_stopping: JSON.stringify(s.earlyStopping),
+          parallelism: s.parallelism,
+          objective: `${s.objective.direction} ${s.objective.metric}`,
+          search_space: JSON.stringify(s.families).slice(0, 6000),
+        },
+      });
+      return { experimentId: input.retrainRun.experimentId, runId: run.runId, artifactUri: run.artifactUri };
+    },
+
+    async trainTrialRung(input: {
+      spec: ModelSpec;
+      snapshot: Snapshot;
+      sweepRun: SweepRun;
+      trial: number;
+      config: TrialConfig;
+      rung: number;
+      fromEpoch: number;
+      toEpoch: number;
+    }): Promise<TrialOutcome> {
+      const { spec, config, rung } = input;
+      const settings = spec.training.sweep;
+      const { run } = await mlflow.findOrCreateRun({
+        experimentId: input.sweepRun.experimentId,
+        key: `${input.sweepRun.runId}/trial/${input.trial}`,
+        runName: `trial-${input.trial} ${config.family}`,
+        parentRunId: input.sweepRun.runId,
+        tags: { 'perennial.model': spec.name, 'perennial.kind': 'trial', 'perennial.trial': String(input.trial) },
+      });
+      // This rung finished before a crash lost the activity's answer: answer the same again.
+      const done = run.tags[`perennial.rung_${rung}`];
+      if (done) return JSON.parse(done) as TrialOutcome;
+
+      const checkpoint = input.fromEpoch > 0 ? await downloadCheckpoint(run.artifactUri, input.fromEpoch) : undefined;
+      const result = await trainOnRun(ctx, {
+        run,
+        spec,
+        snapshot: input.snapshot,
+        config,
+        seed: trialSeed(settings.seed, input.trial),
+        splitSeed: settings.seed,
+        fromEpoch: input.fromEpoch,
+        toEpoch: input.toEpoch,
+        checkpoint,
+        heartbeat: { trial: input.trial, rung },
+      });
+      for (const [name, bytes] of Object.entries(result.checkpoint)) {
+        await mlflow.uploadArtifact(run.artifactUri, `${checkpointDir(input.toEpoch)}/${name}`, bytes);
+      }
+      const at = (epoch: number) => run.startTime + epoch;
+      const objective = settings.objective.metric === 'val_accuracy' ? result.valAccuracy : result.valLogLoss;
+      const outcome: TrialOutcome = {
+        runId: run.runId,
+        objective,
+        valAccuracy: result.valAccuracy,
+        valLogLoss: result.valLogLoss,
+        paramCount: result.paramCount,
+        latencyMs: result.predictLatencyMs,
+        backend: result.backend,
+      };
+      await mlflow.logBatch(run.runId, {
+        params: { family: config.family, ...Object.fromEntries(Object.entries(config.params).map(([k, v]) => [k, String(v)])), seed: trialSeed(settings.seed, input.trial) },
+        metrics: [
+          { key: 'objective', value: objective, step: input.toEpoch, timestamp: at(input.toEpoch) },
+          { key: 'rung', value: rung, step: input.toEpoch, timestamp: at(input.toEpoch) },
+          { key: 'param_count', value: result.paramCount, step: input.toEpoch, timestamp: at(input.toEpoch) },
+          { key: 'train_ms', value: result.trainMs, step: input.toEpoch, timestamp: at(input.toEpoch) },
+          { key: 'peak_memory_bytes', value: result.peakMemoryBytes, step: input.toEpoch, timestamp: at(input.toEpoch) },
+          { key: 'predict_latency_ms', value: result.predictLatencyMs, step: input.toEpoch, timestamp: at(input.toEpoch) },
+        ],
+        tags: { 'perennial.backend': result.backend },
+      });
+      // Last, once everything above is stored: the mark a retried attempt answers from.
+      await mlflow.setTag(run.runId, `perennial.rung_${rung}`, JSON.stringify(outcome));
+      return outcome;
+    },
+
+    async closeTrial(input: { runId: string; state: 'pruned' | 'completed'; rungReached: number; epochs: number }): Promise<void> {
+      await mlflow.logBatch(input.runId, {
+        tags: { 'perennial.trial_state': input.state, 'perennial.rung_reached': String(input.rungReached), 'perennial.epochs': String(input.epochs) },
+      });
+      const run = await mlflow.getRun(input.runId);
+      if (run.status === 'RUNNING') await mlflow.finishRun(input.runId, 'FINISHED');
+    },
+
+    async finishSweepRun(input: { sweepRun: SweepRun; spec: ModelSpec; trials: TrialSummary[]; best: number; stoppedBy?: string }): Promise<void> {
+      const { summary, svg } = sweepReport(input.spec, input.trials, input.best, input.stoppedBy);
+      await mlflow.uploadArtifact(input.sweepRun.artifactUri, 'sweep/summary.json', JSON.stringify(summary, null, 2), 'application/json');
+      await mlflow.uploadArtifact(input.sweepRun.artifactUri, 'sweep/objective.svg', svg, 'image/svg+xml');
+      const best = summary.bestSoFar;
+      await mlflow.logBatch(input.sweepRun.runId, {
+        metrics: best.map((value, trial) => ({ key: 'best_objective', value, step: trial, timestamp: trial + 1 })),
+        tags: {
+          'perennial.best_trial': String(input.best),
+          'perennial.best_run_id': input.trials[input.best].runId,
+          ...(input.stoppedBy ? { 'perennial.stopped_by': input.stoppedBy } : {}),
+        },
+      });
+      const run = await mlflow.getRun(input.sweepRun.runId);
+      if (run.status === 'RUNNING') await mlflow.finishRun(input.sweepRun.runId, 'FINISHED');
+    },
+  };
+}
+
+/**
+ * Trains `config` on the snapshot from `fromEpoch` to `toEpoch` in a worker thread, heartbeating
+ * and logging each epoch to `run` (fixed timestamps: a retried rung logs identical points,
+ * which MLflow keeps once), then stores the model files under `model/` of the run.
+ */
+export async function trainOnRun(
+  ctx: ActivityContext,
+  input: {
+    run: MlflowRun;
+    spec: ModelSpec;
+    snapshot: Snapshot;
+    config: TrialConfig;
+    seed: number;
+    /** Seeds the train/validation split; every trial of a sweep uses the same one. */
+    splitSeed: number;
+    fromEpoch: number;
+    toEpoch: number;
+    checkpoint?: ModelFiles;
+    heartbeat: Record<string, unknown>;
+  },
+): Promise<TrainResult> {
+  const { run, spec, mlflow } = { ...input, mlflow: ctx.mlflow };
+  const rows = await loadSnapshot(ctx, input.snapshot);
+  const { train, validation } = splitSnapshot(rows, spec.training.holdoutFraction, input.splitSeed);
+  const labelled = (part: typeof rows) => ({ rows: part, labels: part.map((r) => String(r[spec.label.name])) });
+  const activity = Context.current();
+  let logging: Promise<void> = Promise.resolve();
+  const result = await trainInThread(
+    {
+      config: input.config,
+      features: spec.features,
+      image: spec.image,
+      classes: spec.label.classes,
+      train: labelled(train),
+      validation: labelled(validation),
+      seed: input.seed,
+      fromEpoch: input.fromEpoch,
+      toEpoch: input.toEpoch,
+      checkpoint: input.checkpoint,
+    },
+    (e) => {
+      activity.heartbeat({ ...input.heartbeat, epoch: e.epoch });
+      const point = (key: string, value: number) => ({ key, value, step: e.epoch, timestamp: run.startTime + e.epoch });
+      logging = logging.then(() =>
+        mlflow.logBatch(run.runId, {
+          metrics: [point('loss', e.loss), point('accuracy', e.accuracy), point('val_loss', e.valLoss), point('val_accuracy', e.valAccuracy)],
+        }),
+      );
+    },
+    activity.cancellationSignal,
+  );
+  await logging;
+  await uploadModelFiles(mlflow, run.artifactUri, result.checkpoint);
+  return result;
+}

@@ -1,0 +1,248 @@
+/**
+ * `npm run bench -- automl`: what the AutoML sweep costs and what it finds, each number against
+ * an anchor measured in this same run.
+ *   1. orchestration  the sweep workflow on Temporal vs runSweep with the activities in-process
+ *   2. parallelism    the Temporal sweep at parallelism 2 vs parallelism 1 (2 cores)
+ *   3. quality        best trial's holdout accuracy vs scikit-learn on the same split
+ *   4. sampler        TPE vs random search at equal trial budgets
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { downloadModelFiles } from '../activities/mlflow/model-files.ts';
+import type { SweepResult } from '../core/sweep-loop.ts';
+import { rungs, waveSize } from '../core/sweep-plan.ts';
+import { describeConfig } from '../core/search-space.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { evaluate, loadPredictor } from '../ml/bundle.ts';
+import { PROJECT_ROOT } from '../stack/paths.ts';
+import { VENV_BIN } from '../stack/services.ts';
+import type { LocalStack } from '../stack/local.ts';
+import { createHarness, taskSpec, type SweepSettings } from './automl-harness.ts';
+import { flightsTask, penguinsTask, weatherTask, type Task } from './datasets.ts';
+
+type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+/** Softmax regression and small MLPs: the families that suit tabular data of this size. */
+const SPACE: SweepSettings['families'] = {
+  softmax: {
+    learningRate: { type: 'float', low: 0.003, high: 0.3, log: true },
+    l2: { type: 'float', low: 1e-6, high: 1e-2, log: true },
+    batchSize: { type: 'categorical', values: [32, 64, 128] },
+  },
+  mlp: {
+    depth: { type: 'int', low: 1, high: 2 },
+    width: { type: 'int', low: 8, high: 128, log: true },
+    activation: { type: 'categorical', values: ['relu', 'tanh', 'elu'] },
+    dropout: { type: 'float', low: 0, high: 0.4 },
+    l2: { type: 'float', low: 1e-6, high: 1e-2, log: true },
+    learningRate: { type: 'float', low: 0.001, high: 0.03, log: true },
+    batchSize: { type: 'categorical', values: [32, 64, 128] },
+  },
+};
+
+const ROUNDS = 3;
+const SAMPLER_SEEDS = [1, 2, 3];
+const SAMPLER_TRIALS = 12;
+/** The middle value; the mean of the two middle values for an even count. */
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const pts = (d: number) => `${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} pt`;
+const lastObjective = (r: SweepResult) => r.best.objective.at(-1)!;
+
+/**
+ * The best speedup `lanes` lanes could give this sweep: successive halving waits for a whole
+ * rung before promoting, so a rung of n trials takes ceil(n / lanes) slots, and the top rung
+ * (one trial) is serial. Counted in epochs (training time) and in rungs (the fixed cost per
+ * rung: worker thread, TensorFlow.js, MLflow); the truth lies between.
+ */
+function idealSpeedup(spec: ModelSpec, result: SweepResult, lanes: number) {
+  const epochs = rungs(spec.training.sweep);
+  const size = waveSize(spec.training.sweep);
+  const sum = { epochs: [0, 0], rungs: [0, 0] };
+  for (let w = 0; w < result.trials.length; w += size) {
+    const wave = result.trials.slice(w, w + size);
+    epochs.forEach((e, r) => {
+      const n = wave.filter((t) => t.objective.length > r).length;
+      const span = e - (r > 0 ? epochs[r - 1] : 0);
+      sum.epochs[0] += n * span;
+      sum.epochs[1] += Math.ceil(n / lanes) * span;
+      sum.rungs[0] += n;
+      sum.rungs[1] += Math.ceil(n / lanes);
+    });
+  }
+  return { epochWeighted: sum.epochs[0] / sum.epochs[1], rungCount: sum.rungs[0] / sum.rungs[1] };
+}
+
+/**
+ * 1 and 2. One sweep spec (random sampler: identical work in every mode, whatever the timing),
+ * run in-process, on Temporal at parallelism 2 and on Temporal at parallelism 1, alternating so
+ * load drift hits all alike; round 0 warms up. Only the sweep itself is timed.
+ */
+async function orchestration(h: Harness) {
+  const task = weatherTask();
+  const spec = (parallelism: number) =>
+    taskSpec(task, {
+      families: SPACE,
+      sampler: 'random',
+      seed: 3,
+      budget: { maxTrials: 9, maxEpochsPerTrial: 18, maxWallTime: '10m' },
+      earlyStopping: { kind: 'asha', minEpochs: 2, reductionFactor: 3 },
+      parallelism,
+    });
+  const modes = { 'in-process p2': () => h.inProcess(task, spec(2)), 'temporal p2': () => h.onTemporal(task, spec(2)), 'temporal p1': () => h.onTemporal(task, spec(1)) };
+  const timings: Record<keyof typeof modes, number[]> = { 'in-process p2': [], 'temporal p2': [], 'temporal p1': [] };
+  const fingerprints = new Set<string>();
+  let last: SweepResult | undefined;
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const [mode, run] of Object.entries(modes) as Array<[keyof typeof modes, () => ReturnType<Harness['inProcess']>]>) {
+      const { result, ms } = await run();
+      last = result;
+      fingerprints.add(JSON.stringify(result.trials.map((t) => [t.config, t.objective])));
+      if (round > 0) timings[mode].push(ms);
+      console.log(`  round ${round}${round === 0 ? ' (warm-up)' : ''} ${mode}: ${secs(ms)}`);
+    }
+  }
+  const m = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, median(v)])) as Record<keyof typeof modes, number>;
+  const overhead = { anchor: 'in-process loop', anchorMs: m['in-process p2'], temporalMs: m['temporal p2'], ratio: m['temporal p2'] / m['in-process p2'] };
+  const speedup = m['temporal p1'] / m['temporal p2'];
+  const parallel = { anchor: 'parallelism 1', anchorMs: m['temporal p1'], parallelism2Ms: m['temporal p2'], speedup, efficiency: speedup / 2, idealSpeedup: idealSpeedup(spec(2), last!, 2) };
+  console.log(`  overhead ratio ${overhead.ratio.toFixed(3)}; speedup at parallelism 2 ${speedup.toFixed(2)}x`);
+  return {
+    sweep: `${task.source}, random sampler seed 3, 9 trials in one wave, ASHA rungs at 2/6/18 epochs (9, 3, 1 trials), 13 trial rungs`,
+    rounds: ROUNDS,
+    identicalTrialsInAllRuns: fingerprints.size === 1,
+    overhead,
+    parallel,
+    timingsMs: timings,
+  };
+}
+
+/** 3. A TPE sweep per task, the best trial scored on the holdout, and scikit-learn on the same split. */
+async function quality(h: Harness, stack: LocalStack) {
+  const dir = join(PROJECT_ROOT, '.data', 'bench-automl');
+  mkdirSync(dir, { recursive: true });
+  const perennial: Record<string, object> = {};
+  const splitFiles: string[] = [];
+  for (const task of [weatherTask(), penguinsTask(), flightsTask()]) {
+    const spec = taskSpec(task, {
+      families: SPACE,
+      sampler: 'tpe',
+      seed: 7,
+      budget: { maxTrials: 16, maxEpochsPerTrial: 45, maxWallTime: '4m' },
+      earlyStopping: { kind: 'asha', minEpochs: 5, reductionFactor: 3 },
+      parallelism: 2,
+      tpe: { startupTrials: 5 },
+    });
+    console.log(`  ${task.name}: ${task.notes}`);
+    let shown = 0;
+    const { result, ms, snapshot } = await h.inProcess(task, spec, (p) => {
+      if (p.rungsDone >= shown + 5) console.log(`    ${(shown = p.rungsDone)} trial rungs done, ${p.trials} trials proposed`);
+    });
+    const { train, validation, holdout } = await h.split(spec, snapshot);
+    const file = join(dir, `${task.name}-split.json`);
+    writeFileSync(file, JSON.stringify({ name: task.name, source: task.source, features: spec.features, label: spec.label.name, train, validation, holdout }));
+    splitFiles.push(file);
+
+    const run = await stack.mlflow.getRun(result.best.runId);
+    const predictor = await loadPredictor(await downloadModelFiles(stack.mlflow, run.artifactUri));
+    const score = evaluate(predictor, holdout, holdout.map((r) => String(r[spec.label.name])));
+    predictor.dispose();
+    perennial[task.name] = {
+      holdoutAccuracy: score.accuracy,
+      holdoutLogLoss: score.logLoss,
+      bestValAccuracy: lastObjective(result),
+      best: describeConfig(result.best.config),
+      trials: result.trials.length,
+      stoppedBy: result.stoppedBy,
+      sweepMs: ms,
+      backend: run.tags['perennial.backend'],
+      rows: { train: train.length, validation: validation.length, holdout: holdout.length },
+      notes: task.notes,
+    };
+    console.log(`    ${secs(ms)}: best ${describeConfig(result.best.config)}, val ${lastObjective(result).toFixed(4)}, holdout ${score.accuracy.toFixed(4)}`);
+  }
+
+  console.log('  scikit-learn references (bench/sklearn_reference.py) ...');
+  const py = spawnSync(join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'sklearn_reference.py'), ...splitFiles], { encoding: 'utf8' });
+  if (py.status !== 0) throw new Error(`sklearn_reference.py failed:\n${py.stderr}`);
+  const sklearn = JSON.parse(py.stdout) as Record<string, Record<string, { accuracy: number; log_loss: number; n: number }>>;
+  const tasks = Object.fromEntries(
+    Object.entries(perennial).map(([name, p]) => {
+      const acc = (p as { holdoutAccuracy: number }).holdoutAccuracy;
+      const refs = Object.fromEntries(
+        Object.entries(sklearn[name]).map(([model, s]) => [model, { accuracy: s.accuracy, logLoss: s.log_loss, perennialMinusReference: acc - s.accuracy }]),
+      );
+      return [name, { perennial: p, sklearn: refs }];
+    }),
+  );
+  return {
+    split: 'rows shuffled once (fixed seed), last 20% holdout; the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); sklearn fits train+validation',
+    sweep: 'TPE seed 7 (5 random start-up trials), 16 trials, ASHA rungs at 5/15/45 epochs, parallelism 2, objective val_accuracy, activities in-process',
+    splitFiles,
+    tasks,
+  };
+}
+
+/** 4. TPE vs random on weather at the same trial budget and seeds (each seed: the same split and trial seeds). */
+async function samplers(h: Harness) {
+  const task = weatherTask();
+  const best: Record<'random' | 'tpe', number[]> = { random: [], tpe: [] };
+  for (const seed of SAMPLER_SEEDS) {
+    for (const sampler of ['random', 'tpe'] as const) {
+      // No early stopping: every trial gets the same epochs, and TPE learns after every wave of 2.
+      const spec = taskSpec(task, {
+        families: SPACE,
+        sampler,
+        seed,
+        budget: { maxTrials: SAMPLER_TRIALS, maxEpochsPerTrial: 10, maxWallTime: '4m' },
+        earlyStopping: { kind: 'none' },
+        parallelism: 2,
+        tpe: { startupTrials: 5 },
+      });
+      const { result, ms } = await h.inProcess(task, spec);
+      best[sampler].push(lastObjective(result));
+      console.log(`  seed ${seed} ${sampler}: best val_accuracy ${lastObjective(result).toFixed(4)} (${describeConfig(result.best.config)}), ${secs(ms)}`);
+    }
+  }
+  const random = median(best.random);
+  const tpe = median(best.tpe);
+  return {
+    task: task.source,
+    budget: `${SAMPLER_TRIALS} trials x 10 epochs, no early stopping, parallelism 2, TPE with 5 random start-up trials`,
+    anchor: 'random',
+    seeds: SAMPLER_SEEDS,
+    bestValAccuracy: best,
+    median: { random, tpe },
+    tpeMinusRandom: tpe - random,
+  };
+}
+
+export async function automl(stack: LocalStack) {
+  const started = performance.now();
+  const elapsed = () => `[${secs(performance.now() - started)}]`;
+  const h = await createHarness(stack);
+  console.log(`${elapsed()} 1+2. orchestration overhead and parallel efficiency (weather sweep)`);
+  const orch = await orchestration(h);
+  console.log(`${elapsed()} 3. model quality vs scikit-learn`);
+  const qual = await quality(h, stack);
+  console.log(`${elapsed()} 4. sampler efficiency: TPE vs random`);
+  const samp = await samplers(h);
+
+  const o = orch.overhead;
+  const p = orch.parallel;
+  console.log(`\n${elapsed()} automl summary`);
+  console.log(`orchestration  sweep wall time, median of ${ROUNDS}: in-process loop (anchor) ${secs(o.anchorMs)} | temporal ${secs(o.temporalMs)} | ratio ${o.ratio.toFixed(3)} (${((o.ratio - 1) * 100).toFixed(1)}% extra; target < 5%)`);
+  console.log(`parallelism    temporal sweep: parallelism 1 (anchor) ${secs(p.anchorMs)} | parallelism 2 ${secs(p.parallelism2Ms)} | speedup ${p.speedup.toFixed(2)}x | efficiency ${p.efficiency.toFixed(2)} (this sweep's shape allows at most ${p.idealSpeedup.epochWeighted.toFixed(2)}x-${p.idealSpeedup.rungCount.toFixed(2)}x)`);
+  console.log(`quality        holdout accuracy [log loss]: perennial | logistic regression (diff) | hist gradient boosting (diff) | majority class   (target: within 1 pt)`);
+  for (const [name, t] of Object.entries(qual.tasks)) {
+    const { holdoutAccuracy, holdoutLogLoss } = t.perennial as { holdoutAccuracy: number; holdoutLogLoss: number };
+    const ref = (k: string) => `${t.sklearn[k].accuracy.toFixed(4)} [${t.sklearn[k].logLoss.toFixed(3)}] (${pts(t.sklearn[k].perennialMinusReference)})`;
+    console.log(`  ${name.padEnd(16)} ${holdoutAccuracy.toFixed(4)} [${holdoutLogLoss.toFixed(3)}] | ${ref('logistic_regression')} | ${ref('hist_gradient_boosting')} | ${ref('majority_class')}`);
+  }
+  console.log(`sampler        weather, ${SAMPLER_TRIALS} trials, median best val_accuracy over seeds ${SAMPLER_SEEDS.join(',')}: random (anchor) ${samp.median.random.toFixed(4)} | tpe ${samp.median.tpe.toFixed(4)} | ${pts(samp.tpeMinusRandom)}`);
+  return { wallTimeMs: performance.now() - started, orchestration: orch, quality: qual, sampler: samp };
+}

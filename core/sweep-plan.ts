@@ -1,0 +1,62 @@
+/**
+ * Successive halving for the sweep workflow. PURE and deterministic: every decision is taken
+ * on a whole rung's results and ranks them by a total order, so it never depends on which trial
+ * happened to finish first.
+ */
+import type { SweepSpec } from './search-space.ts';
+
+/** Epochs each rung trains to: minEpochs * eta^k while below the cap, then the cap itself. */
+export function rungs(sweep: SweepSpec): number[] {
+  const max = sweep.budget.maxEpochsPerTrial;
+  const stopping = sweep.earlyStopping;
+  if (stopping.kind === 'none') return [max];
+  const epochs: number[] = [];
+  for (let e = stopping.minEpochs; e < max; e *= stopping.reductionFactor) epochs.push(e);
+  return [...epochs, max];
+}
+
+/**
+ * Trials proposed together: eta^(rungs - 1), so that a full wave promotes exactly one trial to
+ * the top rung; at least `parallelism` (no idle lanes on the first rung), at most maxTrials.
+ */
+export function waveSize(sweep: SweepSpec): number {
+  const stopping = sweep.earlyStopping;
+  const full = stopping.kind === 'asha' ? stopping.reductionFactor ** (rungs(sweep).length - 1) : 1;
+  return Math.min(sweep.budget.maxTrials, Math.max(sweep.parallelism, full));
+}
+
+/** One trial's result at one rung; `value` is oriented so that higher is better (see orient). */
+export interface RungResult {
+  trial: number;
+  value: number;
+  paramCount: number;
+  latencyMs: number;
+}
+
+/** A metric value turned higher-is-better. */
+export function orient(value: number, direction: 'maximize' | 'minimize'): number {
+  return direction === 'maximize' ? value : -value;
+}
+
+/** An oriented value for ranking: NaN (a diverged trial) ranks below everything. */
+export const rankValue = (v: number) => (Number.isNaN(v) ? -Infinity : v);
+
+/** Best first: higher value, then the smaller model, then the faster one, then the earlier trial. */
+function compareResults(a: RungResult, b: RungResult): number {
+  return rankValue(b.value) - rankValue(a.value) || a.paramCount - b.paramCount || a.latencyMs - b.latencyMs || a.trial - b.trial;
+}
+
+/** Trials promoted from a rung: the best floor(n / eta), at least one, best first. */
+export function promotions(results: RungResult[], eta: number): number[] {
+  if (results.length === 0) return [];
+  const keep = Math.max(1, Math.floor(results.length / eta));
+  return [...results].sort(compareResults).slice(0, keep).map((r) => r.trial);
+}
+
+/** The best trial among those that reached the highest rung anyone reached (`byRung[k]`: rung k's results). */
+export function bestTrial(byRung: RungResult[][]): RungResult | undefined {
+  for (let rung = byRung.length - 1; rung >= 0; rung--) {
+    if (byRung[rung].length > 0) return [...byRung[rung]].sort(compareResults)[0];
+  }
+  return undefined;
+}
