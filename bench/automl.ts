@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { downloadModelFiles } from '../activities/mlflow/model-files.ts';
 import type { SweepResult } from '../core/sweep-loop.ts';
@@ -41,7 +42,7 @@ const SPACE: SweepSettings['families'] = {
   },
 };
 
-const ROUNDS = 3;
+const ROUNDS = 2;
 const SAMPLER_SEEDS = [1, 2, 3];
 const SAMPLER_TRIALS = 12;
 /** The middle value; the mean of the two middle values for an even count. */
@@ -107,6 +108,8 @@ async function orchestration(h: Harness) {
     }
   }
   const m = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, median(v)])) as Record<keyof typeof modes, number>;
+  // Less sensitive than the median to other processes on the machine; reported beside it.
+  const fastest = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.min(...v)]));
   const overhead = { anchor: 'in-process loop', anchorMs: m['in-process p2'], temporalMs: m['temporal p2'], ratio: m['temporal p2'] / m['in-process p2'] };
   const speedup = m['temporal p1'] / m['temporal p2'];
   const parallel = { anchor: 'parallelism 1', anchorMs: m['temporal p1'], parallelism2Ms: m['temporal p2'], speedup, efficiency: speedup / 2, idealSpeedup: idealSpeedup(spec(2), last!, 2) };
@@ -117,6 +120,7 @@ async function orchestration(h: Harness) {
     identicalTrialsInAllRuns: fingerprints.size === 1,
     overhead,
     parallel,
+    fastestMs: fastest,
     timingsMs: timings,
   };
 }
@@ -125,14 +129,14 @@ async function orchestration(h: Harness) {
 async function quality(h: Harness, stack: LocalStack) {
   const dir = join(PROJECT_ROOT, '.data', 'bench-automl');
   mkdirSync(dir, { recursive: true });
-  const perennial: Record<string, object> = {};
+  const perennial: Record<string, { holdoutAccuracy: number; holdoutLogLoss: number } & Record<string, unknown>> = {};
   const splitFiles: string[] = [];
   for (const task of [weatherTask(), penguinsTask(), flightsTask()]) {
     const spec = taskSpec(task, {
       families: SPACE,
       sampler: 'tpe',
       seed: 7,
-      budget: { maxTrials: 16, maxEpochsPerTrial: 45, maxWallTime: '4m' },
+      budget: { maxTrials: 12, maxEpochsPerTrial: 45, maxWallTime: '4m' },
       earlyStopping: { kind: 'asha', minEpochs: 5, reductionFactor: 3 },
       parallelism: 2,
       tpe: { startupTrials: 5 },
@@ -172,7 +176,7 @@ async function quality(h: Harness, stack: LocalStack) {
   const sklearn = JSON.parse(py.stdout) as Record<string, Record<string, { accuracy: number; log_loss: number; n: number }>>;
   const tasks = Object.fromEntries(
     Object.entries(perennial).map(([name, p]) => {
-      const acc = (p as { holdoutAccuracy: number }).holdoutAccuracy;
+      const acc = p.holdoutAccuracy;
       const refs = Object.fromEntries(
         Object.entries(sklearn[name]).map(([model, s]) => [model, { accuracy: s.accuracy, logLoss: s.log_loss, perennialMinusReference: acc - s.accuracy }]),
       );
@@ -180,8 +184,8 @@ async function quality(h: Harness, stack: LocalStack) {
     }),
   );
   return {
-    split: 'rows shuffled once (fixed seed), last 20% holdout; the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); sklearn fits train+validation',
-    sweep: 'TPE seed 7 (5 random start-up trials), 16 trials, ASHA rungs at 5/15/45 epochs, parallelism 2, objective val_accuracy, activities in-process',
+    split: 'rows shuffled once (fixed seed), last 20% holdout; the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); the best Perennial trial trained on train only (validation picked it), sklearn fits train+validation',
+    sweep: 'TPE seed 7 (5 random start-up trials), 12 trials (waves of 9 and 3), ASHA rungs at 5/15/45 epochs, parallelism 2, objective val_accuracy, activities in-process',
     splitFiles,
     tasks,
   };
@@ -225,6 +229,8 @@ export async function automl(stack: LocalStack) {
   const started = performance.now();
   const elapsed = () => `[${secs(performance.now() - started)}]`;
   const h = await createHarness(stack);
+  // Other work on this machine skews the timings; the load average says how much there was.
+  const loadBefore = loadavg()[0];
   console.log(`${elapsed()} 1+2. orchestration overhead and parallel efficiency (weather sweep)`);
   const orch = await orchestration(h);
   console.log(`${elapsed()} 3. model quality vs scikit-learn`);
@@ -235,14 +241,17 @@ export async function automl(stack: LocalStack) {
   const o = orch.overhead;
   const p = orch.parallel;
   console.log(`\n${elapsed()} automl summary`);
+  const f = orch.fastestMs;
   console.log(`orchestration  sweep wall time, median of ${ROUNDS}: in-process loop (anchor) ${secs(o.anchorMs)} | temporal ${secs(o.temporalMs)} | ratio ${o.ratio.toFixed(3)} (${((o.ratio - 1) * 100).toFixed(1)}% extra; target < 5%)`);
+  console.log(`               fastest of ${ROUNDS}: in-process loop ${secs(f['in-process p2'])} | temporal ${secs(f['temporal p2'])} | ratio ${(f['temporal p2'] / f['in-process p2']).toFixed(3)}`);
   console.log(`parallelism    temporal sweep: parallelism 1 (anchor) ${secs(p.anchorMs)} | parallelism 2 ${secs(p.parallelism2Ms)} | speedup ${p.speedup.toFixed(2)}x | efficiency ${p.efficiency.toFixed(2)} (this sweep's shape allows at most ${p.idealSpeedup.epochWeighted.toFixed(2)}x-${p.idealSpeedup.rungCount.toFixed(2)}x)`);
   console.log(`quality        holdout accuracy [log loss]: perennial | logistic regression (diff) | hist gradient boosting (diff) | majority class   (target: within 1 pt)`);
   for (const [name, t] of Object.entries(qual.tasks)) {
-    const { holdoutAccuracy, holdoutLogLoss } = t.perennial as { holdoutAccuracy: number; holdoutLogLoss: number };
+    const { holdoutAccuracy, holdoutLogLoss } = t.perennial;
     const ref = (k: string) => `${t.sklearn[k].accuracy.toFixed(4)} [${t.sklearn[k].logLoss.toFixed(3)}] (${pts(t.sklearn[k].perennialMinusReference)})`;
     console.log(`  ${name.padEnd(16)} ${holdoutAccuracy.toFixed(4)} [${holdoutLogLoss.toFixed(3)}] | ${ref('logistic_regression')} | ${ref('hist_gradient_boosting')} | ${ref('majority_class')}`);
   }
   console.log(`sampler        weather, ${SAMPLER_TRIALS} trials, median best val_accuracy over seeds ${SAMPLER_SEEDS.join(',')}: random (anchor) ${samp.median.random.toFixed(4)} | tpe ${samp.median.tpe.toFixed(4)} | ${pts(samp.tpeMinusRandom)}`);
-  return { wallTimeMs: performance.now() - started, orchestration: orch, quality: qual, sampler: samp };
+  console.log(`(1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${availableParallelism()} cores)`);
+  return { wallTimeMs: performance.now() - started, loadAverage: { start: loadBefore, end: loadavg()[0], cores: availableParallelism() }, orchestration: orch, quality: qual, sampler: samp };
 }

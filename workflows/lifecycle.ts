@@ -11,6 +11,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -44,6 +45,9 @@ import { evaluatePolicies, initialPolicyState, type MonitoringSummary, type Poli
 import type { ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { retrain, type RetrainResult } from './retrain.ts';
+
+/** Lifecycles recorded before this patch kept policy triggers across a promotion. */
+const STALE_TRIGGERS_PATCH = 'drop-stale-triggers-on-promotion';
 
 const { summarizeProduction } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 3 } });
 const { deploy, promoteChampion, currentChampion } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
@@ -99,7 +103,11 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
 
   // A trigger while a retrain runs does not start a second one: it becomes one follow-up.
   const requestRetrain = (trigger: Trigger) => {
-    if (state.pendingTrigger) {
+    const sameRules = state.pendingTrigger && state.pendingTrigger.rules.join() === trigger.rules.join();
+    if (sameRules && !trigger.rules.includes('manual')) {
+      // The same policies breaching again: keep the latest evidence, not a growing list.
+      state.pendingTrigger = trigger;
+    } else if (state.pendingTrigger) {
       state.pendingTrigger = {
         reason: `${state.pendingTrigger.reason}; ${trigger.reason}`,
         rules: [...new Set([...state.pendingTrigger.rules, ...trigger.rules])],
@@ -189,13 +197,26 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     if (finished.error) return record(`retrain #${finished.n}: failed`, because, finished.error);
     const result = finished.result!;
     state.trainedThroughRecordId = Math.max(state.trainedThroughRecordId, result.trainedThroughRecordId ?? 0);
+    const last = result.decisions.at(-1);
+    record(`retrain #${finished.n}: ${result.outcome}`, because, ...(last ? [last.what, ...last.reasons] : []));
     if (result.outcome === 'promoted' && result.version) {
       if (state.championVersion) state.previousChampions = [state.championVersion, ...state.previousChampions].slice(0, 10);
       state.championVersion = result.version;
       upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
+      if (patched(STALE_TRIGGERS_PATCH)) dropStaleTriggers(result.version);
     }
-    const last = result.decisions.at(-1);
-    record(`retrain #${finished.n}: ${result.outcome}`, because, ...(last ? [last.what, ...last.reasons] : []));
+  };
+
+  // Policy breaches measured the old champion; the new one must earn its own. People's and the
+  // schedule's requests still stand.
+  const dropStaleTriggers = (version: string) => {
+    state.policy = { ...state.policy, breaches: {} };
+    const pending = state.pendingTrigger;
+    if (!pending) return;
+    const standing = pending.rules.filter((r) => ['manual', 'schedule'].includes(r));
+    if (standing.length === pending.rules.length) return;
+    state.pendingTrigger = standing.length ? { reason: `${pending.reason} (policy triggers dropped: new champion v${version})`, rules: standing } : undefined;
+    record(`pending policy trigger dropped: v${version} is the new champion and monitoring judges it afresh`, pending.reason);
   };
 
   const rollback = async (request: RollbackRequest) => {

@@ -15,8 +15,10 @@ const dir = join(import.meta.dirname, 'histories');
 test('recorded histories replay on the current workflow code', async () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   if (files.length === 0) throw new Error(`no replay fixtures in ${dir}`);
+  // File names are `<fixture set>-<workflow id with / as _>.json` (see capture.ts); the real id
+  // matters because child workflow ids derive from it.
   const histories = files.map((file) => ({
-    workflowId: file.replace(/\.json$/, ''),
+    workflowId: file.replace(/^[^-]+-/, '').replace(/\.json$/, '').replaceAll('_', '/'),
     history: historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8'))),
   }));
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories);

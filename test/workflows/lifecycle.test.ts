@@ -131,6 +131,34 @@ describe('triggers', () => {
     await stack.client.review(spec.name, 'reject', { reviewer: 'ana', comment: 'enough for today' });
   });
 
+  test('a pending drift trigger is dropped when a new champion is promoted', async () => {
+    const spec = testSpec({
+      approval: { required: true, timeout: '10m', onTimeout: 'reject' },
+      policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } },
+      monitoring: { interval: '1s', windowRows: 365 },
+    });
+    await registerSeeded(spec);
+    await waitForStage(spec.name, 1, 'awaiting-approval');
+    await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: '' });
+    await waitForChampion(spec.name, '1');
+    await stack.client.retrain(spec.name, { reason: 'refresh', requestedBy: 'ana' });
+    await waitForStage(spec.name, 2, 'awaiting-approval');
+    const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 365);
+    const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rows: newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]]))) }),
+    });
+    await res.body.dump();
+    await eventually('a drift trigger waiting behind retrain #2', async () => ((await stack.client.status(spec.name)).pendingTrigger?.includes('input drift') ? true : undefined));
+
+    await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: '' });
+    const status = await waitForChampion(spec.name, '2');
+    // Right after the promotion, the old champion's evidence is dropped instead of starting retrain #3.
+    const promoted = status.history.findIndex((h) => h.what === 'retrain #2: promoted');
+    assert.equal(status.history[promoted + 1]?.what, 'pending policy trigger dropped: v2 is the new champion and monitoring judges it afresh');
+  });
+
   test('a Temporal Schedule asks for periodic retrains; stop removes it', async () => {
     const spec = testSpec({ schedule: { every: '3s' } });
     await registerSeeded(spec);
