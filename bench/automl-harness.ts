@@ -88,6 +88,19 @@ export async function createHarness(stack: LocalStack) {
       return { result, ms: performance.now() - started, snapshot };
     },
 
+    /**
+     * The trial rungs' own training time (metric train_ms, summed): the same work in every mode,
+     * so where it differs between runs of one sweep, other load on the machine made it differ.
+     */
+    async trainingMs(sweepRunId: string) {
+      const { experimentId } = await stack.mlflow.getRun(sweepRunId);
+      let sum = 0;
+      for (const trial of await stack.mlflow.childRuns(experimentId, sweepRunId)) {
+        for (const point of await stack.mlflow.metricHistory(trial.runId, 'train_ms')) sum += point.value;
+      }
+      return sum;
+    },
+
     /** The split every activity used for this snapshot and seed (activities/data.ts splitSnapshot). */
     async split(spec: ModelSpec, snapshot: Snapshot) {
       return splitSnapshot(await loadSnapshot(ctx, snapshot), spec.training.holdoutFraction, spec.training.sweep.seed);
