@@ -97,7 +97,7 @@ export function splitSnapshot(rows: Row[], holdoutFraction: number, seed: number
 }
 
 /** Fisher-Yates with mulberry32: the same seed gives the same order on every worker. */
-function shuffled<T>(items: T[], seed: number): T[] {
+export function shuffled<T>(items: T[], seed: number): T[] {
   const out = [...items];
   let state = seed >>> 0;
   const next = () => {

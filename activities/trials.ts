@@ -13,7 +13,7 @@ import type { MlflowRun } from './mlflow/client.ts';
 import { loadSnapshot, splitSnapshot, type Snapshot } from './data.ts';
 import { uploadModelFiles } from './mlflow/model-files.ts';
 import { sweepReport } from './sweep-report.ts';
-import type { SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
+import type { RungRequest, SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
 import type { RetrainRun } from './tracking.ts';
 
 const checkpointDir = (epoch: number) => `checkpoints/epoch-${epoch}`;
@@ -59,16 +59,7 @@ export function trialActivities(ctx: ActivityContext) {
       return { experimentId: input.retrainRun.experimentId, runId: run.runId, artifactUri: run.artifactUri };
     },
 
-    async trainTrialRung(input: {
-      spec: ModelSpec;
-      snapshot: Snapshot;
-      sweepRun: SweepRun;
-      trial: number;
-      config: TrialConfig;
-      rung: number;
-      fromEpoch: number;
-      toEpoch: number;
-    }): Promise<TrialOutcome> {
+    async trainTrialRung(input: RungRequest & { spec: ModelSpec; snapshot: Snapshot }): Promise<TrialOutcome> {
       const { spec, config, rung } = input;
       const settings = spec.training.sweep;
       const { run } = await mlflow.findOrCreateRun({

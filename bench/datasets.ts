@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readRows, type Row } from '../client/dataset.ts';
 import type { FeatureSpec } from '../core/spec.ts';
+import { shuffled } from '../activities/data.ts';
 
 export const VEGA_DATA = join(dirname(createRequire(import.meta.url).resolve('vega-datasets')), '..', 'data');
 export const HOLDOUT_FRACTION = 0.2;
@@ -120,20 +121,3 @@ export function flightsTask(): Task {
 
 const distinct = (rows: Row[], key: string) => [...new Set(rows.map((r) => r[key]).filter((v) => v != null).map(String))].sort();
 
-/** Fisher-Yates with mulberry32: the same order on every run and machine. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
