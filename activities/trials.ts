@@ -6,12 +6,14 @@
 import { Context } from '@temporalio/activity';
 import type { TrialConfig } from '../core/search-space.ts';
 import type { ModelSpec } from '../core/spec.ts';
-import { trainInThread, type TrainResult } from '../ml/train.ts';
+import type { TrainResult } from '../ml/train.ts';
+import { trainInThread } from '../ml/training-threads.ts';
 import type { ModelFiles } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
 import type { MlflowRun } from './mlflow/client.ts';
 import { loadSnapshot, splitSnapshot, type Snapshot } from './data.ts';
 import { uploadModelFiles } from './mlflow/model-files.ts';
+import { rungObjective } from '../core/sweep-plan.ts';
 import { sweepReport } from './sweep-report.ts';
 import type { RungRequest, SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
 import type { RetrainRun } from './tracking.ts';
@@ -90,7 +92,7 @@ export function trialActivities(ctx: ActivityContext) {
         await mlflow.uploadArtifact(run.artifactUri, `${checkpointDir(input.toEpoch)}/${name}`, bytes);
       }
       const at = (epoch: number) => run.startTime + epoch;
-      const objective = settings.objective.metric === 'val_accuracy' ? result.valAccuracy : result.valLogLoss;
+      const objective = rungObjective(result.history.map((e) => (settings.objective.metric === 'val_accuracy' ? e.valAccuracy : e.valLoss)));
       const outcome: TrialOutcome = {
         runId: run.runId,
         objective,

@@ -25,6 +25,22 @@ export function waveSize(sweep: SweepSpec): number {
   return Math.min(sweep.budget.maxTrials, Math.max(sweep.parallelism, full));
 }
 
+/** A rung is scored on its last few epochs, not the last alone (see rungObjective). */
+export const OBJECTIVE_EPOCHS = 3;
+
+/**
+ * A rung's objective from the metric of each epoch it trained, in order: the mean over the second
+ * half of those epochs, at most the last OBJECTIVE_EPOCHS. Validation accuracy on a few hundred
+ * rows moves by a point or more from one epoch to the next; ranking trials on a single epoch
+ * would promote whichever happened to be up at the rung's end. The first half is left out so
+ * that a short rung is still judged on the model it ends with.
+ */
+export function rungObjective(perEpoch: number[]): number {
+  if (perEpoch.length === 0) throw new RangeError('rungObjective: the rung trained no epoch');
+  const tail = perEpoch.slice(-Math.max(1, Math.min(OBJECTIVE_EPOCHS, Math.floor(perEpoch.length / 2))));
+  return tail.reduce((sum, v) => sum + v, 0) / tail.length;
+}
+
 /** One trial's result at one rung; `value` is oriented so that higher is better (see orient). */
 export interface RungResult {
   trial: number;

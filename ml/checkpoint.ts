@@ -69,7 +69,7 @@ export async function saveOptimizerState(
       seed: meta.seed,
       config: meta.config,
       optimizer: { className: optimizer.getClassName(), iterations },
-      weights: slots.map((s) => ({ name: s.name, shape: [...s.tensor.shape], dtype: 'float32' })),
+      weights: slots.map((s) => ({ name: stableSlotName(s.name), shape: [...s.tensor.shape], dtype: 'float32' })),
     };
     const adam = optimizer as unknown as AdamInternals;
     if (adam.accBeta1 && adam.accBeta2 && typeof adam.accBeta1.dataSync === 'function') {
@@ -81,6 +81,13 @@ export async function saveOptimizerState(
     iter?.tensor.dispose(); // a fresh scalar; the slots are the optimiser's live variables
   }
 }
+
+/**
+ * A slot's name without the suffix tfjs adds to a variable name already used in this thread
+ * ("dense_2/kernel_3/m" -> "dense_2/kernel/m"), so a warm training thread writes the same file as
+ * a fresh one. Names are for people: slots are restored by position.
+ */
+const stableSlotName = (name: string) => name.replace(/_\d+(?=\/[^/]+$)/, '');
 
 /** The TrainerState of a checkpoint; throws when the optimiser files are missing. */
 export function readTrainerState(files: ModelFiles): TrainerState {

@@ -168,13 +168,17 @@ export function buildModel(
     biasInitializer: 'zeros' as const,
     kernelRegularizer: kernelRegularizer(),
   });
-  const dropoutLayer = (rate: number) => tf.layers.dropout({ rate, seed: mixSeed(seed, 1000 + layerIndex++) });
+  const dropoutLayer = (rate: number) => tf.layers.dropout({ rate, seed: mixSeed(seed, 1000 + layerIndex++), ...named('dropout') });
+  // Fixed layer names: tfjs numbers unnamed layers per thread, so a warm training thread
+  // (ml/training-threads.ts) would otherwise save a differently named model each time.
+  let layerCount = 0;
+  const named = (kind: string) => ({ name: `${kind}_${++layerCount}` });
 
-  const model = tf.sequential();
+  const model = tf.sequential({ name: 'perennial' });
   if (resolved.family === 'mlp') {
     const p = resolved.params;
     for (let i = 0; i < p.depth; i++) {
-      model.add(tf.layers.dense({ units: p.width, activation: p.activation, ...(i === 0 ? { inputShape: [nInputs] } : {}), ...init() }));
+      model.add(tf.layers.dense({ units: p.width, activation: p.activation, ...named('dense'), ...(i === 0 ? { inputShape: [nInputs] } : {}), ...init() }));
       if (p.dropout > 0) model.add(dropoutLayer(p.dropout));
     }
   } else if (resolved.family === 'cnn') {
@@ -186,16 +190,16 @@ export function buildModel(
         `buildModel: the cnn needs exactly the ${height}x${width}x${channels} = ${height * width * channels} pixel inputs, got ${nInputs} (category features cannot feed a cnn)`,
       );
     }
-    model.add(tf.layers.reshape({ targetShape: [height, width, channels], inputShape: [nInputs] }));
-    model.add(tf.layers.conv2d({ filters: p.filters, kernelSize: p.kernelSize, activation: 'relu', padding: 'same', ...init() }));
-    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same' }));
-    model.add(tf.layers.conv2d({ filters: 2 * p.filters, kernelSize: p.kernelSize, activation: 'relu', padding: 'same', ...init() }));
-    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same' }));
-    model.add(tf.layers.flatten());
-    model.add(tf.layers.dense({ units: p.dense, activation: 'relu', ...init() }));
+    model.add(tf.layers.reshape({ targetShape: [height, width, channels], inputShape: [nInputs], ...named('reshape') }));
+    model.add(tf.layers.conv2d({ filters: p.filters, ...named('conv2d'), kernelSize: p.kernelSize, activation: 'relu', padding: 'same', ...init() }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', ...named('max_pooling2d') }));
+    model.add(tf.layers.conv2d({ filters: 2 * p.filters, ...named('conv2d'), kernelSize: p.kernelSize, activation: 'relu', padding: 'same', ...init() }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', ...named('max_pooling2d') }));
+    model.add(tf.layers.flatten(named('flatten')));
+    model.add(tf.layers.dense({ units: p.dense, activation: 'relu', ...named('dense'), ...init() }));
     if (p.dropout > 0) model.add(dropoutLayer(p.dropout));
   }
-  model.add(tf.layers.dense({ units: nClasses, activation: 'softmax', ...(model.layers.length === 0 ? { inputShape: [nInputs] } : {}), ...init() }));
+  model.add(tf.layers.dense({ units: nClasses, activation: 'softmax', ...named('dense'), ...(model.layers.length === 0 ? { inputShape: [nInputs] } : {}), ...init() }));
   model.compile({ optimizer: createOptimizer(tf, resolved.params), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   return model;
 }

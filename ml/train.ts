@@ -6,12 +6,9 @@
  * (seed, epoch[, step]) — the per-epoch shuffle and the dropout masks — so training 0 -> 9 in one
  * call and 0 -> 3, 3 -> 9 in two gives the same model.
  *
- * `trainInThread` is what activities call: the CPU-bound work runs in a worker_threads Worker
- * (ml/train-thread.ts), so the calling event loop stays free to heartbeat, and an AbortSignal
- * terminates the worker at once. `trainTrial` is the same-thread implementation the worker runs
- * (also used by tests and benchmarks).
+ * Activities call `trainInThread` (ml/training-threads.ts), which runs `trainTrial` in a warm worker
+ * thread; tests and benchmarks also call `trainTrial` on their own thread.
  */
-import { Worker } from 'node:worker_threads';
 import type { TrialConfig } from '../core/search-space.ts';
 import { loadTf, type LoadedTf, type Tf } from './backend.ts';
 import {
@@ -129,13 +126,6 @@ export interface TrainResult {
   /** The backend training ran on: 'tensorflow' | 'wasm' | 'cpu'. */
   backend: string;
 }
-
-/** Messages from the training worker to its parent. */
-export type WorkerMessage =
-  | { type: 'epoch'; metrics: EpochMetrics }
-  | { type: 'progress'; progress: BatchProgress }
-  | { type: 'result'; result: TrainResult }
-  | { type: 'error'; error: { name: string; message: string; stack?: string } };
 
 /** Rows per predict batch for the validation metrics. */
 const EVAL_BATCH = 8192;
@@ -436,83 +426,4 @@ function shuffleInPlace(a: Int32Array, rng: () => number): void {
     a[i] = a[j];
     a[j] = t;
   }
-}
-
-/** An Error with name 'AbortError', as fetch and timers/promises use. */
-export function abortError(reason?: unknown): Error {
-  const err = new Error('Training was aborted', { cause: reason });
-  err.name = 'AbortError';
-  return err;
-}
-
-/**
- * Source of the worker's entry script. A worker is a fresh isolate that must load .ts modules, and
- * on Node 20 `execArgv: ['--import', 'tsx']` does not apply tsx's hooks to the worker's entry
- * module. So the entry is a tiny script that registers tsx's ESM hooks in the worker and then
- * imports ml/train-thread.ts. Both are absolute URLs, so neither the working directory nor the way
- * the parent was started (tsx CLI, `node --import tsx`, plain node) matters; `execArgv: []` keeps
- * the parent's loader flags out of the worker.
- */
-function workerBootstrap(): string {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./train-thread.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
-/**
- * Trains one rung (trainTrial) in a worker thread. `onEpoch` receives each epoch's metrics as they
- * arrive (on the caller's event loop); `options.onProgress`, when given, receives within-epoch
- * progress at most every `options.progressIntervalMs` (default PROGRESS_INTERVAL_MS = 1 s), for
- * heartbeating through long epochs (the caller's event loop is free anyway; this reports how far
- * training got). When `signal` aborts,
- * the worker is terminated immediately and the promise rejects with an AbortError
- * (error.name === 'AbortError', error.cause = signal.reason). If onEpoch or onProgress throws,
- * training is stopped the same way and the promise rejects with that error.
- */
-export function trainInThread(
-  input: TrainInput,
-  onEpoch?: (metrics: EpochMetrics) => void,
-  signal?: AbortSignal,
-  options: { onProgress?: (progress: BatchProgress) => void; progressIntervalMs?: number } = {},
-): Promise<TrainResult> {
-  const { onProgress, progressIntervalMs } = options;
-  if (signal?.aborted) return Promise.reject(abortError(signal.reason));
-  return new Promise<TrainResult>((resolve, reject) => {
-    const worker = new Worker(workerBootstrap(), {
-      eval: true,
-      workerData: { input, progress: onProgress !== undefined, progressIntervalMs },
-      execArgv: [],
-    });
-    let settled = false;
-    const finish = (err: unknown, result?: TrainResult) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      worker.removeAllListeners('message');
-      void worker.terminate();
-      if (err !== undefined) reject(err);
-      else resolve(result!);
-    };
-    const onAbort = () => finish(abortError(signal?.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    worker.on('message', (msg: WorkerMessage) => {
-      if (settled) return;
-      try {
-        if (msg.type === 'epoch') onEpoch?.(msg.metrics);
-        else if (msg.type === 'progress') onProgress?.(msg.progress);
-        else if (msg.type === 'result') finish(undefined, msg.result);
-        else if (msg.type === 'error') {
-          const err = new Error(msg.error.message);
-          err.name = msg.error.name;
-          if (msg.error.stack) err.stack = msg.error.stack;
-          finish(err);
-        }
-      } catch (err) {
-        finish(err);
-      }
-    });
-    worker.on('error', (err) => finish(err));
-    worker.on('exit', (code) => finish(new Error(`The training worker exited (code ${code}) before returning a result`)));
-  });
 }

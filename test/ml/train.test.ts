@@ -20,7 +20,8 @@ import type { TrainerState } from '../../ml/checkpoint.ts';
 import { installFastCpuKernels, uninstallFastCpuKernels } from '../../ml/kernels.ts';
 import { buildModel, FAMILY_DEFAULTS, resolveConfig } from '../../ml/model.ts';
 import { fitPreprocessor, toMatrix, type Preprocessor } from '../../ml/preprocess.ts';
-import { trainInThread, trainTrial, type BatchProgress, type EpochMetrics, type TrainInput, type TrainResult } from '../../ml/train.ts';
+import { trainInThread, trainingThreadStats } from '../../ml/training-threads.ts';
+import { trainTrial, type BatchProgress, type EpochMetrics, type TrainInput, type TrainResult } from '../../ml/train.ts';
 
 /*
  * Tabular data: the Seattle rows of vega-datasets' weather.csv dated 2012-01-01 .. 2013-12-31
@@ -321,6 +322,20 @@ describe('trainInThread on Seattle weather 2012-2013', () => {
     } finally {
       spy.mock.restore();
     }
+  });
+
+  it('reuses a warm thread, with results identical to a fresh thread, also after a cnn on cpu', async () => {
+    const config: TrialConfig = { family: 'mlp', params: { width: 16, dropout: 0.2 } };
+    const first = await trainInThread(input(config, { toEpoch: 3 }));
+    const { started } = trainingThreadStats();
+    await trainInThread(digitsInput(CNN, { toEpoch: 1 })); // switches that thread's backend to cpu and back
+    const again = await trainInThread(input(config, { toEpoch: 3 }));
+    assert.equal(trainingThreadStats().started, started, 'no new thread was started');
+    assert.deepEqual(again.checkpoint, first.checkpoint);
+    assert.deepEqual(again.history, first.history);
+    assert.equal(again.backend, first.backend);
+    // Absolute bytes of live tensors: a tensor leaked by an earlier call would raise the peak.
+    assert.equal(again.peakMemoryBytes, first.peakMemoryBytes);
   });
 
   it('reports errors raised in the worker', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SweepSpec } from '../../core/search-space.ts';
-import { bestTrial, orient, promotions, type RungResult, rungs, waveSize } from '../../core/sweep-plan.ts';
+import { bestTrial, orient, promotions, rungObjective, type RungResult, rungs, waveSize } from '../../core/sweep-plan.ts';
 
 const sweepOf = (over: Record<string, unknown> = {}) => SweepSpec.parse({ families: { softmax: {} }, ...over });
 const asha = (minEpochs: number, reductionFactor: number, maxEpochsPerTrial: number, over: Record<string, unknown> = {}) =>
@@ -75,5 +75,17 @@ describe('orient', () => {
   it('keeps maximised metrics and negates minimised ones', () => {
     assert.equal(orient(0.93, 'maximize'), 0.93);
     assert.equal(orient(0.31, 'minimize'), -0.31);
+  });
+});
+
+describe('rungObjective', () => {
+  it('averages the second half of the rung, at most its last 3 epochs', () => {
+    assert.equal(rungObjective([0.5]), 0.5);
+    assert.equal(rungObjective([0.5, 0.75]), 0.75); // 2 epochs: the last only
+    assert.equal(rungObjective([0.25, 0.5, 0.75]), 0.75); // 3 epochs: floor(3/2) = 1
+    assert.equal(rungObjective([0.25, 0.5, 0.5, 1]), 0.75); // 4 epochs: the last 2
+    assert.equal(rungObjective([0, 0, 0, 0.5, 0.75, 1]), 0.75); // 6 epochs: the last 3
+    assert.equal(rungObjective([0, 0, 0, 0, 0, 0, 0.5, 0.75, 1]), 0.75); // capped at 3
+    assert.throws(() => rungObjective([]), RangeError);
   });
 });
