@@ -19,7 +19,7 @@ before(async () => {
 
 const PIXELS = Array.from({ length: 64 }, (_, i) => `p${i}`);
 
-function digits() {
+function digits(): Array<Record<string, number | string>> {
   const fixture = JSON.parse(readFileSync(new URL('../fixtures/digits.json', import.meta.url), 'utf8')) as { images: string[]; labels: number[] };
   return fixture.images.map((s, i) => ({ ...Object.fromEntries([...s].map((c, p) => [PIXELS[p], parseInt(c, 17)])), digit: String(fixture.labels[i]) }));
 }
