@@ -43,8 +43,10 @@ const SPACE: SweepSettings['families'] = {
 };
 
 const ROUNDS = 2;
-const SAMPLER_SEEDS = [1, 2, 3];
-const SAMPLER_TRIALS = 12;
+const SAMPLER_SEEDS = [1, 2, 3, 4, 5];
+const SAMPLER_TRIALS = 20;
+const SAMPLER_EPOCHS = 8;
+const TPE_STARTUP = 6;
 /** The middle value; the mean of the two middle values for an even count. */
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -206,37 +208,69 @@ async function quality(h: Harness, stack: LocalStack) {
   };
 }
 
+/**
+ * What a user who does not know good ranges would search: learning rates over four decades, L2
+ * up to strong, widths 4-256, and the optimizers. Much of it trains badly, which is where a
+ * sampler that learns where the good region is should pull ahead of random search.
+ */
+const WIDE_SPACE: SweepSettings['families'] = {
+  softmax: {
+    learningRate: { type: 'float', low: 1e-4, high: 1, log: true },
+    l2: { type: 'float', low: 1e-6, high: 0.3, log: true },
+    optimizer: { type: 'categorical', values: ['adam', 'sgd', 'rmsprop'] },
+  },
+  mlp: {
+    depth: { type: 'int', low: 1, high: 3 },
+    width: { type: 'int', low: 4, high: 256, log: true },
+    activation: { type: 'categorical', values: ['relu', 'tanh', 'elu'] },
+    dropout: { type: 'float', low: 0, high: 0.6 },
+    l2: { type: 'float', low: 1e-6, high: 0.3, log: true },
+    learningRate: { type: 'float', low: 1e-4, high: 1, log: true },
+    optimizer: { type: 'categorical', values: ['adam', 'sgd', 'rmsprop'] },
+  },
+};
+
 /** 4. TPE vs random on weather at the same trial budget and seeds (each seed: the same split and trial seeds). */
 async function samplers(h: Harness) {
   const task = weatherTask();
-  const best: Record<'random' | 'tpe', number[]> = { random: [], tpe: [] };
+  const runs: Record<'random' | 'tpe', { best: number; bestSoFar: number[]; guidedMean: number }[]> = { random: [], tpe: [] };
   for (const seed of SAMPLER_SEEDS) {
     for (const sampler of ['random', 'tpe'] as const) {
       // No early stopping: every trial gets the same epochs, and TPE learns after every wave of 2.
       const spec = taskSpec(task, {
-        families: SPACE,
+        families: WIDE_SPACE,
         sampler,
         seed,
-        budget: { maxTrials: SAMPLER_TRIALS, maxEpochsPerTrial: 10, maxWallTime: '4m' },
+        budget: { maxTrials: SAMPLER_TRIALS, maxEpochsPerTrial: SAMPLER_EPOCHS, maxWallTime: '10m' },
         earlyStopping: { kind: 'none' },
         parallelism: 2,
-        tpe: { startupTrials: 5 },
+        tpe: { startupTrials: TPE_STARTUP },
       });
       const { result, ms } = await h.inProcess(task, spec);
-      best[sampler].push(lastObjective(result));
-      console.log(`  seed ${seed} ${sampler}: best val_accuracy ${lastObjective(result).toFixed(4)} (${describeConfig(result.best.config)}), ${secs(ms)}`);
+      const scores = result.trials.map((t) => t.objective.at(-1) ?? NaN).map((v) => (Number.isNaN(v) ? 0 : v));
+      const bestSoFar = scores.map((_, i) => Math.max(...scores.slice(0, i + 1)));
+      const guided = scores.slice(TPE_STARTUP);
+      runs[sampler].push({ best: lastObjective(result), bestSoFar, guidedMean: guided.reduce((a, b) => a + b, 0) / guided.length });
+      console.log(`  seed ${seed} ${sampler}: best val_accuracy ${lastObjective(result).toFixed(4)} (${describeConfig(result.best.config)}), mean of trials ${TPE_STARTUP + 1}-${SAMPLER_TRIALS} ${runs[sampler].at(-1)!.guidedMean.toFixed(4)}, ${secs(ms)}`);
     }
   }
-  const random = median(best.random);
-  const tpe = median(best.tpe);
+  const summary = (sampler: 'random' | 'tpe') => ({
+    medianBest: median(runs[sampler].map((r) => r.best)),
+    medianGuidedMean: median(runs[sampler].map((r) => r.guidedMean)),
+    // Median over seeds of the best objective found within the first k trials, k = 1..budget.
+    medianBestSoFar: Array.from({ length: SAMPLER_TRIALS }, (_, k) => median(runs[sampler].map((r) => r.bestSoFar[k]))),
+  });
+  const random = summary('random');
+  const tpe = summary('tpe');
   return {
     task: task.source,
-    budget: `${SAMPLER_TRIALS} trials x 10 epochs, no early stopping, parallelism 2, TPE with 5 random start-up trials`,
+    budget: `${SAMPLER_TRIALS} trials x ${SAMPLER_EPOCHS} epochs, no early stopping, parallelism 2 (TPE updates after every 2 trials), TPE with ${TPE_STARTUP} random start-up trials; wide search space (bench/automl.ts WIDE_SPACE)`,
     anchor: 'random',
     seeds: SAMPLER_SEEDS,
-    bestValAccuracy: best,
-    median: { random, tpe },
-    tpeMinusRandom: tpe - random,
+    runs,
+    random,
+    tpe,
+    tpeMinusRandom: { best: tpe.medianBest - random.medianBest, guidedMean: tpe.medianGuidedMean - random.medianGuidedMean },
   };
 }
 
@@ -267,7 +301,11 @@ export async function automl(stack: LocalStack) {
     const ref = (k: string) => `${t.sklearn[k].accuracy.toFixed(4)} [${t.sklearn[k].logLoss.toFixed(3)}] (${pts(t.sklearn[k].perennialMinusReference)})`;
     console.log(`  ${name.padEnd(16)} ${holdoutAccuracy.toFixed(4)} [${holdoutLogLoss.toFixed(3)}] | ${ref('logistic_regression')} | ${ref('hist_gradient_boosting')} | ${ref('majority_class')}`);
   }
-  console.log(`sampler        weather, ${SAMPLER_TRIALS} trials, median best val_accuracy over seeds ${SAMPLER_SEEDS.join(',')}: random (anchor) ${samp.median.random.toFixed(4)} | tpe ${samp.median.tpe.toFixed(4)} | ${pts(samp.tpeMinusRandom)}`);
+  const curve = (xs: number[]) => [4, 8, 12, 16, 20].filter((k) => k <= xs.length).map((k) => `${k}: ${xs[k - 1].toFixed(3)}`).join(', ');
+  console.log(`sampler        weather, ${SAMPLER_TRIALS} trials, median over seeds ${SAMPLER_SEEDS.join(',')}: best val_accuracy random (anchor) ${samp.random.medianBest.toFixed(4)} | tpe ${samp.tpe.medianBest.toFixed(4)} | ${pts(samp.tpeMinusRandom.best)}`);
+  console.log(`               mean val_accuracy of trials ${TPE_STARTUP + 1}-${SAMPLER_TRIALS} (after TPE's start-up): random ${samp.random.medianGuidedMean.toFixed(4)} | tpe ${samp.tpe.medianGuidedMean.toFixed(4)} | ${pts(samp.tpeMinusRandom.guidedMean)}`);
+  console.log(`               best so far after k trials: random ${curve(samp.random.medianBestSoFar)}`);
+  console.log(`                                           tpe    ${curve(samp.tpe.medianBestSoFar)}`);
   console.log(`(1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${availableParallelism()} cores)`);
   return { wallTimeMs: performance.now() - started, loadAverage: { start: loadBefore, end: loadavg()[0], cores: availableParallelism() }, orchestration: orch, quality: qual, sampler: samp };
 }
