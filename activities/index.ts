@@ -2,9 +2,11 @@
  * All activities, built around one ActivityContext. Workflows type their proxies with
  * `Activities`, so a renamed or retyped activity fails to compile instead of at run time.
  */
+import { alertActivities } from './alerts.ts';
 import type { ActivityContext } from './context.ts';
 import { dataActivities } from './data.ts';
 import { deploymentActivities } from './deployment.ts';
+import { monitorActivities } from './monitor.ts';
 import { monitoringActivities } from './monitoring.ts';
 import { trackingActivities } from './tracking.ts';
 import { trainingActivities } from './training.ts';
@@ -17,7 +19,9 @@ export function createActivities(ctx: ActivityContext) {
     ...trainingActivities(ctx),
     ...trialActivities(ctx),
     ...monitoringActivities(ctx),
+    ...monitorActivities(ctx),
     ...deploymentActivities(ctx),
+    ...alertActivities(ctx),
   };
 }
 

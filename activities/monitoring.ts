@@ -3,7 +3,7 @@
  * lifecycle workflow (never raw rows). Drift compares the most recent predictions' inputs
  * with the reference profile saved with the champion at training time.
  */
-import type { MonitoringSummary } from '../core/policy.ts';
+import type { MonitoringSummaryV1 as MonitoringSummary } from '../core/policy-v1.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { ksTwoSample } from '../core/stats.ts';
 import type { ReferenceProfile } from '../ml/bundle.ts';

@@ -13,9 +13,12 @@ export interface RetrainRun {
   artifactUri: string;
 }
 
+/** Per fired rule, the values that made it fire (core/policy.ts FiredRule.values). */
+export type TriggerValues = Record<string, Record<string, number>>;
+
 export function trackingActivities({ mlflow }: ActivityContext) {
   return {
-    async startRetrainRun(input: { model: string; n: number; trigger: string; rules: string[]; championVersion?: string }): Promise<RetrainRun> {
+    async startRetrainRun(input: { model: string; n: number; trigger: string; rules: string[]; values?: TriggerValues; championVersion?: string }): Promise<RetrainRun> {
       const experimentId = await mlflow.getOrCreateExperiment(experimentName(input.model), { 'perennial.model': input.model });
       // The workflow execution names the retrain uniquely, even if a lifecycle is started anew.
       const execution = Context.current().info.workflowExecution;
@@ -31,6 +34,7 @@ export function trackingActivities({ mlflow }: ActivityContext) {
           'perennial.workflow_id': workflowId,
           'perennial.trigger': input.trigger.slice(0, 5000),
           'perennial.trigger_rules': input.rules.join(','),
+          ...(input.values ? { 'perennial.trigger_values': JSON.stringify(input.values).slice(0, 5000) } : {}),
           'perennial.champion_before': input.championVersion ?? 'none',
           'mlflow.source.name': 'perennial retrain workflow',
           'mlflow.source.type': 'JOB',

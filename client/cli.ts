@@ -9,7 +9,7 @@ import { Store } from '../serving/store.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults } from './config.ts';
 import { readRows, toRecords, whereEquals } from './dataset.ts';
-import { readSpecFile } from './spec-file.ts';
+import { readDataFile, readSpecFile } from './spec-file.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
 
@@ -82,6 +82,17 @@ program
       await client.rollback(model, { reason: opts.reason, toVersion: opts.to, requestedBy: opts.by });
       return `rollback of ${model} requested`;
     }),
+  );
+
+program
+  .command('policies <model> <file>')
+  .description('replace the retraining policies of a running model with those in a YAML or JSON file')
+  .requiredOption('-r, --reason <text>', 'why (recorded with the change)')
+  .option('--by <name>', 'who changes them', process.env.USER ?? 'cli')
+  .action(
+    withClient(async (client, model: string, path: string, opts: { reason: string; by: string }) =>
+      client.setPolicies(model, { policies: readDataFile(path) as never, changedBy: opts.by, reason: opts.reason }),
+    ),
   );
 
 program.command('pause <model>').description('stop monitoring and policy-triggered retrains').action(

@@ -15,7 +15,10 @@ import {
   retrainSignal,
   retrainStatusQuery,
   Review,
+  PolicyChange,
+  type PolicyChangeInput,
   reviewUpdate,
+  setPoliciesUpdate,
   RollbackRequest,
   RetrainRequest,
   rollbackSignal,
@@ -24,10 +27,15 @@ import {
   type LifecycleStatus,
   type RetrainStatus,
 } from '../core/messages.ts';
-import type { ModelSpec } from '../core/spec.ts';
+import { formatIssues, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import type { modelLifecycle, scheduledRetrain } from '../workflows/index.ts';
 import { TASK_QUEUE, temporalConfig, type TemporalConfig } from './config.ts';
+
+/** A policy change that does not validate; nothing was sent. */
+export class PolicyChangeError extends Error {
+  override name = 'PolicyChangeError';
+}
 
 export class PerennialClient {
   private constructor(
@@ -121,6 +129,16 @@ export class PerennialClient {
     const active = (await this.status(model)).activeRetrain;
     if (!active) throw new Error(`model ${model} has no retrain running`);
     return this.temporal.workflow.getHandle(active.workflowId).executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] });
+  }
+
+  /**
+   * Replaces the model's retraining policies at run time. Validated client-side for a readable
+   * error, and again by the workflow's update validator; an invalid change alters nothing.
+   */
+  async setPolicies(model: string, change: PolicyChangeInput): Promise<string> {
+    const parsed = PolicyChange.safeParse(change);
+    if (!parsed.success) throw new PolicyChangeError(`invalid policy change:\n${formatIssues(parsed.error)}`);
+    return this.lifecycle(model).executeUpdate(setPoliciesUpdate, { args: [parsed.data] });
   }
 
   /** The same decision as a plain signal, as the Temporal UI sends it. */

@@ -14,17 +14,20 @@ export function parseSpec(raw: unknown, origin = 'spec'): ModelSpec {
 }
 
 export function readSpecFile(path: string): ModelSpec {
+  return parseSpec(readDataFile(path), path);
+}
+
+/** A YAML or JSON file's content (by extension: .json is JSON, anything else YAML). */
+export function readDataFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new SpecError(`cannot read spec file ${path}: ${(err as Error).message}`);
+    throw new SpecError(`cannot read ${path}: ${(err as Error).message}`);
   }
-  let raw: unknown;
   try {
-    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new SpecError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
-  return parseSpec(raw, path);
 }

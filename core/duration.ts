@@ -1,4 +1,5 @@
 /** Durations in specs and signals are human strings ("30s", "5m", "24h", "7d") or milliseconds. */
+import { z } from 'zod';
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseDuration(value: string | number): number {
@@ -10,3 +11,14 @@ export function parseDuration(value: string | number): number {
   if (!match) throw new RangeError(`"${value}" is not a duration: use a number with ms, s, m, h or d, e.g. "30s" or "24h"`);
   return Math.round(Number(match[1]) * UNITS[match[2]]);
 }
+
+/** A duration field of a spec or message: validated with parseDuration, kept as written. */
+export const Duration = z
+  .union([z.string(), z.number()])
+  .superRefine((value, ctx) => {
+    try {
+      parseDuration(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });

@@ -6,7 +6,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
-import { ModelSpec } from './spec.ts';
+import { ModelSpec, PolicySpec } from './spec.ts';
 import type { SweepProgress } from './sweep-loop.ts';
 
 // ---- payload schemas --------------------------------------------------------------------
@@ -40,6 +40,15 @@ export const RollbackRequest = z.object({
 });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
+export const PolicyChange = z.object({
+  /** The complete new policies (core/policy.ts PolicySpec), replacing the current ones. */
+  policies: PolicySpec,
+  changedBy: z.string().trim().min(1, 'changedBy is required: who is changing the policies?'),
+  reason: z.string().trim().min(1, 'say why the policies change'),
+});
+export type PolicyChange = z.infer<typeof PolicyChange>;
+export type PolicyChangeInput = z.input<typeof PolicyChange>;
+
 export const LifecycleInput = z.object({
   spec: ModelSpec,
   /** Carried across continue-as-new; absent on the first run. */
@@ -59,6 +68,9 @@ export const retrainSignal = defineSignal<[RetrainRequest]>('retrain');
 export const pauseSignal = defineSignal<[]>('pause');
 export const resumeSignal = defineSignal<[]>('resume');
 export const rollbackSignal = defineSignal<[RollbackRequest]>('rollback');
+
+/** Replaces the lifecycle's retraining policies at run time; rejected (nothing changes) when invalid. */
+export const setPoliciesUpdate = defineUpdate<string, [PolicyChangeInput]>('setPolicies');
 
 export const statusQuery = defineQuery<LifecycleStatus>('status');
 export const retrainStatusQuery = defineQuery<RetrainStatus>('retrainStatus');
@@ -97,7 +109,12 @@ export interface LifecycleStatus {
   pendingTrigger?: string;
   retrainCount: number;
   lastSummary?: unknown;
+  /** The retraining policies in force (spec.policies, or the last setPolicies update). */
+  policies: PolicySpec;
+  /** Breaching cycles counting toward each rule now. */
   breaches: Record<string, number>;
+  /** Why rules did not fire or could not be judged in the last cycle. */
+  policyNotes: string[];
   cooldownUntil?: string;
   history: Decision[];
 }

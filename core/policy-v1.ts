@@ -1,13 +1,14 @@
 /**
- * Retraining policies: pure, deterministic rules over a monitoring summary. The lifecycle
- * workflow calls `evaluatePolicies` on every monitoring cycle and carries `PolicyState`
- * (breach counters, cooldown) across cycles and continue-as-new.
+ * The first retraining policies (accuracyBelow, newLabels, KS drift; consecutive breaches).
+ * LEGACY: only lifecycle histories recorded before the `policy-rules-v2` patch take this path on
+ * replay (workflows/lifecycle.ts); new cycles use core/policy.ts. Delete once no such lifecycle
+ * is running.
  */
-import type { PolicySpec } from './spec.ts';
+import type { PolicySpec } from './policy.ts';
 import { parseDuration } from './duration.ts';
 
 /** What one monitoring cycle learned about production; small enough for workflow history. */
-export interface MonitoringSummary {
+export interface MonitoringSummaryV1 {
   at: string;
   championVersion?: string;
   /** Champion predictions labelled since the previous cycle. */
@@ -23,16 +24,16 @@ export interface MonitoringSummary {
   feedbackCursor: number;
 }
 
-export interface PolicyState {
+export interface PolicyStateV1 {
   /** Consecutive breaching cycles per rule. */
   breaches: Record<string, number>;
   /** Epoch ms before which policy-triggered retrains are suppressed. */
   cooldownUntil: number;
 }
 
-export const initialPolicyState = (): PolicyState => ({ breaches: {}, cooldownUntil: 0 });
+export const initialPolicyStateV1 = (): PolicyStateV1 => ({ breaches: {}, cooldownUntil: 0 });
 
-export interface PolicyVerdict {
+export interface PolicyVerdictV1 {
   fire: boolean;
   /** One sentence per rule that fired, with the values that made it fire. */
   reasons: string[];
@@ -40,7 +41,7 @@ export interface PolicyVerdict {
   rules: string[];
   /** Rules that breached but did not fire yet (sensitivity or cooldown), for the status query. */
   notes: string[];
-  state: PolicyState;
+  state: PolicyStateV1;
 }
 
 interface Breach {
@@ -48,7 +49,7 @@ interface Breach {
   reason: string;
 }
 
-function breachesOf(policies: PolicySpec, s: MonitoringSummary): { checked: string[]; breaches: Breach[] } {
+function breachesOf(policies: PolicySpec, s: MonitoringSummaryV1): { checked: string[]; breaches: Breach[] } {
   const checked: string[] = [];
   const breaches: Breach[] = [];
   const { accuracyBelow, newLabels, drift } = policies;
@@ -82,12 +83,12 @@ function breachesOf(policies: PolicySpec, s: MonitoringSummary): { checked: stri
   return { checked, breaches };
 }
 
-export function evaluatePolicies(
+export function evaluatePoliciesV1(
   policies: PolicySpec,
-  summary: MonitoringSummary,
-  state: PolicyState,
+  summary: MonitoringSummaryV1,
+  state: PolicyStateV1,
   nowMs: number,
-): PolicyVerdict {
+): PolicyVerdictV1 {
   const { checked, breaches } = breachesOf(policies, summary);
   const counters: Record<string, number> = {};
   for (const rule of checked) {
@@ -115,6 +116,6 @@ export function evaluatePolicies(
 }
 
 /** Called when a retrain starts, whatever triggered it. */
-export function startCooldown(policies: PolicySpec, state: PolicyState, nowMs: number): PolicyState {
+export function startCooldownV1(policies: PolicySpec, state: PolicyStateV1, nowMs: number): PolicyStateV1 {
   return { ...state, cooldownUntil: nowMs + parseDuration(policies.cooldown) };
 }

@@ -4,18 +4,15 @@
  * Pure module: imported by workflows, activities, client and serving alike.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { Duration } from './duration.ts';
+import { DRIFT_TEST_NAMES, DRIFT_TESTS } from './drift/feature-tests.ts';
+import { AlertsSpec } from './alerts.ts';
+import { PolicySpec } from './policy.ts';
+
+export { PolicySpec };
 import { SweepSpec } from './search-space.ts';
 
-const duration = z
-  .union([z.string(), z.number()])
-  .superRefine((value, ctx) => {
-    try {
-      parseDuration(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  });
+const duration = Duration;
 
 export const FeatureSpec = z.discriminatedUnion('type', [
   z.object({
@@ -51,26 +48,6 @@ export const TrainingWindow = z.union([
   z.object({ kind: z.literal('lastRows'), rows: z.number().int().positive() }),
 ]);
 
-export const PolicySpec = z.object({
-  /** Fires when accuracy on labelled feedback falls below threshold (needs minLabels labels). */
-  accuracyBelow: z.object({ threshold: z.number().min(0).max(1), minLabels: z.number().int().positive().default(30) }).optional(),
-  /** Fires once this many new labelled records arrived since the last training. */
-  newLabels: z.object({ count: z.number().int().positive() }).optional(),
-  /** Kolmogorov-Smirnov drift on input features against the champion's reference profile. */
-  drift: z
-    .object({
-      pValue: z.number().gt(0).lt(1).default(0.05),
-      /** Share of features that must drift for the policy to fire. */
-      minFeatureShare: z.number().gt(0).max(1).default(0.5),
-      minRows: z.number().int().positive().default(100),
-    })
-    .optional(),
-  /** Consecutive breaching monitoring cycles needed before a rule fires. */
-  breachesToFire: z.number().int().positive().default(1),
-  /** No policy-triggered retrain within this long after the previous one. */
-  cooldown: duration.default('0s'),
-});
-
 export const ModelSpec = z.object({
   name: z
     .string()
@@ -99,11 +76,38 @@ export const ModelSpec = z.object({
   monitoring: z
     .object({
       interval: duration.default('1m'),
-      /** Most recent predictions compared with the reference profile. */
+      /** Legacy monitoring (lifecycles before policy-rules-v2): most recent predictions tested for drift. */
       windowRows: z.number().int().positive().default(500),
+      /** At most this many of the predictions logged since the last cycle are analysed (the most recent). */
+      maxRows: z.number().int().positive().default(200_000),
+      drift: z
+        .object({
+          /** Input drift waits until this many predictions arrived since the last tested window. */
+          minRows: z.number().int().positive().default(100),
+          /** Threshold of the p-value tests (KS, chi-square) the automatic choice makes: drift when p < pValue. */
+          pValue: z.number().gt(0).lt(1).default(0.05),
+          /** Threshold of the distances (Wasserstein, Jensen-Shannon) it makes beyond 1,000 rows: drift when >= distance. */
+          distance: z.number().gt(0).default(0.1),
+          /** Per-feature test and threshold instead of the automatic choice (core/drift/feature-tests.ts). */
+          features: z.record(z.string(), z.object({ test: z.enum(DRIFT_TEST_NAMES).optional(), threshold: z.number().min(0).optional() })).default({}),
+        })
+        .prefault({}),
+      /** Predictions whose top probability is below this count as low-confidence. */
+      confidenceThreshold: z.number().gt(0).lt(1).default(0.5),
+      /** A metric per group of a column of the logged inputs, and the gap between groups. */
+      fairness: z
+        .object({
+          column: z.string().min(1),
+          /** Positive rate per group (demographic parity) is reported when given. */
+          positiveClass: z.string().optional(),
+          minGroupSize: z.number().int().positive().default(30),
+        })
+        .optional(),
     })
     .prefault({}),
   policies: PolicySpec.prefault({}),
+  /** Webhook and email notifications (core/alerts.ts); off unless a channel is configured. */
+  alerts: AlertsSpec.prefault({}),
   /** Periodic retraining as a Temporal Schedule, e.g. "7d". */
   schedule: z.object({ every: duration }).optional(),
   evaluation: z
@@ -130,12 +134,24 @@ export const ModelSpec = z.object({
       tolerance: z.number().min(0).max(1).default(0.05),
     })
     .prefault({}),
+}).superRefine((spec, ctx) => {
+  // Drift overrides must name a feature and a test that suits its type.
+  const features = new Map(spec.features.map((f) => [f.name, f.type]));
+  for (const [name, choice] of Object.entries(spec.monitoring.drift.features)) {
+    const path = ['monitoring', 'drift', 'features', name];
+    const type = features.get(name);
+    if (!type) ctx.addIssue({ code: 'custom', path, message: `"${name}" is not a feature of this model (features: ${[...features.keys()].join(', ')})` });
+    else if (choice.test && !(DRIFT_TESTS[choice.test].features as readonly string[]).includes(type)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'test'], message: `${choice.test} does not apply to a ${type} feature (use one of ${Object.entries(DRIFT_TESTS).filter(([, t]) => (t.features as readonly string[]).includes(type)).map(([n]) => n).join(', ')})` });
+    }
+  }
+  const fairness = spec.monitoring.fairness;
+  if (fairness && !features.has(fairness.column)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'fairness', 'column'], message: `"${fairness.column}" is not a feature of this model` });
 });
 
 export type ModelSpec = z.infer<typeof ModelSpec>;
 export type FeatureSpec = z.infer<typeof FeatureSpec>;
 export type ModelSpecInput = z.input<typeof ModelSpec>;
-export type PolicySpec = z.infer<typeof PolicySpec>;
 export type TrainingWindow = z.infer<typeof TrainingWindow>;
 
 /** Readable, one line per problem: "policies.drift.pValue: Too big: expected number to be <1". */

@@ -72,6 +72,8 @@ export interface ReferenceProfile {
 export interface Prediction {
   label: string;
   probabilities: Record<string, number>;
+  /** Inputs the model could not use as given (a number feature sent as text), treated as missing. */
+  warnings?: string[];
 }
 
 export interface Predictor {
@@ -223,10 +225,10 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
   }
   let disposed = false;
 
-  const probabilities = (rows: ReadonlyArray<Record<string, unknown>>): Float32Array => {
+  const probabilities = (rows: ReadonlyArray<Record<string, unknown>>, onInvalid?: (row: number, feature: string, raw: unknown) => void): Float32Array => {
     if (disposed) throw new Error('Predictor is disposed');
     if (rows.length === 0) return new Float32Array(0);
-    const x = toMatrix(preprocessor, rows);
+    const x = toMatrix(preprocessor, rows, onInvalid);
     const out = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, nInputs]), { batchSize: PREDICT_BATCH }) as Tensor);
     try {
       return out.dataSync() as Float32Array;
@@ -242,7 +244,12 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
     preprocessor,
     probabilities,
     predict(rows) {
-      const p = probabilities(rows);
+      // Serving keeps going on a bad value: the prediction says what was ignored, and monitoring
+      // counts it as an input anomaly.
+      const warnings = new Map<number, string[]>();
+      const p = probabilities(rows, (row, feature, raw) => {
+        warnings.set(row, [...(warnings.get(row) ?? []), `${feature}: ${JSON.stringify(raw)} is not a number; treated as missing`]);
+      });
       const result: Prediction[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         let best = 0;
@@ -252,7 +259,7 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
           probs[preprocessor.classes[k]] = v;
           if (v > p[i * nClasses + best]) best = k;
         }
-        result[i] = { label: preprocessor.classes[best], probabilities: probs };
+        result[i] = { label: preprocessor.classes[best], probabilities: probs, ...(warnings.has(i) ? { warnings: warnings.get(i) } : {}) };
       }
       return result;
     },

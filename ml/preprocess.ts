@@ -174,7 +174,12 @@ export function upgradePreprocessor(raw: unknown): Preprocessor {
  * A present value of a numeric feature that is not a number throws a TypeError naming the row and
  * feature; category features never throw.
  */
-export function toMatrix(pre: Preprocessor, rows: ReadonlyArray<Record<string, unknown>>): Float32Array {
+export function toMatrix(
+  pre: Preprocessor,
+  rows: ReadonlyArray<Record<string, unknown>>,
+  /** Given: a value that is not a number is reported here and encoded as missing; else it throws. */
+  onInvalid?: (row: number, feature: string, raw: unknown) => void,
+): Float32Array {
   const d = pre.nInputs;
   const out = new Float32Array(rows.length * d);
   // Per category feature, value -> column offset within its block.
@@ -189,7 +194,8 @@ export function toMatrix(pre: Preprocessor, rows: ReadonlyArray<Record<string, u
         const p = parseNumeric(raw);
         if (p.kind === 'number') out[col] = (p.value - e.mean) / e.std;
         else if (p.kind === 'invalid') {
-          throw new TypeError(`Row ${i + 1}: feature "${e.name}" is not a number: ${JSON.stringify(raw) ?? String(raw)}`);
+          if (!onInvalid) throw new TypeError(`Row ${i + 1}: feature "${e.name}" is not a number: ${JSON.stringify(raw) ?? String(raw)}`);
+          onInvalid(i, e.name, raw);
         }
         // missing: stays 0
         col += 1;

@@ -22,15 +22,27 @@ const MAX_ROWS = 1000;
 
 const PredictBody = z.object({
   rows: z
-    .array(z.record(z.string(), z.number().nullable()))
+    // Any JSON scalar: category features are strings, and a wrong type is logged and reported as
+    // an input anomaly by monitoring rather than refused (the model encodes it as missing).
+    .array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])))
     .min(1, 'send at least one row')
     .max(MAX_ROWS, `send at most ${MAX_ROWS} rows per request`),
 });
 
-const Feedback = z.object({
-  predictionId: z.string().min(1, 'predictionId is required'),
-  label: z.string().min(1, 'label is required'),
-});
+/**
+ * Explicit feedback names the true label; implicit feedback says the prediction was accepted or
+ * overridden (with the right label when the user gave one).
+ */
+const Feedback = z
+  .object({
+    predictionId: z.string().min(1, 'predictionId is required'),
+    kind: z.enum(['label', 'accepted', 'overridden']).default('label'),
+    label: z.string().min(1, 'label must not be empty').optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.kind === 'label' && f.label === undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'label is required (or send kind "accepted" or "overridden")' });
+    if (f.kind === 'accepted' && f.label !== undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'an accepted prediction takes no label: its label was right' });
+  });
 const FeedbackBatch = z.object({ feedback: z.array(Feedback).min(1, 'send at least one item').max(MAX_ROWS) });
 
 const Version = z.string().regex(/^[1-9]\d*$/, 'a registered version number such as "3"');
@@ -79,9 +91,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const target = deployments.pick(model);
     requireFeatures(rows, target.features);
     const outputs = target.predictor.predict(rows);
-    const predictions = outputs.map((o) => ({ id: randomUUID(), label: o.label, probabilities: o.probabilities, version: target.version, role: target.role }));
+    const predictions = outputs.map((o) => ({ id: randomUUID(), label: o.label, probabilities: o.probabilities, version: target.version, role: target.role, ...(o.warnings ? { warnings: o.warnings } : {}) }));
     store.logPredictions(
-      predictions.map((p, i) => ({
+      predictions.map(({ warnings: _, ...p }, i) => ({
         ...p,
         model,
         features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])),

@@ -46,6 +46,34 @@ export interface LabelledPrediction {
   truth: string;
 }
 
+export type FeedbackKind = 'label' | 'accepted' | 'overridden';
+
+/** What a user said about a prediction: its true label, that it was right, or that it was wrong. */
+export interface FeedbackInput {
+  kind?: FeedbackKind;
+  /** Required for 'label'; optional for 'overridden'; ignored for 'accepted'. */
+  label?: string;
+}
+
+export interface FeedbackEvent {
+  feedbackId: number;
+  version: string;
+  role: Role;
+  predicted: string;
+  feedback: { kind: 'label'; label: string } | { kind: 'accepted' } | { kind: 'overridden'; label?: string };
+  probabilities: Record<string, number>;
+  features: Features;
+}
+
+export interface LoggedPrediction {
+  seq: number;
+  version: string;
+  role: Role;
+  features: Features;
+  label: string;
+  probabilities: Record<string, number>;
+}
+
 export interface StoreOptions {
   /** Time source for created_at columns; tests pin it to make "since" windows exact. */
   now?: () => Date;
@@ -79,12 +107,16 @@ CREATE TABLE IF NOT EXISTS predictions (
 CREATE INDEX IF NOT EXISTS predictions_by_model ON predictions (model, seq);
 CREATE INDEX IF NOT EXISTS predictions_by_time ON predictions (model, created_at);
 
+-- kind 'label': the true label; 'accepted': the prediction was right (label = the predicted one);
+-- 'overridden': it was wrong, with the right label when the user gave one. A feedback with a
+-- label also becomes a labelled record (record_id) for the next training.
 CREATE TABLE IF NOT EXISTS feedback (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id),
   model TEXT NOT NULL,
-  label TEXT NOT NULL,
-  record_id INTEGER NOT NULL REFERENCES records (id),
+  kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')),
+  label TEXT,
+  record_id INTEGER REFERENCES records (id),
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_by_model ON feedback (model, id);
@@ -93,7 +125,63 @@ CREATE TABLE IF NOT EXISTS deployments (
   model TEXT PRIMARY KEY,
   state TEXT NOT NULL
 );
+
+-- The alert ledger: one row per alert, keyed by the idempotency key its workflow gave it.
+-- Admitted alerts (suppressed IS NULL) feed the rate limit and dedup; delivered is a JSON
+-- array of the channels that took it, so a retry only tries the others.
+CREATE TABLE IF NOT EXISTS alerts (
+  id TEXT PRIMARY KEY,
+  model TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  dedup_key TEXT,
+  suppressed TEXT,
+  delivered TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_by_model_kind ON alerts (model, kind, created_at);
 `;
+
+export interface AlertClaim {
+  /** The idempotency key: the same id is the same alert, however often it is sent. */
+  id: string;
+  model: string;
+  kind: string;
+  dedupKey?: string;
+}
+
+export interface AlertSuppression {
+  reason: string;
+  detail: string;
+}
+
+export interface AlertLedgerEntry extends AlertClaim {
+  /** ms since the epoch, from the store's clock. */
+  at: number;
+  suppressed?: AlertSuppression;
+  delivered: string[];
+}
+
+interface AlertRow {
+  id: string;
+  model: string;
+  kind: string;
+  dedup_key: string | null;
+  suppressed: string | null;
+  delivered: string;
+  created_at: string;
+}
+
+function alertEntry(row: AlertRow): AlertLedgerEntry {
+  return {
+    id: row.id,
+    model: row.model,
+    kind: row.kind,
+    ...(row.dedup_key === null ? {} : { dedupKey: row.dedup_key }),
+    at: Date.parse(row.created_at),
+    ...(row.suppressed === null ? {} : { suppressed: JSON.parse(row.suppressed) }),
+    delivered: JSON.parse(row.delivered),
+  };
+}
 
 interface PredictionRow {
   model: string;
@@ -123,9 +211,21 @@ export class Store {
          VALUES (@id, @model, @version, @role, @features, @label, @confidence, @probabilities, @createdAt)`,
       ),
       prediction: db.prepare('SELECT model, features, probabilities FROM predictions WHERE id = ?'),
-      feedbackFor: db.prepare('SELECT id, label FROM feedback WHERE prediction_id = ?'),
+      feedbackFor: db.prepare('SELECT id, kind, label FROM feedback WHERE prediction_id = ?'),
       insertFeedback: db.prepare(
-        'INSERT INTO feedback (prediction_id, model, label, record_id, created_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO feedback (prediction_id, model, kind, label, record_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      predictionLabel: db.prepare('SELECT label FROM predictions WHERE id = ?').pluck(),
+      feedbackSince: db.prepare(
+        `SELECT f.id AS feedbackId, f.kind, f.label, p.version, p.role, p.label AS predicted, p.probabilities, p.features
+         FROM feedback f JOIN predictions p ON p.id = f.prediction_id
+         WHERE f.model = ? AND f.id > ? ORDER BY f.id`,
+      ),
+      maxPredictionSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM predictions WHERE model = ?').pluck(),
+      countPredictionsSince: db.prepare('SELECT count(*) FROM predictions WHERE model = ? AND seq > ?').pluck(),
+      predictionsSince: db.prepare(
+        `SELECT * FROM (SELECT seq, version, role, features, label, probabilities FROM predictions
+                        WHERE model = ? AND seq > ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
       ),
       recentPredictions: db.prepare(
         `SELECT * FROM (SELECT seq, features, label, confidence, version FROM predictions
@@ -134,11 +234,11 @@ export class Store {
       labelledSince: db.prepare(
         `SELECT f.id AS feedbackId, p.version, p.role, p.label AS predicted, f.label AS truth
          FROM feedback f JOIN predictions p ON p.id = f.prediction_id
-         WHERE f.model = ? AND f.id > ? ORDER BY f.id`,
+         WHERE f.model = ? AND f.id > ? AND f.label IS NOT NULL ORDER BY f.id`,
       ),
       maxFeedbackId: db.prepare('SELECT coalesce(max(id), 0) FROM feedback WHERE model = ?').pluck(),
       liveAccuracy: db.prepare(
-        `SELECT p.version, count(*) AS n, sum(p.label = f.label) AS correct
+        `SELECT p.version, count(*) AS n, sum(coalesce(p.label = f.label, 0)) AS correct
          FROM predictions p JOIN feedback f ON f.prediction_id = p.id
          WHERE p.model = ? AND p.created_at >= ? GROUP BY p.version`,
       ),
@@ -147,6 +247,15 @@ export class Store {
         'INSERT INTO deployments (model, state) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET state = excluded.state',
       ),
       deployments: db.prepare('SELECT model, state FROM deployments ORDER BY model'),
+      alert: db.prepare('SELECT * FROM alerts WHERE id = ?'),
+      admittedAlertsSince: db.prepare(
+        'SELECT * FROM alerts WHERE model = ? AND kind = ? AND suppressed IS NULL AND created_at > ? ORDER BY created_at',
+      ),
+      insertAlert: db.prepare(
+        `INSERT INTO alerts (id, model, kind, dedup_key, suppressed, created_at)
+         VALUES (@id, @model, @kind, @dedupKey, @suppressed, @createdAt)`,
+      ),
+      setAlertDelivered: db.prepare('UPDATE alerts SET delivered = ? WHERE id = ?'),
     };
   }
 
@@ -159,7 +268,10 @@ export class Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.transaction(() => db.exec(SCHEMA)).immediate();
+    db.transaction(() => {
+      migrateFeedbackKinds(db);
+      db.exec(SCHEMA);
+    }).immediate();
     return new Store(db, options.now ?? (() => new Date()));
   }
 
@@ -220,29 +332,78 @@ export class Store {
    * feedback id); a different label for a labelled prediction is a FeedbackConflictError.
    * With `model`, a prediction of another model counts as unknown.
    */
-  addFeedback(predictionId: string, label: string, model?: string): number {
-    return this.addFeedbackMany([{ predictionId, label }], model)[0];
+  addFeedback(predictionId: string, feedback: string | FeedbackInput, model?: string): number {
+    return this.addFeedbackMany([typeof feedback === 'string' ? { predictionId, label: feedback } : { predictionId, ...feedback }], model)[0];
   }
 
   /** All or nothing: the first bad item rejects the whole batch. Returns feedback ids in order. */
-  addFeedbackMany(items: Array<{ predictionId: string; label: string }>, model?: string): number[] {
-    return this.db.transaction(() => items.map((item) => this.recordFeedback(item.predictionId, item.label, model))).immediate();
+  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string): number[] {
+    return this.db.transaction(() => items.map((item) => this.recordFeedback(item, model))).immediate();
   }
 
-  private recordFeedback(predictionId: string, label: string, model: string | undefined): number {
+  private recordFeedback(item: { predictionId: string } & FeedbackInput, model: string | undefined): number {
+    const { predictionId } = item;
+    const kind = item.kind ?? 'label';
     const prediction = this.statements.prediction.get(predictionId) as PredictionRow | undefined;
     if (!prediction || (model !== undefined && prediction.model !== model)) throw new UnknownPredictionError(predictionId, model);
-    const existing = this.statements.feedbackFor.get(predictionId) as { id: number; label: string } | undefined;
+    // Accepting a prediction says its label was the truth.
+    const label = kind === 'accepted' ? (this.statements.predictionLabel.get(predictionId) as string) : item.label;
+    if (kind === 'label' && label === undefined) throw new UnknownLabelError(predictionId, '(none)', Object.keys(JSON.parse(prediction.probabilities)));
+    const existing = this.statements.feedbackFor.get(predictionId) as { id: number; kind: string; label: string | null } | undefined;
     if (existing) {
-      if (existing.label === label) return existing.id;
-      throw new FeedbackConflictError(predictionId, existing.label, label);
+      if (existing.kind === kind && existing.label === (label ?? null)) return existing.id;
+      throw new FeedbackConflictError(predictionId, describeFeedback(existing.kind, existing.label), describeFeedback(kind, label ?? null));
     }
-    // The prediction's probabilities name every class its model can output.
-    const classes = Object.keys(JSON.parse(prediction.probabilities));
-    if (!classes.includes(label)) throw new UnknownLabelError(predictionId, label, classes);
     const createdAt = this.now().toISOString();
-    const recordId = this.statements.insertRecord.run(prediction.model, prediction.features, label, 'feedback', createdAt).lastInsertRowid;
-    return Number(this.statements.insertFeedback.run(predictionId, prediction.model, label, recordId, createdAt).lastInsertRowid);
+    let recordId: number | null = null;
+    if (label !== undefined) {
+      // The prediction's probabilities name every class its model can output.
+      const classes = Object.keys(JSON.parse(prediction.probabilities));
+      if (!classes.includes(label)) throw new UnknownLabelError(predictionId, label, classes);
+      recordId = Number(this.statements.insertRecord.run(prediction.model, prediction.features, label, 'feedback', createdAt).lastInsertRowid);
+    }
+    return Number(this.statements.insertFeedback.run(predictionId, prediction.model, kind, label ?? null, recordId, createdAt).lastInsertRowid);
+  }
+
+  /** Feedback with id > afterFeedbackId, in feedback order, with its prediction. */
+  feedbackSince(model: string, afterFeedbackId: number): FeedbackEvent[] {
+    const rows = this.statements.feedbackSince.all(model, afterFeedbackId) as Array<{
+      feedbackId: number;
+      kind: FeedbackKind;
+      label: string | null;
+      version: string;
+      role: Role;
+      predicted: string;
+      probabilities: string;
+      features: string;
+    }>;
+    return rows.map((r) => ({
+      feedbackId: r.feedbackId,
+      version: r.version,
+      role: r.role,
+      predicted: r.predicted,
+      feedback: r.kind === 'overridden' ? (r.label === null ? { kind: 'overridden' } : { kind: 'overridden', label: r.label }) : r.kind === 'accepted' ? { kind: 'accepted' } : { kind: 'label', label: r.label! },
+      probabilities: JSON.parse(r.probabilities),
+      features: JSON.parse(r.features),
+    }));
+  }
+
+  /** 0 when the model has no predictions. */
+  maxPredictionSeq(model: string): number {
+    return this.statements.maxPredictionSeq.get(model) as number;
+  }
+
+  countPredictionsSince(model: string, afterSeq: number): number {
+    return this.statements.countPredictionsSince.get(model, afterSeq) as number;
+  }
+
+  /** The most recent `limit` predictions with seq > afterSeq, oldest first, and the highest seq among them. */
+  predictionsSince(model: string, afterSeq: number, limit: number): { rows: LoggedPrediction[]; maxSeq: number } {
+    const rows = this.statements.predictionsSince.all(model, afterSeq, limit) as Array<{ seq: number; version: string; role: Role; features: string; label: string; probabilities: string }>;
+    return {
+      rows: rows.map((r) => ({ seq: r.seq, version: r.version, role: r.role, features: JSON.parse(r.features), label: r.label, probabilities: JSON.parse(r.probabilities) })),
+      maxSeq: rows.length ? rows[rows.length - 1].seq : afterSeq,
+    };
   }
 
   /** The `limit` most recent predictions, oldest first. */
@@ -290,4 +451,81 @@ export class Store {
     const rows = this.statements.deployments.all() as Array<{ model: string; state: string }>;
     return rows.map((r) => ({ model: r.model, ...JSON.parse(r.state) }));
   }
+
+  // ---- alert ledger ---------------------------------------------------------------------------
+
+  /**
+   * Admits an alert once. In one immediate transaction (so two senders can't both squeeze under
+   * a rate limit): the existing entry for `claim.id` when there is one, a retry's view of its
+   * first attempt; otherwise `decide` sees the admitted alerts of the same model and kind from
+   * the last `lookbackMs` and the store's clock, and its verdict is recorded as a new entry.
+   */
+  claimAlert(
+    claim: AlertClaim,
+    lookbackMs: number,
+    decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined,
+  ): AlertLedgerEntry {
+    return this.db
+      .transaction(() => {
+        const existing = this.statements.alert.get(claim.id) as AlertRow | undefined;
+        if (existing) return alertEntry(existing);
+        const now = this.now();
+        const since = new Date(now.getTime() - lookbackMs).toISOString();
+        const history = (this.statements.admittedAlertsSince.all(claim.model, claim.kind, since) as AlertRow[]).map(alertEntry);
+        const suppressed = decide(history, now.getTime());
+        this.statements.insertAlert.run({
+          id: claim.id,
+          model: claim.model,
+          kind: claim.kind,
+          dedupKey: claim.dedupKey ?? null,
+          suppressed: suppressed ? JSON.stringify(suppressed) : null,
+          createdAt: now.toISOString(),
+        });
+        return alertEntry(this.statements.alert.get(claim.id) as AlertRow);
+      })
+      .immediate();
+  }
+
+  getAlert(id: string): AlertLedgerEntry | undefined {
+    const row = this.statements.alert.get(id) as AlertRow | undefined;
+    return row && alertEntry(row);
+  }
+
+  /** Records that `channel` took the alert; recording it twice is harmless. */
+  recordAlertDelivery(id: string, channel: string): void {
+    this.db
+      .transaction(() => {
+        const row = this.statements.alert.get(id) as AlertRow | undefined;
+        if (!row) throw new RangeError(`no alert "${id}" in the ledger`);
+        const delivered: string[] = JSON.parse(row.delivered);
+        if (!delivered.includes(channel)) this.statements.setAlertDelivered.run(JSON.stringify([...delivered, channel]), id);
+      })
+      .immediate();
+  }
+}
+
+const describeFeedback = (kind: string, label: string | null) => (kind === 'label' ? String(label) : label === null ? kind : `${kind}: ${label}`);
+
+/**
+ * Logs created before feedback had kinds required a label on every row. Rebuild the table with
+ * nullable label and record_id (SQLite cannot relax NOT NULL in place), keeping ids.
+ */
+function migrateFeedbackKinds(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('feedback')").pluck().all() as string[];
+  if (columns.length === 0 || columns.includes('kind')) return;
+  db.exec(`
+    ALTER TABLE feedback RENAME TO feedback_before_kinds;
+    CREATE TABLE feedback (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id),
+      model TEXT NOT NULL,
+      kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')),
+      label TEXT,
+      record_id INTEGER REFERENCES records (id),
+      created_at TEXT NOT NULL
+    );
+    INSERT INTO feedback (id, prediction_id, model, kind, label, record_id, created_at)
+      SELECT id, prediction_id, model, 'label', label, record_id, created_at FROM feedback_before_kinds;
+    DROP TABLE feedback_before_kinds;
+  `);
 }

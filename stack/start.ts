@@ -11,6 +11,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { defaults, temporalConfig } from '../client/config.ts';
 import { toRecords } from '../client/dataset.ts';
 import { readSpecFile } from '../client/spec-file.ts';
+import { ALERT_KINDS } from '../core/alerts.ts';
+import { startAlertPrinter } from './alert-printer.ts';
 import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
 import { startLocalStack } from './local.ts';
 import { PROJECT_ROOT } from './paths.ts';
@@ -81,7 +83,14 @@ try {
     const added = store.addRecords(spec.name, toRecords(data.seed, features, spec.label.name, `${WEATHER_CSV} (Seattle 2012-2013)`));
     say(`imported ${added} labelled records (Seattle 2012-2013) for model ${spec.name}`);
   }
-  await client.register(spec);
+  // Without alert channels in the spec, alerts print here.
+  let registered = spec;
+  if (spec.alerts.webhooks.length === 0 && !spec.alerts.email) {
+    const printer = await startAlertPrinter((line) => say(line));
+    stops.push(printer.stop);
+    registered = { ...spec, alerts: { ...spec.alerts, webhooks: [{ url: printer.url, name: 'console', kinds: [...ALERT_KINDS] }] } };
+  }
+  await client.register(registered);
 
   console.log(`
   Temporal UI    ${temporalUi}/namespaces/${temporalConfig().namespace}/workflows

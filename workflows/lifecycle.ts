@@ -35,21 +35,29 @@ import {
   retrainSignal,
   retrainWorkflowId,
   type Review,
+  PolicyChange,
   RollbackRequest,
   rollbackSignal,
+  setPoliciesUpdate,
   StageKey,
   statusQuery,
   TriggerReasonKey,
 } from '../core/messages.ts';
-import { evaluatePolicies, initialPolicyState, type MonitoringSummary, type PolicyState, startCooldown } from '../core/policy.ts';
+import type { MonitorCursors, MonitorResult } from '../activities/monitor.ts';
+import type { MonitoringSummary } from '../core/monitoring.ts';
+import { compileRules, evaluatePolicies, type FiredRule, initialPolicyState, type PolicySpec, type PolicyState, startCooldown } from '../core/policy.ts';
+import { evaluatePoliciesV1, type MonitoringSummaryV1, type PolicyStateV1, startCooldownV1 } from '../core/policy-v1.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
+import { createNotifier } from './alerts.ts';
 import { retrain, type RetrainResult } from './retrain.ts';
 
 /** Lifecycles recorded before this patch kept policy triggers across a promotion. */
 const STALE_TRIGGERS_PATCH = 'drop-stale-triggers-on-promotion';
+/** Before this patch, monitoring was summarizeProduction judged by core/policy-v1.ts. */
+const POLICY_RULES_PATCH = 'policy-rules-v2';
 
-const { summarizeProduction } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 3 } });
+const { summarizeProduction, monitorChampion } = proxyActivities<Activities>({ startToCloseTimeout: '5m', retry: { maximumAttempts: 3 } });
 const { deploy, promoteChampion, currentChampion } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
 
 const HISTORY_LIMIT = 50;
@@ -57,6 +65,8 @@ const HISTORY_LIMIT = 50;
 interface Trigger {
   reason: string;
   rules: string[];
+  /** Per fired policy rule, the values that made it fire. */
+  values?: Record<string, Record<string, number>>;
 }
 
 /** Everything the lifecycle carries across continue-as-new: plain JSON. */
@@ -65,12 +75,20 @@ export interface LifecycleState {
   previousChampions: string[];
   retrainCount: number;
   paused: boolean;
-  policy: PolicyState;
+  /** Sensitivity windows and cooldown (PolicyStateV1 in lifecycles recorded before policy-rules-v2). */
+  policy: PolicyState | PolicyStateV1;
+  /** Policies set at run time by the setPolicies update; spec.policies until then. */
+  policies?: PolicySpec;
+  /** Where monitoring of the current champion stands: cycle count, log cursors, detector states. */
+  monitor?: MonitorCursors;
+  championSinceMs?: number;
+  lastRetrainMs?: number;
+  policyNotes?: string[];
   feedbackCursor: number;
   trainedThroughRecordId: number;
   pendingTrigger?: Trigger;
   rollbacks: RollbackRequest[];
-  lastSummary?: MonitoringSummary;
+  lastSummary?: MonitoringSummary | MonitoringSummaryV1;
   history: Decision[];
 }
 
@@ -93,6 +111,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
   };
   let active: { n: number; workflowId: string; trigger: Trigger; result?: RetrainResult; error?: string; done: boolean } | undefined;
   let wakeUp = false;
+  const notify = createNotifier(spec);
 
   const record = (what: string, ...reasons: string[]) => {
     state.history.push({ at: new Date().toISOString(), what, reasons });
@@ -118,6 +137,8 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     if (active && !active.done) record('retrain requested while one runs: coalesced into a follow-up', trigger.reason);
   };
 
+  const currentPolicies = () => state.policies ?? spec.policies;
+
   setHandler(statusQuery, (): LifecycleStatus => ({
     model,
     paused: state.paused,
@@ -127,10 +148,33 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     pendingTrigger: state.pendingTrigger?.reason,
     retrainCount: state.retrainCount,
     lastSummary: state.lastSummary,
-    breaches: state.policy.breaches,
+    policies: currentPolicies(),
+    breaches: breachCounts(state.policy),
+    policyNotes: state.policyNotes ?? [],
     cooldownUntil: state.policy.cooldownUntil ? new Date(state.policy.cooldownUntil).toISOString() : undefined,
     history: state.history,
   }));
+
+  setHandler(
+    setPoliciesUpdate,
+    (change) => {
+      const { policies, changedBy, reason } = PolicyChange.parse(change);
+      const rules = (p: PolicySpec) => compileRules(p).map((r) => r.name).join(', ') || 'none';
+      record(`policies changed by ${changedBy}`, reason, `rules before: ${rules(currentPolicies())}`, `rules now: ${rules(policies)}`, JSON.stringify(policies));
+      state.policies = policies;
+      // Evidence gathered under the old rules does not count toward the new ones.
+      state.policy = { windows: {}, cooldownUntil: state.policy.cooldownUntil };
+      wakeUp = true;
+      return `policies updated: ${rules(policies)}`;
+    },
+    {
+      // Runs before the update is accepted into history: invalid policies are refused, nothing changes.
+      validator: (change) => {
+        const parsed = PolicyChange.safeParse(change);
+        if (!parsed.success) throw new Error(`invalid policies:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+      },
+    },
+  );
 
   setHandler(retrainSignal, (raw) => {
     const parsed = RetrainRequest.safeParse(raw);
@@ -168,9 +212,11 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
 
   const startRetrain = async (trigger: Trigger) => {
     state.retrainCount += 1;
-    state.policy = startCooldown(spec.policies, state.policy, Date.now());
+    state.policy = 'windows' in state.policy ? startCooldown(currentPolicies(), state.policy, Date.now()) : startCooldownV1(spec.policies, state.policy, Date.now());
+    state.lastRetrainMs = Date.now();
     const workflowId = retrainWorkflowId(model, state.retrainCount);
     record(`retrain #${state.retrainCount} started`, trigger.reason);
+    await notify({ kind: 'retrain', title: `Retrain #${state.retrainCount} of ${model} started`, text: trigger.reason, fields: { rules: trigger.rules.join(', ') } });
     upsertSearchAttributes([{ key: TriggerReasonKey, value: trigger.rules.join(',') }]);
     const handle = await startChild(retrain, {
       workflowId,
@@ -182,6 +228,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
         { key: StageKey, value: 'snapshot' },
       ],
       staticSummary: `retrain #${state.retrainCount} of ${model}: ${trigger.reason}`.slice(0, 200),
+      memo: { trigger: { reason: trigger.reason.slice(0, 2000), rules: trigger.rules, values: trigger.values ?? {} } },
     });
     const current = (active = { n: state.retrainCount, workflowId, trigger, done: false });
     handle.result().then(
@@ -190,7 +237,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     );
   };
 
-  const finishRetrain = () => {
+  const finishRetrain = async () => {
     const finished = active!;
     active = undefined;
     const because = `trigger: ${finished.trigger.reason}`;
@@ -202,15 +249,17 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     if (result.outcome === 'promoted' && result.version) {
       if (state.championVersion) state.previousChampions = [state.championVersion, ...state.previousChampions].slice(0, 10);
       state.championVersion = result.version;
+      state.championSinceMs = Date.now();
       upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
       if (patched(STALE_TRIGGERS_PATCH)) dropStaleTriggers(result.version);
+      await notify({ kind: 'promotion', title: `${model} v${result.version} is the new champion`, text: last ? [last.what, ...last.reasons].join('\n') : because, fields: { trigger: finished.trigger.reason } });
     }
   };
 
   // Policy breaches measured the old champion; the new one must earn its own. People's and the
   // schedule's requests still stand.
   const dropStaleTriggers = (version: string) => {
-    state.policy = { ...state.policy, breaches: {} };
+    state.policy = 'windows' in state.policy ? { ...state.policy, windows: {} } : { ...state.policy, breaches: {} };
     const pending = state.pendingTrigger;
     if (!pending) return;
     const standing = pending.rules.filter((r) => ['manual', 'schedule'].includes(r));
@@ -227,9 +276,75 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     await deploy({ model, champion: target, reason: `rollback by ${request.requestedBy}: ${request.reason}` });
     await promoteChampion({ model, version: target, previous: state.championVersion, rolledBack: true });
     record(`rolled back from v${state.championVersion} to v${target}`, `${request.requestedBy}: ${request.reason}`);
+    await notify({ kind: 'rollback', title: `${model} rolled back from v${state.championVersion} to v${target}`, text: `${request.requestedBy}: ${request.reason}` });
     state.previousChampions = state.previousChampions.filter((v) => v !== target);
     state.championVersion = target;
+    state.championSinceMs = Date.now();
     upsertSearchAttributes([{ key: ChampionVersionKey, value: target }]);
+  };
+
+  // One monitoring cycle: the monitor activity summarises the log since the last cycle, the
+  // policies judge the summary here, in workflow code, and a firing rule requests a retrain.
+  const monitor = async (championVersion: string) => {
+    const result: MonitorResult = await monitorChampion({
+      spec,
+      policies: currentPolicies(),
+      championVersion,
+      cursors: state.monitor,
+      feedbackCursor: state.feedbackCursor,
+      trainedThroughRecordId: state.trainedThroughRecordId,
+      at: new Date().toISOString(),
+    });
+    state.monitor = result.cursors;
+    state.feedbackCursor = result.cursors.feedback;
+    state.lastSummary = result.summary;
+    const policyState = 'windows' in state.policy ? state.policy : { ...initialPolicyState(), cooldownUntil: state.policy.cooldownUntil };
+    const verdict = evaluatePolicies(currentPolicies(), result.summary, policyState, { nowMs: Date.now(), championSinceMs: state.championSinceMs, lastRetrainMs: state.lastRetrainMs });
+    state.policy = verdict.state;
+    state.policyNotes = verdict.notes;
+    await alertOnFindings(result.summary);
+    if (verdict.fire) requestRetrain(triggerOf(verdict.fired));
+  };
+
+  // Drift and input anomalies are worth a person's attention whether or not a policy fires.
+  const alertOnFindings = async (s: MonitoringSummary) => {
+    const where = s.report ? ` (report: ${s.report} of the champion's monitoring run)` : '';
+    if (s.drift.drifted.length > 0) {
+      const tests = s.drift.features.filter((f) => f.drifted).map((f) => `${f.name}: ${f.test} ${(f.pValue ?? f.statistic).toPrecision(3)}`);
+      await notify({
+        kind: 'drift',
+        title: `Input drift on ${s.drift.drifted.length} of ${s.drift.features.length} features of ${model}`,
+        text: `Monitoring cycle ${s.cycle} of v${s.championVersion} over ${s.drift.rows} predictions${where}.\n${tests.join('\n')}`,
+        fields: { drifted: s.drift.drifted.join(', '), share: Number(s.drift.driftedShare.toFixed(3)) },
+        dedupKey: `drift:v${s.championVersion}:${s.drift.drifted.join(',')}`,
+      });
+    }
+    const anomalous = Object.keys(s.anomalies.features);
+    if (anomalous.length > 0) {
+      await notify({
+        kind: 'anomalies',
+        title: `Input anomalies in ${anomalous.length} features of ${model}`,
+        text: Object.entries(s.anomalies.features).map(([name, a]) => `${name}: ${a.missing} missing, ${a.wrongType} wrong type, ${a.outOfRange} out of range, ${a.unseenCategory} unseen; ${a.examples.slice(0, 2).join('; ')}`).join('\n'),
+        fields: { anomaly_rate: Number((s.anomalies.anomalyRate ?? 0).toFixed(4)), rows: s.anomalies.rows },
+        dedupKey: `anomalies:v${s.championVersion}:${anomalous.join(',')}`,
+      });
+    }
+  };
+
+  // Lifecycles recorded before policy-rules-v2 replay their cycles through this path.
+  const monitorV1 = async (championVersion: string) => {
+    const summary = await summarizeProduction({
+      spec,
+      championVersion,
+      feedbackCursor: state.feedbackCursor,
+      trainedThroughRecordId: state.trainedThroughRecordId,
+    });
+    state.lastSummary = summary;
+    state.feedbackCursor = summary.feedbackCursor;
+    const verdict = evaluatePoliciesV1(spec.policies, summary, state.policy as PolicyStateV1, Date.now());
+    state.policy = verdict.state;
+    if (verdict.notes.length) log.info('policy notes', { notes: verdict.notes });
+    if (verdict.fire) requestRetrain({ reason: verdict.reasons.join('; '), rules: verdict.rules });
   };
 
   upsertSearchAttributes([{ key: ModelNameKey, value: model }]);
@@ -251,22 +366,12 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     const monitorNow = timedOut || wakeUp;
     wakeUp = false;
 
-    if (active?.done) finishRetrain();
+    if (active?.done) await finishRetrain();
     while (state.rollbacks.length > 0) await rollback(state.rollbacks.shift()!);
 
     if (monitorNow && !state.paused && state.championVersion) {
-      const summary = await summarizeProduction({
-        spec,
-        championVersion: state.championVersion,
-        feedbackCursor: state.feedbackCursor,
-        trainedThroughRecordId: state.trainedThroughRecordId,
-      });
-      state.lastSummary = summary;
-      state.feedbackCursor = summary.feedbackCursor;
-      const verdict = evaluatePolicies(spec.policies, summary, state.policy, Date.now());
-      state.policy = verdict.state;
-      if (verdict.notes.length) log.info('policy notes', { notes: verdict.notes });
-      if (verdict.fire) requestRetrain({ reason: verdict.reasons.join('; '), rules: verdict.rules });
+      if (patched(POLICY_RULES_PATCH)) await monitor(state.championVersion);
+      else await monitorV1(state.championVersion);
     }
 
     if (canStartRetrain()) {
@@ -281,4 +386,18 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
       return continueAsNew<typeof modelLifecycle>({ spec, state });
     }
   }
+}
+
+/** Per rule, how many breaches count toward firing now (the status query's view of either policy state). */
+function breachCounts(policy: PolicyState | PolicyStateV1): Record<string, number> {
+  if (!('windows' in policy)) return policy.breaches;
+  return Object.fromEntries(Object.entries(policy.windows).map(([rule, window]) => [rule, window.filter(Boolean).length]));
+}
+
+function triggerOf(fired: FiredRule[]): Trigger {
+  return {
+    reason: fired.map((f) => f.reason).join('; '),
+    rules: fired.map((f) => f.rule),
+    values: Object.fromEntries(fired.map((f) => [f.rule, f.values])),
+  };
 }

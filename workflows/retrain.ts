@@ -16,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { TriggerValues } from '../activities/tracking.ts';
 import {
   approveSignal,
   type Decision,
@@ -31,6 +32,7 @@ import {
 import { describeConfig } from '../core/search-space.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
+import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
 
 /** Retrains recorded before this patch trained fixed candidates; new ones run a sweep. */
@@ -54,7 +56,7 @@ export interface RetrainInput {
   spec: ModelSpec;
   /** Sequence number of this retrain within the model's lifecycle. */
   n: number;
-  trigger: { reason: string; rules: string[] };
+  trigger: { reason: string; rules: string[]; values?: TriggerValues };
   championVersion?: string;
 }
 
@@ -76,6 +78,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   let challengerVersion: string | undefined;
   let review: ReviewDecision | undefined;
 
+  const notify = createNotifier(spec);
   const decide = (what: string, ...reasons: string[]) => {
     decisions.push({ at: new Date().toISOString(), what, reasons });
     log.info(what, { model, reasons });
@@ -119,7 +122,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   );
 
   decide(`retrain #${input.n} started`, trigger.reason);
-  const run = await startRetrainRun({ model, n: input.n, trigger: trigger.reason, rules: trigger.rules, championVersion });
+  const run = await startRetrainRun({ model, n: input.n, trigger: trigger.reason, rules: trigger.rules, values: trigger.values, championVersion });
   const finish = async (outcome: RetrainOutcome, extra: Partial<RetrainResult> = {}): Promise<RetrainResult> => {
     enterStage(outcome);
     await finishRetrainRun({ runId: run.runId, outcome, decisions, version: challengerVersion });
@@ -184,6 +187,13 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     // 4. Human approval gate.
     if (spec.approval.required) {
       enterStage('awaiting-approval');
+      await notify({
+        kind: 'approval-needed',
+        title: `${model} v${challengerVersion} awaits approval`,
+        text: `${decisions.at(-2)?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): perennial approve ${model} --reviewer <you>`,
+        fields: { trigger: trigger.reason },
+        dedupKey: `approval:${workflowInfo().workflowId}`,
+      });
       const timeoutMs = parseDuration(spec.approval.timeout);
       const decided = await condition(() => review !== undefined, timeoutMs);
       if (!decided) {
@@ -208,6 +218,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
           decide('canary is worse than the champion: rolling back', line);
           await deploy({ model, champion: championVersion, reason: `rollback of canary v${challengerVersion}` });
           await tagVersion({ model, version: challengerVersion, tags: { 'perennial.outcome': 'rolled-back' } });
+          await notify({ kind: 'rollback', title: `${model} canary v${challengerVersion} rolled back`, text: line, fields: { champion: championVersion } });
           return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
         }
         decide(

@@ -170,10 +170,12 @@ test('bad bodies get a 400 that names each problem', async () => {
     ['no rows key', call('POST', `/v1/models/${MODEL}/predict`, { row: [] }), /rows: Invalid input: expected array/],
     ['empty rows', predict([]), /rows: send at least one row/],
     ['too many rows', predict(sampleRows(1001, 0)), /rows: send at most 1000 rows/],
-    ['text feature', predict([{ ...sampleRows(1)[0], wind: 'strong' }]), /rows\.0\.wind: Invalid input: expected number, received string/],
+    ['object feature', predict([{ ...sampleRows(1)[0], wind: { speed: 3 } }]), /rows\.0\.wind: Invalid input/],
     ['missing features', predict([sampleRows(1)[0], { precipitation: 1, wind: 2 }]), /rows\.1: missing temp_max, temp_min/],
     ['broken JSON', fetch(`${server.base}/v1/models/${MODEL}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"rows": [' }).then(async (r) => ({ status: r.status, body: await r.json() })), /JSON/],
-    ['feedback without label', call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x' }), /label: Invalid input: expected string, received undefined/],
+    ['feedback without label', call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x' }), /label: label is required \(or send kind "accepted" or "overridden"\)/],
+    ['accepted with a label', call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x', kind: 'accepted', label: 'sun' }), /an accepted prediction takes no label/],
+    ['unknown kind', call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x', kind: 'maybe' }), /kind: Invalid option/],
     ['canary weight 1.5', deploy({ champion: { version: versions.v1 }, canary: { version: versions.v2, weight: 1.5 }, reason: 'r' }), /canary\.weight: Too big/],
     ['no reason', deploy({ champion: { version: versions.v2 } }), /reason: /],
     ['canary = champion', deploy({ champion: { version: versions.v1 }, canary: { version: versions.v1, weight: 0.5 }, reason: 'r' }), /canary\.version: the canary must be another version/],
@@ -260,6 +262,38 @@ test('feedback: single, batch, repeated, conflicting, unknown', async () => {
   assert.deepEqual(labelled.map((l) => l.predicted), [predicted[a], predicted[b], predicted[c]]);
   const feedbackRecords = server.store.readRecords(MODEL, { kind: 'all' }).filter((r) => r.source === 'feedback');
   assert.equal(feedbackRecords.length, 3);
+});
+
+test('implicit feedback: accepted and overridden predictions, with and without the right label', async () => {
+  const { body } = await predict(sampleRows(3, 1200));
+  const [a, b, c] = body.predictions as Array<{ id: string; label: string }>;
+  const feedback = (payload: unknown) => call('POST', `/v1/models/${MODEL}/feedback`, payload);
+  const watermark = server.store.maxFeedbackId(MODEL);
+  const records = server.store.maxRecordId(MODEL);
+  const other = a.label === 'sun' ? 'rain' : 'sun';
+  assert.deepEqual(
+    (await feedback({ feedback: [{ predictionId: a.id, kind: 'accepted' }, { predictionId: b.id, kind: 'overridden', label: other }, { predictionId: c.id, kind: 'overridden' }] })).body,
+    { accepted: 3 },
+  );
+  assert.deepEqual((await feedback({ predictionId: a.id, kind: 'accepted' })).body, { accepted: 1 }, 'idempotent');
+  const conflict = await feedback({ predictionId: c.id, label: 'rain' });
+  assert.equal(conflict.status, 409);
+  assert.match(conflict.body.message, /already labelled "overridden"; refusing to relabel it "rain"/);
+
+  const events = server.store.feedbackSince(MODEL, watermark);
+  assert.deepEqual(events.map((e) => e.feedback), [{ kind: 'accepted' }, { kind: 'overridden', label: other }, { kind: 'overridden' }]);
+  // Accepted means the prediction was the truth; an override without a label teaches nothing.
+  assert.deepEqual(server.store.labelledSince(MODEL, watermark).map((l) => l.truth), [a.label, other]);
+  assert.equal(server.store.countRecordsSince(MODEL, records), 2, 'two new labelled records for training');
+});
+
+test('a value of the wrong type is served as missing, with a warning, and logged as sent', async () => {
+  const row = { ...sampleRows(1, 1300)[0], wind: 'strong' };
+  const { status, body } = await predict([row]);
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.deepEqual(body.predictions[0].warnings, ['wind: "strong" is not a number; treated as missing']);
+  const [logged] = server.store.predictionsSince(MODEL, server.store.maxPredictionSeq(MODEL) - 1, 1).rows;
+  assert.equal(logged.features.wind, 'strong');
 });
 
 test('a restarted server on the same file serves the same deployment', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluatePolicies, initialPolicyState, type MonitoringSummary, startCooldown } from '../../core/policy.ts';
+import { evaluatePoliciesV1 as evaluatePolicies, initialPolicyStateV1 as initialPolicyState, type MonitoringSummaryV1 as MonitoringSummary, startCooldownV1 as startCooldown } from '../../core/policy-v1.ts';
 import { PolicySpec } from '../../core/spec.ts';
 
 const summary = (over: Partial<MonitoringSummary> = {}): MonitoringSummary => ({

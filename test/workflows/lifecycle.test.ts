@@ -103,7 +103,7 @@ describe('triggers', () => {
       return s.retrainCount >= 2 ? s : undefined;
     });
     const started = status.history.find((h) => h.what === 'retrain #2 started');
-    assert.match(started?.reasons[0] ?? '', /^input drift on [234]\/4 features over \d+ predictions: .*wind \(KS/);
+    assert.match(started?.reasons[0] ?? '', /^drift: input drift on [234]\/4 features over \d+ predictions: .*wind \(ks /);
     const described = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
     assert.deepEqual(described.searchAttributes.TriggerReason, ['drift']);
     const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));

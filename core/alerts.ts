@@ -1,0 +1,326 @@
+/**
+ * Alert notifications: what a model spec says about them (channels, rate limit, dedup), the
+ * messages themselves (Slack-compatible webhook JSON, email) and the admission decision.
+ * Pure module: the activity in activities/alerts.ts does the sending and keeps the ledger;
+ * workflows may import it too (e.g. `channelsFor` to skip an alert nobody would receive).
+ */
+import { z } from 'zod';
+import { Duration, parseDuration } from './duration.ts';
+
+export const ALERT_KINDS = ['drift', 'anomalies', 'retrain', 'approval-needed', 'rollback', 'promotion'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** How each kind reads in a message's footer and the fallback text. */
+const KIND_LABELS: Record<AlertKind, string> = {
+  drift: 'Input drift',
+  anomalies: 'Data anomalies',
+  retrain: 'Retraining started',
+  'approval-needed': 'Approval needed',
+  rollback: 'Canary rolled back',
+  promotion: 'New champion',
+};
+
+// ---- spec -----------------------------------------------------------------------------------
+
+const duration = Duration;
+
+const AlertKindSchema = z.enum(ALERT_KINDS, { error: () => `must be one of ${ALERT_KINDS.join(', ')}` });
+
+/** Which kinds a channel receives; every kind unless it says otherwise. */
+const kinds = z.array(AlertKindSchema).min(1, 'list at least one alert kind, or leave kinds out for all').default([...ALERT_KINDS]);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+
+const Webhook = z.strictObject({
+  url: httpUrl,
+  kinds,
+  /** Names the channel in results and errors; defaults to "webhook <host>". */
+  name: z.string().min(1).optional(),
+});
+
+const Email = z.strictObject({
+  smtp: z
+    .strictObject({
+      host: z.string().min(1, 'the SMTP server host is required'),
+      port: z.number().int().min(1).max(65535).default(587),
+      /** TLS from the first byte (port 465); false means STARTTLS when the server offers it. */
+      secure: z.boolean().default(false),
+      user: z.string().min(1).optional(),
+      // The spec travels in workflow histories: it names the secret, the worker's environment holds it.
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable holding the password (e.g. SMTP_PASSWORD), never the password itself')
+        .optional(),
+    })
+    .refine((smtp) => (smtp.user === undefined) === (smtp.passwordEnv === undefined), {
+      message: 'user and passwordEnv go together: give both for an SMTP server that needs a login, or neither',
+    }),
+  /** "alerts@example.com" or "Perennial <alerts@example.com>". */
+  from: z.string().regex(/<?[^\s<>@]+@[^\s<>@]+>?\s*$/, 'must be an email address, e.g. "Perennial <alerts@example.com>"'),
+  to: z.array(z.email({ error: 'must be an email address' })).min(1, 'list at least one recipient'),
+  kinds,
+});
+
+export const AlertsSpec = z
+  .strictObject({
+    webhooks: z.array(Webhook).default([]),
+    email: Email.optional(),
+    /** At most `max` alerts of one kind for one model within `per`, all channels together; "0s" turns it off. */
+    rateLimit: z
+      .strictObject({
+        max: z.number().int().positive().default(5),
+        per: duration.default('1h'),
+      })
+      .prefault({}),
+    /** An alert with the dedupKey of one sent within this window is not sent again; "0s" turns it off. */
+    dedupWindow: duration.default('1h'),
+  })
+  .superRefine((spec, ctx) => {
+    // Names key the per-channel delivery records, so two channels must not share one.
+    const seen = new Map<string, number>();
+    for (const [i, channel] of channelNames(spec).entries()) {
+      const first = seen.get(channel);
+      if (first === undefined) {
+        seen.set(channel, i);
+        continue;
+      }
+      // The email channel comes last; a clash with it is the earlier webhook's name.
+      const webhook = i < spec.webhooks.length ? i : first;
+      ctx.addIssue({ code: 'custom', path: ['webhooks', webhook, 'name'], message: `two channels are called "${channel}": give each webhook a distinct name` });
+    }
+  });
+
+export type AlertsSpec = z.infer<typeof AlertsSpec>;
+export type AlertsSpecInput = z.input<typeof AlertsSpec>;
+
+export const Alert = z.strictObject({
+  kind: AlertKindSchema,
+  model: z.string().min(1),
+  title: z.string().min(1, 'an alert needs a title'),
+  text: z.string(),
+  fields: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  /** Alerts of one model and kind with the same dedupKey are sent once per dedup window. */
+  dedupKey: z.string().min(1).optional(),
+  /** Where to look: an MLflow run, the Temporal UI, the model server. */
+  link: httpUrl.optional(),
+});
+
+export type Alert = z.infer<typeof Alert>;
+
+// ---- channels -------------------------------------------------------------------------------
+
+export type Channel =
+  | { type: 'webhook'; name: string; url: string }
+  | { type: 'email'; name: 'email'; email: NonNullable<AlertsSpec['email']> };
+
+/** Webhooks in order, then email: the names results and the ledger use. */
+function channelNames(spec: Pick<AlertsSpec, 'webhooks' | 'email'>): string[] {
+  const names = spec.webhooks.map((w) => w.name ?? `webhook ${new URL(w.url).host}`);
+  return spec.email ? [...names, 'email'] : names;
+}
+
+/** The channels that receive alerts of this kind; none when nothing is configured. */
+/**
+ * Whether any channel takes this kind of alert. For workflow code, which skips the activity when
+ * nobody listens; unlike channelsFor it needs no URL parsing (not available in workflows).
+ */
+export function listens(spec: AlertsSpec, kind: AlertKind): boolean {
+  return spec.webhooks.some((w) => w.kinds.includes(kind)) || spec.email?.kinds.includes(kind) === true;
+}
+
+export function channelsFor(spec: AlertsSpec, kind: AlertKind): Channel[] {
+  const names = channelNames(spec);
+  const channels: Channel[] = [];
+  spec.webhooks.forEach((w, i) => {
+    if (w.kinds.includes(kind)) channels.push({ type: 'webhook', name: names[i], url: w.url });
+  });
+  if (spec.email?.kinds.includes(kind)) channels.push({ type: 'email', name: 'email', email: spec.email });
+  return channels;
+}
+
+/**
+ * A webhook URL fit for error messages and workflow history: no credentials or query, and long
+ * path segments masked, since services like Slack and Discord put the secret in the path.
+ */
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  const path = u.pathname
+    .split('/')
+    .map((segment) => (segment.length >= 16 ? '…' : segment))
+    .join('/');
+  return `${u.protocol}//${u.host}${path}`;
+}
+
+// ---- admission: rate limit and dedup --------------------------------------------------------
+
+export interface AlertHistoryEntry {
+  /** When it was admitted, in ms since the epoch. */
+  at: number;
+  model: string;
+  kind: AlertKind;
+  dedupKey?: string;
+}
+
+export type Admission = { send: true } | { send: false; reason: 'duplicate' | 'rate-limited'; detail: string };
+
+/**
+ * Whether an alert goes out, given the alerts admitted before it (suppressed ones don't count:
+ * they were never sent). Both the dedup and the rate limit are per model and kind, and an entry
+ * exactly a window old has left the window.
+ */
+export function admit(history: AlertHistoryEntry[], alert: Pick<Alert, 'kind' | 'model' | 'dedupKey'>, now: number, spec: Pick<AlertsSpec, 'rateLimit' | 'dedupWindow'>): Admission {
+  const same = history.filter((h) => h.model === alert.model && h.kind === alert.kind && h.at <= now);
+
+  const dedupWindow = parseDuration(spec.dedupWindow);
+  if (alert.dedupKey !== undefined) {
+    const previous = same.filter((h) => h.dedupKey === alert.dedupKey && h.at > now - dedupWindow);
+    if (previous.length > 0) {
+      const last = Math.max(...previous.map((h) => h.at));
+      return {
+        send: false,
+        reason: 'duplicate',
+        detail: `"${alert.dedupKey}" was already sent for ${alert.model} ${humanDuration(now - last)} ago (dedup window ${humanDuration(dedupWindow)})`,
+      };
+    }
+  }
+
+  const per = parseDuration(spec.rateLimit.per);
+  const { max } = spec.rateLimit;
+  const recent = same.filter((h) => h.at > now - per).map((h) => h.at).sort((a, b) => a - b);
+  if (recent.length >= max) {
+    // The next one may go once enough of the recent ones have aged out of the window.
+    const nextAt = recent[recent.length - max] + per;
+    return {
+      send: false,
+      reason: 'rate-limited',
+      detail: `${recent.length} ${alert.kind} alerts for ${alert.model} within ${humanDuration(per)} (limit ${max}); the next may go in ${humanDuration(nextAt - now)}`,
+    };
+  }
+  return { send: true };
+}
+
+/** "1h 5m", "30s", "250ms": the two largest units, for messages. */
+export function humanDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  let rest = Math.round(ms / 1000);
+  const parts: string[] = [];
+  for (const [unit, seconds] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    const n = Math.floor(rest / seconds);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * seconds;
+  }
+  return parts.slice(0, 2).join(' ');
+}
+
+// ---- messages -------------------------------------------------------------------------------
+
+/** Slack's documented Block Kit limits. */
+export const SLACK_LIMITS = { header: 150, sectionText: 3000, fields: 10, fieldText: 2000, fallbackText: 3000 } as const;
+
+/** Cuts to at most `max` UTF-16 units, ending with "…", never inside a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let cut = text.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+/** Slack mrkdwn treats &, < and > as control characters (links, mentions). */
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escaped, then truncated without cutting an entity like "&amp;" in half. */
+function mrkdwn(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= max) return escaped;
+  return `${truncate(escaped, max).slice(0, -1).replace(/&[a-z]*$/, '')}…`;
+}
+
+interface PlainText {
+  type: 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+interface Mrkdwn {
+  type: 'mrkdwn';
+  text: string;
+}
+export type SlackBlock =
+  | { type: 'header'; text: PlainText }
+  | { type: 'section'; text: Mrkdwn }
+  | { type: 'section'; fields: Mrkdwn[] }
+  | { type: 'context'; elements: Mrkdwn[] };
+
+export interface SlackPayload {
+  /** Shown in notifications and by receivers that ignore blocks. */
+  text: string;
+  blocks: SlackBlock[];
+}
+
+function fieldEntries(alert: Alert): Array<[string, string]> {
+  return Object.entries(alert.fields ?? {}).map(([key, value]) => [key, String(value)]);
+}
+
+function slackFields(alert: Alert): Mrkdwn[] {
+  let entries = fieldEntries(alert);
+  if (entries.length > SLACK_LIMITS.fields) {
+    const hidden = entries.length - (SLACK_LIMITS.fields - 1);
+    entries = [...entries.slice(0, SLACK_LIMITS.fields - 1), ['…', `${hidden} more`]];
+  }
+  return entries.map(([key, value]) => ({ type: 'mrkdwn', text: mrkdwn(`*${key}*\n${value}`, SLACK_LIMITS.fieldText) }));
+}
+
+export function slackPayload(alert: Alert): SlackPayload {
+  const link = alert.link ? `\n<${alert.link}|Open>` : '';
+  // The link goes after truncation so a long text can't cut it.
+  const body = mrkdwn(alert.text || alert.title, SLACK_LIMITS.sectionText - link.length) + link;
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(alert.title, SLACK_LIMITS.header), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: body } },
+  ];
+  const fields = slackFields(alert);
+  if (fields.length > 0) blocks.push({ type: 'section', fields });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn(`Perennial · ${KIND_LABELS[alert.kind]} · model ${alert.model}`, 300) }] });
+  return { text: truncate(`[${alert.model}] ${alert.title}: ${alert.text}`, SLACK_LIMITS.fallbackText), blocks };
+}
+
+export interface EmailMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+export function emailMessage(alert: Alert): EmailMessage {
+  // A newline in a subject would end the header: fold all whitespace runs into one space.
+  const subject = truncate(`[Perennial] ${alert.model}: ${alert.title}`.replace(/\s+/g, ' '), 200);
+  const fields = fieldEntries(alert);
+  const footer = `Perennial · ${KIND_LABELS[alert.kind]} · model ${alert.model}`;
+
+  const text = [
+    alert.title,
+    alert.text,
+    fields.map(([key, value]) => `${key}: ${value}`).join('\n'),
+    alert.link ?? '',
+    `-- \n${footer}`,
+  ]
+    .filter((part) => part !== '')
+    .join('\n\n');
+
+  const rows = fields.map(([key, value]) => `<tr><th align="left">${escapeHtml(key)}</th><td>${escapeHtml(value)}</td></tr>`).join('');
+  const html = [
+    `<h2>${escapeHtml(alert.title)}</h2>`,
+    alert.text ? `<p>${escapeHtml(alert.text).replace(/\n/g, '<br>')}</p>` : '',
+    rows ? `<table>${rows}</table>` : '',
+    alert.link ? `<p><a href="${escapeHtml(alert.link)}">${escapeHtml(alert.link)}</a></p>` : '',
+    `<p style="color:#888">${escapeHtml(footer)}</p>`,
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
+
+  return { subject, text, html };
+}

@@ -1,0 +1,164 @@
+/**
+ * Monitoring and policies on real components: predictions and feedback through the model
+ * server's HTTP API, monitoring cycles of the lifecycle on Temporal writing metrics and drift
+ * reports to MLflow, a policy rule firing a retrain with its evidence recorded everywhere, alerts
+ * delivered to a real HTTP receiver, and policies changed at run time by update.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { request } from 'undici';
+import { experimentName } from '../../activities/mlflow/model-files.ts';
+import type { MonitoringSummary } from '../../core/monitoring.ts';
+import { retrainWorkflowId } from '../../core/messages.ts';
+import { weatherData } from '../../stack/demo.ts';
+import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+let receiver: Server;
+let hookUrl: string;
+const received: Array<{ text: string; blocks: unknown[] }> = [];
+
+before(async () => {
+  stack = await startStack();
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
+  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+});
+after(() => new Promise<void>((ok) => receiver.close(() => ok())));
+
+async function post(model: string, path: string, body: unknown) {
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 200, text);
+  return JSON.parse(text);
+}
+
+test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow, the status query and a webhook', async () => {
+  const spec = testSpec({
+    monitoring: { interval: '1s', drift: { minRows: 300 } },
+    policies: { rules: [{ name: 'climate', when: { drift: { features: 2 } } }] },
+    alerts: { webhooks: [{ url: hookUrl, kinds: ['drift', 'anomalies', 'retrain'] }] },
+  });
+  seedRecords(stack.store, spec);
+  await stack.client.register(spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
+
+  // A year of New York's climate, plus rows a broken client sent.
+  const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 365);
+  const rows: Array<Record<string, unknown>> = newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
+  rows[0] = { ...rows[0], wind: 'calm' };
+  rows[1] = { ...rows[1], precipitation: 900 };
+  const { predictions } = (await post(spec.name, 'predict', { rows })) as { predictions: Array<{ id: string; label: string }> };
+  // Feedback of every kind: true labels, accepted predictions, overrides with and without the label.
+  await post(spec.name, 'feedback', {
+    feedback: [
+      ...predictions.slice(0, 40).map((p, i) => ({ predictionId: p.id, label: newYork[i].weather })),
+      ...predictions.slice(40, 50).map((p) => ({ predictionId: p.id, kind: 'accepted' })),
+      { predictionId: predictions[50].id, kind: 'overridden', label: predictions[50].label === 'sun' ? 'rain' : 'sun' },
+      { predictionId: predictions[51].id, kind: 'overridden' },
+    ],
+  });
+
+  const status = await eventually('a retrain fired by the climate rule', async () => {
+    const s = await stack.client.status(spec.name);
+    return s.retrainCount >= 2 ? s : undefined;
+  });
+  const started = status.history.find((h) => h.what === 'retrain #2 started');
+  assert.match(started?.reasons[0] ?? '', /^climate: input drift on [234]\/4 features over 365 predictions: .*\(ks /);
+
+  // The drifting cycle's report (later cycles may have no new rows to test).
+  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+  const [monitoring] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.kind` = 'monitoring' and tags.`perennial.champion` = '1'");
+  const cycles = await stack.mlflow.listArtifacts(monitoring.artifactUri, 'monitoring');
+  assert.equal(cycles.length, 1, 'one cycle found drift');
+  const read = async (path: string) => Buffer.from(await stack.mlflow.downloadArtifact(monitoring.artifactUri, path)).toString('utf8');
+  const report = JSON.parse(await read(`${cycles[0].path}/drift.json`)) as { summary: MonitoringSummary; histograms: Record<string, { edges: number[]; reference: number[] }> };
+  const html = await read(`${cycles[0].path}/drift.html`);
+  assert.match(html, /<svg/);
+  assert.match(html, /wind/);
+  assert.equal(report.histograms.wind.edges.length, report.histograms.wind.reference.length + 1);
+
+  // The summary: drift, anomalies, implicit feedback, all compact.
+  const { summary } = report;
+  assert.equal(summary.version, 2);
+  assert.ok(summary.drift.tested && summary.drift.drifted.length >= 2);
+  assert.deepEqual(summary.drift.features.map((f) => f.test), ['ks', 'ks', 'ks', 'ks'], 'up to 1000 rows: KS for numbers');
+  assert.equal(summary.anomalies.features.wind.wrongType, 1);
+  // New York's climate is outside Seattle's training range too: 900 mm is not alone.
+  assert.ok(summary.anomalies.features.precipitation.outOfRange >= 1);
+  assert.ok(summary.anomalies.features.precipitation.examples.includes('outOfRange in row 1: 900'));
+  assert.equal(summary.anomalies.features.wind.examples[0], 'wrongType in row 0: "calm"');
+  assert.ok(JSON.stringify(summary).length < 20_000, 'no raw rows in workflow history');
+  // Feedback may arrive just after the drifting cycle: count it over the cycles.
+  const total = async (metric: string) => (await stack.mlflow.metricHistory(monitoring.runId, `monitoring/${metric}`)).reduce((n, p) => n + p.value, 0);
+  await eventually('all 52 feedbacks judged', async () => ((await total('labelled')) === 52 ? true : undefined));
+  assert.equal(await total('feedback_accepted'), 10);
+  assert.equal(await total('feedback_overridden'), 2);
+
+  // The trigger's evidence: search attribute, memo, MLflow tags.
+  const retrain = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
+  assert.deepEqual(retrain.searchAttributes.TriggerReason, ['climate']);
+  const memo = retrain.memo?.trigger as { rules: string[]; values: Record<string, Record<string, number>> };
+  assert.deepEqual(memo.rules, ['climate']);
+  assert.ok(memo.values.climate.drifted_features >= 2);
+  const run = await eventually('the retrain run tagged with its trigger values', async () => (await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'climate'"))[0]);
+  assert.ok(JSON.parse(run.tags['perennial.trigger_values']).climate.drifted_features >= 2);
+  const drifted = await stack.mlflow.metricHistory(monitoring.runId, 'monitoring/drifted_features');
+  assert.ok(drifted.some((p) => p.value >= 2 && p.step >= 1), 'metrics by cycle step');
+
+  // Alerts: Slack-compatible JSON for the drift, the anomalies and the retrain.
+  const kinds = await eventually('drift, anomalies and retrain alerts', async () => {
+    const texts = received.map((r) => r.text);
+    return ['drift', 'anomalies', 'Retrain #2'].every((k) => texts.some((t) => t.toLowerCase().includes(k.toLowerCase()))) ? texts : undefined;
+  });
+  assert.ok(kinds.length >= 3);
+  assert.ok(received.every((r) => Array.isArray(r.blocks) && r.blocks.length > 0));
+});
+
+test('policies change at run time by update; invalid ones are refused and change nothing', async () => {
+  const spec = testSpec({ policies: { newLabels: { count: 1_000_000 } } });
+  seedRecords(stack.store, spec);
+  await stack.client.register(spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
+
+  await assert.rejects(
+    stack.client.setPolicies(spec.name, { policies: { rules: [{ name: 'x', when: { metric: 'accuracy' } }] } as never, changedBy: 'ana', reason: 'tighten' }),
+    /needs exactly one of below, above, atLeast/,
+  );
+  // Past the client's own check, the workflow's validator refuses it too.
+  const handle = stack.client.temporal.workflow.getHandle(`model/${spec.name}`);
+  await assert.rejects(handle.executeUpdate('setPolicies', { args: [{ policies: { rules: [{ name: 'x', when: {} }] }, changedBy: 'ana', reason: 'x' }] }), (err: Error) => {
+    assert.match((err.cause as Error).message, /invalid policies:\n.*exactly one of metric, drift, detector, all, any; got none/s);
+    return true;
+  });
+  assert.deepEqual((await stack.client.status(spec.name)).policies.rules, []);
+
+  const answer = await stack.client.setPolicies(spec.name, {
+    policies: { rules: [{ name: 'labels', when: { metric: 'new_labels', atLeast: 10 } }] },
+    changedBy: 'ana',
+    reason: 'retrain as soon as the field team labels ten rows',
+  });
+  assert.equal(answer, 'policies updated: labels');
+  const status = await stack.client.status(spec.name);
+  assert.deepEqual(status.policies.rules.map((r) => r.name), ['labels']);
+  const change = status.history.find((h) => h.what === 'policies changed by ana');
+  assert.ok(change?.reasons.includes('retrain as soon as the field team labels ten rows'));
+  assert.ok(change?.reasons.includes('rules before: newLabels'));
+
+  // The new rule is the one that judges: ten labelled records trigger a retrain.
+  seedRecords(stack.store, spec, weatherData().traffic.slice(0, 10));
+  const fired = await eventually('the labels rule to fire', async () => {
+    const s = await stack.client.status(spec.name);
+    return s.retrainCount >= 2 ? s : undefined;
+  });
+  assert.match(fired.history.find((h) => h.what === 'retrain #2 started')?.reasons[0] ?? '', /^labels: new_labels 1\d >= 10/);
+});
