@@ -27,9 +27,16 @@ const SNAPSHOT_PATH = 'data/snapshot.json';
 
 export function dataActivities(ctx: ActivityContext) {
   return {
-    async snapshotTrainingData(input: { spec: ModelSpec; retrainRun: RetrainRun }): Promise<Snapshot> {
+    async snapshotTrainingData(input: {
+      spec: ModelSpec;
+      retrainRun: RetrainRun;
+      /** When the retrain started: anchors a 'lastDays' window, so a retried snapshot reads the same days. */
+      asOf?: string;
+      /** The last record id the champion learned from, for a 'sinceChampion' window. */
+      championTrainedThrough?: number;
+    }): Promise<Snapshot> {
       const { spec } = input;
-      const records = ctx.store.readRecords(spec.name, spec.training.window);
+      const records = ctx.store.readRecords(spec.name, spec.training.window, { asOf: input.asOf, championTrainedThrough: input.championTrainedThrough });
       const rows = records.map((r) => ({ ...r.features, [spec.label.name]: r.label }));
       const body = JSON.stringify(rows);
       const hash = createHash('sha256').update(body).digest('hex');

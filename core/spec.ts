@@ -43,9 +43,14 @@ const DEFAULT_FAMILIES = {
   },
 } as const;
 
-export const TrainingWindow = z.union([
+/** Which labelled records a retrain learns from. */
+export const TrainingWindow = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('all') }),
   z.object({ kind: z.literal('lastRows'), rows: z.number().int().positive() }),
+  /** Records stored in the last `days` days before the retrain started. */
+  z.object({ kind: z.literal('lastDays'), days: z.number().positive() }),
+  /** Records stored since the data the champion was trained on (all records while there is none). */
+  z.object({ kind: z.literal('sinceChampion') }),
 ]);
 
 export const ModelSpec = z.object({

@@ -201,6 +201,9 @@ export class Store {
         'INSERT INTO records (model, features, label, source, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       allRecords: db.prepare('SELECT id, features, label, source FROM records WHERE model = ? ORDER BY id'),
+      recordsAfter: db.prepare('SELECT id, features, label, source FROM records WHERE model = ? AND id > ? ORDER BY id'),
+      // Stored times are all toISOString() output, so text order is time order.
+      recordsCreatedSince: db.prepare('SELECT id, features, label, source FROM records WHERE model = ? AND created_at >= ? ORDER BY id'),
       lastRecords: db.prepare(
         'SELECT * FROM (SELECT id, features, label, source FROM records WHERE model = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
       ),
@@ -291,10 +294,22 @@ export class Store {
     return records.length;
   }
 
-  /** In ascending id order, i.e. the order they arrived. */
-  readRecords(model: string, window: TrainingWindow): Array<{ id: number } & LabelledRecord> {
+  /**
+   * The records of a training window, in ascending id order (the order they arrived). `asOf`
+   * anchors 'lastDays' (default now); `championTrainedThrough` is the last record id the champion
+   * learned from, for 'sinceChampion' (absent: every record).
+   */
+  readRecords(model: string, window: TrainingWindow, at: { asOf?: string; championTrainedThrough?: number } = {}): Array<{ id: number } & LabelledRecord> {
+    const s = this.statements;
+    const since = (days: number) => new Date((at.asOf ? Date.parse(at.asOf) : this.now().getTime()) - days * 86_400_000).toISOString();
     const rows = (
-      window.kind === 'all' ? this.statements.allRecords.all(model) : this.statements.lastRecords.all(model, window.rows)
+      window.kind === 'lastRows'
+        ? s.lastRecords.all(model, window.rows)
+        : window.kind === 'lastDays'
+          ? s.recordsCreatedSince.all(model, since(window.days))
+          : window.kind === 'sinceChampion'
+            ? s.recordsAfter.all(model, at.championTrainedThrough ?? 0)
+            : s.allRecords.all(model)
     ) as Array<{ id: number; features: string; label: string; source: string }>;
     return rows.map((r) => ({ id: r.id, features: JSON.parse(r.features), label: r.label, source: r.source }));
   }

@@ -82,6 +82,8 @@ export interface LifecycleState {
   /** Where monitoring of the current champion stands: cycle count, log cursors, detector states. */
   monitor?: MonitorCursors;
   championSinceMs?: number;
+  /** The last record id the champion learned from; unknown after a rollback. */
+  championTrainedThrough?: number;
   lastRetrainMs?: number;
   policyNotes?: string[];
   feedbackCursor: number;
@@ -220,7 +222,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     upsertSearchAttributes([{ key: TriggerReasonKey, value: trigger.rules.join(',') }]);
     const handle = await startChild(retrain, {
       workflowId,
-      args: [{ spec, n: state.retrainCount, trigger, championVersion: state.championVersion }],
+      args: [{ spec, n: state.retrainCount, trigger, championVersion: state.championVersion, championTrainedThrough: state.championTrainedThrough }],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       typedSearchAttributes: [
         { key: ModelNameKey, value: model },
@@ -250,6 +252,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
       if (state.championVersion) state.previousChampions = [state.championVersion, ...state.previousChampions].slice(0, 10);
       state.championVersion = result.version;
       state.championSinceMs = Date.now();
+      state.championTrainedThrough = result.trainedThroughRecordId;
       upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
       if (patched(STALE_TRIGGERS_PATCH)) dropStaleTriggers(result.version);
       await notify({ kind: 'promotion', title: `${model} v${result.version} is the new champion`, text: last ? [last.what, ...last.reasons].join('\n') : because, fields: { trigger: finished.trigger.reason } });
@@ -280,6 +283,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     state.previousChampions = state.previousChampions.filter((v) => v !== target);
     state.championVersion = target;
     state.championSinceMs = Date.now();
+    state.championTrainedThrough = undefined;
     upsertSearchAttributes([{ key: ChampionVersionKey, value: target }]);
   };
 

@@ -58,6 +58,8 @@ export interface RetrainInput {
   n: number;
   trigger: { reason: string; rules: string[]; values?: TriggerValues };
   championVersion?: string;
+  /** The last record id the champion learned from (for a 'sinceChampion' training window). */
+  championTrainedThrough?: number;
 }
 
 export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'invalid-data' | 'rolled-back';
@@ -131,7 +133,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
 
   try {
     // 1. Snapshot and validate: nothing is trained on data that fails validation.
-    const snapshot = await snapshotTrainingData({ spec, retrainRun: run });
+    const snapshot = await snapshotTrainingData({ spec, retrainRun: run, asOf: new Date().toISOString(), championTrainedThrough: input.championTrainedThrough });
     decide(`snapshot of ${snapshot.rows} labelled records`, `content hash ${snapshot.hash}`);
     enterStage('validate');
     const report = await validateSnapshot({ spec, snapshot, retrainRun: run });

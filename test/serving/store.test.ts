@@ -29,6 +29,27 @@ function openTemp(options?: Parameters<typeof Store.open>[1]) {
   return { path, store: Store.open(path, options) };
 }
 
+test('training windows by days (as of a time) and since the champion\'s data', () => {
+  let now = new Date('2026-03-01T00:00:00Z');
+  const { store } = openTemp({ now: () => now });
+  const day = (x: number) => [{ features: { x }, label: 'rain', source: 'upload' }];
+  store.addRecords('weather', day(1)); // March 1
+  now = new Date('2026-03-10T00:00:00Z');
+  store.addRecords('weather', day(10));
+  const championTrainedThrough = store.maxRecordId('weather');
+  now = new Date('2026-03-20T00:00:00Z');
+  store.addRecords('weather', day(20));
+
+  const x = (window: Parameters<Store['readRecords']>[1], at?: Parameters<Store['readRecords']>[2]) => store.readRecords('weather', window, at).map((r) => r.features.x);
+  assert.deepEqual(x({ kind: 'lastDays', days: 10 }), [10, 20], 'the last 10 days before now (March 20)');
+  assert.deepEqual(x({ kind: 'lastDays', days: 10 }, { asOf: '2026-03-15T00:00:00Z' }), [10, 20], 'as of March 15: March 5 onwards');
+  assert.deepEqual(x({ kind: 'lastDays', days: 1.5 }, { asOf: '2026-03-11T00:00:00Z' }), [10, 20]);
+  assert.deepEqual(x({ kind: 'lastDays', days: 30 }), [1, 10, 20]);
+  assert.deepEqual(x({ kind: 'sinceChampion' }, { championTrainedThrough }), [20]);
+  assert.deepEqual(x({ kind: 'sinceChampion' }), [1, 10, 20], 'no champion yet: everything');
+  store.close();
+});
+
 test('records: windows read in arrival order, counted per model, watermarks by id', () => {
   const { store } = openTemp();
   const rows = (n: number, label: string) =>
