@@ -4,19 +4,11 @@
  * reference (training) and current distributions side by side as bars. Self-contained HTML with
  * inline SVG, no scripts.
  */
-import type { MonitoringSummary } from '../core/monitoring.ts';
+import type { FeatureDriftSummary, MonitoringSummary } from '../core/monitoring.ts';
 
 type Histogram = { edges: number[]; reference: number[]; current: number[] } | { categories: string[]; reference: number[]; current: number[] };
 
-export interface ReportedFeature {
-  name: string;
-  test: string;
-  statistic: number;
-  pValue?: number;
-  threshold: number;
-  drifted: boolean;
-  histogram?: Histogram;
-}
+export type ReportedFeature = FeatureDriftSummary & { histogram?: Histogram };
 
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 const num = (v: number) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(2) : v.toFixed(3));

@@ -16,10 +16,10 @@ import { detectAnomalies, type AnomalyReport } from '../core/drift/anomalies.ts'
 import { dataDrift, featureColumns } from '../core/drift/data-drift.ts';
 import { createDetector, updateMany, type DetectorKind, type DetectorState } from '../core/drift/detectors.ts';
 import { classificationReport, confidenceReport, fairnessReport, predictionDrift, resolveFeedback } from '../core/drift/performance.ts';
-import type { ReferenceProfile } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
+import { profileCache } from './profiles.ts';
 import { driftReportHtml } from './drift-report.ts';
-import { experimentName, MODEL_DIR } from './mlflow/model-files.ts';
+import { experimentName } from './mlflow/model-files.ts';
 
 /** What the lifecycle carries between cycles of one champion. */
 export interface MonitorCursors {
@@ -43,18 +43,7 @@ const DETECTOR_KINDS: Record<DetectorName, DetectorKind> = { adwin: 'adwin', ddm
 const finiteOrNull = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
 
 export function monitorActivities(ctx: ActivityContext) {
-  const profiles = new Map<string, ReferenceProfile>();
-
-  async function championProfile(model: string, version: string): Promise<ReferenceProfile> {
-    const key = `${model}@${version}`;
-    if (!profiles.has(key)) {
-      const mv = await ctx.mlflow.getModelVersion(model, version);
-      const run = await ctx.mlflow.getRun(mv.runId);
-      const bytes = await ctx.mlflow.downloadArtifact(run.artifactUri, `${MODEL_DIR}/profile.json`);
-      profiles.set(key, JSON.parse(Buffer.from(bytes).toString('utf8')));
-    }
-    return profiles.get(key)!;
-  }
+  const championProfile = profileCache(ctx);
 
   /** The champion's monitoring run: one per champion version, metrics by cycle. */
   async function monitoringRun(model: string, version: string) {

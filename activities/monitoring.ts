@@ -6,23 +6,11 @@
 import type { MonitoringSummaryV1 as MonitoringSummary } from '../core/policy-v1.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { ksTwoSample } from '../core/stats.ts';
-import type { ReferenceProfile } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
-import { MODEL_DIR } from './mlflow/model-files.ts';
+import { profileCache } from './profiles.ts';
 
 export function monitoringActivities(ctx: ActivityContext) {
-  const profiles = new Map<string, ReferenceProfile>();
-
-  async function championProfile(model: string, version: string): Promise<ReferenceProfile> {
-    const key = `${model}@${version}`;
-    if (!profiles.has(key)) {
-      const mv = await ctx.mlflow.getModelVersion(model, version);
-      const run = await ctx.mlflow.getRun(mv.runId);
-      const bytes = await ctx.mlflow.downloadArtifact(run.artifactUri, `${MODEL_DIR}/profile.json`);
-      profiles.set(key, JSON.parse(Buffer.from(bytes).toString('utf8')));
-    }
-    return profiles.get(key)!;
-  }
+  const championProfile = profileCache(ctx);
 
   return {
     async summarizeProduction(input: {

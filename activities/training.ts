@@ -103,10 +103,6 @@ export function trainingActivities(ctx: ActivityContext) {
   };
 }
 
-function asLabelled(rows: Row[], spec: ModelSpec) {
-  return { rows, labels: rows.map((r) => String(r[spec.label.name])) };
-}
-
 async function scoreOn(files: Awaited<ReturnType<typeof downloadModelFiles>>, rows: Row[], spec: ModelSpec): Promise<HoldoutScore> {
   const predictor = await loadPredictor(files);
   try {

@@ -20,7 +20,7 @@ import { PROJECT_ROOT } from '../stack/paths.ts';
 import { VENV_BIN } from '../stack/services.ts';
 import type { LocalStack } from '../stack/local.ts';
 import { createHarness, taskSpec, type SweepSettings } from './automl-harness.ts';
-import { flightsTask, penguinsTask, weatherTask, type Task } from './datasets.ts';
+import { flightsTask, penguinsTask, weatherTask } from './datasets.ts';
 
 type Harness = Awaited<ReturnType<typeof createHarness>>;
 
@@ -42,7 +42,7 @@ const SPACE: SweepSettings['families'] = {
   },
 };
 
-const ROUNDS = 2;
+const ROUNDS = 3;
 const SAMPLER_SEEDS = [1, 2, 3, 4, 5];
 const SAMPLER_TRIALS = 20;
 const SAMPLER_EPOCHS = 8;
@@ -92,7 +92,7 @@ async function orchestration(h: Harness) {
       families: SPACE,
       sampler: 'random',
       seed: 3,
-      budget: { maxTrials: 9, maxEpochsPerTrial: 18, maxWallTime: '10m' },
+      budget: { maxTrials: 27, maxEpochsPerTrial: 18, maxWallTime: '10m' },
       earlyStopping: { kind: 'asha', minEpochs: 2, reductionFactor: 3 },
       parallelism,
     });
@@ -131,7 +131,7 @@ async function orchestration(h: Harness) {
   const parallel = { anchor: 'parallelism 1', anchorMs: m['temporal p1'], parallelism2Ms: m['temporal p2'], speedup, efficiency: speedup / 2, idealSpeedup: idealSpeedup(spec(2), last!, 2) };
   console.log(`  overhead ratio ${overhead.ratio.toFixed(3)}; speedup at parallelism 2 ${speedup.toFixed(2)}x`);
   return {
-    sweep: `${task.source}, random sampler seed 3, 9 trials in one wave, ASHA rungs at 2/6/18 epochs (9, 3, 1 trials), 13 trial rungs`,
+    sweep: `${task.source}, random sampler seed 3, 27 trials in three waves of 9, ASHA rungs at 2/6/18 epochs (9, 3, 1 trials a wave), 39 trial rungs`,
     rounds: ROUNDS,
     identicalTrialsInAllRuns: fingerprints.size === 1,
     overhead,

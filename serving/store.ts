@@ -81,6 +81,16 @@ export interface StoreOptions {
 
 // AUTOINCREMENT so an id is never handed out twice: consumers keep "everything after id N"
 // watermarks (records for retraining, feedback for monitoring) that must stay meaningful.
+const FEEDBACK_COLUMNS = `(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id),
+  model TEXT NOT NULL,
+  kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')),
+  label TEXT,
+  record_id INTEGER REFERENCES records (id),
+  created_at TEXT NOT NULL
+)`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -110,15 +120,7 @@ CREATE INDEX IF NOT EXISTS predictions_by_time ON predictions (model, created_at
 -- kind 'label': the true label; 'accepted': the prediction was right (label = the predicted one);
 -- 'overridden': it was wrong, with the right label when the user gave one. A feedback with a
 -- label also becomes a labelled record (record_id) for the next training.
-CREATE TABLE IF NOT EXISTS feedback (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id),
-  model TEXT NOT NULL,
-  kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')),
-  label TEXT,
-  record_id INTEGER REFERENCES records (id),
-  created_at TEXT NOT NULL
-);
+CREATE TABLE IF NOT EXISTS feedback ${FEEDBACK_COLUMNS};
 CREATE INDEX IF NOT EXISTS feedback_by_model ON feedback (model, id);
 
 CREATE TABLE IF NOT EXISTS deployments (
@@ -530,15 +532,7 @@ function migrateFeedbackKinds(db: Database.Database): void {
   if (columns.length === 0 || columns.includes('kind')) return;
   db.exec(`
     ALTER TABLE feedback RENAME TO feedback_before_kinds;
-    CREATE TABLE feedback (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id),
-      model TEXT NOT NULL,
-      kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')),
-      label TEXT,
-      record_id INTEGER REFERENCES records (id),
-      created_at TEXT NOT NULL
-    );
+    CREATE TABLE feedback ${FEEDBACK_COLUMNS};
     INSERT INTO feedback (id, prediction_id, model, kind, label, record_id, created_at)
       SELECT id, prediction_id, model, 'label', label, record_id, created_at FROM feedback_before_kinds;
     DROP TABLE feedback_before_kinds;

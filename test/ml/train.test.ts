@@ -11,7 +11,6 @@ import {
   encodeJson,
   evaluate,
   loadPredictor,
-  MODEL_FILE_NAMES,
   servingFiles,
   type ModelFiles,
   type ReferenceProfile,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { Store, type PredictionLog } from '../../serving/store.ts';
 import { FeedbackConflictError, UnknownLabelError, UnknownPredictionError } from '../../serving/errors.ts';
 import { PROJECT_ROOT } from '../../stack/paths.ts';
@@ -47,6 +48,28 @@ test('training windows by days (as of a time) and since the champion\'s data', (
   assert.deepEqual(x({ kind: 'lastDays', days: 30 }), [1, 10, 20]);
   assert.deepEqual(x({ kind: 'sinceChampion' }, { championTrainedThrough }), [20]);
   assert.deepEqual(x({ kind: 'sinceChampion' }), [1, 10, 20], 'no champion yet: everything');
+  store.close();
+});
+
+test('a log from before feedback kinds is migrated in place: ids, labels and records kept', () => {
+  const path = join(tempDir(), 'old.sqlite');
+  const old = new Database(path);
+  old.exec(`
+    CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+      role TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL NOT NULL, probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
+      label TEXT NOT NULL, record_id INTEGER NOT NULL REFERENCES records (id), created_at TEXT NOT NULL);
+    INSERT INTO records VALUES (1, 'weather', '{"x":1}', 'rain', 'feedback', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (2, 'p2', 'weather', '1', 'champion', '{"x":2}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO feedback VALUES (7, 'p1', 'weather', 'rain', 1, '2026-01-01T00:00:00.000Z');
+  `);
+  old.close();
+  const store = Store.open(path);
+  assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]), [[7, { kind: 'label', label: 'rain' }]]);
+  assert.equal(store.addFeedback('p2', { kind: 'overridden' }, 'weather'), 8, 'ids continue after the migrated ones');
+  assert.equal(store.readRecords('weather', { kind: 'all' }).length, 1, 'an override without a label adds no record');
   store.close();
 });
 

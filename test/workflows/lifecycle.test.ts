@@ -10,11 +10,17 @@ import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/m
 import type { ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
+let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
 before(async () => {
   stack = await startStack();
+  hook = await startWebhookReceiver();
 });
+
+/** Alerts of one model received so far, by their fallback text. */
+const alertsOf = (model: string) => hook.received.map((m) => m.text).filter((t) => t.includes(model));
 
 async function deployment(model: string) {
   const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
@@ -41,9 +47,10 @@ async function registerSeeded(spec: ModelSpec) {
 
 describe('approval gate', () => {
   test('an approval by update promotes the first champion everywhere', async () => {
-    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
+    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' }, alerts: { webhooks: [{ url: hook.url, kinds: ['approval-needed', 'promotion'] }] } });
     await registerSeeded(spec);
     await waitForStage(spec.name, 1, 'awaiting-approval');
+    await eventually('an approval-needed alert', async () => (alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 awaits approval`)) ? true : undefined));
     await assert.rejects(stack.client.review(spec.name, 'approve', { reviewer: ' ', comment: '' }), /reviewer is required/);
 
     const answer = await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: 'looks good' });
@@ -53,6 +60,7 @@ describe('approval gate', () => {
     assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.reviewer'], 'ana');
     assert.equal((await deployment(spec.name))?.champion.version, '1');
+    await eventually('a promotion alert', async () => (alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 is the new champion`)) ? true : undefined));
     // A second review of a finished gate is refused rather than silently applied.
     await assert.rejects(stack.client.review(spec.name, 'reject', { reviewer: 'bo', comment: '' }), /no retrain running/);
   });
@@ -205,7 +213,7 @@ describe('data validation', () => {
 
 describe('rollback and continue-as-new', () => {
   test('rollback returns the previous champion to the model server and the registry', async () => {
-    const spec = testSpec();
+    const spec = testSpec({ alerts: { webhooks: [{ url: hook.url, kinds: ['rollback'] }] } });
     await registerSeeded(spec);
     await waitForChampion(spec.name, '1');
     await stack.client.retrain(spec.name, { reason: 'manual refresh', requestedBy: 'ana' });
@@ -224,6 +232,8 @@ describe('rollback and continue-as-new', () => {
     assert.equal((await deployment(spec.name))?.champion.version, '1');
     assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '2')).tags['perennial.outcome'], 'rolled-back');
+    await eventually('a rollback alert', async () => (alertsOf(spec.name).some((t) => t.includes(`${spec.name} rolled back from v2 to v1`)) ? true : undefined));
+    assert.equal(alertsOf(spec.name).length, 1, 'only the kinds the webhook asked for');
   });
 
   test('a canary that does worse on live feedback is rolled back by itself', async () => {

@@ -5,35 +5,22 @@
  * delivered to a real HTTP receiver, and policies changed at run time by update.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { request } from 'undici';
 import { experimentName } from '../../activities/mlflow/model-files.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
-let receiver: Server;
-let hookUrl: string;
-const received: Array<{ text: string; blocks: unknown[] }> = [];
+let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 before(async () => {
   stack = await startStack();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      received.push(JSON.parse(body));
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
-  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  hook = await startWebhookReceiver();
 });
-after(() => new Promise<void>((ok) => receiver.close(() => ok())));
 
 async function post(model: string, path: string, body: unknown) {
   const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -46,7 +33,7 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   const spec = testSpec({
     monitoring: { interval: '1s', drift: { minRows: 300 } },
     policies: { rules: [{ name: 'climate', when: { drift: { features: 2 } } }] },
-    alerts: { webhooks: [{ url: hookUrl, kinds: ['drift', 'anomalies', 'retrain'] }] },
+    alerts: { webhooks: [{ url: hook.url, kinds: ['drift', 'anomalies', 'retrain'] }] },
   });
   seedRecords(stack.store, spec);
   await stack.client.register(spec);
@@ -117,11 +104,11 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
 
   // Alerts: Slack-compatible JSON for the drift, the anomalies and the retrain.
   const kinds = await eventually('drift, anomalies and retrain alerts', async () => {
-    const texts = received.map((r) => r.text);
+    const texts = hook.received.map((r) => r.text);
     return ['drift', 'anomalies', 'Retrain #2'].every((k) => texts.some((t) => t.toLowerCase().includes(k.toLowerCase()))) ? texts : undefined;
   });
   assert.ok(kinds.length >= 3);
-  assert.ok(received.every((r) => Array.isArray(r.blocks) && r.blocks.length > 0));
+  assert.ok(hook.received.every((r) => Array.isArray(r.blocks) && r.blocks.length > 0));
 });
 
 test('policies change at run time by update; invalid ones are refused and change nothing', async () => {
