@@ -115,6 +115,11 @@ export function psi(reference: ArrayLike<number>, current: ArrayLike<number>, bi
   const ref = sortedWithoutNaN(reference);
   const cur = sortedWithoutNaN(current);
   if (ref.length === 0 || cur.length === 0) throw new RangeError('psi: both samples need at least one (non-NaN) value');
+  return psiSorted(ref, cur, bins);
+}
+
+/** `psi` of two non-empty ascending samples (no copy, no sort): for callers that sorted already. */
+export function psiSorted(ref: Float64Array, cur: Float64Array, bins = 10): number {
   const cuts: number[] = [];
   for (let k = 1; k < bins; k++) {
     const q = quantileSorted(ref, k / bins);

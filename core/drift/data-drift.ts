@@ -9,12 +9,13 @@
  * Built for large windows (a million logged rows is routine):
  * - `featureColumns` reads the rows once, row by row, into one Float64Array per numeric feature
  *   (finite values only) and one count table per category feature; no object per value.
- * - `dataDrift` sorts each numeric column once (a copy; the caller's column is left as it is) and
- *   uses that sort for both the test (numericDriftSorted: no further copy or sort) and the
- *   histogram (bin boundaries by binary search). Category features work on counts only.
+ * - `dataDrift` sorts each numeric column once (`sortFinite`, a radix sort into a copy; the
+ *   caller's column is left as it is) and uses that sort for both the test (numericDriftSorted: no
+ *   further copy or sort; KS by binary searches) and the histogram (bin boundaries by binary
+ *   search). Category features work on counts only.
  */
 import { labelValue, parseNumeric } from '../validation.ts';
-import { DriftTestError, numericDriftSorted, featureDrift, type DriftTestChoice, type DriftTestName, type FeatureKind } from './feature-tests.ts';
+import { DriftTestError, numericDriftSorted, featureDrift, type DriftTestChoice, type FeatureDriftResult, type FeatureKind } from './feature-tests.ts';
 
 // ---------------------------------------------------------------------------------------------
 // columns
@@ -135,17 +136,9 @@ export interface CategoryHistogram {
   current: number[];
 }
 
-interface FeatureDriftBase {
+/** featureDrift's result (`rows`: finite values / present category values) with the feature and its missing rows. */
+interface FeatureDriftBase extends FeatureDriftResult {
   name: string;
-  test: DriftTestName;
-  /** The test statistic: KS D, chi-square X², or the distance. */
-  statistic: number;
-  /** Only for p-value tests (ks, chisquare). */
-  pValue?: number;
-  threshold: number;
-  drifted: boolean;
-  /** Current rows the test saw (finite values / present category values). */
-  rows: number;
   /** Current rows without a usable value (the column's `missing`). */
   missing: number;
 }
@@ -202,7 +195,7 @@ export function dataDrift(input: DataDriftInput): DataDriftReport {
 
   const features: FeatureDataDrift[] = [];
   const skipped: Array<{ name: string; reason: string }> = [];
-  const scratch: SortScratch = { words: new Uint32Array(0) };
+  const scratch: SortScratch = { buffer: new Float64Array(0) };
   for (const name of names) {
     const column = own(columns, name) ? columns[name] : undefined;
     const reference = own(profile.features, name) ? profile.features[name] : undefined;
@@ -389,14 +382,15 @@ export function categoryHistogram(reference: Record<string, number>, current: Re
 // sorting
 
 /**
- * An ascending copy of the finite values of `values`, exactly the array
- * `Float64Array.prototype.sort` would give (-0 before +0). Short arrays use that sort; long ones
- * (RADIX_MIN_LENGTH values and more, on little-endian hosts, i.e. everywhere Node runs) a
- * least-significant-digit radix sort on the IEEE-754 bit patterns, 11 bits per pass, which is
- * about twice as fast on a million values and needs one scratch buffer of the same size.
+ * An ascending copy of the finite values of `values`: exactly the array
+ * `Float64Array.prototype.sort` gives for them (-0 before +0). Short arrays (under
+ * RADIX_MIN_LENGTH values) use that sort; long ones, on little-endian hosts (everywhere Node
+ * runs), a least-significant-digit radix sort on the IEEE-754 bit patterns, 11 bits per pass,
+ * which is roughly twice as fast on a million values (see radixSort). Deterministic; one scratch
+ * buffer of the same size.
  */
 export function sortFinite(values: Float64Array): Float64Array {
-  return sortFiniteWith(values, { words: new Uint32Array(0) });
+  return sortFiniteWith(values, { buffer: new Float64Array(0) });
 }
 
 /** Arrays shorter than this are sorted by Float64Array.prototype.sort. */
@@ -406,69 +400,79 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const RADIX_BITS = 11;
 const RADIX_SIZE = 1 << RADIX_BITS;
 const RADIX_MASK = RADIX_SIZE - 1;
-const RADIX_PASSES = 6; // 6 x 11 >= 64
+/** Values sampled to choose between the high-word and the full radix sort. */
+const RADIX_PROBE = 1024;
+/** Element moves the high-word sort's final insertion pass may make, per value, before giving up. */
+const INSERTION_BUDGET = 8;
 
-/** A reusable scratch buffer (grown as needed), so one dataDrift call allocates it once. */
+/** A scratch buffer reused (and grown as needed) across the sorts of one dataDrift call. */
 interface SortScratch {
-  words: Uint32Array;
+  buffer: Float64Array;
 }
 
 function sortFiniteWith(values: Float64Array, scratch: SortScratch): Float64Array {
   let finite = 0;
   for (let i = 0; i < values.length; i++) if (values[i] - values[i] === 0) finite++;
-  const out = new Float64Array(finite);
-  const radix = finite >= RADIX_MIN_LENGTH && LITTLE_ENDIAN;
-  if (finite === values.length) {
-    // the radix sort's first pass copies as it goes
-    if (!radix) {
-      out.set(values);
-      return out.sort();
-    }
-  } else {
+  let source = values;
+  if (finite < values.length) {
+    source = new Float64Array(finite);
     let k = 0;
-    for (let i = 0; i < values.length; i++) if (values[i] - values[i] === 0) out[k++] = values[i];
-    if (!radix) return out.sort();
+    for (let i = 0; i < values.length; i++) if (values[i] - values[i] === 0) source[k++] = values[i];
   }
-  if (scratch.words.length < 2 * finite) scratch.words = new Uint32Array(2 * finite);
-  radixSort(finite === values.length ? values : out, out, scratch.words);
-  return out;
+  if (finite < RADIX_MIN_LENGTH || !LITTLE_ENDIAN) return source === values ? values.slice().sort() : source.sort();
+  if (scratch.buffer.length < finite) scratch.buffer = new Float64Array(finite);
+  return radixSort(source, scratch.buffer.length === finite ? scratch.buffer : scratch.buffer.subarray(0, finite));
 }
 
 /**
- * Sorts the finite values of `from` into `data` (the same length; `from` may be `data`). Each
- * double is a (lo, hi) pair of 32-bit words (little endian); the key flip makes the unsigned 64-bit
- * order the numeric order (negative: all bits inverted; positive: the sign bit set). The first pass
- * flips the keys into `data` and counts all six digits; then each digit whose values are not all
- * equal scatters the pairs between `data` and the scratch, stably; the keys are flipped back at the end.
+ * Sorts finite values into a new array (`source` is left as it is; `scratch` has its length).
+ *
+ * The digits are those of the raw bit patterns, read through a Uint32Array view (lo, hi words,
+ * little endian), while the values themselves move as doubles. As unsigned integers the bit
+ * patterns order the positive values ascending, followed by the negative ones by ascending
+ * magnitude; a last pass puts the negatives first, reversed. Digits shared by every value are
+ * skipped (integer-valued data never needs the low word, for example).
+ *
+ * Most real-valued columns are ordered by their high words alone (sign, exponent and the top 20
+ * mantissa bits), so when a probe of RADIX_PROBE evenly spaced values finds (almost) no two
+ * different values with the same high word, only the three high-word digits are sorted and one
+ * insertion pass orders the few values sharing a high word: half the passes. Data with many such
+ * values (a large offset against a small spread, e.g. timestamps) gets all six digits. The
+ * insertion pass is bounded (INSERTION_BUDGET moves per value); past that, the built-in sort
+ * finishes the job, so a misjudged probe costs time, never correctness.
  */
-function radixSort(from: Float64Array, data: Float64Array, scratch: Uint32Array): void {
-  const n = data.length;
-  const input = new Uint32Array(from.buffer, from.byteOffset, 2 * n);
-  const words = new Uint32Array(data.buffer, data.byteOffset, 2 * n);
-  const counts = new Uint32Array(RADIX_PASSES * RADIX_SIZE);
-  for (let i = 0; i < n; i++) {
-    let lo = input[2 * i];
-    let hi = input[2 * i + 1];
-    if (hi & 0x80000000) {
-      hi = ~hi >>> 0;
-      lo = ~lo >>> 0;
-    } else {
-      hi = (hi | 0x80000000) >>> 0;
+function radixSort(source: Float64Array, scratch: Float64Array): Float64Array {
+  const n = source.length;
+  const words = new Uint32Array(source.buffer, source.byteOffset, 2 * n);
+  const highOnly = fewHighWordCollisions(source);
+  const digits = highOnly ? 3 : 6;
+  const counts = new Uint32Array(digits * RADIX_SIZE);
+  let negatives = 0;
+  if (highOnly) {
+    for (let i = 0; i < n; i++) {
+      const hi = words[2 * i + 1];
+      counts[hi & RADIX_MASK]++;
+      counts[RADIX_SIZE + ((hi >>> 11) & RADIX_MASK)]++;
+      counts[2 * RADIX_SIZE + (hi >>> 22)]++;
+      negatives += hi >>> 31;
     }
-    words[2 * i] = lo;
-    words[2 * i + 1] = hi;
-    counts[lo & RADIX_MASK]++;
-    counts[RADIX_SIZE + ((lo >>> 11) & RADIX_MASK)]++;
-    counts[2 * RADIX_SIZE + (((lo >>> 22) | (hi << 10)) & RADIX_MASK)]++;
-    counts[3 * RADIX_SIZE + ((hi >>> 1) & RADIX_MASK)]++;
-    counts[4 * RADIX_SIZE + ((hi >>> 12) & RADIX_MASK)]++;
-    counts[5 * RADIX_SIZE + (hi >>> 23)]++;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const lo = words[2 * i];
+      const hi = words[2 * i + 1];
+      counts[lo & RADIX_MASK]++;
+      counts[RADIX_SIZE + ((lo >>> 11) & RADIX_MASK)]++;
+      counts[2 * RADIX_SIZE + (((lo >>> 22) | (hi << 10)) & RADIX_MASK)]++;
+      counts[3 * RADIX_SIZE + ((hi >>> 1) & RADIX_MASK)]++;
+      counts[4 * RADIX_SIZE + ((hi >>> 12) & RADIX_MASK)]++;
+      counts[5 * RADIX_SIZE + (hi >>> 23)]++;
+      negatives += hi >>> 31;
+    }
   }
-  let src = words;
-  let dst = scratch.length === 2 * n ? scratch : scratch.subarray(0, 2 * n);
-  for (let pass = 0; pass < RADIX_PASSES; pass++) {
-    const offset = pass * RADIX_SIZE;
-    // a digit shared by every value leaves the order as it is
+  // bucket starts; a digit with a single bucket holding everything is skipped
+  const passes: number[] = [];
+  for (let d = 0; d < digits; d++) {
+    const offset = d * RADIX_SIZE;
     let trivial = false;
     let sum = 0;
     for (let b = 0; b < RADIX_SIZE; b++) {
@@ -477,52 +481,101 @@ function radixSort(from: Float64Array, data: Float64Array, scratch: Uint32Array)
       counts[offset + b] = sum;
       sum += c;
     }
-    if (trivial) continue;
-    if (pass === 2) scatterStraddling(src, dst, n, counts, offset);
-    else if (pass < 2) scatterLow(src, dst, n, counts, offset, pass * RADIX_BITS);
-    else scatterHigh(src, dst, n, counts, offset, pass * RADIX_BITS - 32);
-    const t = src;
-    src = dst;
-    dst = t;
+    if (!trivial) passes.push(d);
   }
-  if (src !== words) words.set(src);
-  for (let i = 0; i < n; i++) {
-    const hi = words[2 * i + 1];
-    if (hi & 0x80000000) words[2 * i + 1] = hi & 0x7fffffff;
-    else {
-      words[2 * i + 1] = ~hi >>> 0;
-      words[2 * i] = ~words[2 * i] >>> 0;
+
+  // ping-pong between `out` and the scratch so that the last write lands in `out`
+  const out = new Float64Array(n);
+  const writes = passes.length + (negatives > 0 ? 1 : 0);
+  if (writes === 0) out.set(source);
+  let from = source;
+  let fromWords = words;
+  let to = writes % 2 === 1 ? out : scratch;
+  for (const d of passes) {
+    const offset = d * RADIX_SIZE;
+    if (highOnly) scatterHigh(fromWords, from, to, counts, offset, d * RADIX_BITS);
+    else if (d < 2) scatterLow(fromWords, from, to, counts, offset, d * RADIX_BITS);
+    else if (d === 2) scatterStraddling(fromWords, from, to, counts, offset);
+    else scatterHigh(fromWords, from, to, counts, offset, d * RADIX_BITS - 32);
+    from = to;
+    fromWords = new Uint32Array(to.buffer, to.byteOffset, 2 * n);
+    to = to === out ? scratch : out;
+  }
+  if (negatives > 0) {
+    // negatives are last, by ascending magnitude: reversed to the front
+    for (let i = 0; i < negatives; i++) to[i] = from[n - 1 - i];
+    to.set(from.subarray(0, n - negatives), negatives);
+  }
+  if (highOnly && !insertionPass(out)) out.sort();
+  return out;
+}
+
+/**
+ * Orders values that are out of order only among neighbours (here: values sharing a high word).
+ * Gives up (false) after INSERTION_BUDGET moves per value.
+ */
+function insertionPass(a: Float64Array): boolean {
+  let budget = INSERTION_BUDGET * a.length;
+  for (let i = 1; i < a.length; i++) {
+    const v = a[i];
+    if (!(v < a[i - 1])) continue;
+    let j = i - 1;
+    while (j >= 0 && a[j] > v) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = v;
+    budget -= i - j;
+    if (budget < 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the high words alone nearly order the data: in an evenly spaced probe, the pairs of
+ * different values sharing a high word estimate the collision rate q; the insertion pass then
+ * costs about n^2 q / 4 moves, acceptable up to n.
+ */
+function fewHighWordCollisions(values: Float64Array): boolean {
+  const n = values.length;
+  const size = Math.min(RADIX_PROBE, n);
+  const probe = new Float64Array(size);
+  for (let i = 0; i < size; i++) probe[i] = values[Math.floor((i * n) / size)];
+  probe.sort();
+  const probeWords = new Uint32Array(probe.buffer);
+  let pairs = 0;
+  let groupStart = 0; // first index of the current high-word group
+  let valueStart = 0; // first index of the current run of equal values
+  for (let i = 1; i <= size; i++) {
+    const newValue = i === size || probe[i] !== probe[i - 1];
+    const newGroup = i === size || probeWords[2 * i + 1] !== probeWords[2 * i - 1];
+    if (newValue || newGroup) {
+      // pairs of equal values are no work: subtract them from the group's pairs as the run closes
+      const run = i - valueStart;
+      pairs -= (run * (run - 1)) / 2;
+      valueStart = i;
+    }
+    if (newGroup) {
+      const group = i - groupStart;
+      pairs += (group * (group - 1)) / 2;
+      groupStart = i;
     }
   }
+  return pairs * n <= 4 * ((size * (size - 1)) / 2);
 }
 
-// One scatter per digit position (a branch-free inner loop each).
-function scatterLow(src: Uint32Array, dst: Uint32Array, n: number, counts: Uint32Array, offset: number, shift: number): void {
-  for (let i = 0; i < n; i++) {
-    const lo = src[2 * i];
-    const k = counts[offset + ((lo >>> shift) & RADIX_MASK)]++;
-    dst[2 * k] = lo;
-    dst[2 * k + 1] = src[2 * i + 1];
-  }
+// One scatter per kind of digit (a branch-free inner loop each): the digit from the words, the
+// value moved as a double (finite, so its bits are preserved).
+function scatterLow(words: Uint32Array, from: Float64Array, to: Float64Array, counts: Uint32Array, offset: number, shift: number): void {
+  for (let i = 0; i < from.length; i++) to[counts[offset + ((words[2 * i] >>> shift) & RADIX_MASK)]++] = from[i];
 }
 
-function scatterStraddling(src: Uint32Array, dst: Uint32Array, n: number, counts: Uint32Array, offset: number): void {
-  for (let i = 0; i < n; i++) {
-    const lo = src[2 * i];
-    const hi = src[2 * i + 1];
-    const k = counts[offset + (((lo >>> 22) | (hi << 10)) & RADIX_MASK)]++;
-    dst[2 * k] = lo;
-    dst[2 * k + 1] = hi;
-  }
+function scatterStraddling(words: Uint32Array, from: Float64Array, to: Float64Array, counts: Uint32Array, offset: number): void {
+  for (let i = 0; i < from.length; i++) to[counts[offset + (((words[2 * i] >>> 22) | (words[2 * i + 1] << 10)) & RADIX_MASK)]++] = from[i];
 }
 
-function scatterHigh(src: Uint32Array, dst: Uint32Array, n: number, counts: Uint32Array, offset: number, shift: number): void {
-  for (let i = 0; i < n; i++) {
-    const hi = src[2 * i + 1];
-    const k = counts[offset + ((hi >>> shift) & RADIX_MASK)]++;
-    dst[2 * k] = src[2 * i];
-    dst[2 * k + 1] = hi;
-  }
+function scatterHigh(words: Uint32Array, from: Float64Array, to: Float64Array, counts: Uint32Array, offset: number, shift: number): void {
+  for (let i = 0; i < from.length; i++) to[counts[offset + ((words[2 * i + 1] >>> shift) & RADIX_MASK)]++] = from[i];
 }
 
 /** True when every value is finite and no value is below its predecessor. */

@@ -23,7 +23,7 @@
  * | linf          | category | distance  | 0.1               | statistic >= threshold|
  */
 
-import { kolmogorovSf, ksTwoSample, psi, PSI_EPSILON, quantileSorted, type KsResult } from '../stats.ts';
+import { kolmogorovSf, ksTwoSample, psi, psiSorted, type KsResult } from '../stats.ts';
 
 // ---------------------------------------------------------------------------------------------
 // catalogue
@@ -302,8 +302,14 @@ export const JS_MAX_DISCRETE_VALUES = 20;
  * `ksTwoSample` (core/stats.ts, scipy's ks_2samp) for two ascending Float64Arrays, without copying
  * or sorting them: the same statistic and p-value, bit for bit. When both samples have at most
  * 10000 values the exact p-value is computed by ksTwoSample itself (the copy is then small);
- * otherwise D comes from one merged walk over the two arrays and the p-value from the asymptotic
- * Kolmogorov distribution, as in ksTwoSample. The caller guarantees the order (no NaN); use
+ * otherwise the p-value comes from the asymptotic Kolmogorov distribution, as in ksTwoSample.
+ *
+ * D needs no walk over the larger sample: between two consecutive distinct values of the smaller
+ * sample its ECDF is constant and the other's only grows, so the extremes of the ECDF difference
+ * over all observed values are reached at the smaller sample's values (counting the larger
+ * sample's values <= them) and just before the next one (counting those < it); two binary
+ * searches per distinct value of the smaller sample, the same quotients and differences as
+ * ksTwoSample's merged walk, so the same D. The caller guarantees the order (no NaN); use
  * ksTwoSample for unsorted data. Throws a RangeError when either sample is empty.
  */
 export function ksTwoSampleSorted(x: Float64Array, y: Float64Array): KsResult {
@@ -311,19 +317,29 @@ export function ksTwoSampleSorted(x: Float64Array, y: Float64Array): KsResult {
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('ksTwoSampleSorted: both samples need at least one value');
   if (Math.max(n1, n2) <= KS_MAX_EXACT_N) return ksTwoSample(x, y);
-  // the walk of ksTwoSample: at each distinct value compare the two right-continuous ECDFs
-  let i = 0;
-  let j = 0;
+  // extremes of cdf_small - cdf_large; for x the larger sample they change sign and swap
+  const swap = n1 > n2;
+  const small = swap ? y : x;
+  const large = swap ? x : y;
+  const ns = small.length;
+  const nl = large.length;
   let maxDiff = 0;
   let minDiff = 0;
-  while (i < n1 || j < n2) {
-    const v = j >= n2 || (i < n1 && x[i] <= y[j]) ? x[i] : y[j];
-    while (i < n1 && x[i] <= v) i++;
-    while (j < n2 && y[j] <= v) j++;
-    const diff = i / n1 - j / n2;
+  const consider = (i: number, j: number) => {
+    const diff = i / ns - j / nl;
     if (diff > maxDiff) maxDiff = diff;
     if (diff < minDiff) minDiff = diff;
+  };
+  // large values below the smallest small value
+  consider(0, searchSorted(large, small[0], false));
+  for (let k = 0; k < ns; ) {
+    const v = small[k];
+    while (k < ns && small[k] === v) k++; // k = #small <= v
+    consider(k, searchSorted(large, v, true));
+    consider(k, k < ns ? searchSorted(large, small[k], false) : nl);
   }
+  // 0 - x: exactly -x, and +0 (not -0) when x is 0, as the walk's initial values are
+  if (swap) [maxDiff, minDiff] = [0 - minDiff, 0 - maxDiff];
   const minS = Math.min(Math.max(-minDiff, 0), 1);
   const d = minS > maxDiff ? minS : maxDiff;
   const m = Math.max(n1, n2);
@@ -332,37 +348,20 @@ export function ksTwoSampleSorted(x: Float64Array, y: Float64Array): KsResult {
   return { statistic: d, pValue: clamp01(p), method: 'asymp' };
 }
 
+/** Values of an ascending array < v (inclusive false) or <= v (inclusive true). */
+function searchSorted(sorted: Float64Array, v: number, inclusive: boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < v || (inclusive && sorted[mid] === v)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** scipy's MAX_AUTO_N, as in core/stats.ts: exact KS p-values up to this many values per sample. */
 const KS_MAX_EXACT_N = 10_000;
-
-/** `psi` (core/stats.ts) for two non-empty ascending samples: the same bins, shares and sum. */
-function psiSorted(ref: Float64Array, cur: Float64Array, bins = 10): number {
-  const cuts: number[] = [];
-  for (let k = 1; k < bins; k++) {
-    const q = quantileSorted(ref, k / bins);
-    if (cuts.length === 0 || q > cuts[cuts.length - 1]) cuts.push(q);
-  }
-  const refShares = binSharesSorted(ref, cuts);
-  const curShares = binSharesSorted(cur, cuts);
-  let total = 0;
-  for (let i = 0; i < refShares.length; i++) {
-    const r = refShares[i] > 0 ? refShares[i] : PSI_EPSILON;
-    const c = curShares[i] > 0 ? curShares[i] : PSI_EPSILON;
-    total += (c - r) * Math.log(c / r);
-  }
-  return total;
-}
-
-/** Shares of an ascending sample in the bins (-inf, c0], (c0, c1], ..., (c_last, inf). */
-function binSharesSorted(sorted: Float64Array, cuts: number[]): number[] {
-  const counts = new Array<number>(cuts.length + 1).fill(0);
-  let bin = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    while (bin < cuts.length && sorted[i] > cuts[bin]) bin++;
-    counts[bin]++;
-  }
-  return counts.map((c) => c / sorted.length);
-}
 
 function requireAscendingFinite(what: string, side: string, values: Float64Array): void {
   if (!(values instanceof Float64Array)) throw new RangeError(`${what}: the ${side} sample must be a Float64Array`);

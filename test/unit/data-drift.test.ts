@@ -358,6 +358,26 @@ describe('sorted fast paths', () => {
     assert.deepEqual(sortFinite(constant), constant);
   });
 
+  it('sortFinite: high-word sort, full sort and the insertion fallback all give the built-in order', () => {
+    const same = (values: Float64Array) => {
+      const expected = values.slice().sort();
+      const sorted = sortFinite(values);
+      for (let i = 0; i < sorted.length; i++) if (!Object.is(sorted[i], expected[i])) return `index ${i}: ${sorted[i]} vs ${expected[i]}`;
+      return 'same';
+    };
+    const rng = derive(62);
+    const n = 1 << 16;
+    // spread out (the high words nearly order them), negative and positive
+    assert.equal(same(Float64Array.from({ length: n }, () => rng.normal() * 3)), 'same');
+    // a large offset against a small spread (many values share a high word), and integers
+    assert.equal(same(Float64Array.from({ length: n }, () => 1.7e9 + rng.uniform() * 1000)), 'same');
+    assert.equal(same(Float64Array.from({ length: n }, () => Math.round(rng.normal() * 4))), 'same');
+    // a tight cluster hidden from the evenly spaced probe (every 64th value is spread out):
+    // the high-word sort is chosen and its insertion pass gives up
+    const hidden = Float64Array.from({ length: n }, (_, i) => (i % 64 === 0 ? rng.normal() * 100 : 5 + rng.uniform() * 1e-9));
+    assert.equal(same(hidden), 'same');
+  });
+
   it('ksTwoSampleSorted matches ksTwoSample, exact and asymptotic', () => {
     const ref = Float64Array.from(sampleSorted(normals(71, 5000), 1000));
     for (const [n, shift] of [
@@ -370,6 +390,10 @@ describe('sorted fast paths', () => {
       assert.deepEqual(ksTwoSampleSorted(ref, cur), ksTwoSample(ref, cur));
       assert.deepEqual(ksTwoSampleSorted(cur, ref), ksTwoSample(cur, ref));
     }
+    // identical samples (D = 0, not -0) in both orders
+    const twin = sortFinite(Float64Array.from(normals(79, 12_000)));
+    assert.deepEqual(ksTwoSampleSorted(twin, twin.slice(0, 11_000)), ksTwoSample(twin, twin.slice(0, 11_000)));
+    assert.deepEqual(ksTwoSampleSorted(twin, twin), ksTwoSample(twin, twin));
     // ties across the samples
     const a = sortFinite(Float64Array.from(normals(81, 20_000), (v) => Math.round(v * 2)));
     const b = sortFinite(Float64Array.from(normals(82, 15_000, 0.1), (v) => Math.round(v * 2)));
