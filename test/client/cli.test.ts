@@ -67,6 +67,19 @@ test('import, register, status and approve from the command line', async () => {
   assert.equal(approved.code, 0, approved.stderr);
   assert.equal(approved.stdout.trim(), 'approved by ana');
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
+
+  // Policies change from a file; a bad file changes nothing and says why.
+  const bad = join(stack.dataDir, 'bad-policies.yaml');
+  writeFileSync(bad, stringify({ rules: [{ name: 'acc', when: { metric: 'accuracy', below: 0.7, above: 0.9 } }] }));
+  const refused = await perennial('policies', spec.name, bad, '--reason', 'stricter');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^perennial: invalid policy change:\n {2}- policies\.rules\.0\.when: metric "accuracy" needs exactly one of below, above, atLeast/);
+  const good = join(stack.dataDir, 'policies.yaml');
+  writeFileSync(good, stringify({ cooldown: '1h', rules: [{ name: 'acc', when: { metric: 'accuracy', below: 0.7 }, breaches: 2, within: 3 }] }));
+  const changed = await perennial('policies', spec.name, good, '--reason', 'stricter', '--by', 'ana');
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal(changed.stdout.trim(), 'policies updated: acc');
+  assert.equal((await stack.client.status(spec.name)).policies.cooldown, '1h');
 });
 
 test('commands on a model that is not registered fail with a readable message', async () => {
