@@ -207,7 +207,7 @@ function clamp01(p: number): number {
 }
 
 /** numpy's round(): halves go to the even neighbour. */
-function roundHalfEven(v: number): number {
+export function roundHalfEven(v: number): number {
   const f = Math.floor(v);
   const diff = v - f;
   if (diff > 0.5) return f + 1;

@@ -23,7 +23,7 @@
  * | linf          | category | distance  | 0.1               | statistic >= threshold|
  */
 
-import { kolmogorovSf, ksTwoSample, psi, psiSorted, type KsResult } from '../stats.ts';
+import { kolmogorovSf, ksTwoSample, psi, psiSorted, roundHalfEven, type KsResult } from '../stats.ts';
 
 // ---------------------------------------------------------------------------------------------
 // catalogue
@@ -374,14 +374,6 @@ function requireAscendingFinite(what: string, side: string, values: Float64Array
   }
 }
 
-/** numpy's round(): halves go to the even neighbour (as core/stats.ts does for the KS sample size). */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const diff = v - f;
-  if (diff > 0.5) return f + 1;
-  if (diff < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 // ---------------------------------------------------------------------------------------------
 // category tests (counts per category, as in FeatureProfile.counts)
