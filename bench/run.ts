@@ -7,17 +7,21 @@
  *                  scikit-learn, TPE vs random (bench/automl.ts; ~15 minutes)
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory
  *                  over monitoring cycles (bench/drift.ts; ~2 minutes)
+ *   drift-eval     prequential accuracy and retrains of never / scheduled / policy retraining on
+ *                  the weather and flights streams vs retrain-every-window, and drift detectors'
+ *                  delay and false alarms on synthetic streams (bench/drift-eval.ts; a few minutes)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../stack/paths.ts';
 import { automl } from './automl.ts';
 import { drift } from './drift.ts';
+import { driftEval } from './drift-eval.ts';
 import { orchestration } from './orchestration.ts';
 import { serving } from './serving.ts';
 import { withBenchStack } from './stack.ts';
 
-const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving, automl, drift };
+const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving, automl, drift, 'drift-eval': driftEval };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const chosen = names.length ? names : Object.keys(BENCHMARKS);

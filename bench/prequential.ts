@@ -1,0 +1,384 @@
+/**
+ * Prequential (test-then-train) evaluation of retraining strategies over a labelled stream cut
+ * into windows, for bench/drift-eval.ts. PURE: no tfjs, no I/O; the models are behind callbacks.
+ *
+ * Each window is first predicted by the model in service, and scored; its labels then arrive and
+ * the strategy decides whether to retrain before the next window. A model is named by the last
+ * window it learned from (-1: the initial model, trained before the stream starts), so strategies
+ * that retrain at the same point share one model.
+ *
+ * Perennial's strategy is the lifecycle's decision loop without Temporal: one monitoring cycle per
+ * window builds a MonitoringSummary as activities/monitor.ts does (performance on the window's
+ * labels, input drift against the serving model's training profile once enough predictions
+ * arrived, detectors on the error stream, new labels since the last training) and judges it with
+ * core/policy.ts evaluatePolicies; a firing rule retrains, and startCooldown starts the cooldown.
+ */
+import { detectAnomalies } from '../core/drift/anomalies.ts';
+import { dataDrift, featureColumns, type DataDriftReport } from '../core/drift/data-drift.ts';
+import { createDetector, updateMany, type DetectorState } from '../core/drift/detectors.ts';
+import { classificationReport, confidenceReport, predictionDrift } from '../core/drift/performance.ts';
+import { parseDuration } from '../core/duration.ts';
+import { DETECTORS, type DetectorName, type MonitoringSummary } from '../core/monitoring.ts';
+import { compileRules, evaluatePolicies, initialPolicyState, startCooldown, type FiredRule, type PolicyState } from '../core/policy.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import type { ReferenceProfile } from '../ml/bundle.ts';
+
+export type Row = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// windows
+
+export interface StreamWindow<R> {
+  /** The part of the stream the window belongs to (e.g. "Seattle", "2001-03"). */
+  segment: string;
+  /** Position of the window within its segment, from 0. */
+  index: number;
+  rows: R[];
+}
+
+/**
+ * Windows of `days` days, counted from the first day of each segment (a segment is a run of
+ * consecutive rows with the same segmentOf, e.g. one city). A segment's last window covering fewer
+ * than days / 2 days joins the window before it, so no window is too small to score.
+ * Throws a RangeError when days go backwards within a segment or `days` is not positive.
+ */
+export function dayWindows<R>(rows: readonly R[], options: { days: number; dayOf: (row: R) => number; segmentOf: (row: R) => string }): StreamWindow<R>[] {
+  const { days, dayOf, segmentOf } = options;
+  if (!(days > 0)) throw new RangeError(`dayWindows: days must be positive, got ${days}`);
+  const out: StreamWindow<R>[] = [];
+  for (const segment of consecutiveWindows(rows, segmentOf)) {
+    const first = dayOf(segment.rows[0]);
+    const windows: StreamWindow<R>[] = [];
+    let previousDay = first;
+    for (const row of segment.rows) {
+      const day = dayOf(row);
+      if (day < previousDay) throw new RangeError(`dayWindows: day ${day} comes after day ${previousDay} in segment ${segment.segment}`);
+      previousDay = day;
+      const index = Math.floor((day - first) / days);
+      if (windows.at(-1)?.index !== index) windows.push({ segment: segment.segment, index, rows: [] });
+      windows.at(-1)!.rows.push(row);
+    }
+    const last = windows.at(-1)!;
+    if (windows.length > 1 && previousDay - (first + last.index * days) + 1 < days / 2) {
+      windows.pop();
+      windows.at(-1)!.rows.push(...last.rows);
+    }
+    // Renumber: windows skipped over by a gap in the data would otherwise leave holes.
+    windows.forEach((w, i) => out.push({ ...w, index: i }));
+  }
+  return out;
+}
+
+/** Runs of consecutive rows with the same key, in order (calendar months, cities, ...). */
+export function consecutiveWindows<R>(rows: readonly R[], keyOf: (row: R) => string): StreamWindow<R>[] {
+  const out: StreamWindow<R>[] = [];
+  for (const row of rows) {
+    const key = keyOf(row);
+    const current = out.at(-1);
+    if (current?.segment === key) current.rows.push(row);
+    else out.push({ segment: key, index: 0, rows: [row] });
+  }
+  return out;
+}
+
+/** The training window `{kind: lastRows, rows: n}`: the most recent n labelled rows. */
+export function lastRows<R>(labelled: readonly R[], n: number): R[] {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`lastRows: n must be a positive integer, got ${n}`);
+  return labelled.slice(Math.max(0, labelled.length - n));
+}
+
+// ---------------------------------------------------------------------------------------------
+// strategies
+
+/** Model names: the last window a model learned from; the initial model learned none. */
+export const INITIAL_MODEL = -1;
+
+export interface WindowScore {
+  window: number;
+  /** The model that served the window (INITIAL_MODEL or the window it was trained after). */
+  model: number;
+  n: number;
+  correct: number;
+}
+
+export interface PrequentialRun {
+  scores: WindowScore[];
+  /** Windows after which the strategy retrained (never the last window: nothing is left to serve). */
+  retrainsAfter: number[];
+}
+
+/**
+ * Test-then-train over `windowCount` windows: `serve(model, w)` predicts window w with the model
+ * in service and scores it; `retrainAfter(w, outcome, model)` then decides whether a model trained
+ * through window w serves from window w + 1 on. Not asked after the last window.
+ */
+export async function prequential<O extends { n: number; correct: number }>(
+  windowCount: number,
+  serve: (model: number, window: number) => Promise<O>,
+  retrainAfter: (window: number, outcome: O, model: number) => boolean | Promise<boolean>,
+): Promise<PrequentialRun> {
+  const scores: WindowScore[] = [];
+  const retrainsAfter: number[] = [];
+  let model = INITIAL_MODEL;
+  for (let w = 0; w < windowCount; w++) {
+    const outcome = await serve(model, w);
+    scores.push({ window: w, model, n: outcome.n, correct: outcome.correct });
+    if (w < windowCount - 1 && (await retrainAfter(w, outcome, model))) {
+      model = w;
+      retrainsAfter.push(w);
+    }
+  }
+  return { scores, retrainsAfter };
+}
+
+/** Retrain on schedule: after every `every`-th window (every = 1: after each window). */
+export const everyWindows = (every: number) => {
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`everyWindows: every must be a positive integer, got ${every}`);
+  return (window: number) => (window + 1) % every === 0;
+};
+
+/** Correct / scored rows over the whole stream (NaN when nothing was scored). */
+export function streamAccuracy(scores: readonly WindowScore[]): number {
+  const n = scores.reduce((a, s) => a + s.n, 0);
+  return scores.reduce((a, s) => a + s.correct, 0) / n;
+}
+
+/** Per window, the accuracy over it and the `width - 1` windows before it (row-weighted), for a readable plot. */
+export function rollingAccuracy(scores: readonly WindowScore[], width: number): number[] {
+  if (!Number.isInteger(width) || width < 1) throw new RangeError(`rollingAccuracy: width must be a positive integer, got ${width}`);
+  return scores.map((_, i) => streamAccuracy(scores.slice(Math.max(0, i - width + 1), i + 1)));
+}
+
+export interface AnchorComparison {
+  accuracy: number;
+  /** Accuracy minus the anchor's, in percentage points. */
+  gapPoints: number;
+  /**
+   * Standard error of gapPoints, paired by window (both strategies scored the same rows): the
+   * ratio-estimator (cluster) standard error over windows, sqrt(W / (W - 1) * sum_w e_w^2) / N with
+   * e_w = d_w - n_w * gap, d_w the difference of correct predictions in window w. 0 for the anchor.
+   */
+  gapSePoints: number;
+  retrains: number;
+  /** Retrains as a share of the anchor's (NaN when the anchor never retrains). */
+  retrainShare: number;
+}
+
+/** Each strategy's stream accuracy and retrains against the anchor's, measured on the same windows. */
+export function compareWithAnchor(runs: Record<string, PrequentialRun>, anchor: string): Record<string, AnchorComparison> {
+  const base = runs[anchor];
+  if (!base) throw new RangeError(`compareWithAnchor: no run named ${anchor}`);
+  const baseAccuracy = streamAccuracy(base.scores);
+  return Object.fromEntries(
+    Object.entries(runs).map(([name, run]) => {
+      const accuracy = streamAccuracy(run.scores);
+      return [
+        name,
+        { accuracy, gapPoints: 100 * (accuracy - baseAccuracy), gapSePoints: 100 * pairedGapSe(run.scores, base.scores), retrains: run.retrainsAfter.length, retrainShare: run.retrainsAfter.length / base.retrainsAfter.length },
+      ];
+    }),
+  );
+}
+
+/** See AnchorComparison.gapSePoints (as a share, not in points). */
+function pairedGapSe(scores: readonly WindowScore[], anchor: readonly WindowScore[]): number {
+  if (scores.length !== anchor.length || scores.some((s, i) => s.n !== anchor[i].n)) throw new RangeError('compareWithAnchor: runs must score the same windows');
+  const w = scores.length;
+  if (w < 2) return NaN;
+  const n = scores.reduce((a, s) => a + s.n, 0);
+  const diffs = scores.map((s, i) => s.correct - anchor[i].correct);
+  const gap = diffs.reduce((a, b) => a + b, 0) / n;
+  const sumSquares = diffs.reduce((a, d, i) => a + (d - scores[i].n * gap) ** 2, 0);
+  return Math.sqrt((w / (w - 1)) * sumSquares) / n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Perennial's policies, one monitoring cycle per window
+
+/** What the serving model did with one window, and the labels that came back. */
+export interface ServedWindow {
+  rows: Row[];
+  truth: string[];
+  predicted: string[];
+  probabilities: Array<Record<string, number>>;
+}
+
+const DETECTOR_KINDS = { adwin: 'adwin', ddm: 'ddm', 'page-hinkley': 'pageHinkley' } as const;
+
+const freshDetectors = (): Record<DetectorName, DetectorState> =>
+  Object.fromEntries(DETECTORS.map((name) => [name, createDetector(DETECTOR_KINDS[name])])) as Record<DetectorName, DetectorState>;
+
+/** Per rule, how its cycles went: fired, breached without firing (sensitivity or cooldown), not measurable. */
+export interface RuleTally {
+  fired: number;
+  heldBack: number;
+  unmeasured: number;
+}
+
+export interface CycleResult {
+  summary: MonitoringSummary;
+  fired: FiredRule[];
+  notes: string[];
+}
+
+/**
+ * The lifecycle's monitoring and policy decisions for one model, cycle by cycle (see the module
+ * comment). Time: cycle c happens at c * monitoring.interval, so the policies' cooldown counts
+ * cycles (cooldown / interval of them); with one cycle per window, that many windows.
+ */
+export class PolicyMonitor {
+  readonly intervalMs: number;
+  readonly tally: Record<string, RuleTally>;
+  private policy: PolicyState = initialPolicyState();
+  private detectors = freshDetectors();
+  /** Predictions since the last drift test: the cursor carries over a new champion, as in activities/monitor.ts. */
+  private pendingDrift: Array<{ row: Row; predicted: string; probabilities: Record<string, number>; model: number }> = [];
+  private cycle = 0;
+  private championCycle = 0;
+  /** Labelled rows since the serving model's training data ended. */
+  private newLabels = 0;
+
+  constructor(private readonly spec: ModelSpec) {
+    this.intervalMs = parseDuration(spec.monitoring.interval);
+    this.tally = Object.fromEntries(compileRules(spec.policies).map((r) => [r.name, { fired: 0, heldBack: 0, unmeasured: 0 }]));
+  }
+
+  /** One monitoring cycle after window `served` of model `model` (whose training profile is `profile`); did a rule fire? */
+  observe(served: ServedWindow, model: number, profile: ReferenceProfile): CycleResult {
+    this.cycle += 1;
+    this.championCycle += 1;
+    this.newLabels += served.truth.length;
+    served.rows.forEach((row, i) => this.pendingDrift.push({ row, predicted: served.predicted[i], probabilities: served.probabilities[i], model }));
+    const minRows = this.spec.policies.drift?.minRows ?? this.spec.monitoring.drift.minRows;
+    const tested = this.pendingDrift.length >= minRows ? this.pendingDrift.slice(-this.spec.monitoring.maxRows) : undefined;
+    if (tested) this.pendingDrift = [];
+
+    const errors: number[] = served.truth.map((t, i) => (t === served.predicted[i] ? 0 : 1));
+    const alarms = {} as MonitoringSummary['detectors'];
+    for (const name of DETECTORS) {
+      const run = updateMany(this.detectors[name], errors);
+      this.detectors[name] = run.state;
+      alarms[name] = { drift: run.alarms.length > 0, warning: run.state.kind === 'ddm' && run.state.warning, errors: errors.reduce((a, b) => a + b, 0) };
+    }
+    const summary = monitoringSummary({
+      spec: this.spec,
+      served,
+      tested: tested && { rows: tested.map((p) => p.row), champion: tested.filter((p) => p.model === model) },
+      pendingRows: this.pendingDrift.length,
+      profile,
+      detectors: alarms,
+      newLabels: this.newLabels,
+      cycle: this.championCycle,
+      championVersion: String(model),
+    });
+    const verdict = evaluatePolicies(this.spec.policies, summary, this.policy, { nowMs: this.nowMs() });
+    this.policy = verdict.state;
+    this.count(verdict.fired, verdict.notes);
+    return { summary, fired: verdict.fired, notes: verdict.notes };
+  }
+
+  /**
+   * A retrain started and its model serves from the next window: the cooldown starts (as in the
+   * lifecycle's startRetrain), and the new champion is judged afresh (its detectors, cycle count and
+   * policy windows restart; labels count from its training data on).
+   */
+  retrained(): void {
+    this.policy = { ...startCooldown(this.spec.policies, this.policy, this.nowMs()), windows: {} };
+    this.detectors = freshDetectors();
+    this.championCycle = 0;
+    this.newLabels = 0;
+  }
+
+  private nowMs(): number {
+    return this.cycle * this.intervalMs;
+  }
+
+  /** Reads evaluatePolicies' notes back into per-rule counts (core/policy.ts writes them in these forms). */
+  private count(fired: FiredRule[], notes: string[]): void {
+    for (const f of fired) this.tally[f.rule].fired += 1;
+    for (const [name, t] of Object.entries(this.tally)) {
+      if (notes.some((n) => n.startsWith(`${name}: `))) t.unmeasured += 1;
+      if (notes.some((n) => n.startsWith(`${name} breached in `))) t.heldBack += 1;
+    }
+    const suppressed = notes.find((n) => n.startsWith('cooldown until '))?.replace(/^.* suppressed: /, '');
+    for (const name of suppressed?.split(', ') ?? []) if (this.tally[name]) this.tally[name].heldBack += 1;
+  }
+}
+
+/**
+ * The MonitoringSummary of one cycle, as activities/monitor.ts builds it from the log: performance
+ * on the window's labels; input drift, anomalies, prediction drift and confidence over the
+ * predictions since the last drift test when there are enough (`tested`); the detectors' verdicts.
+ */
+export function monitoringSummary(input: {
+  spec: ModelSpec;
+  served: ServedWindow;
+  /** The predictions tested for drift this cycle (all of them, and the serving model's), if any. */
+  tested?: { rows: Row[]; champion: Array<{ predicted: string; probabilities: Record<string, number> }> };
+  /** Predictions waiting for a drift test when none ran. */
+  pendingRows: number;
+  profile: ReferenceProfile;
+  detectors: MonitoringSummary['detectors'];
+  newLabels: number;
+  cycle: number;
+  championVersion: string;
+}): MonitoringSummary {
+  const { spec, served, tested, profile } = input;
+  const report = classificationReport({ truth: served.truth, predicted: served.predicted, probabilities: served.probabilities, classes: spec.label.classes });
+  const judged = served.truth.length > 0;
+  const drift = tested && judgeDrift(spec, dataDrift({ columns: featureColumns(tested.rows, spec.features), profile, choices: spec.monitoring.drift.features }));
+  const anomalies = tested && detectAnomalies(tested.rows, spec.features, profile);
+  const champion = tested?.champion ?? [];
+  const classDrift = champion.length ? predictionDrift({ predicted: champion.map((p) => p.predicted), classCounts: profile.classCounts, classes: spec.label.classes }) : undefined;
+  const confidence = champion.length ? confidenceReport(champion.map((p) => p.probabilities), spec.monitoring.confidenceThreshold) : undefined;
+  return {
+    version: 2,
+    at: new Date(0).toISOString(),
+    cycle: input.cycle,
+    championVersion: input.championVersion,
+    performance: {
+      n: served.truth.length,
+      accuracy: judged ? report.accuracy : null,
+      precisionMacro: judged ? report.macro.precision : null,
+      recallMacro: judged ? report.macro.recall : null,
+      f1Macro: judged ? report.macro.f1 : null,
+      logLoss: finiteOrNull(report.logLoss),
+      perClass: Object.fromEntries(Object.entries(report.perClass).map(([c, m]) => [c, { precision: m.precision, recall: m.recall, f1: m.f1, support: m.support }])),
+      implicit: { accepted: 0, overridden: 0 },
+    },
+    drift: {
+      rows: tested ? tested.rows.length : input.pendingRows,
+      tested: tested !== undefined,
+      features: drift?.features.map((f) => ({ name: f.name, test: f.test, statistic: f.statistic, pValue: f.pValue, threshold: f.threshold, drifted: f.drifted })) ?? [],
+      drifted: drift?.drifted ?? [],
+      driftedShare: drift?.driftedShare ?? 0,
+      skipped: drift?.skipped ?? [],
+    },
+    predictions: {
+      n: champion.length,
+      classDrift: classDrift ? { jensenShannon: classDrift.jensenShannon, linf: classDrift.linf } : null,
+      meanConfidence: finiteOrNull(confidence?.meanMaxProbability),
+      lowConfidenceShare: finiteOrNull(confidence?.lowConfidenceShare),
+    },
+    // Counts only: the policies read the rate; examples are for people.
+    anomalies: anomalies ? { rows: anomalies.rows, anomalyRate: finiteOrNull(anomalies.anomalyRate), features: {} } : { rows: 0, anomalyRate: null, features: {} },
+    detectors: input.detectors,
+    newLabels: input.newLabels,
+    newRows: served.rows.length,
+  };
+}
+
+/** activities/monitor.ts judgeDrift: the automatic tests judged at the spec's p-value and distance thresholds. */
+function judgeDrift(spec: ModelSpec, drift: DataDriftReport): DataDriftReport {
+  const settings = spec.monitoring.drift;
+  const pValue = spec.policies.drift?.pValue ?? settings.pValue;
+  const features = drift.features.map((f) => {
+    if (settings.features[f.name]) return f;
+    const threshold = f.pValue !== undefined ? pValue : settings.distance;
+    return { ...f, threshold, drifted: f.pValue !== undefined ? f.pValue < threshold : f.statistic >= threshold };
+  });
+  const drifted = features.filter((f) => f.drifted).map((f) => f.name);
+  return { ...drift, features, drifted, driftedShare: features.length ? drifted.length / features.length : 0 };
+}
+
+const finiteOrNull = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
