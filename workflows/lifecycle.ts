@@ -374,8 +374,15 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     while (state.rollbacks.length > 0) await rollback(state.rollbacks.shift()!);
 
     if (monitorNow && !state.paused && state.championVersion) {
-      if (patched(POLICY_RULES_PATCH)) await monitor(state.championVersion);
-      else await monitorV1(state.championVersion);
+      try {
+        if (patched(POLICY_RULES_PATCH)) await monitor(state.championVersion);
+        else await monitorV1(state.championVersion);
+      } catch (err) {
+        // A months-long lifecycle outlives an MLflow outage: this cycle is skipped, the next one
+        // reads from the same cursors.
+        const cause = (err as Error).cause as Error | undefined;
+        record('monitoring cycle failed; retrying at the next interval', cause?.message ?? (err as Error).message);
+      }
     }
 
     if (canStartRetrain()) {
