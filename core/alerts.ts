@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { Duration, parseDuration } from './duration.ts';
+import type { MonitoringSummary } from './monitoring.ts';
 
 export const ALERT_KINDS = ['drift', 'anomalies', 'retrain', 'approval-needed', 'rollback', 'promotion'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -323,4 +324,31 @@ export function emailMessage(alert: Alert): EmailMessage {
     .join('\n');
 
   return { subject, text, html };
+}
+
+/** The alerts a monitoring cycle's findings call for: input drift, input anomalies (deduplicated per champion and feature set). */
+export function findingAlerts(model: string, s: MonitoringSummary): Array<Omit<Alert, 'model'>> {
+  const alerts: Array<Omit<Alert, 'model'>> = [];
+  const where = s.report ? ` (report: ${s.report} of the champion's monitoring run)` : '';
+  if (s.drift.drifted.length > 0) {
+    const tests = s.drift.features.filter((f) => f.drifted).map((f) => `${f.name}: ${f.test} ${(f.pValue ?? f.statistic).toPrecision(3)}`);
+    alerts.push({
+      kind: 'drift',
+      title: `Input drift on ${s.drift.drifted.length} of ${s.drift.features.length} features of ${model}`,
+      text: `Monitoring cycle ${s.cycle} of v${s.championVersion} over ${s.drift.rows} predictions${where}.\n${tests.join('\n')}`,
+      fields: { drifted: s.drift.drifted.join(', '), share: Number(s.drift.driftedShare.toFixed(3)) },
+      dedupKey: `drift:v${s.championVersion}:${s.drift.drifted.join(',')}`,
+    });
+  }
+  const anomalous = Object.entries(s.anomalies.features);
+  if (anomalous.length > 0) {
+    alerts.push({
+      kind: 'anomalies',
+      title: `Input anomalies in ${anomalous.length} features of ${model}`,
+      text: anomalous.map(([name, a]) => `${name}: ${a.missing} missing, ${a.wrongType} wrong type, ${a.outOfRange} out of range, ${a.unseenCategory} unseen; ${a.examples.slice(0, 2).join('; ')}`).join('\n'),
+      fields: { anomaly_rate: Number((s.anomalies.anomalyRate ?? 0).toFixed(4)), rows: s.anomalies.rows },
+      dedupKey: `anomalies:v${s.championVersion}:${anomalous.map(([name]) => name).join(',')}`,
+    });
+  }
+  return alerts;
 }

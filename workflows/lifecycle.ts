@@ -49,6 +49,7 @@ import { compileRules, evaluatePolicies, type FiredRule, initialPolicyState, typ
 import { evaluatePoliciesV1, type MonitoringSummaryV1, type PolicyStateV1, startCooldownV1 } from '../core/policy-v1.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
+import { findingAlerts } from '../core/alerts.ts';
 import { createNotifier } from './alerts.ts';
 import { retrain, type RetrainResult } from './retrain.ts';
 
@@ -306,33 +307,9 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     const verdict = evaluatePolicies(currentPolicies(), result.summary, policyState, { nowMs: Date.now(), championSinceMs: state.championSinceMs, lastRetrainMs: state.lastRetrainMs });
     state.policy = verdict.state;
     state.policyNotes = verdict.notes;
-    await alertOnFindings(result.summary);
+    // Drift and input anomalies are worth a person's attention whether or not a policy fires.
+    for (const alert of findingAlerts(model, result.summary)) await notify(alert);
     if (verdict.fire) requestRetrain(triggerOf(verdict.fired));
-  };
-
-  // Drift and input anomalies are worth a person's attention whether or not a policy fires.
-  const alertOnFindings = async (s: MonitoringSummary) => {
-    const where = s.report ? ` (report: ${s.report} of the champion's monitoring run)` : '';
-    if (s.drift.drifted.length > 0) {
-      const tests = s.drift.features.filter((f) => f.drifted).map((f) => `${f.name}: ${f.test} ${(f.pValue ?? f.statistic).toPrecision(3)}`);
-      await notify({
-        kind: 'drift',
-        title: `Input drift on ${s.drift.drifted.length} of ${s.drift.features.length} features of ${model}`,
-        text: `Monitoring cycle ${s.cycle} of v${s.championVersion} over ${s.drift.rows} predictions${where}.\n${tests.join('\n')}`,
-        fields: { drifted: s.drift.drifted.join(', '), share: Number(s.drift.driftedShare.toFixed(3)) },
-        dedupKey: `drift:v${s.championVersion}:${s.drift.drifted.join(',')}`,
-      });
-    }
-    const anomalous = Object.keys(s.anomalies.features);
-    if (anomalous.length > 0) {
-      await notify({
-        kind: 'anomalies',
-        title: `Input anomalies in ${anomalous.length} features of ${model}`,
-        text: Object.entries(s.anomalies.features).map(([name, a]) => `${name}: ${a.missing} missing, ${a.wrongType} wrong type, ${a.outOfRange} out of range, ${a.unseenCategory} unseen; ${a.examples.slice(0, 2).join('; ')}`).join('\n'),
-        fields: { anomaly_rate: Number((s.anomalies.anomalyRate ?? 0).toFixed(4)), rows: s.anomalies.rows },
-        dedupKey: `anomalies:v${s.championVersion}:${anomalous.join(',')}`,
-      });
-    }
   };
 
   // Lifecycles recorded before policy-rules-v2 replay their cycles through this path.

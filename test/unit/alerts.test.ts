@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import {
   admit,
   Alert,
@@ -7,6 +7,7 @@ import {
   AlertsSpec,
   channelsFor,
   emailMessage,
+  findingAlerts,
   humanDuration,
   redactUrl,
   SLACK_LIMITS,
@@ -14,6 +15,7 @@ import {
   type AlertHistoryEntry,
   type SlackBlock,
 } from '../../core/alerts.ts';
+import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { formatIssues } from '../../core/spec.ts';
 
 const HOUR = 3_600_000;
@@ -215,4 +217,39 @@ test('humanDuration reads like a person would write it', () => {
   assert.equal(humanDuration(30_000), '30s');
   assert.equal(humanDuration(HOUR + 5 * MINUTE + 7000), '1h 5m');
   assert.equal(humanDuration(2 * 86_400_000), '2d');
+});
+
+describe('findingAlerts', () => {
+  const summary = (drifted: string[], anomalies: MonitoringSummary['anomalies']['features']): MonitoringSummary => ({
+    version: 2,
+    at: '2026-01-01T00:00:00Z',
+    cycle: 4,
+    championVersion: '3',
+    performance: { n: 0, accuracy: null, precisionMacro: null, recallMacro: null, f1Macro: null, logLoss: null, perClass: {}, implicit: { accepted: 0, overridden: 0 } },
+    drift: {
+      rows: 400,
+      tested: true,
+      features: ['a', 'b'].map((name) => ({ name, test: 'ks', statistic: 0.4, pValue: drifted.includes(name) ? 1.23456e-7 : 0.5, threshold: 0.05, drifted: drifted.includes(name) })),
+      drifted,
+      driftedShare: drifted.length / 2,
+      skipped: [],
+    },
+    predictions: { n: 0, classDrift: null, meanConfidence: null, lowConfidenceShare: null },
+    anomalies: { rows: 400, anomalyRate: Object.keys(anomalies).length ? 0.0025 : 0, features: anomalies },
+    detectors: { adwin: { drift: false, warning: false, errors: 0 }, ddm: { drift: false, warning: false, errors: 0 }, 'page-hinkley': { drift: false, warning: false, errors: 0 } },
+    newLabels: 0,
+    newRows: 400,
+    report: 'monitoring/cycle-0004/drift.html',
+  });
+
+  it('one alert per kind of finding, deduplicated per champion and feature set', () => {
+    const alerts = findingAlerts('weather', summary(['b'], { wind: { missing: 0, wrongType: 1, outOfRange: 0, unseenCategory: 0, examples: ['wrongType in row 0: "calm"'] } }));
+    assert.deepEqual(alerts.map((a) => [a.kind, a.title, a.dedupKey]), [
+      ['drift', 'Input drift on 1 of 2 features of weather', 'drift:v3:b'],
+      ['anomalies', 'Input anomalies in 1 features of weather', 'anomalies:v3:wind'],
+    ]);
+    assert.match(alerts[0].text, /cycle 4 of v3 over 400 predictions \(report: monitoring\/cycle-0004\/drift\.html .*\)\.\nb: ks 1\.23e-7/);
+    assert.match(alerts[1].text, /^wind: 0 missing, 1 wrong type, 0 out of range, 0 unseen; wrongType in row 0: "calm"$/);
+    assert.deepEqual(findingAlerts('weather', summary([], {})), []);
+  });
 });
