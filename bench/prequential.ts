@@ -8,17 +8,14 @@
  * that retrain at the same point share one model.
  *
  * Perennial's strategy is the lifecycle's decision loop without Temporal: one monitoring cycle per
- * window builds a MonitoringSummary as activities/monitor.ts does (performance on the window's
- * labels, input drift against the serving model's training profile once enough predictions
+ * window builds its MonitoringSummary with core/monitoring-cycle.ts, as the monitor activity
+ * does (performance on the window's labels, input drift against the serving model's training profile once enough predictions
  * arrived, detectors on the error stream, new labels since the last training) and judges it with
  * core/policy.ts evaluatePolicies; a firing rule retrains, and startCooldown starts the cooldown.
  */
-import { detectAnomalies } from '../core/drift/anomalies.ts';
-import { dataDrift, featureColumns, type DataDriftReport } from '../core/drift/data-drift.ts';
-import { createDetector, updateMany, type DetectorState } from '../core/drift/detectors.ts';
-import { classificationReport, confidenceReport, predictionDrift } from '../core/drift/performance.ts';
+import { freshDetectors, summarizeCycle } from '../core/monitoring-cycle.ts';
 import { parseDuration } from '../core/duration.ts';
-import { DETECTORS, type DetectorName, type MonitoringSummary } from '../core/monitoring.ts';
+import type { MonitoringSummary } from '../core/monitoring.ts';
 import { compileRules, evaluatePolicies, initialPolicyState, startCooldown, type FiredRule, type PolicyState } from '../core/policy.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import type { ReferenceProfile } from '../ml/bundle.ts';
@@ -203,11 +200,6 @@ export interface ServedWindow {
   probabilities: Array<Record<string, number>>;
 }
 
-const DETECTOR_KINDS = { adwin: 'adwin', ddm: 'ddm', 'page-hinkley': 'pageHinkley' } as const;
-
-const freshDetectors = (): Record<DetectorName, DetectorState> =>
-  Object.fromEntries(DETECTORS.map((name) => [name, createDetector(DETECTOR_KINDS[name])])) as Record<DetectorName, DetectorState>;
-
 /** Per rule, how its cycles went: fired, breached without firing (sensitivity or cooldown), not measurable. */
 export interface RuleTally {
   fired: number;
@@ -253,24 +245,22 @@ export class PolicyMonitor {
     const tested = this.pendingDrift.length >= minRows ? this.pendingDrift.slice(-this.spec.monitoring.maxRows) : undefined;
     if (tested) this.pendingDrift = [];
 
-    const errors: number[] = served.truth.map((t, i) => (t === served.predicted[i] ? 0 : 1));
-    const alarms = {} as MonitoringSummary['detectors'];
-    for (const name of DETECTORS) {
-      const run = updateMany(this.detectors[name], errors);
-      this.detectors[name] = run.state;
-      alarms[name] = { drift: run.alarms.length > 0, warning: run.state.kind === 'ddm' && run.state.warning, errors: errors.reduce((a, b) => a + b, 0) };
-    }
-    const summary = monitoringSummary({
+    // The same arithmetic as the monitor activity, on this window's labels (explicit feedback).
+    const { summary, detectors } = summarizeCycle({
       spec: this.spec,
-      served,
-      tested: tested && { rows: tested.map((p) => p.row), champion: tested.filter((p) => p.model === model) },
-      pendingRows: this.pendingDrift.length,
-      profile,
-      detectors: alarms,
-      newLabels: this.newLabels,
+      policies: this.spec.policies,
       cycle: this.championCycle,
       championVersion: String(model),
+      at: new Date(this.nowMs()).toISOString(),
+      profile,
+      feedback: served.truth.map((label, i) => ({ predicted: served.predicted[i], feedback: { kind: 'label', label }, probabilities: served.probabilities[i], features: served.rows[i] })),
+      detectors: this.detectors,
+      window: tested?.map((p) => ({ version: String(p.model), features: p.row, label: p.predicted, probabilities: p.probabilities })),
+      pendingRows: this.pendingDrift.length,
+      newLabels: this.newLabels,
+      newRows: served.rows.length,
     });
+    this.detectors = detectors;
     const verdict = evaluatePolicies(this.spec.policies, summary, this.policy, { nowMs: this.nowMs() });
     this.policy = verdict.state;
     this.count(verdict.fired, verdict.notes);
@@ -304,81 +294,3 @@ export class PolicyMonitor {
     for (const name of suppressed?.split(', ') ?? []) if (this.tally[name]) this.tally[name].heldBack += 1;
   }
 }
-
-/**
- * The MonitoringSummary of one cycle, as activities/monitor.ts builds it from the log: performance
- * on the window's labels; input drift, anomalies, prediction drift and confidence over the
- * predictions since the last drift test when there are enough (`tested`); the detectors' verdicts.
- */
-export function monitoringSummary(input: {
-  spec: ModelSpec;
-  served: ServedWindow;
-  /** The predictions tested for drift this cycle (all of them, and the serving model's), if any. */
-  tested?: { rows: Row[]; champion: Array<{ predicted: string; probabilities: Record<string, number> }> };
-  /** Predictions waiting for a drift test when none ran. */
-  pendingRows: number;
-  profile: ReferenceProfile;
-  detectors: MonitoringSummary['detectors'];
-  newLabels: number;
-  cycle: number;
-  championVersion: string;
-}): MonitoringSummary {
-  const { spec, served, tested, profile } = input;
-  const report = classificationReport({ truth: served.truth, predicted: served.predicted, probabilities: served.probabilities, classes: spec.label.classes });
-  const judged = served.truth.length > 0;
-  const drift = tested && judgeDrift(spec, dataDrift({ columns: featureColumns(tested.rows, spec.features), profile, choices: spec.monitoring.drift.features }));
-  const anomalies = tested && detectAnomalies(tested.rows, spec.features, profile);
-  const champion = tested?.champion ?? [];
-  const classDrift = champion.length ? predictionDrift({ predicted: champion.map((p) => p.predicted), classCounts: profile.classCounts, classes: spec.label.classes }) : undefined;
-  const confidence = champion.length ? confidenceReport(champion.map((p) => p.probabilities), spec.monitoring.confidenceThreshold) : undefined;
-  return {
-    version: 2,
-    at: new Date(0).toISOString(),
-    cycle: input.cycle,
-    championVersion: input.championVersion,
-    performance: {
-      n: served.truth.length,
-      accuracy: judged ? report.accuracy : null,
-      precisionMacro: judged ? report.macro.precision : null,
-      recallMacro: judged ? report.macro.recall : null,
-      f1Macro: judged ? report.macro.f1 : null,
-      logLoss: finiteOrNull(report.logLoss),
-      perClass: Object.fromEntries(Object.entries(report.perClass).map(([c, m]) => [c, { precision: m.precision, recall: m.recall, f1: m.f1, support: m.support }])),
-      implicit: { accepted: 0, overridden: 0 },
-    },
-    drift: {
-      rows: tested ? tested.rows.length : input.pendingRows,
-      tested: tested !== undefined,
-      features: drift?.features.map((f) => ({ name: f.name, test: f.test, statistic: f.statistic, pValue: f.pValue, threshold: f.threshold, drifted: f.drifted })) ?? [],
-      drifted: drift?.drifted ?? [],
-      driftedShare: drift?.driftedShare ?? 0,
-      skipped: drift?.skipped ?? [],
-    },
-    predictions: {
-      n: champion.length,
-      classDrift: classDrift ? { jensenShannon: classDrift.jensenShannon, linf: classDrift.linf } : null,
-      meanConfidence: finiteOrNull(confidence?.meanMaxProbability),
-      lowConfidenceShare: finiteOrNull(confidence?.lowConfidenceShare),
-    },
-    // Counts only: the policies read the rate; examples are for people.
-    anomalies: anomalies ? { rows: anomalies.rows, anomalyRate: finiteOrNull(anomalies.anomalyRate), features: {} } : { rows: 0, anomalyRate: null, features: {} },
-    detectors: input.detectors,
-    newLabels: input.newLabels,
-    newRows: served.rows.length,
-  };
-}
-
-/** activities/monitor.ts judgeDrift: the automatic tests judged at the spec's p-value and distance thresholds. */
-function judgeDrift(spec: ModelSpec, drift: DataDriftReport): DataDriftReport {
-  const settings = spec.monitoring.drift;
-  const pValue = spec.policies.drift?.pValue ?? settings.pValue;
-  const features = drift.features.map((f) => {
-    if (settings.features[f.name]) return f;
-    const threshold = f.pValue !== undefined ? pValue : settings.distance;
-    return { ...f, threshold, drifted: f.pValue !== undefined ? f.pValue < threshold : f.statistic >= threshold };
-  });
-  const drifted = features.filter((f) => f.drifted).map((f) => f.name);
-  return { ...drift, features, drifted, driftedShare: features.length ? drifted.length / features.length : 0 };
-}
-
-const finiteOrNull = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? null : v);
