@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { request } from 'undici';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { experimentName, MODEL_DIR } from '../../activities/mlflow/model-files.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
@@ -148,4 +148,27 @@ test('policies change at run time by update; invalid ones are refused and change
     return s.retrainCount >= 2 ? s : undefined;
   });
   assert.match(fired.history.find((h) => h.what === 'retrain #2 started')?.reasons[0] ?? '', /^labels: new_labels 1\d >= 10/);
+});
+
+test('a failing monitoring cycle is recorded and the next one carries on', async () => {
+  // A long interval leaves time to break the champion's profile before the first cycle.
+  const spec = testSpec({ monitoring: { interval: '15s' } });
+  seedRecords(stack.store, spec);
+  await stack.client.register(spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
+  const { runId } = await stack.mlflow.getModelVersion(spec.name, '1');
+  const { artifactUri } = await stack.mlflow.getRun(runId);
+  const profile = await stack.mlflow.downloadArtifact(artifactUri, `${MODEL_DIR}/profile.json`);
+  await stack.mlflow.uploadArtifact(artifactUri, `${MODEL_DIR}/profile.json`, '{ not json', 'application/json');
+
+  const failed = await eventually('a failed cycle in the history', async () =>
+    (await stack.client.status(spec.name)).history.find((h) => h.what === 'monitoring cycle failed; retrying at the next interval'),
+  );
+  assert.match(failed.reasons[0], /JSON/);
+  await stack.mlflow.uploadArtifact(artifactUri, `${MODEL_DIR}/profile.json`, profile, 'application/json');
+  const status = await eventually('a cycle that succeeds', async () => {
+    const s = await stack.client.status(spec.name);
+    return (s.lastSummary as MonitoringSummary | undefined)?.version === 2 ? s : undefined;
+  });
+  assert.equal(status.championVersion, '1', 'the lifecycle is still running with its champion');
 });
