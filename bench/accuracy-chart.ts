@@ -13,6 +13,8 @@ export interface ChartSeries {
   width?: number;
   /** Windows after which this strategy retrained: a marker at the value of the next window, where the new model starts. */
   retrainsAfter?: number[];
+  /** Of retrainsAfter, those whose model was promoted (filled markers); the others kept the champion (hollow). All when absent. */
+  promotionsAfter?: number[];
 }
 
 export interface ChartInput {
@@ -74,7 +76,7 @@ export function accuracyChartSvg(input: ChartInput): string {
     for (const after of s.retrainsAfter ?? []) {
       const v = s.values[after + 1];
       if (v === null || v === undefined || !Number.isFinite(v)) continue;
-      parts.push(marker(x(after + 1), y(v), s.color));
+      parts.push(marker(x(after + 1), y(v), s.color, s.promotionsAfter?.includes(after) ?? true));
     }
   }
 
@@ -84,8 +86,9 @@ export function accuracyChartSvg(input: ChartInput): string {
     const lx = PLOT.left;
     const ly = legendTop + i * LEGEND_ROW;
     parts.push(`<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
-    if (s.retrainsAfter?.length) parts.push(marker(lx + 14, ly, s.color));
-    const label = s.retrainsAfter?.length ? `${s.name} (triangles: a retrained model starts serving)` : s.name;
+    if (s.retrainsAfter?.length) parts.push(marker(lx + 14, ly, s.color, true));
+    const hollow = s.promotionsAfter && s.promotionsAfter.length < s.retrainsAfter!.length ? '; hollow: the challenger lost, the champion stays' : '';
+    const label = s.retrainsAfter?.length ? `${s.name} (triangles: a retrained model starts serving${hollow})` : s.name;
     parts.push(text(lx + 36, ly + 4, label, { size: 12 }));
   });
 
@@ -123,8 +126,9 @@ function linePath(values: Array<number | null>, x: (i: number) => number, y: (v:
 }
 
 /** An upward triangle centred on (cx, cy). */
-function marker(cx: number, cy: number, color: string): string {
-  return `<path d="M${f(cx)},${f(cy - 7)} L${f(cx + 6)},${f(cy + 4)} L${f(cx - 6)},${f(cy + 4)} Z" fill="${color}" stroke="white" stroke-width="1"/>`;
+function marker(cx: number, cy: number, color: string, filled: boolean): string {
+  const paint = filled ? `fill="${color}" stroke="white"` : `fill="white" stroke="${color}"`;
+  return `<path d="M${f(cx)},${f(cy - 7)} L${f(cx + 6)},${f(cy + 4)} L${f(cx - 6)},${f(cy + 4)} Z" ${paint} stroke-width="${filled ? 1 : 1.5}"/>`;
 }
 
 function text(x: number, y: number, s: string, o: { size: number; anchor?: string; fill?: string; weight?: string }): string {

@@ -12,6 +12,13 @@
  *   most frequent airports, here counted on January). Monitoring and policies: examples/weather.yaml's,
  *   Perennial's recommended ones; training window: the last FLIGHTS_PER_MONTH rows (one month).
  *
+ * - sea, hyperplane: the synthetic streams of the detector evaluation (core/drift/streams.ts, seed
+ *   SYNTHETIC_SEED): SEA concepts with 10% label noise, thresholds 8, 9, 7, 9.5 switching every
+ *   10,000 rows (abrupt), and a rotating hyperplane over 10 features whose two first weights drift
+ *   during the 5,000 rows after each change point (gradual). The initial model learns the first
+ *   2,000 rows; production is the rest in windows of 1,000 rows, so every change point starts a
+ *   window. Monitoring and policies: examples/weather.yaml's; training window: the last 2,000 rows.
+ *
  * Reading the parquet file needs pyarrow, so a one-off step in the project's Python environment
  * (.venv, which `npm run bench` creates) writes the seeded monthly sample to
  * .data/bench-drift-eval/ as JSON; later runs read that file.
@@ -22,6 +29,7 @@ import { join } from 'node:path';
 import { readSpecFile } from '../client/spec-file.ts';
 import type { TrialConfig } from '../core/search-space.ts';
 import { ModelSpec } from '../core/spec.ts';
+import { hyperplaneStream, seaStream, type LabelledStream } from '../core/drift/streams.ts';
 import { loadTf } from '../ml/backend.ts';
 import { loadPredictor, type Predictor } from '../ml/bundle.ts';
 import { trainTrial } from '../ml/train.ts';
@@ -40,6 +48,11 @@ export const CONFIG: TrialConfig = { family: 'softmax', params: {} };
 export const EPOCHS = 27;
 /** Seeds every training (weights and shuffles): examples/weather.yaml's sweep seed. */
 export const TRAIN_SEED = 7;
+/**
+ * The prequential evaluation repeats every strategy with each of these training seeds: models of
+ * the same data differ by about as much as strategies do on streams that barely drift (flights).
+ */
+export const TRAIN_SEEDS = [TRAIN_SEED, 8, 9];
 
 export const WINDOW_DAYS = 30;
 export const FLIGHTS_PER_MONTH = 10_000;
@@ -122,6 +135,57 @@ export function flightsStream(): StreamSetup {
     windowLabels: windows.map((w) => w.segment),
     boundaries: [],
     trainRows: FLIGHTS_PER_MONTH,
+    everyK: 3,
+    plotSmoothing: 1,
+  };
+}
+
+const SYNTHETIC_SEED = 1;
+const SYNTHETIC_LENGTH = 40_000;
+const SYNTHETIC_CHANGE_EVERY = 10_000;
+const SYNTHETIC_INITIAL = 2_000;
+const SYNTHETIC_WINDOW = 1_000;
+const SYNTHETIC_TRAIN_ROWS = 2_000;
+
+export function seaPrequentialStream(): StreamSetup {
+  const stream = seaStream({ seed: SYNTHETIC_SEED, length: SYNTHETIC_LENGTH, changeEvery: SYNTHETIC_CHANGE_EVERY, noise: 0.1 });
+  const thetas = stream.changePoints.map((c) => stream.thetas[c]);
+  return syntheticSetup('sea', `SEA concepts (abrupt), 10% label noise, theta ${stream.thetas[0]} then ${thetas.join(', ')}`, stream, (k) => `theta ${thetas[k]}`);
+}
+
+export function hyperplanePrequentialStream(): StreamSetup {
+  const stream = hyperplaneStream({ seed: SYNTHETIC_SEED, length: SYNTHETIC_LENGTH, changeEvery: SYNTHETIC_CHANGE_EVERY });
+  return syntheticSetup('hyperplane', 'rotating hyperplane (gradual), 10 features, 5% label noise', stream, (k) => `drift ${k + 1} starts`);
+}
+
+/** A synthetic stream as rows x0, x1, ... and y; initial data, windows, and a boundary at each change point. */
+function syntheticSetup(name: string, what: string, stream: LabelledStream, changeLabel: (k: number) => string): StreamSetup {
+  const d = stream.rows[0].length;
+  const weather = readSpecFile(join(PROJECT_ROOT, 'examples', 'weather.yaml'));
+  const spec = ModelSpec.parse({
+    name,
+    description: what,
+    features: Array.from({ length: d }, (_, j) => ({ name: `x${j}`, type: 'number' })),
+    label: { name: 'y', classes: ['0', '1'] },
+    training: { window: { kind: 'lastRows', rows: SYNTHETIC_TRAIN_ROWS } },
+    monitoring: weather.monitoring,
+    policies: weather.policies,
+  });
+  const rows: Row[] = stream.rows.map((r, i) => ({ ...Object.fromEntries(r.map((v, j) => [`x${j}`, v])), y: String(stream.labels[i]) }));
+  const windows: StreamWindow<Row>[] = [];
+  for (let start = SYNTHETIC_INITIAL; start < rows.length; start += SYNTHETIC_WINDOW) {
+    windows.push({ segment: name, index: windows.length, rows: rows.slice(start, start + SYNTHETIC_WINDOW) });
+  }
+  const windowOf = (row: number) => (row - SYNTHETIC_INITIAL) / SYNTHETIC_WINDOW;
+  return {
+    name,
+    about: `${what}; seed ${SYNTHETIC_SEED}, ${SYNTHETIC_LENGTH} rows, concept changes at ${stream.changePoints.join(', ')}; initial ${SYNTHETIC_INITIAL} rows, then windows of ${SYNTHETIC_WINDOW}`,
+    spec,
+    initial: rows.slice(0, SYNTHETIC_INITIAL),
+    windows,
+    windowLabels: windows.map((_, w) => `${(SYNTHETIC_INITIAL + w * SYNTHETIC_WINDOW) / 1000}k`),
+    boundaries: stream.changePoints.map((c, k) => ({ at: windowOf(c), label: changeLabel(k) })),
+    trainRows: SYNTHETIC_TRAIN_ROWS,
     everyK: 3,
     plotSmoothing: 1,
   };

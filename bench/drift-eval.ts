@@ -4,19 +4,23 @@
  * code (trainTrial, wasm, fixed seeds) and the real pure monitoring and policy modules; no
  * Temporal, MLflow or model server (the benchmark stack runs but is not used).
  *
- * 1. Prequential evaluation (bench/prequential.ts) on the weather demo's stream (Seattle, then New
- *    York) and on a flights-delay stream by calendar month (bench/drift-eval-setup.ts). Every
- *    strategy starts from the same initial model and, when it retrains, learns the spec's training
- *    window (the most recent labelled rows) with one fixed configuration:
+ * 1. Prequential evaluation (bench/prequential.ts) on four streams (bench/drift-eval-setup.ts): the
+ *    weather demo's (Seattle, then New York), flights delays by calendar month, and two synthetic
+ *    streams whose concept changes at known points (SEA, abrupt; rotating hyperplane, gradual),
+ *    where retraining pays. Every strategy starts from the same initial model and retrains on the
+ *    spec's training window (the most recent labelled rows) with one fixed configuration:
  *    - never retrained;
  *    - retrain on schedule after every window: the anchor "every window", the upper bound of
- *      freshness; and after every `everyK` windows;
- *    - Perennial's policies (examples/weather.yaml's `policies`, judged with its `monitoring`
- *      settings): one monitoring cycle per window, at the end of it, when its labels are in.
- *      Time for the policies is counted in cycles: cycle c happens at c x monitoring.interval, so
- *      the cooldown of 30s at an interval of 5s holds back policy retrains for 6 cycles (windows).
- *      A retrain is instant and always promoted (no holdout comparison, approval or canary): the
- *      retrained model serves the next window.
+ *      freshness; and after every `everyK` windows. A scheduled model learns the whole training
+ *      window and always serves next;
+ *    - Perennial's policies, the same on every stream (examples/weather.yaml's `policies`, judged
+ *      with its `monitoring` settings): one monitoring cycle per window, at the end of it, when
+ *      its labels are in. Time for the policies is counted in cycles: cycle c happens at
+ *      c x monitoring.interval, so the cooldown of 30s at an interval of 5s holds back policy
+ *      retrains for 6 cycles (windows). A retrain is instant and goes through the retrain
+ *      workflow's promotion gate: the challenger learns the training part of the pipeline's split
+ *      and serves the next window only if it matches the champion on the most recent holdout
+ *      (core/promotion.ts). Approval is taken as granted; the canary is not simulated.
  *    Reported against the anchor measured in the same run: accuracy gap in points and the share of
  *    its retrains. Plots: bench/results/drift-eval-<stream>.svg.
  * 2. Detector evaluation (bench/detector-eval.ts): ADWIN, DDM, Page-Hinkley on SEA (abrupt) and
@@ -26,13 +30,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../core/duration.ts';
 import { compileRules } from '../core/policy.ts';
+import { beatsChampion } from '../core/promotion.ts';
+import { splitSnapshot } from '../activities/data.ts';
 import { describeConfig } from '../core/search-space.ts';
-import type { Predictor } from '../ml/bundle.ts';
+import { evaluate, type Predictor } from '../ml/bundle.ts';
 import type { LocalStack } from '../stack/local.ts';
 import { PROJECT_ROOT } from '../stack/paths.ts';
-import { accuracyChartSvg } from './accuracy-chart.ts';
-import { detectorEvaluation, type DetectorEvaluation } from './detector-eval.ts';
-import { CONFIG, EPOCHS, flightsStream, trainPredictor, TRAIN_SEED, weatherStream, type StreamSetup } from './drift-eval-setup.ts';
+import { detectorEvaluation } from './detector-eval.ts';
+import { accuracyChart, ANCHOR, PERENNIAL, printDetectors, printStream } from './drift-eval-report.ts';
+import { CONFIG, EPOCHS, flightsStream, hyperplanePrequentialStream, seaPrequentialStream, trainPredictor, TRAIN_SEEDS, weatherStream, type StreamSetup } from './drift-eval-setup.ts';
 import {
   compareWithAnchor,
   everyWindows,
@@ -40,16 +46,12 @@ import {
   lastRows,
   PolicyMonitor,
   prequential,
-  rollingAccuracy,
-  streamAccuracy,
   type AnchorComparison,
   type PrequentialRun,
   type Row,
   type ServedWindow,
 } from './prequential.ts';
 
-const ANCHOR = 'every window';
-const PERENNIAL = "Perennial's policies";
 const RESULTS = join(PROJECT_ROOT, 'bench', 'results');
 
 interface Served {
@@ -60,15 +62,47 @@ interface Served {
   served: ServedWindow;
 }
 
-/** A Perennial retrain: after which window, and the rules that fired with their evidence. */
+/** A Perennial retrain: after which window, the rules that fired with their evidence, and the promotion gate's verdict. */
 interface PolicyDecision {
   afterWindow: number;
   window: string;
   rules: string[];
   reasons: string[];
+  holdout: { rows: number; challenger: number; champion: number };
+  promoted: boolean;
 }
 
-interface StreamResult {
+/** One strategy in one seed's run: accuracy and its gap to the anchor, retrains, prequential log loss, accuracy per window. */
+export type StrategyScore = AnchorComparison & { logLoss: number; retrainsAfter: number[]; promotionsAfter: number[]; accuracyByWindow: number[]; rowsByWindow: number[] };
+
+/** Every strategy on one stream with one training seed. */
+export interface SeedRun {
+  seed: number;
+  strategies: Record<string, StrategyScore>;
+  decisions: PolicyDecision[];
+  rules: PolicyMonitor['tally'];
+  trainings: number;
+  trainSeconds: number;
+}
+
+/** A strategy over the seeds: means, and the range of its gap to the anchor. */
+export interface StrategySummary {
+  accuracy: number;
+  gapPoints: number;
+  gapRangePoints: [number, number];
+  /** Mean over the seeds of the paired standard error of the gap (AnchorComparison.gapSePoints). */
+  gapSePoints: number;
+  /**
+   * Mean -ln p(true class): separates models that accuracy cannot when all of them predict
+   * mostly the majority class (flights).
+   */
+  logLoss: number;
+  retrains: number;
+  promotions: number;
+  retrainShare: number;
+}
+
+export interface StreamResult {
   stream: string;
   about: string;
   windows: number;
@@ -77,23 +111,19 @@ interface StreamResult {
   trainRows: number;
   /** Accuracy of always predicting the initial data's most frequent class, for scale. */
   majorityBaseline: number;
-  /**
-   * Per strategy: accuracy and its gap to the anchor, retrains, and the prequential log loss (mean
-   * -ln p(true class)), which separates models that accuracy cannot when all of them predict
-   * mostly the majority class (flights).
-   */
-  strategies: Record<string, AnchorComparison & { logLoss: number; retrainsAfter: number[]; accuracyByWindow: number[]; rowsByWindow: number[] }>;
-  perennial: { decisions: PolicyDecision[]; rules: PolicyMonitor['tally']; cooldownCycles: number; rulesInForce: string[] };
-  trainings: number;
-  trainSeconds: number;
+  seeds: number[];
+  strategies: Record<string, StrategySummary>;
+  perennial: { cooldownCycles: number; rulesInForce: string[] };
+  bySeed: SeedRun[];
   seconds: number;
+  /** The chart of the run with the spec's own seed (the first). */
   plot: string;
 }
 
 export async function driftEval(_stack?: LocalStack): Promise<object> {
   const started = performance.now();
   const prequentialResults: StreamResult[] = [];
-  for (const setup of [weatherStream(), flightsStream()]) {
+  for (const setup of [weatherStream(), flightsStream(), seaPrequentialStream(), hyperplanePrequentialStream()]) {
     console.log(`\n${setup.name}: ${setup.about}`);
     const result = await evaluateStream(setup);
     printStream(result);
@@ -103,7 +133,7 @@ export async function driftEval(_stack?: LocalStack): Promise<object> {
   const detectors = await detectorEvaluation(console.log);
   printDetectors(detectors);
   return {
-    training: { config: describeConfig(CONFIG), epochs: EPOCHS, seed: TRAIN_SEED, backend: 'wasm' },
+    training: { config: describeConfig(CONFIG), epochs: EPOCHS, seeds: TRAIN_SEEDS, backend: 'wasm' },
     anchor: ANCHOR,
     prequential: prequentialResults,
     detectors,
@@ -117,10 +147,49 @@ export async function driftEval(_stack?: LocalStack): Promise<object> {
 async function evaluateStream(setup: StreamSetup): Promise<StreamResult> {
   const started = performance.now();
   const { spec, windows } = setup;
-  const models = modelBank(setup);
+  const bySeed: SeedRun[] = [];
+  let plot = '';
+  for (const seed of TRAIN_SEEDS) {
+    const { run, runs } = await runSeed(setup, seed);
+    bySeed.push(run);
+    if (!plot) {
+      plot = join(RESULTS, `drift-eval-${setup.name}.svg`);
+      mkdirSync(RESULTS, { recursive: true });
+      writeFileSync(plot, accuracyChart(setup, runs, seed));
+    }
+  }
+  const initialLabels = lastRows(setup.initial, setup.trainRows).map((r) => String(r[spec.label.name]));
+  const majority = mostFrequent(initialLabels);
+  const production = windows.flatMap((w) => w.rows);
+  const intervalMs = parseDuration(spec.monitoring.interval);
+  return {
+    stream: setup.name,
+    about: setup.about,
+    windows: windows.length,
+    rows: production.length,
+    windowLabels: setup.windowLabels,
+    trainRows: setup.trainRows,
+    majorityBaseline: production.filter((r) => String(r[spec.label.name]) === majority).length / production.length,
+    seeds: TRAIN_SEEDS,
+    strategies: Object.fromEntries(Object.keys(bySeed[0].strategies).map((name) => [name, summarize(bySeed.map((r) => r.strategies[name]))])),
+    perennial: {
+      // The policies' cooldown in monitoring cycles, i.e. in windows here.
+      cooldownCycles: parseDuration(spec.policies.cooldown) / intervalMs,
+      rulesInForce: compileRules(spec.policies).map((r) => `${r.name}: ${JSON.stringify(r.when)} breaches ${r.breaches}/${r.within ?? r.breaches}${r.hardFloor ? ' hardFloor' : ''}`),
+    },
+    bySeed,
+    seconds: (performance.now() - started) / 1000,
+    plot,
+  };
+}
+
+/** Every strategy, test-then-train, with models trained with one seed. */
+async function runSeed(setup: StreamSetup, seed: number): Promise<{ run: SeedRun; runs: Record<string, PrequentialRun> }> {
+  const { spec, windows } = setup;
+  const models = modelBank(setup, seed);
   const outcomes = new Map<string, Promise<Served>>();
   // Deterministic models and predictions: strategies that serve the same model on a window share them.
-  const serve = (model: number, w: number) => {
+  const serve = (model: string, w: number) => {
     const key = `${model}:${w}`;
     if (!outcomes.has(key)) outcomes.set(key, models.predictor(model).then((p) => predictWindow(p, windows[w].rows, spec.label.name)));
     return outcomes.get(key)!;
@@ -133,72 +202,94 @@ async function evaluateStream(setup: StreamSetup): Promise<StreamResult> {
 
   const monitor = new PolicyMonitor(spec);
   const decisions: PolicyDecision[] = [];
-  runs[PERENNIAL] = await prequential(windows.length, serve, async (w, outcome, model) => {
-    const { fired } = monitor.observe(outcome.served, model, (await models.predictor(model)).profile);
+  runs[PERENNIAL] = await prequential(windows.length, serve, async (w, outcome, champion) => {
+    const { fired } = monitor.observe(outcome.served, champion, (await models.predictor(champion)).profile);
     if (fired.length === 0) return false;
-    monitor.retrained();
-    decisions.push({ afterWindow: w, window: setup.windowLabels[w], rules: fired.map((f) => f.rule), reasons: fired.map((f) => f.reason) });
-    return true;
+    monitor.retrainStarted();
+    const gate = await models.holdoutGate(champion, w);
+    if (gate.promoted) monitor.promoted();
+    decisions.push({ afterWindow: w, window: setup.windowLabels[w], rules: fired.map((f) => f.rule), reasons: fired.map((f) => f.reason), holdout: gate.holdout, promoted: gate.promoted });
+    return { serves: gate.promoted ? challengerThrough(w) : champion };
   });
 
   const comparison = compareWithAnchor(runs, ANCHOR);
-  const logLoss: Record<string, number> = {};
+  const strategies: Record<string, StrategyScore> = {};
   for (const [name, run] of Object.entries(runs)) {
     const served = await Promise.all(run.scores.map((s) => serve(s.model, s.window)));
-    logLoss[name] = served.reduce((a, o) => a + o.lossSum, 0) / served.reduce((a, o) => a + o.n, 0);
+    strategies[name] = {
+      ...comparison[name],
+      logLoss: served.reduce((a, o) => a + o.lossSum, 0) / served.reduce((a, o) => a + o.n, 0),
+      retrainsAfter: run.retrainsAfter,
+      promotionsAfter: run.promotionsAfter,
+      accuracyByWindow: run.scores.map((s) => s.correct / s.n),
+      rowsByWindow: run.scores.map((s) => s.n),
+    };
   }
-  const plot = join(RESULTS, `drift-eval-${setup.name}.svg`);
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(plot, chart(setup, runs));
   models.dispose();
-  const initialLabels = lastRows(setup.initial, setup.trainRows).map((r) => String(r[spec.label.name]));
-  const majority = mostFrequent(initialLabels);
-  const production = windows.flatMap((w) => w.rows);
+  return { run: { seed, strategies, decisions, rules: monitor.tally, trainings: models.trainings(), trainSeconds: models.trainMs() / 1000 }, runs };
+}
+
+function summarize(scores: StrategyScore[]): StrategySummary {
+  const mean = (f: (s: StrategyScore) => number) => scores.reduce((a, s) => a + f(s), 0) / scores.length;
+  const gaps = scores.map((s) => s.gapPoints);
   return {
-    stream: setup.name,
-    about: setup.about,
-    windows: windows.length,
-    rows: production.length,
-    windowLabels: setup.windowLabels,
-    trainRows: setup.trainRows,
-    majorityBaseline: production.filter((r) => String(r[spec.label.name]) === majority).length / production.length,
-    strategies: Object.fromEntries(
-      Object.entries(runs).map(([name, run]) => [
-        name,
-        { ...comparison[name], logLoss: logLoss[name], retrainsAfter: run.retrainsAfter, accuracyByWindow: run.scores.map((s) => s.correct / s.n), rowsByWindow: run.scores.map((s) => s.n) },
-      ]),
-    ),
-    perennial: {
-      decisions,
-      rules: monitor.tally,
-      cooldownCycles: cooldownCycles(setup, monitor.intervalMs),
-      rulesInForce: compileRules(spec.policies).map((r) => `${r.name}: ${JSON.stringify(r.when)} breaches ${r.breaches}/${r.within ?? r.breaches}${r.hardFloor ? ' hardFloor' : ''}`),
-    },
-    trainings: models.trainings(),
-    trainSeconds: models.trainMs() / 1000,
-    seconds: (performance.now() - started) / 1000,
-    plot,
+    accuracy: mean((s) => s.accuracy),
+    gapPoints: mean((s) => s.gapPoints),
+    gapRangePoints: [Math.min(...gaps), Math.max(...gaps)],
+    gapSePoints: mean((s) => s.gapSePoints),
+    logLoss: mean((s) => s.logLoss),
+    retrains: mean((s) => s.retrains),
+    promotions: mean((s) => s.promotions),
+    retrainShare: mean((s) => s.retrainShare),
   };
 }
 
-/** Models named by the last window they learned from, trained once each on the spec's training window. */
-function modelBank(setup: StreamSetup) {
-  const cache = new Map<number, Promise<Predictor>>();
+/** A Perennial challenger: the real pipeline's split of the training window ending with window w, trained on its training part. */
+const challengerThrough = (w: number) => `challenger through ${w}`;
+
+/**
+ * The models of one stream, trained once each and shared by the strategies: INITIAL_MODEL on the
+ * initial data; trainedThrough(w) on the training window ending with window w (a scheduled retrain,
+ * always promoted); challengerThrough(w) as the retrain workflow trains one (activities/data.ts
+ * splitSnapshot: the most recent holdoutFraction held out for the promotion gate, the rest shuffled
+ * into training and validation; the fixed configuration needs no validation, so it goes unused as in
+ * a sweep's best trial).
+ */
+function modelBank(setup: StreamSetup, seed: number) {
+  const { spec } = setup;
+  const cache = new Map<string, Promise<Predictor>>();
   let trainMs = 0;
-  const labelledThrough = (model: number): Row[] => [...setup.initial, ...setup.windows.slice(0, model + 1).flatMap((w) => w.rows)];
+  const trainingWindow = (w: number): Row[] => lastRows([...setup.initial, ...setup.windows.slice(0, w + 1).flatMap((win) => win.rows)], setup.trainRows);
+  const split = (w: number) => splitSnapshot(trainingWindow(w), spec.training.holdoutFraction, spec.training.sweep.seed);
+  const rowsOf = (model: string): Row[] => {
+    if (model === INITIAL_MODEL) return lastRows(setup.initial, setup.trainRows);
+    const [, kind, w] = /^(through|challenger through) (\d+)$/.exec(model) ?? [];
+    if (kind === 'through') return trainingWindow(Number(w));
+    if (kind === 'challenger through') return split(Number(w)).train;
+    throw new Error(`drift-eval: no model named ${model}`);
+  };
+  const predictor = (model: string): Promise<Predictor> => {
+    if (!cache.has(model)) {
+      cache.set(
+        model,
+        trainPredictor(spec, rowsOf(model), seed).then(({ predictor, trainMs: ms }) => {
+          trainMs += ms;
+          return predictor;
+        }),
+      );
+    }
+    return cache.get(model)!;
+  };
   return {
-    predictor(model: number): Promise<Predictor> {
-      if (!cache.has(model)) {
-        const rows = lastRows(model === INITIAL_MODEL ? setup.initial : labelledThrough(model), setup.trainRows);
-        cache.set(
-          model,
-          trainPredictor(setup.spec, rows).then(({ predictor, trainMs: ms }) => {
-            trainMs += ms;
-            return predictor;
-          }),
-        );
-      }
-      return cache.get(model)!;
+    predictor,
+    /** The retrain workflow's evaluate step: challenger vs champion on the most recent holdout, judged by core/promotion.ts. */
+    async holdoutGate(champion: string, w: number) {
+      const { holdout } = split(w);
+      const labels = holdout.map((r) => String(r[spec.label.name]));
+      const challenger = evaluate(await predictor(challengerThrough(w)), holdout, labels);
+      const incumbent = evaluate(await predictor(champion), holdout, labels);
+      const promoted = beatsChampion({ challenger, champion: incumbent }, spec.evaluation.minImprovement);
+      return { promoted, holdout: { rows: holdout.length, challenger: challenger.accuracy, champion: incumbent.accuracy } };
     },
     trainings: () => cache.size,
     trainMs: () => trainMs,
@@ -218,71 +309,8 @@ function predictWindow(predictor: Predictor, rows: Row[], label: string): Served
   };
 }
 
-/** The policies' cooldown in monitoring cycles, i.e. in windows here. */
-function cooldownCycles(setup: StreamSetup, intervalMs: number): number {
-  return parseDuration(setup.spec.policies.cooldown) / intervalMs;
-}
-
 function mostFrequent(values: string[]): string {
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
-}
-
-// ---------------------------------------------------------------------------------------------
-// plot and printing
-
-const COLORS: Record<string, { color: string; dash?: string; width?: number }> = {
-  'never retrained': { color: '#9e9e9e', dash: '6 4' },
-  [ANCHOR]: { color: '#1f77b4', width: 2.5 },
-  [PERENNIAL]: { color: '#d62728', width: 2.5 },
-};
-
-function chart(setup: StreamSetup, runs: Record<string, PrequentialRun>): string {
-  const smoothing = setup.plotSmoothing;
-  return accuracyChartSvg({
-    title: `Prequential accuracy: ${setup.name}`,
-    subtitle:
-      smoothing > 1
-        ? `Accuracy of the model in service on each window before learning it; trailing mean over ${smoothing} windows. ${setup.spec.name}: ${setup.windows.length} windows.`
-        : `Accuracy of the model in service on each window (month) before learning it. ${setup.windows.length} windows.`,
-    xLabels: setup.windowLabels,
-    yLabel: 'accuracy',
-    boundaries: setup.boundaries,
-    series: Object.entries(runs).map(([name, run]) => ({
-      name: `${name}: ${streamAccuracy(run.scores).toFixed(3)}, ${run.retrainsAfter.length} retrain${run.retrainsAfter.length === 1 ? '' : 's'}`,
-      ...(COLORS[name] ?? { color: '#2ca02c', dash: '2 3' }),
-      values: rollingAccuracy(run.scores, smoothing),
-      ...(name === PERENNIAL ? { retrainsAfter: run.retrainsAfter } : {}),
-    })),
-  });
-}
-
-const pts = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} pt`;
-const pad = (s: string | number, n: number) => String(s).padEnd(n);
-
-function printStream(r: StreamResult): void {
-  console.log(`  ${r.windows} windows, ${r.rows} rows; every retrain learns the last ${r.trainRows} labelled rows; always the initial majority class: ${r.majorityBaseline.toFixed(3)}`);
-  console.log(`  ${pad('strategy', 24)}${pad('accuracy', 10)}${pad('vs anchor (1 s.e.)', 21)}${pad('log loss', 10)}${pad('retrains', 10)}share of anchor's retrains`);
-  for (const [name, s] of Object.entries(r.strategies)) {
-    const gap = name === ANCHOR ? '' : `${pts(s.gapPoints)} (${s.gapSePoints.toFixed(1)})`;
-    console.log(`  ${pad(name + (name === ANCHOR ? ' (anchor)' : ''), 24)}${pad(s.accuracy.toFixed(3), 10)}${pad(gap, 21)}${pad(s.logLoss.toFixed(3), 10)}${pad(s.retrains, 10)}${(100 * s.retrainShare).toFixed(0)}%`);
-  }
-  console.log(`  Perennial (cooldown = ${r.perennial.cooldownCycles} cycles = windows):`);
-  for (const d of r.perennial.decisions) console.log(`    retrained after the window from ${d.window} (window ${d.afterWindow}): ${d.reasons.join('; ')}`);
-  for (const [rule, t] of Object.entries(r.perennial.rules)) console.log(`    rule ${pad(rule, 16)} fired ${t.fired}, breached but held back ${t.heldBack}, not measurable in ${t.unmeasured} of ${r.windows - 1} cycles`);
-  console.log(`  ${r.trainings} trainings (${r.trainSeconds.toFixed(1)} s), ${r.seconds.toFixed(1)} s in all; plot: ${r.plot}`);
-}
-
-function printDetectors(d: DetectorEvaluation): void {
-  console.log(`  ${d.length} rows per stream, change every ${d.changeEvery}, seeds ${d.seeds.join(', ')}; model trained on the first ${d.trainRows} rows`);
-  console.log(`  ${pad('stream', 22)}${pad('detector', 14)}${pad('detected', 10)}${pad('mean delay', 12)}${pad('median', 9)}${pad('mean delay per change (detected/seeds)', 58)}false alarms /10k rows`);
-  for (const s of d.scores) {
-    const perChange = s.delaysByChange.map((c) => `${c.at}: ${c.meanDelay === null ? '-' : Math.round(c.meanDelay)} (${c.detected}/${d.seeds.length})`).join(', ');
-    const delay = (v: number | null) => (v === null ? '-' : String(Math.round(v)));
-    console.log(
-      `  ${pad(s.stream, 22)}${pad(s.detector, 14)}${pad(s.changes ? `${s.detected}/${s.changes}` : '-', 10)}${pad(delay(s.meanDelay), 12)}${pad(delay(s.medianDelay), 9)}${pad(perChange || '(no change points)', 58)}${s.falseAlarmsPer10k.toFixed(2)}`,
-    );
-  }
-  console.log(`  ${d.seconds.toFixed(1)} s`);
 }

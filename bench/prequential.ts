@@ -11,7 +11,8 @@
  * window builds its MonitoringSummary with core/monitoring-cycle.ts, as the monitor activity
  * does (performance on the window's labels, input drift against the serving model's training profile once enough predictions
  * arrived, detectors on the error stream, new labels since the last training) and judges it with
- * core/policy.ts evaluatePolicies; a firing rule retrains, and startCooldown starts the cooldown.
+ * core/policy.ts evaluatePolicies; a firing rule starts a retrain and the cooldown, and the
+ * challenger serves only if it passes the promotion gate (bench/drift-eval.ts).
  */
 import { freshDetectors, summarizeCycle } from '../core/monitoring-cycle.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -87,13 +88,15 @@ export function lastRows<R>(labelled: readonly R[], n: number): R[] {
 // ---------------------------------------------------------------------------------------------
 // strategies
 
-/** Model names: the last window a model learned from; the initial model learned none. */
-export const INITIAL_MODEL = -1;
+/** The model that served the first window: it learned the data before the stream. */
+export const INITIAL_MODEL = 'initial';
+/** The model that learned the whole training window ending with window w (a scheduled retrain's). */
+export const trainedThrough = (w: number) => `through ${w}`;
 
 export interface WindowScore {
   window: number;
-  /** The model that served the window (INITIAL_MODEL or the window it was trained after). */
-  model: number;
+  /** The model that served the window (a name such as INITIAL_MODEL or trainedThrough(w)). */
+  model: string;
   n: number;
   correct: number;
 }
@@ -102,36 +105,43 @@ export interface PrequentialRun {
   scores: WindowScore[];
   /** Windows after which the strategy retrained (never the last window: nothing is left to serve). */
   retrainsAfter: number[];
+  /** The retrains whose model replaced the one in service. */
+  promotionsAfter: number[];
 }
+
+/** A strategy's answer after a window: no retrain (false), or a retrain and the model that serves next (the same one when the challenger lost). */
+export type Retrain = false | { serves: string };
 
 /**
  * Test-then-train over `windowCount` windows: `serve(model, w)` predicts window w with the model
- * in service and scores it; `retrainAfter(w, outcome, model)` then decides whether a model trained
- * through window w serves from window w + 1 on. Not asked after the last window.
+ * in service and scores it; `retrainAfter(w, outcome, model)` then decides whether to retrain
+ * and which model serves from window w + 1 on. Not asked after the last window.
  */
 export async function prequential<O extends { n: number; correct: number }>(
   windowCount: number,
-  serve: (model: number, window: number) => Promise<O>,
-  retrainAfter: (window: number, outcome: O, model: number) => boolean | Promise<boolean>,
+  serve: (model: string, window: number) => Promise<O>,
+  retrainAfter: (window: number, outcome: O, model: string) => Retrain | Promise<Retrain>,
 ): Promise<PrequentialRun> {
   const scores: WindowScore[] = [];
   const retrainsAfter: number[] = [];
+  const promotionsAfter: number[] = [];
   let model = INITIAL_MODEL;
   for (let w = 0; w < windowCount; w++) {
     const outcome = await serve(model, w);
     scores.push({ window: w, model, n: outcome.n, correct: outcome.correct });
-    if (w < windowCount - 1 && (await retrainAfter(w, outcome, model))) {
-      model = w;
-      retrainsAfter.push(w);
-    }
+    const retrain = w < windowCount - 1 ? await retrainAfter(w, outcome, model) : false;
+    if (!retrain) continue;
+    retrainsAfter.push(w);
+    if (retrain.serves !== model) promotionsAfter.push(w);
+    model = retrain.serves;
   }
-  return { scores, retrainsAfter };
+  return { scores, retrainsAfter, promotionsAfter };
 }
 
-/** Retrain on schedule: after every `every`-th window (every = 1: after each window). */
+/** Retrain on schedule after every `every`-th window (every = 1: after each window), always promoting the new model. */
 export const everyWindows = (every: number) => {
   if (!Number.isInteger(every) || every < 1) throw new RangeError(`everyWindows: every must be a positive integer, got ${every}`);
-  return (window: number) => (window + 1) % every === 0;
+  return (window: number): Retrain => ((window + 1) % every === 0 ? { serves: trainedThrough(window) } : false);
 };
 
 /** Correct / scored rows over the whole stream (NaN when nothing was scored). */
@@ -157,6 +167,7 @@ export interface AnchorComparison {
    */
   gapSePoints: number;
   retrains: number;
+  promotions: number;
   /** Retrains as a share of the anchor's (NaN when the anchor never retrains). */
   retrainShare: number;
 }
@@ -171,7 +182,7 @@ export function compareWithAnchor(runs: Record<string, PrequentialRun>, anchor: 
       const accuracy = streamAccuracy(run.scores);
       return [
         name,
-        { accuracy, gapPoints: 100 * (accuracy - baseAccuracy), gapSePoints: 100 * pairedGapSe(run.scores, base.scores), retrains: run.retrainsAfter.length, retrainShare: run.retrainsAfter.length / base.retrainsAfter.length },
+        { accuracy, gapPoints: 100 * (accuracy - baseAccuracy), gapSePoints: 100 * pairedGapSe(run.scores, base.scores), retrains: run.retrainsAfter.length, promotions: run.promotionsAfter.length, retrainShare: run.retrainsAfter.length / base.retrainsAfter.length },
       ];
     }),
   );
@@ -224,7 +235,7 @@ export class PolicyMonitor {
   private policy: PolicyState = initialPolicyState();
   private detectors = freshDetectors();
   /** Predictions since the last drift test: the cursor carries over a new champion, as in activities/monitor.ts. */
-  private pendingDrift: Array<{ row: Row; predicted: string; probabilities: Record<string, number>; model: number }> = [];
+  private pendingDrift: Array<{ row: Row; predicted: string; probabilities: Record<string, number>; model: string }> = [];
   private cycle = 0;
   private championCycle = 0;
   /** Labelled rows since the serving model's training data ended. */
@@ -236,7 +247,7 @@ export class PolicyMonitor {
   }
 
   /** One monitoring cycle after window `served` of model `model` (whose training profile is `profile`); did a rule fire? */
-  observe(served: ServedWindow, model: number, profile: ReferenceProfile): CycleResult {
+  observe(served: ServedWindow, model: string, profile: ReferenceProfile): CycleResult {
     this.cycle += 1;
     this.championCycle += 1;
     this.newLabels += served.truth.length;
@@ -250,12 +261,12 @@ export class PolicyMonitor {
       spec: this.spec,
       policies: this.spec.policies,
       cycle: this.championCycle,
-      championVersion: String(model),
+      championVersion: model,
       at: new Date(this.nowMs()).toISOString(),
       profile,
       feedback: served.truth.map((label, i) => ({ predicted: served.predicted[i], feedback: { kind: 'label', label }, probabilities: served.probabilities[i], features: served.rows[i] })),
       detectors: this.detectors,
-      window: tested?.map((p) => ({ version: String(p.model), features: p.row, label: p.predicted, probabilities: p.probabilities })),
+      window: tested?.map((p) => ({ version: p.model, features: p.row, label: p.predicted, probabilities: p.probabilities })),
       pendingRows: this.pendingDrift.length,
       newLabels: this.newLabels,
       newRows: served.rows.length,
@@ -268,15 +279,19 @@ export class PolicyMonitor {
   }
 
   /**
-   * A retrain started and its model serves from the next window: the cooldown starts (as in the
-   * lifecycle's startRetrain), and the new champion is judged afresh (its detectors, cycle count and
-   * policy windows restart; labels count from its training data on).
+   * A retrain started (as in the lifecycle's startRetrain): the cooldown starts, and new labels
+   * count from its training data on, whether or not its challenger is promoted.
    */
-  retrained(): void {
-    this.policy = { ...startCooldown(this.spec.policies, this.policy, this.nowMs()), windows: {} };
+  retrainStarted(): void {
+    this.policy = startCooldown(this.spec.policies, this.policy, this.nowMs());
+    this.newLabels = 0;
+  }
+
+  /** The challenger was promoted and serves from the next window: it is judged afresh (detectors, cycle count and rule windows restart). */
+  promoted(): void {
+    this.policy = { ...this.policy, windows: {} };
     this.detectors = freshDetectors();
     this.championCycle = 0;
-    this.newLabels = 0;
   }
 
   private nowMs(): number {

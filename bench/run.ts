@@ -8,8 +8,9 @@
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory
  *                  over monitoring cycles (bench/drift.ts; ~2 minutes)
  *   drift-eval     prequential accuracy and retrains of never / scheduled / policy retraining on
- *                  the weather and flights streams vs retrain-every-window, and drift detectors'
- *                  delay and false alarms on synthetic streams (bench/drift-eval.ts; a few minutes)
+ *                  the weather, flights, SEA and hyperplane streams vs retrain-every-window, and
+ *                  drift detectors' delay and false alarms on synthetic streams (bench/drift-eval.ts;
+ *                  about 10 minutes)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

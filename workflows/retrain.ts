@@ -29,6 +29,7 @@ import {
   StageKey,
   trainingTaskQueue,
 } from '../core/messages.ts';
+import { beatsChampion } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -173,11 +174,10 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     // 3. Evaluate the challenger against the champion on the most recent holdout.
     enterStage('evaluate');
     const evaluation = await evaluateChallenger({ spec, snapshot, challengerRunId, championVersion, retrainRun: run });
-    const bar = (evaluation.champion?.accuracy ?? -Infinity) + spec.evaluation.minImprovement;
     const verdict = `challenger ${evaluation.challenger.accuracy.toFixed(3)} vs champion ${
       evaluation.champion ? `v${championVersion} ${evaluation.champion.accuracy.toFixed(3)}` : '(none)'
     } on ${evaluation.challenger.n} recent holdout rows`;
-    if (evaluation.challenger.accuracy < bar) {
+    if (!beatsChampion(evaluation, spec.evaluation.minImprovement)) {
       decide('challenger is not better than the champion: keeping the champion', verdict);
       return await finish('not-better', { trainedThroughRecordId: snapshot.maxRecordId });
     }

@@ -13,6 +13,7 @@ import {
   prequential,
   rollingAccuracy,
   streamAccuracy,
+  trainedThrough,
   type ServedWindow,
 } from '../../bench/prequential.ts';
 
@@ -60,20 +61,30 @@ describe('consecutiveWindows and lastRows', () => {
 });
 
 describe('prequential', () => {
-  const serve = async (model: number, w: number) => ({ n: 10, correct: model === INITIAL_MODEL ? 5 : 10 - (w - model - 1), model });
+  /** The initial model gets half right; a retrained one all of the window after its training, one fewer each window after. */
+  const serve = async (model: string, w: number) => ({ n: 10, correct: model === INITIAL_MODEL ? 5 : 10 - (w - Number(model.split(' ')[1]) - 1) });
 
   it('scores each window with the model in service, then lets the strategy retrain for the next one', async () => {
     const run = await prequential(7, serve, everyWindows(3));
     assert.deepEqual(run.retrainsAfter, [2, 5]);
-    assert.deepEqual(run.scores.map((s) => s.model), [-1, -1, -1, 2, 2, 2, 5]);
+    assert.deepEqual(run.promotionsAfter, [2, 5]);
+    assert.deepEqual(run.scores.map((s) => s.model), ['initial', 'initial', 'initial', 'through 2', 'through 2', 'through 2', 'through 5']);
     assert.deepEqual(run.scores.map((s) => s.correct), [5, 5, 5, 10, 9, 8, 10]);
   });
 
   it('is not asked after the last window: nothing is left to serve', async () => {
     const asked: number[] = [];
-    const run = await prequential(4, serve, (w) => (asked.push(w), true));
+    const run = await prequential(4, serve, (w) => (asked.push(w), { serves: trainedThrough(w) }));
     assert.deepEqual(asked, [0, 1, 2]);
     assert.deepEqual(run.retrainsAfter, [0, 1, 2]);
+  });
+
+  it('counts a retrain whose challenger lost as a retrain, not a promotion, and keeps the champion serving', async () => {
+    // Retrain after every window; only the challenger trained through window 1 wins.
+    const run = await prequential(5, serve, (w, _outcome, champion) => ({ serves: w === 1 ? trainedThrough(w) : champion }));
+    assert.deepEqual(run.retrainsAfter, [0, 1, 2, 3]);
+    assert.deepEqual(run.promotionsAfter, [1]);
+    assert.deepEqual(run.scores.map((s) => s.model), ['initial', 'initial', 'through 1', 'through 1', 'through 1']);
   });
 
   it('compares strategies with the anchor: gap in points, share of its retrains', async () => {
@@ -88,15 +99,16 @@ describe('prequential', () => {
     assert.equal(c.anchor.retrainShare, 1);
     assert.ok(Math.abs(c.never.gapPoints - 100 * (20 / 40 - 35 / 40)) < 1e-9);
     assert.equal(c.never.retrains, 0);
+    assert.equal(c.anchor.promotions, 3);
     assert.equal(c.never.retrainShare, 0);
     assert.throws(() => compareWithAnchor(runs, 'missing'), RangeError);
   });
 
   it('smooths by a row-weighted trailing mean', () => {
     const scores = [
-      { window: 0, model: -1, n: 10, correct: 10 },
-      { window: 1, model: -1, n: 30, correct: 0 },
-      { window: 2, model: -1, n: 10, correct: 10 },
+      { window: 0, model: INITIAL_MODEL, n: 10, correct: 10 },
+      { window: 1, model: INITIAL_MODEL, n: 30, correct: 0 },
+      { window: 2, model: INITIAL_MODEL, n: 10, correct: 10 },
     ];
     assert.deepEqual(rollingAccuracy(scores, 2), [1, 10 / 40, 10 / 40]);
     assert.deepEqual(rollingAccuracy(scores, 1), [1, 0, 1]);
@@ -124,11 +136,11 @@ describe('PolicyMonitor', () => {
     const monitor = new PolicyMonitor(spec({ cooldown: '15s', rules: [{ name: 'fresh', when: { metric: 'new_labels', atLeast: 60 } }] }));
     const fired: number[] = [];
     for (let cycle = 1; cycle <= 12; cycle++) {
-      const { fired: rules, summary } = monitor.observe(window(30), 0, profile);
+      const { fired: rules, summary } = monitor.observe(window(30), 'v1', profile);
       assert.equal(summary.newRows, 30);
       if (rules.length) {
         fired.push(cycle);
-        monitor.retrained();
+        monitor.retrainStarted();
       }
     }
     // 60 labels after 2 cycles; then 3 cycles of cooldown (15s / 5s) although 60 labels are there again after 2.
@@ -138,31 +150,43 @@ describe('PolicyMonitor', () => {
 
   it('judges label metrics only with minLabels labels in the cycle', () => {
     const monitor = new PolicyMonitor(spec({ rules: [{ name: 'accuracy', when: { metric: 'accuracy', below: 0.9, minLabels: 50 } }] }));
-    assert.equal(monitor.observe(window(30, 20), 0, profile).fired.length, 0);
-    assert.deepEqual(monitor.observe(window(60, 20), 0, profile).fired.map((f) => f.rule), ['accuracy']);
+    assert.equal(monitor.observe(window(30, 20), 'v1', profile).fired.length, 0);
+    assert.deepEqual(monitor.observe(window(60, 20), 'v1', profile).fired.map((f) => f.rule), ['accuracy']);
     assert.deepEqual(monitor.tally.accuracy, { fired: 1, heldBack: 0, unmeasured: 1 });
   });
 
   it('tests input drift once minRows predictions arrived, over all of them, against the serving model profile', () => {
     const monitor = new PolicyMonitor(spec({ rules: [{ name: 'drift', when: { drift: { share: 1 } } }] }, { drift: { minRows: 100, pValue: 0.001 } }));
-    const cycles = [1, 2, 3, 4].map(() => monitor.observe(window(30, 0, 5), 0, profile));
+    const cycles = [1, 2, 3, 4].map(() => monitor.observe(window(30, 0, 5), 'v1', profile));
     assert.deepEqual(cycles.map((c) => c.summary.drift.tested), [false, false, false, true]);
     assert.deepEqual(cycles.map((c) => c.summary.drift.rows), [30, 60, 90, 120]);
     assert.deepEqual(cycles[3].summary.drift.drifted, ['x']);
     assert.deepEqual(cycles[3].fired.map((f) => f.rule), ['drift']);
-    assert.equal(monitor.observe(window(30, 0, 5), 0, profile).summary.drift.rows, 30, 'the count restarts after a test');
+    assert.equal(monitor.observe(window(30, 0, 5), 'v1', profile).summary.drift.rows, 30, 'the count restarts after a test');
   });
 
   it('runs the detectors on the error stream and restarts them for a new model', () => {
     const monitor = new PolicyMonitor(spec({ rules: [{ name: 'ddm', when: { detector: 'ddm' } }] }));
     let alarm = false;
-    for (let i = 0; i < 20 && !alarm; i++) alarm = monitor.observe(window(50, 0), 0, profile).summary.detectors.ddm.drift;
+    for (let i = 0; i < 20 && !alarm; i++) alarm = monitor.observe(window(50, 0), 'v1', profile).summary.detectors.ddm.drift;
     assert.equal(alarm, false, 'no errors, no alarm');
     let cycles = 0;
-    while (!alarm && cycles++ < 20) alarm = monitor.observe(window(50, 40), 0, profile).summary.detectors.ddm.drift;
+    while (!alarm && cycles++ < 20) alarm = monitor.observe(window(50, 40), 'v1', profile).summary.detectors.ddm.drift;
     assert.ok(alarm, 'an error rate of 80% after 0% is drift');
-    monitor.retrained();
+    monitor.promoted();
     // A fresh DDM needs more than its warm-up of 30 values before it can signal anything.
-    assert.equal(monitor.observe(window(20, 20), 1, profile).summary.detectors.ddm.drift, false);
+    assert.equal(monitor.observe(window(20, 20), 'v2', profile).summary.detectors.ddm.drift, false);
+  });
+
+  it('keeps the champion judged as before when its challenger lost: only a promotion restarts the detectors', () => {
+    const afterRetrain = (promoted: boolean) => {
+      const monitor = new PolicyMonitor(spec({ rules: [{ name: 'ddm', when: { detector: 'ddm' } }] }));
+      for (let i = 0; i < 4; i++) monitor.observe(window(50, 0), 'v1', profile);
+      monitor.retrainStarted();
+      if (promoted) monitor.promoted();
+      return monitor.observe(window(20, 20), promoted ? 'v2' : 'v1', profile).summary.detectors.ddm.drift;
+    };
+    assert.equal(afterRetrain(false), true, '200 right then 20 wrong: drift on the same detector');
+    assert.equal(afterRetrain(true), false, 'a new champion has a fresh detector, still warming up');
   });
 });
