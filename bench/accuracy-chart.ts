@@ -87,8 +87,8 @@ export function accuracyChartSvg(input: ChartInput): string {
     const ly = legendTop + i * LEGEND_ROW;
     parts.push(`<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
     if (s.retrainsAfter?.length) parts.push(marker(lx + 14, ly, s.color, true));
-    const hollow = s.promotionsAfter && s.promotionsAfter.length < s.retrainsAfter!.length ? '; hollow: the challenger lost, the champion stays' : '';
-    const label = s.retrainsAfter?.length ? `${s.name} (triangles: a retrained model starts serving${hollow})` : s.name;
+    const hollow = s.promotionsAfter && s.promotionsAfter.length < s.retrainsAfter!.length ? '; hollow: its challenger lost' : '';
+    const label = s.retrainsAfter?.length ? `${s.name} (triangles: a retrain${hollow})` : s.name;
     parts.push(text(lx + 36, ly + 4, label, { size: 12 }));
   });
 
