@@ -1,31 +1,12 @@
 /** The printed tables and the accuracy chart of bench/drift-eval.ts. */
 import { accuracyChartSvg } from './accuracy-chart.ts';
 import type { DetectorEvaluation } from './detector-eval.ts';
+import type { StreamResult } from './drift-eval.ts';
 import type { StreamSetup } from './drift-eval-setup.ts';
 import { rollingAccuracy, streamAccuracy, type PrequentialRun } from './prequential.ts';
 
 export const ANCHOR = 'every window';
 export const PERENNIAL = "Perennial's policies";
-
-/** What printStream needs of a stream's result (bench/drift-eval.ts StreamResult). */
-export interface StreamReport {
-  windows: number;
-  rows: number;
-  trainRows: number;
-  majorityBaseline: number;
-  seeds: number[];
-  strategies: Record<string, { accuracy: number; gapPoints: number; gapRangePoints: [number, number]; logLoss: number; retrains: number; promotions: number; retrainShare: number }>;
-  perennial: { cooldownCycles: number };
-  bySeed: Array<{
-    seed: number;
-    decisions: Array<{ afterWindow: number; window: string; reasons: string[]; holdout: { rows: number; challenger: number; champion: number }; promoted: boolean }>;
-    rules: Record<string, { fired: number; heldBack: number; unmeasured: number }>;
-    trainings: number;
-    trainSeconds: number;
-  }>;
-  seconds: number;
-  plot: string;
-}
 
 const COLORS: Record<string, { color: string; dash?: string; width?: number }> = {
   'never retrained': { color: '#9e9e9e', dash: '6 4' },
@@ -62,7 +43,7 @@ const pts = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(1)}`;
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 const count = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
-export function printStream(r: StreamReport): void {
+export function printStream(r: StreamResult): void {
   console.log(`  ${r.windows} windows, ${r.rows} rows; every retrain learns the last ${r.trainRows} labelled rows; always the initial majority class: ${r.majorityBaseline.toFixed(3)}`);
   console.log(`  means over training seeds ${r.seeds.join(', ')}; the gap's range over the seeds in brackets`);
   console.log(`  ${pad('strategy', 24)}${pad('accuracy', 10)}${pad('vs anchor, pt', 22)}${pad('log loss', 10)}${pad('retrains (promoted)', 21)}share of anchor's retrains`);
