@@ -33,6 +33,25 @@ export const FeatureSpec = z.discriminatedUnion('type', [
 /** Features may omit `type`: numbers are the common case. */
 const FeatureInput = z.preprocess((f) => (f && typeof f === 'object' && !('type' in f) ? { ...f, type: 'number' } : f), FeatureSpec);
 
+/**
+ * What the model predicts: one of `classes` (classification; `type: category` may be left out) or
+ * a number (regression, `type: number`). Specs from before regression have no `type`: read them
+ * with isRegression / labelClasses, never by testing `type === 'category'`.
+ */
+export const LabelSpec = z.preprocess(
+  (l) => (l && typeof l === 'object' && !('type' in l) ? { ...l, type: 'category' } : l),
+  z.discriminatedUnion('type', [
+    z.strictObject({ name: z.string().min(1), type: z.literal('category'), classes: z.array(z.string().min(1)).min(2) }),
+    z.strictObject({ name: z.string().min(1), type: z.literal('number') }),
+  ]),
+);
+export type LabelSpec = z.infer<typeof LabelSpec>;
+
+export const isRegression = (label: LabelSpec): label is Extract<LabelSpec, { type: 'number' }> => label.type === 'number';
+
+/** A classification label's classes; [] for a regression label. */
+export const labelClasses = (label: LabelSpec): string[] => (isRegression(label) ? [] : label.classes);
+
 /** A small default search: softmax regression and one-layer MLPs. */
 const DEFAULT_FAMILIES = {
   softmax: { learningRate: { type: 'float', low: 0.005, high: 0.2, log: true } },
@@ -61,7 +80,7 @@ export const ModelSpec = z.object({
   features: z.array(FeatureInput).min(1),
   /** Image-shaped inputs: the numeric features, in order, are the pixels of one image (row-major, channels last). */
   image: z.object({ height: z.number().int().positive(), width: z.number().int().positive(), channels: z.number().int().positive() }).optional(),
-  label: z.object({ name: z.string().min(1), classes: z.array(z.string().min(1)).min(2) }),
+  label: LabelSpec,
   training: z
     .object({
       window: TrainingWindow.default({ kind: 'all' }),

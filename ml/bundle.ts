@@ -65,33 +65,52 @@ export interface ReferenceProfile {
   /** Training rows the profile describes. */
   rows: number;
   features: Record<string, FeatureProfile>;
-  /** Training label counts. */
+  /** Training label counts ({} for a regression model). */
   classCounts: Record<string, number>;
+  /** A regression model's training labels, profiled as a numeric feature (prediction drift compares with it). */
+  target?: FeatureProfile;
+  /**
+   * A regression model's 90th percentile of |label - prediction| on its training rows: monitoring
+   * counts a prediction further off than this as an error, so the concept-drift detectors see an
+   * error stream (about 10% errors while nothing changes).
+   */
+  errorThreshold?: number;
 }
 
 export interface Prediction {
+  /** The predicted class; for a regression model, the predicted number as text. */
   label: string;
+  /** Class probabilities; {} for a regression model. */
   probabilities: Record<string, number>;
+  /** A regression model's predicted number. */
+  value?: number;
   /** Inputs the model could not use as given (a number feature sent as text), treated as missing. */
   warnings?: string[];
 }
 
 export interface Predictor {
+  task: 'classification' | 'regression';
+  /** The classes in the model's output order; [] for a regression model. */
   classes: string[];
   features: string[];
   profile: ReferenceProfile;
   preprocessor: Preprocessor;
   predict(rows: ReadonlyArray<Record<string, unknown>>): Prediction[];
-  /** Row-major [rows x classes] probabilities, in `classes` order. */
+  /** Row-major [rows x classes] probabilities, in `classes` order; a regression model's predicted numbers, one per row. */
   probabilities(rows: ReadonlyArray<Record<string, unknown>>): Float32Array;
   dispose(): void;
 }
 
 export interface Evaluation {
+  /** NaN for a regression model. */
   accuracy: number;
   n: number;
-  /** Mean of -ln(p(true class)), p clipped to [1e-15, 1]. */
+  /** Mean of -ln(p(true class)), p clipped to [1e-15, 1]; NaN for a regression model. */
   logLoss: number;
+  /** A regression model's mean absolute error, root mean squared error and R^2 (sklearn's definitions). */
+  mae?: number;
+  rmse?: number;
+  r2?: number;
 }
 
 const encoder = new TextEncoder();
