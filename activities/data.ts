@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ModelSpec } from '../core/spec.ts';
+import { isRegression, type ModelSpec } from '../core/spec.ts';
 import { validateRows, type ValidationReport } from '../core/validation.ts';
 import type { ActivityContext } from './context.ts';
 import type { RetrainRun } from './tracking.ts';
@@ -20,6 +20,7 @@ export interface Snapshot {
   hash: string;
   rows: number;
   maxRecordId: number;
+  /** Records per label; {} for a regression model, whose labels are numbers, not classes. */
   classCounts: Record<string, number>;
 }
 
@@ -41,7 +42,9 @@ export function dataActivities(ctx: ActivityContext) {
       const body = JSON.stringify(rows);
       const hash = createHash('sha256').update(body).digest('hex');
       const classCounts: Record<string, number> = {};
-      for (const r of records) classCounts[r.label] = (classCounts[r.label] ?? 0) + 1;
+      // Counting a regression label's distinct numbers would tell nothing and could make this
+      // activity result (a workflow payload) as large as the snapshot.
+      if (!isRegression(spec.label)) for (const r of records) classCounts[r.label] = (classCounts[r.label] ?? 0) + 1;
       cacheSnapshot(ctx, hash, body);
       await ctx.mlflow.uploadArtifact(input.retrainRun.artifactUri, SNAPSHOT_PATH, body, 'application/json');
       await ctx.mlflow.logBatch(input.retrainRun.runId, {

@@ -15,10 +15,27 @@ export interface FeatureLike {
   values?: string[];
 }
 
+/**
+ * The parts of core/spec.ts's LabelSpec that validation needs: a classifier's classes (`type` may
+ * be left out, as in specs from before regression) or a regression model's number.
+ */
+export type LabelLike = { name: string; type?: 'category'; classes: string[] } | { name: string; type: 'number' };
+
 export interface ValidationSpecLike {
   features: FeatureLike[];
-  label: { name: string; classes: string[] };
+  label: LabelLike;
   validation: { minRows: number; maxMissingFraction: number; minClassCount: number };
+}
+
+/** A regression model's labels over the rows where the label is a number. */
+export interface LabelStats {
+  /** Rows whose label is a number. */
+  n: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Population standard deviation (numpy's default, ddof = 0): the RMSE of always predicting the mean. */
+  std: number;
 }
 
 export interface ValidationReport {
@@ -32,14 +49,16 @@ export interface ValidationReport {
   missing: Record<string, number>;
   /** Numeric values outside the feature's [min, max], per feature. */
   outOfRange: Record<string, number>;
-  /** Present values that are not numbers, per feature. */
+  /** Present values that are not numbers, per feature (and per label column, for a regression label). */
   wrongType: Record<string, number>;
   /** Category values not among the feature's known values, per feature. */
   unknownCategories: Record<string, number>;
   /** Label values that are not among the spec classes, with their counts. */
   unknownLabels: Record<string, number>;
-  /** Rows per spec class (0 for classes that do not appear). */
+  /** Rows per spec class (0 for classes that do not appear); {} for a regression label. */
   classCounts: Record<string, number>;
+  /** A regression label's statistics, when at least one label is a number; absent for a classifier. */
+  labelStats?: LabelStats;
 }
 
 export type ParsedNumeric = { kind: 'number'; value: number } | { kind: 'missing' } | { kind: 'invalid' };
@@ -101,9 +120,12 @@ function plural(n: number, word: string): string {
  * - a feature missing in more than validation.maxMissingFraction of the rows;
  * - any present but non-numeric value of a numeric feature (with an example and its row);
  * - numeric values outside a feature's [min, max] when those are set;
- * - label values that are not spec classes, and rows without a label;
- * - fewer than two classes present;
- * - a present class with fewer than validation.minClassCount rows.
+ * - rows without a label;
+ * - a classifier: label values that are not spec classes, fewer than two classes present, a
+ *   present class with fewer than validation.minClassCount rows;
+ * - a regression model: labels that are not finite numbers (numbers or numeric strings, read as
+ *   numeric features are, with an example and its row), and a label that never varies (nothing to
+ *   learn; R^2 is undefined).
  * Warnings: tolerated missing values (imputed with the training mean), spec classes that do not
  * appear, and features that are constant over the snapshot.
  */
@@ -118,8 +140,6 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
   const unknownLabels: Record<string, number> = {};
   const unknownCategories: Record<string, number> = {};
   const classCounts: Record<string, number> = {};
-  for (const c of label.classes) classCounts[c] = 0;
-  const classSet = new Set(label.classes);
 
   if (n < validation.minRows) {
     failures.push(`Only ${plural(n, 'row')}; at least ${validation.minRows} are required.`);
@@ -208,6 +228,53 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
     }
   }
 
+  const found = { failures, warnings, missing, wrongType };
+  let labelStats: LabelStats | undefined;
+  if (isNumberLabel(label)) labelStats = checkNumberLabels(rows, label.name, found);
+  else checkClassLabels(rows, label, validation.minClassCount, { ...found, unknownLabels, classCounts });
+
+  return {
+    ok: failures.length === 0,
+    rows: n,
+    failures,
+    warnings,
+    missing,
+    outOfRange,
+    wrongType,
+    unknownCategories,
+    unknownLabels,
+    classCounts,
+    ...(labelStats ? { labelStats } : {}),
+  };
+}
+
+/**
+ * A regression label, as core/spec.ts's isRegression reads it (`type: number`; no type is a
+ * classifier's label). Repeated here because this module imports nothing at run time.
+ */
+function isNumberLabel(label: LabelLike): label is Extract<LabelLike, { type: 'number' }> {
+  return label.type === 'number';
+}
+
+/** Where the label checks write what they find: the report's own lists and counts. */
+interface LabelFindings {
+  failures: string[];
+  warnings: string[];
+  missing: Record<string, number>;
+  wrongType: Record<string, number>;
+}
+
+/** Every label one of the spec classes, at least two classes present, each with enough rows. */
+function checkClassLabels(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  label: { name: string; classes: string[] },
+  minClassCount: number,
+  found: LabelFindings & { unknownLabels: Record<string, number>; classCounts: Record<string, number> },
+): void {
+  const { failures, warnings, missing, unknownLabels, classCounts } = found;
+  const n = rows.length;
+  for (const c of label.classes) classCounts[c] = 0;
+  const classSet = new Set(label.classes);
   let missingLabels = 0;
   for (let i = 0; i < n; i++) {
     const v = labelValue(rows[i][label.name]);
@@ -240,16 +307,70 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
     );
   }
   for (const c of present) {
-    if (classCounts[c] < validation.minClassCount) {
-      failures.push(`Class "${c}" has only ${plural(classCounts[c], 'row')}; every present class needs at least ${validation.minClassCount}.`);
+    if (classCounts[c] < minClassCount) {
+      failures.push(`Class "${c}" has only ${plural(classCounts[c], 'row')}; every present class needs at least ${minClassCount}.`);
     }
   }
   const absent = label.classes.filter((c) => classCounts[c] === 0);
   if (absent.length > 0 && n > 0) {
     warnings.push(`Spec ${absent.length === 1 ? 'class' : 'classes'} ${absent.map((c) => `"${c}"`).join(', ')} ${absent.length === 1 ? 'does' : 'do'} not appear.`);
   }
+}
 
-  return { ok: failures.length === 0, rows: n, failures, warnings, missing, outOfRange, wrongType, unknownCategories, unknownLabels, classCounts };
+/**
+ * Every label a finite number, read as a numeric feature's cell is (parseNumeric); the label must
+ * vary. Returns the statistics of the numeric labels (undefined when there are none).
+ */
+function checkNumberLabels(rows: ReadonlyArray<Record<string, unknown>>, name: string, found: LabelFindings): LabelStats | undefined {
+  const { failures, missing, wrongType } = found;
+  const n = rows.length;
+  let nMissing = 0;
+  let nWrong = 0;
+  let firstMissing: number | undefined;
+  let firstWrong: { row: number; value: unknown } | undefined;
+  // Welford's running mean and sum of squared deviations: one pass, no cancellation.
+  let count = 0;
+  let mean = 0;
+  let m2 = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const raw = rows[i][name];
+    const parsed = parseNumeric(raw);
+    if (parsed.kind === 'missing') {
+      nMissing++;
+      firstMissing ??= i;
+    } else if (parsed.kind === 'invalid') {
+      nWrong++;
+      firstWrong ??= { row: i, value: raw };
+    } else {
+      const v = parsed.value;
+      count++;
+      const delta = v - mean;
+      mean += delta / count;
+      m2 += delta * (v - mean);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  if (firstMissing !== undefined) {
+    missing[name] = nMissing;
+    failures.push(`Label "${name}" is missing in ${plural(nMissing, 'row')}, e.g. row ${firstMissing + 1}.`);
+  }
+  if (firstWrong) {
+    wrongType[name] = nWrong;
+    failures.push(
+      `Label "${name}" has ${plural(nWrong, 'non-numeric value')}, e.g. ${describe(firstWrong.value)} in row ${firstWrong.row + 1}; ` +
+        'a regression label must be a finite number.',
+    );
+  }
+  if (n > 0 && count === 0) {
+    failures.push(`No row has a number as its label "${name}"; a regression model needs numeric labels.`);
+    return undefined;
+  }
+  if (count === 0) return undefined;
+  if (min === max) failures.push(`Label "${name}" is ${min} in every row with a number; a regression model needs labels that vary.`);
+  return { n: count, min, max, mean, std: Math.sqrt(m2 / count) };
 }
 
 /** Multi-line, human-readable rendering of a report (for logs, the CLI and workflow failure messages). */
@@ -267,5 +388,14 @@ export function formatReport(report: ValidationReport): string {
   if (classes.length > 0) {
     lines.push(`  classes: ${classes.map(([c, k]) => `${c} ${k}`).join(', ')}`);
   }
+  const stats = report.labelStats;
+  if (stats) {
+    lines.push(`  label: ${plural(stats.n, 'number')}, min ${short(stats.min)}, max ${short(stats.max)}, mean ${short(stats.mean)}, std ${short(stats.std)}`);
+  }
   return lines.join('\n');
+}
+
+/** Six significant digits, without trailing zeros: 4.333333333 -> 4.33333, 12.5 -> 12.5. */
+function short(x: number): string {
+  return String(Number(x.toPrecision(6)));
 }

@@ -163,3 +163,64 @@ describe('parseNumeric', () => {
     }
   });
 });
+
+describe('validateRows for a regression label', () => {
+  // Labels 2, 4, 4, 4, 5, 5, 7, 9 (as numbers and as numeric text): mean 5 and population
+  // standard deviation 2 (squared deviations 9+1+1+1+0+0+4+16 = 32, / 8 = 4).
+  const LABELS: unknown[] = ['2', 4, '4', 4, ' 5 ', 5, '7', 9];
+  const regression: ValidationSpecLike = {
+    features: [{ name: 'rooms', type: 'number', min: 0 }],
+    label: { name: 'price', type: 'number' },
+    validation: { minRows: 5, maxMissingFraction: 0.5, minClassCount: 100 },
+  };
+  const houses = (labels: unknown[] = LABELS) => labels.map((price, i) => ({ rooms: i + 1, price }));
+
+  it('passes numeric labels, with their statistics and no class counts', () => {
+    const report = validateRows(houses(), regression);
+    assert.deepEqual(report.failures, [], 'minClassCount does not apply: every value appears once or thrice');
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.warnings, []);
+    assert.deepEqual(report.classCounts, {});
+    assert.deepEqual(report.unknownLabels, {});
+    assert.deepEqual(report.labelStats, { n: 8, min: 2, max: 9, mean: 5, std: 2 });
+    assert.equal(formatReport(report), 'Data validation passed: 8 rows.\n  label: 8 numbers, min 2, max 9, mean 5, std 2');
+  });
+
+  it('fails on missing labels and on labels that are not finite numbers, with counts and examples', () => {
+    const report = validateRows(houses([...LABELS, '', null, 'n/a', '1,5', Infinity, true]), regression);
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.missing, { price: 2 });
+    assert.deepEqual(report.wrongType, { price: 4 });
+    assert.deepEqual(report.failures, [
+      'Label "price" is missing in 2 rows, e.g. row 9.',
+      'Label "price" has 4 non-numeric values, e.g. "n/a" in row 11; a regression label must be a finite number.',
+    ]);
+    assert.deepEqual(report.unknownLabels, {});
+    assert.deepEqual(report.labelStats, { n: 8, min: 2, max: 9, mean: 5, std: 2 }, 'statistics of the numeric labels only');
+    const lines = formatReport(report).split('\n');
+    assert.equal(lines[0], 'Data validation FAILED: 14 rows, 2 problems.');
+    assert.equal(lines[lines.length - 1], '  label: 8 numbers, min 2, max 9, mean 5, std 2');
+  });
+
+  it('fails when no label is a number, and when the label never varies', () => {
+    const none = validateRows(houses(['cheap', 'dear', 'cheap', 'dear', 'cheap']), regression);
+    assert.equal(none.ok, false);
+    assert.deepEqual(none.failures, [
+      'Label "price" has 5 non-numeric values, e.g. "cheap" in row 1; a regression label must be a finite number.',
+      'No row has a number as its label "price"; a regression model needs numeric labels.',
+    ]);
+    assert.equal(none.labelStats, undefined);
+    assert.deepEqual(none.classCounts, {});
+
+    const constant = validateRows(houses([3, '3', 3.0, ' 3', '3.0']), regression);
+    assert.deepEqual(constant.failures, ['Label "price" is 3 in every row with a number; a regression model needs labels that vary.']);
+    assert.deepEqual(constant.labelStats, { n: 5, min: 3, max: 3, mean: 3, std: 0 });
+  });
+
+  it('prints non-round statistics to six significant digits', () => {
+    // 1, 2, 10: mean 13/3 = 4.33333; population std sqrt(((-10/3)^2 + (-7/3)^2 + (17/3)^2) / 3) = sqrt(438/27) = 4.02768.
+    const report = validateRows(houses([1, 2, 10]), { ...regression, validation: { ...regression.validation, minRows: 3 } });
+    assert.equal(report.ok, true, report.failures.join('\n'));
+    assert.equal(formatReport(report).split('\n')[1], '  label: 3 numbers, min 1, max 10, mean 4.33333, std 4.02768');
+  });
+});
