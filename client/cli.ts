@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { ZodError } from 'zod';
-import { formatIssues } from '../core/spec.ts';
+import { formatIssues, isRegression, labelClasses } from '../core/spec.ts';
 import { Store } from '../serving/store.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults } from './config.ts';
@@ -31,7 +31,8 @@ program
   .description('check a model spec file (YAML or JSON) without starting anything')
   .action((path: string) => {
     const spec = readSpecFile(path);
-    console.log(`${path}: valid spec for model "${spec.name}" (${spec.features.length} features, ${spec.label.classes.length} classes)`);
+    const label = isRegression(spec.label) ? 'regression (number)' : `${labelClasses(spec.label).length} classes`;
+    console.log(`${path}: valid spec for model "${spec.name}" (${spec.features.length} features, ${label})`);
   });
 
 program
