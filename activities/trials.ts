@@ -5,8 +5,8 @@
  */
 import { Context } from '@temporalio/activity';
 import type { TrialConfig } from '../core/search-space.ts';
-import type { ModelSpec } from '../core/spec.ts';
-import type { TrainResult } from '../ml/train.ts';
+import { isRegression, labelClasses, type ModelSpec } from '../core/spec.ts';
+import type { EpochMetrics, TrainResult } from '../ml/train.ts';
 import { trainInThread } from '../ml/training-threads.ts';
 import type { ModelFiles } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
@@ -92,7 +92,7 @@ export function trialActivities(ctx: ActivityContext) {
         await mlflow.uploadArtifact(run.artifactUri, `${checkpointDir(input.toEpoch)}/${name}`, bytes);
       }
       const at = (epoch: number) => run.startTime + epoch;
-      const objective = rungObjective(result.history.map((e) => (settings.objective.metric === 'val_accuracy' ? e.valAccuracy : e.valLoss)));
+      const objective = rungObjective(result.history.map((e) => objectiveOf(e, settings.objective.metric)));
       const outcome: TrialOutcome = {
         runId: run.runId,
         objective,
@@ -178,7 +178,8 @@ export async function trainOnRun(
       config: input.config,
       features: spec.features,
       image: spec.image,
-      classes: spec.label.classes,
+      classes: labelClasses(spec.label),
+      labelType: isRegression(spec.label) ? 'number' : 'category',
       train: labelled(train),
       validation: labelled(validation),
       seed: input.seed,
@@ -191,7 +192,7 @@ export async function trainOnRun(
       const point = (key: string, value: number) => ({ key, value, step: e.epoch, timestamp: run.startTime + e.epoch });
       logging = logging.then(() =>
         mlflow.logBatch(run.runId, {
-          metrics: [point('loss', e.loss), point('accuracy', e.accuracy), point('val_loss', e.valLoss), point('val_accuracy', e.valAccuracy)],
+          metrics: epochPoints(e).map(([key, value]) => point(key, value)),
         }),
       );
     },
@@ -200,4 +201,16 @@ export async function trainOnRun(
   await logging;
   await uploadModelFiles(mlflow, run.artifactUri, result.checkpoint);
   return result;
+}
+
+/** The sweep objective's value after one epoch. */
+function objectiveOf(e: EpochMetrics, metric: ModelSpec['training']['sweep']['objective']['metric']): number {
+  const values = { val_accuracy: e.valAccuracy, val_log_loss: e.valLoss, val_rmse: e.valRmse, val_mae: e.valMae };
+  return values[metric] ?? NaN;
+}
+
+/** An epoch's metrics as MLflow records them: a classifier's accuracies, a regression model's errors (MLflow has no NaN). */
+function epochPoints(e: EpochMetrics): Array<[string, number]> {
+  const points: Array<[string, number]> = e.valRmse === undefined ? [['loss', e.loss], ['accuracy', e.accuracy], ['val_loss', e.valLoss], ['val_accuracy', e.valAccuracy]] : [['loss', e.loss], ['val_loss', e.valLoss], ['val_rmse', e.valRmse], ['val_mae', e.valMae!]];
+  return points.filter(([, v]) => Number.isFinite(v));
 }

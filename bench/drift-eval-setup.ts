@@ -28,7 +28,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSpecFile } from '../client/spec-file.ts';
 import type { TrialConfig } from '../core/search-space.ts';
-import { ModelSpec } from '../core/spec.ts';
+import { labelClasses, ModelSpec } from '../core/spec.ts';
 import { hyperplaneStream, seaStream, type LabelledStream } from '../core/drift/streams.ts';
 import { loadTf } from '../ml/backend.ts';
 import { loadPredictor, type Predictor } from '../ml/bundle.ts';
@@ -245,7 +245,7 @@ export async function trainPredictor(spec: ModelSpec, rows: Row[], seed = TRAIN_
   const { tf } = await loadTf('wasm');
   const labels = rows.map((r) => String(r[spec.label.name]));
   const result = await trainTrial(
-    { config: CONFIG, features: spec.features, classes: spec.label.classes, train: { rows, labels }, validation: { rows: [], labels: [] }, seed, fromEpoch: 0, toEpoch: EPOCHS },
+    { config: CONFIG, features: spec.features, classes: labelClasses(spec.label), train: { rows, labels }, validation: { rows: [], labels: [] }, seed, fromEpoch: 0, toEpoch: EPOCHS },
     undefined,
     { tf },
   );

@@ -30,6 +30,9 @@ export const FAMILY_PARAMS: Record<Family, readonly string[]> = {
 
 const FamilySpace = z.record(z.string(), ParamSpec);
 
+/** Objectives of a regression model's sweep (a regression spec defaults to val_rmse, minimize). */
+export const REGRESSION_OBJECTIVES = ['val_rmse', 'val_mae'] as const;
+
 export const SweepSpec = z
   .object({
     families: z
@@ -55,7 +58,7 @@ export const SweepSpec = z
       .default({ kind: 'asha', minEpochs: 3, reductionFactor: 3 }),
     parallelism: z.number().int().positive().max(16).default(2),
     objective: z
-      .object({ metric: z.enum(['val_accuracy', 'val_log_loss']).default('val_accuracy'), direction: z.enum(['maximize', 'minimize']).default('maximize') })
+      .object({ metric: z.enum(['val_accuracy', 'val_log_loss', ...REGRESSION_OBJECTIVES]).default('val_accuracy'), direction: z.enum(['maximize', 'minimize']).default('maximize') })
       .prefault({}),
     tpe: z
       .object({ startupTrials: z.number().int().nonnegative().default(5), candidates: z.number().int().positive().default(24), gamma: z.number().gt(0).lt(1).default(0.25) })

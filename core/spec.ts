@@ -10,7 +10,7 @@ import { AlertsSpec } from './alerts.ts';
 import { PolicySpec } from './policy.ts';
 
 export { PolicySpec };
-import { SweepSpec } from './search-space.ts';
+import { REGRESSION_OBJECTIVES, SweepSpec } from './search-space.ts';
 
 const duration = Duration;
 
@@ -72,7 +72,15 @@ export const TrainingWindow = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sinceChampion') }),
 ]);
 
-export const ModelSpec = z.object({
+/** A regression model's sweep is judged by validation RMSE unless the spec says otherwise. */
+function regressionObjectiveDefault(raw: unknown): unknown {
+  const spec = raw as { label?: { type?: unknown }; training?: { sweep?: { objective?: unknown } } } | null;
+  if (spec?.label?.type !== 'number' || spec.training?.sweep?.objective !== undefined) return raw;
+  const training = spec.training ?? {};
+  return { ...spec, training: { ...training, sweep: { ...(training.sweep ?? {}), objective: { metric: 'val_rmse', direction: 'minimize' } } } };
+}
+
+const ModelSpecObject = z.object({
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes'),
@@ -171,11 +179,22 @@ export const ModelSpec = z.object({
   }
   const fairness = spec.monitoring.fairness;
   if (fairness && !features.has(fairness.column)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'fairness', 'column'], message: `"${fairness.column}" is not a feature of this model` });
+  const { metric } = spec.training.sweep.objective;
+  const regressionMetric = (REGRESSION_OBJECTIVES as readonly string[]).includes(metric);
+  if (isRegression(spec.label) !== regressionMetric) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['training', 'sweep', 'objective', 'metric'],
+      message: isRegression(spec.label) ? `a regression model's sweep is judged by ${REGRESSION_OBJECTIVES.join(' or ')}, not ${metric}` : `${metric} judges regression models; a classifier's sweep uses val_accuracy or val_log_loss`,
+    });
+  }
 });
+
+export const ModelSpec = z.preprocess(regressionObjectiveDefault, ModelSpecObject);
 
 export type ModelSpec = z.infer<typeof ModelSpec>;
 export type FeatureSpec = z.infer<typeof FeatureSpec>;
-export type ModelSpecInput = z.input<typeof ModelSpec>;
+export type ModelSpecInput = z.input<typeof ModelSpecObject>;
 export type TrainingWindow = z.infer<typeof TrainingWindow>;
 
 /** Readable, one line per problem: "policies.drift.pValue: Too big: expected number to be <1". */

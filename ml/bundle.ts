@@ -16,7 +16,8 @@
 import { sampleSorted } from '../core/stats.ts';
 import { parseNumeric } from '../core/validation.ts';
 import { loadTf, type Tf } from './backend.ts';
-import { categoryKey, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
+import { regressionReport } from '../core/drift/performance.ts';
+import { categoryKey, targetNumbers, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
@@ -126,14 +127,16 @@ export function decodeJson<T>(bytes: Uint8Array): T {
 
 /**
  * Reference profile of the training rows: per-feature summary and sorted sample (category
- * features: value counts, empty sample), label counts. A feature given by name is numeric.
+ * features: value counts, empty sample), label counts. A feature given by name is numeric. A
+ * regression model's labels are profiled as a numeric feature (`target`) instead of counted.
  */
 export function buildProfile(
   rows: ReadonlyArray<Record<string, unknown>>,
   features: ReadonlyArray<FeatureInput>,
   labels: readonly string[],
-  maxSample = PROFILE_SAMPLE_SIZE,
+  options: { regression?: boolean; maxSample?: number } = {},
 ): ReferenceProfile {
+  const maxSample = options.maxSample ?? PROFILE_SAMPLE_SIZE;
   const out: Record<string, FeatureProfile> = {};
   for (const feature of features) {
     const f = typeof feature === 'string' ? feature : feature.name;
@@ -149,28 +152,34 @@ export function buildProfile(
       out[f] = { kind: 'category', n, missing: rows.length - n, counts, mean: 0, std: 0, min: 0, max: 0, sample: [] };
       continue;
     }
-    const values: number[] = [];
-    for (const row of rows) {
-      const p = parseNumeric(row[f]);
-      if (p.kind === 'number') values.push(p.value);
-    }
-    const n = values.length;
-    let mean = 0;
-    let m2 = 0;
-    let min = n ? Infinity : 0;
-    let max = n ? -Infinity : 0;
-    values.forEach((v, i) => {
-      const delta = v - mean;
-      mean += delta / (i + 1);
-      m2 += delta * (v - mean);
-      if (v < min) min = v;
-      if (v > max) max = v;
-    });
-    out[f] = { n, missing: rows.length - n, mean, std: n ? Math.sqrt(m2 / n) : 0, min, max, sample: sampleSorted(values, maxSample) };
+    out[f] = numericProfile(rows.map((row) => row[f]), maxSample);
   }
+  if (options.regression) return { version: 1, rows: rows.length, features: out, classCounts: {}, target: numericProfile(labels, maxSample) };
   const classCounts: Record<string, number> = {};
   for (const l of labels) classCounts[l] = (classCounts[l] ?? 0) + 1;
   return { version: 1, rows: rows.length, features: out, classCounts };
+}
+
+/** Count, missing, mean, std, range and a sorted sample of the numbers among `raw`. */
+function numericProfile(raw: readonly unknown[], maxSample: number): FeatureProfile {
+  const values: number[] = [];
+  for (const v of raw) {
+    const p = parseNumeric(v);
+    if (p.kind === 'number') values.push(p.value);
+  }
+  const n = values.length;
+  let mean = 0;
+  let m2 = 0;
+  let min = n ? Infinity : 0;
+  let max = n ? -Infinity : 0;
+  values.forEach((v, i) => {
+    const delta = v - mean;
+    mean += delta / (i + 1);
+    m2 += delta * (v - mean);
+    if (v < min) min = v;
+    if (v > max) max = v;
+  });
+  return { n, missing: raw.length - n, mean, std: n ? Math.sqrt(m2 / n) : 0, min, max, sample: sampleSorted(values, maxSample) };
 }
 
 /** Serialises a trained model with its preprocessor and reference profile. */
@@ -230,12 +239,13 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
   const artifacts = tf.io.getModelArtifactsForJSONSync(modelJson, weightSpecs, weightData);
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const regression = preprocessor.target !== undefined;
   const nClasses = preprocessor.classes.length;
   const nInputs = preprocessor.nInputs;
   const outShape = model.outputs[0]?.shape;
-  if (outShape?.[outShape.length - 1] !== nClasses) {
+  if (outShape?.[outShape.length - 1] !== (regression ? 1 : nClasses)) {
     model.dispose();
-    throw new Error(`loadPredictor: model has ${String(outShape)} outputs but preprocess.json lists ${nClasses} classes`);
+    throw new Error(`loadPredictor: model has ${String(outShape)} outputs but preprocess.json ${regression ? 'describes a regression model (1 output)' : `lists ${nClasses} classes`}`);
   }
   const inShape = model.inputs[0]?.shape;
   if (inShape?.length !== 2 || inShape[1] !== nInputs) {
@@ -250,13 +260,14 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
     const x = toMatrix(preprocessor, rows, onInvalid);
     const out = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, nInputs]), { batchSize: PREDICT_BATCH }) as Tensor);
     try {
-      return out.dataSync() as Float32Array;
+      return regression ? unscale(preprocessor, out.dataSync()) : (out.dataSync() as Float32Array);
     } finally {
       out.dispose();
     }
   };
 
   return {
+    task: regression ? 'regression' : 'classification',
     classes: [...preprocessor.classes],
     features: [...preprocessor.features],
     profile,
@@ -270,6 +281,10 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
         warnings.set(row, [...(warnings.get(row) ?? []), `${feature}: ${JSON.stringify(raw)} is not a number; treated as missing`]);
       });
       const result: Prediction[] = new Array(rows.length);
+      if (regression) {
+        p.forEach((value, i) => (result[i] = { label: String(value), value, probabilities: {}, ...(warnings.has(i) ? { warnings: warnings.get(i) } : {}) }));
+        return result;
+      }
       for (let i = 0; i < rows.length; i++) {
         let best = 0;
         const probs: Record<string, number> = {};
@@ -292,19 +307,30 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
 }
 
 /**
- * Accuracy and log loss of a predictor on labelled rows. A label outside predictor.classes counts
- * as a miss with probability LOG_LOSS_EPS. Empty input gives NaN metrics with n = 0.
+ * Accuracy and log loss of a classifier on labelled rows; a label outside predictor.classes counts
+ * as a miss with probability LOG_LOSS_EPS. MAE, RMSE and R^2 of a regression model (a label that
+ * is not a number throws). Empty input gives NaN metrics with n = 0.
  */
 export function evaluate(
-  predictor: Pick<Predictor, 'classes' | 'probabilities'>,
+  predictor: Pick<Predictor, 'task' | 'classes' | 'probabilities'>,
   rows: ReadonlyArray<Record<string, unknown>>,
   labels: readonly string[],
 ): Evaluation {
   if (rows.length !== labels.length) throw new Error(`evaluate: ${rows.length} rows but ${labels.length} labels`);
-  const n = rows.length;
-  if (n === 0) return { accuracy: NaN, n: 0, logLoss: NaN };
   const p = predictor.probabilities(rows);
-  return scoreProbabilities(p, predictor.classes, labels);
+  return predictor.task === 'regression' ? scoreValues(p, labels) : scoreProbabilities(p, predictor.classes, labels);
+}
+
+/** A regression model's output back in the label's units. */
+export function unscale(pre: Preprocessor, scaled: ArrayLike<number>): Float32Array {
+  const { mean, std } = pre.target!;
+  return Float32Array.from(scaled, (v) => v * std + mean);
+}
+
+/** MAE, RMSE and R^2 of predicted numbers against labels (core/drift/performance.ts regressionReport). */
+export function scoreValues(predicted: ArrayLike<number>, labels: readonly string[]): Required<Evaluation> {
+  const { n, mae, rmse, r2 } = regressionReport({ truth: Array.from(targetNumbers(labels)), predicted: Array.from(predicted) });
+  return { n, accuracy: NaN, logLoss: NaN, mae, rmse, r2 };
 }
 
 /** Accuracy and log loss from row-major probabilities (shared with training's validation metrics). */

@@ -133,8 +133,13 @@ export function mixSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
+/** buildModel's output for a regression model: one linear unit. */
+export const REGRESSION = 'regression';
+
 /**
- * Builds and compiles a classifier over `input.nInputs` encoded inputs and `nClasses` outputs:
+ * Builds and compiles a model over `input.nInputs` encoded inputs: a classifier with `nClasses`
+ * softmax outputs, or with `REGRESSION` a regression model whose last layer is one linear unit
+ * (the "dense softmax" below is then that unit, compiled with mean squared error):
  * - softmax: one dense softmax layer (multinomial logistic regression);
  * - mlp: `depth` dense hidden layers of `width` units with `activation`, each followed by
  *   Dropout(`dropout`) when dropout > 0, then the dense softmax;
@@ -152,12 +157,13 @@ export function buildModel(
   tf: Tf,
   config: TrialConfig,
   input: { nInputs: number; image?: ImageShape },
-  nClasses: number,
+  nClasses: number | typeof REGRESSION,
   seed: number,
 ): LayersModel {
   const resolved = resolveConfig(config);
   const { nInputs, image } = input;
-  if (!(Number.isInteger(nInputs) && nInputs > 0) || !(Number.isInteger(nClasses) && nClasses >= 2)) {
+  const regression = nClasses === REGRESSION;
+  if (!(Number.isInteger(nInputs) && nInputs > 0) || !(regression || (Number.isInteger(nClasses) && nClasses >= 2))) {
     throw new Error(`buildModel: need nInputs > 0 and nClasses >= 2 (got ${nInputs}, ${nClasses})`);
   }
   const { l2 } = resolved.params;
@@ -199,7 +205,12 @@ export function buildModel(
     model.add(tf.layers.dense({ units: p.dense, activation: 'relu', ...named('dense'), ...init() }));
     if (p.dropout > 0) model.add(dropoutLayer(p.dropout));
   }
-  model.add(tf.layers.dense({ units: nClasses, activation: 'softmax', ...named('dense'), ...(model.layers.length === 0 ? { inputShape: [nInputs] } : {}), ...init() }));
-  model.compile({ optimizer: createOptimizer(tf, resolved.params), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const head = regression ? { units: 1, activation: 'linear' as const } : { units: nClasses, activation: 'softmax' as const };
+  model.add(tf.layers.dense({ ...head, ...named('dense'), ...(model.layers.length === 0 ? { inputShape: [nInputs] } : {}), ...init() }));
+  model.compile(
+    regression
+      ? { optimizer: createOptimizer(tf, resolved.params), loss: 'meanSquaredError' }
+      : { optimizer: createOptimizer(tf, resolved.params), loss: 'categoricalCrossentropy', metrics: ['accuracy'] },
+  );
   return model;
 }

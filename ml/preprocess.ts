@@ -39,8 +39,13 @@ export interface Preprocessor {
   encodings: FeatureEncoding[];
   /** Width of the model input: numeric features + sum of category value counts. */
   nInputs: number;
-  /** Output order of the model's softmax. */
+  /** Output order of the model's softmax; [] for a regression model. */
   classes: string[];
+  /**
+   * A regression model's label scaling: it learns (label - mean) / std, so one learning rate
+   * suits labels of any scale; predictions are scaled back.
+   */
+  target?: { mean: number; std: number };
   /** Image specs: the shape, and the global pixel mean/std used for every numeric feature. */
   image?: ImageShape & { mean: number; std: number };
 }
@@ -81,11 +86,13 @@ export function categoryKey(value: unknown): string | undefined {
 export function fitPreprocessor(
   rows: ReadonlyArray<Record<string, unknown>>,
   features: ReadonlyArray<FeatureInput>,
-  classes: string[],
+  /** A classifier's classes, or the training labels of a regression model. */
+  task: string[] | { targets: readonly string[] },
   image?: ImageShape,
 ): Preprocessor {
   if (features.length === 0) throw new Error('fitPreprocessor: no features');
-  if (new Set(classes).size !== classes.length || classes.length < 2) {
+  const classes = Array.isArray(task) ? task : [];
+  if (Array.isArray(task) && (new Set(classes).size !== classes.length || classes.length < 2)) {
     throw new Error(`fitPreprocessor: need at least two distinct classes, got [${classes.join(', ')}]`);
   }
   const specs = features.map(asFeatureSpec);
@@ -115,8 +122,33 @@ export function fitPreprocessor(
     return { name: f.name, type: 'number', mean: s.mean, std: s.std };
   });
   const pre: Preprocessor = { version: 2, features: names, encodings, nInputs: countInputs(encodings), classes: [...classes] };
+  if (!Array.isArray(task)) {
+    if (task.targets.length === 0) throw new Error('fitPreprocessor: a regression model needs labelled rows');
+    const values = targetNumbers(task.targets);
+    const mean = values.reduce((a, v) => a + v, 0) / values.length;
+    const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+    pre.target = { mean, std: std > 0 ? std : 1 };
+  }
   if (imageScale) pre.image = imageScale;
   return pre;
+}
+
+/** Regression labels as numbers; a label that is not a finite number throws, naming its row. */
+export function targetNumbers(labels: readonly string[]): Float64Array {
+  const out = new Float64Array(labels.length);
+  labels.forEach((label, i) => {
+    const p = parseNumeric(label);
+    if (p.kind !== 'number') throw new Error(`Label ${JSON.stringify(label)} (row ${i + 1}) is not a number`);
+    out[i] = p.value;
+  });
+  return out;
+}
+
+/** A regression model's labels as it learns them: (label - mean) / std. */
+export function scaledTargets(pre: Preprocessor, labels: readonly string[]): Float32Array {
+  if (!pre.target) throw new Error('scaledTargets: not a regression preprocessor');
+  const { mean, std } = pre.target;
+  return Float32Array.from(targetNumbers(labels), (v) => (v - mean) / std);
 }
 
 /** Mean and population std over the present numeric values of the given columns, pooled. */

@@ -13,6 +13,8 @@ import type { TrialConfig } from '../core/search-space.ts';
 import { loadTf, type LoadedTf, type Tf } from './backend.ts';
 import {
   buildProfile,
+  scoreValues,
+  unscale,
   decodeJson,
   loadPredictor,
   MODEL_JSON,
@@ -26,8 +28,19 @@ import {
 } from './bundle.ts';
 import { installFastCpuKernels } from './kernels.ts';
 import { readTrainerState, restoreOptimizerState, saveOptimizerState } from './checkpoint.ts';
-import { buildModel, mixSeed, resolveConfig, type ResolvedConfig } from './model.ts';
-import { fitPreprocessor, labelIndex, modelInput, toMatrix, upgradePreprocessor, type FeatureInput, type ImageShape, type Preprocessor } from './preprocess.ts';
+import { buildModel, mixSeed, REGRESSION, resolveConfig, type ResolvedConfig } from './model.ts';
+import {
+  fitPreprocessor,
+  labelIndex,
+  modelInput,
+  scaledTargets,
+  targetNumbers,
+  toMatrix,
+  upgradePreprocessor,
+  type FeatureInput,
+  type ImageShape,
+  type Preprocessor,
+} from './preprocess.ts';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Scalar = import('@tensorflow/tfjs').Scalar;
@@ -46,7 +59,10 @@ export interface TrainInput {
   features: FeatureInput[];
   /** The spec's image shape, when the numeric features are the pixels of an image. */
   image?: ImageShape;
+  /** A classifier's classes (the spec's); [] for a regression model. */
   classes: string[];
+  /** 'number': a regression model, whose labels are numbers (as text, like every label). Default 'category'. */
+  labelType?: 'category' | 'number';
   train: LabelledRows;
   validation: LabelledRows;
   /** Seeds the initial weights, the per-epoch shuffles and the dropout masks. */
@@ -68,13 +84,23 @@ export interface TrainInput {
 export interface EpochMetrics {
   /** 1-based, counted from the fresh model (a resumed call continues the numbering). */
   epoch: number;
-  /** Training loss averaged over the epoch's rows, as each batch saw it (includes the L2 penalty when l2 > 0). */
+  /**
+   * Training loss averaged over the epoch's rows, as each batch saw it (includes the L2 penalty
+   * when l2 > 0); a regression model's is the mean squared error of the scaled label.
+   */
   loss: number;
-  /** Training accuracy over the epoch's rows, as each batch saw it (dropout active). */
+  /** Training accuracy over the epoch's rows, as each batch saw it (dropout active); NaN for regression. */
   accuracy: number;
-  /** Cross-entropy on the validation rows after the epoch (no L2 term); NaN without validation rows. */
+  /**
+   * On the validation rows after the epoch (no L2 term), NaN without validation rows: cross-entropy;
+   * a regression model's mean squared error in the label's units.
+   */
   valLoss: number;
+  /** NaN for regression. */
   valAccuracy: number;
+  /** A regression model's validation root mean squared error and mean absolute error, in the label's units. */
+  valRmse?: number;
+  valMae?: number;
 }
 
 /** Within-epoch progress, reported at most every progressIntervalMs (for heartbeats in long epochs). */
@@ -98,6 +124,9 @@ export interface TrainResult {
   /** Validation metrics of the model at toEpoch (NaN without validation rows). */
   valAccuracy: number;
   valLogLoss: number;
+  /** A regression model's validation RMSE and MAE (see EpochMetrics). */
+  valRmse?: number;
+  valMae?: number;
   paramCount: number;
   /** The configuration with every default filled in (ml/model.ts resolveConfig). */
   resolved: ResolvedConfig;
@@ -159,6 +188,7 @@ export async function trainTrial(
   options: { tf?: Tf; onProgress?: (progress: BatchProgress) => void; progressIntervalMs?: number } = {},
 ): Promise<TrainResult> {
   const resolved = checkInput(input);
+  const regression = input.labelType === 'number';
   const loaded = options.tf ? { tf: options.tf, backend: options.tf.getBackend() } : await loadTrainingTf(input.config.family, input.backend);
   const { tf, backend } = loaded;
   if (resolved.family === 'cnn' && backend === 'wasm') {
@@ -180,23 +210,25 @@ export async function trainTrial(
       pre = upgradePreprocessor(decodeJson<unknown>(input.checkpoint[PREPROCESS_JSON]));
       profile = decodeJson<ReferenceProfile>(input.checkpoint[PROFILE_JSON]);
       const names = input.features.map((f) => (typeof f === 'string' ? f : f.name));
-      if (pre.features.join('\u0000') !== names.join('\u0000') || pre.classes.join('\u0000') !== input.classes.join('\u0000')) {
+      if (pre.features.join('\u0000') !== names.join('\u0000') || pre.classes.join('\u0000') !== input.classes.join('\u0000') || !pre.target !== !regression) {
         throw new Error('The checkpoint was trained on other features or classes than this input');
       }
     } else {
-      pre = fitPreprocessor(input.train.rows, input.features, input.classes, input.image);
-      profile = buildProfile(input.train.rows, input.features, input.train.labels);
+      pre = fitPreprocessor(input.train.rows, input.features, regression ? { targets: input.train.labels } : input.classes, input.image);
+      profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
     }
     const d = pre.nInputs;
-    const k = pre.classes.length;
+    // Outputs per row: one per class, or the one scaled number of a regression model.
+    const k = regression ? 1 : pre.classes.length;
     const n = input.train.rows.length;
     const xTrain = toMatrix(pre, input.train.rows);
-    const yTrain = labelIndex(pre, input.train.labels);
+    const yTrain = regression ? scaledTargets(pre, input.train.labels) : labelIndex(pre, input.train.labels);
     const nVal = input.validation.rows.length;
     const xVal = toMatrix(pre, input.validation.rows);
-    labelIndex(pre, input.validation.labels); // unknown validation labels fail early too
+    if (regression) scaledTargets(pre, input.validation.labels);
+    else labelIndex(pre, input.validation.labels); // unknown validation labels fail early too
 
-    model = buildModel(tf, input.config, modelInput(pre), k, input.seed);
+    model = buildModel(tf, input.config, modelInput(pre), regression ? REGRESSION : k, input.seed);
     const optimizer = model.optimizer;
     if (input.checkpoint) await restoreCheckpoint(tf, model, input.checkpoint);
     const variables = model.trainableWeights.map((w) => w.read() as Variable);
@@ -206,7 +238,7 @@ export async function trainTrial(
     const batches = Math.ceil(n / batchSize);
     history = [];
     const xs = new Float32Array(n * d);
-    const ys = new Float32Array(n * k); // one-hot
+    const ys = new Float32Array(n * k); // one-hot, or the scaled label
     const order = new Int32Array(n);
     if (nVal > 0) xValTensor = tf.tensor2d(xVal, [nVal, d]);
     let lastProgress = performance.now();
@@ -218,7 +250,8 @@ export async function trainTrial(
       for (let i = 0; i < n; i++) {
         const src = order[i];
         xs.set(xTrain.subarray(src * d, src * d + d), i * d);
-        ys[i * k + yTrain[src]] = 1;
+        if (regression) ys[i] = yTrain[src];
+        else ys[i * k + yTrain[src]] = 1;
       }
       // One optimiser step per batch; batch sums of loss and hits stay on the backend until the
       // end of the epoch, so there is a single read per epoch.
@@ -231,14 +264,15 @@ export async function trainTrial(
           const xb = tf.tensor2d(xs.subarray(start * d, (start + size) * d), [size, d]);
           const yb = tf.tensor2d(ys.subarray(start * k, (start + size) * k), [size, k]);
           let stats: Tensor | undefined;
-          // The same objective as LayersModel.fit: mean categorical cross-entropy plus the
-          // layers' regularisation penalties, minimised by the compiled optimiser.
+          // The same objective as LayersModel.fit: mean categorical cross-entropy (regression:
+          // mean squared error) plus the layers' regularisation penalties, minimised by the
+          // compiled optimiser.
           optimizer.minimize(
             () => {
-              const probs = model!.apply(xb, { training: true }) as Tensor;
-              let loss = tf.mean(tf.metrics.categoricalCrossentropy(yb, probs)) as Scalar;
+              const out = model!.apply(xb, { training: true }) as Tensor;
+              let loss = (regression ? tf.losses.meanSquaredError(yb, out) : tf.mean(tf.metrics.categoricalCrossentropy(yb, out))) as Scalar;
               for (const penalty of model!.calculateLosses()) loss = tf.add(loss, penalty);
-              const hits = tf.sum(tf.metrics.categoricalAccuracy(yb, probs));
+              const hits = regression ? tf.scalar(NaN) : tf.sum(tf.metrics.categoricalAccuracy(yb, out));
               stats = tf.keep(tf.stack([tf.mul(loss, size), hits]));
               return loss;
             },
@@ -256,13 +290,13 @@ export async function trainTrial(
       const [lossSum, hitSum] = totals.dataSync();
       totals.dispose();
       tf.dispose(sums);
-      const val = xValTensor ? validationMetrics(tf, model, xValTensor, pre.classes, input.validation.labels) : { accuracy: NaN, logLoss: NaN };
-      const metrics: EpochMetrics = { epoch, loss: lossSum / n, accuracy: hitSum / n, valLoss: val.logLoss, valAccuracy: val.accuracy };
+      const metrics: EpochMetrics = { epoch, loss: lossSum / n, accuracy: hitSum / n, ...validationMetrics(tf, model, xValTensor, pre, input.validation.labels) };
       history.push(metrics);
       onEpoch?.(metrics);
     }
     // The saved topology carries the build-time dropout seeds, not the last step's.
     dropouts.forEach((layer, j) => (layer.seed = dropoutSeeds[j]));
+    if (regression) profile = { ...profile, errorThreshold: errorThreshold(tf, model, xTrain, n, d, pre, input.train.labels) };
     checkpoint = {
       ...(await saveModelFiles(tf, model, pre, profile)),
       ...(await saveOptimizerState(tf, optimizer, { epoch: input.toEpoch, seed: input.seed, config: input.config })),
@@ -282,7 +316,8 @@ export async function trainTrial(
     checkpoint,
     history,
     valAccuracy: last.valAccuracy,
-    valLogLoss: last.valLoss,
+    valLogLoss: regression ? NaN : last.valLoss,
+    ...(regression ? { valRmse: last.valRmse, valMae: last.valMae } : {}),
     paramCount,
     resolved,
     trainMs,
@@ -313,11 +348,30 @@ async function restoreCheckpoint(tf: Tf, model: LayersModel, files: ModelFiles):
   await restoreOptimizerState(tf, model.optimizer, files);
 }
 
-function validationMetrics(tf: Tf, model: LayersModel, x: Tensor, classes: string[], labels: string[]): { accuracy: number; logLoss: number } {
+/** The epoch's validation metrics (NaN without validation rows): see EpochMetrics. */
+function validationMetrics(tf: Tf, model: LayersModel, x: Tensor | undefined, pre: Preprocessor, labels: string[]): Pick<EpochMetrics, 'valLoss' | 'valAccuracy' | 'valRmse' | 'valMae'> {
+  if (!x) return pre.target ? { valLoss: NaN, valAccuracy: NaN, valRmse: NaN, valMae: NaN } : { valLoss: NaN, valAccuracy: NaN };
   const out = tf.tidy(() => model.predict(x, { batchSize: EVAL_BATCH }) as Tensor);
   try {
-    const { accuracy, logLoss } = scoreProbabilities(out.dataSync(), classes, labels);
-    return { accuracy, logLoss };
+    if (!pre.target) {
+      const { accuracy, logLoss } = scoreProbabilities(out.dataSync(), pre.classes, labels);
+      return { valLoss: logLoss, valAccuracy: accuracy };
+    }
+    const { rmse, mae } = scoreValues(unscale(pre, out.dataSync()), labels);
+    return { valLoss: rmse ** 2, valAccuracy: NaN, valRmse: rmse, valMae: mae };
+  } finally {
+    out.dispose();
+  }
+}
+
+/** The 90th percentile of |label - prediction| on the training rows (ReferenceProfile.errorThreshold). */
+function errorThreshold(tf: Tf, model: LayersModel, x: Float32Array, n: number, d: number, pre: Preprocessor, labels: string[]): number {
+  const out = tf.tidy(() => model.predict(tf.tensor2d(x, [n, d]), { batchSize: EVAL_BATCH }) as Tensor);
+  try {
+    const predicted = unscale(pre, out.dataSync());
+    const truth = targetNumbers(labels);
+    const errors = Float64Array.from(predicted, (p, i) => Math.abs(truth[i] - p)).sort();
+    return errors[Math.min(errors.length - 1, Math.floor(0.9 * errors.length))];
   } finally {
     out.dispose();
   }

@@ -53,6 +53,28 @@ export class UnknownLabelError extends ServingError {
   }
 }
 
+/**
+ * Ground truth of the wrong kind for its prediction's model: a regression model's label must be a
+ * finite number (a JSON number or a numeric string); a classifier's is one of its classes, as a
+ * string, never a JSON number.
+ */
+export class LabelTypeError extends ServingError {
+  constructor(
+    readonly predictionId: string,
+    readonly label: unknown,
+    readonly model: { task: 'regression' } | { task: 'classification'; classes: string[] },
+  ) {
+    const given = label === undefined ? '(none)' : JSON.stringify(label);
+    super(
+      model.task === 'regression'
+        ? `label ${given} for prediction ${predictionId} is not a number; the prediction is a regression model's, whose labels are finite numbers (a JSON number or a numeric string)`
+        : `label ${given} for prediction ${predictionId} is a number; the prediction is a classifier's, whose labels are class names as strings: ${model.classes.join(', ')}`,
+      400,
+      'wrong_label_type',
+    );
+  }
+}
+
 export class NoDeploymentError extends ServingError {
   constructor(readonly model: string) {
     super(`model ${model} is not deployed`, 404, 'not_deployed');

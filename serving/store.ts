@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TrainingWindow } from '../core/spec.ts';
-import { FeedbackConflictError, UnknownLabelError, UnknownPredictionError } from './errors.ts';
+import { parseNumeric } from '../core/validation.ts';
+import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from './errors.ts';
 
 export interface DeploymentState {
   champion: { version: string };
@@ -20,6 +21,8 @@ export interface DeploymentState {
 
 export type Role = 'champion' | 'canary';
 export type Features = Record<string, unknown>;
+/** What the predicting model does (ml/bundle.ts Predictor.task); stored with every prediction. */
+export type Task = 'classification' | 'regression';
 
 export interface LabelledRecord {
   features: Features;
@@ -32,9 +35,14 @@ export interface PredictionLog {
   model: string;
   version: string;
   role: Role;
+  /** Default 'classification'. */
+  task?: Task;
   features: Features;
+  /** The predicted class; a regression model's predicted number as text (String(value)). */
   label: string;
-  confidence: number;
+  /** The predicted class's probability; null for a regression model, which has none. */
+  confidence: number | null;
+  /** {} for a regression model. */
   probabilities: Record<string, number>;
 }
 
@@ -51,8 +59,12 @@ export type FeedbackKind = 'label' | 'accepted' | 'overridden';
 /** What a user said about a prediction: its true label, that it was right, or that it was wrong. */
 export interface FeedbackInput {
   kind?: FeedbackKind;
-  /** Required for 'label'; optional for 'overridden'; ignored for 'accepted'. */
-  label?: string;
+  /**
+   * Required for 'label'; optional for 'overridden'; ignored for 'accepted'. A classifier's class
+   * (a string); a regression model's true value, a finite number or numeric string, stored as the
+   * text of the number (String(Number(label))) like every label.
+   */
+  label?: string | number;
 }
 
 export interface FeedbackEvent {
@@ -91,6 +103,21 @@ const FEEDBACK_COLUMNS = `(
   created_at TEXT NOT NULL
 )`;
 
+// seq: AUTOINCREMENT for the same reason (monitoring reads "predictions after seq N").
+const PREDICTION_COLUMNS = `(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  model TEXT NOT NULL,
+  version TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('champion', 'canary')),
+  task TEXT NOT NULL DEFAULT 'classification' CHECK (task IN ('classification', 'regression')),
+  features TEXT NOT NULL,
+  label TEXT NOT NULL,
+  confidence REAL CHECK (confidence IS NOT NULL OR task = 'regression'),
+  probabilities TEXT NOT NULL,
+  created_at TEXT NOT NULL
+)`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,18 +129,8 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE INDEX IF NOT EXISTS records_by_model ON records (model, id);
 
-CREATE TABLE IF NOT EXISTS predictions (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  model TEXT NOT NULL,
-  version TEXT NOT NULL,
-  role TEXT NOT NULL CHECK (role IN ('champion', 'canary')),
-  features TEXT NOT NULL,
-  label TEXT NOT NULL,
-  confidence REAL NOT NULL,
-  probabilities TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
+-- task 'regression': label is the predicted number as text, probabilities '{}', confidence NULL.
+CREATE TABLE IF NOT EXISTS predictions ${PREDICTION_COLUMNS};
 CREATE INDEX IF NOT EXISTS predictions_by_model ON predictions (model, seq);
 CREATE INDEX IF NOT EXISTS predictions_by_time ON predictions (model, created_at);
 
@@ -187,6 +204,7 @@ function alertEntry(row: AlertRow): AlertLedgerEntry {
 
 interface PredictionRow {
   model: string;
+  task: Task;
   features: string;
   probabilities: string;
 }
@@ -212,10 +230,10 @@ export class Store {
       maxRecordId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM records WHERE model = ?').pluck(),
       countRecordsSince: db.prepare('SELECT count(*) FROM records WHERE model = ? AND id > ?').pluck(),
       insertPrediction: db.prepare(
-        `INSERT INTO predictions (id, model, version, role, features, label, confidence, probabilities, created_at)
-         VALUES (@id, @model, @version, @role, @features, @label, @confidence, @probabilities, @createdAt)`,
+        `INSERT INTO predictions (id, model, version, role, task, features, label, confidence, probabilities, created_at)
+         VALUES (@id, @model, @version, @role, @task, @features, @label, @confidence, @probabilities, @createdAt)`,
       ),
-      prediction: db.prepare('SELECT model, features, probabilities FROM predictions WHERE id = ?'),
+      prediction: db.prepare('SELECT model, task, features, probabilities FROM predictions WHERE id = ?'),
       feedbackFor: db.prepare('SELECT id, kind, label FROM feedback WHERE prediction_id = ?'),
       insertFeedback: db.prepare(
         'INSERT INTO feedback (prediction_id, model, kind, label, record_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -272,11 +290,17 @@ export class Store {
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
+    // Off while migrating: rebuilding predictions drops a table that feedback references
+    // (SQLite's procedure for schema changes ALTER TABLE cannot make); checked before commit.
+    db.pragma('foreign_keys = OFF');
     db.transaction(() => {
       migrateFeedbackKinds(db);
+      migratePredictionTasks(db);
       db.exec(SCHEMA);
+      const broken = db.pragma('foreign_key_check') as unknown[];
+      if (broken.length) throw new Error(`${path}: ${broken.length} rows break foreign keys after migrating: ${JSON.stringify(broken.slice(0, 3))}`);
     }).immediate();
+    db.pragma('foreign_keys = ON');
     return new Store(db, options.now ?? (() => new Date()));
   }
 
@@ -334,6 +358,7 @@ export class Store {
         for (const r of rows) {
           this.statements.insertPrediction.run({
             ...r,
+            task: r.task ?? 'classification',
             features: JSON.stringify(r.features),
             probabilities: JSON.stringify(r.probabilities),
             createdAt,
@@ -349,8 +374,8 @@ export class Store {
    * feedback id); a different label for a labelled prediction is a FeedbackConflictError.
    * With `model`, a prediction of another model counts as unknown.
    */
-  addFeedback(predictionId: string, feedback: string | FeedbackInput, model?: string): number {
-    return this.addFeedbackMany([typeof feedback === 'string' ? { predictionId, label: feedback } : { predictionId, ...feedback }], model)[0];
+  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string): number {
+    return this.addFeedbackMany([typeof feedback === 'object' ? { predictionId, ...feedback } : { predictionId, label: feedback }], model)[0];
   }
 
   /** All or nothing: the first bad item rejects the whole batch. Returns feedback ids in order. */
@@ -363,9 +388,12 @@ export class Store {
     const kind = item.kind ?? 'label';
     const prediction = this.statements.prediction.get(predictionId) as PredictionRow | undefined;
     if (!prediction || (model !== undefined && prediction.model !== model)) throw new UnknownPredictionError(predictionId, model);
-    // Accepting a prediction says its label was the truth.
-    const label = kind === 'accepted' ? (this.statements.predictionLabel.get(predictionId) as string) : item.label;
-    if (kind === 'label' && label === undefined) throw new UnknownLabelError(predictionId, '(none)', Object.keys(JSON.parse(prediction.probabilities)));
+    // Accepting a prediction says its label was the truth (a regression model's: its predicted value).
+    const label = kind === 'accepted' ? (this.statements.predictionLabel.get(predictionId) as string) : storedLabel(predictionId, prediction, item.label);
+    if (kind === 'label' && label === undefined) {
+      if (prediction.task === 'regression') throw new LabelTypeError(predictionId, undefined, { task: 'regression' });
+      throw new UnknownLabelError(predictionId, '(none)', Object.keys(JSON.parse(prediction.probabilities)));
+    }
     const existing = this.statements.feedbackFor.get(predictionId) as { id: number; kind: string; label: string | null } | undefined;
     if (existing) {
       if (existing.kind === kind && existing.label === (label ?? null)) return existing.id;
@@ -374,9 +402,11 @@ export class Store {
     const createdAt = this.now().toISOString();
     let recordId: number | null = null;
     if (label !== undefined) {
-      // The prediction's probabilities name every class its model can output.
-      const classes = Object.keys(JSON.parse(prediction.probabilities));
-      if (!classes.includes(label)) throw new UnknownLabelError(predictionId, label, classes);
+      if (prediction.task !== 'regression') {
+        // The prediction's probabilities name every class its model can output.
+        const classes = Object.keys(JSON.parse(prediction.probabilities));
+        if (!classes.includes(label)) throw new UnknownLabelError(predictionId, label, classes);
+      }
       recordId = Number(this.statements.insertRecord.run(prediction.model, prediction.features, label, 'feedback', createdAt).lastInsertRowid);
     }
     return Number(this.statements.insertFeedback.run(predictionId, prediction.model, kind, label ?? null, recordId, createdAt).lastInsertRowid);
@@ -521,7 +551,43 @@ export class Store {
   }
 }
 
+/**
+ * A feedback label as the log keeps it: a classifier's class as given (a string; a JSON number is
+ * refused rather than guessed to be a class name); a regression model's true value as the text of
+ * the number, so 12.5, "12.50" and " 12.5" are one label to idempotency and to training.
+ */
+function storedLabel(predictionId: string, prediction: PredictionRow, label: string | number | undefined): string | undefined {
+  if (label === undefined) return undefined;
+  if (prediction.task === 'regression') {
+    const parsed = parseNumeric(label);
+    if (parsed.kind !== 'number') throw new LabelTypeError(predictionId, label, { task: 'regression' });
+    return String(parsed.value);
+  }
+  if (typeof label !== 'string') throw new LabelTypeError(predictionId, label, { task: 'classification', classes: Object.keys(JSON.parse(prediction.probabilities)) });
+  return label;
+}
+
 const describeFeedback = (kind: string, label: string | null) => (kind === 'label' ? String(label) : label === null ? kind : `${kind}: ${label}`);
+
+/**
+ * Logs created before regression models have no predictions.task and a NOT NULL confidence. Rebuild
+ * the table (SQLite cannot relax NOT NULL in place) keeping seq, ids and the AUTOINCREMENT counter;
+ * every earlier prediction is a classifier's. Runs with foreign keys off: feedback references the
+ * table, and refers to the rebuilt one by name afterwards. One copy of the log, once.
+ */
+function migratePredictionTasks(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('predictions')").pluck().all() as string[];
+  if (columns.length === 0 || columns.includes('task')) return;
+  const counter = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'predictions'").pluck().get() as number | undefined;
+  db.exec(`
+    CREATE TABLE predictions_with_tasks ${PREDICTION_COLUMNS};
+    INSERT INTO predictions_with_tasks (seq, id, model, version, role, task, features, label, confidence, probabilities, created_at)
+      SELECT seq, id, model, version, role, 'classification', features, label, confidence, probabilities, created_at FROM predictions;
+    DROP TABLE predictions;
+    ALTER TABLE predictions_with_tasks RENAME TO predictions;
+  `);
+  if (counter !== undefined) db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'predictions'").run(counter);
+}
 
 /**
  * Logs created before feedback had kinds required a label on every row. Rebuild the table with
