@@ -6,10 +6,11 @@
 import { detectAnomalies, type AnomalyReport, type ReferenceProfileLike } from './drift/anomalies.ts';
 import { dataDrift, featureColumns, type DataDriftReport, type FeatureProfileLike } from './drift/data-drift.ts';
 import { createDetector, updateMany, type DetectorKind, type DetectorState } from './drift/detectors.ts';
-import { classificationReport, confidenceReport, fairnessReport, predictionDrift, resolveFeedback, type Feedback } from './drift/performance.ts';
+import { DriftTestError, featureDrift } from './drift/feature-tests.ts';
+import { classificationReport, confidenceReport, fairnessReport, predictionDrift, regressionReport, resolveFeedback, type Feedback } from './drift/performance.ts';
 import { DETECTORS, type DetectorName, type MonitoringSummary } from './monitoring.ts';
 import type { PolicySpec } from './policy.ts';
-import type { ModelSpec } from './spec.ts';
+import { isRegression, labelClasses, type ModelSpec } from './spec.ts';
 
 export type DetectorStates = Record<DetectorName, DetectorState>;
 
@@ -26,7 +27,13 @@ export interface CycleInput {
   championVersion: string;
   at: string;
   /** The champion's training profile (ml/bundle.ts ReferenceProfile). */
-  profile: ReferenceProfileLike & { features: Record<string, FeatureProfileLike>; classCounts: Record<string, number> };
+  profile: ReferenceProfileLike & {
+    features: Record<string, FeatureProfileLike>;
+    classCounts: Record<string, number>;
+    /** A regression model's training labels and training error quantile (ml/bundle.ts ReferenceProfile). */
+    target?: { sample: number[] };
+    errorThreshold?: number;
+  };
   /** The champion's predictions that got feedback since the previous cycle, in feedback order. */
   feedback: Array<{ predicted: string; feedback: Feedback; probabilities: Record<string, number>; features: Record<string, unknown> }>;
   detectors: DetectorStates;
@@ -51,12 +58,16 @@ export function summarizeCycle(input: CycleInput): CycleResult {
   const { spec, profile, feedback, window } = input;
   const settings = spec.monitoring;
 
+  const regression = isRegression(spec.label);
   const resolved = resolveFeedback(feedback);
-  const report = classificationReport({ truth: resolved.truth, predicted: resolved.predicted, probabilities: resolved.index.map((i) => feedback[i].probabilities), classes: spec.label.classes });
-  const withTruth = resolved.truth.length > 0;
+  const classes = labelClasses(spec.label);
+  const report = regression ? undefined : classificationReport({ truth: resolved.truth, predicted: resolved.predicted, probabilities: resolved.index.map((i) => feedback[i].probabilities), classes });
+  const withTruth = report && resolved.truth.length > 0;
+  const errorsReport = regression ? regressionReport({ truth: resolved.truth.map(Number), predicted: resolved.predicted.map(Number) }) : undefined;
 
-  // Concept drift: the detectors read the error stream in feedback order.
-  const errors: number[] = resolved.correct.map((ok) => (ok ? 0 : 1));
+  // Concept drift: the detectors read the error stream in feedback order. A regression model's
+  // prediction is wrong when it is further off than its training error quantile, or overridden.
+  const errors: number[] = regression ? regressionErrors(resolved, profile.errorThreshold) : resolved.correct.map((ok) => (ok ? 0 : 1));
   const detectors = {} as DetectorStates;
   const alarms = {} as MonitoringSummary['detectors'];
   for (const name of DETECTORS) {
@@ -69,8 +80,9 @@ export function summarizeCycle(input: CycleInput): CycleResult {
   const drift = window && judgeDrift(spec, input.policies, dataDrift({ columns: featureColumns(rows, spec.features), profile, choices: settings.drift.features }));
   const anomalies = window && compactAnomalies(detectAnomalies(rows, spec.features, profile));
   const champion = window?.filter((p) => p.version === input.championVersion) ?? [];
-  const classDrift = champion.length ? predictionDrift({ predicted: champion.map((p) => p.label), classCounts: profile.classCounts, classes: spec.label.classes }) : undefined;
-  const confidence = champion.length ? confidenceReport(champion.map((p) => p.probabilities), settings.confidenceThreshold) : undefined;
+  const classDrift = champion.length && !regression ? predictionDrift({ predicted: champion.map((p) => p.label), classCounts: profile.classCounts, classes }) : undefined;
+  const valueDrift = champion.length && regression ? predictedValueDrift(champion.map((p) => Number(p.label)), profile.target?.sample ?? []) : undefined;
+  const confidence = champion.length && !regression ? confidenceReport(champion.map((p) => p.probabilities), settings.confidenceThreshold) : undefined;
   const fairness = settings.fairness && resolved.n > 0 ? fairnessOf(settings.fairness, feedback, resolved) : undefined;
 
   const summary: MonitoringSummary = {
@@ -80,16 +92,19 @@ export function summarizeCycle(input: CycleInput): CycleResult {
     championVersion: input.championVersion,
     performance: {
       n: resolved.n,
-      accuracy: resolved.n > 0 ? resolved.accuracy : null,
+      accuracy: resolved.n > 0 && !regression ? resolved.accuracy : null,
       precisionMacro: withTruth ? report.macro.precision : null,
       recallMacro: withTruth ? report.macro.recall : null,
       f1Macro: withTruth ? report.macro.f1 : null,
-      logLoss: finiteOrNull(report.logLoss),
-      perClass: Object.fromEntries(Object.entries(report.perClass).map(([c, m]) => [c, { precision: m.precision, recall: m.recall, f1: m.f1, support: m.support }])),
+      logLoss: report ? finiteOrNull(report.logLoss) : null,
+      perClass: !report ? {} : Object.fromEntries(Object.entries(report.perClass).map(([c, m]) => [c, { precision: m.precision, recall: m.recall, f1: m.f1, support: m.support }])),
       implicit: {
         accepted: feedback.filter((f) => f.feedback.kind === 'accepted').length,
         overridden: feedback.filter((f) => f.feedback.kind === 'overridden').length,
       },
+      ...(errorsReport
+        ? { regression: { n: errorsReport.n, mae: finiteOrNull(errorsReport.mae), rmse: finiteOrNull(errorsReport.rmse), r2: finiteOrNull(errorsReport.r2), meanError: finiteOrNull(errorsReport.meanError) } }
+        : {}),
     },
     drift: {
       rows: window ? window.length : input.pendingRows,
@@ -102,6 +117,7 @@ export function summarizeCycle(input: CycleInput): CycleResult {
     predictions: {
       n: champion.length,
       classDrift: classDrift ? { jensenShannon: classDrift.jensenShannon, linf: classDrift.linf } : null,
+      ...(regression ? { valueDrift: valueDrift ?? null } : {}),
       meanConfidence: finiteOrNull(confidence?.meanMaxProbability),
       lowConfidenceShare: finiteOrNull(confidence?.lowConfidenceShare),
     },
@@ -112,6 +128,25 @@ export function summarizeCycle(input: CycleInput): CycleResult {
     ...(fairness ? { fairness } : {}),
   };
   return { summary, detectors, drift };
+}
+
+/** Per feedback item of a regression model: 1 when its true value is unknown (overridden) or further than `threshold` from the prediction. */
+function regressionErrors(resolved: ReturnType<typeof resolveFeedback>, threshold: number | undefined): number[] {
+  if (threshold === undefined) return []; // a profile from before regression models: nothing to judge by
+  const errors: number[] = Array(resolved.n).fill(1);
+  resolved.index.forEach((item, k) => (errors[item] = Math.abs(Number(resolved.truth[k]) - Number(resolved.predicted[k])) > threshold ? 1 : 0));
+  return errors;
+}
+
+/** A regression model's predicted numbers against its training labels, with the automatic numeric test; null when either side is empty. */
+function predictedValueDrift(predicted: number[], trainingLabels: number[]): MonitoringSummary['predictions']['valueDrift'] {
+  try {
+    const r = featureDrift({ kind: 'number', reference: trainingLabels, current: predicted });
+    return { test: r.test, statistic: r.statistic, pValue: r.pValue ?? null, drifted: r.drifted };
+  } catch (err) {
+    if (err instanceof DriftTestError) return null;
+    throw err;
+  }
 }
 
 /**

@@ -33,6 +33,8 @@ export interface MonitoringSummary {
     perClass: Record<string, { precision: number; recall: number; f1: number; support: number }>;
     /** Implicit feedback: predictions users accepted, or overrode without saying the right label. */
     implicit: { accepted: number; overridden: number };
+    /** A regression model's errors on the feedback with a true value (core/drift/performance.ts regressionReport); the class metrics above are then null. */
+    regression?: { n: number; mae: number | null; rmse: number | null; r2: number | null; meanError: number | null };
   };
   /** Input drift of the predictions since the drift cursor, against the champion's training profile. */
   drift: {
@@ -48,6 +50,8 @@ export interface MonitoringSummary {
     n: number;
     /** Jensen-Shannon distance (base e) and L-infinity between predicted and training class shares. */
     classDrift: { jensenShannon: number; linf: number } | null;
+    /** A regression model's predicted numbers against its training labels: the automatic numeric drift test (KS up to 1,000 rows, Wasserstein beyond). */
+    valueDrift?: { test: string; statistic: number; pValue: number | null; drifted: boolean } | null;
     meanConfidence: number | null;
     lowConfidenceShare: number | null;
   };
@@ -75,6 +79,9 @@ export const METRICS = [
   'precision_macro',
   'recall_macro',
   'log_loss',
+  'mae',
+  'rmse',
+  'r2',
   'drifted_features',
   'drifted_share',
   'prediction_drift',
@@ -90,7 +97,7 @@ export const METRICS = [
 export type MetricName = (typeof METRICS)[number];
 
 /** Metrics measured on labelled feedback: they need enough labels to mean anything. */
-export const LABEL_METRICS: readonly MetricName[] = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'log_loss'];
+export const LABEL_METRICS: readonly MetricName[] = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'log_loss', 'mae', 'rmse', 'r2'];
 
 /** When the champion was promoted and the last retrain started, for the age metrics. */
 export interface MonitoringClock {
@@ -114,12 +121,19 @@ export function metricValue(s: MonitoringSummary, metric: MetricName, clock: Mon
       return s.performance.recallMacro;
     case 'log_loss':
       return s.performance.logLoss;
+    case 'mae':
+      return s.performance.regression?.mae ?? null;
+    case 'rmse':
+      return s.performance.regression?.rmse ?? null;
+    case 'r2':
+      return s.performance.regression?.r2 ?? null;
     case 'drifted_features':
       return s.drift.tested ? s.drift.drifted.length : null;
     case 'drifted_share':
       return s.drift.tested ? s.drift.driftedShare : null;
     case 'prediction_drift':
-      return s.predictions.classDrift?.jensenShannon ?? null;
+      // A classifier's Jensen-Shannon distance between class shares; a regression model's drift statistic of its predicted numbers.
+      return s.predictions.classDrift?.jensenShannon ?? s.predictions.valueDrift?.statistic ?? null;
     case 'mean_confidence':
       return s.predictions.meanConfidence;
     case 'low_confidence_share':

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { request } from 'undici';
 import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { readSpecFile } from '../../client/spec-file.ts';
-import { ModelSpec } from '../../core/spec.ts';
+import { labelClasses, ModelSpec } from '../../core/spec.ts';
 import { runDemoTraffic, weatherData } from '../../stack/demo.ts';
 import { PROJECT_ROOT } from '../../stack/paths.ts';
 import { seedRecords, startStack } from '../helpers/stack.ts';
@@ -74,5 +74,5 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
   });
   const { predictions } = (await res.body.json()) as { predictions: Array<{ version: string; label: string }> };
   assert.equal(predictions[0].version, result.championVersion);
-  assert.ok(spec.label.classes.includes(predictions[0].label));
+  assert.ok(labelClasses(spec.label).includes(predictions[0].label));
 });

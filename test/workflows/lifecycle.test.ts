@@ -7,7 +7,7 @@ import { before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
-import type { ModelSpec } from '../../core/spec.ts';
+import { labelClasses, type ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
@@ -253,7 +253,7 @@ describe('rollback and continue-as-new', () => {
         body: JSON.stringify({ rows: [row] }),
       });
       const [p] = ((await res.body.json()) as { predictions: Array<{ id: string; label: string; role: string }> }).predictions;
-      const label = p.role === 'canary' ? spec.label.classes.find((c) => c !== p.label)! : p.label;
+      const label = p.role === 'canary' ? labelClasses(spec.label).find((c) => c !== p.label)! : p.label;
       await (await request(`${stack.servingUrl}/v1/models/${spec.name}/feedback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
