@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { formatIssues } from '../core/spec.ts';
+import type { Prediction } from '../ml/bundle.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
 import { InvalidRequestError, ServingError } from './errors.ts';
 import type { Store } from './store.ts';
@@ -29,15 +30,30 @@ const PredictBody = z.object({
     .max(MAX_ROWS, `send at most ${MAX_ROWS} rows per request`),
 });
 
+const LabelText = z.string().min(1, 'label must not be empty');
 /**
- * Explicit feedback names the true label; implicit feedback says the prediction was accepted or
- * overridden (with the right label when the user gave one).
+ * A class name, or a regression model's true value as a JSON number. Only the store knows which
+ * the prediction needs (and refuses the other); anything else is refused here with the messages
+ * of a string label.
+ */
+const Label = z.unknown().transform((value, ctx): string | number => {
+  if (typeof value === 'number') return value;
+  const text = LabelText.safeParse(value);
+  if (text.success) return text.data;
+  for (const issue of text.error.issues) ctx.addIssue(issue as never);
+  return z.NEVER;
+});
+
+/**
+ * Explicit feedback names the true label (a regression model's: the true value); implicit
+ * feedback says the prediction was accepted or overridden (with the right label when the user
+ * gave one).
  */
 const Feedback = z
   .object({
     predictionId: z.string().min(1, 'predictionId is required'),
     kind: z.enum(['label', 'accepted', 'overridden']).default('label'),
-    label: z.string().min(1, 'label must not be empty').optional(),
+    label: Label.optional(),
   })
   .superRefine((f, ctx) => {
     if (f.kind === 'label' && f.label === undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'label is required (or send kind "accepted" or "overridden")' });
@@ -90,17 +106,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
     const target = deployments.pick(model);
     requireFeatures(rows, target.features);
-    const outputs = target.predictor.predict(rows);
-    const predictions = outputs.map((o) => ({ id: randomUUID(), label: o.label, probabilities: o.probabilities, version: target.version, role: target.role, ...(o.warnings ? { warnings: o.warnings } : {}) }));
-    store.logPredictions(
-      predictions.map(({ warnings: _, ...p }, i) => ({
-        ...p,
-        model,
-        features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])),
-        confidence: p.probabilities[p.label],
-      })),
-    );
-    return { predictions };
+    const { version, role, predictor } = target;
+    const task = predictor.task;
+    const served = predictor.predict(rows).map((o, i) => {
+      const id = randomUUID();
+      const warnings = o.warnings ? { warnings: o.warnings } : {};
+      const logged = { id, model, version, role, task, features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])) };
+      if (task === 'regression') {
+        // A regression model's answer is its number: no classes, probabilities or confidence.
+        const value = predictedValue(o, model, version);
+        return { response: { id, value, version, role, ...warnings }, log: { ...logged, label: String(value), probabilities: {}, confidence: null } };
+      }
+      return {
+        response: { id, label: o.label, probabilities: o.probabilities, version, role, ...warnings },
+        log: { ...logged, label: o.label, probabilities: o.probabilities, confidence: o.probabilities[o.label] },
+      };
+    });
+    store.logPredictions(served.map((s) => s.log));
+    return { predictions: served.map((s) => s.response) };
   });
 
   app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {
@@ -138,6 +161,18 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'request body'): 
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidRequestError(`invalid ${what}:\n${formatIssues(result.error)}`);
   return result.data;
+}
+
+/**
+ * A regression model's predicted number. One that is not finite (weights that diverged to NaN)
+ * is a broken model: better a 500 than serving and logging it.
+ */
+function predictedValue(output: Prediction, model: string, version: string): number {
+  const value = output.value;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new Error(`model ${model} version ${version} is a regression model but predicted ${String(value)}, not a finite number`);
+  }
+  return value;
 }
 
 /** Every row must carry every feature (null stands for a missing value). */

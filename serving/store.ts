@@ -294,10 +294,9 @@ export class Store {
     // (SQLite's procedure for schema changes ALTER TABLE cannot make); checked before commit.
     db.pragma('foreign_keys = OFF');
     db.transaction(() => {
-      migrateFeedbackKinds(db);
-      migratePredictionTasks(db);
+      const migrated = [migrateFeedbackKinds(db), migratePredictionTasks(db)].includes(true);
       db.exec(SCHEMA);
-      const broken = db.pragma('foreign_key_check') as unknown[];
+      const broken = migrated ? (db.pragma('foreign_key_check') as unknown[]) : [];
       if (broken.length) throw new Error(`${path}: ${broken.length} rows break foreign keys after migrating: ${JSON.stringify(broken.slice(0, 3))}`);
     }).immediate();
     db.pragma('foreign_keys = ON');
@@ -454,11 +453,11 @@ export class Store {
   }
 
   /** The `limit` most recent predictions, oldest first. */
-  recentPredictions(model: string, limit: number): Array<{ features: Features; label: string; confidence: number; version: string }> {
+  recentPredictions(model: string, limit: number): Array<{ features: Features; label: string; confidence: number | null; version: string }> {
     const rows = this.statements.recentPredictions.all(model, limit) as Array<{
       features: string;
       label: string;
-      confidence: number;
+      confidence: number | null;
       version: string;
     }>;
     return rows.map((r) => ({ features: JSON.parse(r.features), label: r.label, confidence: r.confidence, version: r.version }));
@@ -575,9 +574,9 @@ const describeFeedback = (kind: string, label: string | null) => (kind === 'labe
  * every earlier prediction is a classifier's. Runs with foreign keys off: feedback references the
  * table, and refers to the rebuilt one by name afterwards. One copy of the log, once.
  */
-function migratePredictionTasks(db: Database.Database): void {
+function migratePredictionTasks(db: Database.Database): boolean {
   const columns = db.prepare("SELECT name FROM pragma_table_info('predictions')").pluck().all() as string[];
-  if (columns.length === 0 || columns.includes('task')) return;
+  if (columns.length === 0 || columns.includes('task')) return false;
   const counter = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'predictions'").pluck().get() as number | undefined;
   db.exec(`
     CREATE TABLE predictions_with_tasks ${PREDICTION_COLUMNS};
@@ -586,16 +585,20 @@ function migratePredictionTasks(db: Database.Database): void {
     DROP TABLE predictions;
     ALTER TABLE predictions_with_tasks RENAME TO predictions;
   `);
-  if (counter !== undefined) db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'predictions'").run(counter);
+  if (counter !== undefined) {
+    const kept = db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'predictions'").run(counter).changes;
+    if (!kept) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('predictions', ?)").run(counter);
+  }
+  return true;
 }
 
 /**
  * Logs created before feedback had kinds required a label on every row. Rebuild the table with
  * nullable label and record_id (SQLite cannot relax NOT NULL in place), keeping ids.
  */
-function migrateFeedbackKinds(db: Database.Database): void {
+function migrateFeedbackKinds(db: Database.Database): boolean {
   const columns = db.prepare("SELECT name FROM pragma_table_info('feedback')").pluck().all() as string[];
-  if (columns.length === 0 || columns.includes('kind')) return;
+  if (columns.length === 0 || columns.includes('kind')) return false;
   db.exec(`
     ALTER TABLE feedback RENAME TO feedback_before_kinds;
     CREATE TABLE feedback ${FEEDBACK_COLUMNS};
@@ -603,4 +606,5 @@ function migrateFeedbackKinds(db: Database.Database): void {
       SELECT id, prediction_id, model, 'label', label, record_id, created_at FROM feedback_before_kinds;
     DROP TABLE feedback_before_kinds;
   `);
+  return true;
 }
