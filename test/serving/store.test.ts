@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Store, type PredictionLog } from '../../serving/store.ts';
-import { FeedbackConflictError, UnknownLabelError, UnknownPredictionError } from '../../serving/errors.ts';
+import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../serving/errors.ts';
 import { PROJECT_ROOT } from '../../stack/paths.ts';
 import { tempDir } from '../helpers/services.ts';
 
@@ -23,6 +23,11 @@ function prediction(id: string, label: string, extra: Partial<PredictionLog> = {
     probabilities: Object.fromEntries(CLASSES.map((c) => [c, c === label ? 0.7 : 0.3])),
     ...extra,
   };
+}
+
+/** A regression model's prediction as the server logs it: the number as text, no probabilities, no confidence. */
+function valuePrediction(id: string, value: number, extra: Partial<PredictionLog> = {}): PredictionLog {
+  return { id, model: 'house', version: '1', role: 'champion', task: 'regression', features: { rooms: 3 }, label: String(value), confidence: null, probabilities: {}, ...extra };
 }
 
 function openTemp(options?: Parameters<typeof Store.open>[1]) {
@@ -241,4 +246,142 @@ test('another process appending while this one writes loses nothing', async () =
   const switches = records.filter((r, i) => i > 0 && r.source !== records[i - 1].source).length;
   assert.ok(switches > 1, 'the two writers should have interleaved');
   store.close();
+});
+
+test('a regression prediction is logged as its number in text, with no probabilities or confidence', () => {
+  const { path, store } = openTemp();
+  store.logPredictions([valuePrediction('r1', 12.5), prediction('c1', 'rain', { model: 'house' })]);
+  const { rows } = store.predictionsSince('house', 0, 10);
+  assert.deepEqual(rows.map(({ label, probabilities }) => ({ label, probabilities })), [
+    { label: '12.5', probabilities: {} },
+    { label: 'rain', probabilities: { rain: 0.7, sun: 0.3 } },
+  ]);
+  assert.deepEqual(store.recentPredictions('house', 2).map((r) => r.confidence), [null, 0.7]);
+  store.close();
+  const db = new Database(path);
+  assert.deepEqual(db.prepare('SELECT id, task, confidence FROM predictions ORDER BY seq').all(), [
+    { id: 'r1', task: 'regression', confidence: null },
+    { id: 'c1', task: 'classification', confidence: 0.7 },
+  ]);
+  // Only a regression model's prediction may lack a confidence.
+  assert.throws(
+    () => db.prepare("INSERT INTO predictions (id, model, version, role, features, label, probabilities, created_at) VALUES ('x', 'm', '1', 'champion', '{}', 'rain', '{}', 'now')").run(),
+    /CHECK constraint failed/,
+  );
+  db.close();
+});
+
+test('feedback on a regression prediction: a finite number or numeric text, kept as the number\'s text', () => {
+  const { store } = openTemp();
+  store.logPredictions([valuePrediction('a', 12.5), valuePrediction('b', 7), valuePrediction('c', 3.25), valuePrediction('d', 100), valuePrediction('e', 1)]);
+
+  const first = store.addFeedback('a', 13.75, 'house');
+  for (const same of ['13.75', ' 13.750 ', 13.75, '1.375e1']) assert.equal(store.addFeedback('a', same), first, `${JSON.stringify(same)} is the same label`);
+  assert.throws(() => store.addFeedback('a', '14'), (err: unknown) => {
+    assert.ok(err instanceof FeedbackConflictError);
+    assert.equal(err.message, 'prediction a is already labelled "13.75"; refusing to relabel it "14"');
+    return true;
+  });
+
+  for (const bad of ['warm', '1,5', 'Infinity', '0x10', '']) {
+    assert.throws(() => store.addFeedback('b', bad), (err: unknown) => {
+      assert.ok(err instanceof LabelTypeError, String(err));
+      assert.equal(err.status, 400);
+      assert.equal(err.code, 'wrong_label_type');
+      assert.equal(
+        err.message,
+        `label ${JSON.stringify(bad)} for prediction b is not a number; the prediction is a regression model's, whose labels are finite numbers (a JSON number or a numeric string)`,
+      );
+      return true;
+    });
+  }
+  assert.throws(() => store.addFeedback('b', Infinity), LabelTypeError);
+  assert.throws(() => store.addFeedback('b', { kind: 'label' }), /label \(none\) for prediction b is not a number/);
+
+  // Accepted: the predicted value was the truth. Overridden: a corrected value, or none.
+  store.addFeedbackMany([
+    { predictionId: 'b', kind: 'accepted' },
+    { predictionId: 'c', kind: 'overridden', label: '-2' },
+    { predictionId: 'd', kind: 'overridden' },
+  ]);
+  assert.throws(() => store.addFeedback('e', { kind: 'overridden', label: 'less' }), LabelTypeError);
+
+  assert.deepEqual(store.feedbackSince('house', 0).map((f) => [f.predicted, f.feedback, f.probabilities]), [
+    ['12.5', { kind: 'label', label: '13.75' }, {}],
+    ['7', { kind: 'accepted' }, {}],
+    ['3.25', { kind: 'overridden', label: '-2' }, {}],
+    ['100', { kind: 'overridden' }, {}],
+  ]);
+  assert.deepEqual(store.labelledSince('house', 0).map(({ predicted, truth }) => [predicted, truth]), [['12.5', '13.75'], ['7', '7'], ['3.25', '-2']]);
+  assert.deepEqual(store.readRecords('house', { kind: 'all' }).map(({ features, label, source }) => ({ features, label, source })), [
+    { features: { rooms: 3 }, label: '13.75', source: 'feedback' },
+    { features: { rooms: 3 }, label: '7', source: 'feedback' },
+    { features: { rooms: 3 }, label: '-2', source: 'feedback' },
+  ]);
+  store.close();
+});
+
+test('a classifier\'s feedback label is a class name: a JSON number is refused, not taken for a class', () => {
+  const { store } = openTemp();
+  store.logPredictions([prediction('p', 'rain', { probabilities: { '0': 0.3, '1': 0.7 }, label: '1' })]);
+  assert.throws(() => store.addFeedback('p', 1), (err: unknown) => {
+    assert.ok(err instanceof LabelTypeError);
+    assert.equal(err.message, "label 1 for prediction p is a number; the prediction is a classifier's, whose labels are class names as strings: 0, 1");
+    return true;
+  });
+  assert.equal(store.maxFeedbackId('weather'), 0);
+  assert.equal(typeof store.addFeedback('p', '1'), 'number');
+  store.close();
+});
+
+test('a log from before regression models gets predictions.task and a nullable confidence, keeping seq and its counter', () => {
+  const path = join(tempDir(), 'before-regression.sqlite');
+  const old = new Database(path);
+  old.exec(`
+    CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('champion', 'canary')), features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL NOT NULL,
+      probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX predictions_by_model ON predictions (model, seq);
+    CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
+      kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')), label TEXT, record_id INTEGER REFERENCES records (id), created_at TEXT NOT NULL);
+    INSERT INTO records VALUES (1, 'weather', '{"x":1}', 'rain', 'feedback', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (2, 'p2', 'weather', '1', 'champion', '{"x":2}', 'sun', 0.6, '{"rain":0.4,"sun":0.6}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (3, 'p3', 'weather', '1', 'champion', '{"x":3}', 'rain', 0.9, '{"rain":0.9,"sun":0.1}', '2026-01-01T00:00:00.000Z');
+    DELETE FROM predictions WHERE seq = 3; -- the counter stays at 3: seq 3 must never come back
+    INSERT INTO feedback VALUES (7, 'p1', 'weather', 'label', 'rain', 1, '2026-01-01T00:00:00.000Z');
+  `);
+  old.close();
+
+  const store = Store.open(path);
+  assert.deepEqual(store.predictionsSince('weather', 0, 10).rows.map((r) => [r.seq, r.label, r.probabilities]), [
+    [1, 'sun', { rain: 0.3, sun: 0.7 }],
+    [2, 'sun', { rain: 0.4, sun: 0.6 }],
+  ]);
+  assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.predicted, f.feedback]), [[7, 'sun', { kind: 'label', label: 'rain' }]]);
+  store.logPredictions([valuePrediction('v1', 4.5, { model: 'weather' })]);
+  assert.equal(store.maxPredictionSeq('weather'), 4, 'seq continues after the counter, not after the last row');
+  assert.throws(() => store.addFeedback('p2', 3), LabelTypeError, 'old predictions are a classifier\'s');
+  assert.equal(store.addFeedback('p2', 'rain'), 8);
+  assert.equal(store.addFeedback('v1', '4.5'), 9);
+  store.close();
+
+  // Reopening changes nothing; the schema is the new one, indexes and foreign keys included.
+  const again = Store.open(path);
+  again.close();
+  const db = new Database(path);
+  assert.deepEqual(db.prepare('SELECT seq, task, confidence FROM predictions ORDER BY seq').all(), [
+    { seq: 1, task: 'classification', confidence: 0.7 },
+    { seq: 2, task: 'classification', confidence: 0.6 },
+    { seq: 4, task: 'regression', confidence: null },
+  ]);
+  assert.deepEqual(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'predictions' AND sql IS NOT NULL ORDER BY name").pluck().all(), [
+    'predictions_by_model',
+    'predictions_by_time',
+  ]);
+  assert.equal(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'predictions_with%'").pluck().get(), 0);
+  db.pragma('foreign_keys = ON');
+  assert.throws(() => db.prepare("INSERT INTO feedback (prediction_id, model, kind, created_at) VALUES ('nope', 'weather', 'accepted', 'now')").run(), /FOREIGN KEY constraint failed/);
+  db.close();
 });
