@@ -77,7 +77,8 @@ function regressionObjectiveDefault(raw: unknown): unknown {
   const spec = raw as { label?: { type?: unknown }; training?: { sweep?: { objective?: unknown } } } | null;
   if (spec?.label?.type !== 'number' || spec.training?.sweep?.objective !== undefined) return raw;
   const training = spec.training ?? {};
-  return { ...spec, training: { ...training, sweep: { ...(training.sweep ?? {}), objective: { metric: 'val_rmse', direction: 'minimize' } } } };
+  const objective = { metric: 'val_rmse', direction: 'minimize' };
+  return { ...spec, training: { ...training, sweep: training.sweep ? { ...training.sweep, objective } : { families: DEFAULT_FAMILIES, objective } } };
 }
 
 const ModelSpecObject = z.object({

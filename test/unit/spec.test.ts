@@ -76,3 +76,20 @@ test('unreadable and unparsable spec files get typed errors', () => {
   writeFileSync(path, '{ "name": ');
   assert.throws(() => readSpecFile(path), (e: Error) => e instanceof SpecError && /is not valid JSON/.test(e.message));
 });
+
+test('a regression label: type number, judged by val_rmse unless told otherwise; objectives must suit the label', () => {
+  const path = join(tempDir(), 'mpg.yaml');
+  const base = ['name: mpg', 'features: [{ name: weight }]', 'label: { name: mpg, type: number }'];
+  writeFileSync(path, base.join('\n'));
+  const spec = readSpecFile(path);
+  assert.deepEqual(spec.label, { name: 'mpg', type: 'number' });
+  assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
+  assert.ok(Object.keys(spec.training.sweep.families).length > 0, 'the default search still applies');
+
+  writeFileSync(path, [...base, 'training: { sweep: { families: { softmax: {} }, objective: { metric: val_accuracy } } }'].join('\n'));
+  assert.throws(() => readSpecFile(path), /training\.sweep\.objective\.metric: a regression model's sweep is judged by val_rmse or val_mae, not val_accuracy/);
+  writeFileSync(path, ['name: w', 'features: [{ name: x }]', 'label: { name: y, classes: [a, b] }', 'training: { sweep: { families: { softmax: {} }, objective: { metric: val_mae, direction: minimize } } }'].join('\n'));
+  assert.throws(() => readSpecFile(path), /val_mae judges regression models/);
+  writeFileSync(path, ['name: w', 'features: [{ name: x }]', 'label: { name: y, type: number, classes: [a, b] }'].join('\n'));
+  assert.throws(() => readSpecFile(path), SpecError, 'a number label has no classes');
+});
