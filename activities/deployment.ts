@@ -4,12 +4,11 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import type { Score } from '../core/promotion.ts';
 import type { ActivityContext } from './context.ts';
 
-export interface LiveScore {
-  n: number;
-  accuracy: number | null;
-}
+/** Live score of one version since the canary started (core/promotion.ts Score). */
+export type LiveScore = Score;
 
 export function deploymentActivities(ctx: ActivityContext) {
   return {

@@ -2,6 +2,7 @@
  * Offline evaluation of the challenger against the champion, and the fixed-candidate training
  * of retrains recorded before AutoML sweeps.
  */
+import type { Score } from '../core/promotion.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { describeConfig, type TrialConfig } from '../core/search-space.ts';
 import { evaluate, loadPredictor } from '../ml/bundle.ts';
@@ -28,10 +29,10 @@ interface LegacyCandidate {
   l2: number;
 }
 
-export interface HoldoutScore {
-  accuracy: number;
-  logLoss: number;
-  n: number;
+/** A model on the holdout (core/promotion.ts Score): accuracy and log loss of a classifier, RMSE and MAE of a regression model; null when not measured. */
+export interface HoldoutScore extends Score {
+  logLoss: number | null;
+  mae?: number | null;
 }
 
 export function trainingActivities(ctx: ActivityContext) {
@@ -91,11 +92,11 @@ export function trainingActivities(ctx: ActivityContext) {
         const championRun = await mlflow.getRun(version.runId);
         champion = await scoreOn(await downloadModelFiles(mlflow, championRun.artifactUri), holdout, spec);
       }
+      // holdout_accuracy_* for a classifier, holdout_rmse_* for a regression model.
+      const metric = challenger.rmse !== undefined ? 'rmse' : 'accuracy';
+      const point = (who: string, s: HoldoutScore) => ({ key: `holdout_${metric}_${who}`, value: (metric === 'rmse' ? s.rmse : s.accuracy) ?? NaN, step: 0 });
       await mlflow.logBatch(input.retrainRun.runId, {
-        metrics: [
-          { key: 'holdout_accuracy_challenger', value: challenger.accuracy, step: 0 },
-          ...(champion ? [{ key: 'holdout_accuracy_champion', value: champion.accuracy, step: 0 }] : []),
-        ],
+        metrics: [point('challenger', challenger), ...(champion ? [point('champion', champion)] : [])].filter((m) => Number.isFinite(m.value)),
         params: { 'holdout.rows': holdout.length, 'challenger.run_id': input.challengerRunId },
       });
       return { challenger, champion };
@@ -106,8 +107,10 @@ export function trainingActivities(ctx: ActivityContext) {
 async function scoreOn(files: Awaited<ReturnType<typeof downloadModelFiles>>, rows: Row[], spec: ModelSpec): Promise<HoldoutScore> {
   const predictor = await loadPredictor(files);
   try {
-    const { accuracy, logLoss, n } = evaluate(predictor, rows, rows.map((r) => String(r[spec.label.name])));
-    return { accuracy, logLoss, n };
+    const e = evaluate(predictor, rows, rows.map((r) => String(r[spec.label.name])));
+    const finite = (v: number) => (Number.isFinite(v) ? v : null);
+    if (predictor.task === 'regression') return { n: e.n, accuracy: null, logLoss: null, rmse: finite(e.rmse!), mae: finite(e.mae!) };
+    return { n: e.n, accuracy: finite(e.accuracy), logLoss: finite(e.logLoss) };
   } finally {
     predictor.dispose();
   }

@@ -29,7 +29,7 @@ import {
   StageKey,
   trainingTaskQueue,
 } from '../core/messages.ts';
-import { beatsChampion } from '../core/promotion.ts';
+import { beatsChampion, canaryIsWorse, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -174,8 +174,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     // 3. Evaluate the challenger against the champion on the most recent holdout.
     enterStage('evaluate');
     const evaluation = await evaluateChallenger({ spec, snapshot, challengerRunId, championVersion, retrainRun: run });
-    const verdict = `challenger ${evaluation.challenger.accuracy.toFixed(3)} vs champion ${
-      evaluation.champion ? `v${championVersion} ${evaluation.champion.accuracy.toFixed(3)}` : '(none)'
+    const verdict = `challenger ${score(evaluation.challenger)} vs champion ${
+      evaluation.champion ? `v${championVersion} ${score(evaluation.champion)}` : '(none)'
     } on ${evaluation.challenger.n} recent holdout rows`;
     if (!beatsChampion(evaluation, spec.evaluation.minImprovement)) {
       decide('challenger is not better than the champion: keeping the champion', verdict);
@@ -215,8 +215,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         await deploy({ model, champion: championVersion, canary: { version: challengerVersion, weight: step.weight }, reason: `canary ${step.weight * 100}%` });
         await sleep(parseDuration(step.bake));
         const live = await compareCanary({ model, since, championVersion, canaryVersion: challengerVersion });
-        const line = `live accuracy canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
-        if (live.canary.n >= spec.canary.minSamples && live.champion.n > 0 && live.canary.accuracy! < live.champion.accuracy! - spec.canary.tolerance) {
+        const line = `live ${live.canary.rmse !== undefined ? 'RMSE' : 'accuracy'} canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
+        if (live.canary.n >= spec.canary.minSamples && canaryIsWorse(live, spec.canary.tolerance)) {
           decide('canary is worse than the champion: rolling back', line);
           await deploy({ model, champion: championVersion, reason: `rollback of canary v${challengerVersion}` });
           await tagVersion({ model, version: challengerVersion, tags: { 'perennial.outcome': 'rolled-back' } });
@@ -247,6 +247,13 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   }
 }
 
-function fmt(s: { n: number; accuracy: number | null }) {
-  return s.accuracy === null ? `n/a (0 labelled)` : `${s.accuracy.toFixed(3)} (${s.n} labelled)`;
+/** A holdout score: a classifier's accuracy, a regression model's RMSE. */
+function score(s: Score): string {
+  return s.rmse !== undefined ? `RMSE ${s.rmse === null ? 'n/a' : s.rmse.toFixed(3)}` : (s.accuracy ?? NaN).toFixed(3);
+}
+
+/** A live score with its count of labelled predictions. */
+function fmt(s: Score): string {
+  const value = s.rmse !== undefined ? s.rmse : s.accuracy;
+  return value === null || s.n === 0 ? `n/a (0 labelled)` : `${value.toFixed(3)} (${s.n} labelled)`;
 }

@@ -23,7 +23,7 @@ function cycle(over: Partial<CycleInput> = {}): ReturnType<typeof summarizeCycle
     cycle: 1,
     championVersion: '1',
     at: '2026-11-22T00:00:00Z',
-    profile: { rows: 4, features: { weight: { n: 4, missing: 0, mean: 3000, std: 100, min: 2900, max: 3100, sample: [2900, 3000, 3000, 3100] } }, classCounts: {}, target: { sample: [9, 10, 12, 20] }, errorThreshold: 2 },
+    profile: { features: { weight: { n: 4, min: 2900, max: 3100, sample: [2900, 3000, 3000, 3100] } }, classCounts: {}, target: { sample: [9, 10, 12, 20] }, errorThreshold: 2 },
     feedback: [item(11, { kind: 'label', label: '10' }), item(12, { kind: 'label', label: '12' }), item(20, { kind: 'accepted' }), item(5, { kind: 'overridden', label: '9' }), item(7, { kind: 'overridden' })],
     detectors: freshDetectors(),
     window: [11, 12, 20, 5, 7].map((v) => ({ version: '1', features: { weight: 3000 }, label: String(v), probabilities: {} })),
@@ -59,7 +59,7 @@ describe('summarizeCycle for a regression model', () => {
   it('feeds the detectors 1 for a prediction further off than the training error quantile or overridden without a value', () => {
     const { summary } = cycle();
     assert.equal(summary.detectors.adwin.errors, 2);
-    const tolerant = cycle({ profile: { rows: 4, features: {}, classCounts: {}, target: { sample: [9, 10, 12, 20] }, errorThreshold: 5 } });
+    const tolerant = cycle({ profile: { features: {}, classCounts: {}, target: { sample: [9, 10, 12, 20] }, errorThreshold: 5 } });
     assert.equal(tolerant.summary.detectors.adwin.errors, 1, 'only the override without a value');
   });
 });
