@@ -265,6 +265,13 @@ export class Store {
          FROM predictions p JOIN feedback f ON f.prediction_id = p.id
          WHERE p.model = ? AND p.created_at >= ? GROUP BY p.version`,
       ),
+      // Labels of regression predictions and their feedback are the text of numbers (String(n)).
+      liveErrors: db.prepare(
+        `SELECT p.version, count(*) AS n, avg(abs(CAST(f.label AS REAL) - CAST(p.label AS REAL))) AS mae,
+                avg((CAST(f.label AS REAL) - CAST(p.label AS REAL)) * (CAST(f.label AS REAL) - CAST(p.label AS REAL))) AS mse
+         FROM predictions p JOIN feedback f ON f.prediction_id = p.id
+         WHERE p.model = ? AND p.created_at >= ? AND p.task = 'regression' AND f.label IS NOT NULL GROUP BY p.version`,
+      ),
       deployment: db.prepare('SELECT state FROM deployments WHERE model = ?').pluck(),
       upsertDeployment: db.prepare(
         'INSERT INTO deployments (model, state) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET state = excluded.state',
@@ -480,6 +487,19 @@ export class Store {
     // Stored times are all toISOString() output, so normalising makes text order time order.
     const rows = this.statements.liveAccuracy.all(model, since.toISOString()) as Array<{ version: string; n: number; correct: number }>;
     return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, correct: r.correct }]));
+  }
+
+  /**
+   * liveAccuracy for a regression model: per version, its predictions made at or after `sinceIso`
+   * whose true value is known (feedback with a label; accepted counts as error 0), with their mean
+   * absolute and root mean squared error. An override without a value says only that the
+   * prediction was wrong, not by how much: it is left out.
+   */
+  liveErrors(model: string, sinceIso: string): Record<string, { n: number; mae: number; rmse: number }> {
+    const since = new Date(sinceIso);
+    if (Number.isNaN(since.getTime())) throw new RangeError(`"${sinceIso}" is not an ISO time`);
+    const rows = this.statements.liveErrors.all(model, since.toISOString()) as Array<{ version: string; n: number; mae: number; mse: number }>;
+    return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, mae: r.mae, rmse: Math.sqrt(r.mse) }]));
   }
 
   // ---- deployments ----------------------------------------------------------------------------

@@ -385,3 +385,36 @@ test('a log from before regression models gets predictions.task and a nullable c
   assert.throws(() => db.prepare("INSERT INTO feedback (prediction_id, model, kind, created_at) VALUES ('nope', 'weather', 'accepted', 'now')").run(), /FOREIGN KEY constraint failed/);
   db.close();
 });
+
+test('live errors of a regression model per version: MAE and RMSE of the predictions with a known value', () => {
+  let clock = new Date('2030-01-01T00:00:00.000Z');
+  const { store } = openTemp({ now: () => clock });
+  store.logPredictions([valuePrediction('old', 10)]);
+  clock = new Date('2030-01-01T01:00:00.000Z');
+  store.logPredictions([
+    valuePrediction('c1', 10),
+    valuePrediction('c2', 20),
+    valuePrediction('c3', 30),
+    valuePrediction('k1', 5, { version: '2', role: 'canary' }),
+    valuePrediction('k2', 5, { version: '2', role: 'canary' }),
+    valuePrediction('unlabelled', 5, { version: '2', role: 'canary' }),
+  ]);
+  store.addFeedbackMany([
+    { predictionId: 'old', label: 1000 },
+    { predictionId: 'c1', label: 13 }, // error 3
+    { predictionId: 'c2', label: '16' }, // error 4
+    { predictionId: 'c3', kind: 'accepted' }, // error 0
+    { predictionId: 'k1', kind: 'overridden' }, // wrong, by an unknown amount: left out
+    { predictionId: 'k2', kind: 'overridden', label: 7.5 }, // error 2.5
+  ]);
+  // Version 1: MAE (3 + 4 + 0) / 3 = 7/3; RMSE sqrt((9 + 16 + 0) / 3) = sqrt(25/3).
+  const live = store.liveErrors('house', '2030-01-01T00:30:00Z');
+  assert.deepEqual(Object.keys(live).sort(), ['1', '2']);
+  assert.equal(live['1'].n, 3);
+  assert.ok(Math.abs(live['1'].mae - 7 / 3) < 1e-12 && Math.abs(live['1'].rmse - Math.sqrt(25 / 3)) < 1e-12, JSON.stringify(live['1']));
+  assert.deepEqual(live['2'], { n: 1, mae: 2.5, rmse: 2.5 });
+  assert.equal(store.liveErrors('house', '2029-12-31T00:00:00Z')['1'].n, 4, 'the old prediction counts from earlier on');
+  assert.deepEqual(store.liveErrors('house', '2030-01-02T00:00:00Z'), {});
+  assert.throws(() => store.liveErrors('house', 'yesterday'), RangeError);
+  store.close();
+});
