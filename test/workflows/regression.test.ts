@@ -1,0 +1,106 @@
+/**
+ * A regression model through the whole loop on real components: miles per gallon from
+ * vega-datasets' cars, a sweep judged by validation RMSE, the champion served over HTTP as
+ * numbers, numeric feedback, a monitoring cycle measuring RMSE on it, a policy rule on RMSE firing a
+ * retrain, and the challenger judged against the champion by holdout RMSE.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { before, test } from 'node:test';
+import { request } from 'undici';
+import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { toRecords } from '../../client/dataset.ts';
+import { retrainWorkflowId } from '../../core/messages.ts';
+import { ModelSpec } from '../../core/spec.ts';
+import type { RetrainResult } from '../../workflows/retrain.ts';
+import { eventually, startStack } from '../helpers/stack.ts';
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+before(async () => {
+  stack = await startStack();
+});
+
+const FEATURES = ['Horsepower', 'Weight_in_lbs', 'Acceleration', 'Displacement'];
+
+/** The 392 cars with all five values; every 5th is held back to be served. */
+function cars() {
+  const all = (JSON.parse(readFileSync(new URL('../../node_modules/vega-datasets/data/cars.json', import.meta.url), 'utf8')) as Array<Record<string, number | null>>).filter(
+    (c) => c.Miles_per_Gallon !== null && FEATURES.every((f) => c[f] !== null),
+  );
+  return { train: all.filter((_, i) => i % 5 !== 4), served: all.filter((_, i) => i % 5 === 4) };
+}
+
+async function post(model: string, path: string, body: unknown) {
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 200, text);
+  return JSON.parse(text);
+}
+
+test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a rule on RMSE retrains', async () => {
+  const spec = ModelSpec.parse({
+    name: `mpg-${Date.now().toString(36)}`,
+    features: FEATURES.map((name) => ({ name })),
+    label: { name: 'Miles_per_Gallon', type: 'number' },
+    training: {
+      sweep: {
+        families: { softmax: { learningRate: { type: 'float', low: 0.03, high: 0.1, log: true } } },
+        sampler: 'random',
+        seed: 2,
+        budget: { maxTrials: 2, maxEpochsPerTrial: 27 },
+        earlyStopping: { kind: 'none' },
+      },
+    },
+    monitoring: { interval: '1s' },
+    // Miles per gallon spread 7.6 around their mean; the first champion errs by about 4.
+    policies: { rules: [{ name: 'error', when: { metric: 'rmse', above: 8, minLabels: 30 } }] },
+    approval: { required: false },
+    canary: { steps: [{ weight: 0.5, bake: '1s' }], minSamples: 1000 },
+  });
+  assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
+  const { train, served } = cars();
+  stack.store.addRecords(spec.name, toRecords(train, FEATURES, 'Miles_per_Gallon', 'cars'));
+  await stack.client.register(spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
+
+  // The sweep minimised validation RMSE; MLflow has it per epoch, and no accuracy.
+  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+  const trials = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.kind` = 'trial'");
+  assert.equal(trials.length, 2);
+  for (const t of trials) {
+    assert.equal((await stack.mlflow.metricHistory(t.runId, 'val_rmse')).length, 27);
+    assert.equal((await stack.mlflow.metricHistory(t.runId, 'val_accuracy')).length, 0);
+  }
+
+  // Served as numbers; on unseen cars the champion is far better than guessing the mean (7.6).
+  const { predictions } = (await post(spec.name, 'predict', { rows: served.map((c) => Object.fromEntries(FEATURES.map((f) => [f, c[f]]))) })) as {
+    predictions: Array<{ id: string; value: number; version: string; label?: string }>;
+  };
+  assert.ok(predictions.every((p) => typeof p.value === 'number' && p.version === '1' && p.label === undefined));
+  const rmse = Math.sqrt(predictions.reduce((a, p, i) => a + (p.value - served[i].Miles_per_Gallon!) ** 2, 0) / predictions.length);
+  console.log(`cars champion: RMSE ${rmse.toFixed(2)} mpg on ${predictions.length} unseen cars`);
+  assert.ok(rmse < 5.5, `RMSE ${rmse}`);
+
+  // The world changes: cars now do 15 mpg more than the model thinks. Numeric feedback says so.
+  await post(spec.name, 'feedback', { feedback: predictions.slice(0, 40).map((p, i) => ({ predictionId: p.id, label: served[i].Miles_per_Gallon! + 15 })) });
+  const status = await eventually('a retrain fired by the error rule', async () => {
+    const s = await stack.client.status(spec.name);
+    return s.history.some((h) => h.what === 'retrain #2 started') ? s : undefined;
+  });
+  const started = status.history.find((h) => h.what === 'retrain #2 started')!;
+  assert.match(started.reasons[0], /^error: rmse 1\d\.\d+ > 8 on 40 labelled predictions/);
+
+  // The monitoring cycle logged RMSE and MAE by step; the detectors saw errors beyond the training quantile.
+  const [monitoring] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.kind` = 'monitoring' and tags.`perennial.champion` = '1'");
+  const rmseHistory = await stack.mlflow.metricHistory(monitoring.runId, 'monitoring/rmse');
+  assert.ok(rmseHistory.some((p) => p.value > 8));
+  assert.ok((await stack.mlflow.metricHistory(monitoring.runId, 'monitoring/mae')).length >= 1);
+
+  // The challenger is judged by holdout RMSE against the champion, whatever the verdict.
+  const result = (await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).result()) as RetrainResult;
+  assert.ok(['promoted', 'not-better'].includes(result.outcome), result.outcome);
+  const verdict = result.decisions.flatMap((d) => d.reasons).find((r) => r.startsWith('challenger '));
+  assert.match(verdict ?? '', /^challenger RMSE \d+\.\d{3} vs champion v1 RMSE \d+\.\d{3} on \d+ recent holdout rows$/);
+  const [retrainRun] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'error'");
+  assert.ok((await stack.mlflow.metricHistory(retrainRun.runId, 'holdout_rmse_champion')).length === 1);
+});
