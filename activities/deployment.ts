@@ -29,7 +29,13 @@ export function deploymentActivities(ctx: ActivityContext) {
       }
     },
 
-    async compareCanary(input: { model: string; since: string; championVersion: string; canaryVersion: string }): Promise<{ champion: LiveScore; canary: LiveScore }> {
+    /** Live scores since the canary step began: accuracy of a classifier, RMSE of a regression model. */
+    async compareCanary(input: { model: string; since: string; championVersion: string; canaryVersion: string; regression?: boolean }): Promise<{ champion: LiveScore; canary: LiveScore }> {
+      if (input.regression) {
+        const live = ctx.store.liveErrors(input.model, input.since);
+        const score = (version: string): LiveScore => (live[version]?.n ? { n: live[version].n, accuracy: null, rmse: live[version].rmse } : { n: 0, accuracy: null, rmse: null });
+        return { champion: score(input.championVersion), canary: score(input.canaryVersion) };
+      }
       const live = ctx.store.liveAccuracy(input.model, input.since);
       const score = (version: string): LiveScore => {
         const s = live[version];

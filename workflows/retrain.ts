@@ -31,7 +31,7 @@ import {
 } from '../core/messages.ts';
 import { beatsChampion, canaryIsWorse, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
-import type { ModelSpec } from '../core/spec.ts';
+import { isRegression, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
@@ -214,7 +214,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         const since = new Date().toISOString();
         await deploy({ model, champion: championVersion, canary: { version: challengerVersion, weight: step.weight }, reason: `canary ${step.weight * 100}%` });
         await sleep(parseDuration(step.bake));
-        const live = await compareCanary({ model, since, championVersion, canaryVersion: challengerVersion });
+        const live = await compareCanary({ model, since, championVersion, canaryVersion: challengerVersion, regression: isRegression(spec.label) });
         const line = `live ${live.canary.rmse !== undefined ? 'RMSE' : 'accuracy'} canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
         if (live.canary.n >= spec.canary.minSamples && canaryIsWorse(live, spec.canary.tolerance)) {
           decide('canary is worse than the champion: rolling back', line);
