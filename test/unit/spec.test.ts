@@ -93,3 +93,10 @@ test('a regression label: type number, judged by val_rmse unless told otherwise;
   writeFileSync(path, ['name: w', 'features: [{ name: x }]', 'label: { name: y, type: number, classes: [a, b] }'].join('\n'));
   assert.throws(() => readSpecFile(path), SpecError, 'a number label has no classes');
 });
+
+test('examples/cars.yaml is a valid regression spec', () => {
+  const spec = readSpecFile(join(PROJECT_ROOT, 'examples', 'cars.yaml'));
+  assert.equal(spec.label.type, 'number');
+  assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
+  assert.deepEqual(spec.policies.rules.map((r) => r.name), ['error', 'concept-drift']);
+});
