@@ -180,6 +180,8 @@ const ModelSpecObject = z.object({
   }
   const fairness = spec.monitoring.fairness;
   if (fairness && !features.has(fairness.column)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'fairness', 'column'], message: `"${fairness.column}" is not a feature of this model` });
+  // Accuracy and positive rate per group are a classifier's; a regression model's would need error per group.
+  if (fairness && isRegression(spec.label)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'fairness'], message: 'the fairness check (accuracy or positive rate per group) applies to classifiers, not to a regression model' });
   const { metric } = spec.training.sweep.objective;
   const regressionMetric = (REGRESSION_OBJECTIVES as readonly string[]).includes(metric);
   if (isRegression(spec.label) !== regressionMetric) {

@@ -92,6 +92,8 @@ test('a regression label: type number, judged by val_rmse unless told otherwise;
   assert.throws(() => readSpecFile(path), /val_mae judges regression models/);
   writeFileSync(path, ['name: w', 'features: [{ name: x }]', 'label: { name: y, type: number, classes: [a, b] }'].join('\n'));
   assert.throws(() => readSpecFile(path), SpecError, 'a number label has no classes');
+  writeFileSync(path, [...base, 'monitoring: { fairness: { column: weight } }'].join('\n'));
+  assert.throws(() => readSpecFile(path), /monitoring\.fairness: the fairness check .* applies to classifiers, not to a regression model/);
 });
 
 test('examples/cars.yaml is a valid regression spec', () => {
