@@ -103,6 +103,8 @@ export interface Decision {
 export interface LifecycleStatus {
   model: string;
   paused: boolean;
+  /** A monitoring cycle is reading the log now (one started before a pause still finishes). */
+  monitoringNow: boolean;
   championVersion?: string;
   previousChampions: string[];
   activeRetrain?: { workflowId: string; trigger: string; stage: string };

@@ -114,6 +114,8 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
   };
   let active: { n: number; workflowId: string; trigger: Trigger; result?: RetrainResult; error?: string; done: boolean } | undefined;
   let wakeUp = false;
+  // Pausing does not cancel a cycle already reading the log: it finishes and records its summary.
+  let cycleRunning = false;
   const notify = createNotifier(spec);
 
   const record = (what: string, ...reasons: string[]) => {
@@ -145,6 +147,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
   setHandler(statusQuery, (): LifecycleStatus => ({
     model,
     paused: state.paused,
+    monitoringNow: cycleRunning,
     championVersion: state.championVersion,
     previousChampions: state.previousChampions,
     activeRetrain: active && !active.done ? { workflowId: active.workflowId, trigger: active.trigger.reason, stage: 'running' } : undefined,
@@ -351,6 +354,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     while (state.rollbacks.length > 0) await rollback(state.rollbacks.shift()!);
 
     if (monitorNow && !state.paused && state.championVersion) {
+      cycleRunning = true;
       try {
         if (patched(POLICY_RULES_PATCH)) await monitor(state.championVersion);
         else await monitorV1(state.championVersion);
@@ -359,6 +363,8 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
         // reads from the same cursors.
         const cause = (err as Error).cause as Error | undefined;
         record('monitoring cycle failed; retrying at the next interval', cause?.message ?? (err as Error).message);
+      } finally {
+        cycleRunning = false;
       }
     }
 

@@ -280,7 +280,8 @@ describe('rollback and continue-as-new', () => {
     await stack.client.pause(spec.name);
     const paused = await eventually('paused', async () => {
       const s = await stack.client.status(spec.name);
-      return s.paused ? s : undefined;
+      // A cycle already running when the pause arrived finishes; none may start after it.
+      return s.paused && !s.monitoringNow ? s : undefined;
     });
     const lastCycle = (paused.lastSummary as { at: string } | undefined)?.at;
     await new Promise((r) => setTimeout(r, 3000));
