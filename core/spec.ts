@@ -96,6 +96,18 @@ const ModelSpecObject = z.object({
       holdoutFraction: z.number().gt(0).lt(1).default(0.2),
       /** The AutoML sweep that produces the challenger (core/search-space.ts). */
       sweep: SweepSpec.prefault({ families: DEFAULT_FAMILIES }),
+      /**
+       * Labels from the model server's feedback endpoint are training data too; this bounds how
+       * much of a window they may be, so anonymous or unvetted feedback cannot take it over.
+       */
+      feedback: z
+        .object({
+          /** Largest share of a training window that may come from feedback (0 = imported records only). */
+          maxShare: z.number().min(0).max(1).default(1),
+          /** Feedback sources (API key names, or "anonymous") whose labels count; all when absent. */
+          sources: z.array(z.string().min(1)).optional(),
+        })
+        .prefault({}),
     })
     .prefault({}),
   validation: z
@@ -154,6 +166,13 @@ const ModelSpecObject = z.object({
       required: z.boolean().default(true),
       timeout: duration.default('24h'),
       onTimeout: z.enum(['approve', 'reject']).default('reject'),
+      /**
+       * Who may approve or reject: reviewer names, or `group:<name>` for a group in `groups`.
+       * Empty: anyone who can signal the workflow (a warning at registration).
+       */
+      reviewers: z.array(z.string().trim().min(1)).default([]),
+      /** Named groups of reviewers, referenced as `group:<name>` in `reviewers`. */
+      groups: z.record(z.string().min(1), z.array(z.string().trim().min(1)).min(1)).default({}),
     })
     .prefault({}),
   canary: z
@@ -178,6 +197,12 @@ const ModelSpecObject = z.object({
       ctx.addIssue({ code: 'custom', path: [...path, 'test'], message: `${choice.test} does not apply to a ${type} feature (use one of ${Object.entries(DRIFT_TESTS).filter(([, t]) => (t.features as readonly string[]).includes(type)).map(([n]) => n).join(', ')})` });
     }
   }
+  spec.approval.reviewers.forEach((entry, i) => {
+    const group = entry.startsWith('group:') ? entry.slice('group:'.length) : undefined;
+    if (group !== undefined && !spec.approval.groups[group]) {
+      ctx.addIssue({ code: 'custom', path: ['approval', 'reviewers', i], message: `group "${group}" is not defined in approval.groups (groups: ${Object.keys(spec.approval.groups).join(', ') || 'none'})` });
+    }
+  });
   const fairness = spec.monitoring.fairness;
   if (fairness && !features.has(fairness.column)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'fairness', 'column'], message: `"${fairness.column}" is not a feature of this model` });
   // Accuracy and positive rate per group are a classifier's; a regression model's would need error per group.
@@ -199,6 +224,17 @@ export type ModelSpec = z.infer<typeof ModelSpec>;
 export type FeatureSpec = z.infer<typeof FeatureSpec>;
 export type ModelSpecInput = z.input<typeof ModelSpecObject>;
 export type TrainingWindow = z.infer<typeof TrainingWindow>;
+
+/**
+ * Whether `reviewer` may approve or reject this model's challengers: named in
+ * `approval.reviewers` or a member of a group named there; anyone when the list is empty.
+ */
+export function mayReview(approval: ModelSpec['approval'], reviewer: string): boolean {
+  if (approval.reviewers.length === 0) return true;
+  return approval.reviewers.some((entry) =>
+    entry.startsWith('group:') ? (approval.groups[entry.slice('group:'.length)] ?? []).includes(reviewer) : entry === reviewer,
+  );
+}
 
 /** Readable, one line per problem: "policies.drift.pValue: Too big: expected number to be <1". */
 export function formatIssues(error: z.ZodError): string {
