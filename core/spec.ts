@@ -230,9 +230,11 @@ export type TrainingWindow = z.infer<typeof TrainingWindow>;
  * `approval.reviewers` or a member of a group named there; anyone when the list is empty.
  */
 export function mayReview(approval: ModelSpec['approval'], reviewer: string): boolean {
-  if (approval.reviewers.length === 0) return true;
-  return approval.reviewers.some((entry) =>
-    entry.startsWith('group:') ? (approval.groups[entry.slice('group:'.length)] ?? []).includes(reviewer) : entry === reviewer,
+  // Specs recorded in histories from before these fields have neither.
+  const reviewers = approval.reviewers ?? [];
+  if (reviewers.length === 0) return true;
+  return reviewers.some((entry) =>
+    entry.startsWith('group:') ? (approval.groups?.[entry.slice('group:'.length)] ?? []).includes(reviewer) : entry === reviewer,
   );
 }
 
