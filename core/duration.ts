@@ -9,7 +9,10 @@ export function parseDuration(value: string | number): number {
   }
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
   if (!match) throw new RangeError(`"${value}" is not a duration: use a number with ms, s, m, h or d, e.g. "30s" or "24h"`);
-  return Math.round(Number(match[1]) * UNITS[match[2]]);
+  const ms = Math.round(Number(match[1]) * UNITS[match[2]]);
+  // A timer cannot wait longer than this, and hundreds of digits would make Infinity.
+  if (!Number.isSafeInteger(ms)) throw new RangeError(`"${value}" is too long a duration`);
+  return ms;
 }
 
 /** A duration field of a spec or message: validated with parseDuration, kept as written. */
@@ -22,3 +25,20 @@ export const Duration = z
       ctx.addIssue({ code: 'custom', message: (err as Error).message });
     }
   });
+
+/**
+ * A duration that must be at least `min` (e.g. "1s"): a zero monitoring interval would spin the
+ * lifecycle, a zero bake judge a canary on nothing, a zero approval timeout never ask anyone.
+ */
+export function durationAtLeast(min: string) {
+  const minMs = parseDuration(min);
+  return Duration.superRefine((value, ctx) => {
+    let ms: number;
+    try {
+      ms = parseDuration(value);
+    } catch {
+      return; // Duration's own check reports it.
+    }
+    if (ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${min}, got ${typeof value === 'number' ? `${value} (ms)` : `"${value}"`}` });
+  });
+}

@@ -3,6 +3,7 @@
  * configuration. Pure: samplers run inside the sweep workflow.
  */
 import { z } from 'zod';
+import { durationAtLeast } from './duration.ts';
 
 export const ParamSpec = z
   .discriminatedUnion('type', [
@@ -45,7 +46,7 @@ export const SweepSpec = z
     budget: z
       .object({
         maxTrials: z.number().int().positive().default(12),
-        maxWallTime: z.union([z.string(), z.number()]).default('30m'),
+        maxWallTime: durationAtLeast('10s').default('30m'),
         maxEpochsPerTrial: z.number().int().positive().default(27),
       })
       .prefault({}),

@@ -4,15 +4,20 @@
  * Pure module: imported by workflows, activities, client and serving alike.
  */
 import { z } from 'zod';
-import { Duration } from './duration.ts';
+import { durationAtLeast } from './duration.ts';
 import { DRIFT_TEST_NAMES, DRIFT_TESTS } from './drift/feature-tests.ts';
 import { AlertsSpec } from './alerts.ts';
+import { withKnownKeys } from './known-keys.ts';
 import { PolicySpec } from './policy.ts';
 
 export { PolicySpec };
 import { REGRESSION_OBJECTIVES, SweepSpec } from './search-space.ts';
 
-const duration = Duration;
+/**
+ * Lower bounds of the durations that pace a loop or a wait: below them the lifecycle would spin
+ * (monitoring), judge a canary on nothing (bake), or decide before anyone could look (approval).
+ */
+export const MIN_DURATIONS = { monitoringInterval: '100ms', canaryBake: '1s', approvalTimeout: '1s', scheduleEvery: '1s' } as const;
 
 export const FeatureSpec = z.discriminatedUnion('type', [
   z.object({
@@ -120,7 +125,7 @@ const ModelSpecObject = z.object({
     .prefault({}),
   monitoring: z
     .object({
-      interval: duration.default('1m'),
+      interval: durationAtLeast(MIN_DURATIONS.monitoringInterval).default('1m'),
       /** Legacy monitoring (lifecycles before policy-rules-v2): most recent predictions tested for drift. */
       windowRows: z.number().int().positive().default(500),
       /** At most this many of the predictions logged since the last cycle are analysed (the most recent). */
@@ -154,7 +159,7 @@ const ModelSpecObject = z.object({
   /** Webhook and email notifications (core/alerts.ts); off unless a channel is configured. */
   alerts: AlertsSpec.prefault({}),
   /** Periodic retraining as a Temporal Schedule, e.g. "7d". */
-  schedule: z.object({ every: duration }).optional(),
+  schedule: z.object({ every: durationAtLeast(MIN_DURATIONS.scheduleEvery) }).optional(),
   evaluation: z
     .object({
       /** The challenger must beat the champion's holdout accuracy by at least this much. */
@@ -164,7 +169,7 @@ const ModelSpecObject = z.object({
   approval: z
     .object({
       required: z.boolean().default(true),
-      timeout: duration.default('24h'),
+      timeout: durationAtLeast(MIN_DURATIONS.approvalTimeout).default('24h'),
       onTimeout: z.enum(['approve', 'reject']).default('reject'),
       /**
        * Who may approve or reject: reviewer names, or `group:<name>` for a group in `groups`.
@@ -178,7 +183,7 @@ const ModelSpecObject = z.object({
   canary: z
     .object({
       steps: z
-        .array(z.object({ weight: z.number().gt(0).lt(1), bake: duration }))
+        .array(z.object({ weight: z.number().gt(0).lt(1), bake: durationAtLeast(MIN_DURATIONS.canaryBake) }))
         .default([{ weight: 0.2, bake: '2m' }]),
       /** Labelled canary predictions needed for a live verdict; fewer keeps the offline verdict. */
       minSamples: z.number().int().nonnegative().default(20),
@@ -218,7 +223,8 @@ const ModelSpecObject = z.object({
   }
 });
 
-export const ModelSpec = z.preprocess(regressionObjectiveDefault, ModelSpecObject);
+/** Unknown keys anywhere in a spec are errors ("did you mean ..."), not silently dropped for defaults. */
+export const ModelSpec = withKnownKeys(z.preprocess(regressionObjectiveDefault, ModelSpecObject));
 
 export type ModelSpec = z.infer<typeof ModelSpec>;
 export type FeatureSpec = z.infer<typeof FeatureSpec>;
