@@ -8,7 +8,7 @@ import { formatIssues, isRegression, labelClasses } from '../core/spec.ts';
 import { Store } from '../serving/store.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults } from './config.ts';
-import { readRows, toRecords, whereEquals } from './dataset.ts';
+import { prepareImport } from './import.ts';
 import { readDataFile, readSpecFile } from './spec-file.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
@@ -108,28 +108,75 @@ program.command('stop <model>').description('stop the lifecycle and delete its s
 
 program
   .command('import <spec> <file>')
-  .description('add labelled rows (CSV or JSON) to the model\'s training records and tell its lifecycle')
+  .description("add labelled rows (CSV or JSON) to the model's training records and tell its lifecycle; all or nothing")
   .option('-w, --where <column=value...>', 'keep only rows where column equals value')
-  .action(
-    withClient(async (client, specPath: string, file: string, opts: { where?: string[] }) => {
-      const spec = readSpecFile(specPath);
-      const where = Object.fromEntries((opts.where ?? []).map((w) => w.split('=', 2)));
-      const rows = whereEquals(readRows(file), where);
-      const store = Store.open(defaults.dbPath());
-      try {
-        const added = store.addRecords(spec.name, toRecords(rows, spec.features.map((f) => f.name), spec.label.name, file));
-        try {
-          await client.dataArrived(spec.name, added, file);
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-          return `${added} records added to ${spec.name}; its lifecycle is not running (perennial register ${specPath})`;
-        }
-        return `${added} records added to ${spec.name}; its lifecycle is monitoring now`;
-      } finally {
-        store.close();
+  .option('--source <name>', 'what the records are recorded as coming from (for records --by-source and quarantine)')
+  .action(async (specPath: string, file: string, opts: { where?: string[]; source?: string }) => {
+    const spec = readSpecFile(specPath);
+    // Checked before anything is stored or anyone is told: a refused file changes nothing.
+    const { records, report } = prepareImport(spec, file, opts.where, opts.source);
+    const store = Store.open(defaults.dbPath());
+    let added: number;
+    try {
+      added = store.addRecords(spec.name, records);
+    } finally {
+      store.close();
+    }
+    for (const warning of report.warnings) console.error(`perennial: warning: ${warning}`);
+    console.log(`${added} records added to ${spec.name}; ${await tellLifecycle(spec.name, added, records[0].source, specPath)}`);
+  });
+
+/** Tells a running lifecycle that data arrived; the records are stored whatever it answers. */
+async function tellLifecycle(model: string, rows: number, source: string, specPath: string): Promise<string> {
+  let client: PerennialClient | undefined;
+  try {
+    client = await PerennialClient.connect();
+    await client.dataArrived(model, rows, source);
+    return 'its lifecycle is monitoring now';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return `its lifecycle is not running (perennial register ${specPath})`;
+    return `its lifecycle could not be told (${(err as Error).message}); it sees them at its next monitoring cycle`;
+  } finally {
+    await client?.close();
+  }
+}
+
+program
+  .command('records <model>')
+  .description("the model's training records per source (file, feedback...), in service and quarantined")
+  .option('--by-source', 'one line per source (the default, and the only view for now)')
+  .action((model: string) => {
+    const store = Store.open(defaults.dbPath());
+    try {
+      const sources = store.recordsBySource(model);
+      if (sources.length === 0) return console.log(`${model} has no records`);
+      for (const s of sources) {
+        const quarantined = s.quarantined ? `, ${s.quarantined} quarantined` : '';
+        console.log(`${s.source}: ${s.records} records${quarantined} (ids ${s.firstId}-${s.lastId}, ${s.firstAt.slice(0, 19)}Z to ${s.lastAt.slice(0, 19)}Z)`);
       }
-    }),
-  );
+    } finally {
+      store.close();
+    }
+  });
+
+program
+  .command('quarantine <model>')
+  .description('take the records of one source out of every training window (kept aside; --restore puts them back)')
+  .requiredOption('--source <source>', 'the source, as records --by-source lists it')
+  .option('-r, --reason <text>', 'why (recorded with the quarantined records)', '')
+  .option('--restore', 'put quarantined records of the source back into service')
+  .action((model: string, opts: { source: string; reason: string; restore?: boolean }) => {
+    const store = Store.open(defaults.dbPath());
+    try {
+      const known = store.recordsBySource(model).find((s) => s.source === opts.source);
+      if (!known) throw new Error(`${model} has no records from source "${opts.source}" (perennial records ${model} --by-source lists them)`);
+      if (opts.restore) return console.log(`${store.restoreSource(model, opts.source)} records of ${opts.source} back in service for ${model}`);
+      if (!opts.reason.trim()) throw new Error('say why with --reason: it is recorded with the quarantined records');
+      console.log(`${store.quarantineSource(model, opts.source, opts.reason)} records of ${opts.source} quarantined: no training window of ${model} includes them`);
+    } finally {
+      store.close();
+    }
+  });
 
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof ZodError ? `invalid input:\n${formatIssues(err)}` : err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { formatIssues, ModelSpec } from '../core/spec.ts';
+import { describeForbiddenKey, findForbiddenKey } from './forbidden-keys.ts';
 
 export class SpecError extends Error {
   override name = 'SpecError';
@@ -25,9 +26,13 @@ export function readDataFile(path: string): unknown {
   } catch (err) {
     throw new SpecError(`cannot read ${path}: ${(err as Error).message}`);
   }
+  let data: unknown;
   try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
     throw new SpecError(`${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
+  const forbidden = findForbiddenKey(data);
+  if (forbidden) throw new SpecError(describeForbiddenKey(forbidden, path));
+  return data;
 }

@@ -128,8 +128,13 @@ function plural(n: number, word: string): string {
  *   learn; R^2 is undefined).
  * Warnings: tolerated missing values (imputed with the training mean), spec classes that do not
  * appear, and features that are constant over the snapshot.
+ *
+ * Scope 'rows' checks a batch about to join the training data (an import) for what its rows can
+ * get wrong on their own: wrong types, out-of-range values, unknown categories and classes,
+ * missing labels. How many rows there are, which classes appear, a missing share, constant
+ * columns and a label that never varies are the whole window's business, judged at the retrain.
  */
-export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec: ValidationSpecLike): ValidationReport {
+export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec: ValidationSpecLike, scope: 'snapshot' | 'rows' = 'snapshot'): ValidationReport {
   const { features, label, validation } = spec;
   const n = rows.length;
   const failures: string[] = [];
@@ -141,7 +146,8 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
   const unknownCategories: Record<string, number> = {};
   const classCounts: Record<string, number> = {};
 
-  if (n < validation.minRows) {
+  const whole = scope === 'snapshot';
+  if (whole && n < validation.minRows) {
     failures.push(`Only ${plural(n, 'row')}; at least ${validation.minRows} are required.`);
   }
 
@@ -159,7 +165,7 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
       }
     }
     if (nMissing > 0) missing[f.name] = nMissing;
-    if (n > 0 && nMissing / n > validation.maxMissingFraction) {
+    if (whole && n > 0 && nMissing / n > validation.maxMissingFraction) {
       failures.push(`Feature "${f.name}" is missing in ${nMissing} of ${n} rows (${pct(nMissing, n)}); at most ${pct(validation.maxMissingFraction, 1)} may be missing.`);
     } else if (nMissing > 0) {
       warnings.push(`Feature "${f.name}" is missing in ${plural(nMissing, 'row')} (${pct(nMissing, n)}); they are encoded as no category.`);
@@ -203,7 +209,7 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
     if (nWrong > 0) wrongType[f.name] = nWrong;
     if (nOut > 0) outOfRange[f.name] = nOut;
 
-    if (n > 0 && nMissing / n > validation.maxMissingFraction) {
+    if (whole && n > 0 && nMissing / n > validation.maxMissingFraction) {
       failures.push(
         `Feature "${f.name}" is missing in ${nMissing} of ${n} rows (${pct(nMissing, n)}); ` +
           `at most ${pct(validation.maxMissingFraction, 1)} may be missing.`,
@@ -223,15 +229,15 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
         `Feature "${f.name}" has ${plural(nOut, 'value')} outside ${range}, e.g. ${firstOut.value} in row ${firstOut.row + 1}.`,
       );
     }
-    if (n > 1 && nMissing + nWrong < n && lo === hi) {
+    if (whole && n > 1 && nMissing + nWrong < n && lo === hi) {
       warnings.push(`Feature "${f.name}" is constant (${lo}) in this snapshot; it carries no information.`);
     }
   }
 
   const found = { failures, warnings, missing, wrongType };
   let labelStats: LabelStats | undefined;
-  if (isNumberLabel(label)) labelStats = checkNumberLabels(rows, label.name, found);
-  else checkClassLabels(rows, label, validation.minClassCount, { ...found, unknownLabels, classCounts });
+  if (isNumberLabel(label)) labelStats = checkNumberLabels(rows, label.name, whole, found);
+  else checkClassLabels(rows, label, whole ? validation.minClassCount : 0, whole, { ...found, unknownLabels, classCounts });
 
   return {
     ok: failures.length === 0,
@@ -269,6 +275,7 @@ function checkClassLabels(
   rows: ReadonlyArray<Record<string, unknown>>,
   label: { name: string; classes: string[] },
   minClassCount: number,
+  whole: boolean,
   found: LabelFindings & { unknownLabels: Record<string, number>; classCounts: Record<string, number> },
 ): void {
   const { failures, warnings, missing, unknownLabels, classCounts } = found;
@@ -299,7 +306,7 @@ function checkClassLabels(
     );
   }
   const present = label.classes.filter((c) => classCounts[c] > 0);
-  if (n > 0 && present.length < 2) {
+  if (whole && n > 0 && present.length < 2) {
     failures.push(
       present.length === 0
         ? 'No row has a spec class as its label; at least two classes must appear.'
@@ -312,7 +319,7 @@ function checkClassLabels(
     }
   }
   const absent = label.classes.filter((c) => classCounts[c] === 0);
-  if (absent.length > 0 && n > 0) {
+  if (whole && absent.length > 0 && n > 0) {
     warnings.push(`Spec ${absent.length === 1 ? 'class' : 'classes'} ${absent.map((c) => `"${c}"`).join(', ')} ${absent.length === 1 ? 'does' : 'do'} not appear.`);
   }
 }
@@ -321,7 +328,7 @@ function checkClassLabels(
  * Every label a finite number, read as a numeric feature's cell is (parseNumeric); the label must
  * vary. Returns the statistics of the numeric labels (undefined when there are none).
  */
-function checkNumberLabels(rows: ReadonlyArray<Record<string, unknown>>, name: string, found: LabelFindings): LabelStats | undefined {
+function checkNumberLabels(rows: ReadonlyArray<Record<string, unknown>>, name: string, whole: boolean, found: LabelFindings): LabelStats | undefined {
   const { failures, missing, wrongType } = found;
   const n = rows.length;
   let nMissing = 0;
@@ -369,7 +376,7 @@ function checkNumberLabels(rows: ReadonlyArray<Record<string, unknown>>, name: s
     return undefined;
   }
   if (count === 0) return undefined;
-  if (min === max) failures.push(`Label "${name}" is ${min} in every row with a number; a regression model needs labels that vary.`);
+  if (whole && min === max) failures.push(`Label "${name}" is ${min} in every row with a number; a regression model needs labels that vary.`);
   return { n: count, min, max, mean, std: Math.sqrt(m2 / count) };
 }
 

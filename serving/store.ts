@@ -86,6 +86,17 @@ export interface LoggedPrediction {
   probabilities: Record<string, number>;
 }
 
+/** A source's records of one model: in service (records) and quarantined. */
+export interface SourceSummary {
+  source: string;
+  records: number;
+  quarantined: number;
+  firstId: number;
+  lastId: number;
+  firstAt: string;
+  lastAt: string;
+}
+
 export interface StoreOptions {
   /** Time source for created_at columns; tests pin it to make "since" windows exact. */
   now?: () => Date;
@@ -567,6 +578,87 @@ export class Store {
         if (!delivered.includes(channel)) this.statements.setAlertDelivered.run(JSON.stringify([...delivered, channel]), id);
       })
       .immediate();
+  }
+
+  // ---- records by source, and quarantine ---------------------------------------------------------
+
+  /** Per source (an import's file, 'feedback', ...): the model's records in service and in quarantine. */
+  recordsBySource(model: string): SourceSummary[] {
+    this.ensureQuarantine();
+    const rows = this.db
+      .prepare(
+        `SELECT source, sum(quarantined = 0) AS records, sum(quarantined) AS quarantined, min(id) AS firstId, max(id) AS lastId,
+                min(created_at) AS firstAt, max(created_at) AS lastAt
+         FROM (SELECT id, source, created_at, 0 AS quarantined FROM records WHERE model = ?
+               UNION ALL SELECT id, source, created_at, 1 FROM quarantined_records WHERE model = ?)
+         GROUP BY source ORDER BY firstId`,
+      )
+      .all(model, model) as SourceSummary[];
+    return rows;
+  }
+
+  /**
+   * Moves the model's records from `source` out of the records table into quarantined_records, in
+   * one transaction, so no training window includes them and nothing that reads records needs to
+   * know about quarantine. Ids are kept (never reused: AUTOINCREMENT), so `restoreSource` puts
+   * them back as they were. Feedback that had become one of these records keeps its label for
+   * monitoring; its link to the record moves with it. Returns how many records moved.
+   */
+  quarantineSource(model: string, source: string, reason: string): number {
+    this.ensureQuarantine();
+    return this.db
+      .transaction(() => {
+        const quarantinedAt = this.now().toISOString();
+        const moved = this.db
+          .prepare(
+            `INSERT INTO quarantined_records (id, model, features, label, source, created_at, feedback_id, quarantined_at, reason)
+             SELECT r.id, r.model, r.features, r.label, r.source, r.created_at, f.id, ?, ? FROM records r LEFT JOIN feedback f ON f.record_id = r.id
+             WHERE r.model = ? AND r.source = ?`,
+          )
+          .run(quarantinedAt, reason, model, source).changes;
+        this.db.prepare('UPDATE feedback SET record_id = NULL WHERE record_id IN (SELECT id FROM quarantined_records WHERE model = ? AND source = ?)').run(model, source);
+        this.db.prepare('DELETE FROM records WHERE model = ? AND source = ?').run(model, source);
+        return moved;
+      })
+      .immediate();
+  }
+
+  /** Undoes quarantineSource: the records return with their ids, and their feedback links. Returns how many. */
+  restoreSource(model: string, source: string): number {
+    this.ensureQuarantine();
+    return this.db
+      .transaction(() => {
+        const restored = this.db
+          .prepare(
+            `INSERT INTO records (id, model, features, label, source, created_at)
+             SELECT id, model, features, label, source, created_at FROM quarantined_records WHERE model = ? AND source = ?`,
+          )
+          .run(model, source).changes;
+        this.db
+          .prepare('UPDATE feedback SET record_id = (SELECT q.id FROM quarantined_records q WHERE q.feedback_id = feedback.id) WHERE id IN (SELECT feedback_id FROM quarantined_records WHERE model = ? AND source = ?)')
+          .run(model, source);
+        this.db.prepare('DELETE FROM quarantined_records WHERE model = ? AND source = ?').run(model, source);
+        return restored;
+      })
+      .immediate();
+  }
+
+  // Created on first use, so logs from before quarantine need no migration.
+  private ensureQuarantine(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS quarantined_records (
+        id INTEGER PRIMARY KEY,
+        model TEXT NOT NULL,
+        features TEXT NOT NULL,
+        label TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        feedback_id INTEGER,
+        quarantined_at TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS quarantined_records_by_source ON quarantined_records (model, source);
+    `);
   }
 }
 
