@@ -38,13 +38,14 @@ program
 program
   .command('register <spec>')
   .description('start the lifecycle of the model described by a spec file')
-  .action(
-    withClient(async (client, path: string) => {
-      const spec = readSpecFile(path);
+  .action(async (path: string) => {
+    // A bad spec is refused before Temporal is contacted.
+    const spec = readSpecFile(path);
+    await withClient(async (client) => {
       const { workflowId } = await client.register(spec);
       return `model ${spec.name}: lifecycle workflow ${workflowId} is running`;
-    }),
-  );
+    })();
+  });
 
 program
   .command('status <model>')
