@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readSpecFile, SpecError } from '../../client/spec-file.ts';
 import { parseDuration } from '../../core/duration.ts';
+import { didYouMean, editDistance } from '../../core/known-keys.ts';
+import { formatIssues, ModelSpec } from '../../core/spec.ts';
 import { PROJECT_ROOT } from '../../stack/paths.ts';
 import { tempDir } from '../helpers/services.ts';
 
@@ -101,4 +103,63 @@ test('examples/cars.yaml is a valid regression spec', () => {
   assert.equal(spec.label.type, 'number');
   assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
   assert.deepEqual(spec.policies.rules.map((r) => r.name), ['error', 'concept-drift']);
+});
+
+const minimal = { name: 'm', features: [{ name: 'a' }], label: { name: 'y', classes: ['p', 'q'] } };
+const problems = (input: object) => {
+  const result = ModelSpec.safeParse({ ...minimal, ...input });
+  return result.success ? '' : formatIssues(result.error);
+};
+
+test('unknown keys anywhere in a spec are errors that suggest the key meant', () => {
+  assert.equal(problems({ aproval: { timeout: '10m' } }), '  - aproval: unknown key, did you mean "approval"?');
+  assert.equal(problems({ monitoring: { intervall: '5s' } }), '  - monitoring.intervall: unknown key, did you mean "interval"?');
+  assert.equal(problems({ training: { windw: { kind: 'all' } } }), '  - training.windw: unknown key, did you mean "window"?');
+  assert.equal(problems({ training: { sweep: { families: { softmax: {} }, budget: { maxTrails: 3 } } } }), '  - training.sweep.budget.maxTrails: unknown key, did you mean "maxTrials"?');
+  assert.match(problems({ colour: 'red' }), /^ {2}- colour: unknown key \(allowed here: name, description, features, image, label, training/);
+});
+
+test('an unknown key in a strict section is reported once, with the suggestion, next to the other problems', () => {
+  // alerts and policy rules are strict objects: zod's own "Unrecognized key" gives way to the suggestion.
+  assert.equal(problems({ alerts: { dedupWindw: '1h' } }), '  - alerts.dedupWindw: unknown key, did you mean "dedupWindow"?');
+  const both = problems({ monitoring: { intervall: '5s' }, canary: { tolerance: 2 } });
+  assert.match(both, /monitoring\.intervall: unknown key/);
+  assert.match(both, /canary\.tolerance: Too big/);
+  // A feature given without its type is checked as the number feature it becomes.
+  assert.equal(problems({ features: [{ name: 'a', mx: 3 }] }), '  - features.0.mx: unknown key, did you mean "max"?');
+  // Records take any key: feature names under drift overrides are the spec's own check.
+  assert.match(problems({ monitoring: { drift: { features: { b: { test: 'ks' } } } } }), /monitoring\.drift\.features\.b: "b" is not a feature of this model/);
+});
+
+test('a parsed spec parses again to itself (specs travel parsed, as JSON, in workflow histories)', () => {
+  const spec = readSpecFile(join(PROJECT_ROOT, 'examples', 'weather.yaml'));
+  assert.deepEqual(ModelSpec.parse(JSON.parse(JSON.stringify(spec))), spec);
+});
+
+test('suggestions: close keys by edit distance (case aside), nothing for distant ones', () => {
+  assert.equal(editDistance('maxTrails', 'maxTrials'), 1);
+  assert.equal(editDistance('windw', 'window'), 1);
+  assert.equal(editDistance('', 'abc'), 3);
+  assert.equal(didYouMean('ratelimit', ['rateLimit', 'dedupWindow']), 'rateLimit');
+  assert.equal(didYouMean('polcies', ['policies', 'alerts']), 'policies');
+  assert.equal(didYouMean('owner', ['name', 'features', 'label']), undefined);
+  assert.equal(didYouMean('x', ['y']), 'y', 'one edit is always close enough');
+});
+
+test('durations that pace a loop or a wait have lower bounds', () => {
+  assert.equal(problems({ monitoring: { interval: '0s' } }), '  - monitoring.interval: must be at least 100ms, got "0s"');
+  assert.equal(problems({ monitoring: { interval: '100ms' } }), '');
+  assert.equal(problems({ approval: { timeout: 999 } }), '  - approval.timeout: must be at least 1s, got 999 (ms)');
+  assert.equal(problems({ canary: { steps: [{ weight: 0.5, bake: '0s' }] } }), '  - canary.steps.0.bake: must be at least 1s, got "0s"');
+  assert.equal(problems({ schedule: { every: '0.5s' } }), '  - schedule.every: must be at least 1s, got "0.5s"');
+  assert.equal(problems({ training: { sweep: { families: { softmax: {} }, budget: { maxWallTime: 5000 } } } }), '  - training.sweep.budget.maxWallTime: must be at least 10s, got 5000 (ms)');
+  // Off switches stay allowed where zero means off.
+  assert.equal(problems({ policies: { cooldown: '0s' }, alerts: { dedupWindow: '0s' } }), '');
+  assert.throws(() => parseDuration(`${'9'.repeat(400)}d`), /too long a duration/);
+});
+
+test('a __proto__ key in a spec file is refused as a forbidden key, not as bad JSON', () => {
+  const path = join(tempDir(), 'proto.json');
+  writeFileSync(path, '{"name": "m", "monitoring": {"__proto__": {"interval": "1s"}}}');
+  assert.throws(() => readSpecFile(path), (e: Error) => e instanceof SpecError && e.message === `forbidden key "__proto__" at monitoring in ${path}`);
 });
