@@ -46,6 +46,7 @@ export const SweepSpec = z
     budget: z
       .object({
         maxTrials: z.number().int().positive().default(12),
+        /** A duration; the sweep workflow reads it with parseDuration, so it is checked here, not mid-sweep. */
         maxWallTime: durationAtLeast('10s').default('30m'),
         maxEpochsPerTrial: z.number().int().positive().default(27),
       })
