@@ -1,6 +1,11 @@
 /**
  * Model server entry point: `tsx serving/main.ts`, configured by environment variables
- * (PERENNIAL_DB, MLFLOW_TRACKING_URI, PERENNIAL_ADMIN_TOKEN, HOST, PORT).
+ * (PERENNIAL_DB, MLFLOW_TRACKING_URI, PERENNIAL_ADMIN_TOKEN, HOST, PORT). Run under
+ * serving/replaceable.ts (a cluster worker), it shares that process's port with the instance
+ * that replaces it.
+ *
+ * SIGTERM/SIGINT drain: stop accepting connections, finish the requests in flight (their
+ * predictions and feedback are committed to the log before their responses go out), then exit.
  */
 import { MlflowClient } from '../activities/mlflow/client.ts';
 import { defaults } from '../client/config.ts';
@@ -10,8 +15,10 @@ import { Store } from './store.ts';
 
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
-if (!process.env.PERENNIAL_ADMIN_TOKEN) {
-  console.warn('PERENNIAL_ADMIN_TOKEN is not set: the admin endpoints accept the well-known development token');
+if (process.env.PERENNIAL_ADMIN_TOKEN === undefined) {
+  console.warn(`PERENNIAL_ADMIN_TOKEN is not set: the admin endpoints (deployments, API keys) accept the development token "${defaults.adminToken()}"; set it before anyone else can reach this server`);
+} else if (process.env.PERENNIAL_ADMIN_TOKEN === '') {
+  console.warn('PERENNIAL_ADMIN_TOKEN is empty: the admin endpoints (deployments, API keys) refuse every request with 401 until it is set; predict and feedback are unaffected');
 }
 
 const store = Store.open(defaults.dbPath());
@@ -22,7 +29,7 @@ const app = await buildServer({
   logger: true,
 });
 const url = await app.listen({ host, port });
-console.log(`perennial model server on ${url} (store ${defaults.dbPath()}, registry ${defaults.mlflowUrl()})`);
+console.log(`perennial model server ${process.pid} on ${url} (store ${defaults.dbPath()}, registry ${defaults.mlflowUrl()})`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -30,7 +37,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // A second signal means "now": skip waiting for in-flight requests.
     if (stopping) process.exit(1);
     stopping = true;
-    await app.close(); // finishes in-flight requests, disposes predictors
+    app.log.info(`${signal}: draining (no new connections; finishing requests in flight)`);
+    await app.close();
     store.close();
     process.exit(0);
   });
