@@ -38,8 +38,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) process.exit(1);
     stopping = true;
     app.log.info(`${signal}: draining (no new connections; finishing requests in flight)`);
+    const started = Date.now();
     await app.close();
     store.close();
+    app.log.info(`drained in ${Date.now() - started} ms; exiting`);
     process.exit(0);
   });
 }
