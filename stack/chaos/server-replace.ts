@@ -60,8 +60,8 @@ export function serverReplaceScenario(options: ServerReplaceOptions): FaultScena
           swaps.push(await server.replace());
         }
         await sleep(3_000); // the new instance alone under load
-        const outcomes = await load.stop();
-        return verdict(this.name, outcomes, countLogged(dbPath, model), swaps);
+        const { outcomes, sendingSeconds } = await load.stop();
+        return verdict(this.name, outcomes, sendingSeconds, countLogged(dbPath, model), swaps);
       } finally {
         await server.stop();
       }
@@ -69,7 +69,7 @@ export function serverReplaceScenario(options: ServerReplaceOptions): FaultScena
   };
 }
 
-function verdict(name: string, outcomes: Outcome[], logged: Map<number, string[]>, swaps: unknown[]): FaultResult {
+function verdict(name: string, outcomes: Outcome[], sendingSeconds: number, logged: Map<number, string[]>, swaps: unknown[]): FaultResult {
   const acknowledged = outcomes.filter((o) => o.id !== undefined);
   const failed = outcomes.filter((o) => o.error !== undefined);
   const lost = acknowledged.filter((o) => !logged.get(o.marker)?.includes(o.id!)).length;
@@ -77,7 +77,6 @@ function verdict(name: string, outcomes: Outcome[], logged: Map<number, string[]
   // The longest wait between two answers: how long the replacement held clients up.
   const times = acknowledged.map((o) => o.at).sort((a, b) => a - b);
   const longestGapMs = times.reduce((gap, t, i) => (i ? Math.max(gap, t - times[i - 1]) : 0), 0);
-  const seconds = (times.at(-1) ?? 0) / 1000;
   return {
     name,
     survived: failed.length === 0 && lost === 0 && duplicated === 0,
@@ -90,7 +89,10 @@ function verdict(name: string, outcomes: Outcome[], logged: Map<number, string[]
       failures: [...new Set(failed.map((o) => o.error))].slice(0, 5),
       failedBetweenMs: failed.length ? [failed[0].at, failed.at(-1)!.at] : [],
       acknowledged: acknowledged.length,
-      requestsPerSecond: Math.round(outcomes.length / Math.max(seconds, 1)),
+      sendingSeconds,
+      /** Offered load; answers may come slower on a busy machine (queued, not failed). */
+      requestsPerSecond: Math.round(outcomes.length / sendingSeconds),
+      answersPerSecond: Math.round(acknowledged.length / Math.max((times.at(-1) ?? 0) / 1000, 1)),
       longestGapMs,
       replacements: swaps,
     },
@@ -210,11 +212,12 @@ function startLoad(url: string) {
     while (sent < due) pending.push(send(sent++));
   }, 5);
   return {
-    async stop(): Promise<Outcome[]> {
+    async stop(): Promise<{ outcomes: Outcome[]; sendingSeconds: number }> {
       clearInterval(timer);
+      const sendingSeconds = (Date.now() - start) / 1000;
       const outcomes = await Promise.all(pending);
       await agent.close();
-      return outcomes;
+      return { outcomes, sendingSeconds };
     },
   };
 }
