@@ -237,7 +237,7 @@ test('feedback on a regression prediction: the true value as a number or numeric
   ]);
   assert.deepEqual(events.map((x) => x.predicted), [a, b, c, d, e, f].map((p) => String(p.value)));
   assert.deepEqual(server.store.labelledSince(TEMP, watermark).map((l) => l.truth), ['12.5', '-3.5', '0', String(d.value), '21.25']);
-  const added = server.store.readRecords(TEMP, { kind: 'all' }).filter((r) => r.source === 'feedback').slice(-5);
+  const added = server.store.readRecords(TEMP, { kind: 'all' }).filter((r) => r.source === 'feedback:anonymous').slice(-5);
   assert.equal(server.store.countRecordsSince(TEMP, records), 5, 'every feedback with a value becomes a training record');
   assert.deepEqual(added.map((r) => Number(r.label)), [12.5, -3.5, 0, d.value, 21.25]);
 });
