@@ -114,7 +114,8 @@ async function registerModel(mlflowUrl: string, model: string): Promise<string> 
     fromEpoch: 0,
     toEpoch: 3,
   });
-  const mlflow = new MlflowClient(mlflowUrl);
+  // Patient: a chaos run shares its machine with the load it makes.
+  const mlflow = new MlflowClient(mlflowUrl, { timeoutMs: 120_000, retries: 4 });
   try {
     const experimentId = await mlflow.getOrCreateExperiment(`perennial-chaos/${model}`);
     const { run } = await mlflow.findOrCreateRun({ experimentId, key: 'v1', runName: 'v1' });
