@@ -34,7 +34,7 @@ export function guardInputRange(rows: ReadonlyArray<Record<string, unknown>>, pr
       if (Math.abs((parsed.value - e.mean) / std) <= MAX_STANDARD_SCORE) continue;
       copy ??= { ...row };
       copy[e.name] = null;
-      const message = `${e.name}: ${JSON.stringify(row[e.name])} is out of range (more than ${MAX_STANDARD_SCORE} standard deviations from the training mean ${e.mean}); treated as missing`;
+      const message = `${e.name}: ${JSON.stringify(row[e.name])} is out of range (more than ${MAX_STANDARD_SCORE} standard deviations from the training mean); treated as missing`;
       warnings.set(i, [...(warnings.get(i) ?? []), message]);
     }
     return copy ?? row;
