@@ -6,9 +6,13 @@
  *
  * Each request carries a unique marker in a feature value (wind = n / 10000), so the log tells a
  * prediction logged twice from two requests, which prediction ids alone could not.
+ *
+ * Uses the MLflow server in MLFLOW_TRACKING_URI, or starts its own.
  */
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Agent } from 'undici';
@@ -17,7 +21,7 @@ import { uploadModelFiles } from '../../activities/mlflow/model-files.ts';
 import { servingFiles } from '../../ml/bundle.ts';
 import { trainTrial } from '../../ml/train.ts';
 import { weatherData } from '../demo.ts';
-import { PROJECT_ROOT, freePort } from '../services.ts';
+import { PROJECT_ROOT, freePort, startMlflow } from '../services.ts';
 import type { FaultResult, FaultScenario } from './fault.ts';
 
 const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
@@ -25,13 +29,6 @@ const CLASSES = ['drizzle', 'fog', 'rain', 'snow', 'sun'];
 const ADMIN_TOKEN = 'chaos-admin-token';
 const RATE = 200;
 
-export interface ServerReplaceOptions {
-  mlflowUrl: string;
-  /** Holds the scenario's SQLite log. */
-  workDir: string;
-  /** Lines of the model servers' own output (default: dropped). */
-  log?: (line: string) => void;
-}
 
 interface Outcome {
   marker: number;
@@ -41,35 +38,39 @@ interface Outcome {
   error?: string;
 }
 
-export function serverReplaceScenario(options: ServerReplaceOptions): FaultScenario {
-  return {
-    name: 'model server replaced under load',
-    async run({ full }) {
-      // Short: one replacement in ~15 s of load. Full: a replacement every 15 s for 2 minutes.
-      const replacements = full ? 8 : 1;
-      const model = `chaos-replace-${Date.now().toString(36)}`;
-      const version = await registerModel(options.mlflowUrl, model);
-      const dbPath = join(options.workDir, 'perennial.sqlite');
-      const server = await startReplaceable({ ...options, dbPath });
-      try {
-        await adminDeploy(server.base, model, version);
-        const load = startLoad(`${server.base}/v1/models/${model}/predict`);
-        const swaps: Array<{ old: number; next: number; drainedMs: number }> = [];
-        for (let i = 0; i < replacements; i++) {
-          await sleep(full ? 10_000 : 3_000);
-          swaps.push(await server.replace());
-        }
-        await sleep(3_000); // the new instance alone under load
-        const { outcomes, sendingSeconds } = await load.stop();
-        return verdict(this.name, outcomes, sendingSeconds, countLogged(dbPath, model), swaps);
-      } finally {
-        await server.stop();
+export const scenario: FaultScenario = {
+  name: 'server-replace',
+  async run({ full }) {
+    // Short: one replacement. Full: eight, 10 s of load between them.
+    const replacements = full ? 8 : 1;
+    const dir = mkdtempSync(join(tmpdir(), 'perennial-chaos-server-replace-'));
+    const mlflow = process.env.MLFLOW_TRACKING_URI
+      ? { url: process.env.MLFLOW_TRACKING_URI, stop: async () => {} }
+      : await startMlflow({ dataDir: join(dir, 'mlflow') });
+    const model = `chaos-replace-${Date.now().toString(36)}`;
+    const dbPath = join(dir, 'perennial.sqlite');
+    let server: Awaited<ReturnType<typeof startReplaceable>> | undefined;
+    try {
+      const version = await registerModel(mlflow.url, model);
+      server = await startReplaceable(mlflow.url, dbPath);
+      await adminDeploy(server.base, model, version);
+      const load = startLoad(`${server.base}/v1/models/${model}/predict`);
+      const swaps: Array<{ old: number; next: number; drainedMs: number }> = [];
+      for (let i = 0; i < replacements; i++) {
+        await sleep(full ? 10_000 : 3_000);
+        swaps.push(await server.replace());
       }
-    },
-  };
-}
+      await sleep(3_000); // the new instance alone under load
+      const { outcomes, sendingSeconds } = await load.stop();
+      return verdict(this.name, outcomes, sendingSeconds, countLogged(dbPath, model), swaps, server.drainsLogged());
+    } finally {
+      await server?.stop();
+      await mlflow.stop();
+    }
+  },
+};
 
-function verdict(name: string, outcomes: Outcome[], sendingSeconds: number, logged: Map<number, string[]>, swaps: unknown[]): FaultResult {
+function verdict(name: string, outcomes: Outcome[], sendingSeconds: number, logged: Map<number, string[]>, swaps: unknown[], drainsLogged: number): FaultResult {
   const acknowledged = outcomes.filter((o) => o.id !== undefined);
   const failed = outcomes.filter((o) => o.error !== undefined);
   const lost = acknowledged.filter((o) => !logged.get(o.marker)?.includes(o.id!)).length;
@@ -95,6 +96,8 @@ function verdict(name: string, outcomes: Outcome[], sendingSeconds: number, logg
       answersPerSecond: Math.round(acknowledged.length / Math.max((times.at(-1) ?? 0) / 1000, 1)),
       longestGapMs,
       replacements: swaps,
+      /** Instances that logged "drained in ... ms" on their way out. */
+      drainsLogged,
     },
   };
 }
@@ -128,17 +131,18 @@ async function registerModel(mlflowUrl: string, model: string): Promise<string> 
   }
 }
 
-async function startReplaceable(options: ServerReplaceOptions & { dbPath: string }) {
+async function startReplaceable(mlflowUrl: string, dbPath: string) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'serving', 'replaceable.ts')], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), PERENNIAL_DB: options.dbPath, MLFLOW_TRACKING_URI: options.mlflowUrl, PERENNIAL_ADMIN_TOKEN: ADMIN_TOKEN },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), PERENNIAL_DB: dbPath, MLFLOW_TRACKING_URI: mlflowUrl, PERENNIAL_ADMIN_TOKEN: ADMIN_TOKEN },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+  let drains = 0;
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
-      options.log?.(line);
+      if (/drained in \d+ ms/.test(line)) drains++;
       for (const w of [...waiters]) {
         const match = line.match(w.pattern);
         if (match) waiters.splice(waiters.indexOf(w), 1), w.resolve(match);
@@ -165,6 +169,7 @@ async function startReplaceable(options: ServerReplaceOptions & { dbPath: string
       current = next;
       return { old, next, drainedMs: Date.now() - drainStart };
     },
+    drainsLogged: () => drains,
     stop: () => stopProcess(child),
   };
 }
