@@ -7,6 +7,7 @@
  * SIGTERM/SIGINT drain: stop accepting connections, finish the requests in flight (their
  * predictions and feedback are committed to the log before their responses go out), then exit.
  */
+import { Server as NetServer } from 'node:net';
 import { MlflowClient } from '../activities/mlflow/client.ts';
 import { defaults } from '../client/config.ts';
 import { mlflowModelLoader } from './loader.ts';
@@ -28,6 +29,26 @@ const app = await buildServer({
   adminToken: defaults.adminToken(),
   logger: true,
 });
+/** Idle keep-alive connections left after this long of draining are closed. */
+const IDLE_GRACE_MS = 1000;
+let draining = false;
+// A client reusing a keep-alive connection at the moment the server closes it sees the socket
+// reset, and a POST is not retried. So while draining, every response tells its client to drop
+// the connection (Connection: close), and only connections still idle after a grace are closed.
+app.addHook('onSend', async (_request, reply) => {
+  if (draining) reply.header('connection', 'close');
+});
+
+/** Stops accepting, lets every connection finish its request and close; resolves when none is left. */
+async function drain(): Promise<void> {
+  draining = true;
+  // net's close, not http's: http's also closes idle keep-alive connections at once (the race above).
+  const allClosed = new Promise<void>((resolve) => NetServer.prototype.close.call(app.server, () => resolve()));
+  const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_GRACE_MS);
+  await allClosed;
+  clearInterval(sweep);
+}
+
 const url = await app.listen({ host, port });
 console.log(`perennial model server ${process.pid} on ${url} (store ${defaults.dbPath()}, registry ${defaults.mlflowUrl()})`);
 
@@ -39,7 +60,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true;
     app.log.info(`${signal}: draining (no new connections; finishing requests in flight)`);
     const started = Date.now();
-    await app.close();
+    await drain();
+    await app.close(); // disposes predictors; no connection is left by now
     store.close();
     app.log.info(`drained in ${Date.now() - started} ms; exiting`);
     process.exit(0);
