@@ -1,6 +1,7 @@
 /**
  * The model server: predictions routed between champion and canary, every prediction logged,
- * delayed ground truth taken in, and an admin endpoint that sets what is deployed.
+ * delayed ground truth taken in (with its sender), and admin endpoints that set what is deployed
+ * and manage per-model API keys. A model with API keys answers predict and feedback only to them.
  * Bad input always gets a 4xx naming each problem; a 500 means a bug or a broken dependency.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { MlflowClient } from '../../activities/mlflow/client.ts';
+import { detectAnomalies } from '../../core/drift/anomalies.ts';
 import { uploadModelFiles } from '../../activities/mlflow/model-files.ts';
 import { servingFiles } from '../../ml/bundle.ts';
 import { trainTrial } from '../../ml/train.ts';
@@ -224,10 +225,18 @@ test('numbers too large for the model are served as missing with a warning namin
   const db = new Database(dbPath, { readonly: true });
   const logged = db.prepare('SELECT features, confidence, probabilities FROM predictions WHERE id = ?').get(predictions[0].id) as { features: string; confidence: number; probabilities: string };
   db.close();
-  // The log keeps the value as sent (monitoring counts it out of range) and only finite outputs.
-  assert.equal(JSON.parse(logged.features).temp_max, 1e39);
+  // The log keeps the value as sent and only finite outputs; monitoring counts the value as an anomaly.
+  const features = JSON.parse(logged.features);
+  assert.equal(features.temp_max, 1e39);
   assert.ok(Number.isFinite(logged.confidence));
   assert.ok(Object.values(JSON.parse(logged.probabilities) as Record<string, number>).every(Number.isFinite));
+  const predictor = await mlflowModelLoader(mlflow)(OPEN, version);
+  try {
+    const anomalies = detectAnomalies([features], FEATURES.map((name) => ({ name, type: 'number' as const })), predictor.profile);
+    assert.equal(anomalies.features.temp_max.outOfRange, 1);
+  } finally {
+    predictor.dispose();
+  }
 });
 
 test('API keys: predict and feedback with a key, the feedback source recorded, a revoked key refused, no key shown again', async () => {
