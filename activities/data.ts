@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
 import { validateRows, type ValidationReport } from '../core/validation.ts';
+import { feedbackSender, type LabelledRecord } from '../serving/store.ts';
 import type { ActivityContext } from './context.ts';
 import type { RetrainRun } from './tracking.ts';
 
@@ -22,7 +23,20 @@ export interface Snapshot {
   maxRecordId: number;
   /** Records per label; {} for a regression model, whose labels are numbers, not classes. */
   classCounts: Record<string, number>;
+  /** What spec.training.feedback let in and kept out (absent in snapshots taken before it existed). */
+  feedback?: FeedbackAdmission;
 }
+
+/** Feedback records in a window, by sender (an API key's name, or 'anonymous'). */
+export interface FeedbackAdmission {
+  kept: Record<string, number>;
+  /** Senders not in spec.training.feedback.sources. */
+  droppedUnlistedSources: Record<string, number>;
+  /** The oldest feedback beyond spec.training.feedback.maxShare of the window. */
+  droppedOverMaxShare: number;
+}
+
+type WindowRecord = { id: number } & LabelledRecord;
 
 const SNAPSHOT_PATH = 'data/snapshot.json';
 
@@ -37,7 +51,8 @@ export function dataActivities(ctx: ActivityContext) {
       championTrainedThrough?: number;
     }): Promise<Snapshot> {
       const { spec } = input;
-      const records = ctx.store.readRecords(spec.name, spec.training.window, { asOf: input.asOf, championTrainedThrough: input.championTrainedThrough });
+      const window = ctx.store.readRecords(spec.name, spec.training.window, { asOf: input.asOf, championTrainedThrough: input.championTrainedThrough });
+      const { records, feedback } = admitFeedback(window, feedbackPolicy(spec));
       const rows = records.map((r) => ({ ...r.features, [spec.label.name]: r.label }));
       const body = JSON.stringify(rows);
       const hash = createHash('sha256').update(body).digest('hex');
@@ -48,21 +63,31 @@ export function dataActivities(ctx: ActivityContext) {
       cacheSnapshot(ctx, hash, body);
       await ctx.mlflow.uploadArtifact(input.retrainRun.artifactUri, SNAPSHOT_PATH, body, 'application/json');
       await ctx.mlflow.logBatch(input.retrainRun.runId, {
-        params: { 'data.rows': rows.length, 'data.sha256': hash, 'data.window': JSON.stringify(spec.training.window) },
+        params: {
+          'data.rows': rows.length,
+          'data.sha256': hash,
+          'data.window': JSON.stringify(spec.training.window),
+          'data.feedback_rows': sum(feedback.kept),
+          'data.feedback_dropped': sum(feedback.droppedUnlistedSources) + feedback.droppedOverMaxShare,
+        },
       });
       return {
         artifactUri: input.retrainRun.artifactUri,
         path: SNAPSHOT_PATH,
         hash,
         rows: rows.length,
-        maxRecordId: records.at(-1)?.id ?? 0,
+        // Of the whole window, dropped feedback included: 'sinceChampion' moves past it too.
+        maxRecordId: window.at(-1)?.id ?? 0,
         classCounts,
+        feedback,
       };
     },
 
     async validateSnapshot(input: { spec: ModelSpec; snapshot: Snapshot; retrainRun: RetrainRun }): Promise<ValidationReport> {
       const rows = await loadSnapshot(ctx, input.snapshot);
       const report = validateRows(rows, input.spec);
+      const dropped = input.snapshot.feedback && describeDroppedFeedback(input.snapshot.feedback, feedbackPolicy(input.spec));
+      if (dropped) report.warnings.push(dropped);
       await ctx.mlflow.uploadArtifact(input.retrainRun.artifactUri, 'data/validation.json', JSON.stringify(report, null, 2), 'application/json');
       await ctx.mlflow.logBatch(input.retrainRun.runId, {
         tags: { 'perennial.validation': report.ok ? 'passed' : 'failed' },
@@ -72,6 +97,55 @@ export function dataActivities(ctx: ActivityContext) {
     },
   };
 }
+
+type FeedbackPolicy = ModelSpec['training']['feedback'];
+
+/** Specs recorded in workflow histories before training.feedback existed let all feedback in. */
+const feedbackPolicy = (spec: ModelSpec): FeedbackPolicy => spec.training.feedback ?? { maxShare: 1 };
+
+/**
+ * The window's records with feedback limited by spec.training.feedback: only listed senders count,
+ * and feedback is at most maxShare of what is kept (the most recent feedback is kept: it is the
+ * freshest view of production). Imported records are never dropped. Order is kept (by id).
+ */
+export function admitFeedback(
+  window: WindowRecord[],
+  policy: FeedbackPolicy,
+): { records: WindowRecord[]; feedback: FeedbackAdmission } {
+  const feedback: FeedbackAdmission = { kept: {}, droppedUnlistedSources: {}, droppedOverMaxShare: 0 };
+  const listed = (sender: string) => policy.sources === undefined || policy.sources.includes(sender);
+  const imported = window.filter((r) => feedbackSender(r.source) === undefined).length;
+  const candidates = window.filter((r) => {
+    const sender = feedbackSender(r.source);
+    if (sender === undefined || listed(sender)) return sender !== undefined;
+    feedback.droppedUnlistedSources[sender] = (feedback.droppedUnlistedSources[sender] ?? 0) + 1;
+    return false;
+  });
+  // feedback / (imported + feedback) <= maxShare; maxShare 1 allows any amount.
+  const allowed = policy.maxShare >= 1 ? candidates.length : Math.floor((policy.maxShare * imported) / (1 - policy.maxShare) + 1e-9);
+  const admitted = new Set(candidates.slice(Math.max(0, candidates.length - allowed)).map((r) => r.id));
+  feedback.droppedOverMaxShare = candidates.length - admitted.size;
+  const records = window.filter((r) => {
+    const sender = feedbackSender(r.source);
+    if (sender === undefined) return true;
+    if (!admitted.has(r.id)) return false;
+    feedback.kept[sender] = (feedback.kept[sender] ?? 0) + 1;
+    return true;
+  });
+  return { records, feedback };
+}
+
+/** A line for the validation report when feedback was kept out of the snapshot; undefined when none was. */
+export function describeDroppedFeedback(admission: FeedbackAdmission, policy: FeedbackPolicy): string | undefined {
+  const unlisted = Object.entries(admission.droppedUnlistedSources).map(([sender, n]) => `${n} from "${sender}"`);
+  const parts = [
+    ...(unlisted.length ? [`${unlisted.join(', ')} (not in training.feedback.sources: ${(policy.sources ?? []).join(', ') || 'none'})`] : []),
+    ...(admission.droppedOverMaxShare ? [`${admission.droppedOverMaxShare} oldest over training.feedback.maxShare ${policy.maxShare}`] : []),
+  ];
+  return parts.length ? `Feedback rows left out of the training window: ${parts.join('; ')}; ${sum(admission.kept)} kept.` : undefined;
+}
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 function cacheSnapshot(ctx: ActivityContext, hash: string, body: string) {
   const dir = join(ctx.cacheDir, 'snapshots');

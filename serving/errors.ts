@@ -108,3 +108,38 @@ export class DeploymentFailedError extends ServingError {
     this.cause = cause;
   }
 }
+
+/** Predict or feedback without a valid API key where one is needed (serving/api-keys.ts). */
+export class ApiKeyRequiredError extends ServingError {
+  constructor(readonly model: string, problem: 'missing' | 'invalid' | 'malformed') {
+    super(
+      problem === 'missing'
+        ? `model ${model} requires an API key: send the header "Authorization: Bearer <api key>"`
+        : problem === 'malformed'
+          ? 'the Authorization header must be "Bearer <api key>"'
+          : `the API key in the Authorization header is not a valid (unrevoked) key of model ${model}`,
+      401,
+      'unauthorized',
+    );
+  }
+}
+
+/** A key name is unique per model, revoked keys included, so a source name always means one key. */
+export class ApiKeyExistsError extends ServingError {
+  constructor(readonly model: string, readonly name: string) {
+    super(`model ${model} already has an API key named "${name}" (names stay taken after revoking)`, 409, 'api_key_exists');
+  }
+}
+
+export class UnknownApiKeyError extends ServingError {
+  constructor(readonly model: string, readonly name: string) {
+    super(`model ${model} has no API key named "${name}"`, 404, 'unknown_api_key');
+  }
+}
+
+/** The model computed a non-finite number: a broken model, never served or logged. */
+export class InvalidModelOutputError extends ServingError {
+  constructor(model: string, version: string, row: number, output: string) {
+    super(`model ${model} version ${version} computed ${output} for rows.${row}, not a finite number; nothing was served or logged`, 500, 'invalid_model_output');
+  }
+}

@@ -1,16 +1,19 @@
 /**
  * The model server: predictions routed between champion and canary, every prediction logged,
- * delayed ground truth taken in, and an admin endpoint that sets what is deployed.
+ * delayed ground truth taken in (with its sender), and admin endpoints that set what is deployed
+ * and manage per-model API keys. A model with API keys answers predict and feedback only to them.
  * Bad input always gets a 4xx naming each problem; a 500 means a bug or a broken dependency.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { formatIssues } from '../core/spec.ts';
-import type { Prediction } from '../ml/bundle.ts';
+import type { Prediction, Predictor } from '../ml/bundle.ts';
+import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
-import { InvalidRequestError, ServingError } from './errors.ts';
-import type { Store } from './store.ts';
+import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from './errors.ts';
+import { guardInputRange } from './input-range.ts';
+import { ANONYMOUS, type Store } from './store.ts';
 
 export interface ServerOptions {
   store: Store;
@@ -72,6 +75,13 @@ const DeployBody = z
 
 const ModelName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes');
 
+/** Key names are the feedback sources that spec.training.feedback.sources lists. */
+const ApiKeyName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'API key names are lower-case letters, digits, dashes and underscores')
+  .refine((name) => name !== ANONYMOUS, `"${ANONYMOUS}" is the source of feedback sent without a key`);
+const NewApiKey = z.object({ name: ApiKeyName });
+
 type ModelParams = { Params: { model: string } };
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -80,7 +90,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({ logger: options.logger ?? false });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof ServingError) return reply.status(err.status).send({ error: err.code, message: err.message });
+    if (err instanceof ServingError) {
+      if (err.status === 401) reply.header('www-authenticate', 'Bearer');
+      if (err.status >= 500) request.log.error(err);
+      return reply.status(err.status).send({ error: err.code, message: err.message });
+    }
     // Fastify's own 4xx: malformed JSON, wrong content type, body too large.
     if (err.statusCode && err.statusCode < 500) return reply.status(err.statusCode).send({ error: err.code, message: err.message });
     request.log.error(err);
@@ -102,19 +116,25 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.post<ModelParams>('/v1/models/:model/predict', async (request) => {
     const { model } = request.params;
+    callerOf(request, store, model);
     const { rows } = parse(PredictBody, request.body);
     // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
     const target = deployments.pick(model);
     requireFeatures(rows, target.features);
     const { version, role, predictor } = target;
     const task = predictor.task;
-    const served = predictor.predict(rows).map((o, i) => {
+    const guarded = guardInputRange(rows, predictor.preprocessor);
+    const outputs = predictor.predict(guarded.rows);
+    // Checked for the whole batch before any of it is logged: a batch is served and logged whole or not at all.
+    outputs.forEach((o, i) => requireFiniteOutput(o, task, model, version, i));
+    const served = outputs.map((o, i) => {
       const id = randomUUID();
-      const warnings = o.warnings ? { warnings: o.warnings } : {};
+      const rowWarnings = [...(guarded.warnings.get(i) ?? []), ...(o.warnings ?? [])];
+      const warnings = rowWarnings.length ? { warnings: rowWarnings } : {};
       const logged = { id, model, version, role, task, features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])) };
       if (task === 'regression') {
         // A regression model's answer is its number: no classes, probabilities or confidence.
-        const value = predictedValue(o, model, version);
+        const value = o.value!;
         return { response: { id, value, version, role, ...warnings }, log: { ...logged, label: String(value), probabilities: {}, confidence: null } };
       }
       return {
@@ -128,8 +148,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {
     const body = request.body;
+    const sender = callerOf(request, store, request.params.model);
     const items = isObject(body) && 'feedback' in body ? parse(FeedbackBatch, body).feedback : [parse(Feedback, body)];
-    store.addFeedbackMany(items, request.params.model);
+    store.addFeedbackMany(items, request.params.model, sender);
     return { accepted: items.length };
   });
 
@@ -150,6 +171,30 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         if (changed) request.log.info({ model, state }, 'deployment changed');
         return state;
       });
+
+      // The first key of a model turns key checks on for its predict and feedback (for good).
+      admin.post<ModelParams>('/models/:model/api-keys', async (request, reply) => {
+        const model = parse(ModelName, request.params.model, 'model name');
+        const { name } = parse(NewApiKey, request.body);
+        const key = newApiKey();
+        if (!store.addApiKey(model, name, hashApiKey(key))) throw new ApiKeyExistsError(model, name);
+        request.log.info({ model, name }, 'API key created');
+        return reply.status(201).send({ model, name, key, note: 'the key is shown only now; the server keeps its hash' });
+      });
+
+      admin.get<ModelParams>('/models/:model/api-keys', async (request) => {
+        const model = parse(ModelName, request.params.model, 'model name');
+        return { model, required: store.requiresApiKey(model), keys: store.listApiKeys(model) };
+      });
+
+      admin.delete<{ Params: { model: string; name: string } }>('/models/:model/api-keys/:name', async (request) => {
+        const model = parse(ModelName, request.params.model, 'model name');
+        const name = parse(ApiKeyName, request.params.name, 'API key name');
+        const revoked = store.revokeApiKey(model, name);
+        if (!revoked) throw new UnknownApiKeyError(model, name);
+        request.log.info({ model, name }, 'API key revoked');
+        return revoked;
+      });
     },
     { prefix: '/admin' },
   );
@@ -164,15 +209,16 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'request body'): 
 }
 
 /**
- * A regression model's predicted number. One that is not finite (weights that diverged to NaN)
- * is a broken model: better a 500 than serving and logging it.
+ * Inputs the model cannot compute with are caught before it (guardInputRange), so a non-finite
+ * output (weights that diverged to NaN) is a broken model: better a 500 than serving and logging it.
  */
-function predictedValue(output: Prediction, model: string, version: string): number {
-  const value = output.value;
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new Error(`model ${model} version ${version} is a regression model but predicted ${String(value)}, not a finite number`);
+function requireFiniteOutput(output: Prediction, task: Predictor['task'], model: string, version: string, row: number): void {
+  if (task === 'regression') {
+    if (typeof output.value !== 'number' || !Number.isFinite(output.value)) throw new InvalidModelOutputError(model, version, row, String(output.value));
+    return;
   }
-  return value;
+  const bad = Object.entries(output.probabilities).find(([, p]) => !Number.isFinite(p));
+  if (bad) throw new InvalidModelOutputError(model, version, row, `probability ${String(bad[1])} for class ${bad[0]}`);
 }
 
 /** Every row must carry every feature (null stands for a missing value). */

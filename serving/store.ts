@@ -111,7 +111,8 @@ const FEEDBACK_COLUMNS = `(
   kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')),
   label TEXT,
   record_id INTEGER REFERENCES records (id),
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT 'anonymous'
 )`;
 
 // seq: AUTOINCREMENT for the same reason (monitoring reads "predictions after seq N").
@@ -169,6 +170,18 @@ CREATE TABLE IF NOT EXISTS alerts (
   created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_by_model_kind ON alerts (model, kind, created_at);
+
+-- API keys for predict and feedback, per model. Only the SHA-256 of a key is kept (keys are 256
+-- random bits, so a plain hash cannot be brute-forced). A model with any row here, revoked or
+-- not, requires a key: revoking the last key locks the model rather than opening it.
+CREATE TABLE IF NOT EXISTS api_keys (
+  model TEXT NOT NULL,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT,
+  PRIMARY KEY (model, name)
+);
 `;
 
 export interface AlertClaim {
@@ -213,6 +226,25 @@ function alertEntry(row: AlertRow): AlertLedgerEntry {
   };
 }
 
+export interface ApiKeyInfo {
+  name: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+/** Who sent feedback: the name of the API key it came with, or 'anonymous'. */
+export const ANONYMOUS = 'anonymous';
+const FEEDBACK_SOURCE_PREFIX = 'feedback:';
+
+/**
+ * Records made from feedback have source 'feedback:<sender>' (before API keys: 'feedback', which
+ * was anonymous). The sender of such a record; undefined for an imported record.
+ */
+export function feedbackSender(recordSource: string): string | undefined {
+  if (recordSource === 'feedback') return ANONYMOUS;
+  return recordSource.startsWith(FEEDBACK_SOURCE_PREFIX) ? recordSource.slice(FEEDBACK_SOURCE_PREFIX.length) : undefined;
+}
+
 interface PredictionRow {
   model: string;
   task: Task;
@@ -247,7 +279,7 @@ export class Store {
       prediction: db.prepare('SELECT model, task, features, probabilities FROM predictions WHERE id = ?'),
       feedbackFor: db.prepare('SELECT id, kind, label FROM feedback WHERE prediction_id = ?'),
       insertFeedback: db.prepare(
-        'INSERT INTO feedback (prediction_id, model, kind, label, record_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO feedback (prediction_id, model, kind, label, record_id, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       predictionLabel: db.prepare('SELECT label FROM predictions WHERE id = ?').pluck(),
       feedbackSince: db.prepare(
@@ -297,6 +329,12 @@ export class Store {
          VALUES (@id, @model, @kind, @dedupKey, @suppressed, @createdAt)`,
       ),
       setAlertDelivered: db.prepare('UPDATE alerts SET delivered = ? WHERE id = ?'),
+      insertApiKey: db.prepare('INSERT INTO api_keys (model, name, hash, created_at) VALUES (?, ?, ?, ?)'),
+      apiKeyNamed: db.prepare('SELECT name, created_at AS createdAt, revoked_at AS revokedAt FROM api_keys WHERE model = ? AND name = ?'),
+      revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE model = ? AND name = ? AND revoked_at IS NULL'),
+      apiKeys: db.prepare('SELECT name, created_at AS createdAt, revoked_at AS revokedAt FROM api_keys WHERE model = ? ORDER BY created_at, name'),
+      hasApiKeys: db.prepare('SELECT EXISTS (SELECT 1 FROM api_keys WHERE model = ?)').pluck(),
+      activeApiKey: db.prepare('SELECT name FROM api_keys WHERE model = ? AND hash = ? AND revoked_at IS NULL').pluck(),
     };
   }
 
@@ -313,6 +351,7 @@ export class Store {
     db.pragma('foreign_keys = OFF');
     db.transaction(() => {
       const migrated = [migrateFeedbackKinds(db), migratePredictionTasks(db)].includes(true);
+      migrateFeedbackSources(db);
       db.exec(SCHEMA);
       const broken = migrated ? (db.pragma('foreign_key_check') as unknown[]) : [];
       if (broken.length) throw new Error(`${path}: ${broken.length} rows break foreign keys after migrating: ${JSON.stringify(broken.slice(0, 3))}`);
@@ -386,21 +425,22 @@ export class Store {
   }
 
   /**
-   * Delayed ground truth. Also appends a record (source 'feedback') so labelled production
-   * data becomes training data. The same feedback twice is idempotent (returns the first
-   * feedback id); a different label for a labelled prediction is a FeedbackConflictError.
-   * With `model`, a prediction of another model counts as unknown.
+   * Delayed ground truth. Also appends a record (source 'feedback:<sender>') so labelled
+   * production data becomes training data. The same feedback twice is idempotent (returns the
+   * first feedback id); a different label for a labelled prediction is a FeedbackConflictError.
+   * With `model`, a prediction of another model counts as unknown. `sender`: the API key's name,
+   * or 'anonymous'.
    */
-  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string): number {
-    return this.addFeedbackMany([typeof feedback === 'object' ? { predictionId, ...feedback } : { predictionId, label: feedback }], model)[0];
+  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender = ANONYMOUS): number {
+    return this.addFeedbackMany([typeof feedback === 'object' ? { predictionId, ...feedback } : { predictionId, label: feedback }], model, sender)[0];
   }
 
   /** All or nothing: the first bad item rejects the whole batch. Returns feedback ids in order. */
-  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string): number[] {
-    return this.db.transaction(() => items.map((item) => this.recordFeedback(item, model))).immediate();
+  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender = ANONYMOUS): number[] {
+    return this.db.transaction(() => items.map((item) => this.recordFeedback(item, model, sender))).immediate();
   }
 
-  private recordFeedback(item: { predictionId: string } & FeedbackInput, model: string | undefined): number {
+  private recordFeedback(item: { predictionId: string } & FeedbackInput, model: string | undefined, sender: string): number {
     const { predictionId } = item;
     const kind = item.kind ?? 'label';
     const prediction = this.statements.prediction.get(predictionId) as PredictionRow | undefined;
@@ -424,9 +464,10 @@ export class Store {
         const classes = Object.keys(JSON.parse(prediction.probabilities));
         if (!classes.includes(label)) throw new UnknownLabelError(predictionId, label, classes);
       }
-      recordId = Number(this.statements.insertRecord.run(prediction.model, prediction.features, label, 'feedback', createdAt).lastInsertRowid);
+      const source = FEEDBACK_SOURCE_PREFIX + sender;
+      recordId = Number(this.statements.insertRecord.run(prediction.model, prediction.features, label, source, createdAt).lastInsertRowid);
     }
-    return Number(this.statements.insertFeedback.run(predictionId, prediction.model, kind, label ?? null, recordId, createdAt).lastInsertRowid);
+    return Number(this.statements.insertFeedback.run(predictionId, prediction.model, kind, label ?? null, recordId, createdAt, sender).lastInsertRowid);
   }
 
   /** Feedback with id > afterFeedbackId, in feedback order, with its prediction. */
@@ -527,6 +568,39 @@ export class Store {
   listDeployments(): Array<{ model: string } & DeploymentState> {
     const rows = this.statements.deployments.all() as Array<{ model: string; state: string }>;
     return rows.map((r) => ({ model: r.model, ...JSON.parse(r.state) }));
+  }
+
+  // ---- API keys --------------------------------------------------------------------------------
+
+  /** Stores a new key's hash under `name`; false when the model already has a key of that name (even revoked). */
+  addApiKey(model: string, name: string, hash: string): boolean {
+    return this.db
+      .transaction(() => {
+        if (this.statements.apiKeyNamed.get(model, name)) return false;
+        this.statements.insertApiKey.run(model, name, hash, this.now().toISOString());
+        return true;
+      })
+      .immediate();
+  }
+
+  /** The key after revoking it (revoking twice keeps the first time); undefined when there is no such key. */
+  revokeApiKey(model: string, name: string): ApiKeyInfo | undefined {
+    this.statements.revokeApiKey.run(this.now().toISOString(), model, name);
+    return apiKeyInfo(this.statements.apiKeyNamed.get(model, name) as ApiKeyRow | undefined);
+  }
+
+  listApiKeys(model: string): ApiKeyInfo[] {
+    return (this.statements.apiKeys.all(model) as ApiKeyRow[]).map((r) => apiKeyInfo(r)!);
+  }
+
+  /** Whether predict and feedback for `model` need a key: it has (or had) one. */
+  requiresApiKey(model: string): boolean {
+    return this.statements.hasApiKeys.get(model) === 1;
+  }
+
+  /** The name of the model's unrevoked key with this hash. */
+  apiKeyName(model: string, hash: string): string | undefined {
+    return this.statements.activeApiKey.get(model, hash) as string | undefined;
   }
 
   // ---- alert ledger ---------------------------------------------------------------------------
@@ -678,6 +752,16 @@ function storedLabel(predictionId: string, prediction: PredictionRow, label: str
   return label;
 }
 
+interface ApiKeyRow {
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+function apiKeyInfo(row: ApiKeyRow | undefined): ApiKeyInfo | undefined {
+  return row && { name: row.name, createdAt: row.createdAt, ...(row.revokedAt === null ? {} : { revokedAt: row.revokedAt }) };
+}
+
 const describeFeedback = (kind: string, label: string | null) => (kind === 'label' ? String(label) : label === null ? kind : `${kind}: ${label}`);
 
 /**
@@ -719,4 +803,11 @@ function migrateFeedbackKinds(db: Database.Database): boolean {
     DROP TABLE feedback_before_kinds;
   `);
   return true;
+}
+
+/** Logs created before API keys have no feedback.source: all their feedback was anonymous. */
+function migrateFeedbackSources(db: Database.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('feedback')").pluck().all() as string[];
+  if (columns.length === 0 || columns.includes('source')) return;
+  db.exec(`ALTER TABLE feedback ADD COLUMN source TEXT NOT NULL DEFAULT '${ANONYMOUS}'`);
 }

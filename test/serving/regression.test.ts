@@ -190,6 +190,22 @@ test('a wrong-typed input is served as missing with a warning, after the value',
   assert.deepEqual(p.warnings, ['wind: "strong" is not a number; treated as missing']);
 });
 
+test('a number too large for the model is served as missing with a warning: the value and the log stay finite', async () => {
+  const row = sampleRows(1, 1310)[0];
+  const { status, body } = await predict([{ ...row, wind: 1e39 }, { ...row, wind: null }]);
+  assert.equal(status, 200, JSON.stringify(body));
+  const [huge, missing] = body.predictions as ValuePrediction[];
+  assert.match(huge.warnings!.join(), /^wind: 1e\+39 is out of range .* treated as missing$/);
+  assert.equal(huge.value, missing.value, 'answered as if the value were missing');
+  assert.ok(Number.isFinite(huge.value));
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    assert.equal(db.prepare('SELECT label FROM predictions WHERE id = ?').pluck().get(huge.id), String(huge.value));
+  } finally {
+    db.close();
+  }
+});
+
 test('feedback on a regression prediction: the true value as a number or numeric text', async () => {
   const { body } = await predict(sampleRows(6, 2000));
   const [a, b, c, d, e, f] = body.predictions as ValuePrediction[];
@@ -237,7 +253,7 @@ test('feedback on a regression prediction: the true value as a number or numeric
   ]);
   assert.deepEqual(events.map((x) => x.predicted), [a, b, c, d, e, f].map((p) => String(p.value)));
   assert.deepEqual(server.store.labelledSince(TEMP, watermark).map((l) => l.truth), ['12.5', '-3.5', '0', String(d.value), '21.25']);
-  const added = server.store.readRecords(TEMP, { kind: 'all' }).filter((r) => r.source === 'feedback').slice(-5);
+  const added = server.store.readRecords(TEMP, { kind: 'all' }).filter((r) => r.source === 'feedback:anonymous').slice(-5);
   assert.equal(server.store.countRecordsSince(TEMP, records), 5, 'every feedback with a value becomes a training record');
   assert.deepEqual(added.map((r) => Number(r.label)), [12.5, -3.5, 0, d.value, 21.25]);
 });

@@ -260,7 +260,7 @@ test('feedback: single, batch, repeated, conflicting, unknown', async () => {
   assert.deepEqual(labelled.map((l) => l.truth), ['rain', 'sun', 'fog']);
   const predicted = Object.fromEntries(body.predictions.map((p: { id: string; label: string }) => [p.id, p.label]));
   assert.deepEqual(labelled.map((l) => l.predicted), [predicted[a], predicted[b], predicted[c]]);
-  const feedbackRecords = server.store.readRecords(MODEL, { kind: 'all' }).filter((r) => r.source === 'feedback');
+  const feedbackRecords = server.store.readRecords(MODEL, { kind: 'all' }).filter((r) => r.source === 'feedback:anonymous');
   assert.equal(feedbackRecords.length, 3);
 });
 

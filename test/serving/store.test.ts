@@ -128,7 +128,7 @@ test('feedback: unknown id, idempotent repeat, conflicting relabel, unknown clas
   // Ground truth became exactly one training record carrying the prediction's features.
   const records = store.readRecords('weather', { kind: 'all' });
   assert.deepEqual(records.map(({ features, label, source }) => ({ features, label, source })), [
-    { features: { temp_max: 10, wind: null }, label: 'sun', source: 'feedback' },
+    { features: { temp_max: 10, wind: null }, label: 'sun', source: 'feedback:anonymous' },
   ]);
   assert.equal(store.maxFeedbackId('weather'), first);
   store.close();
@@ -201,7 +201,7 @@ test('two stores on one file see each other\'s writes, deployments included', ()
   server.logPredictions([prediction('p', 'rain')]);
   worker.addFeedback('p', 'rain');
   assert.equal(server.maxFeedbackId('weather'), 1);
-  assert.equal(server.readRecords('weather', { kind: 'all' })[0].source, 'feedback');
+  assert.equal(server.readRecords('weather', { kind: 'all' })[0].source, 'feedback:anonymous', 'sent without an API key');
 
   assert.equal(worker.getDeployment('weather'), undefined);
   const state = { champion: { version: '3' }, canary: { version: '4', weight: 0.2 }, updatedAt: '2030-01-01T00:00:00.000Z', reason: 'canary' };
@@ -314,9 +314,9 @@ test('feedback on a regression prediction: a finite number or numeric text, kept
   ]);
   assert.deepEqual(store.labelledSince('house', 0).map(({ predicted, truth }) => [predicted, truth]), [['12.5', '13.75'], ['7', '7'], ['3.25', '-2']]);
   assert.deepEqual(store.readRecords('house', { kind: 'all' }).map(({ features, label, source }) => ({ features, label, source })), [
-    { features: { rooms: 3 }, label: '13.75', source: 'feedback' },
-    { features: { rooms: 3 }, label: '7', source: 'feedback' },
-    { features: { rooms: 3 }, label: '-2', source: 'feedback' },
+    { features: { rooms: 3 }, label: '13.75', source: 'feedback:anonymous' },
+    { features: { rooms: 3 }, label: '7', source: 'feedback:anonymous' },
+    { features: { rooms: 3 }, label: '-2', source: 'feedback:anonymous' },
   ]);
   store.close();
 });
@@ -417,4 +417,54 @@ test('live errors of a regression model per version: MAE and RMSE of the predict
   assert.deepEqual(store.liveErrors('house', '2030-01-02T00:00:00Z'), {});
   assert.throws(() => store.liveErrors('house', 'yesterday'), RangeError);
   store.close();
+});
+
+test('a log from before API keys gets feedback.source: its feedback was anonymous, new feedback names its sender', () => {
+  const path = join(tempDir(), 'before-keys.sqlite');
+  const old = new Database(path);
+  old.exec(`
+    CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+      role TEXT NOT NULL, task TEXT NOT NULL DEFAULT 'classification', features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL, probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
+      kind TEXT NOT NULL DEFAULT 'label', label TEXT, record_id INTEGER REFERENCES records (id), created_at TEXT NOT NULL);
+    INSERT INTO records VALUES (1, 'weather', '{"x":1}', 'rain', 'feedback', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', 'classification', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (2, 'p2', 'weather', '1', 'champion', 'classification', '{"x":2}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO feedback VALUES (1, 'p1', 'weather', 'label', 'rain', 1, '2026-01-01T00:00:00.000Z');
+  `);
+  old.close();
+  const store = Store.open(path);
+  store.addFeedback('p2', 'rain', 'weather', 'crm');
+  store.close();
+  const db = new Database(path, { readonly: true });
+  assert.deepEqual(db.prepare('SELECT prediction_id, source FROM feedback ORDER BY id').all(), [
+    { prediction_id: 'p1', source: 'anonymous' },
+    { prediction_id: 'p2', source: 'crm' },
+  ]);
+  assert.deepEqual(db.prepare('SELECT source FROM records ORDER BY id').pluck().all(), ['feedback', 'feedback:crm']);
+  db.close();
+});
+
+test('API keys: only hashes stored, names unique per model, a revoked key stops working but keys stay required', () => {
+  const { path, store } = openTemp();
+  assert.equal(store.requiresApiKey('weather'), false);
+  assert.equal(store.addApiKey('weather', 'crm', 'hash-1'), true);
+  assert.equal(store.addApiKey('weather', 'crm', 'hash-2'), false, 'a name is taken');
+  assert.equal(store.addApiKey('house', 'crm', 'hash-3'), true, 'names are per model');
+  assert.equal(store.apiKeyName('weather', 'hash-1'), 'crm');
+  assert.equal(store.apiKeyName('house', 'hash-1'), undefined, "another model's key");
+  assert.equal(store.requiresApiKey('weather'), true);
+
+  const revoked = store.revokeApiKey('weather', 'crm');
+  assert.ok(revoked?.revokedAt);
+  assert.equal(store.revokeApiKey('weather', 'crm')?.revokedAt, revoked.revokedAt, 'revoking twice keeps the first time');
+  assert.equal(store.revokeApiKey('weather', 'nobody'), undefined);
+  assert.equal(store.apiKeyName('weather', 'hash-1'), undefined);
+  assert.equal(store.requiresApiKey('weather'), true, 'revoking the last key locks the model, it does not open it');
+  assert.deepEqual(store.listApiKeys('weather').map((k) => k.name), ['crm']);
+  store.close();
+  const db = new Database(path, { readonly: true });
+  assert.deepEqual(db.prepare('SELECT hash FROM api_keys ORDER BY hash').pluck().all(), ['hash-1', 'hash-3']);
+  db.close();
 });
