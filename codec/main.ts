@@ -5,14 +5,22 @@
  * PERENNIAL_CODEC_TOKEN (optional bearer token).
  */
 import { AesGcmCodec } from './aes-gcm.ts';
-import { codecKeysFromEnv } from './keys.ts';
+import { CodecConfigError, codecKeysFromEnv, type CodecKeys } from './keys.ts';
 import { startCodecServer } from './server.ts';
 
-const keys = codecKeysFromEnv();
-if (!keys) {
-  console.error('perennial codec server: set PERENNIAL_CODEC_KEY (32 bytes in base64, as for the worker and client)');
+function fail(message: string): never {
+  console.error(`perennial codec server: ${message}`);
   process.exit(1);
 }
+
+let keys: CodecKeys | undefined;
+try {
+  keys = codecKeysFromEnv();
+} catch (err) {
+  if (!(err instanceof CodecConfigError)) throw err;
+  fail(err.message);
+}
+if (!keys) fail('set PERENNIAL_CODEC_KEY (32 bytes in base64, the same as for the worker and client)');
 const origins = (process.env.PERENNIAL_CODEC_CORS_ORIGINS ?? 'http://localhost:8233,http://127.0.0.1:8233').split(',').map((o) => o.trim()).filter(Boolean);
 const server = await startCodecServer({
   codec: new AesGcmCodec(keys),
