@@ -43,7 +43,7 @@ const SECRET_SEGMENT_LENGTH = 16;
  * or a path segment long enough to be a token (Slack, Discord and Teams put theirs in the path).
  * The spec travels in workflow histories, so such a URL must come from the environment instead.
  */
-export function urlSecretReason(url: string): string | undefined {
+function urlSecretReason(url: string): string | undefined {
   const u = new URL(url);
   if (u.username || u.password) return 'it has a user or password';
   if (u.search) return 'it has a query string';
