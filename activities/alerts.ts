@@ -30,6 +30,7 @@ import {
   truncate,
   type AlertKind,
   type Channel,
+  type WebhookTarget,
 } from '../core/alerts.ts';
 import { parseDuration } from '../core/duration.ts';
 import { formatIssues } from '../core/spec.ts';
@@ -71,8 +72,21 @@ function parseInput(input: SendAlertInput): { spec: AlertsSpec; alert: Alert; al
   return { spec: spec.data, alert: alert.data, alertId: input.alertId };
 }
 
-async function postWebhook(url: string, alert: Alert): Promise<void> {
-  const where = redactUrl(url);
+/**
+ * The URL to post to, read from the worker's environment when the spec names a variable. Errors
+ * name the variable or the redacted URL, never the URL a variable holds: they end up in history.
+ */
+function resolveWebhook(target: WebhookTarget): { url: string; where: string } {
+  if ('url' in target) return { url: target.url, where: redactUrl(target.url) };
+  const url = process.env[target.urlEnv];
+  const where = `$${target.urlEnv}`;
+  if (url === undefined || url === '') throw new Error(`webhook URL: environment variable ${target.urlEnv} is not set on this worker`);
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) throw new Error(`webhook URL: environment variable ${target.urlEnv} does not hold an http or https URL`);
+  return { url, where };
+}
+
+async function postWebhook(target: WebhookTarget, alert: Alert): Promise<void> {
+  const { url, where } = resolveWebhook(target);
   const response = await request(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -81,6 +95,7 @@ async function postWebhook(url: string, alert: Alert): Promise<void> {
     bodyTimeout: WEBHOOK_TIMEOUT_MS,
     signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
   }).catch((err: Error) => {
+    // undici's messages name the host and port at most, never the path that may hold a token.
     throw new Error(`webhook ${where} unreachable: ${err.message}`);
   });
   const body = await response.body.text().catch(() => '');
@@ -122,7 +137,7 @@ function inChannelOrder(delivered: string[], channels: Channel[]): string[] {
 }
 
 function deliver(channel: Channel, alert: Alert): Promise<void> {
-  return channel.type === 'webhook' ? postWebhook(channel.url, alert) : sendEmail(channel.email, alert);
+  return channel.type === 'webhook' ? postWebhook(channel.target, alert) : sendEmail(channel.email, alert);
 }
 
 export function alertActivities(ctx: ActivityContext) {

@@ -7,7 +7,7 @@ import { ZodError } from 'zod';
 import { formatIssues, isRegression, labelClasses } from '../core/spec.ts';
 import { Store } from '../serving/store.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
-import { defaults } from './config.ts';
+import { defaults, reviewerIdentity } from './config.ts';
 import { prepareImport } from './import.ts';
 import { readDataFile, readSpecFile } from './spec-file.ts';
 
@@ -64,13 +64,18 @@ program
     }),
   );
 
+// The reviewer is who this person is configured to be, never just what a flag says: the spec's
+// approval.reviewers checks the name, Temporal's auth (mTLS, API keys) who may send it at all.
 for (const decision of ['approve', 'reject'] as const) {
   program
     .command(`${decision} <model>`)
-    .description(`${decision} the challenger waiting for review`)
-    .requiredOption('--reviewer <name>', 'who decides (recorded)')
+    .description(`${decision} the challenger waiting for review, as the reviewer named by PERENNIAL_REVIEWER or ~/.config/perennial/config.yaml`)
+    .option('--reviewer <name>', 'must match your configured identity (recorded)')
     .option('-c, --comment <text>', 'why', '')
-    .action(withClient((client, model: string, opts: { reviewer: string; comment: string }) => client.review(model, decision, opts)));
+    .action(async (model: string, opts: { reviewer?: string; comment: string }) => {
+      const reviewer = reviewerIdentity(opts.reviewer);
+      await withClient((client) => client.review(model, decision, { reviewer, comment: opts.comment }))();
+    });
 }
 
 program

@@ -30,7 +30,7 @@ import {
 import { formatIssues, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import type { modelLifecycle, scheduledRetrain } from '../workflows/index.ts';
-import { TASK_QUEUE, temporalConfig, type TemporalConfig } from './config.ts';
+import { dataConverter, TASK_QUEUE, temporalConfig, type TemporalConfig } from './config.ts';
 
 /** A policy change that does not validate; nothing was sent. */
 export class PolicyChangeError extends Error {
@@ -48,7 +48,7 @@ export class PerennialClient {
     const connection = await Connection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey }).catch((err: Error) => {
       throw new Error(`cannot reach Temporal at ${config.address}: ${err.message}`);
     });
-    return new PerennialClient(new Client({ connection, namespace: config.namespace }), connection, taskQueue);
+    return new PerennialClient(new Client({ connection, namespace: config.namespace, dataConverter: dataConverter(config) }), connection, taskQueue);
   }
 
   async close(): Promise<void> {

@@ -32,12 +32,50 @@ const kinds = z.array(AlertKindSchema).min(1, 'list at least one alert kind, or 
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
-const Webhook = z.strictObject({
-  url: httpUrl,
-  kinds,
-  /** Names the channel in results and errors; defaults to "webhook <host>". */
-  name: z.string().min(1).optional(),
-});
+const envName = (example: string, what: string) =>
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `the NAME of an environment variable holding ${what} (e.g. ${example}), never the value itself`);
+
+/** Path segments this long may be tokens: refused in a plain url, masked by redactUrl. */
+const SECRET_SEGMENT_LENGTH = 16;
+
+/**
+ * Whether a plain webhook URL might hold a credential: a user or password, a query or fragment,
+ * or a path segment long enough to be a token (Slack, Discord and Teams put theirs in the path).
+ * The spec travels in workflow histories, so such a URL must come from the environment instead.
+ */
+function urlSecretReason(url: string): string | undefined {
+  const u = new URL(url);
+  if (u.username || u.password) return 'it has a user or password';
+  if (u.search) return 'it has a query string';
+  if (u.hash) return 'it has a fragment';
+  if (u.pathname.split('/').some((segment) => segment.length >= SECRET_SEGMENT_LENGTH)) return `a path segment is ${SECRET_SEGMENT_LENGTH} or more characters, like a token`;
+  return undefined;
+}
+
+const Webhook = z
+  .strictObject({
+    /** Only for a URL with nothing secret in it (e.g. a receiver inside your network); see urlSecretReason. */
+    url: httpUrl.optional(),
+    /** The environment variable on the worker that holds the URL, read when the alert is sent. */
+    urlEnv: envName('SLACK_WEBHOOK_URL', 'the webhook URL').optional(),
+    kinds,
+    /** Names the channel in results and errors; defaults to "webhook <host>" or "webhook <urlEnv>". */
+    name: z.string().min(1).optional(),
+  })
+  .superRefine((webhook, ctx) => {
+    if ((webhook.url === undefined) === (webhook.urlEnv === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['urlEnv'], message: 'give the webhook either urlEnv (the name of an environment variable holding its URL) or url, not both and not neither' });
+      return;
+    }
+    const reason = webhook.url === undefined ? undefined : urlSecretReason(webhook.url);
+    if (reason) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `this URL may hold a secret (${reason}), and the spec is stored in workflow history: put the URL in an environment variable on the worker and give its name instead, e.g. urlEnv: SLACK_WEBHOOK_URL`,
+      });
+    }
+  });
 
 const Email = z.strictObject({
   smtp: z
@@ -48,10 +86,7 @@ const Email = z.strictObject({
       secure: z.boolean().default(false),
       user: z.string().min(1).optional(),
       // The spec travels in workflow histories: it names the secret, the worker's environment holds it.
-      passwordEnv: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the NAME of an environment variable holding the password (e.g. SMTP_PASSWORD), never the password itself')
-        .optional(),
+      passwordEnv: envName('SMTP_PASSWORD', 'the password').optional(),
     })
     .refine((smtp) => (smtp.user === undefined) === (smtp.passwordEnv === undefined), {
       message: 'user and passwordEnv go together: give both for an SMTP server that needs a login, or neither',
@@ -110,17 +145,19 @@ export type Alert = z.infer<typeof Alert>;
 
 // ---- channels -------------------------------------------------------------------------------
 
+/** A webhook's URL as the spec gives it: the URL itself, or the environment variable that holds it. */
+export type WebhookTarget = { url: string } | { urlEnv: string };
+
 export type Channel =
-  | { type: 'webhook'; name: string; url: string }
+  | { type: 'webhook'; name: string; target: WebhookTarget }
   | { type: 'email'; name: 'email'; email: NonNullable<AlertsSpec['email']> };
 
 /** Webhooks in order, then email: the names results and the ledger use. */
 function channelNames(spec: Pick<AlertsSpec, 'webhooks' | 'email'>): string[] {
-  const names = spec.webhooks.map((w) => w.name ?? `webhook ${new URL(w.url).host}`);
+  const names = spec.webhooks.map((w) => w.name ?? (w.url !== undefined ? `webhook ${new URL(w.url).host}` : `webhook ${w.urlEnv}`));
   return spec.email ? [...names, 'email'] : names;
 }
 
-/** The channels that receive alerts of this kind; none when nothing is configured. */
 /**
  * Whether any channel takes this kind of alert. For workflow code, which skips the activity when
  * nobody listens; unlike channelsFor it needs no URL parsing (not available in workflows).
@@ -129,11 +166,12 @@ export function listens(spec: AlertsSpec, kind: AlertKind): boolean {
   return spec.webhooks.some((w) => w.kinds.includes(kind)) || spec.email?.kinds.includes(kind) === true;
 }
 
+/** The channels that receive alerts of this kind; none when nothing is configured. */
 export function channelsFor(spec: AlertsSpec, kind: AlertKind): Channel[] {
   const names = channelNames(spec);
   const channels: Channel[] = [];
   spec.webhooks.forEach((w, i) => {
-    if (w.kinds.includes(kind)) channels.push({ type: 'webhook', name: names[i], url: w.url });
+    if (w.kinds.includes(kind)) channels.push({ type: 'webhook', name: names[i], target: w.url !== undefined ? { url: w.url } : { urlEnv: w.urlEnv! } });
   });
   if (spec.email?.kinds.includes(kind)) channels.push({ type: 'email', name: 'email', email: spec.email });
   return channels;
@@ -147,7 +185,7 @@ export function redactUrl(url: string): string {
   const u = new URL(url);
   const path = u.pathname
     .split('/')
-    .map((segment) => (segment.length >= 16 ? '…' : segment))
+    .map((segment) => (segment.length >= SECRET_SEGMENT_LENGTH ? '…' : segment))
     .join('/');
   return `${u.protocol}//${u.host}${path}`;
 }

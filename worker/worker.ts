@@ -9,7 +9,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { MlflowClient } from '../activities/mlflow/client.ts';
 import { Store } from '../serving/store.ts';
-import { TASK_QUEUE, type TemporalConfig } from '../client/config.ts';
+import { dataConverter, TASK_QUEUE, type TemporalConfig } from '../client/config.ts';
 import { trainingTaskQueue } from '../core/messages.ts';
 
 export interface WorkerOptions {
@@ -45,12 +45,15 @@ export async function createWorker(options: WorkerOptions) {
     taskQueue,
     workflowsPath: WORKFLOWS_PATH,
     activities,
+    // Codecs run in the worker's main thread, outside the workflow bundle: no codec path to bundle.
+    dataConverter: dataConverter(options.temporal),
   });
   const training = await Worker.create({
     connection,
     namespace: options.temporal.namespace,
     taskQueue: trainingTaskQueue(taskQueue),
     activities,
+    dataConverter: dataConverter(options.temporal),
     maxConcurrentActivityTaskExecutions: options.trainingSlots ?? availableParallelism(),
   });
   let running: Promise<unknown> | undefined;

@@ -132,17 +132,20 @@ export class MlflowClient {
   // Path part of baseUrl, for a server behind a reverse proxy under a prefix.
   readonly #prefix: string;
   readonly #retries: number;
+  readonly #raceSettleMs: number;
 
   /**
    * `retries`: extra attempts after a 429, a 5xx or a connection failure (default 2, after 200
    * then 400 ms). `timeoutMs`: for connecting, for the response to start and for each pause
-   * while it streams (default 30 s).
+   * while it streams (default 30 s). `raceSettleMs`: how long a new keyed run waits for
+   * concurrent creators of the same key before the winner is chosen (default 1 s; see findOrCreateRun).
    */
-  constructor(baseUrl: string, options: { retries?: number; timeoutMs?: number } = {}) {
+  constructor(baseUrl: string, options: { retries?: number; timeoutMs?: number; raceSettleMs?: number } = {}) {
     const url = new URL(baseUrl);
     this.#prefix = url.pathname.replace(/\/+$/, '');
     this.baseUrl = url.origin + this.#prefix;
     this.#retries = options.retries ?? 2;
+    this.#raceSettleMs = options.raceSettleMs ?? 1000;
     const timeout = options.timeoutMs ?? 30_000;
     this.#pool = new Pool(url.origin, { connect: { timeout }, headersTimeout: timeout, bodyTimeout: timeout });
   }
@@ -187,9 +190,16 @@ export class MlflowClient {
 
   /**
    * Idempotent run creation keyed by the tag `perennial.key`: reuses the run with that key if
-   * there is one (restoring it if it was deleted) and creates it otherwise. When concurrent
-   * attempts both create one, each that sees an older run with the key deletes its own and
-   * uses that one instead.
+   * there is one (restoring it if it was deleted) and creates it otherwise.
+   *
+   * Concurrent callers that both found no run both create one, and must agree on one winner
+   * without a lock (MLflow has none). A caller that looked right after creating could see only
+   * its own run while a racer, whose run appears a moment later but carries an older client
+   * start time, sees both and picks its own. So every creator waits `raceSettleMs` for the
+   * racers' runs to appear, then all pick the same winner from everything with the key,
+   * deleted runs included: the lowest start time, then run id. Nobody ever deletes that run
+   * (whoever created it saw nothing lower), so losers may delete every other active one.
+   * This holds while a racer's create lands within the settle window of ours.
    */
   async findOrCreateRun(input: {
     experimentId: string;
@@ -211,13 +221,16 @@ export class MlflowClient {
     const { run: mine } = await this.#json(z.object({ run: RunSchema }), 'POST', '/mlflow/runs/create', {
       json: { experiment_id: input.experimentId, run_name: input.runName, start_time: input.startTime ?? Date.now(), tags: keyValues('run tag', tags) },
     });
-    // Only our own run may go: another caller may already hold any other. Start times come
-    // from client clocks, so a racer whose run was created later yet looks older keeps it too;
-    // then the duplicate stays, and later calls all pick the oldest.
-    const kept = oldestActive(await this.#runsWithKey(input.experimentId, input.key)) ?? mine;
-    if (kept.info.run_id === mine.info.run_id) return { run: toRun(mine), created: true };
-    await this.#send('POST', '/mlflow/runs/delete', { json: { run_id: mine.info.run_id } });
-    return { run: toRun(kept), created: false };
+    await sleep(this.#raceSettleMs);
+    const racers = await this.#runsWithKey(input.experimentId, input.key);
+    const winner = oldest([mine, ...racers]);
+    for (const run of racers) {
+      if (run.info.run_id !== winner.info.run_id && run.info.lifecycle_stage === 'active') {
+        await orUndefined(this.#send('POST', '/mlflow/runs/delete', { json: { run_id: run.info.run_id } }), 'RESOURCE_DOES_NOT_EXIST');
+      }
+    }
+    if (winner.info.run_id === mine.info.run_id) return { run: toRun(mine), created: true };
+    return { run: toRun(winner), created: false };
   }
 
   #runsWithKey(experimentId: string, key: string): Promise<RawRun[]> {

@@ -343,3 +343,39 @@ test('with no channel for the kind nothing is sent or counted', async () => {
   // The default spec: alerts off.
   assert.deepEqual((await sendAlert({ alerts: AlertsSpec.parse({}), alert: drift(model), alertId: `${model}/2` })).delivered, []);
 });
+
+test('a webhook given by urlEnv is read from the worker environment at send time, and errors name only the variable', async () => {
+  const model = uniqueModel();
+  const token = 'T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx';
+  const alerts = spec({ webhooks: [{ urlEnv: 'PERENNIAL_TEST_HOOK_URL', name: 'slack' }], email: undefined });
+  process.env.PERENNIAL_TEST_HOOK_URL = `${webhook.url}/services/${token}`;
+  try {
+    const result = await sendAlert({ alerts, alert: drift(model), alertId: `${model}/1` });
+    assert.deepEqual(result, { alertId: `${model}/1`, delivered: ['slack'], failed: [] });
+    assert.deepEqual(postsFor(model).map((p) => p.path), [`/services/${token}`]);
+
+    webhook.status = 500;
+    const failure = await sendAlert({ alerts, alert: drift(model, { text: 'second' }), alertId: `${model}/2` }).then(
+      () => assert.fail('expected the alert to fail'),
+      (err: Error) => err,
+    );
+    assert.match(failure.message, /slack: webhook \$PERENNIAL_TEST_HOOK_URL answered 500/);
+    assert.doesNotMatch(failure.message, /abcdefghijkl|services/);
+  } finally {
+    webhook.status = 200;
+    delete process.env.PERENNIAL_TEST_HOOK_URL;
+  }
+  await assert.rejects(
+    sendAlert({ alerts, alert: drift(model, { text: 'third' }), alertId: `${model}/3` }),
+    /slack: webhook URL: environment variable PERENNIAL_TEST_HOOK_URL is not set on this worker/,
+  );
+  process.env.PERENNIAL_TEST_HOOK_URL = 'hooks.slack.com/services/x';
+  try {
+    await assert.rejects(
+      sendAlert({ alerts, alert: drift(model, { text: 'fourth' }), alertId: `${model}/4` }),
+      /environment variable PERENNIAL_TEST_HOOK_URL does not hold an http or https URL/,
+    );
+  } finally {
+    delete process.env.PERENNIAL_TEST_HOOK_URL;
+  }
+});

@@ -59,13 +59,25 @@ test('import, register, status and approve from the command line', async () => {
   const status = JSON.parse((await perennial('status', spec.name)).stdout) as { activeRetrain?: { workflowId: string } };
   assert.equal(status.activeRetrain?.workflowId, retrainWorkflowId(spec.name, 1));
 
-  const noReviewer = await perennial('approve', spec.name);
-  assert.equal(noReviewer.code, 1);
-  assert.match(noReviewer.stderr, /required option '--reviewer <name>' not specified/);
-
-  const approved = await perennial('approve', spec.name, '--reviewer', 'ana', '--comment', 'ship it');
-  assert.equal(approved.code, 0, approved.stderr);
-  assert.equal(approved.stdout.trim(), 'approved by ana');
+  // The reviewer comes from configuration (here an empty config folder, then PERENNIAL_REVIEWER), not a flag alone.
+  const configHome = process.env.XDG_CONFIG_HOME;
+  process.env.XDG_CONFIG_HOME = stack.dataDir;
+  const flagOnly = await perennial('approve', spec.name, '--reviewer', 'ana');
+  assert.equal(flagOnly.code, 1);
+  assert.match(flagOnly.stderr, /^perennial: no reviewer identity configured: set PERENNIAL_REVIEWER, or "reviewer: <your name>" in .*config\.yaml \(--reviewer alone is not accepted\)/);
+  process.env.PERENNIAL_REVIEWER = 'ana';
+  try {
+    const impostor = await perennial('approve', spec.name, '--reviewer', 'bob');
+    assert.equal(impostor.code, 1);
+    assert.match(impostor.stderr, /^perennial: --reviewer bob disagrees with your configured identity "ana" \(PERENNIAL_REVIEWER\)/);
+    const approved = await perennial('approve', spec.name, '--comment', 'ship it');
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(approved.stdout.trim(), 'approved by ana');
+  } finally {
+    delete process.env.PERENNIAL_REVIEWER;
+    if (configHome === undefined) delete process.env.XDG_CONFIG_HOME;
+    else process.env.XDG_CONFIG_HOME = configHome;
+  }
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
   // Policies change from a file; a bad file changes nothing and says why.

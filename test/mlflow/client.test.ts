@@ -84,26 +84,50 @@ test('findOrCreateRun with the same key twice makes one run', async () => {
   assert.equal(runs.length, 1);
 });
 
-test('concurrent findOrCreateRun calls with one key settle on one run', async () => {
-  // Start times come from client clocks, so a racer whose run was created later yet looks
-  // older keeps it (about 1 race in 100 here); hence several rounds and a majority.
+test('concurrent findOrCreateRun calls with one key agree on one run, every round', async () => {
   const experimentId = await mlflow.getOrCreateExperiment(unique('race'));
-  const racers = [new MlflowClient(url), new MlflowClient(url)];
-  let settled = 0;
+  const racers = [new MlflowClient(url), new MlflowClient(url), new MlflowClient(url)];
   try {
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 20; round++) {
       const key = unique('race');
       const results = await Promise.all(racers.map((client) => client.findOrCreateRun({ experimentId, key, runName: 'race' })));
-      const active = await mlflow.searchRuns([experimentId], `tags.\`perennial.key\` = '${key}'`);
       const ids = new Set(results.map((r) => r.run.runId));
-      if (ids.size === 1 && results.filter((r) => r.created).length === 1 && active.length === 1 && ids.has(active[0].runId)) settled++;
+      assert.equal(ids.size, 1, `round ${round}: racers kept ${[...ids].join(', ')}`);
+      assert.equal(results.filter((r) => r.created).length, 1, `round ${round}: exactly one racer created the winner`);
+      const active = await mlflow.searchRuns([experimentId], `tags.\`perennial.key\` = '${key}'`);
+      assert.deepEqual(active.map((run) => run.runId), [...ids], `round ${round}: the winner is the only active run`);
       const later = await mlflow.findOrCreateRun({ experimentId, key, runName: 'race' });
-      assert.equal(later.created, false);
+      assert.deepEqual([later.run.runId, later.created], [[...ids][0], false]);
     }
   } finally {
     await Promise.all(racers.map((client) => client.close()));
   }
-  assert.ok(settled >= 3, `only ${settled} of 5 races settled on one run`);
+});
+
+test('a racer whose run lands after ours but started earlier wins, and ours is deleted', async () => {
+  // The interleaving that used to keep two runs: we create and look, then a racer that had
+  // also found nothing creates its run with an older start time.
+  const experimentId = await mlflow.getOrCreateExperiment(unique('late-racer'));
+  const key = unique('race');
+  const ours = new MlflowClient(url, { raceSettleMs: 3000 });
+  try {
+    const pending = ours.findOrCreateRun({ experimentId, key, runName: 'ours' });
+    const filter = { experiment_ids: [experimentId], filter: `tags.\`perennial.key\` = '${key}'`, run_view_type: 'ALL' };
+    let mine: any;
+    while (!mine) [mine] = (await rest('POST', 'runs/search', filter)).runs ?? [];
+    const { run: theirs } = await rest('POST', 'runs/create', {
+      experiment_id: experimentId,
+      run_name: 'theirs',
+      start_time: mine.info.start_time - 1000,
+      tags: [{ key: 'perennial.key', value: key }],
+    });
+    const result = await pending;
+    assert.deepEqual([result.run.runId, result.created], [theirs.info.run_id, false]);
+    assert.equal((await rest('GET', `runs/get?run_id=${mine.info.run_id}`)).run.info.lifecycle_stage, 'deleted');
+    assert.equal((await rest('GET', `runs/get?run_id=${theirs.info.run_id}`)).run.info.lifecycle_stage, 'active');
+  } finally {
+    await ours.close();
+  }
 });
 
 test('findOrCreateRun restores its run when it was deleted', async () => {

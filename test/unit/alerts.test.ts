@@ -253,3 +253,32 @@ describe('findingAlerts', () => {
     assert.deepEqual(findingAlerts('weather', summary([], {})), []);
   });
 });
+
+test('a webhook names the environment variable holding its URL; the URL itself never enters the spec', () => {
+  const spec = AlertsSpec.parse({ webhooks: [{ urlEnv: 'SLACK_WEBHOOK_URL', kinds: ['drift'] }, { url: 'http://alerts.internal:9000/perennial' }] });
+  assert.deepEqual(
+    channelsFor(spec, 'drift').map((c) => (c.type === 'webhook' ? [c.name, c.target] : c.name)),
+    [
+      ['webhook SLACK_WEBHOOK_URL', { urlEnv: 'SLACK_WEBHOOK_URL' }],
+      ['webhook alerts.internal:9000', { url: 'http://alerts.internal:9000/perennial' }],
+    ],
+  );
+});
+
+test('a plain webhook URL that may hold a secret is refused with what to do instead', () => {
+  const secretUrls = {
+    'https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/abcdefghijklmnopqrstuvwx': /a path segment is 16 or more characters/,
+    'https://bot:hunter2@hooks.example.com/a': /it has a user or password/,
+    'https://hooks.example.com/a?token=abc': /it has a query string/,
+    'https://hooks.example.com/a#abc': /it has a fragment/,
+  };
+  for (const [url, reason] of Object.entries(secretUrls)) {
+    const message = problems({ webhooks: [{ url }] });
+    assert.match(message, /- webhooks\.0\.url: this URL may hold a secret .*stored in workflow history: put the URL in an environment variable on the worker and give its name instead, e\.g\. urlEnv: SLACK_WEBHOOK_URL/);
+    assert.match(message, reason);
+    assert.doesNotMatch(message, /hunter2|abcdefghijkl|token=/, 'the refusal must not repeat the secret');
+  }
+  assert.match(problems({ webhooks: [{ urlEnv: 'https://hooks.slack.com/services/x' }] }), /- webhooks\.0\.urlEnv: the NAME of an environment variable holding the webhook URL \(e\.g\. SLACK_WEBHOOK_URL\), never the value itself/);
+  assert.match(problems({ webhooks: [{ kinds: ['drift'] }] }), /- webhooks\.0\.urlEnv: give the webhook either urlEnv .* or url, not both and not neither/);
+  assert.match(problems({ webhooks: [{ url: 'https://a.example.com/x', urlEnv: 'HOOK' }] }), /not both and not neither/);
+});
