@@ -16,6 +16,7 @@ import { startAlertPrinter } from './alert-printer.ts';
 import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
 import { startLocalStack } from './local.ts';
 import { PROJECT_ROOT } from './paths.ts';
+import { PortInUseError } from './processes.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from './services.ts';
 
 const { values: flags } = parseArgs({
@@ -26,6 +27,12 @@ const { values: flags } = parseArgs({
   },
 });
 const say = (line: string) => console.log(`perennial: ${line}`);
+
+const PORT_HINTS: Record<string, string> = {
+  'Temporal dev server': 'to start it on other ports set PERENNIAL_TEMPORAL_PORT and PERENNIAL_TEMPORAL_UI_PORT; to use a server of your own set TEMPORAL_ADDRESS',
+  'MLflow server': 'to start it on another port set PERENNIAL_MLFLOW_PORT; to use a server of your own set MLFLOW_TRACKING_URI',
+  'model server': 'to start it on another port set PERENNIAL_SERVING_PORT',
+};
 
 /** The embedded servers' ports, overridable so that two stacks (or a test) can run side by side. */
 function portFromEnv(name: string, fallback: number): number {
@@ -120,5 +127,6 @@ try {
   }
 } catch (err) {
   console.error(`perennial: ${(err as Error).message}`);
+  if (err instanceof PortInUseError) console.error(`perennial: ${PORT_HINTS[err.service] ?? ''}`);
   await shutdown(1);
 }

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../stack/paths.ts';
 import { isAlive, portFree, portHolder, processGroup } from '../../stack/processes.ts';
-import { freePort, startMlflow } from '../../stack/services.ts';
+import { freePort, startMlflow, startTemporal } from '../../stack/services.ts';
 import { onTeardown, tempDir } from '../helpers/services.ts';
 
 interface StartProcess {
@@ -116,4 +116,19 @@ test('startMlflow refuses a taken port before spawning anything', async () => {
     return true;
   });
   assert.ok(!existsSync(join(dataDir, 'mlflow.pid')), 'nothing was started');
+});
+
+test('a server left by a start whose data folder is gone is a stranger: reported with its command, not killed', { timeout: 5 * 60_000 }, async () => {
+  const port = await freePort();
+  const goneDir = tempDir('perennial-gone-');
+  const leftBehind = await startTemporal({ dataDir: goneDir, port });
+  onTeardown(leftBehind.stop);
+  const pid = pidIn(join(goneDir, 'temporal.pid'));
+  rmSync(goneDir, { recursive: true, force: true, maxRetries: 10 }); // what the issue saw: the folder and its pid file gone (retries: the server still writes there)
+
+  await assert.rejects(startTemporal({ dataDir: tempDir('perennial-next-'), port }), (err: Error) => {
+    assert.match(err.message, new RegExp(`port ${port}, needed by the Temporal dev server, is already in use by pid ${pid} \\(.*temporal server start-dev`));
+    return true;
+  });
+  assert.ok(isAlive(pid), 'not ours to kill');
 });
