@@ -104,6 +104,7 @@ test('npm start on a port a stranger holds fails, naming the port and the proces
   const start = npmStart({ ...(await startEnv(tempDir('perennial-stranger-'))), PERENNIAL_TEMPORAL_PORT: String(port) });
   assert.equal(await start.exited, 1);
   assert.match(start.output(), new RegExp(`port ${port}, needed by the Temporal dev server, is already in use by pid ${process.pid} \\(`));
+  assert.match(start.output(), /set PERENNIAL_TEMPORAL_PORT/, 'and says how to move it');
   assert.ok(server.listening, 'the stranger is reported, not killed');
 });
 
