@@ -11,18 +11,22 @@
  *                  the weather, flights, SEA and hyperplane streams vs retrain-every-window, and
  *                  drift detectors' delay and false alarms on synthetic streams (bench/drift-eval.ts;
  *                  about 10 minutes)
+ *   chaos          every scenario in stack/chaos/ in its full form: worker killed 5 times in a sweep,
+ *                  Temporal killed and restarted mid-retrain, ... (bench/chaos.ts; PERENNIAL_CHAOS=a,b
+ *                  picks scenarios; tens of minutes)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../stack/paths.ts';
 import { automl } from './automl.ts';
+import { chaos } from './chaos.ts';
 import { drift } from './drift.ts';
 import { driftEval } from './drift-eval.ts';
 import { orchestration } from './orchestration.ts';
 import { serving } from './serving.ts';
 import { withBenchStack } from './stack.ts';
 
-const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving, automl, drift, 'drift-eval': driftEval };
+const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const chosen = names.length ? names : Object.keys(BENCHMARKS);

@@ -11,6 +11,7 @@ import { mlflowModelLoader } from '../serving/loader.ts';
 import { buildServer } from '../serving/server.ts';
 import { Store } from '../serving/store.ts';
 import { createWorker } from '../worker/worker.ts';
+import { assertPortFree } from './processes.ts';
 
 export interface LocalStackOptions {
   temporal: TemporalConfig;
@@ -26,6 +27,7 @@ export interface LocalStackOptions {
 export async function startLocalStack(options: LocalStackOptions) {
   const dbPath = options.dbPath ?? join(options.dataDir, 'perennial.sqlite');
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
+  if (options.servingPort !== 0) await assertPortFree(options.servingPort, 'model server');
   const store = Store.open(dbPath);
   const mlflow = new MlflowClient(options.mlflowUrl);
   const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: options.adminToken });

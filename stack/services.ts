@@ -6,10 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../core/messages.ts';
 import { PROJECT_ROOT } from './paths.ts';
+import { assertPortFree, isAlive, portHolder, processCommand, processGroup } from './processes.ts';
 
 export { PROJECT_ROOT };
 export const VENV_BIN = join(PROJECT_ROOT, '.venv', 'bin');
@@ -47,6 +48,17 @@ async function waitFor(what: string, child: ChildProcess, probe: () => Promise<b
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s`);
 }
 
+/**
+ * A port that answers is not enough: it must be the server just started (its process group, as
+ * it was spawned detached) and not one that took the port in the meantime.
+ */
+function assertServedBy(child: ChildProcess, port: number, what: string) {
+  const holder = portHolder(port);
+  if (holder && processGroup(holder.pid) !== child.pid) {
+    throw new Error(`port ${port} answers, but from pid ${holder.pid} (${holder.command}), not the ${what} just started`);
+  }
+}
+
 function portOpen(port: number): Promise<boolean> {
   return new Promise((ok) => {
     const socket = connect(port, '127.0.0.1');
@@ -55,14 +67,14 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+function stopper(child: ChildProcess, pidFile: string): () => Promise<void> {
   return () =>
-    new Promise((ok) => {
+    new Promise<void>((ok) => {
       if (child.exitCode !== null || child.signalCode !== null) return ok();
       const kill = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
       child.once('exit', () => (clearTimeout(kill), ok()));
       killGroup(child, 'SIGTERM');
-    });
+    }).then(() => rmSync(pidFile, { force: true }));
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
@@ -73,18 +85,83 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
   }
 }
 
+/** A server that never became ready is stopped, not left behind. */
+async function whenReady(child: ChildProcess, pidFile: string, ready: () => Promise<void>) {
+  try {
+    await ready();
+  } catch (err) {
+    await stopper(child, pidFile)();
+    throw err;
+  }
+}
+
+/**
+ * `<data folder>/<service>.pid` records which process serves that folder, so that a start after
+ * a hard kill (whose servers live on, detached) finds the orphan and stops it. `marker` is a
+ * path only that folder's server has on its command line: a recycled pid is not mistaken for it.
+ */
+interface PidRecord {
+  pid: number;
+  marker: string;
+}
+
+async function stopOrphan(pidFile: string, what: string, log: (line: string) => void) {
+  let record: PidRecord;
+  try {
+    record = JSON.parse(readFileSync(pidFile, 'utf8'));
+  } catch {
+    return; // none, or unreadable: nothing of ours to stop
+  }
+  if (isAlive(record.pid) && processCommand(record.pid)?.includes(record.marker)) {
+    log(`stopping the ${what} (pid ${record.pid}) left running by an earlier start of this data folder`);
+    await stopGroup(record.pid);
+  }
+  rmSync(pidFile, { force: true });
+}
+
+async function stopGroup(leader: number) {
+  const groupAlive = () => {
+    try {
+      process.kill(-leader, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const [signal, graceMs] of [['SIGTERM', 10_000], ['SIGKILL', 5_000]] as const) {
+    if (!groupAlive()) return;
+    process.kill(-leader, signal);
+    for (const deadline = Date.now() + graceMs; groupAlive() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stops our orphan on this data folder, checks the ports are free, spawns, records the pid. */
+async function spawnServer(what: string, opts: { dataDir: string; pidName: string; ports: number[]; command: string; args: string[]; marker: string; env?: NodeJS.ProcessEnv; log?: (line: string) => void }) {
+  const pidFile = join(opts.dataDir, `${opts.pidName}.pid`);
+  await stopOrphan(pidFile, what, opts.log ?? ((line) => console.error(`perennial: ${line}`)));
+  for (const port of opts.ports) await assertPortFree(port, what);
+  const log = openSync(join(opts.dataDir, `${opts.pidName}.log`), 'a');
+  const child = spawn(opts.command, opts.args, { stdio: ['ignore', log, log], detached: true, env: opts.env });
+  if (child.pid === undefined) throw new Error(`could not start the ${what} (${opts.command})`);
+  writeFileSync(pidFile, JSON.stringify({ pid: child.pid, marker: opts.marker } satisfies PidRecord));
+  return { child, pidFile };
+}
+
 export interface TemporalOptions {
   dataDir: string;
   port?: number;
   uiPort?: number;
   /** Extra `start-dev` flags, e.g. dynamic config for tests. */
   extraArgs?: string[];
+  /** Where to say that an orphan of an earlier start is being stopped (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export async function startTemporal(opts: TemporalOptions): Promise<Service & { address: string; uiUrl: string }> {
   mkdirSync(opts.dataDir, { recursive: true });
   const port = opts.port ?? (await freePort());
   const uiPort = opts.uiPort ?? (await freePort());
+  const dbFile = join(opts.dataDir, 'temporal.sqlite');
   const args = [
     'server', 'start-dev',
     '--ip', '127.0.0.1',
@@ -92,47 +169,59 @@ export async function startTemporal(opts: TemporalOptions): Promise<Service & { 
     '--ui-port', String(uiPort),
     '--http-port', String(await freePort()),
     '--metrics-port', String(await freePort()),
-    '--db-filename', join(opts.dataDir, 'temporal.sqlite'),
+    '--db-filename', dbFile,
     '--log-level', 'warn',
     ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ...(opts.extraArgs ?? []),
   ];
-  const log = openSync(join(opts.dataDir, 'temporal.log'), 'a');
-  const child = spawn(join(VENV_BIN, 'temporal'), args, { stdio: ['ignore', log, log], detached: true });
-  await waitFor('temporal server', child, () => portOpen(port), 60_000);
+  const what = 'Temporal dev server';
+  const { child, pidFile } = await spawnServer(what, { ...opts, pidName: 'temporal', ports: [port, uiPort], command: join(VENV_BIN, 'temporal'), args, marker: dbFile });
+  await whenReady(child, pidFile, async () => {
+    await waitFor(what, child, () => portOpen(port), 60_000);
+    assertServedBy(child, port, what);
+  });
   return {
     name: 'temporal',
     address: `127.0.0.1:${port}`,
     url: `127.0.0.1:${port}`,
     uiUrl: `http://127.0.0.1:${uiPort}`,
-    stop: stopper(child),
+    stop: stopper(child, pidFile),
   };
 }
 
 export interface MlflowOptions {
   dataDir: string;
   port?: number;
+  log?: (line: string) => void;
 }
 
 export async function startMlflow(opts: MlflowOptions): Promise<Service> {
   mkdirSync(opts.dataDir, { recursive: true });
   const port = opts.port ?? (await freePort());
+  const backendStore = `sqlite:///${join(opts.dataDir, 'mlflow.db')}`;
   const args = [
     'server',
     '--host', '127.0.0.1',
     '--port', String(port),
     '--workers', '2',
-    '--backend-store-uri', `sqlite:///${join(opts.dataDir, 'mlflow.db')}`,
+    '--backend-store-uri', backendStore,
     '--artifacts-destination', join(opts.dataDir, 'artifacts'),
     '--serve-artifacts',
   ];
-  const log = openSync(join(opts.dataDir, 'mlflow.log'), 'a');
-  const child = spawn(join(VENV_BIN, 'mlflow'), args, {
-    stdio: ['ignore', log, log],
-    detached: true,
+  const what = 'MLflow server';
+  const { child, pidFile } = await spawnServer(what, {
+    ...opts,
+    pidName: 'mlflow',
+    ports: [port],
+    command: join(VENV_BIN, 'mlflow'),
+    args,
+    marker: backendStore,
     env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('mlflow server', child, async () => (await fetch(`${url}/health`)).ok, 120_000);
-  return { name: 'mlflow', url, stop: stopper(child) };
+  await whenReady(child, pidFile, async () => {
+    await waitFor(what, child, async () => (await fetch(`${url}/health`)).ok, 120_000);
+    assertServedBy(child, port, what);
+  });
+  return { name: 'mlflow', url, stop: stopper(child, pidFile) };
 }

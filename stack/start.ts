@@ -16,6 +16,7 @@ import { startAlertPrinter } from './alert-printer.ts';
 import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
 import { startLocalStack } from './local.ts';
 import { PROJECT_ROOT } from './paths.ts';
+import { PortInUseError } from './processes.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from './services.ts';
 
 const { values: flags } = parseArgs({
@@ -26,6 +27,21 @@ const { values: flags } = parseArgs({
   },
 });
 const say = (line: string) => console.log(`perennial: ${line}`);
+
+const PORT_HINTS: Record<string, string> = {
+  'Temporal dev server': 'to start it on other ports set PERENNIAL_TEMPORAL_PORT and PERENNIAL_TEMPORAL_UI_PORT; to use a server of your own set TEMPORAL_ADDRESS',
+  'MLflow server': 'to start it on another port set PERENNIAL_MLFLOW_PORT; to use a server of your own set MLFLOW_TRACKING_URI',
+  'model server': 'to start it on another port set PERENNIAL_SERVING_PORT',
+};
+
+/** The embedded servers' ports, overridable so that two stacks (or a test) can run side by side. */
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a port number (1-65535), got "${raw}"`);
+  return port;
+}
 
 // Ctrl-C stops everything in reverse order of starting, once: npm passes the signal on too,
 // and a second signal must not cut the first shutdown short.
@@ -53,14 +69,14 @@ try {
   let temporalUi = process.env.TEMPORAL_UI_URL ?? '(your Temporal cluster\'s UI)';
   if (!process.env.TEMPORAL_ADDRESS) {
     say('starting the Temporal dev server...');
-    const temporal = await startTemporal({ dataDir: join(dataDir, 'temporal'), port: 7233, uiPort: 8233 });
+    const temporal = await startTemporal({ dataDir: join(dataDir, 'temporal'), port: portFromEnv('PERENNIAL_TEMPORAL_PORT', 7233), uiPort: portFromEnv('PERENNIAL_TEMPORAL_UI_PORT', 8233), log: say });
     stops.push(temporal.stop);
     process.env.TEMPORAL_ADDRESS = temporal.address;
     temporalUi = temporal.uiUrl;
   }
   if (!process.env.MLFLOW_TRACKING_URI) {
     say('starting the MLflow server (the first start migrates its database: ~20 s)...');
-    const mlflow = await startMlflow({ dataDir: join(dataDir, 'mlflow'), port: 5000 });
+    const mlflow = await startMlflow({ dataDir: join(dataDir, 'mlflow'), port: portFromEnv('PERENNIAL_MLFLOW_PORT', 5000), log: say });
     stops.push(mlflow.stop);
     process.env.MLFLOW_TRACKING_URI = mlflow.url;
   }
@@ -72,7 +88,7 @@ try {
     dataDir,
     dbPath: defaults.dbPath(),
     adminToken: defaults.adminToken(),
-    servingPort: Number(process.env.PERENNIAL_SERVING_PORT ?? 8080),
+    servingPort: portFromEnv('PERENNIAL_SERVING_PORT', 8080),
   });
   stops.push(() => local.stop());
   const { store, client, servingUrl } = local;
@@ -111,5 +127,6 @@ try {
   }
 } catch (err) {
   console.error(`perennial: ${(err as Error).message}`);
+  if (err instanceof PortInUseError) console.error(`perennial: ${PORT_HINTS[err.service] ?? ''}`);
   await shutdown(1);
 }
