@@ -125,6 +125,8 @@ export interface LifecycleStatus {
   /** Why rules did not fire or could not be judged in the last cycle. */
   policyNotes: string[];
   cooldownUntil?: string;
+  /** When a failed retrain is tried again (the lifecycle's retry policy). */
+  retryAt?: string;
   history: Decision[];
 }
 
