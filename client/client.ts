@@ -149,7 +149,10 @@ export class PerennialClient {
     const parsed = Review.parse(review);
     const active = (await this.status(model)).activeRetrain;
     if (!active) throw new Error(`model ${model} has no retrain running`);
-    return this.temporal.workflow.getHandle(active.workflowId).executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] });
+    return this.temporal.workflow.getHandle(active.workflowId).executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] }).catch((err: Error) => {
+      // The workflow's reason (not allowed to review, not waiting) rather than "Workflow Update failed".
+      throw err instanceof WorkflowUpdateFailedError ? new Error(`${decision} refused: ${err.cause?.message ?? err.message}`) : err;
+    });
   }
 
   /**

@@ -372,7 +372,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     }
     const reason = `rollback by ${request.requestedBy}: ${request.reason}`;
     if (checked) {
-      if (!(await registeredVersion({ model, version: target }))) return refuseRollback(request, `v${target} is not a registered version of ${model}`);
+      if (!(await registeredVersion({ model, version: target }))) return refuseRollback(request, `toVersion: ${target} is not a registered version of ${model}`);
       let deployed = false;
       try {
         await deploy({ model, champion: target, reason });
