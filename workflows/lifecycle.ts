@@ -7,6 +7,7 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancelledFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -72,8 +73,8 @@ const RETRAIN_RETRY_PATCH = 'retry-failed-retrains';
 
 /**
  * The retry policy of a failed retrain (one that threw, not one that decided against its
- * challenger): the same trigger again after each of these delays, then it is given up and the
- * next trigger starts afresh. Activities already ride out 15 minutes of outage, so a failure
+ * challenger, nor one cancelled by a person): the same trigger again after each of these
+ * delays, then it is given up and the next trigger starts afresh. Activities already ride out 15 minutes of outage, so a failure
  * here is rarely transient; two more attempts are enough to tell.
  */
 const RETRAIN_RETRY_DELAYS = ['1m', '5m'];
@@ -135,7 +136,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     rollbacks: [],
     history: [],
   };
-  let active: { n: number; workflowId: string; trigger: Trigger; failures: number; result?: RetrainResult; error?: string; done: boolean } | undefined;
+  let active: { n: number; workflowId: string; trigger: Trigger; failures: number; result?: RetrainResult; error?: string; cancelled?: boolean; done: boolean } | undefined;
   // Rollbacks an update waits for, and what became of them (the request object is the key).
   const awaitedRollbacks = new Set<RollbackRequest>();
   const rollbackOutcomes = new Map<RollbackRequest, { ok: boolean; message: string }>();
@@ -306,7 +307,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     handle.result().then(
       (result) => Object.assign(current, { result, done: true }),
       // The innermost failure says what went wrong ("MLflow unreachable"), not "Child Workflow execution failed".
-      (err: Error) => Object.assign(current, { error: rootCause(err) ?? err.message, done: true }),
+      (err: Error) => Object.assign(current, { error: rootCause(err) ?? err.message, cancelled: err.cause instanceof CancelledFailure, done: true }),
     );
   };
 
@@ -316,7 +317,10 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     const because = `trigger: ${finished.trigger.reason}`;
     if (finished.error) {
       record(`retrain #${finished.n}: failed`, because, `root cause: ${finished.error}`);
-      if (patched(RETRAIN_RETRY_PATCH)) scheduleRetry(finished.trigger, finished.failures + 1);
+      if (!patched(RETRAIN_RETRY_PATCH)) return;
+      // Someone cancelled it on purpose: that is not a failure to retry.
+      if (finished.cancelled) return record(`retrain #${finished.n} was cancelled: not retried`);
+      scheduleRetry(finished.trigger, finished.failures + 1);
       return;
     }
     const result = finished.result!;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
+import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { lifecycleWorkflowId, retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { PROJECT_ROOT } from '../../stack/paths.ts';
 import { temporalAddress } from '../helpers/services.ts';
@@ -115,5 +116,34 @@ describe('reviewers', () => {
     await eventually('the rejection', async () => ((await stack.client.retrainStatus(retrainId)).stage === 'rejected' ? true : undefined));
     await eventually('the challenger alias removed', async () => ((await stack.mlflow.getVersionByAlias(spec.name, 'challenger')) === undefined ? true : undefined));
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.reviewer'], 'bo');
+  });
+});
+
+describe('a retrain that does not finish', () => {
+  test('a retrain cancelled mid-sweep leaves no MLflow run RUNNING, records its root cause and is not retried', async () => {
+    const spec = testSpec({
+      training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 27 } } },
+    });
+    seedRecords(stack.store, spec);
+    await stack.client.register(spec);
+    const retrainId = retrainWorkflowId(spec.name, 1);
+    const sweep = stack.client.temporal.workflow.getHandle(`${retrainId}/sweep`);
+    await eventually('a first rung done', async () => ((await sweep.query(sweepStatusQuery)).rungsDone >= 1 ? true : undefined), 240_000);
+    await stack.client.temporal.workflow.getHandle(retrainId).cancel();
+
+    const failed = await historyEntry(spec.name, /^retrain #1: failed$/);
+    assert.ok(failed.reasons.some((r) => r.startsWith('root cause: ') && !r.includes('Child Workflow execution failed')), JSON.stringify(failed));
+    await historyEntry(spec.name, /^retrain #1 was cancelled: not retried$/);
+
+    const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+    const runs = await eventually('every run of the retrain ended', async () => {
+      const all = (await stack.mlflow.searchRuns([experimentId])).filter((r) => ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']));
+      return all.length > 0 && all.every((r) => r.status !== 'RUNNING') ? all : undefined;
+    });
+    assert.equal(runs.find((r) => r.tags['perennial.kind'] === 'retrain')?.status, 'FAILED');
+    assert.ok(runs.some((r) => r.tags['perennial.kind'] === 'trial' && r.status === 'KILLED'), runs.map((r) => `${r.runName} ${r.status}`).join(', '));
+    const status = await stack.client.status(spec.name);
+    assert.equal(status.retrainCount, 1);
+    assert.equal(status.retryAt, undefined);
   });
 });
