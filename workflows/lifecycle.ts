@@ -74,8 +74,8 @@ const RETRAIN_RETRY_PATCH = 'retry-failed-retrains';
 /**
  * The retry policy of a failed retrain (one that threw, not one that decided against its
  * challenger, nor one cancelled by a person): the same trigger again after each of these
- * delays, then it is given up and the next trigger starts afresh. Activities already ride out 15 minutes of outage, so a failure
- * here is rarely transient; two more attempts are enough to tell.
+ * delays, then it is given up and the next trigger starts afresh. Activities already ride out
+ * 15 minutes of outage, so a failure here is rarely transient; two more attempts tell.
  */
 const RETRAIN_RETRY_DELAYS = ['1m', '5m'];
 
