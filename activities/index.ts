@@ -3,8 +3,9 @@
  * `Activities`, so a renamed or retyped activity fails to compile instead of at run time.
  *
  * Two things hold for every activity (workflows/activity-options.ts relies on them):
- * - those that read and compute for a while heartbeat every few seconds, so a lost worker is
- *   noticed within the heartbeat timeout instead of a long start-to-close;
+ * - every one heartbeats every few seconds (trial rungs and candidates do it themselves, with
+ *   their progress), so a lost worker is noticed within the heartbeat timeout instead of a
+ *   long start-to-close, and a slow but live call is not mistaken for a lost one;
  * - MLflow refusing a request (4xx other than 408/429) is bad input, which retrying cannot fix:
  *   it becomes the non-retryable `MlflowRequestRefused`. An unreachable or failing MLflow (no
  *   answer, 5xx) stays retryable, so an outage is ridden out.
@@ -22,8 +23,8 @@ import { trackingActivities } from './tracking.ts';
 import { trainingActivities } from './training.ts';
 import { trialActivities } from './trials.ts';
 
-/** Activities that run longer than a request or two and do not heartbeat themselves. */
-const HEARTBEATING = new Set(['snapshotTrainingData', 'validateSnapshot', 'evaluateChallenger', 'monitorChampion', 'summarizeProduction']);
+/** Activities that heartbeat themselves, with details a retry resumes from. */
+const OWN_HEARTBEATS = new Set(['trainTrialRung', 'trainCandidate']);
 const HEARTBEAT_EVERY_MS = 5_000;
 
 export function createActivities(ctx: ActivityContext) {
@@ -38,7 +39,7 @@ export function createActivities(ctx: ActivityContext) {
     ...alertActivities(ctx),
   };
   for (const [name, activity] of Object.entries(activities)) {
-    (activities as Record<string, unknown>)[name] = guarded(activity as (...args: unknown[]) => Promise<unknown>, HEARTBEATING.has(name));
+    (activities as Record<string, unknown>)[name] = guarded(activity as (...args: unknown[]) => Promise<unknown>, !OWN_HEARTBEATS.has(name));
   }
   return activities;
 }
