@@ -307,7 +307,11 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     handle.result().then(
       (result) => Object.assign(current, { result, done: true }),
       // The innermost failure says what went wrong ("MLflow unreachable"), not "Child Workflow execution failed".
-      (err: Error) => Object.assign(current, { error: rootCause(err) ?? err.message, cancelled: err.cause instanceof CancelledFailure, done: true }),
+      (err: Error) => {
+        const cancelled = err.cause instanceof CancelledFailure;
+        // A cancellation's innermost failure has an empty message: never mistake it for a success.
+        Object.assign(current, { error: rootCause(err) || (cancelled ? 'cancelled' : err.message) || 'failed without a message', cancelled, done: true });
+      },
     );
   };
 
@@ -315,7 +319,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     const finished = active!;
     active = undefined;
     const because = `trigger: ${finished.trigger.reason}`;
-    if (finished.error) {
+    if (finished.error !== undefined) {
       record(`retrain #${finished.n}: failed`, because, `root cause: ${finished.error}`);
       if (!patched(RETRAIN_RETRY_PATCH)) return;
       // Someone cancelled it on purpose: that is not a failure to retry.
