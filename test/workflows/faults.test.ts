@@ -147,3 +147,36 @@ describe('a retrain that does not finish', () => {
     assert.equal(status.retryAt, undefined);
   });
 });
+
+describe('the retry policy of a failed retrain', () => {
+  test('a retrain whose sweep dies fails with its root cause, ends its runs, and is retried a minute later', async () => {
+    const spec = testSpec({
+      training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 27 } } },
+    });
+    seedRecords(stack.store, spec);
+    await stack.client.register(spec);
+    const sweep = stack.client.temporal.workflow.getHandle(`${retrainWorkflowId(spec.name, 1)}/sweep`);
+    await eventually('a first rung done', async () => ((await sweep.query(sweepStatusQuery)).rungsDone >= 1 ? true : undefined), 240_000);
+    await sweep.terminate('chaos: the sweep was killed');
+
+    const failed = await historyEntry(spec.name, /^retrain #1: failed$/);
+    assert.ok(failed.reasons.includes('root cause: chaos: the sweep was killed'), JSON.stringify(failed));
+    await historyEntry(spec.name, /^retrain will be retried in 1m \(attempt 2 of 3\)$/);
+    assert.ok((await stack.client.status(spec.name)).retryAt);
+
+    const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+    const retrainRun = await eventually('retrain #1 run ended', async () =>
+      (await stack.mlflow.searchRuns([experimentId])).find((r) => r.runName === 'retrain-1' && r.status !== 'RUNNING'),
+    );
+    assert.equal(retrainRun.status, 'FAILED');
+
+    // The same trigger runs again as retrain #2, which finishes the job.
+    await eventually('champion v1 from the retried retrain', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
+    const status = await stack.client.status(spec.name);
+    assert.equal(status.retrainCount, 2);
+    assert.equal(status.retryAt, undefined);
+    assert.ok(status.history.some((h) => h.what === 'retrain #2: promoted'));
+    const open = (await stack.mlflow.searchRuns([experimentId])).filter((r) => ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']) && r.status === 'RUNNING');
+    assert.deepEqual(open.map((r) => r.runName), []);
+  });
+});
