@@ -5,6 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { Decision } from '../core/messages.ts';
 import type { ActivityContext } from './context.ts';
+import { MlflowError } from './mlflow/client.ts';
 import { experimentName } from './mlflow/model-files.ts';
 
 export interface RetrainRun {
@@ -17,6 +18,19 @@ export interface RetrainRun {
 export type TriggerValues = Record<string, Record<string, number>>;
 
 export function trackingActivities({ mlflow }: ActivityContext) {
+  /** Ends every run still RUNNING below `runId` (the sweep, its trials) as KILLED, deepest first. */
+  async function killOpenDescendants(experimentId: string, runId: string): Promise<void> {
+    for (const child of await mlflow.childRuns(experimentId, runId)) {
+      await killOpenDescendants(experimentId, child.runId);
+      if (child.status === 'RUNNING') await mlflow.finishRun(child.runId, 'KILLED');
+    }
+  }
+
+  async function dropChallengerAlias(model: string, version: string): Promise<void> {
+    const challenger = await mlflow.getVersionByAlias(model, 'challenger');
+    if (challenger?.version === version) await mlflow.deleteAlias(model, 'challenger');
+  }
+
   return {
     async startRetrainRun(input: { model: string; n: number; trigger: string; rules: string[]; values?: TriggerValues; championVersion?: string }): Promise<RetrainRun> {
       const experimentId = await mlflow.getOrCreateExperiment(experimentName(input.model), { 'perennial.model': input.model });
@@ -44,7 +58,8 @@ export function trackingActivities({ mlflow }: ActivityContext) {
       return { experimentId, runId: run.runId, artifactUri: run.artifactUri };
     },
 
-    async finishRetrainRun(input: { runId: string; outcome: string; decisions: Decision[]; version?: string; failed?: boolean }): Promise<void> {
+    /** `model` is absent in calls from retrains recorded before challengers lost their alias here. */
+    async finishRetrainRun(input: { model?: string; runId: string; outcome: string; decisions: Decision[]; version?: string; failed?: boolean }): Promise<void> {
       const run = await mlflow.getRun(input.runId);
       const story = input.decisions.map((d) => `- **${d.what}**${d.reasons.map((r) => `\n  - ${r}`).join('')}`).join('\n');
       await mlflow.uploadArtifact(run.artifactUri, 'decisions.json', JSON.stringify(input.decisions, null, 2), 'application/json');
@@ -55,7 +70,22 @@ export function trackingActivities({ mlflow }: ActivityContext) {
           'mlflow.note.content': `${run.tags['mlflow.note.content'] ?? ''}\n\n## Decisions\n${story}`.slice(0, 7900),
         },
       });
+      // A failed retrain leaves its sweep and the trials it interrupted open: none stays RUNNING.
+      if (input.failed) await killOpenDescendants(run.experimentId, input.runId);
       if (run.status === 'RUNNING') await mlflow.finishRun(input.runId, input.failed ? 'FAILED' : 'FINISHED');
+      // Only a promoted challenger keeps its alias; a rejected, rolled-back or failed one loses it.
+      if (input.model && input.version && input.outcome !== 'promoted') await dropChallengerAlias(input.model, input.version);
+    },
+
+    /** Whether `version` is a registered version of the model (a rollback target must be). */
+    async registeredVersion(input: { model: string; version: string }): Promise<boolean> {
+      try {
+        await mlflow.getModelVersion(input.model, input.version);
+        return true;
+      } catch (err) {
+        if (err instanceof MlflowError && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') return false;
+        throw err;
+      }
     },
 
     async registerChallenger(input: { model: string; candidateRunId: string; retrainRunId: string; trigger: string }): Promise<{ version: string }> {

@@ -86,8 +86,8 @@ program
   .option('--by <name>', 'who asks', process.env.USER ?? 'cli')
   .action(
     withClient(async (client, model: string, opts: { reason: string; to?: string; by: string }) => {
-      await client.rollback(model, { reason: opts.reason, toVersion: opts.to, requestedBy: opts.by });
-      return `rollback of ${model} requested`;
+      // Waits for the rollback; a refusal (unknown version, ...) throws and exits 1 with its reason.
+      return client.rollback(model, { reason: opts.reason, toVersion: opts.to, requestedBy: opts.by });
     }),
   );
 

@@ -2,7 +2,7 @@
  * The typed programmatic client: everything the CLI, the demo and the tests do to a model goes
  * through here, and from here through Temporal.
  */
-import { Client, Connection, ScheduleOverlapPolicy, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, ScheduleOverlapPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import {
   approveSignal,
@@ -22,6 +22,7 @@ import {
   RollbackRequest,
   RetrainRequest,
   rollbackSignal,
+  rollbackUpdate,
   scheduleId,
   statusQuery,
   type LifecycleStatus,
@@ -35,6 +36,11 @@ import { dataConverter, TASK_QUEUE, temporalConfig, type TemporalConfig } from '
 /** A policy change that does not validate; nothing was sent. */
 export class PolicyChangeError extends Error {
   override name = 'PolicyChangeError';
+}
+
+/** A rollback the lifecycle refused (unknown version, nothing to return to, invalid request); nothing changed. */
+export class RollbackRefusedError extends Error {
+  override name = 'RollbackRefusedError';
 }
 
 export class PerennialClient {
@@ -116,7 +122,22 @@ export class PerennialClient {
     await this.lifecycle(model).signal(resumeSignal);
   }
 
-  async rollback(model: string, request: RollbackRequest): Promise<void> {
+  /**
+   * Puts an earlier champion back in service, as a validated update: the answer comes when the
+   * rollback is done, and an unknown version (or nothing to return to) is a RollbackRefusedError
+   * before anything changes.
+   */
+  async rollback(model: string, request: RollbackRequest): Promise<string> {
+    try {
+      return await this.lifecycle(model).executeUpdate(rollbackUpdate, { args: [RollbackRequest.parse(request)] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new RollbackRefusedError(`rollback of ${model} refused: ${err.cause?.message ?? err.message}`);
+      throw err;
+    }
+  }
+
+  /** The same rollback as a plain signal, as the Temporal UI sends it: refusals are recorded in the lifecycle's history. */
+  async rollbackBySignal(model: string, request: RollbackRequest): Promise<void> {
     await this.lifecycle(model).signal(rollbackSignal, RollbackRequest.parse(request));
   }
 
@@ -128,7 +149,10 @@ export class PerennialClient {
     const parsed = Review.parse(review);
     const active = (await this.status(model)).activeRetrain;
     if (!active) throw new Error(`model ${model} has no retrain running`);
-    return this.temporal.workflow.getHandle(active.workflowId).executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] });
+    return this.temporal.workflow.getHandle(active.workflowId).executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] }).catch((err: Error) => {
+      // The workflow's reason (not allowed to review, not waiting) rather than "Workflow Update failed".
+      throw err instanceof WorkflowUpdateFailedError ? new Error(`${decision} refused: ${err.cause?.message ?? err.message}`) : err;
+    });
   }
 
   /**

@@ -36,7 +36,7 @@ export const RollbackRequest = z.object({
   reason: z.string().trim().min(1, 'say why you are rolling back'),
   requestedBy: z.string().default('unknown'),
   /** Registered version to go back to; defaults to the previous champion. */
-  toVersion: z.string().optional(),
+  toVersion: z.string().trim().regex(/^[1-9][0-9]*$/, 'toVersion must be a registered version number, e.g. "3"').optional(),
 });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
@@ -55,6 +55,11 @@ export const LifecycleInput = z.object({
   state: z.unknown().optional(),
 });
 
+/** A refusal's reasons, one per problem, each naming its field: "reviewer: reviewer is required: who is deciding?". */
+export function issueLines(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
+}
+
 // ---- signals, updates, queries ------------------------------------------------------------
 
 /** Sent to a retrain workflow waiting for approval, or to its lifecycle, which forwards it. */
@@ -68,6 +73,8 @@ export const retrainSignal = defineSignal<[RetrainRequest]>('retrain');
 export const pauseSignal = defineSignal<[]>('pause');
 export const resumeSignal = defineSignal<[]>('resume');
 export const rollbackSignal = defineSignal<[RollbackRequest]>('rollback');
+/** Rollback as a validated update: an unknown version is an error to the caller and changes nothing. */
+export const rollbackUpdate = defineUpdate<string, [z.input<typeof RollbackRequest>]>('rollback');
 
 /** Replaces the lifecycle's retraining policies at run time; rejected (nothing changes) when invalid. */
 export const setPoliciesUpdate = defineUpdate<string, [PolicyChangeInput]>('setPolicies');
@@ -118,6 +125,8 @@ export interface LifecycleStatus {
   /** Why rules did not fire or could not be judged in the last cycle. */
   policyNotes: string[];
   cooldownUntil?: string;
+  /** When a failed retrain is tried again (the lifecycle's retry policy). */
+  retryAt?: string;
   history: Decision[];
 }
 

@@ -13,7 +13,7 @@ import { parseDuration } from './duration.ts';
 import { proposeConfig, type Observation } from './sampling/index.ts';
 import type { TrialConfig } from './search-space.ts';
 import type { ModelSpec } from './spec.ts';
-import { bestTrial, orient, promotions, rungs as rungEpochs, waveSize, type RungResult } from './sweep-plan.ts';
+import { bestTrial, orient, promotions, rungs as rungEpochs, type TieBreak, waveSize, type RungResult } from './sweep-plan.ts';
 
 export interface SweepRun {
   experimentId: string;
@@ -76,7 +76,12 @@ export interface SweepProgress {
   best?: number;
 }
 
-export async function runSweep(spec: ModelSpec, steps: SweepSteps, onProgress: (p: SweepProgress) => void = () => {}): Promise<SweepResult> {
+export async function runSweep(
+  spec: ModelSpec,
+  steps: SweepSteps,
+  onProgress: (p: SweepProgress) => void = () => {},
+  tieBreak: TieBreak = 'deterministic',
+): Promise<SweepResult> {
   const settings = spec.training.sweep;
   const rungs = rungEpochs(settings);
   const eta = settings.earlyStopping.kind === 'asha' ? settings.earlyStopping.reductionFactor : 1;
@@ -86,7 +91,7 @@ export async function runSweep(spec: ModelSpec, steps: SweepSteps, onProgress: (
   const observations: Observation[] = [];
   let rungsDone = 0;
   let stoppedBy: string | undefined;
-  const report = () => onProgress({ trials: trials.length, rungsDone, rungs, best: bestTrial(byRung)?.trial });
+  const report = () => onProgress({ trials: trials.length, rungsDone, rungs, best: bestTrial(byRung, tieBreak)?.trial });
 
   const sweepRun = await steps.startSweepRun();
 
@@ -142,7 +147,7 @@ export async function runSweep(spec: ModelSpec, steps: SweepSteps, onProgress: (
       // The sampler learns from every trial's first rung: the one budget all trials share.
       if (rung === 0) observations.push(...results.map((r) => ({ config: trials[r.trial].config, value: r.value })));
       const last = rung === rungs.length - 1;
-      const promoted = last ? [] : promotions(results, eta);
+      const promoted = last ? [] : promotions(results, eta, tieBreak);
       for (const r of results) if (!promoted.includes(r.trial)) await close(trials[r.trial], last ? 'completed' : 'pruned', rung);
       alive = promoted;
       if (alive.length === 0) break;
@@ -154,7 +159,7 @@ export async function runSweep(spec: ModelSpec, steps: SweepSteps, onProgress: (
     }
   }
 
-  const winner = bestTrial(byRung);
+  const winner = bestTrial(byRung, tieBreak);
   if (!winner) throw new Error('the sweep finished no trial');
   await steps.finishSweepRun({ sweepRun, trials, best: winner.trial, stoppedBy });
   return { sweepRunId: sweepRun.runId, best: trials[winner.trial], trials, stoppedBy };

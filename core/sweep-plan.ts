@@ -57,22 +57,31 @@ export function orient(value: number, direction: 'maximize' | 'minimize'): numbe
 /** An oriented value for ranking: NaN (a diverged trial) ranks below everything. */
 export const rankValue = (v: number) => (Number.isNaN(v) ? -Infinity : v);
 
-/** Best first: higher value, then the smaller model, then the faster one, then the earlier trial. */
-function compareResults(a: RungResult, b: RungResult): number {
-  return rankValue(b.value) - rankValue(a.value) || a.paramCount - b.paramCount || a.latencyMs - b.latencyMs || a.trial - b.trial;
+/**
+ * How equal objective values are ordered. `deterministic`: the smaller model, then the earlier
+ * trial, so the same seed always gives the same challenger. `latency` (sweeps recorded before
+ * that) put the faster model before the earlier trial, but measured latency depends on the
+ * machine's load; it belongs in a gate, not in the choice.
+ */
+export type TieBreak = 'deterministic' | 'latency';
+
+/** Best first: higher value, then by the tie-break. */
+function comparer(tieBreak: TieBreak) {
+  return (a: RungResult, b: RungResult): number =>
+    rankValue(b.value) - rankValue(a.value) || a.paramCount - b.paramCount || (tieBreak === 'latency' ? a.latencyMs - b.latencyMs : 0) || a.trial - b.trial;
 }
 
 /** Trials promoted from a rung: the best floor(n / eta), at least one, best first. */
-export function promotions(results: RungResult[], eta: number): number[] {
+export function promotions(results: RungResult[], eta: number, tieBreak: TieBreak = 'deterministic'): number[] {
   if (results.length === 0) return [];
   const keep = Math.max(1, Math.floor(results.length / eta));
-  return [...results].sort(compareResults).slice(0, keep).map((r) => r.trial);
+  return [...results].sort(comparer(tieBreak)).slice(0, keep).map((r) => r.trial);
 }
 
 /** The best trial among those that reached the highest rung anyone reached (`byRung[k]`: rung k's results). */
-export function bestTrial(byRung: RungResult[][]): RungResult | undefined {
+export function bestTrial(byRung: RungResult[][], tieBreak: TieBreak = 'deterministic'): RungResult | undefined {
   for (let rung = byRung.length - 1; rung >= 0; rung--) {
-    if (byRung[rung].length > 0) return [...byRung[rung]].sort(compareResults)[0];
+    if (byRung[rung].length > 0) return [...byRung[rung]].sort(comparer(tieBreak))[0];
   }
   return undefined;
 }

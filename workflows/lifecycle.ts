@@ -6,6 +6,8 @@
  */
 import {
   allHandlersFinished,
+  ApplicationFailure,
+  CancelledFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -13,7 +15,9 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  rootCause,
   setCurrentDetails,
+  setDefaultSignalHandler,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -26,6 +30,7 @@ import {
   DataArrived,
   dataArrivedSignal,
   type Decision,
+  issueLines,
   type LifecycleStatus,
   ModelNameKey,
   pauseSignal,
@@ -34,10 +39,11 @@ import {
   RetrainRequest,
   retrainSignal,
   retrainWorkflowId,
-  type Review,
   PolicyChange,
+  Review,
   RollbackRequest,
   rollbackSignal,
+  rollbackUpdate,
   setPoliciesUpdate,
   StageKey,
   statusQuery,
@@ -47,9 +53,10 @@ import type { MonitorCursors, MonitorResult } from '../activities/monitor.ts';
 import type { MonitoringSummary } from '../core/monitoring.ts';
 import { compileRules, evaluatePolicies, type FiredRule, initialPolicyState, type PolicySpec, type PolicyState, startCooldown } from '../core/policy.ts';
 import { evaluatePoliciesV1, type MonitoringSummaryV1, type PolicyStateV1, startCooldownV1 } from '../core/policy-v1.ts';
-import type { ModelSpec } from '../core/spec.ts';
+import { mayReview, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { findingAlerts } from '../core/alerts.ts';
+import { SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { retrain, type RetrainResult } from './retrain.ts';
 
@@ -57,9 +64,24 @@ import { retrain, type RetrainResult } from './retrain.ts';
 const STALE_TRIGGERS_PATCH = 'drop-stale-triggers-on-promotion';
 /** Before this patch, monitoring was summarizeProduction judged by core/policy-v1.ts. */
 const POLICY_RULES_PATCH = 'policy-rules-v2';
+/** Before this patch, a rollback to an unknown or unloadable version failed the lifecycle. */
+const SAFE_ROLLBACK_PATCH = 'refuse-bad-rollbacks';
+/** Before this patch, the lifecycle forwarded every review to the retrain unchecked. */
+const CHECKED_REVIEWS_PATCH = 'check-forwarded-reviews';
+/** Before this patch, a failed retrain was recorded and not retried. */
+const RETRAIN_RETRY_PATCH = 'retry-failed-retrains';
 
-const { summarizeProduction, monitorChampion } = proxyActivities<Activities>({ startToCloseTimeout: '5m', retry: { maximumAttempts: 3 } });
-const { deploy, promoteChampion, currentChampion } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 10 } });
+/**
+ * The retry policy of a failed retrain (one that threw, not one that decided against its
+ * challenger, nor one cancelled by a person): the same trigger again after each of these
+ * delays, then it is given up and the next trigger starts afresh. Activities already ride out
+ * 15 minutes of outage, so a failure here is rarely transient; two more attempts tell.
+ */
+const RETRAIN_RETRY_DELAYS = ['1m', '5m'];
+
+// A monitoring cycle that fails is skipped (see the main loop), so a few attempts are enough.
+const { summarizeProduction, monitorChampion } = proxyActivities<Activities>({ startToCloseTimeout: '5m', heartbeatTimeout: '30s', retry: { maximumAttempts: 3 } });
+const { deploy, promoteChampion, currentChampion, registeredVersion } = proxyActivities<Activities>(SHORT_CALL);
 
 const HISTORY_LIMIT = 50;
 
@@ -90,6 +112,8 @@ export interface LifecycleState {
   feedbackCursor: number;
   trainedThroughRecordId: number;
   pendingTrigger?: Trigger;
+  /** A failed retrain's trigger, due again at `atMs` (RETRAIN_RETRY_DELAYS); `failures` so far. */
+  retry?: { trigger: Trigger; failures: number; atMs: number };
   rollbacks: RollbackRequest[];
   lastSummary?: MonitoringSummary | MonitoringSummaryV1;
   history: Decision[];
@@ -112,7 +136,10 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     rollbacks: [],
     history: [],
   };
-  let active: { n: number; workflowId: string; trigger: Trigger; result?: RetrainResult; error?: string; done: boolean } | undefined;
+  let active: { n: number; workflowId: string; trigger: Trigger; failures: number; result?: RetrainResult; error?: string; cancelled?: boolean; done: boolean } | undefined;
+  // Rollbacks an update waits for, and what became of them (the request object is the key).
+  const awaitedRollbacks = new Set<RollbackRequest>();
+  const rollbackOutcomes = new Map<RollbackRequest, { ok: boolean; message: string }>();
   let wakeUp = false;
   // Pausing does not cancel a cycle already reading the log: it finishes and records its summary.
   let cycleRunning = false;
@@ -158,6 +185,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     breaches: breachCounts(state.policy),
     policyNotes: state.policyNotes ?? [],
     cooldownUntil: state.policy.cooldownUntil ? new Date(state.policy.cooldownUntil).toISOString() : undefined,
+    retryAt: state.retry ? new Date(state.retry.atMs).toISOString() : undefined,
     history: state.history,
   }));
 
@@ -184,13 +212,13 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
 
   setHandler(retrainSignal, (raw) => {
     const parsed = RetrainRequest.safeParse(raw);
-    if (!parsed.success) return record('ignored retrain signal with invalid input', ...parsed.error.issues.map((i) => i.message));
+    if (!parsed.success) return record('ignored retrain signal with invalid input', ...issueLines(parsed.error));
     const { requestedBy, reason } = parsed.data;
     requestRetrain({ reason: `${requestedBy === 'schedule' ? 'schedule' : `manual (${requestedBy})`}: ${reason}`, rules: [requestedBy === 'schedule' ? 'schedule' : 'manual'] });
   });
   setHandler(dataArrivedSignal, (raw) => {
     const parsed = DataArrived.safeParse(raw);
-    if (!parsed.success) return record('ignored dataArrived signal with invalid input', ...parsed.error.issues.map((i) => i.message));
+    if (!parsed.success) return record('ignored dataArrived signal with invalid input', ...issueLines(parsed.error));
     record(`${parsed.data.rows} new rows arrived from ${parsed.data.source}: monitoring now`);
     wakeUp = true;
   });
@@ -205,18 +233,57 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
   });
   setHandler(rollbackSignal, (raw) => {
     const parsed = RollbackRequest.safeParse(raw);
-    if (!parsed.success) return record('ignored rollback signal with invalid input', ...parsed.error.issues.map((i) => i.message));
+    if (!parsed.success) return record('ignored rollback signal with invalid input', ...issueLines(parsed.error));
     state.rollbacks.push(parsed.data);
   });
+  setHandler(
+    rollbackUpdate,
+    async (raw) => {
+      const request = RollbackRequest.parse(raw);
+      const target = rollbackTarget(request)!;
+      if (!(await registeredVersion({ model, version: target }))) {
+        throw ApplicationFailure.create({ type: 'UnknownVersion', nonRetryable: true, message: `toVersion: ${target} is not a registered version of ${model}` });
+      }
+      awaitedRollbacks.add(request);
+      state.rollbacks.push(request);
+      await condition(() => rollbackOutcomes.has(request));
+      const outcome = rollbackOutcomes.get(request)!;
+      rollbackOutcomes.delete(request);
+      awaitedRollbacks.delete(request);
+      if (!outcome.ok) throw ApplicationFailure.create({ type: 'RollbackRefused', nonRetryable: true, message: outcome.message });
+      return outcome.message;
+    },
+    {
+      // Refused before the update enters history: nothing changes.
+      validator: (raw) => {
+        const parsed = RollbackRequest.safeParse(raw);
+        if (!parsed.success) throw new Error(`invalid rollback: ${issueLines(parsed.error).join('; ')}`);
+        const target = rollbackTarget(parsed.data);
+        if (!target) throw new Error(`toVersion: ${model} has no earlier champion to return to; name a version`);
+        if (target === state.championVersion) throw new Error(`toVersion: v${target} is already the champion of ${model}`);
+      },
+    },
+  );
   // Reviews sent to the lifecycle reach the retrain that waits for them.
   const forwardReview = (signal: typeof approveSignal, name: string) => async (review: Review) => {
+    if (patched(CHECKED_REVIEWS_PATCH)) {
+      const parsed = Review.safeParse(review);
+      if (!parsed.success) return record(`ignored ${name} signal with invalid input`, ...issueLines(parsed.error));
+      if (!mayReview(spec.approval, parsed.data.reviewer)) {
+        return record(`refused ${name} from ${parsed.data.reviewer}: not an allowed reviewer`, `allowed reviewers: ${spec.approval.reviewers?.join(', ')}`);
+      }
+    }
     if (!active || active.done) return record(`ignored ${name}: no retrain is running`);
     await getExternalWorkflowHandle(active.workflowId).signal(signal, review);
   };
   setHandler(approveSignal, forwardReview(approveSignal, 'approve'));
   setHandler(rejectSignal, forwardReview(rejectSignal, 'reject'));
+  // Set after every named handler (signals buffered before then reach theirs): a misspelt signal name is recorded instead of vanishing.
+  setDefaultSignalHandler((name) =>
+    record(`ignored unknown signal "${name}"`, 'signals: retrain, dataArrived, pause, resume, rollback, approve, reject'),
+  );
 
-  const startRetrain = async (trigger: Trigger) => {
+  const startRetrain = async (trigger: Trigger, failures = 0) => {
     state.retrainCount += 1;
     state.policy = 'windows' in state.policy ? startCooldown(currentPolicies(), state.policy, Date.now()) : startCooldownV1(spec.policies, state.policy, Date.now());
     state.lastRetrainMs = Date.now();
@@ -236,10 +303,15 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
       staticSummary: `retrain #${state.retrainCount} of ${model}: ${trigger.reason}`.slice(0, 200),
       memo: { trigger: { reason: trigger.reason.slice(0, 2000), rules: trigger.rules, values: trigger.values ?? {} } },
     });
-    const current = (active = { n: state.retrainCount, workflowId, trigger, done: false });
+    const current = (active = { n: state.retrainCount, workflowId, trigger, failures, done: false });
     handle.result().then(
       (result) => Object.assign(current, { result, done: true }),
-      (err: Error) => Object.assign(current, { error: err.message, done: true }),
+      // The innermost failure says what went wrong ("MLflow unreachable"), not "Child Workflow execution failed".
+      (err: Error) => {
+        const cancelled = err.cause instanceof CancelledFailure;
+        // A cancellation's innermost failure has an empty message: never mistake it for a success.
+        Object.assign(current, { error: rootCause(err) || (cancelled ? 'cancelled' : err.message) || 'failed without a message', cancelled, done: true });
+      },
     );
   };
 
@@ -247,7 +319,14 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     const finished = active!;
     active = undefined;
     const because = `trigger: ${finished.trigger.reason}`;
-    if (finished.error) return record(`retrain #${finished.n}: failed`, because, finished.error);
+    if (finished.error !== undefined) {
+      record(`retrain #${finished.n}: failed`, because, `root cause: ${finished.error}`);
+      if (!patched(RETRAIN_RETRY_PATCH)) return;
+      // Someone cancelled it on purpose: that is not a failure to retry.
+      if (finished.cancelled) return record(`retrain #${finished.n} was cancelled: not retried`);
+      scheduleRetry(finished.trigger, finished.failures + 1);
+      return;
+    }
     const result = finished.result!;
     state.trainedThroughRecordId = Math.max(state.trainedThroughRecordId, result.trainedThroughRecordId ?? 0);
     const last = result.decisions.at(-1);
@@ -263,6 +342,13 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     }
   };
 
+  const scheduleRetry = (trigger: Trigger, failures: number) => {
+    const delay = RETRAIN_RETRY_DELAYS[failures - 1];
+    if (!delay) return record(`retrain given up after ${failures} failed attempts; the next trigger starts afresh`, trigger.reason);
+    state.retry = { trigger, failures, atMs: Date.now() + parseDuration(delay) };
+    record(`retrain will be retried in ${delay} (attempt ${failures + 1} of ${RETRAIN_RETRY_DELAYS.length + 1})`, trigger.reason);
+  };
+
   // Policy breaches measured the old champion; the new one must earn its own. People's and the
   // schedule's requests still stand.
   const dropStaleTriggers = (version: string) => {
@@ -275,20 +361,49 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     record(`pending policy trigger dropped: v${version} is the new champion and monitoring judges it afresh`, pending.reason);
   };
 
-  const rollback = async (request: RollbackRequest) => {
-    const target = request.toVersion ?? state.previousChampions[0];
+  const rollbackTarget = (request: RollbackRequest) => request.toVersion ?? state.previousChampions[0];
+
+  // A rollback that cannot happen is refused and recorded; the lifecycle carries on.
+  const refuseRollback = async (request: RollbackRequest, why: string) => {
+    record(`rollback refused: ${why}`, `${request.requestedBy}: ${request.reason}`);
+    await notify({ kind: 'rollback', title: `rollback of ${model} refused`, text: `${why}\n${request.requestedBy}: ${request.reason}` });
+    return { ok: false, message: why };
+  };
+
+  const rollback = async (request: RollbackRequest): Promise<{ ok: boolean; message: string }> => {
+    const target = rollbackTarget(request);
+    const checked = patched(SAFE_ROLLBACK_PATCH);
     if (!target || target === state.championVersion) {
-      return record('rollback ignored: no earlier champion to return to', request.reason);
+      if (checked) return refuseRollback(request, target ? `v${target} is already the champion` : 'no earlier champion to return to');
+      record('rollback ignored: no earlier champion to return to', request.reason);
+      return { ok: false, message: 'no earlier champion to return to' };
     }
-    await deploy({ model, champion: target, reason: `rollback by ${request.requestedBy}: ${request.reason}` });
-    await promoteChampion({ model, version: target, previous: state.championVersion, rolledBack: true });
-    record(`rolled back from v${state.championVersion} to v${target}`, `${request.requestedBy}: ${request.reason}`);
+    const reason = `rollback by ${request.requestedBy}: ${request.reason}`;
+    if (checked) {
+      if (!(await registeredVersion({ model, version: target }))) return refuseRollback(request, `toVersion: ${target} is not a registered version of ${model}`);
+      let deployed = false;
+      try {
+        await deploy({ model, champion: target, reason });
+        deployed = true;
+        await promoteChampion({ model, version: target, previous: state.championVersion, rolledBack: true });
+      } catch (err) {
+        // Nothing half-applied: the champion goes back into service alone.
+        if (deployed && state.championVersion) await deploy({ model, champion: state.championVersion, reason: `rollback to v${target} failed` }).catch(() => undefined);
+        return refuseRollback(request, `v${target} could not be put in service: ${rootCause(err as Error)}`);
+      }
+    } else {
+      await deploy({ model, champion: target, reason });
+      await promoteChampion({ model, version: target, previous: state.championVersion, rolledBack: true });
+    }
+    const message = `rolled back from v${state.championVersion} to v${target}`;
+    record(message, `${request.requestedBy}: ${request.reason}`);
     await notify({ kind: 'rollback', title: `${model} rolled back from v${state.championVersion} to v${target}`, text: `${request.requestedBy}: ${request.reason}` });
     state.previousChampions = state.previousChampions.filter((v) => v !== target);
     state.championVersion = target;
     state.championSinceMs = Date.now();
     state.championTrainedThrough = undefined;
     upsertSearchAttributes([{ key: ChampionVersionKey, value: target }]);
+    return { ok: true, message };
   };
 
   // One monitoring cycle: the monitor activity summarises the log since the last cycle, the
@@ -341,17 +456,24 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
   }
 
   // Pausing stops policy-triggered retrains; a person asking for one still gets it.
-  const canStartRetrain = () =>
-    !active && state.pendingTrigger !== undefined && (!state.paused || state.pendingTrigger.rules.some((r) => r === 'manual' || r === 'initial'));
+  const mayStart = (trigger: Trigger) => !state.paused || trigger.rules.some((r) => r === 'manual' || r === 'initial');
+  const retryDue = () => !active && state.retry !== undefined && Date.now() >= state.retry.atMs && mayStart(state.retry.trigger);
+  const canStartRetrain = () => !active && state.pendingTrigger !== undefined && mayStart(state.pendingTrigger);
 
   const interval = parseDuration(spec.monitoring.interval);
   for (;;) {
-    const timedOut = !(await condition(() => wakeUp || state.rollbacks.length > 0 || active?.done === true || canStartRetrain(), interval));
+    // A retry falls due on its own timer; lifecycles without one wait exactly as they always did.
+    const wait = state.retry ? Math.max(1, Math.min(interval, state.retry.atMs - Date.now())) : interval;
+    const timedOut = !(await condition(() => wakeUp || state.rollbacks.length > 0 || active?.done === true || canStartRetrain() || retryDue(), wait));
     const monitorNow = timedOut || wakeUp;
     wakeUp = false;
 
     if (active?.done) await finishRetrain();
-    while (state.rollbacks.length > 0) await rollback(state.rollbacks.shift()!);
+    while (state.rollbacks.length > 0) {
+      const request = state.rollbacks.shift()!;
+      const outcome = await rollback(request);
+      if (awaitedRollbacks.has(request)) rollbackOutcomes.set(request, outcome);
+    }
 
     if (monitorNow && !state.paused && state.championVersion) {
       cycleRunning = true;
@@ -368,7 +490,11 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
       }
     }
 
-    if (canStartRetrain()) {
+    if (retryDue()) {
+      const { trigger, failures } = state.retry!;
+      state.retry = undefined;
+      await startRetrain(trigger, failures);
+    } else if (canStartRetrain()) {
       const trigger = state.pendingTrigger!;
       state.pendingTrigger = undefined;
       await startRetrain(trigger);

@@ -10,6 +10,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setDefaultSignalHandler,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -20,6 +21,7 @@ import type { TriggerValues } from '../activities/tracking.ts';
 import {
   approveSignal,
   type Decision,
+  issueLines,
   rejectSignal,
   Review,
   ReviewDecision,
@@ -31,16 +33,17 @@ import {
 } from '../core/messages.ts';
 import { beatsChampion, canaryIsWorse, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
-import { isRegression, type ModelSpec } from '../core/spec.ts';
+import { isRegression, mayReview, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
+import { LONGER_CALL, SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
 
 /** Retrains recorded before this patch trained fixed candidates; new ones run a sweep. */
 const AUTOML_SWEEP_PATCH = 'automl-sweep';
 
-const { startRetrainRun, finishRetrainRun, snapshotTrainingData, validateSnapshot, evaluateChallenger, registerChallenger, promoteChampion, tagVersion } =
-  proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 5 } });
+const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy, compareCanary } = proxyActivities<Activities>(SHORT_CALL);
+const { snapshotTrainingData, validateSnapshot, evaluateChallenger } = proxyActivities<Activities>(LONGER_CALL);
 
 const { trainCandidate } = proxyActivities<Activities>({
   startToCloseTimeout: '30m',
@@ -48,10 +51,6 @@ const { trainCandidate } = proxyActivities<Activities>({
   retry: { maximumAttempts: 3 },
 });
 
-const { deploy, compareCanary } = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
-  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ModelLoadError'] },
-});
 
 export interface RetrainInput {
   spec: ModelSpec;
@@ -98,7 +97,11 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   const acceptReview = (decision: 'approve' | 'reject', raw: unknown) => {
     const parsed = Review.safeParse(raw);
     if (!parsed.success) {
-      decide(`ignored ${decision} signal with invalid input`, ...parsed.error.issues.map((i) => i.message));
+      decide(`ignored ${decision} signal with invalid input`, ...issueLines(parsed.error));
+      return;
+    }
+    if (!mayReview(spec.approval, parsed.data.reviewer)) {
+      decide(`refused ${decision} from ${parsed.data.reviewer}: not an allowed reviewer`, allowedReviewers());
       return;
     }
     if (stage !== 'awaiting-approval' || review) {
@@ -107,6 +110,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     }
     review = { decision, ...parsed.data };
   };
+  const allowedReviewers = () => `allowed reviewers: ${spec.approval.reviewers?.join(', ')}`;
   setHandler(approveSignal, (raw) => acceptReview('approve', raw));
   setHandler(rejectSignal, (raw) => acceptReview('reject', raw));
   setHandler(
@@ -117,18 +121,23 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     },
     {
       validator: (raw) => {
-        ReviewDecision.parse(raw);
+        const parsed = ReviewDecision.safeParse(raw);
+        if (!parsed.success) throw new Error(`invalid review: ${issueLines(parsed.error).join('; ')}`);
+        if (!mayReview(spec.approval, parsed.data.reviewer)) throw new Error(`reviewer: ${parsed.data.reviewer} may not review ${model} (${allowedReviewers()})`);
         if (stage !== 'awaiting-approval') throw new Error(`retrain is not awaiting approval (stage: ${stage})`);
         if (review) throw new Error(`already ${review.decision}d by ${review.reviewer}`);
       },
     },
   );
 
+  // A misspelt signal name is recorded instead of vanishing.
+  setDefaultSignalHandler((name) => decide(`ignored unknown signal "${name}"`, 'this retrain accepts the signals approve and reject'));
+
   decide(`retrain #${input.n} started`, trigger.reason);
   const run = await startRetrainRun({ model, n: input.n, trigger: trigger.reason, rules: trigger.rules, values: trigger.values, championVersion });
   const finish = async (outcome: RetrainOutcome, extra: Partial<RetrainResult> = {}): Promise<RetrainResult> => {
     enterStage(outcome);
-    await finishRetrainRun({ runId: run.runId, outcome, decisions, version: challengerVersion });
+    await finishRetrainRun({ model, runId: run.runId, outcome, decisions, version: challengerVersion });
     return { outcome, decisions, version: challengerVersion, ...extra };
   };
 
@@ -241,7 +250,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       await CancellationScope.nonCancellable(() => deploy({ model, champion: championVersion, reason: 'retrain failed during canary' }));
     }
     await CancellationScope.nonCancellable(() =>
-      finishRetrainRun({ runId: run.runId, outcome: 'failed', decisions, version: challengerVersion, failed: true }),
+      finishRetrainRun({ model, runId: run.runId, outcome: 'failed', decisions, version: challengerVersion, failed: true }),
     );
     throw err;
   }

@@ -4,15 +4,19 @@
  * replays to the same choices and survives worker crashes at trial-rung granularity: each rung
  * is an activity on the training task queue that resumes from the previous rung's checkpoint.
  */
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { Snapshot } from '../activities/data.ts';
 import type { RetrainRun } from '../activities/tracking.ts';
 import { sweepStatusQuery } from '../core/messages.ts';
 import type { ModelSpec } from '../core/spec.ts';
+import { SHORT_CALL } from './activity-options.ts';
 import { runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
 
-const { startSweepRun, closeTrial, finishSweepRun } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 5 } });
+/** Sweeps recorded before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak). */
+const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';
+
+const { startSweepRun, closeTrial, finishSweepRun } = proxyActivities<Activities>(SHORT_CALL);
 
 export interface SweepInput {
   spec: ModelSpec;
@@ -30,7 +34,9 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     startToCloseTimeout: '1h',
     // A killed worker is noticed within a heartbeat timeout; the rung restarts from its checkpoint.
     heartbeatTimeout: '20s',
-    retry: { maximumAttempts: 5 },
+    // Retried through an MLflow outage (workflows/activity-options.ts), with room for a long rung.
+    scheduleToCloseTimeout: '2h',
+    retry: SHORT_CALL.retry,
   });
   let status: SweepProgress = { trials: 0, rungsDone: 0, rungs: [] };
   setHandler(sweepStatusQuery, () => status);
@@ -45,5 +51,6 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
       now: () => Date.now(),
     },
     (progress) => (status = progress),
+    patched(DETERMINISTIC_TIES_PATCH) ? 'deterministic' : 'latency',
   );
 }

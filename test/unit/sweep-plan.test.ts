@@ -44,11 +44,20 @@ describe('promotions', () => {
     assert.deepEqual(promotions([], 3), []);
   });
 
-  it('breaks ties by fewer parameters, then lower latency, then lower trial id', () => {
+  it('breaks ties by fewer parameters, then lower trial id; latency never decides', () => {
     // Each later key only decides among equals of the earlier ones.
     const tied = [result(0, 0.9, 200, 1), result(1, 0.9, 100, 9), result(2, 0.9, 100, 5), result(3, 0.9, 100, 5), result(4, 0.95, 999, 99)];
-    assert.deepEqual(promotions(tied, 1), [4, 2, 3, 1, 0]);
-    assert.deepEqual(promotions([...tied].reverse(), 1), [4, 2, 3, 1, 0]);
+    assert.deepEqual(promotions(tied, 1), [4, 1, 2, 3, 0]);
+    assert.deepEqual(promotions([...tied].reverse(), 1), [4, 1, 2, 3, 0]);
+    // The same results measured on a loaded machine (other latencies) give the same order.
+    const loaded = tied.map((r) => ({ ...r, latencyMs: 1000 - r.latencyMs * r.trial }));
+    assert.deepEqual(promotions(loaded, 1), [4, 1, 2, 3, 0]);
+  });
+
+  it('sweeps recorded before the deterministic tie-break keep ordering by latency', () => {
+    const tied = [result(0, 0.9, 200, 1), result(1, 0.9, 100, 9), result(2, 0.9, 100, 5), result(3, 0.9, 100, 5), result(4, 0.95, 999, 99)];
+    assert.deepEqual(promotions(tied, 1, 'latency'), [4, 2, 3, 1, 0]);
+    assert.deepEqual(bestTrial([tied.slice(0, 4)], 'latency')?.trial, 2);
   });
 
   it('ranks NaN (a diverged trial) last and works on oriented minimised metrics', () => {
@@ -66,6 +75,8 @@ describe('bestTrial', () => {
 
   it('same tie-break as promotions; nothing finished gives undefined', () => {
     assert.equal(bestTrial([[result(5, 0.9, 100, 2), result(6, 0.9, 50, 9)]])?.trial, 6);
+    // Equal size: the earlier trial, however fast the later one measured.
+    assert.equal(bestTrial([[result(6, 0.9, 50, 2), result(5, 0.9, 50, 9)]])?.trial, 5);
     assert.equal(bestTrial([[], []]), undefined);
     assert.equal(bestTrial([]), undefined);
   });

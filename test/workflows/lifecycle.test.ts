@@ -74,8 +74,11 @@ describe('approval gate', () => {
     await stack.client.reviewBySignal(spec.name, 'reject', { reviewer: 'bo', comment: 'not on a Friday' });
     await waitForStage(spec.name, 1, 'rejected');
     const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
-    assert.ok(retrain.decisions.some((d) => d.what.startsWith('ignored reject signal with invalid input')));
+    // The lifecycle refuses it before forwarding, naming the missing field.
+    const refusal = (await stack.client.status(spec.name)).history.find((h) => h.what === 'ignored reject signal with invalid input');
+    assert.match(refusal?.reasons.join('\n') ?? '', /^reviewer: /);
     assert.ok(retrain.decisions.some((d) => d.what === 'rejected by bo' && d.reasons.includes('not on a Friday')));
+    assert.equal(await stack.mlflow.getVersionByAlias(spec.name, 'challenger'), undefined, 'a rejected challenger loses its alias');
     assert.equal(await stack.mlflow.getVersionByAlias(spec.name, 'champion'), undefined);
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.review'], 'reject');
     assert.equal(await deployment(spec.name), undefined);

@@ -1,0 +1,131 @@
+/**
+ * MLflow goes down in the middle of a retrain's sweep and comes back on the same port and data
+ * folder `full ? 10 minutes : 45 s` later. The activities ride it out by retrying (bounded by
+ * schedule-to-close, workflows/activity-options.ts), so the retrain must finish as if nothing
+ * happened: promoted, one MLflow run per trial, one registered version, no run left RUNNING.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TemporalConfig } from '../../client/config.ts';
+import { toRecords } from '../../client/dataset.ts';
+import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
+import { ModelSpec } from '../../core/spec.ts';
+import { weatherData } from '../demo.ts';
+import { startLocalStack } from '../local.ts';
+import { freePort, startMlflow } from '../services.ts';
+import type { FaultResult, FaultScenario } from './fault.ts';
+
+export interface MlflowOutageOptions {
+  temporal: TemporalConfig;
+  /** Progress lines (the benchmark prints them); silent by default. */
+  log?: (line: string) => void;
+}
+
+export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions): FaultScenario {
+  return {
+    name: 'mlflow-outage',
+    async run({ full }): Promise<FaultResult> {
+      const outageSeconds = full ? 600 : 45;
+      const dataDir = mkdtempSync(join(tmpdir(), 'perennial-chaos-mlflow-'));
+      const mlflowDir = join(dataDir, 'mlflow');
+      const port = await freePort();
+      let mlflow = await startMlflow({ dataDir: mlflowDir, port });
+      const stack = await startLocalStack({ temporal, mlflowUrl: mlflow.url, dataDir, adminToken: 'chaos', servingPort: 0, taskQueue: `chaos-${randomUUID()}` });
+      try {
+        const spec = outageSpec();
+        stack.store.addRecords(spec.name, toRecords(weatherData().seed, spec.features.map((f) => f.name), spec.label.name, 'chaos seed'));
+        await stack.client.register(spec);
+
+        const sweep = stack.client.temporal.workflow.getHandle(`${retrainWorkflowId(spec.name, 1)}/sweep`);
+        const rungsDone = () => sweep.query(sweepStatusQuery).then((s) => s.rungsDone, () => 0);
+        await until('the sweep to finish a first rung', async () => (await rungsDone()) >= 1, 600_000);
+
+        const rungsBefore = await rungsDone();
+        await mlflow.stop();
+        log(`mlflow down after ${rungsBefore} rung(s), for ${outageSeconds} s`);
+        await sleep(outageSeconds * 1000);
+        mlflow = await startMlflow({ dataDir: mlflowDir, port });
+        const backAt = Date.now();
+        log('mlflow back');
+
+        const rungsAtBack = await rungsDone();
+        const finished = () => stack.client.status(spec.name).then((s) => s.history.find((h) => h.what.startsWith('retrain #1:')));
+        await until('progress after the outage', async () => (await rungsDone()) > rungsAtBack || (await finished()) !== undefined, 900_000);
+        const recoverSeconds = (Date.now() - backAt) / 1000;
+        const outcome = await until('retrain #1 to finish', finished, full ? 3_600_000 : 1_200_000);
+        const status = await stack.client.status(spec.name);
+        log(`${outcome.what} (${recoverSeconds.toFixed(1)} s to recover)`);
+
+        // What MLflow holds: the runs of the retrain and one registered version.
+        const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+        const runs = (await stack.mlflow.searchRuns([experimentId])).filter((r) => ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']));
+        const trialRuns = runs.filter((r) => r.tags['perennial.kind'] === 'trial');
+        const trialsWithRun = new Set(trialRuns.map((r) => r.tags['perennial.trial']));
+        const expectedTrials = spec.training.sweep.budget.maxTrials;
+        const running = runs.filter((r) => r.status === 'RUNNING').map((r) => `${r.tags['perennial.kind']} ${r.runName}`);
+        // Versions are numbered from 1, and a duplicate registration would be the next number.
+        const versions: string[] = [];
+        while (await stack.mlflow.getModelVersion(spec.name, String(versions.length + 1)).then(() => true, () => false)) versions.push(String(versions.length + 1));
+        const duplicated = trialRuns.length - trialsWithRun.size + Math.max(0, versions.length - 1) + Math.max(0, runs.filter((r) => r.tags['perennial.kind'] === 'retrain').length - 1);
+        const lost = Math.max(0, expectedTrials - trialsWithRun.size);
+        return {
+          name: 'mlflow-outage',
+          survived: outcome.what === 'retrain #1: promoted' && status.retrainCount === 1 && running.length === 0 && versions.length === 1 && duplicated === 0 && lost === 0,
+          lost,
+          duplicated,
+          recoverSeconds,
+          details: {
+            outageSeconds,
+            outcome: outcome.what,
+            retrainCount: status.retrainCount,
+            rungsBefore,
+            trialRuns: trialRuns.length,
+            expectedTrials,
+            registeredVersions: versions,
+            running,
+            champion: status.championVersion,
+          },
+        };
+      } finally {
+        await stack.stop();
+        await mlflow.stop();
+      }
+    },
+  };
+}
+
+/** A small weather model whose sweep has enough rungs for the outage to land in the middle. */
+function outageSpec(): ModelSpec {
+  return ModelSpec.parse({
+    name: `chaos-${randomUUID().slice(0, 8)}`,
+    features: [{ name: 'precipitation', min: 0 }, { name: 'temp_max' }, { name: 'temp_min' }, { name: 'wind', min: 0 }],
+    label: { name: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] },
+    training: {
+      window: { kind: 'lastRows', rows: 365 },
+      sweep: {
+        families: { softmax: { learningRate: { type: 'float', low: 0.02, high: 0.1, log: true } } },
+        sampler: 'random',
+        seed: 1,
+        budget: { maxTrials: 3, maxEpochsPerTrial: 27 },
+        earlyStopping: { kind: 'asha', minEpochs: 3, reductionFactor: 3 },
+      },
+    },
+    monitoring: { interval: '1m' },
+    policies: {},
+    approval: { required: false },
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value as T;
+    await sleep(500);
+  }
+  throw new Error(`mlflow-outage: timed out waiting for ${what}`);
+}
