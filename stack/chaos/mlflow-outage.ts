@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TemporalConfig } from '../../client/config.ts';
+import { temporalConfig, type TemporalConfig } from '../../client/config.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
@@ -18,6 +18,7 @@ import { weatherData } from '../demo.ts';
 import { startLocalStack } from '../local.ts';
 import { freePort, startMlflow } from '../services.ts';
 import type { FaultResult, FaultScenario } from './fault.ts';
+import { chaosDir, temporalFor } from './harness.ts';
 
 export interface MlflowOutageOptions {
   temporal: TemporalConfig;
@@ -129,3 +130,16 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
   throw new Error(`mlflow-outage: timed out waiting for ${what}`);
 }
+
+/** For `npm run bench -- chaos`: on the Temporal server named in the environment, or one of its own. */
+export const scenario: FaultScenario = {
+  name: 'mlflow-outage',
+  async run(options) {
+    const temporal = await temporalFor(chaosDir('mlflow-outage'));
+    try {
+      return await mlflowOutage({ temporal: { ...temporalConfig({}), address: temporal.address }, log: (line) => console.log(`  ${line}`) }).run(options);
+    } finally {
+      await temporal.stop();
+    }
+  },
+};
