@@ -26,8 +26,11 @@ test('reject, pause, resume and stop from the command line', { timeout: 10 * 60_
   const rejected = await perennial('reject', spec.name, '--reviewer', 'bo', '--comment', 'wait for more data');
   assert.equal(rejected.code, 0, rejected.stderr);
   assert.equal(rejected.stdout.trim(), 'rejected by bo');
-  const { stage, decisions } = await stack.client.retrainStatus(retrain);
-  assert.equal(stage, 'rejected');
+  // The update answers once the review is accepted; the retrain then records it and stops.
+  const { decisions } = await eventually('the retrain rejected', async () => {
+    const s = await stack.client.retrainStatus(retrain);
+    return s.stage === 'rejected' ? s : undefined;
+  });
   assert.ok(decisions.some((d) => d.what === 'rejected by bo' && d.reasons.includes('wait for more data')), JSON.stringify(decisions));
   assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.review'], 'reject');
   assert.equal(await stack.mlflow.getVersionByAlias(spec.name, 'champion'), undefined);
