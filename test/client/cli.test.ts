@@ -3,15 +3,13 @@
  * server, a worker and the model server.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { retrainWorkflowId } from '../../core/messages.ts';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
 import { WEATHER_CSV } from '../../stack/demo.ts';
+import { runCli } from '../helpers/cli.ts';
 import { eventually, startStack, testSpec } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -19,20 +17,7 @@ before(async () => {
   stack = await startStack();
 });
 
-async function perennial(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    ...process.env,
-    PERENNIAL_TASK_QUEUE: stack.client.taskQueue,
-    PERENNIAL_DB: join(stack.dataDir, 'perennial.sqlite'),
-  };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(join(PROJECT_ROOT, 'client', 'bin.mjs'), args, { env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const perennial = (...args: string[]) => runCli(stack, ...args);
 
 test('validate explains what is wrong with a spec and exits 1', async () => {
   const path = join(stack.dataDir, 'bad.json');

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { request } from 'undici';
 import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { readSpecFile } from '../../client/spec-file.ts';
+import { retrainWorkflowId } from '../../core/messages.ts';
 import { labelClasses, ModelSpec } from '../../core/spec.ts';
 import { runDemoTraffic, weatherData } from '../../stack/demo.ts';
 import { PROJECT_ROOT } from '../../stack/paths.ts';
@@ -33,6 +34,32 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
   assert.ok(Number(result.championVersion) >= 2);
   assert.match(result.trigger, /drift/);
 
+  // The decisions of the retrain that drift started, each with the numbers behind it.
+  const { history } = await stack.client.status(spec.name);
+  const promotedBy = history.find((h) => /^retrain #\d+: promoted$/.test(h.what) && h.reasons[0]?.includes('drift'))!;
+  const n = Number(promotedBy.what.match(/#(\d+)/)![1]);
+  const { decisions } = await stack.client.retrainStatus(retrainWorkflowId(spec.name, n));
+  const decided = (what: string) => decisions.find((d) => d.what === what);
+  const holdout = decided('challenger beats the champion')?.reasons[0].match(/^challenger (\d\.\d{3}) vs champion v(\d+) (\d\.\d{3}) on (\d+) recent holdout rows$/);
+  assert.ok(holdout, JSON.stringify(decisions));
+  assert.ok(Number(holdout[1]) >= Number(holdout[3]), `the challenger reached the champion's holdout accuracy: ${holdout[0]}`);
+  assert.ok(Number(holdout[2]) < Number(result.championVersion) && Number(holdout[4]) > 0);
+  assert.ok(decided('approved by demo-auto-approver'), 'approved by the demo');
+  // The canary's live verdict: enough labelled canary traffic at 30%, and not worse than the champion.
+  const canary = decided('canary holds up')?.reasons[0].match(/^live accuracy canary (\d\.\d{3}) \((\d+) labelled\) vs champion (\d\.\d{3}) \((\d+) labelled\) at 30% traffic$/);
+  assert.ok(canary, `a live canary verdict: ${JSON.stringify(decisions)}`);
+  const [canaryAccuracy, canaryLabelled, championAccuracy, championLabelled] = canary.slice(1).map(Number);
+  assert.ok(canaryLabelled >= spec.canary.minSamples, `${canaryLabelled} labelled canary predictions`);
+  assert.ok(canaryLabelled < championLabelled, '30% of the traffic went to the canary, 70% to the champion');
+  assert.ok(canaryAccuracy >= championAccuracy - spec.canary.tolerance, canary[0]);
+  assert.equal(decisions.at(-1)?.what, `promoted version ${result.championVersion} to champion`);
+  const promotedVersion = await stack.mlflow.getModelVersion(spec.name, result.championVersion);
+  assert.deepEqual(
+    [promotedVersion.tags['perennial.review'], promotedVersion.tags['perennial.reviewer'], promotedVersion.tags['perennial.outcome']],
+    ['approve', 'demo-auto-approver', 'champion'],
+  );
+  assert.equal((await stack.mlflow.getModelVersion(spec.name, holdout[2])).tags['perennial.outcome'], 'retired', 'the champion it replaced');
+
   // MLflow: one experiment, a parent run per retrain, aliases.
   const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
   const retrains = await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.kind\` = 'retrain'`);
@@ -41,6 +68,10 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
   const driftRun = retrains.find((r) => r.tags['perennial.trigger_rules'] !== 'initial' && /drift/.test(r.tags['perennial.trigger']) && r.tags['perennial.outcome'] === 'promoted');
   assert.ok(driftRun, 'a promoted retrain run triggered by drift');
   assert.ok(JSON.parse(driftRun.tags['perennial.trigger_values']), 'with the values that fired it');
+  // The run tells the same story: the canary verdict in its description, every decision in decisions.json.
+  assert.match(driftRun.tags['mlflow.note.content'], /\*\*canary holds up\*\*\n {2}- live accuracy canary/);
+  const recorded = JSON.parse(new TextDecoder().decode(await stack.mlflow.downloadArtifact(driftRun.artifactUri, 'decisions.json'))) as Array<{ what: string }>;
+  assert.deepEqual(recorded.map((d) => d.what), decisions.map((d) => d.what));
   // The retrain's sweep is a nested run with a nested run per trial; the champion is its best trial.
   const [sweepRun] = await stack.mlflow.childRuns(experimentId, driftRun.runId);
   assert.equal(sweepRun?.tags['perennial.kind'], 'sweep');

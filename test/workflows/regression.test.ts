@@ -2,7 +2,9 @@
  * A regression model through the whole loop on real components: miles per gallon from
  * vega-datasets' cars, a sweep judged by validation RMSE, the champion served over HTTP as
  * numbers, numeric feedback, a monitoring cycle measuring RMSE on it, a policy rule on RMSE firing a
- * retrain, and the challenger judged against the champion by holdout RMSE.
+ * retrain, and the challenger judged against the champion by holdout RMSE. The spec asks a
+ * challenger for an RMSE of 0 (minImprovement 1), which no model reaches on real data: the
+ * verdict is always `not-better`, so the test knows what must follow (nothing registered).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -56,6 +58,8 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
     policies: { rules: [{ name: 'error', when: { metric: 'rmse', above: 8, minLabels: 30 } }] },
     approval: { required: false },
     canary: { steps: [{ weight: 0.5, bake: '1s' }], minSamples: 1000 },
+    // RMSE at most the champion's times (1 - 1): the first champion has none to beat, no challenger can.
+    evaluation: { minImprovement: 1 },
   });
   assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
   const { train, served } = cars();
@@ -96,11 +100,18 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
   assert.ok(rmseHistory.some((p) => p.value > 8));
   assert.ok((await stack.mlflow.metricHistory(monitoring.runId, 'monitoring/mae')).length >= 1);
 
-  // The challenger is judged by holdout RMSE against the champion, whatever the verdict.
+  // The challenger is judged by holdout RMSE against the champion, and kept out.
   const result = (await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).result()) as RetrainResult;
-  assert.ok(['promoted', 'not-better'].includes(result.outcome), result.outcome);
-  const verdict = result.decisions.flatMap((d) => d.reasons).find((r) => r.startsWith('challenger '));
-  assert.match(verdict ?? '', /^challenger RMSE \d+\.\d{3} vs champion v1 RMSE \d+\.\d{3} on \d+ recent holdout rows$/);
+  assert.equal(result.outcome, 'not-better');
+  const verdict = result.decisions.find((d) => d.what === 'challenger is not better than the champion: keeping the champion');
+  const [, challengerRmse, championRmse] = verdict?.reasons[0].match(/^challenger RMSE (\d+\.\d{3}) vs champion v1 RMSE (\d+\.\d{3}) on \d+ recent holdout rows$/) ?? [];
+  assert.ok(Number(challengerRmse) > 0 && Number(championRmse) > 0, JSON.stringify(result.decisions));
+  assert.deepEqual((await stack.mlflow.getRegisteredModel(spec.name))?.latestVersions, ['1'], 'no version 2 registered');
+  assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
+  await eventually('the lifecycle to keep v1', async () => {
+    const s = await stack.client.status(spec.name);
+    return s.history.some((h) => h.what === 'retrain #2: not-better') && s.championVersion === '1' ? true : undefined;
+  });
   const [retrainRun] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'error'");
   assert.ok((await stack.mlflow.metricHistory(retrainRun.runId, 'holdout_rmse_champion')).length === 1);
 });
