@@ -30,6 +30,7 @@ import {
 } from '../core/messages.ts';
 import { formatIssues, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
+import { unknownKeyLines } from '../core/known-keys.ts';
 import type { modelLifecycle, scheduledRetrain } from '../workflows/index.ts';
 import { dataConverter, TASK_QUEUE, temporalConfig, type TemporalConfig } from './config.ts';
 
@@ -161,7 +162,8 @@ export class PerennialClient {
    */
   async setPolicies(model: string, change: PolicyChangeInput): Promise<string> {
     const parsed = PolicyChange.safeParse(change);
-    if (!parsed.success) throw new PolicyChangeError(`invalid policy change:\n${formatIssues(parsed.error)}`);
+    const problems = [...unknownKeyLines(PolicyChange, change), ...(parsed.success ? [] : [formatIssues(parsed.error)])];
+    if (!parsed.success || problems.length) throw new PolicyChangeError(`invalid policy change:\n${problems.join('\n')}`);
     return this.lifecycle(model).executeUpdate(setPoliciesUpdate, { args: [parsed.data] });
   }
 

@@ -24,6 +24,11 @@ export function findUnknownKeys(schema: z.ZodType, input: unknown): UnknownKey[]
   return found;
 }
 
+/** One line per unknown key: "  - policies.rules.0.breachs: unknown key, did you mean "breaches"?". */
+export function unknownKeyLines(schema: z.ZodType, input: unknown): string[] {
+  return findUnknownKeys(schema, input).map((u) => `  - ${[...u.path, u.key].join('.')}: ${unknownKeyMessage(u)}`);
+}
+
 /** "unknown key, did you mean "approval"?" or the keys that are allowed there. */
 export function unknownKeyMessage({ key, known }: UnknownKey): string {
   const suggestion = didYouMean(key, known);

@@ -113,7 +113,7 @@ try {
   MLflow UI      ${mlflowUrl}
   Model server   ${servingUrl}   (POST /v1/models/${spec.name}/predict)
   Lifecycle      workflow model/${spec.name}; status: npx perennial status ${spec.name}
-  Approve        npx perennial approve ${spec.name} --reviewer <you>
+  Approve        PERENNIAL_REVIEWER=<you> npx perennial approve ${spec.name}
 `);
 
   if (flags.demo) {

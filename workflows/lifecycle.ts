@@ -56,6 +56,7 @@ import { evaluatePoliciesV1, type MonitoringSummaryV1, type PolicyStateV1, start
 import { mayReview, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { findingAlerts } from '../core/alerts.ts';
+import { unknownKeyLines } from '../core/known-keys.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { retrain, type RetrainResult } from './retrain.ts';
@@ -205,7 +206,8 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
       // Runs before the update is accepted into history: invalid policies are refused, nothing changes.
       validator: (change) => {
         const parsed = PolicyChange.safeParse(change);
-        if (!parsed.success) throw new Error(`invalid policies:\n${parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n')}`);
+        const problems = [...unknownKeyLines(PolicyChange, change), ...(parsed.success ? [] : parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`))];
+        if (problems.length) throw new Error(`invalid policies:\n${problems.join('\n')}`);
       },
     },
   );

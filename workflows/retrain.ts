@@ -201,7 +201,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       await notify({
         kind: 'approval-needed',
         title: `${model} v${challengerVersion} awaits approval`,
-        text: `${decisions.at(-2)?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): perennial approve ${model} --reviewer <you>`,
+        text: `${decisions.at(-2)?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): PERENNIAL_REVIEWER=<you> perennial approve ${model}`,
         fields: { trigger: trigger.reason },
         dedupKey: `approval:${workflowInfo().workflowId}`,
       });

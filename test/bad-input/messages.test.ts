@@ -60,6 +60,7 @@ const corpus: Row[] = [
   { name: 'dataArrived signal with rows as text', to: 'idle', kind: 'signal', message: 'dataArrived', args: [{ rows: 'ten' }], expect: /ignored dataArrived signal with invalid input \| rows: / },
   { name: 'a misspelt signal name', to: 'idle', kind: 'signal', message: 'rolback', args: [{ reason: 'x', toVersion: '1' }], expect: /ignored unknown signal "rolback"/ },
   { name: 'setPolicies update without who and why', to: 'idle', kind: 'update', message: 'setPolicies', args: [{ policies: {}, changedBy: '', reason: '' }], expect: /changedBy: changedBy is required/ },
+  { name: 'setPolicies update with a misspelt key', to: 'idle', kind: 'update', message: 'setPolicies', args: [{ policies: { rules: [], cooldwn: '1h' }, changedBy: 'ana', reason: 'x' }], expect: /policies\.cooldwn: unknown key, did you mean "cooldown"\?/ },
   { name: 'setPolicies update with a rule missing its condition', to: 'idle', kind: 'update', message: 'setPolicies', args: [{ policies: { rules: [{ name: 'x' }] }, changedBy: 'ana', reason: 'x' }], expect: /policies\.rules\.0\.when/ },
   { name: 'an unknown update name', to: 'idle', kind: 'update', message: 'rolback', args: [{ reason: 'x' }], expect: /rolback/ },
   { name: 'approve signal to a lifecycle without a reviewer', to: 'waiting', kind: 'signal', message: 'approve', args: [{ comment: 'ok' }], expect: /ignored approve signal with invalid input \| reviewer: / },
