@@ -41,6 +41,9 @@ program
   .action(async (path: string) => {
     // A bad spec is refused before Temporal is contacted.
     const spec = readSpecFile(path);
+    if (spec.approval.required && spec.approval.reviewers.length === 0) {
+      console.error(`warning: approval.reviewers is empty, so anyone who can signal Temporal may approve ${spec.name}'s challengers`);
+    }
     await withClient(async (client) => {
       const { workflowId } = await client.register(spec);
       return `model ${spec.name}: lifecycle workflow ${workflowId} is running`;
