@@ -1,10 +1,11 @@
 /**
  * `npm run bench -- chaos`: every chaos scenario in stack/chaos/ (each module exporting
  * `scenario: FaultScenario`) in its full form, one after another; PERENNIAL_CHAOS=a,b runs only
- * those. Each scenario brings up its own services and processes, so the shared benchmark stack is
+ * those, keeping the other scenarios' earlier results in bench/results/chaos.json (each fault
+ * carries the time it was measured). Each scenario brings up its own services and processes, so the shared benchmark stack is
  * not used. A scenario that throws is reported as not survived, with its error.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FaultResult, FaultScenario } from '../stack/chaos/fault.ts';
@@ -39,9 +40,18 @@ export async function chaos(): Promise<{ faults: Fault[] }> {
     } catch (err) {
       fault = { name: scenario.name, survived: false, lost: null, duplicated: null, recoverSeconds: null, details: { error: (err as Error).stack ?? String(err) } };
     }
-    fault.details = { ...fault.details, minutes: Math.round((Date.now() - started) / 600) / 100 };
+    fault.details = { ...fault.details, minutes: Math.round((Date.now() - started) / 600) / 100, measuredAt: new Date().toISOString() };
     console.log(`   survived=${fault.survived} lost=${fault.lost} duplicated=${fault.duplicated} recoverSeconds=${fault.recoverSeconds}`);
     faults.push(fault);
   }
-  return { faults };
+  // A partial run updates its scenarios and keeps what the others measured last time.
+  const earlier = chosen ? earlierFaults().filter((f) => !chosen.includes(f.name) && all.some((s) => s.name === f.name)) : [];
+  return { faults: [...faults, ...earlier].sort((a, b) => a.name.localeCompare(b.name)) };
+}
+
+function earlierFaults(): Fault[] {
+  const file = join(PROJECT_ROOT, 'bench', 'results', 'chaos.json');
+  if (!existsSync(file)) return [];
+  const { at, faults } = JSON.parse(readFileSync(file, 'utf8')) as { at?: string; faults?: Fault[] };
+  return (faults ?? []).map((f) => ({ ...f, details: { measuredAt: at, ...f.details } }));
 }
