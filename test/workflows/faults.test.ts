@@ -4,16 +4,12 @@
  * Temporal dev server with the real MLflow server, model server and worker.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { request } from 'undici';
 import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
-import { temporalAddress } from '../helpers/services.ts';
+import { runCli } from '../helpers/cli.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
@@ -24,16 +20,7 @@ before(async () => {
   hook = await startWebhookReceiver();
 });
 
-async function perennial(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: await temporalAddress(), PERENNIAL_TASK_QUEUE: stack.client.taskQueue };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(join(PROJECT_ROOT, 'client', 'bin.mjs'), args, { env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const perennial = (...args: string[]) => runCli(stack, ...args);
 
 async function servedChampion(model: string) {
   const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
