@@ -14,6 +14,8 @@ before(async () => {
   stack = await startStack();
 });
 
+// The CLI reviews as the person configured in its environment; --reviewer may only repeat it.
+process.env.PERENNIAL_REVIEWER = 'bo';
 const perennial = (...args: string[]) => runCli(stack, ...args);
 
 test('reject, pause, resume and stop from the command line', { timeout: 10 * 60_000 }, async () => {

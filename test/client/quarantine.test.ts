@@ -24,25 +24,25 @@ test('quarantine takes a source out of every training window and restore puts it
     store.addRecords('q', [record(4, 'q', 'spam.csv'), record(5, 'q', 'spam.csv')]);
     store.addRecords('other', [record(6, 'p', 'spam.csv')]);
     const before = store.readRecords('q', { kind: 'all' });
-    assert.deepEqual(before.map((r) => r.source), ['good.csv', 'good.csv', 'feedback', 'spam.csv', 'spam.csv']);
+    assert.deepEqual(before.map((r) => r.source), ['good.csv', 'good.csv', 'feedback:anonymous', 'spam.csv', 'spam.csv']);
     assert.deepEqual(
       store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined, s.firstId, s.lastId]),
-      [['good.csv', 2, 0, 1, 2], ['feedback', 1, 0, 3, 3], ['spam.csv', 2, 0, 4, 5]],
+      [['good.csv', 2, 0, 1, 2], ['feedback:anonymous', 1, 0, 3, 3], ['spam.csv', 2, 0, 4, 5]],
     );
 
     assert.equal(store.quarantineSource('q', 'spam.csv', 'mislabelled batch'), 2);
-    assert.equal(store.quarantineSource('q', 'feedback', 'anonymous'), 1);
+    assert.equal(store.quarantineSource('q', 'feedback:anonymous', 'anonymous'), 1);
     assert.deepEqual(store.readRecords('q', { kind: 'all' }).map((r) => r.id), [1, 2]);
     assert.deepEqual(store.readRecords('q', { kind: 'lastRows', rows: 2 }).map((r) => r.id), [1, 2]);
     assert.equal(store.readRecords('other', { kind: 'all' }).length, 1, "another model's records of the same source stay");
     // The label still counts for monitoring; only its training record is set aside.
     assert.deepEqual(store.labelledSince('q', 0).map((l) => l.truth), ['q']);
-    assert.deepEqual(store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined]), [['good.csv', 2, 0], ['feedback', 0, 1], ['spam.csv', 0, 2]]);
+    assert.deepEqual(store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined]), [['good.csv', 2, 0], ['feedback:anonymous', 0, 1], ['spam.csv', 0, 2]]);
     // Ids are never handed out again: "records after id N" watermarks stay meaningful.
     store.addRecords('q', [record(7, 'p', 'later.csv')]);
     assert.equal(store.maxRecordId('q'), 7);
 
-    assert.equal(store.restoreSource('q', 'feedback'), 1);
+    assert.equal(store.restoreSource('q', 'feedback:anonymous'), 1);
     assert.equal(store.restoreSource('q', 'spam.csv'), 2);
     assert.deepEqual(store.readRecords('q', { kind: 'all' }).slice(0, 5), before, 'back as they were, before the later record');
     // Feedback is idempotent again only if its record link came back.
