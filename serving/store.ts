@@ -171,6 +171,21 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_by_model_kind ON alerts (model, kind, created_at);
 
+-- Records taken out of every training window by source (Store.quarantineSource), ids kept so
+-- restoreSource puts them back as they were; feedback_id is the feedback that made the record.
+CREATE TABLE IF NOT EXISTS quarantined_records (
+  id INTEGER PRIMARY KEY,
+  model TEXT NOT NULL,
+  features TEXT NOT NULL,
+  label TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  feedback_id INTEGER,
+  quarantined_at TEXT NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantined_records_by_source ON quarantined_records (model, source);
+
 -- API keys for predict and feedback, per model. Only the SHA-256 of a key is kept (keys are 256
 -- random bits, so a plain hash cannot be brute-forced). A model with any row here, revoked or
 -- not, requires a key: revoking the last key locks the model rather than opening it.
@@ -658,7 +673,6 @@ export class Store {
 
   /** Per source (an import's file, 'feedback', ...): the model's records in service and in quarantine. */
   recordsBySource(model: string): SourceSummary[] {
-    this.ensureQuarantine();
     const rows = this.db
       .prepare(
         `SELECT source, sum(quarantined = 0) AS records, sum(quarantined) AS quarantined, min(id) AS firstId, max(id) AS lastId,
@@ -679,7 +693,6 @@ export class Store {
    * monitoring; its link to the record moves with it. Returns how many records moved.
    */
   quarantineSource(model: string, source: string, reason: string): number {
-    this.ensureQuarantine();
     return this.db
       .transaction(() => {
         const quarantinedAt = this.now().toISOString();
@@ -699,7 +712,6 @@ export class Store {
 
   /** Undoes quarantineSource: the records return with their ids, and their feedback links. Returns how many. */
   restoreSource(model: string, source: string): number {
-    this.ensureQuarantine();
     return this.db
       .transaction(() => {
         const restored = this.db
@@ -715,24 +727,6 @@ export class Store {
         return restored;
       })
       .immediate();
-  }
-
-  // Created on first use, so logs from before quarantine need no migration.
-  private ensureQuarantine(): void {
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS quarantined_records (
-        id INTEGER PRIMARY KEY,
-        model TEXT NOT NULL,
-        features TEXT NOT NULL,
-        label TEXT NOT NULL,
-        source TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        feedback_id INTEGER,
-        quarantined_at TEXT NOT NULL,
-        reason TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS quarantined_records_by_source ON quarantined_records (model, source);
-    `);
   }
 }
 
