@@ -9,18 +9,12 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { request } from 'undici';
 import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
-import type { ModelSpec } from '../../core/spec.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, registerSeeded, startStack, testSpec } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
   stack = await startStack();
 });
-
-async function registerSeeded(spec: ModelSpec) {
-  seedRecords(stack.store, spec);
-  await stack.client.register(spec);
-}
 
 const retrainStatus = (model: string) => stack.client.retrainStatus(retrainWorkflowId(model, 1));
 
@@ -49,7 +43,7 @@ test('approve by plain signal to the lifecycle; search attributes find the waiti
   const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
   const lifecycle = lifecycleWorkflowId(spec.name);
   const retrain = retrainWorkflowId(spec.name, 1);
-  await registerSeeded(spec);
+  await registerSeeded(stack, spec);
   await waitForStage(spec.name, 'awaiting-approval');
 
   await waitForListing(`ModelName = '${spec.name}'`, [lifecycle, retrain, `${retrain}/sweep`]);
@@ -70,7 +64,7 @@ test('approve by plain signal to the lifecycle; search attributes find the waiti
 
 test('approve by plain signal sent straight to the waiting retrain workflow', { timeout: 10 * 60_000 }, async () => {
   const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
-  await registerSeeded(spec);
+  await registerSeeded(stack, spec);
   await waitForStage(spec.name, 'awaiting-approval');
   const retrain = stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 1));
   // A signal without a reviewer is recorded and ignored; the gate keeps waiting.
@@ -90,7 +84,7 @@ test('approve by plain signal sent straight to the waiting retrain workflow', { 
 
 test('nobody reviews before approval.timeout: onTimeout reject rejects and deploys nothing', { timeout: 10 * 60_000 }, async () => {
   const spec = testSpec({ approval: { required: true, timeout: '3s', onTimeout: 'reject' } });
-  await registerSeeded(spec);
+  await registerSeeded(stack, spec);
   await waitForStage(spec.name, 'rejected');
   const { decisions } = await retrainStatus(spec.name);
   assert.deepEqual(decisions.find((d) => d.what.startsWith('rejected by'))?.reasons, ['no review within 3s']);

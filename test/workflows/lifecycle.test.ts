@@ -7,9 +7,8 @@ import { before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
-import type { ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, registerSeeded, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -40,15 +39,10 @@ async function waitForChampion(model: string, version: string) {
   });
 }
 
-async function registerSeeded(spec: ModelSpec) {
-  seedRecords(stack.store, spec);
-  await stack.client.register(spec);
-}
-
 describe('approval gate', () => {
   test('an approval by update promotes the first champion everywhere', async () => {
     const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' }, alerts: { webhooks: [{ url: hook.url, kinds: ['approval-needed', 'promotion'] }] } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForStage(spec.name, 1, 'awaiting-approval');
     await eventually('an approval-needed alert', async () => (alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 awaits approval`)) ? true : undefined));
     await assert.rejects(stack.client.review(spec.name, 'approve', { reviewer: ' ', comment: '' }), /reviewer is required/);
@@ -67,7 +61,7 @@ describe('approval gate', () => {
 
   test('a rejection by plain signal to the lifecycle stops the retrain and deploys nothing', async () => {
     const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'approve' } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForStage(spec.name, 1, 'awaiting-approval');
     // Malformed input is recorded and ignored, the gate keeps waiting.
     await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).signal('reject', { comment: 'no reviewer' });
@@ -86,7 +80,7 @@ describe('approval gate', () => {
 
   test('without a review the configured default applies when the timeout expires', async () => {
     const spec = testSpec({ approval: { required: true, timeout: '2s', onTimeout: 'approve' } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     const status = await waitForChampion(spec.name, '1');
     const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
     assert.ok(retrain.decisions.some((d) => d.what === 'approved by timeout'), JSON.stringify(retrain.decisions));
@@ -97,7 +91,7 @@ describe('approval gate', () => {
 describe('triggers', () => {
   test('input drift in production traffic triggers a retrain and records why', async () => {
     const spec = testSpec({ policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } }, monitoring: { interval: '1s', windowRows: 365 } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForChampion(spec.name, '1');
     // A year of New York's climate, sent through the model server like real traffic.
     const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 365);
@@ -125,7 +119,7 @@ describe('triggers', () => {
 
   test('triggers that arrive during a retrain coalesce into one follow-up', async () => {
     const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForStage(spec.name, 1, 'awaiting-approval');
     await stack.client.retrain(spec.name, { reason: 'new labels from the field team', requestedBy: 'ana' });
     await stack.client.retrain(spec.name, { reason: 'quarterly refresh', requestedBy: 'bo' });
@@ -148,7 +142,7 @@ describe('triggers', () => {
       policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } },
       monitoring: { interval: '1s', windowRows: 365 },
     });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForStage(spec.name, 1, 'awaiting-approval');
     await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: '' });
     await waitForChampion(spec.name, '1');
@@ -172,7 +166,7 @@ describe('triggers', () => {
 
   test('a Temporal Schedule asks for periodic retrains; stop removes it', async () => {
     const spec = testSpec({ schedule: { every: '3s' } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     const schedule = stack.client.temporal.schedule.getHandle(scheduleId(spec.name));
     assert.equal((await schedule.describe()).action.workflowType, 'scheduledRetrain');
     const started = await eventually('a scheduled retrain', async () => {
@@ -189,7 +183,7 @@ describe('triggers', () => {
 
   test('an invalid retrain signal is recorded and ignored', async () => {
     const spec = testSpec();
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForChampion(spec.name, '1');
     await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).signal('retrain', { reason: '' });
     const status = await eventually('the ignored signal in history', async () => {
@@ -217,7 +211,7 @@ describe('data validation', () => {
 describe('rollback and continue-as-new', () => {
   test('rollback returns the previous champion to the model server and the registry', async () => {
     const spec = testSpec({ alerts: { webhooks: [{ url: hook.url, kinds: ['rollback'] }] } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForChampion(spec.name, '1');
     await stack.client.retrain(spec.name, { reason: 'manual refresh', requestedBy: 'ana' });
     const promoted = await eventually('retrain #2 to finish', async () => {
@@ -241,7 +235,7 @@ describe('rollback and continue-as-new', () => {
 
   test('pause stops monitoring but not a person\'s retrain; resume starts it again', async () => {
     const spec = testSpec();
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForChampion(spec.name, '1');
     await stack.client.pause(spec.name);
     const paused = await eventually('paused', async () => {
@@ -264,7 +258,7 @@ describe('rollback and continue-as-new', () => {
 
   test('the lifecycle continues as new when Temporal suggests it and keeps its state', async () => {
     const spec = testSpec({ monitoring: { interval: '100ms', windowRows: 50 } });
-    await registerSeeded(spec);
+    await registerSeeded(stack, spec);
     await waitForChampion(spec.name, '1');
     const handle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
     const first = (await handle.describe()).runId;

@@ -8,19 +8,13 @@ import { before, test } from 'node:test';
 import { request } from 'undici';
 import { lifecycleWorkflowId } from '../../core/messages.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
-import type { ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, registerSeeded, startStack, testSpec } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
   stack = await startStack();
 });
-
-async function registerSeeded(spec: ModelSpec) {
-  seedRecords(stack.store, spec);
-  await stack.client.register(spec);
-}
 
 /** The lifecycle's status once its history has an entry `what`. */
 async function waitForHistory(model: string, what: string) {
@@ -35,7 +29,7 @@ const signal = (model: string, name: string, input: unknown) => stack.client.tem
 test('dataArrived runs a monitoring cycle at once, long before the next interval', { timeout: 10 * 60_000 }, async () => {
   // With an hour between cycles, only the signal can make one happen within this test.
   const spec = testSpec({ monitoring: { interval: '1h', windowRows: 200 } });
-  await registerSeeded(spec);
+  await registerSeeded(stack, spec);
   const promoted = await waitForHistory(spec.name, 'retrain #1: promoted');
   assert.equal(promoted.lastSummary, undefined, 'no cycle yet');
 
