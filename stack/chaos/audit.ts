@@ -11,10 +11,14 @@ export interface RetrainAudit {
   /** Runs beyond the first for the same trial of the same sweep. */
   duplicateTrialRuns: number;
   trialRuns: number;
-  /** Runs of any kind (retrain, sweep, trial, candidate) still RUNNING. */
+  /** Retrain runs: more than one for one retrain is a duplicate. */
+  retrainRuns: number;
+  /** A retrain's runs (retrain, sweep, trial, candidate) still RUNNING; a champion's monitoring run stays open by design. */
   runningRuns: number;
   registeredVersions: number;
 }
+
+const RETRAIN_KINDS = ['retrain', 'sweep', 'trial', 'candidate'];
 
 export async function auditRetrain(mlflow: MlflowClient, model: string, plannedTrials: number): Promise<RetrainAudit> {
   const experimentId = await mlflow.getOrCreateExperiment(experimentName(model), { 'perennial.model': model });
@@ -26,7 +30,8 @@ export async function auditRetrain(mlflow: MlflowClient, model: string, plannedT
     missingTrials: Math.max(0, plannedTrials * sweeps - perTrial.size),
     duplicateTrialRuns: trials.length - perTrial.size,
     trialRuns: trials.length,
-    runningRuns: runs.filter((run) => run.status === 'RUNNING').length,
+    retrainRuns: runs.filter((run) => run.tags['perennial.kind'] === 'retrain').length,
+    runningRuns: runs.filter((run) => RETRAIN_KINDS.includes(run.tags['perennial.kind']) && run.status === 'RUNNING').length,
     registeredVersions: await registeredVersions(mlflow, model),
   };
 }

@@ -11,12 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { temporalConfig, type TemporalConfig } from '../../client/config.ts';
 import { toRecords } from '../../client/dataset.ts';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
 import { retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
 import { ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../demo.ts';
 import { startLocalStack } from '../local.ts';
 import { freePort, startMlflow } from '../services.ts';
+import { auditRetrain } from './audit.ts';
 import type { FaultResult, FaultScenario } from './fault.ts';
 import { chaosDir, temporalFor } from './harness.ts';
 
@@ -61,21 +61,13 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
         const status = await stack.client.status(spec.name);
         log(`${outcome.what} (${recoverSeconds.toFixed(1)} s to recover)`);
 
-        // What MLflow holds: the runs of the retrain and one registered version.
-        const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
-        const runs = (await stack.mlflow.searchRuns([experimentId])).filter((r) => ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']));
-        const trialRuns = runs.filter((r) => r.tags['perennial.kind'] === 'trial');
-        const trialsWithRun = new Set(trialRuns.map((r) => r.tags['perennial.trial']));
         const expectedTrials = spec.training.sweep.budget.maxTrials;
-        const running = runs.filter((r) => r.status === 'RUNNING').map((r) => `${r.tags['perennial.kind']} ${r.runName}`);
-        // Versions are numbered from 1, and a duplicate registration would be the next number.
-        const versions: string[] = [];
-        while (await stack.mlflow.getModelVersion(spec.name, String(versions.length + 1)).then(() => true, () => false)) versions.push(String(versions.length + 1));
-        const duplicated = trialRuns.length - trialsWithRun.size + Math.max(0, versions.length - 1) + Math.max(0, runs.filter((r) => r.tags['perennial.kind'] === 'retrain').length - 1);
-        const lost = Math.max(0, expectedTrials - trialsWithRun.size);
+        const audit = await auditRetrain(stack.mlflow, spec.name, expectedTrials);
+        const duplicated = audit.duplicateTrialRuns + Math.max(0, audit.registeredVersions - 1) + Math.max(0, audit.retrainRuns - 1);
+        const lost = audit.missingTrials;
         return {
           name: 'mlflow-outage',
-          survived: outcome.what === 'retrain #1: promoted' && status.retrainCount === 1 && running.length === 0 && versions.length === 1 && duplicated === 0 && lost === 0,
+          survived: outcome.what === 'retrain #1: promoted' && status.retrainCount === 1 && audit.runningRuns === 0 && audit.registeredVersions === 1 && duplicated === 0 && lost === 0,
           lost,
           duplicated,
           recoverSeconds,
@@ -84,10 +76,10 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
             outcome: outcome.what,
             retrainCount: status.retrainCount,
             rungsBefore,
-            trialRuns: trialRuns.length,
+            trialRuns: audit.trialRuns,
             expectedTrials,
-            registeredVersions: versions,
-            running,
+            registeredVersions: audit.registeredVersions,
+            runningRuns: audit.runningRuns,
             champion: status.championVersion,
           },
         };
