@@ -34,7 +34,7 @@ import {
 } from '../core/alerts.ts';
 import { parseDuration } from '../core/duration.ts';
 import { formatIssues } from '../core/spec.ts';
-import type { AlertLedgerEntry } from '../serving/store.ts';
+import type { AlertLedgerEntry } from '../adapters/store/store.ts';
 import type { ActivityContext } from './context.ts';
 
 const WEBHOOK_TIMEOUT_MS = 10_000;

@@ -9,32 +9,11 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
 import { validateRows, type ValidationReport } from '../core/validation.ts';
-import { feedbackSender, type LabelledRecord } from '../serving/store.ts';
+import { feedbackSender, type LabelledRecord } from '../adapters/store/store.ts';
 import type { ActivityContext } from './context.ts';
-import type { RetrainRun } from './tracking.ts';
+import type { RetrainRun, Snapshot, FeedbackAdmission } from '../core/contracts.ts';
 
 export type Row = Record<string, unknown>;
-
-export interface Snapshot {
-  artifactUri: string;
-  path: string;
-  hash: string;
-  rows: number;
-  maxRecordId: number;
-  /** Records per label; {} for a regression model, whose labels are numbers, not classes. */
-  classCounts: Record<string, number>;
-  /** What spec.training.feedback let in and kept out (absent in snapshots taken before it existed). */
-  feedback?: FeedbackAdmission;
-}
-
-/** Feedback records in a window, by sender (an API key's name, or 'anonymous'). */
-export interface FeedbackAdmission {
-  kept: Record<string, number>;
-  /** Senders not in spec.training.feedback.sources. */
-  droppedUnlistedSources: Record<string, number>;
-  /** The oldest feedback beyond spec.training.feedback.maxShare of the window. */
-  droppedOverMaxShare: number;
-}
 
 type WindowRecord = { id: number } & LabelledRecord;
 

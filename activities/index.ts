@@ -16,7 +16,7 @@ import { alertActivities } from './alerts.ts';
 import type { ActivityContext } from './context.ts';
 import { dataActivities } from './data.ts';
 import { deploymentActivities } from './deployment.ts';
-import { MlflowError } from './mlflow/client.ts';
+import { MlflowError } from '../adapters/mlflow/client.ts';
 import { monitorActivities } from './monitor.ts';
 import { monitoringActivities } from './monitoring.ts';
 import { trackingActivities } from './tracking.ts';

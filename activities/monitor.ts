@@ -16,26 +16,8 @@ import type { ModelSpec } from '../core/spec.ts';
 import type { ActivityContext } from './context.ts';
 import { profileCache } from './profiles.ts';
 import { driftReportHtml } from './drift-report.ts';
-import { experimentName } from './mlflow/model-files.ts';
-
-/** What the lifecycle carries between cycles of one champion. */
-export interface MonitorCursors {
-  championVersion: string;
-  cycle: number;
-  /** Last feedback id judged. */
-  feedback: number;
-  /** Last prediction (seq) whose inputs were tested for drift. */
-  predictions: number;
-  /** Last prediction (seq) counted in newRows. */
-  counted: number;
-  detectors: DetectorStates;
-}
-
-export interface MonitorResult {
-  summary: MonitoringSummary;
-  cursors: MonitorCursors;
-}
-
+import { experimentName } from '../adapters/mlflow/model-files.ts';
+import type { MonitorCursors, MonitorResult } from '../core/contracts.ts';
 
 export function monitorActivities(ctx: ActivityContext) {
   const championProfile = profileCache(ctx);

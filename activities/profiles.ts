@@ -5,7 +5,7 @@
  */
 import type { ReferenceProfile } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
-import { MODEL_DIR } from './mlflow/model-files.ts';
+import { MODEL_DIR } from '../adapters/mlflow/model-files.ts';
 
 export function profileCache(ctx: ActivityContext) {
   const profiles = new Map<string, ReferenceProfile>();

@@ -5,17 +5,10 @@
 import { Context } from '@temporalio/activity';
 import type { Decision } from '../core/messages.ts';
 import type { ActivityContext } from './context.ts';
-import { MlflowError } from './mlflow/client.ts';
-import { experimentName } from './mlflow/model-files.ts';
+import { MlflowError } from '../adapters/mlflow/client.ts';
+import { experimentName } from '../adapters/mlflow/model-files.ts';
+import type { RetrainRun, TriggerValues } from '../core/contracts.ts';
 
-export interface RetrainRun {
-  experimentId: string;
-  runId: string;
-  artifactUri: string;
-}
-
-/** Per fired rule, the values that made it fire (core/policy.ts FiredRule.values). */
-export type TriggerValues = Record<string, Record<string, number>>;
 
 export function trackingActivities({ mlflow }: ActivityContext) {
   /** Ends every run still RUNNING below `runId` (the sweep, its trials) as KILLED, deepest first. */

@@ -7,10 +7,10 @@ import type { ModelSpec } from '../core/spec.ts';
 import { describeConfig, type TrialConfig } from '../core/search-space.ts';
 import { evaluate, loadPredictor } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
-import { loadSnapshot, splitSnapshot, type Row, type Snapshot } from './data.ts';
-import { downloadModelFiles } from './mlflow/model-files.ts';
+import { loadSnapshot, splitSnapshot, type Row } from './data.ts';
+import { downloadModelFiles } from '../adapters/mlflow/model-files.ts';
 import { trainOnRun } from './trials.ts';
-import type { RetrainRun } from './tracking.ts';
+import type { RetrainRun, Snapshot } from '../core/contracts.ts';
 
 export interface CandidateResult {
   runId: string;

@@ -8,15 +8,14 @@ import type { TrialConfig } from '../core/search-space.ts';
 import { isRegression, labelClasses, type ModelSpec } from '../core/spec.ts';
 import type { EpochMetrics, TrainResult } from '../ml/train.ts';
 import { trainInThread } from '../ml/training-threads.ts';
-import type { ModelFiles } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
-import type { MlflowRun } from './mlflow/client.ts';
-import { loadSnapshot, splitSnapshot, type Snapshot } from './data.ts';
-import { uploadModelFiles } from './mlflow/model-files.ts';
+import type { MlflowRun } from '../adapters/mlflow/client.ts';
+import { loadSnapshot, splitSnapshot } from './data.ts';
+import { uploadModelFiles } from '../adapters/mlflow/model-files.ts';
 import { rungObjective } from '../core/sweep-plan.ts';
 import { sweepReport } from './sweep-report.ts';
 import type { RungRequest, SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
-import type { RetrainRun } from './tracking.ts';
+import type { ModelFiles, RetrainRun, Snapshot } from '../core/contracts.ts';
 
 const checkpointDir = (epoch: number) => `checkpoints/epoch-${epoch}`;
 

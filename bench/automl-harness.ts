@@ -9,8 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities/index.ts';
-import { loadSnapshot, splitSnapshot, type Snapshot } from '../activities/data.ts';
-import type { RetrainRun } from '../activities/tracking.ts';
+import { loadSnapshot, splitSnapshot } from '../activities/data.ts';
 import { toRecords } from '../client/dataset.ts';
 import { trainingTaskQueue } from '../core/messages.ts';
 import { ModelSpec, type ModelSpecInput } from '../core/spec.ts';
@@ -19,6 +18,7 @@ import type { LocalStack } from '../stack/local.ts';
 import type { SweepInput } from '../workflows/sweep.ts';
 import { HOLDOUT_FRACTION, type Task } from './datasets.ts';
 import { BENCH_TOKEN } from './stack.ts';
+import type { RetrainRun, Snapshot } from '../core/contracts.ts';
 
 export type SweepSettings = NonNullable<NonNullable<ModelSpecInput['training']>['sweep']>;
 

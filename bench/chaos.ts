@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FaultResult, FaultScenario } from '../stack/chaos/fault.ts';
-import { PROJECT_ROOT } from '../stack/paths.ts';
+import { PROJECT_ROOT } from '../config/paths.ts';
 
 const CHAOS_DIR = join(PROJECT_ROOT, 'stack', 'chaos');
 

@@ -34,7 +34,7 @@ import { loadTf } from '../ml/backend.ts';
 import { loadPredictor, type Predictor } from '../ml/bundle.ts';
 import { trainTrial } from '../ml/train.ts';
 import { weatherData } from '../stack/demo.ts';
-import { PROJECT_ROOT } from '../stack/paths.ts';
+import { PROJECT_ROOT } from '../config/paths.ts';
 import { VENV_BIN } from '../stack/services.ts';
 import { VEGA_DATA } from './datasets.ts';
 import { consecutiveWindows, dayWindows, type Row, type StreamWindow } from './prequential.ts';

@@ -35,7 +35,7 @@ import { splitSnapshot } from '../activities/data.ts';
 import { describeConfig } from '../core/search-space.ts';
 import { evaluate, type Predictor } from '../ml/bundle.ts';
 import type { LocalStack } from '../stack/local.ts';
-import { PROJECT_ROOT } from '../stack/paths.ts';
+import { PROJECT_ROOT } from '../config/paths.ts';
 import { detectorEvaluation } from './detector-eval.ts';
 import { accuracyChart, ANCHOR, PERENNIAL, printDetectors, printStream } from './drift-eval-report.ts';
 import { CONFIG, EPOCHS, flightsStream, hyperplanePrequentialStream, seaPrequentialStream, trainPredictor, TRAIN_SEEDS, weatherStream, type StreamSetup } from './drift-eval-setup.ts';

@@ -30,7 +30,7 @@ import { dataDrift, featureColumns, type DataDriftReport, type FeatureColumns, t
 import type { DriftTestChoice } from '../core/drift/feature-tests.ts';
 import { derive, type Rng } from '../core/sampling/rng.ts';
 import { sampleSorted } from '../core/stats.ts';
-import { PROJECT_ROOT } from '../stack/paths.ts';
+import { PROJECT_ROOT } from '../config/paths.ts';
 import { VENV_BIN } from '../stack/services.ts';
 
 const ROWS = 1_000_000;

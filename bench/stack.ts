@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { temporalConfig } from '../client/config.ts';
+import { temporalConfig } from '../config/environment.ts';
 import { startLocalStack, type LocalStack } from '../stack/local.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from '../stack/services.ts';
 

@@ -5,9 +5,9 @@
 import { Command } from 'commander';
 import { ZodError } from 'zod';
 import { formatIssues, isRegression, labelClasses } from '../core/spec.ts';
-import { Store } from '../serving/store.ts';
+import { Store } from '../adapters/store/store.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
-import { defaults, reviewerIdentity } from './config.ts';
+import { defaults, reviewerIdentity } from '../config/environment.ts';
 import { prepareImport } from './import.ts';
 import { readDataFile, readSpecFile } from './spec-file.ts';
 

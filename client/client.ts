@@ -32,7 +32,7 @@ import { formatIssues, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { unknownKeyLines } from '../core/known-keys.ts';
 import type { modelLifecycle, scheduledRetrain } from '../workflows/index.ts';
-import { dataConverter, TASK_QUEUE, temporalConfig, type TemporalConfig } from './config.ts';
+import { dataConverter, TASK_QUEUE, temporalConfig, type TemporalConfig } from '../config/environment.ts';
 
 /** A policy change that does not validate; nothing was sent. */
 export class PolicyChangeError extends Error {

@@ -18,13 +18,13 @@ import { parseNumeric } from '../core/validation.ts';
 import { loadTf, type Tf } from './backend.ts';
 import { regressionReport } from '../core/drift/performance.ts';
 import { categoryKey, targetNumbers, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
+import type { ModelFiles } from '../core/contracts.ts';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
 type ModelJSON = import('@tensorflow/tfjs').io.ModelJSON;
 type Tensor = import('@tensorflow/tfjs').Tensor;
 
-export type ModelFiles = Record<string, Uint8Array>;
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';

@@ -10,7 +10,8 @@
  */
 import type { TrialConfig } from '../core/search-space.ts';
 import type { Tf } from './backend.ts';
-import { decodeJson, encodeJson, OPTIMIZER_BIN, OPTIMIZER_JSON, type ModelFiles } from './bundle.ts';
+import { decodeJson, encodeJson, OPTIMIZER_BIN, OPTIMIZER_JSON } from './bundle.ts';
+import type { ModelFiles } from '../core/contracts.ts';
 
 type Optimizer = import('@tensorflow/tfjs').Optimizer;
 type Tensor = import('@tensorflow/tfjs').Tensor;

@@ -5,8 +5,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { ApiKeyRequiredError } from './errors.ts';
-import { ANONYMOUS, type Store } from './store.ts';
+import { ApiKeyRequiredError } from '../core/errors.ts';
+import { ANONYMOUS, type Store } from '../adapters/store/store.ts';
 
 export function newApiKey(): string {
   return `pk_${randomBytes(32).toString('base64url')}`;

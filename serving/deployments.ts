@@ -6,8 +6,8 @@
  * old deployment or the new one.
  */
 import type { Predictor } from '../ml/bundle.ts';
-import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from './errors.ts';
-import type { DeploymentState, Role, Store } from './store.ts';
+import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from '../core/errors.ts';
+import type { DeploymentState, Role, Store } from '../adapters/store/store.ts';
 
 export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
 

@@ -2,11 +2,12 @@
  * Loads registered model versions from MLflow: the version names its run, whose artifacts hold
  * the model files under `model/`.
  */
-import { MlflowError, type MlflowClient } from '../activities/mlflow/client.ts';
-import { downloadModelFiles } from '../activities/mlflow/model-files.ts';
-import { loadPredictor, type ModelFiles } from '../ml/bundle.ts';
+import { MlflowError, type MlflowClient } from '../adapters/mlflow/client.ts';
+import { downloadModelFiles } from '../adapters/mlflow/model-files.ts';
+import { loadPredictor } from '../ml/bundle.ts';
 import type { ModelLoader } from './deployments.ts';
-import { ModelVersionNotFoundError } from './errors.ts';
+import { ModelVersionNotFoundError } from '../core/errors.ts';
+import type { ModelFiles } from '../core/contracts.ts';
 
 /**
  * Caches the downloaded files by model and version (a registered version never changes), not

@@ -8,11 +8,11 @@
  * predictions and feedback are committed to the log before their responses go out), then exit.
  */
 import { Server as NetServer } from 'node:net';
-import { MlflowClient } from '../activities/mlflow/client.ts';
-import { defaults } from '../client/config.ts';
+import { MlflowClient } from '../adapters/mlflow/client.ts';
+import { defaults } from '../config/environment.ts';
 import { mlflowModelLoader } from './loader.ts';
 import { buildServer } from './server.ts';
-import { Store } from './store.ts';
+import { Store } from '../adapters/store/store.ts';
 
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);

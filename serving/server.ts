@@ -11,9 +11,9 @@ import { formatIssues } from '../core/spec.ts';
 import type { Prediction, Predictor } from '../ml/bundle.ts';
 import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
-import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from './errors.ts';
+import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
 import { guardInputRange } from './input-range.ts';
-import { ANONYMOUS, type Store } from './store.ts';
+import { ANONYMOUS, type Store } from '../adapters/store/store.ts';
 
 export interface ServerOptions {
   store: Store;

@@ -4,12 +4,12 @@
  * Temporal and MLflow servers.
  */
 import { join } from 'node:path';
-import { MlflowClient } from '../activities/mlflow/client.ts';
+import { MlflowClient } from '../adapters/mlflow/client.ts';
 import { PerennialClient } from '../client/client.ts';
-import { TASK_QUEUE, type TemporalConfig } from '../client/config.ts';
+import { TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
 import { mlflowModelLoader } from '../serving/loader.ts';
 import { buildServer } from '../serving/server.ts';
-import { Store } from '../serving/store.ts';
+import { Store } from '../adapters/store/store.ts';
 import { createWorker } from '../worker/worker.ts';
 import { assertPortFree } from './processes.ts';
 

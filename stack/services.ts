@@ -9,7 +9,7 @@ import { createServer, connect } from 'node:net';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../core/messages.ts';
-import { PROJECT_ROOT } from './paths.ts';
+import { PROJECT_ROOT } from '../config/paths.ts';
 import { assertPortFree, isAlive, portHolder, processCommand, processGroup } from './processes.ts';
 
 export { PROJECT_ROOT };

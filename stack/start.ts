@@ -8,14 +8,14 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { defaults, temporalConfig } from '../client/config.ts';
+import { defaults, temporalConfig } from '../config/environment.ts';
 import { toRecords } from '../client/dataset.ts';
 import { readSpecFile } from '../client/spec-file.ts';
 import { ALERT_KINDS } from '../core/alerts.ts';
 import { startAlertPrinter } from './alert-printer.ts';
 import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
 import { startLocalStack } from './local.ts';
-import { PROJECT_ROOT } from './paths.ts';
+import { PROJECT_ROOT } from '../config/paths.ts';
 import { PortInUseError } from './processes.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from './services.ts';
 

@@ -1,6 +1,6 @@
 /** Worker process entry point: `tsx worker/main.ts`, configured by environment variables. */
 import { join } from 'node:path';
-import { defaults, temporalConfig, TemporalConfigError, type TemporalConfig } from '../client/config.ts';
+import { defaults, temporalConfig, TemporalConfigError, type TemporalConfig } from '../config/environment.ts';
 import { CodecConfigError } from '../codec/keys.ts';
 import { createWorker } from './worker.ts';
 

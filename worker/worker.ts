@@ -7,9 +7,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import { MlflowClient } from '../activities/mlflow/client.ts';
-import { Store } from '../serving/store.ts';
-import { dataConverter, TASK_QUEUE, type TemporalConfig } from '../client/config.ts';
+import { MlflowClient } from '../adapters/mlflow/client.ts';
+import { Store } from '../adapters/store/store.ts';
+import { dataConverter, TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
 import { trainingTaskQueue } from '../core/messages.ts';
 
 export interface WorkerOptions {

@@ -49,7 +49,6 @@ import {
   statusQuery,
   TriggerReasonKey,
 } from '../core/messages.ts';
-import type { MonitorCursors, MonitorResult } from '../activities/monitor.ts';
 import type { MonitoringSummary } from '../core/monitoring.ts';
 import { compileRules, evaluatePolicies, type FiredRule, initialPolicyState, type PolicySpec, type PolicyState, startCooldown } from '../core/policy.ts';
 import { evaluatePoliciesV1, type MonitoringSummaryV1, type PolicyStateV1, startCooldownV1 } from '../core/policy-v1.ts';
@@ -60,6 +59,7 @@ import { unknownKeyLines } from '../core/known-keys.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { retrain, type RetrainResult } from './retrain.ts';
+import type { MonitorCursors, MonitorResult } from '../core/contracts.ts';
 
 /** Lifecycles recorded before this patch kept policy triggers across a promotion. */
 const STALE_TRIGGERS_PATCH = 'drop-stale-triggers-on-promotion';

@@ -17,7 +17,6 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { TriggerValues } from '../activities/tracking.ts';
 import {
   approveSignal,
   type Decision,
@@ -38,6 +37,7 @@ import { parseDuration } from '../core/duration.ts';
 import { LONGER_CALL, SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
+import type { TriggerValues, Snapshot } from '../core/contracts.ts';
 
 /** Retrains recorded before this patch trained fixed candidates; new ones run a sweep. */
 const AUTOML_SWEEP_PATCH = 'automl-sweep';

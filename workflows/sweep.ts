@@ -6,12 +6,11 @@
  */
 import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import type { Snapshot } from '../activities/data.ts';
-import type { RetrainRun } from '../activities/tracking.ts';
 import { sweepStatusQuery } from '../core/messages.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
+import type { RetrainRun, Snapshot } from '../core/contracts.ts';
 
 /** Sweeps recorded before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak). */
 const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';

@@ -2,8 +2,8 @@
  * What a retrain left in MLflow, counted the way every chaos scenario judges it: one run per
  * trial (none missing, none twice), no run left RUNNING, one registered version.
  */
-import type { MlflowClient, MlflowRun } from '../../activities/mlflow/client.ts';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import type { MlflowClient, MlflowRun } from '../../adapters/mlflow/client.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
 
 export interface RetrainAudit {
   /** Trial numbers the sweep planned with no run. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { temporalConfig, type TemporalConfig } from '../../client/config.ts';
+import { temporalConfig, type TemporalConfig } from '../../config/environment.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
 import { ModelSpec } from '../../core/spec.ts';

@@ -15,7 +15,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { alertActivities, type SendAlertInput, type SendAlertResult } from '../../activities/alerts.ts';
 import type { ActivityContext } from '../../activities/context.ts';
 import { AlertsSpec, type Alert, type AlertsSpecInput, type SlackPayload } from '../../core/alerts.ts';
-import { Store } from '../../serving/store.ts';
+import { Store } from '../../adapters/store/store.ts';
 import { tempDir } from '../helpers/services.ts';
 
 // ---- a webhook receiver -------------------------------------------------------------------

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { ActivityContext } from '../../activities/context.ts';
 import { deploymentActivities } from '../../activities/deployment.ts';
 import { canaryIsWorse } from '../../core/promotion.ts';
-import { Store } from '../../serving/store.ts';
+import { Store } from '../../adapters/store/store.ts';
 import { tempDir } from '../helpers/services.ts';
 
 test('a regression canary is judged by live RMSE: values off by 1 vs off by 3', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type Activities } from '../../activities/index.ts';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { ADMIN_TOKEN, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;

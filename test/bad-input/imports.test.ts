@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { Store } from '../../serving/store.ts';
+import { Store } from '../../adapters/store/store.ts';
 import { tempDir } from '../helpers/services.ts';
 import { perennial } from './perennial-cli.ts';
 

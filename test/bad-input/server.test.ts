@@ -9,14 +9,14 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { MlflowClient } from '../../activities/mlflow/client.ts';
+import { MlflowClient } from '../../adapters/mlflow/client.ts';
 import { detectAnomalies } from '../../core/drift/anomalies.ts';
-import { uploadModelFiles } from '../../activities/mlflow/model-files.ts';
+import { uploadModelFiles } from '../../adapters/mlflow/model-files.ts';
 import { servingFiles } from '../../ml/bundle.ts';
 import { trainTrial } from '../../ml/train.ts';
 import { mlflowModelLoader } from '../../serving/loader.ts';
 import { buildServer } from '../../serving/server.ts';
-import { Store } from '../../serving/store.ts';
+import { Store } from '../../adapters/store/store.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { mlflowUrl, tempDir } from '../helpers/services.ts';
 

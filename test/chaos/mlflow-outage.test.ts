@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { temporalConfig } from '../../client/config.ts';
+import { temporalConfig } from '../../config/environment.ts';
 import { mlflowOutage } from '../../stack/chaos/mlflow-outage.ts';
 import { temporalAddress } from '../helpers/services.ts';
 import '../helpers/stack.ts';

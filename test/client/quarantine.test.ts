@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { prepareImport } from '../../client/import.ts';
 import { ModelSpec } from '../../core/spec.ts';
 import { validateRows } from '../../core/validation.ts';
-import { Store } from '../../serving/store.ts';
+import { Store } from '../../adapters/store/store.ts';
 import { tempDir } from '../helpers/services.ts';
 
 const spec = ModelSpec.parse({ name: 'q', features: [{ name: 'a' }], label: { name: 'y', classes: ['p', 'q'] } });

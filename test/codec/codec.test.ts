@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import { temporalConfig } from '../../client/config.ts';
+import { temporalConfig } from '../../config/environment.ts';
 import { AesGcmCodec, ENCRYPTED_ENCODING } from '../../codec/aes-gcm.ts';
 import { codecKeysFromEnv } from '../../codec/keys.ts';
 import { startCodecServer } from '../../codec/server.ts';

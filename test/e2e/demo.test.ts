@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { readSpecFile } from '../../client/spec-file.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { labelClasses, ModelSpec } from '../../core/spec.ts';
 import { runDemoTraffic, weatherData } from '../../stack/demo.ts';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import { seedRecords, startStack } from '../helpers/stack.ts';
 
 test('the weather demo retrains on drift and promotes the challenger', { timeout: 20 * 60_000 }, async () => {

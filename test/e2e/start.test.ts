@@ -13,10 +13,10 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { PerennialClient } from '../../client/client.ts';
-import { temporalConfig } from '../../client/config.ts';
+import { temporalConfig } from '../../config/environment.ts';
 import { readSpecFile } from '../../client/spec-file.ts';
 import { freePort } from '../../stack/services.ts';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import { mlflowUrl, onTeardown, tempDir, temporalAddress } from '../helpers/services.ts';
 
 /** Processes of this user whose environment names `marker`: whatever `npm start` left running. */

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import { mlflowUrl, temporalAddress } from './services.ts';
 
 export interface CliResult {

@@ -5,10 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { temporalConfig } from '../../client/config.ts';
+import { temporalConfig } from '../../config/environment.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { ModelSpec, type ModelSpecInput } from '../../core/spec.ts';
-import type { Store } from '../../serving/store.ts';
+import type { Store } from '../../adapters/store/store.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { startLocalStack } from '../../stack/local.ts';
 import { mlflowUrl, onTeardown, tempDir, temporalAddress } from './services.ts';

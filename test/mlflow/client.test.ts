@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { MlflowClient, MlflowError, type MetricPoint } from '../../activities/mlflow/client.ts';
+import { MlflowClient, MlflowError, type MetricPoint } from '../../adapters/mlflow/client.ts';
 import { freePort } from '../../stack/services.ts';
 import { mlflowUrl } from '../helpers/services.ts';
 

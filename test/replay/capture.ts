@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { temporalConfig } from '../../client/config.ts';
+import { temporalConfig } from '../../config/environment.ts';
 import { VENV_BIN } from '../../stack/services.ts';
 
 const { address, namespace } = temporalConfig();

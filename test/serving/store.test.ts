@@ -4,9 +4,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { Store, type PredictionLog } from '../../serving/store.ts';
-import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../serving/errors.ts';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { Store, type PredictionLog } from '../../adapters/store/store.ts';
+import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../core/errors.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import { tempDir } from '../helpers/services.ts';
 
 const CLASSES = ['rain', 'sun'];

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import { isAlive, portFree, portHolder, processGroup } from '../../stack/processes.ts';
 import { freePort, startMlflow, startTemporal } from '../../stack/services.ts';
 import { onTeardown, tempDir } from '../helpers/services.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { reviewerIdentity, ReviewerIdentityError, temporalConfig, TemporalConfigError, tlsConfig } from '../../client/config.ts';
+import { reviewerIdentity, ReviewerIdentityError, temporalConfig, TemporalConfigError, tlsConfig } from '../../config/environment.ts';
 import { tempDir } from '../helpers/services.ts';
 
 const dir = tempDir('perennial-config-');

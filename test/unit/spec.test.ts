@@ -6,7 +6,7 @@ import { readSpecFile, SpecError } from '../../client/spec-file.ts';
 import { parseDuration } from '../../core/duration.ts';
 import { didYouMean, editDistance } from '../../core/known-keys.ts';
 import { formatIssues, ModelSpec } from '../../core/spec.ts';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import { tempDir } from '../helpers/services.ts';
 
 test('durations: units and bad strings', () => {

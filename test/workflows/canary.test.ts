@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { request } from 'undici';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { labelClasses, type ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { runCli } from '../helpers/cli.ts';

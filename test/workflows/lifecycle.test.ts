@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { request } from 'undici';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, registerSeeded, seedRecords, startStack, testSpec } from '../helpers/stack.ts';

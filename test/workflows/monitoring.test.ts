@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { request } from 'undici';
-import { experimentName, MODEL_DIR } from '../../activities/mlflow/model-files.ts';
+import { experimentName, MODEL_DIR } from '../../adapters/mlflow/model-files.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';

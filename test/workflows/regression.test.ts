@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { request } from 'undici';
-import { experimentName } from '../../activities/mlflow/model-files.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { ModelSpec } from '../../core/spec.ts';

@@ -16,7 +16,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.ts';
 import { trainingTaskQueue, sweepStatusQuery } from '../../core/messages.ts';
 import type { SweepResult } from '../../core/sweep-loop.ts';
-import { PROJECT_ROOT } from '../../stack/paths.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import type { SweepInput } from '../../workflows/sweep.ts';
 import { ADMIN_TOKEN, eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 import { mlflowUrl, onTeardown, temporalAddress } from '../helpers/services.ts';

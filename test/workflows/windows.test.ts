@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { toRecords } from '../../client/dataset.ts';
 import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
-import { Store } from '../../serving/store.ts';
+import { Store } from '../../adapters/store/store.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, startStack, testSpec } from '../helpers/stack.ts';
 

@@ -10,7 +10,7 @@ import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { parse as parseYaml } from 'yaml';
 import { AesGcmCodec } from '../codec/aes-gcm.ts';
 import { codecKeysFromEnv } from '../codec/keys.ts';
-import { PROJECT_ROOT } from '../stack/paths.ts';
+import { PROJECT_ROOT } from './paths.ts';
 
 export interface TemporalConfig {
   address: string;

@@ -2,8 +2,8 @@
  * Where a trained model lives in MLflow: the files of `ml/bundle.ts` under `model/` in the
  * artifacts of the run that trained it. A registered version's source points at that folder.
  */
-import type { ModelFiles } from '../../ml/bundle.ts';
 import type { MlflowClient } from './client.ts';
+import type { ModelFiles } from '../../core/contracts.ts';
 
 export const MODEL_DIR = 'model';
 const FILES = ['model.json', 'weights.bin', 'preprocess.json', 'profile.json'];

@@ -8,9 +8,9 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { TrainingWindow } from '../core/spec.ts';
-import { parseNumeric } from '../core/validation.ts';
-import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from './errors.ts';
+import type { TrainingWindow } from '../../core/spec.ts';
+import { parseNumeric } from '../../core/validation.ts';
+import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../core/errors.ts';
 
 export interface DeploymentState {
   champion: { version: string };
