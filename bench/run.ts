@@ -1,32 +1,35 @@
 /**
  * `npm run bench [-- NAME...]`: benchmarks that print ratios against a named anchor measured
- * in the same run, and write their numbers to bench/results/NAME.json.
+ * in the same run, and write their numbers to bench/results/NAME.json. One folder each:
  *   orchestration  a retrain on Temporal vs the same activities called in-process
  *   serving        model-server predict latency/throughput vs its /healthz anchor
  *   automl         sweep orchestration overhead, parallel efficiency, model quality vs
- *                  scikit-learn, TPE vs random (bench/automl.ts; ~15 minutes)
+ *                  scikit-learn, TPE vs random (~15 minutes)
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory
- *                  over monitoring cycles (bench/drift.ts; ~2 minutes)
+ *                  over monitoring cycles (~2 minutes)
  *   drift-eval     prequential accuracy and retrains of never / scheduled / policy retraining on
  *                  the weather, flights, SEA and hyperplane streams vs retrain-every-window, and
- *                  drift detectors' delay and false alarms on synthetic streams (bench/drift-eval.ts;
- *                  about 10 minutes)
+ *                  drift detectors' delay and false alarms on synthetic streams (about 10 minutes)
  *   chaos          every scenario in stack/chaos/ in its full form: worker killed 5 times in a sweep,
- *                  Temporal killed and restarted mid-retrain, ... (bench/chaos.ts; PERENNIAL_CHAOS=a,b
- *                  picks scenarios; tens of minutes)
+ *                  Temporal killed and restarted mid-retrain, ... (PERENNIAL_CHAOS=a,b picks
+ *                  scenarios; tens of minutes)
+ * The shared stack (Temporal, MLflow, worker, model server) starts only if a chosen benchmark
+ * needs it (its `benchmark.needs`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../config/paths.ts';
-import { automl } from './automl.ts';
-import { chaos } from './chaos.ts';
-import { drift } from './drift.ts';
-import { driftEval } from './drift-eval.ts';
-import { orchestration } from './orchestration.ts';
-import { serving } from './serving.ts';
-import { withBenchStack } from './stack.ts';
+import { benchmark as automl } from './automl/index.ts';
+import { benchmark as chaos } from './chaos/index.ts';
+import { benchmark as drift } from './drift/index.ts';
+import { benchmark as driftEval } from './drift-eval/index.ts';
+import { benchmark as orchestration } from './orchestration/index.ts';
+import { benchmark as serving } from './serving/index.ts';
+import type { Benchmark } from './shared/benchmark.ts';
+import { withBenchStack } from './shared/stack.ts';
+import type { LocalStack } from '../stack/local.ts';
 
-const BENCHMARKS: Record<string, (stack: Parameters<Parameters<typeof withBenchStack>[0]>[0]) => Promise<object>> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos };
+const BENCHMARKS: Record<string, Benchmark> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const chosen = names.length ? names : Object.keys(BENCHMARKS);
@@ -36,13 +39,17 @@ if (unknown.length) {
   process.exit(2);
 }
 
-await withBenchStack(async (stack) => {
+async function runAll(stack?: LocalStack): Promise<void> {
   for (const name of chosen) {
     console.log(`\n== ${name}`);
-    const result = await BENCHMARKS[name](stack);
+    const bench = BENCHMARKS[name];
+    const result = bench.needs === 'stack' ? await bench.run(stack!) : await bench.run();
     mkdirSync(join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
     const file = join(PROJECT_ROOT, 'bench', 'results', `${name}.json`);
     writeFileSync(file, JSON.stringify({ benchmark: name, at: new Date().toISOString(), ...result }, null, 2));
     console.log(`results: ${file}`);
   }
-});
+}
+
+if (chosen.some((n) => BENCHMARKS[n].needs === 'stack')) await withBenchStack(runAll);
+else await runAll();

@@ -15,7 +15,7 @@ import {
   streamAccuracy,
   trainedThrough,
   type ServedWindow,
-} from '../../bench/prequential.ts';
+} from '../../core/prequential.ts';
 
 const days = (segment: string, from: number, count: number) => Array.from({ length: count }, (_, i) => ({ segment, day: from + i }));
 const dayWindowsOf = (rows: Array<{ segment: string; day: number }>, n: number) => dayWindows(rows, { days: n, dayOf: (r) => r.day, segmentOf: (r) => r.segment });

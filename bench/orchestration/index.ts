@@ -6,13 +6,14 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities/index.ts';
-import { toRecords } from '../client/dataset.ts';
-import { ModelSpec } from '../core/spec.ts';
-import { runSweep } from '../core/sweep-loop.ts';
-import { weatherData } from '../stack/demo.ts';
-import type { LocalStack } from '../stack/local.ts';
-import { BENCH_TOKEN, median } from './stack.ts';
+import { createActivities } from '../../activities/index.ts';
+import { toRecords } from '../../client/dataset.ts';
+import { ModelSpec } from '../../core/spec.ts';
+import { runSweep } from '../../core/sweep-loop.ts';
+import { weatherData } from '../../stack/demo.ts';
+import type { LocalStack } from '../../stack/local.ts';
+import { BENCH_TOKEN, median } from '../shared/stack.ts';
+import type { Benchmark } from '../shared/benchmark.ts';
 
 const ROUNDS = 3;
 
@@ -90,3 +91,5 @@ export async function orchestration(stack: LocalStack) {
   console.log(`retrain wall time, median of ${ROUNDS}: in-process (anchor) ${(anchor / 1000).toFixed(2)} s | temporal ${(temporal / 1000).toFixed(2)} s | ratio ${(temporal / anchor).toFixed(3)}`);
   return { anchor: 'in-process', rounds: ROUNDS, medianMs: { 'in-process': anchor, temporal }, ratio: temporal / anchor, timingsMs: timings };
 }
+
+export const benchmark: Benchmark = { needs: 'stack', run: orchestration };

@@ -1,7 +1,7 @@
 /**
  * A full data-drift summary over 1,000,000 logged rows x 20 features (16 numeric, 4 category):
  * core/drift/data-drift.ts `dataDrift` (a test and a 20-bin histogram per feature) against the
- * same statistics in numpy/scipy (anchor: bench/drift_reference.py in the project's Python venv,
+ * same statistics in numpy/scipy (anchor: bench/drift/drift_reference.py in the project's Python venv,
  * scipy.stats.ks_2samp + np.histogram per numeric feature, np.bincount + scipy.stats.chisquare per
  * category feature). Both sides read the same binary file (.data/bench-drift/, written once,
  * seeded) and time only the statistics. Each side is a long-lived child process and they take
@@ -17,8 +17,8 @@
  * - memory over CYCLES monitoring cycles in one process (after a full gc each): the growth from
  *   cycle MEMORY_FROM_CYCLE to the last.
  *
- * The JS side is `node --expose-gc --import tsx bench/drift.ts --drift-child MANIFEST`, away from
- * the benchmark stack's own work (which this benchmark does not use).
+ * The JS side is `node --expose-gc --import tsx bench/drift/index.ts --drift-child MANIFEST`, a
+ * process of its own; no Temporal, MLflow or model server is started for this benchmark.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -26,12 +26,13 @@ import { endianness } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dataDrift, featureColumns, type DataDriftReport, type FeatureColumns, type FeatureProfileLike } from '../core/drift/data-drift.ts';
-import type { DriftTestChoice } from '../core/drift/feature-tests.ts';
-import { derive, type Rng } from '../core/sampling/rng.ts';
-import { sampleSorted } from '../core/stats.ts';
-import { PROJECT_ROOT } from '../config/paths.ts';
-import { VENV_BIN } from '../stack/services.ts';
+import { dataDrift, featureColumns, type DataDriftReport, type FeatureColumns, type FeatureProfileLike } from '../../core/drift/data-drift.ts';
+import type { DriftTestChoice } from '../../core/drift/feature-tests.ts';
+import { derive, type Rng } from '../../core/sampling/rng.ts';
+import { sampleSorted } from '../../core/stats.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
+import { VENV_BIN } from '../../stack/services.ts';
+import type { Benchmark } from '../shared/benchmark.ts';
 
 const ROWS = 1_000_000;
 const REFERENCE_ROWS = 50_000;
@@ -455,7 +456,7 @@ class LineChild {
 // ---------------------------------------------------------------------------------------------
 // the benchmark
 
-export async function drift(_stack?: unknown) {
+export async function drift() {
   const data = ensureData();
   const manifest = JSON.parse(readFileSync(data.manifest, 'utf8')) as Manifest;
   const nNumeric = manifest.features.filter((f) => f.kind === 'number').length;
@@ -468,7 +469,7 @@ export async function drift(_stack?: unknown) {
   // Both sides stay up and take turns, one run at a time, so load from elsewhere on the machine
   // falls on both alike.
   const js = new LineChild('the JS side', process.execPath, ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', fileURLToPath(import.meta.url), '--drift-child', data.manifest]);
-  const py = new LineChild('bench/drift_reference.py', join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'drift_reference.py'), data.manifest, '--serve']);
+  const py = new LineChild('bench/drift/drift_reference.py', join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'drift', 'drift_reference.py'), data.manifest, '--serve']);
   try {
     const jsInfo = await js.next<{ node: string; gcExposed: boolean }>();
     const pyInfo = await py.next<{ numpy: string; scipy: string }>();
@@ -570,7 +571,7 @@ function summarize(
 
   const runs = (t: { warmupMs: number; ms: number[] }) => ({ median: median(t.ms), runs: t.ms, warmup: t.warmupMs });
   return {
-    anchor: 'numpy/scipy (bench/drift_reference.py)',
+    anchor: 'numpy/scipy (bench/drift/drift_reference.py)',
     data: {
       rows: manifest.rows,
       features: manifest.features.map(({ name, kind, about, drifted }) => ({ name, kind, about, drifted })),
@@ -600,3 +601,5 @@ const KS_TOLERANCE = 1e-12;
 if (process.argv.includes('--drift-child') && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await child(process.argv[process.argv.indexOf('--drift-child') + 1]);
 }
+
+export const benchmark: Benchmark = { needs: 'nothing', run: () => drift() };

@@ -1,9 +1,9 @@
 /**
  * Detection delay and false alarms of the concept-drift detectors (core/drift/detectors.ts, river's
  * ADWIN, DDM and Page-Hinkley with river's defaults) on seeded synthetic streams with known change
- * points (core/drift/streams.ts), for bench/drift-eval.ts.
+ * points (core/drift/streams.ts), for bench/drift-eval/index.ts.
  *
- * Per stream and seed: a softmax regression (bench/drift-eval-setup.ts CONFIG, trainTrial on the
+ * Per stream and seed: a softmax regression (bench/drift-eval/setup.ts CONFIG, trainTrial on the
  * wasm backend, seeded by the stream's seed) learns the first TRAIN_ROWS rows of the first concept
  * and is then frozen; its error stream over the whole stream (1 = wrong; the first TRAIN_ROWS are
  * in-sample, which for a linear model on thousands of rows barely lowers their error) feeds each
@@ -21,10 +21,10 @@
  * (theta 9 -> 7) LOWERS the error rate a little, which DDM (it watches for increases only) cannot
  * signal; ADWIN and Page-Hinkley (mode 'both') can.
  */
-import { createDetector, updateMany, type DetectorKind } from '../core/drift/detectors.ts';
-import { detectionReport, hyperplaneStream, seaStream, type LabelledStream } from '../core/drift/streams.ts';
-import { ModelSpec } from '../core/spec.ts';
-import { trainPredictor } from './drift-eval-setup.ts';
+import { createDetector, updateMany, type DetectorKind } from '../../core/drift/detectors.ts';
+import { detectionReport, hyperplaneStream, seaStream, type LabelledStream } from '../../core/drift/streams.ts';
+import { ModelSpec } from '../../core/spec.ts';
+import { trainPredictor } from './setup.ts';
 
 export const DETECTOR_SEEDS = [1, 2, 3, 4, 5];
 export const STREAM_LENGTH = 40_000;

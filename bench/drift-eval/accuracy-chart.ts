@@ -1,5 +1,5 @@
 /**
- * A small self-contained SVG line chart for bench/drift-eval.ts: accuracy per window, one line per
+ * A small self-contained SVG line chart for bench/drift-eval/index.ts: accuracy per window, one line per
  * strategy, markers where a strategy retrained, dashed verticals where the stream changes (e.g.
  * Seattle to New York), and a legend below the plot, one series per row. PURE: returns the SVG text.
  */

@@ -1,8 +1,8 @@
-"""scikit-learn references for the automl benchmark (bench/automl.ts).
+"""scikit-learn references for the automl benchmark (bench/automl/index.ts).
 
-Usage: .venv/bin/python bench/sklearn_reference.py SPLIT.json [SPLIT.json ...]
+Usage: .venv/bin/python bench/automl/sklearn_reference.py SPLIT.json [SPLIT.json ...]
 
-Each SPLIT.json is what bench/automl.ts exported: the task's features (number, or category
+Each SPLIT.json is what bench/automl/index.ts exported: the task's features (number, or category
 with its known values), the label, and the exact train / validation / holdout rows Perennial's
 sweep used. Both models are fit on train + validation (they need no model selection) and
 scored on the holdout. Prints one JSON object: {task name: {model: {accuracy, log_loss, n}}}; majority_class (the

@@ -10,17 +10,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { downloadModelFiles } from '../adapters/mlflow/model-files.ts';
-import type { SweepResult } from '../core/sweep-loop.ts';
-import { rungs, waveSize } from '../core/sweep-plan.ts';
-import { describeConfig } from '../core/search-space.ts';
-import type { ModelSpec } from '../core/spec.ts';
-import { evaluate, loadPredictor } from '../ml/bundle.ts';
-import { PROJECT_ROOT } from '../config/paths.ts';
-import { VENV_BIN } from '../stack/services.ts';
-import type { LocalStack } from '../stack/local.ts';
-import { createHarness, taskSpec, type SweepSettings } from './automl-harness.ts';
-import { flightsTask, penguinsTask, weatherTask } from './datasets.ts';
+import { downloadModelFiles } from '../../adapters/mlflow/model-files.ts';
+import type { SweepResult } from '../../core/sweep-loop.ts';
+import { rungs, waveSize } from '../../core/sweep-plan.ts';
+import { describeConfig } from '../../core/search-space.ts';
+import type { ModelSpec } from '../../core/spec.ts';
+import { evaluate, loadPredictor } from '../../ml/bundle.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
+import { VENV_BIN } from '../../stack/services.ts';
+import type { LocalStack } from '../../stack/local.ts';
+import { createHarness, taskSpec, type SweepSettings } from './harness.ts';
+import { flightsTask, penguinsTask, weatherTask } from '../shared/datasets.ts';
+import type { Benchmark } from '../shared/benchmark.ts';
 
 type Harness = Awaited<ReturnType<typeof createHarness>>;
 
@@ -187,8 +188,8 @@ async function quality(h: Harness, stack: LocalStack) {
     console.log(`    ${secs(ms)}: best ${describeConfig(result.best.config)}, val ${lastObjective(result).toFixed(4)}, holdout ${score.accuracy.toFixed(4)}`);
   }
 
-  console.log('  scikit-learn references (bench/sklearn_reference.py) ...');
-  const py = spawnSync(join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'sklearn_reference.py'), ...splitFiles], { encoding: 'utf8' });
+  console.log('  scikit-learn references (bench/automl/sklearn_reference.py) ...');
+  const py = spawnSync(join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'automl', 'sklearn_reference.py'), ...splitFiles], { encoding: 'utf8' });
   if (py.status !== 0) throw new Error(`sklearn_reference.py failed:\n${py.stderr}`);
   const sklearn = JSON.parse(py.stdout) as Record<string, Record<string, { accuracy: number; log_loss: number; n: number }>>;
   const tasks = Object.fromEntries(
@@ -264,7 +265,7 @@ async function samplers(h: Harness) {
   const tpe = summary('tpe');
   return {
     task: task.source,
-    budget: `${SAMPLER_TRIALS} trials x ${SAMPLER_EPOCHS} epochs, no early stopping, parallelism 2 (TPE updates after every 2 trials), TPE with ${TPE_STARTUP} random start-up trials; wide search space (bench/automl.ts WIDE_SPACE)`,
+    budget: `${SAMPLER_TRIALS} trials x ${SAMPLER_EPOCHS} epochs, no early stopping, parallelism 2 (TPE updates after every 2 trials), TPE with ${TPE_STARTUP} random start-up trials; wide search space (bench/automl/index.ts WIDE_SPACE)`,
     anchor: 'random',
     seeds: SAMPLER_SEEDS,
     runs,
@@ -309,3 +310,5 @@ export async function automl(stack: LocalStack) {
   console.log(`(1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${availableParallelism()} cores)`);
   return { wallTimeMs: performance.now() - started, loadAverage: { start: loadBefore, end: loadavg()[0], cores: availableParallelism() }, orchestration: orch, quality: qual, sampler: samp };
 }
+
+export const benchmark: Benchmark = { needs: 'stack', run: automl };

@@ -5,11 +5,12 @@
  */
 import { Pool } from 'undici';
 import { randomUUID } from 'node:crypto';
-import { toRecords } from '../client/dataset.ts';
-import { ModelSpec } from '../core/spec.ts';
-import { weatherData } from '../stack/demo.ts';
-import type { LocalStack } from '../stack/local.ts';
-import { quantile } from './stack.ts';
+import { toRecords } from '../../client/dataset.ts';
+import { ModelSpec } from '../../core/spec.ts';
+import { weatherData } from '../../stack/demo.ts';
+import type { LocalStack } from '../../stack/local.ts';
+import { quantile } from '../shared/stack.ts';
+import type { Benchmark } from '../shared/benchmark.ts';
 
 const REQUESTS = 4000;
 const CONCURRENCY = 16;
@@ -72,3 +73,5 @@ export async function serving(stack: LocalStack) {
   console.log(`  ratios predict/anchor: p50 ${ratios.p50.toFixed(2)}x  p99 ${ratios.p99.toFixed(2)}x  throughput ${ratios.throughput.toFixed(2)}x`);
   return { anchor: 'healthz', concurrency: CONCURRENCY, healthz: anchor, predict, ratios };
 }
+
+export const benchmark: Benchmark = { needs: 'stack', run: serving };

@@ -1,9 +1,9 @@
-"""The anchor of bench/drift.ts: the same drift summary in numpy/scipy.
+"""The anchor of bench/drift/index.ts: the same drift summary in numpy/scipy.
 
-    python bench/drift_reference.py MANIFEST.json [REPETITIONS]   # a warm-up and REPETITIONS runs
-    python bench/drift_reference.py MANIFEST.json --serve         # bench/drift.ts: runs on request
+    python bench/drift/drift_reference.py MANIFEST.json [REPETITIONS]   # a warm-up and REPETITIONS runs
+    python bench/drift/drift_reference.py MANIFEST.json --serve         # bench/drift/index.ts: runs on request
 
-Reads the data file bench/drift.ts wrote (little-endian float64 columns, NaN = missing, and int32
+Reads the data file bench/drift/index.ts wrote (little-endian float64 columns, NaN = missing, and int32
 category codes, -1 = missing) and the reference profile from the manifest. Dropping the missing
 values is not timed (the JS side gets columns without them, too). Timed, per numeric feature:
 scipy.stats.ks_2samp(reference sample, current) and np.histogram of both over shared edges

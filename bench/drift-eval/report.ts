@@ -1,9 +1,9 @@
-/** The printed tables and the accuracy chart of bench/drift-eval.ts. */
+/** The printed tables and the accuracy chart of bench/drift-eval/index.ts. */
 import { accuracyChartSvg } from './accuracy-chart.ts';
 import type { DetectorEvaluation } from './detector-eval.ts';
-import type { StreamResult } from './drift-eval.ts';
-import type { StreamSetup } from './drift-eval-setup.ts';
-import { rollingAccuracy, streamAccuracy, type PrequentialRun } from './prequential.ts';
+import type { StreamResult } from './index.ts';
+import type { StreamSetup } from './setup.ts';
+import { rollingAccuracy, streamAccuracy, type PrequentialRun } from '../../core/prequential.ts';
 
 export const ANCHOR = 'every window';
 export const PERENNIAL = "Perennial's policies";

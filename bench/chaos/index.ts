@@ -8,8 +8,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FaultResult, FaultScenario } from '../stack/chaos/fault.ts';
-import { PROJECT_ROOT } from '../config/paths.ts';
+import type { FaultResult, FaultScenario } from '../../stack/chaos/fault.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
+import type { Benchmark } from '../shared/benchmark.ts';
 
 const CHAOS_DIR = join(PROJECT_ROOT, 'stack', 'chaos');
 
@@ -55,3 +56,5 @@ function earlierFaults(): Fault[] {
   const { at, faults } = JSON.parse(readFileSync(file, 'utf8')) as { at?: string; faults?: Fault[] };
   return (faults ?? []).map((f) => ({ ...f, details: { measuredAt: at, ...f.details } }));
 }
+
+export const benchmark: Benchmark = { needs: 'nothing', run: chaos };

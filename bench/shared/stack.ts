@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { temporalConfig } from '../config/environment.ts';
-import { startLocalStack, type LocalStack } from '../stack/local.ts';
-import { ensurePythonEnv, startMlflow, startTemporal } from '../stack/services.ts';
+import { temporalConfig } from '../../config/environment.ts';
+import { startLocalStack, type LocalStack } from '../../stack/local.ts';
+import { ensurePythonEnv, startMlflow, startTemporal } from '../../stack/services.ts';
 
 export const BENCH_TOKEN = 'bench-token';
 

@@ -1,5 +1,5 @@
 /**
- * The real streams of bench/drift-eval.ts, and the one training configuration every retrain uses.
+ * The real streams of bench/drift-eval/index.ts, and the one training configuration every retrain uses.
  *
  * - weather: the demo's data (stack/demo.ts weatherData): the initial model learns Seattle
  *   2012-2013, production is Seattle 2014 then New York 2012-2015, in windows of 30 days per city;
@@ -7,7 +7,7 @@
  * - flights: vega-datasets flights-3m.parquet, the largest flights file with dates (3 million US
  *   flights, January-June 2001), sampled to FLIGHTS_PER_MONTH rows per calendar month with a fixed
  *   seed (the stray July rows are dropped); January is the initial training data, February-June
- *   are the production windows. Label and features as bench/datasets.ts flightsTask (delayed =
+ *   are the production windows. Label and features as bench/shared/datasets.ts flightsTask (delayed =
  *   arrival delay > 15 min; distance, departure hour, weekday, origin and destination among the 20
  *   most frequent airports, here counted on January). Monitoring and policies: examples/weather.yaml's,
  *   Perennial's recommended ones; training window: the last FLIGHTS_PER_MONTH rows (one month).
@@ -26,18 +26,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readSpecFile } from '../client/spec-file.ts';
-import type { TrialConfig } from '../core/search-space.ts';
-import { labelClasses, ModelSpec } from '../core/spec.ts';
-import { hyperplaneStream, seaStream, type LabelledStream } from '../core/drift/streams.ts';
-import { loadTf } from '../ml/backend.ts';
-import { loadPredictor, type Predictor } from '../ml/bundle.ts';
-import { trainTrial } from '../ml/train.ts';
-import { weatherData } from '../stack/demo.ts';
-import { PROJECT_ROOT } from '../config/paths.ts';
-import { VENV_BIN } from '../stack/services.ts';
-import { VEGA_DATA } from './datasets.ts';
-import { consecutiveWindows, dayWindows, type Row, type StreamWindow } from './prequential.ts';
+import { readSpecFile } from '../../client/spec-file.ts';
+import type { TrialConfig } from '../../core/search-space.ts';
+import { labelClasses, ModelSpec } from '../../core/spec.ts';
+import { hyperplaneStream, seaStream, type LabelledStream } from '../../core/drift/streams.ts';
+import { loadTf } from '../../ml/backend.ts';
+import { loadPredictor, type Predictor } from '../../ml/bundle.ts';
+import { trainTrial } from '../../ml/train.ts';
+import { weatherData } from '../../stack/demo.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
+import { VENV_BIN } from '../../stack/services.ts';
+import { VEGA_DATA } from '../shared/datasets.ts';
+import { consecutiveWindows, dayWindows, type Row, type StreamWindow } from '../../core/prequential.ts';
 
 /**
  * The one configuration of every retrain: softmax regression with the family defaults (Adam,
@@ -191,7 +191,7 @@ function syntheticSetup(name: string, what: string, stream: LabelledStream, chan
   };
 }
 
-/** flights-10k's preparation (bench/datasets.ts flightsTask) for one raw flight. */
+/** flights-10k's preparation (bench/shared/datasets.ts flightsTask) for one raw flight. */
 function flightRow(origins: string[], destinations: string[]) {
   return (r: Row): Row => {
     // "2001/01/01 00:47": local scheduled departure; Date.UTC keeps the weekday free of the machine's time zone.

@@ -2,9 +2,9 @@
  * `npm run bench -- drift-eval`: do Perennial's policies keep a model fresh on real streams, and
  * how fast and how falsely do its drift detectors fire? Offline, in-process: the real training
  * code (trainTrial, wasm, fixed seeds) and the real pure monitoring and policy modules; no
- * Temporal, MLflow or model server (the benchmark stack runs but is not used).
+ * Temporal, MLflow or model server, so `npm run bench -- drift-eval` starts none of them.
  *
- * 1. Prequential evaluation (bench/prequential.ts) on four streams (bench/drift-eval-setup.ts): the
+ * 1. Prequential evaluation (core/prequential.ts) on four streams (bench/drift-eval/setup.ts): the
  *    weather demo's (Seattle, then New York), flights delays by calendar month, and two synthetic
  *    streams whose concept changes at known points (SEA, abrupt; rotating hyperplane, gradual),
  *    where retraining pays. Every strategy starts from the same initial model and retrains on the
@@ -23,22 +23,21 @@
  *      (core/promotion.ts). Approval is taken as granted; the canary is not simulated.
  *    Reported against the anchor measured in the same run: accuracy gap in points and the share of
  *    its retrains. Plots: bench/results/drift-eval-<stream>.svg.
- * 2. Detector evaluation (bench/detector-eval.ts): ADWIN, DDM, Page-Hinkley on SEA (abrupt) and
+ * 2. Detector evaluation (bench/drift-eval/detector-eval.ts): ADWIN, DDM, Page-Hinkley on SEA (abrupt) and
  *    rotating-hyperplane (gradual) streams and no-change controls, five seeds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDuration } from '../core/duration.ts';
-import { compileRules } from '../core/policy.ts';
-import { beatsChampion } from '../core/promotion.ts';
-import { splitSnapshot } from '../activities/data.ts';
-import { describeConfig } from '../core/search-space.ts';
-import { evaluate, type Predictor } from '../ml/bundle.ts';
-import type { LocalStack } from '../stack/local.ts';
-import { PROJECT_ROOT } from '../config/paths.ts';
+import { parseDuration } from '../../core/duration.ts';
+import { compileRules } from '../../core/policy.ts';
+import { beatsChampion } from '../../core/promotion.ts';
+import { splitSnapshot } from '../../activities/data.ts';
+import { describeConfig } from '../../core/search-space.ts';
+import { evaluate, type Predictor } from '../../ml/bundle.ts';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import { detectorEvaluation } from './detector-eval.ts';
-import { accuracyChart, ANCHOR, PERENNIAL, printDetectors, printStream } from './drift-eval-report.ts';
-import { CONFIG, EPOCHS, flightsStream, hyperplanePrequentialStream, seaPrequentialStream, trainPredictor, TRAIN_SEEDS, weatherStream, type StreamSetup } from './drift-eval-setup.ts';
+import { accuracyChart, ANCHOR, PERENNIAL, printDetectors, printStream } from './report.ts';
+import { CONFIG, EPOCHS, flightsStream, hyperplanePrequentialStream, seaPrequentialStream, trainPredictor, TRAIN_SEEDS, weatherStream, type StreamSetup } from './setup.ts';
 import {
   compareWithAnchor,
   everyWindows,
@@ -50,7 +49,8 @@ import {
   type PrequentialRun,
   type Row,
   type ServedWindow,
-} from './prequential.ts';
+} from '../../core/prequential.ts';
+import type { Benchmark } from '../shared/benchmark.ts';
 
 const RESULTS = join(PROJECT_ROOT, 'bench', 'results');
 
@@ -120,7 +120,7 @@ export interface StreamResult {
   plot: string;
 }
 
-export async function driftEval(_stack?: LocalStack): Promise<object> {
+export async function driftEval(): Promise<object> {
   const started = performance.now();
   const prequentialResults: StreamResult[] = [];
   for (const setup of [weatherStream(), flightsStream(), seaPrequentialStream(), hyperplanePrequentialStream()]) {
@@ -314,3 +314,5 @@ function mostFrequent(values: string[]): string {
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
 }
+
+export const benchmark: Benchmark = { needs: 'nothing', run: () => driftEval() };

@@ -9,9 +9,9 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { readRows, type Row } from '../client/dataset.ts';
-import type { FeatureSpec } from '../core/spec.ts';
-import { shuffled } from '../activities/data.ts';
+import { readRows, type Row } from '../../client/dataset.ts';
+import type { FeatureSpec } from '../../core/spec.ts';
+import { shuffled } from '../../activities/data.ts';
 
 export const VEGA_DATA = join(dirname(createRequire(import.meta.url).resolve('vega-datasets')), '..', 'data');
 export const HOLDOUT_FRACTION = 0.2;

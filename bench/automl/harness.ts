@@ -1,6 +1,6 @@
 /**
  * How the automl benchmark runs one sweep: the real activities, either called in-process by
- * core/sweep-loop.ts runSweep (through MockActivityEnvironment, like bench/orchestration.ts) or
+ * core/sweep-loop.ts runSweep (through MockActivityEnvironment, like bench/orchestration/index.ts) or
  * driven by the `sweep` workflow on the Temporal dev server. Both get the same inputs: a fresh
  * retrain run (so no sweep reuses another's MLflow trial runs, which are keyed by the sweep run)
  * and a snapshot of the task's records.
@@ -8,17 +8,17 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities/index.ts';
-import { loadSnapshot, splitSnapshot } from '../activities/data.ts';
-import { toRecords } from '../client/dataset.ts';
-import { trainingTaskQueue } from '../core/messages.ts';
-import { ModelSpec, type ModelSpecInput } from '../core/spec.ts';
-import { runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
-import type { LocalStack } from '../stack/local.ts';
-import type { SweepInput } from '../workflows/sweep.ts';
-import { HOLDOUT_FRACTION, type Task } from './datasets.ts';
-import { BENCH_TOKEN } from './stack.ts';
-import type { RetrainRun, Snapshot } from '../core/contracts.ts';
+import { createActivities } from '../../activities/index.ts';
+import { loadSnapshot, splitSnapshot } from '../../activities/data.ts';
+import { toRecords } from '../../client/dataset.ts';
+import { trainingTaskQueue } from '../../core/messages.ts';
+import { ModelSpec, type ModelSpecInput } from '../../core/spec.ts';
+import { runSweep, type SweepProgress, type SweepResult } from '../../core/sweep-loop.ts';
+import type { LocalStack } from '../../stack/local.ts';
+import type { SweepInput } from '../../workflows/sweep.ts';
+import { HOLDOUT_FRACTION, type Task } from '../shared/datasets.ts';
+import { BENCH_TOKEN } from '../shared/stack.ts';
+import type { RetrainRun, Snapshot } from '../../core/contracts.ts';
 
 export type SweepSettings = NonNullable<NonNullable<ModelSpecInput['training']>['sweep']>;
 
@@ -37,7 +37,7 @@ export async function createHarness(stack: LocalStack) {
   const ctx = { mlflow: stack.mlflow, store: stack.store, serving: { url: stack.servingUrl, adminToken: BENCH_TOKEN }, cacheDir: join(stack.dataDir, 'cache') };
   const activities = createActivities(ctx);
   // Without this export the stack worker fails every sweep workflow task, and execute() would wait forever.
-  if (!('sweep' in (await import('../workflows/index.ts')))) throw new Error('workflows/index.ts does not export the sweep workflow; the worker cannot run it');
+  if (!('sweep' in (await import('../../workflows/index.ts')))) throw new Error('workflows/index.ts does not export the sweep workflow; the worker cannot run it');
   const imported = new Set<string>();
 
   /** A fresh retrain run and snapshot of the task's records (imported once per task). */
