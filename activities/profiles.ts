@@ -3,9 +3,9 @@
  * files): what monitoring compares production with. Cached per version; a version's files
  * never change.
  */
-import type { ReferenceProfile } from '../ml/bundle.ts';
 import type { ActivityContext } from './context.ts';
 import { MODEL_DIR } from '../adapters/mlflow/model-files.ts';
+import type { ReferenceProfile } from '../core/profile.ts';
 
 export function profileCache(ctx: ActivityContext) {
   const profiles = new Map<string, ReferenceProfile>();

@@ -19,7 +19,7 @@ import { parseDuration } from './duration.ts';
 import type { MonitoringSummary } from './monitoring.ts';
 import { compileRules, evaluatePolicies, initialPolicyState, startCooldown, type FiredRule, type PolicyState } from './policy.ts';
 import type { ModelSpec } from './spec.ts';
-import type { ReferenceProfile } from '../ml/bundle.ts';
+import type { ReferenceProfile } from './profile.ts';
 
 export type Row = Record<string, unknown>;
 

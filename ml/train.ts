@@ -11,7 +11,7 @@
  */
 import type { TrialConfig } from '../core/search-space.ts';
 import { loadTf, type LoadedTf, type Tf } from './backend.ts';
-import { buildProfile, scoreValues, unscale, decodeJson, loadPredictor, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, saveModelFiles, scoreProbabilities, WEIGHTS_BIN, type ReferenceProfile } from './bundle.ts';
+import { buildProfile, scoreValues, unscale, decodeJson, loadPredictor, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, saveModelFiles, scoreProbabilities, WEIGHTS_BIN } from './bundle.ts';
 import { installFastCpuKernels } from './kernels.ts';
 import { readTrainerState, restoreOptimizerState, saveOptimizerState } from './checkpoint.ts';
 import { buildModel, mixSeed, REGRESSION, resolveConfig, type ResolvedConfig } from './model.ts';
@@ -28,6 +28,7 @@ import {
   type Preprocessor,
 } from './preprocess.ts';
 import type { ModelFiles } from '../core/contracts.ts';
+import type { ReferenceProfile } from '../core/profile.ts';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Scalar = import('@tensorflow/tfjs').Scalar;

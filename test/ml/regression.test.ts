@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { TrialConfig } from '../../core/search-space.ts';
 import { loadTf, type Tf } from '../../ml/backend.ts';
-import { decodeJson, evaluate, loadPredictor, servingFiles, type ReferenceProfile } from '../../ml/bundle.ts';
+import { decodeJson, evaluate, loadPredictor, servingFiles } from '../../ml/bundle.ts';
 import { trainTrial, type TrainInput } from '../../ml/train.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
 
 /*
  * Regression: miles per gallon from horsepower, weight, acceleration and displacement, the 392

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { FeatureSpec } from '../../core/spec.ts';
 import type { TrialConfig } from '../../core/search-space.ts';
 import { BACKEND_ENV, loadTf } from '../../ml/backend.ts';
-import { CHECKPOINT_FILE_NAMES, decodeJson, encodeJson, evaluate, loadPredictor, servingFiles, type ReferenceProfile } from '../../ml/bundle.ts';
+import { CHECKPOINT_FILE_NAMES, decodeJson, encodeJson, evaluate, loadPredictor, servingFiles } from '../../ml/bundle.ts';
 import type { TrainerState } from '../../ml/checkpoint.ts';
 import { installFastCpuKernels, uninstallFastCpuKernels } from '../../ml/kernels.ts';
 import { buildModel, FAMILY_DEFAULTS, resolveConfig } from '../../ml/model.ts';
@@ -13,6 +13,7 @@ import { fitPreprocessor, toMatrix, type Preprocessor } from '../../ml/preproces
 import { trainInThread, trainingThreadStats } from '../../ml/training-threads.ts';
 import { trainTrial, type BatchProgress, type EpochMetrics, type TrainInput, type TrainResult } from '../../ml/train.ts';
 import type { ModelFiles } from '../../core/contracts.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
 
 /*
  * Tabular data: the Seattle rows of vega-datasets' weather.csv dated 2012-01-01 .. 2013-12-31

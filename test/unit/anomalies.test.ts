@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { detectAnomalies, EXAMPLE_MAX_CHARS, exampleValue, type AnomalyFeatureSpec } from '../../core/drift/anomalies.ts';
-import type { FeatureProfile, ReferenceProfile } from '../../ml/bundle.ts';
 import { categoryKey } from '../../ml/preprocess.ts';
+import type { FeatureProfile, ReferenceProfile } from '../../core/profile.ts';
 
 function numeric(min: number, max: number, n = 100): FeatureProfile {
   return { n, missing: 0, mean: (min + max) / 2, std: 1, min, max, sample: [min, max] };

@@ -12,7 +12,7 @@ import {
   resolveFeedback,
   type FeedbackItem,
 } from '../../core/drift/performance.ts';
-import type { ReferenceProfile } from '../../ml/bundle.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
 
 /*
  * Reference values: scikit-learn 1.9.1 / SciPy 1.17.1 / NumPy 2.4.6 in the project venv

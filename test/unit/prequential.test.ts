@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ModelSpec } from '../../core/spec.ts';
-import type { ReferenceProfile } from '../../ml/bundle.ts';
 import {
   compareWithAnchor,
   consecutiveWindows,
@@ -16,6 +15,7 @@ import {
   trainedThrough,
   type ServedWindow,
 } from '../../core/prequential.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
 
 const days = (segment: string, from: number, count: number) => Array.from({ length: count }, (_, i) => ({ segment, day: from + i }));
 const dayWindowsOf = (rows: Array<{ segment: string; day: number }>, n: number) => dayWindows(rows, { days: n, dayOf: (r) => r.day, segmentOf: (r) => r.segment });
