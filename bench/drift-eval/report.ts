@@ -1,7 +1,7 @@
 /** The printed tables and the accuracy chart of bench/drift-eval/index.ts. */
 import { accuracyChartSvg } from './accuracy-chart.ts';
 import type { DetectorEvaluation } from './detector-eval.ts';
-import type { StreamResult } from './index.ts';
+import type { StreamResult } from './results.ts';
 import type { StreamSetup } from './setup.ts';
 import { rollingAccuracy, streamAccuracy, type PrequentialRun } from '../../core/prequential.ts';
 
