@@ -14,8 +14,8 @@ import { readDataFile, readSpecFile } from './spec-file.ts';
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
 
 /** Runs a command with a connected client and turns failures into one readable line. */
-function withClient(action: (client: PerennialClient, ...args: any[]) => Promise<unknown>) {
-  return async (...args: unknown[]) => {
+function withClient<Args extends unknown[]>(action: (client: PerennialClient, ...args: Args) => Promise<unknown>) {
+  return async (...args: Args) => {
     const client = await PerennialClient.connect();
     try {
       const output = await action(client, ...args);

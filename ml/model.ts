@@ -24,7 +24,7 @@ interface Common {
   batchSize: number;
   optimizer: OptimizerName;
 }
-export interface SoftmaxParams extends Common {}
+export type SoftmaxParams = Common;
 export interface MlpParams extends Common {
   depth: number;
   width: number;

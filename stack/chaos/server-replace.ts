@@ -145,7 +145,10 @@ async function startReplaceable(mlflowUrl: string, dbPath: string) {
       if (/drained in \d+ ms/.test(line)) drains++;
       for (const w of [...waiters]) {
         const match = line.match(w.pattern);
-        if (match) waiters.splice(waiters.indexOf(w), 1), w.resolve(match);
+        if (match) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(match);
+        }
       }
     });
   }
