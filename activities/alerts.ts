@@ -124,6 +124,8 @@ async function sendEmail(email: Extract<Channel, { type: 'email' }>['email'], al
   try {
     await transport.sendMail({ from: email.from, to: email.to, ...emailMessage(alert) });
   } catch (err) {
+    // The message carries the cause already; a cause chain would make the alert ledger record nodemailer's bare message as the root cause.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(`SMTP ${smtp.host}:${smtp.port}: ${(err as Error).message}`);
   } finally {
     transport.close();

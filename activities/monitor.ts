@@ -9,7 +9,7 @@
  * Idempotent: everything is a function of the input cursors and the log, and MLflow points and
  * artifacts are keyed by the cycle, so a retried cycle writes the same things again.
  */
-import { freshDetectors, summarizeCycle, type DetectorStates } from '../core/monitoring-cycle.ts';
+import { freshDetectors, summarizeCycle } from '../core/monitoring-cycle.ts';
 import type { MonitoringSummary } from '../core/monitoring.ts';
 import type { PolicySpec } from '../core/policy.ts';
 import type { ModelSpec } from '../core/spec.ts';
