@@ -124,7 +124,7 @@ async function sendEmail(email: Extract<Channel, { type: 'email' }>['email'], al
   try {
     await transport.sendMail({ from: email.from, to: email.to, ...emailMessage(alert) });
   } catch (err) {
-    // The message carries the cause already; a cause chain would make the alert ledger record nodemailer's bare message as the root cause.
+    // No cause: it would carry nodemailer's error (stack, server response) into the activity failure in workflow history; its message is enough.
     // eslint-disable-next-line preserve-caught-error
     throw new Error(`SMTP ${smtp.host}:${smtp.port}: ${(err as Error).message}`);
   } finally {
