@@ -15,7 +15,7 @@
  *   search). Category features work on counts only.
  */
 import { labelValue, parseNumeric } from '../validation.ts';
-import { DriftTestError, numericDriftSorted, featureDrift, type DriftTestChoice, type FeatureDriftResult, type FeatureKind } from './feature-tests.ts';
+import { DriftTestError, numericDriftSorted, featureDrift, type DriftTestChoice, type FeatureDriftResult, type FeatureKind } from './feature-drift.ts';
 
 // ---------------------------------------------------------------------------------------------
 // columns

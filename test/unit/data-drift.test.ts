@@ -13,9 +13,9 @@ import {
   type FeatureDataDrift,
   type FeatureProfileLike,
 } from '../../core/drift/data-drift.ts';
-import { AUTO_TEST_MAX_ROWS, featureDrift, ksTwoSampleSorted, numericDriftSorted, type DriftTestName } from '../../core/drift/feature-tests.ts';
-import { derive } from '../../core/sampling/rng.ts';
-import { ksTwoSample, sampleSorted } from '../../core/stats.ts';
+import { AUTO_TEST_MAX_ROWS, featureDrift, ksTwoSampleSorted, numericDriftSorted, type DriftTestName } from '../../core/drift/feature-drift.ts';
+import { derive } from '../../core/stats/rng.ts';
+import { ksTwoSample, sampleSorted } from '../../core/stats/ks.ts';
 
 // ---------------------------------------------------------------------------------------------
 // deterministic data

@@ -14,8 +14,8 @@ import {
   UNSEEN_CATEGORY_SHARE,
   WASSERSTEIN_MIN_STD,
   wassersteinNormed,
-} from '../../core/drift/feature-tests.ts';
-import { ksTwoSample, psi } from '../../core/stats.ts';
+} from '../../core/drift/feature-drift.ts';
+import { ksTwoSample, psi } from '../../core/stats/ks.ts';
 
 /*
  * Reference values: SciPy 1.17.1 / NumPy 2.4.6 in the project venv (/work/main/.venv/bin/python).

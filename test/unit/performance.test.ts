@@ -11,7 +11,7 @@ import {
   regressionReport,
   resolveFeedback,
   type FeedbackItem,
-} from '../../core/drift/performance.ts';
+} from '../../core/metrics/performance.ts';
 import type { ReferenceProfile } from '../../ml/bundle.ts';
 
 /*

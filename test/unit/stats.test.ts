@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accuracy, ksTwoSample, psi, PSI_EPSILON, quantileSorted, sampleSorted } from '../../core/stats.ts';
+import { accuracy, ksTwoSample, psi, PSI_EPSILON, quantileSorted, sampleSorted } from '../../core/stats/ks.ts';
 
 /*
  * Reference values: SciPy 1.17.1 / NumPy 2.4.6 in the project venv (/work/main/.venv/bin/python):

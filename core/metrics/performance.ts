@@ -17,7 +17,7 @@
  * Empty inputs give NaN for rates ("no evidence either way", as core/stats.ts accuracy does),
  * where scikit-learn would raise.
  */
-import { PSI_EPSILON } from '../stats.ts';
+import { PSI_EPSILON } from '../stats/ks.ts';
 
 // ---------------------------------------------------------------------------------------------
 // classification

@@ -23,7 +23,7 @@
  * | linf          | category | distance  | 0.1               | statistic >= threshold|
  */
 
-import { kolmogorovSf, ksTwoSample, psi, psiSorted, roundHalfEven, type KsResult } from '../stats.ts';
+import { kolmogorovSf, ksTwoSample, psi, psiSorted, roundHalfEven, type KsResult } from '../stats/ks.ts';
 
 // ---------------------------------------------------------------------------------------------
 // catalogue
