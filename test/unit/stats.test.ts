@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accuracy, ksTwoSample, psi, PSI_EPSILON, quantileSorted, sampleSorted } from '../../core/stats/ks.ts';
+import { accuracy } from '../../core/metrics/classification.ts';
+import { ksTwoSample } from '../../core/stats/ks.ts';
+import { psi, PSI_EPSILON } from '../../core/stats/psi.ts';
+import { quantileSorted, sampleSorted } from '../../core/stats/quantiles.ts';
 
 /*
  * Reference values: SciPy 1.17.1 / NumPy 2.4.6 in the project venv (/work/main/.venv/bin/python):
