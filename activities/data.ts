@@ -8,13 +8,13 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
-import { validateRows, type ValidationReport } from '../core/validation.ts';
+import { validateRows, type Row, type ValidationReport } from '../core/validation.ts';
 import { mulberry32 } from '../core/stats/rng.ts';
 import { feedbackSender, type LabelledRecord } from '../adapters/store/store.ts';
 import type { ActivityContext } from './context.ts';
 import type { RetrainRun, Snapshot, FeedbackAdmission } from '../core/contracts.ts';
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
 type WindowRecord = { id: number } & LabelledRecord;
 

@@ -19,9 +19,10 @@ import { parseDuration } from './duration.ts';
 import type { MonitoringSummary } from './monitoring.ts';
 import { compileRules, evaluatePolicies, initialPolicyState, startCooldown, type FiredRule, type PolicyState } from './policy.ts';
 import type { ModelSpec } from './spec.ts';
+import type { Row } from './validation.ts';
 import type { ReferenceProfile } from '../ml/bundle.ts';
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
 // ---------------------------------------------------------------------------------------------
 // windows
