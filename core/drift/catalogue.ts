@@ -19,7 +19,6 @@
  * core/drift/feature-drift.ts chooses and runs them.
  */
 
-
 /** Every drift test, for spec schemas: `z.enum(DRIFT_TEST_NAMES)`. */
 export const DRIFT_TEST_NAMES = ['ks', 'psi', 'wasserstein', 'jensenshannon', 'chisquare', 'linf'] as const;
 export type DriftTestName = (typeof DRIFT_TEST_NAMES)[number];

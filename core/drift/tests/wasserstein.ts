@@ -9,7 +9,6 @@ import { finiteSorted } from '../../stats/sort.ts';
 import { populationStd } from '../../stats/sums.ts';
 import { requireNonEmpty, type TestOutcome } from './inputs.ts';
 
-
 /** Lower bound of the reference std in `wassersteinNormed` (Evidently's `max(np.std(ref), 0.001)`). */
 export const WASSERSTEIN_MIN_STD = 0.001;
 
@@ -28,7 +27,7 @@ export function wassersteinNormed(reference: ArrayLike<number>, current: ArrayLi
   const ref = finiteSorted(reference);
   const cur = finiteSorted(current);
   requireNonEmpty('wassersteinNormed', ref.length, cur.length);
-  return wasserstein1(ref, cur) / Math.max(populationStd(ref), WASSERSTEIN_MIN_STD);
+  return wassersteinTest(ref, cur).statistic;
 }
 
 /** On two non-empty ascending finite samples. */
