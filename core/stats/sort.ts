@@ -8,8 +8,8 @@
  * - `finiteSorted` / `sortFinite` drop every non-finite value (the drift tests and the profile
  *   sample work on finite values only).
  *
- * Over 250 lines because the radix sort (with its probe and scatter loops) is one algorithm; it is
- * what makes a drift cycle over a million-row window affordable (see sortFinite).
+ * `sortFinite` sorts long columns with a radix sort: what makes a drift cycle over a million-row
+ * window affordable.
  */
 
 /** An ascending copy of the values that are not NaN (+/-Infinity kept). */
