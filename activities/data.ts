@@ -8,12 +8,13 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
-import { validateRows, type ValidationReport } from '../core/validation.ts';
+import { validateRows, type Row, type ValidationReport } from '../core/validation.ts';
+import { mulberry32 } from '../core/stats/rng.ts';
 import { feedbackSender, type LabelledRecord } from '../adapters/store/store.ts';
 import type { ActivityContext } from './context.ts';
 import type { RetrainRun, Snapshot, FeedbackAdmission } from '../core/contracts.ts';
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
 type WindowRecord = { id: number } & LabelledRecord;
 
@@ -162,14 +163,7 @@ export function splitSnapshot(rows: Row[], holdoutFraction: number, seed: number
 /** Fisher-Yates with mulberry32: the same seed gives the same order on every worker. */
 export function shuffled<T>(items: T[], seed: number): T[] {
   const out = [...items];
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];

@@ -5,7 +5,7 @@
  */
 import type { MonitoringSummaryV1 as MonitoringSummary } from '../core/policy-v1.ts';
 import type { ModelSpec } from '../core/spec.ts';
-import { ksTwoSample } from '../core/stats.ts';
+import { ksTwoSample } from '../core/stats/ks.ts';
 import type { ActivityContext } from './context.ts';
 import { profileCache } from './profiles.ts';
 

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { parseNumeric } from '../core/validation.ts';
+import { parseNumeric, type Row } from '../core/validation.ts';
 import { findForbiddenKey } from './forbidden-keys.ts';
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
 export class DatasetError extends Error {
   override name = 'DatasetError';

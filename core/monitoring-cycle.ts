@@ -6,8 +6,13 @@
 import { detectAnomalies, type AnomalyReport, type ReferenceProfileLike } from './drift/anomalies.ts';
 import { dataDrift, featureColumns, type DataDriftReport, type FeatureProfileLike } from './drift/data-drift.ts';
 import { createDetector, updateMany, type DetectorKind, type DetectorState } from './drift/detectors.ts';
-import { DriftTestError, featureDrift } from './drift/feature-tests.ts';
-import { classificationReport, confidenceReport, fairnessReport, predictionDrift, regressionReport, resolveFeedback, type Feedback } from './drift/performance.ts';
+import { DriftTestError } from './drift/catalogue.ts';
+import { featureDrift } from './drift/feature-drift.ts';
+import { classificationReport } from './metrics/classification.ts';
+import { fairnessReport } from './metrics/fairness.ts';
+import { resolveFeedback, type Feedback } from './metrics/feedback.ts';
+import { confidenceReport, predictionDrift } from './metrics/prediction-drift.ts';
+import { regressionReport } from './metrics/regression.ts';
 import { DETECTORS, type DetectorName, type MonitoringSummary } from './monitoring.ts';
 import type { PolicySpec } from './policy.ts';
 import { isRegression, labelClasses, type ModelSpec } from './spec.ts';

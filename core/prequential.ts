@@ -14,14 +14,14 @@
  * core/policy.ts evaluatePolicies; a firing rule starts a retrain and the cooldown, and the
  * challenger serves only if it passes the promotion gate (bench/drift-eval/index.ts).
  */
-import { freshDetectors, summarizeCycle } from './monitoring-cycle.ts';
+import { freshDetectors, summarizeCycle, type CycleInput } from './monitoring-cycle.ts';
 import { parseDuration } from './duration.ts';
 import type { MonitoringSummary } from './monitoring.ts';
 import { compileRules, evaluatePolicies, initialPolicyState, startCooldown, type FiredRule, type PolicyState } from './policy.ts';
 import type { ModelSpec } from './spec.ts';
-import type { ReferenceProfile } from './profile.ts';
+import type { Row } from './validation.ts';
 
-export type Row = Record<string, unknown>;
+export type { Row };
 
 // ---------------------------------------------------------------------------------------------
 // windows
@@ -247,7 +247,7 @@ export class PolicyMonitor {
   }
 
   /** One monitoring cycle after window `served` of model `model` (whose training profile is `profile`); did a rule fire? */
-  observe(served: ServedWindow, model: string, profile: ReferenceProfile): CycleResult {
+  observe(served: ServedWindow, model: string, profile: CycleInput['profile']): CycleResult {
     this.cycle += 1;
     this.championCycle += 1;
     this.newLabels += served.truth.length;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { durationAtLeast } from './duration.ts';
-import { DRIFT_TEST_NAMES, DRIFT_TESTS } from './drift/feature-tests.ts';
+import { DRIFT_TEST_NAMES, DRIFT_TESTS } from './drift/catalogue.ts';
 import { AlertsSpec } from './alerts.ts';
 import { withKnownKeys } from './known-keys.ts';
 import { PolicySpec } from './policy.ts';

@@ -13,10 +13,10 @@
  * optimiser state, optimizer.json and optimizer.bin (ml/checkpoint.ts). loadPredictor ignores
  * every file but the four; `servingFiles` drops the rest.
  */
-import { sampleSorted } from '../core/stats.ts';
+import { sampleSorted } from '../core/stats/quantiles.ts';
 import { parseNumeric } from '../core/validation.ts';
 import { loadTf, type Tf } from './backend.ts';
-import { regressionReport } from '../core/drift/performance.ts';
+import { regressionReport } from '../core/metrics/regression.ts';
 import { categoryKey, targetNumbers, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import type { FeatureProfile, ReferenceProfile } from '../core/profile.ts';

@@ -10,6 +10,7 @@
  * thread; tests and benchmarks also call `trainTrial` on their own thread.
  */
 import type { TrialConfig } from '../core/search-space.ts';
+import { mulberry32 } from '../core/stats/rng.ts';
 import { loadTf, type LoadedTf, type Tf } from './backend.ts';
 import { buildProfile, scoreValues, unscale, decodeJson, loadPredictor, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, saveModelFiles, scoreProbabilities, WEIGHTS_BIN } from './bundle.ts';
 import { installFastCpuKernels } from './kernels.ts';
@@ -446,18 +447,6 @@ function watchPeakBytes(tf: Tf): PeakWatcher {
       activeWatchers.delete(watcher);
       if (activeWatchers.size === 0 && Object.hasOwn(engine, 'trackTensor')) delete engine.trackTensor; // back to the prototype's
     },
-  };
-}
-
-/** Small, fast, seedable PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

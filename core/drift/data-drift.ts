@@ -1,7 +1,7 @@
 /**
  * The data-drift part of a monitoring cycle: every feature of the current window against the
  * reference profile saved with the model (ml/bundle.ts ReferenceProfile), one drift test per
- * feature (core/drift/feature-tests.ts, Evidently's automatic choice unless overridden), and a
+ * feature (core/drift/feature-drift.ts, Evidently's automatic choice unless overridden), and a
  * compact histogram per feature for the drift report a person reads.
  *
  * PURE module: no Node, tfjs or npm imports; deterministic (it may run in Temporal workflow code).
@@ -9,13 +9,16 @@
  * Built for large windows (a million logged rows is routine):
  * - `featureColumns` reads the rows once, row by row, into one Float64Array per numeric feature
  *   (finite values only) and one count table per category feature; no object per value.
- * - `dataDrift` sorts each numeric column once (`sortFinite`, a radix sort into a copy; the
- *   caller's column is left as it is) and uses that sort for both the test (numericDriftSorted: no
+ * - `dataDrift` sorts each numeric column once (core/stats/sort.ts, a radix sort into a copy;
+ *   the caller's column is left as it is) and uses that sort for both the test (numericDriftSorted: no
  *   further copy or sort; KS by binary searches) and the histogram (bin boundaries by binary
  *   search). Category features work on counts only.
  */
 import { labelValue, parseNumeric } from '../validation.ts';
-import { DriftTestError, numericDriftSorted, featureDrift, type DriftTestChoice, type FeatureDriftResult, type FeatureKind } from './feature-tests.ts';
+import { equalWidthEdges, histogramShares } from '../stats/histogram.ts';
+import { isAscendingFinite, sortFiniteWith, type SortScratch } from '../stats/sort.ts';
+import { DriftTestError, type DriftTestChoice, type FeatureKind } from './catalogue.ts';
+import { featureDrift, numericDriftSorted, type FeatureDriftResult } from './feature-drift.ts';
 
 // ---------------------------------------------------------------------------------------------
 // columns
@@ -182,7 +185,7 @@ export const OTHER_CATEGORY = '(other)';
  * no current values, or a choice that does not apply to it (a DriftTestError). Numeric features
  * use numericDriftSorted on the profile sample and the sorted current values; category features
  * featureDrift on the counts. Tests and thresholds: `choices[name]` over the automatic choice
- * (feature-tests.ts: KS / chi-square up to 1000 current rows, Wasserstein / Jensen-Shannon beyond).
+ * (feature-drift.ts: KS / chi-square up to 1000 current rows, Wasserstein / Jensen-Shannon beyond).
  * Throws a RangeError when histogramBins is not a positive integer.
  */
 export function dataDrift(input: DataDriftInput): DataDriftReport {
@@ -287,51 +290,8 @@ export function numericHistogram(reference: Float64Array, current: Float64Array,
 function numericHistogramSorted(reference: Float64Array, current: Float64Array, bins: number): NumericHistogram {
   const dataMin = Math.min(reference[0], current[0]);
   const dataMax = Math.max(reference[reference.length - 1], current[current.length - 1]);
-  const first = dataMin === dataMax ? dataMin - 0.5 : dataMin;
-  const last = dataMin === dataMax ? dataMax + 0.5 : dataMax;
-  const step = (last - first) / bins;
-  const edges = new Array<number>(bins + 1);
-  for (let i = 0; i < bins; i++) edges[i] = i * step + first;
-  edges[bins] = last;
-  return { edges, reference: binShares(reference, edges), current: binShares(current, edges) };
-}
-
-/** Shares of an ascending sample within [edges[0], edges[last]] per bin, by binary search. */
-function binShares(sorted: Float64Array, edges: number[]): number[] {
-  const bins = edges.length - 1;
-  const shares = new Array<number>(bins);
-  let start = lowerBound(sorted, edges[0], 0);
-  for (let i = 0; i < bins; i++) {
-    // the last bin is closed: everything up to and including the last edge
-    const end = i === bins - 1 ? upperBound(sorted, edges[bins], start) : lowerBound(sorted, edges[i + 1], start);
-    shares[i] = (end - start) / sorted.length;
-    start = end;
-  }
-  return shares;
-}
-
-/** First index >= from with sorted[index] >= x (sorted.length when none). */
-function lowerBound(sorted: Float64Array, x: number, from: number): number {
-  let lo = from;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** First index >= from with sorted[index] > x (sorted.length when none). */
-function upperBound(sorted: Float64Array, x: number, from: number): number {
-  let lo = from;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  const edges = equalWidthEdges(dataMin, dataMax, bins);
+  return { edges, reference: histogramShares(reference, edges), current: histogramShares(current, edges) };
 }
 
 /**
@@ -376,215 +336,4 @@ export function categoryHistogram(reference: Record<string, number>, current: Re
     out.current.push(share(c, curTotal));
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// sorting
-
-/**
- * An ascending copy of the finite values of `values`: exactly the array
- * `Float64Array.prototype.sort` gives for them (-0 before +0). Short arrays (under
- * RADIX_MIN_LENGTH values) use that sort; long ones, on little-endian hosts (everywhere Node
- * runs), a least-significant-digit radix sort on the IEEE-754 bit patterns, 11 bits per pass,
- * which is roughly twice as fast on a million values (see radixSort). Deterministic; one scratch
- * buffer of the same size.
- */
-export function sortFinite(values: Float64Array): Float64Array {
-  return sortFiniteWith(values, { buffer: new Float64Array(0) });
-}
-
-/** Arrays shorter than this are sorted by Float64Array.prototype.sort. */
-export const RADIX_MIN_LENGTH = 1 << 14;
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const RADIX_BITS = 11;
-const RADIX_SIZE = 1 << RADIX_BITS;
-const RADIX_MASK = RADIX_SIZE - 1;
-/** Values sampled to choose between the high-word and the full radix sort. */
-const RADIX_PROBE = 1024;
-/** Element moves the high-word sort's final insertion pass may make, per value, before giving up. */
-const INSERTION_BUDGET = 8;
-
-/** A scratch buffer reused (and grown as needed) across the sorts of one dataDrift call. */
-interface SortScratch {
-  buffer: Float64Array;
-}
-
-function sortFiniteWith(values: Float64Array, scratch: SortScratch): Float64Array {
-  let finite = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] - values[i] === 0) finite++;
-  let source = values;
-  if (finite < values.length) {
-    source = new Float64Array(finite);
-    let k = 0;
-    for (let i = 0; i < values.length; i++) if (values[i] - values[i] === 0) source[k++] = values[i];
-  }
-  if (finite < RADIX_MIN_LENGTH || !LITTLE_ENDIAN) return source === values ? values.slice().sort() : source.sort();
-  if (scratch.buffer.length < finite) scratch.buffer = new Float64Array(finite);
-  return radixSort(source, scratch.buffer.length === finite ? scratch.buffer : scratch.buffer.subarray(0, finite));
-}
-
-/**
- * Sorts finite values into a new array (`source` is left as it is; `scratch` has its length).
- *
- * The digits are those of the raw bit patterns, read through a Uint32Array view (lo, hi words,
- * little endian), while the values themselves move as doubles. As unsigned integers the bit
- * patterns order the positive values ascending, followed by the negative ones by ascending
- * magnitude; a last pass puts the negatives first, reversed. Digits shared by every value are
- * skipped (integer-valued data never needs the low word, for example).
- *
- * Most real-valued columns are ordered by their high words alone (sign, exponent and the top 20
- * mantissa bits), so when a probe of RADIX_PROBE evenly spaced values finds (almost) no two
- * different values with the same high word, only the three high-word digits are sorted and one
- * insertion pass orders the few values sharing a high word: half the passes. Data with many such
- * values (a large offset against a small spread, e.g. timestamps) gets all six digits. The
- * insertion pass is bounded (INSERTION_BUDGET moves per value); past that, the built-in sort
- * finishes the job, so a misjudged probe costs time, never correctness.
- */
-function radixSort(source: Float64Array, scratch: Float64Array): Float64Array {
-  const n = source.length;
-  const words = new Uint32Array(source.buffer, source.byteOffset, 2 * n);
-  const highOnly = fewHighWordCollisions(source);
-  const digits = highOnly ? 3 : 6;
-  const counts = new Uint32Array(digits * RADIX_SIZE);
-  let negatives = 0;
-  if (highOnly) {
-    for (let i = 0; i < n; i++) {
-      const hi = words[2 * i + 1];
-      counts[hi & RADIX_MASK]++;
-      counts[RADIX_SIZE + ((hi >>> 11) & RADIX_MASK)]++;
-      counts[2 * RADIX_SIZE + (hi >>> 22)]++;
-      negatives += hi >>> 31;
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const lo = words[2 * i];
-      const hi = words[2 * i + 1];
-      counts[lo & RADIX_MASK]++;
-      counts[RADIX_SIZE + ((lo >>> 11) & RADIX_MASK)]++;
-      counts[2 * RADIX_SIZE + (((lo >>> 22) | (hi << 10)) & RADIX_MASK)]++;
-      counts[3 * RADIX_SIZE + ((hi >>> 1) & RADIX_MASK)]++;
-      counts[4 * RADIX_SIZE + ((hi >>> 12) & RADIX_MASK)]++;
-      counts[5 * RADIX_SIZE + (hi >>> 23)]++;
-      negatives += hi >>> 31;
-    }
-  }
-  // bucket starts; a digit with a single bucket holding everything is skipped
-  const passes: number[] = [];
-  for (let d = 0; d < digits; d++) {
-    const offset = d * RADIX_SIZE;
-    let trivial = false;
-    let sum = 0;
-    for (let b = 0; b < RADIX_SIZE; b++) {
-      const c = counts[offset + b];
-      if (c === n) trivial = true;
-      counts[offset + b] = sum;
-      sum += c;
-    }
-    if (!trivial) passes.push(d);
-  }
-
-  // ping-pong between `out` and the scratch so that the last write lands in `out`
-  const out = new Float64Array(n);
-  const writes = passes.length + (negatives > 0 ? 1 : 0);
-  if (writes === 0) out.set(source);
-  let from = source;
-  let fromWords = words;
-  let to = writes % 2 === 1 ? out : scratch;
-  for (const d of passes) {
-    const offset = d * RADIX_SIZE;
-    if (highOnly) scatterHigh(fromWords, from, to, counts, offset, d * RADIX_BITS);
-    else if (d < 2) scatterLow(fromWords, from, to, counts, offset, d * RADIX_BITS);
-    else if (d === 2) scatterStraddling(fromWords, from, to, counts, offset);
-    else scatterHigh(fromWords, from, to, counts, offset, d * RADIX_BITS - 32);
-    from = to;
-    fromWords = new Uint32Array(to.buffer, to.byteOffset, 2 * n);
-    to = to === out ? scratch : out;
-  }
-  if (negatives > 0) {
-    // negatives are last, by ascending magnitude: reversed to the front
-    for (let i = 0; i < negatives; i++) to[i] = from[n - 1 - i];
-    to.set(from.subarray(0, n - negatives), negatives);
-  }
-  if (highOnly && !insertionPass(out)) out.sort();
-  return out;
-}
-
-/**
- * Orders values that are out of order only among neighbours (here: values sharing a high word).
- * Gives up (false) after INSERTION_BUDGET moves per value.
- */
-function insertionPass(a: Float64Array): boolean {
-  let budget = INSERTION_BUDGET * a.length;
-  for (let i = 1; i < a.length; i++) {
-    const v = a[i];
-    if (!(v < a[i - 1])) continue;
-    let j = i - 1;
-    while (j >= 0 && a[j] > v) {
-      a[j + 1] = a[j];
-      j--;
-    }
-    a[j + 1] = v;
-    budget -= i - j;
-    if (budget < 0) return false;
-  }
-  return true;
-}
-
-/**
- * Whether the high words alone nearly order the data: in an evenly spaced probe, the pairs of
- * different values sharing a high word estimate the collision rate q; the insertion pass then
- * costs about n^2 q / 4 moves, acceptable up to n.
- */
-function fewHighWordCollisions(values: Float64Array): boolean {
-  const n = values.length;
-  const size = Math.min(RADIX_PROBE, n);
-  const probe = new Float64Array(size);
-  for (let i = 0; i < size; i++) probe[i] = values[Math.floor((i * n) / size)];
-  probe.sort();
-  const probeWords = new Uint32Array(probe.buffer);
-  let pairs = 0;
-  let groupStart = 0; // first index of the current high-word group
-  let valueStart = 0; // first index of the current run of equal values
-  for (let i = 1; i <= size; i++) {
-    const newValue = i === size || probe[i] !== probe[i - 1];
-    const newGroup = i === size || probeWords[2 * i + 1] !== probeWords[2 * i - 1];
-    if (newValue || newGroup) {
-      // pairs of equal values are no work: subtract them from the group's pairs as the run closes
-      const run = i - valueStart;
-      pairs -= (run * (run - 1)) / 2;
-      valueStart = i;
-    }
-    if (newGroup) {
-      const group = i - groupStart;
-      pairs += (group * (group - 1)) / 2;
-      groupStart = i;
-    }
-  }
-  return pairs * n <= 4 * ((size * (size - 1)) / 2);
-}
-
-// One scatter per kind of digit (a branch-free inner loop each): the digit from the words, the
-// value moved as a double (finite, so its bits are preserved).
-function scatterLow(words: Uint32Array, from: Float64Array, to: Float64Array, counts: Uint32Array, offset: number, shift: number): void {
-  for (let i = 0; i < from.length; i++) to[counts[offset + ((words[2 * i] >>> shift) & RADIX_MASK)]++] = from[i];
-}
-
-function scatterStraddling(words: Uint32Array, from: Float64Array, to: Float64Array, counts: Uint32Array, offset: number): void {
-  for (let i = 0; i < from.length; i++) to[counts[offset + (((words[2 * i] >>> 22) | (words[2 * i + 1] << 10)) & RADIX_MASK)]++] = from[i];
-}
-
-function scatterHigh(words: Uint32Array, from: Float64Array, to: Float64Array, counts: Uint32Array, offset: number, shift: number): void {
-  for (let i = 0; i < from.length; i++) to[counts[offset + ((words[2 * i + 1] >>> shift) & RADIX_MASK)]++] = from[i];
-}
-
-/** True when every value is finite and no value is below its predecessor. */
-function isAscendingFinite(values: Float64Array): boolean {
-  let prev = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!(v - v === 0) || v < prev) return false;
-    prev = v;
-  }
-  return true;
 }

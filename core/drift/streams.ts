@@ -12,7 +12,7 @@
  * - detectionReport: detection delays, false alarms and missed changes.
  */
 
-import { derive, type Rng } from '../sampling/rng.ts';
+import { derive, type Rng } from '../stats/rng.ts';
 
 export interface LabelledStream {
   /** Feature vectors, one per instance. */

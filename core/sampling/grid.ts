@@ -7,7 +7,7 @@
  * Fisher-Yates that runs only as far as the trial index, remembering just the swapped slots.
  */
 import type { Family, ParamSpec, ParamValue, SweepSpec, TrialConfig } from '../search-space.ts';
-import { derive } from './rng.ts';
+import { derive } from '../stats/rng.ts';
 import { familiesOf, searchedParams, STREAM } from './space.ts';
 
 const DEFAULT_GRID_POINTS = 3;

@@ -16,7 +16,7 @@
  *   down linearly, so `values` must be in trial order), then prior weight 1, normalised.
  */
 import { logGaussMass, truncNormLogPdf, truncNormSample } from './normal.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../stats/rng.ts';
 import { fromInternal, internalRange, type NumericSpec, toInternal } from './space.ts';
 
 const PRIOR_WEIGHT = 1;

@@ -1,6 +1,6 @@
 /** Random search: a family uniformly, then each of its searched parameters uniformly. */
 import type { SweepSpec, TrialConfig } from '../search-space.ts';
-import { derive } from './rng.ts';
+import { derive } from '../stats/rng.ts';
 import { familiesOf, sampleUniform, searchedParams, STREAM } from './space.ts';
 
 export function proposeRandom(sweep: SweepSpec, trialIndex: number): TrialConfig {

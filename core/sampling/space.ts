@@ -5,7 +5,7 @@
  * so the end values get a full-width share).
  */
 import { FAMILIES, type Family, type ParamSpec, type ParamValue, type SweepSpec, type TrialConfig } from '../search-space.ts';
-import type { Rng } from './rng.ts';
+import type { Rng } from '../stats/rng.ts';
 
 /** A finished trial: `value` is oriented so that HIGHER IS BETTER (see sweep-plan's orient). */
 export interface Observation {

@@ -11,7 +11,7 @@ import type { Family, ParamSpec, ParamValue, SweepSpec, TrialConfig } from '../s
 import { rankValue } from '../sweep-plan.ts';
 import { CategoricalParzen, NumericParzen } from './parzen.ts';
 import { proposeRandom } from './random.ts';
-import { derive, type Rng } from './rng.ts';
+import { derive, type Rng } from '../stats/rng.ts';
 import { familiesOf, type Observation, searchedParams, STREAM } from './space.ts';
 
 interface Estimator<T> {

@@ -7,15 +7,16 @@ import {
   featureColumns,
   numericHistogram,
   OTHER_CATEGORY,
-  RADIX_MIN_LENGTH,
-  sortFinite,
   type FeatureColumns,
   type FeatureDataDrift,
   type FeatureProfileLike,
 } from '../../core/drift/data-drift.ts';
-import { AUTO_TEST_MAX_ROWS, featureDrift, ksTwoSampleSorted, numericDriftSorted, type DriftTestName } from '../../core/drift/feature-tests.ts';
-import { derive } from '../../core/sampling/rng.ts';
-import { ksTwoSample, sampleSorted } from '../../core/stats.ts';
+import { AUTO_TEST_MAX_ROWS, type DriftTestName } from '../../core/drift/catalogue.ts';
+import { featureDrift, numericDriftSorted } from '../../core/drift/feature-drift.ts';
+import { ksTwoSample, ksTwoSampleSorted } from '../../core/stats/ks.ts';
+import { sampleSorted } from '../../core/stats/quantiles.ts';
+import { derive } from '../../core/stats/rng.ts';
+import { RADIX_MIN_LENGTH, sortFinite } from '../../core/stats/sort.ts';
 
 // ---------------------------------------------------------------------------------------------
 // deterministic data

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  AUTO_TEST_MAX_ROWS,
-  chiSquare,
-  chiSquareSf,
-  DRIFT_TEST_NAMES,
-  DRIFT_TESTS,
-  DriftTestError,
-  featureDrift,
-  jensenShannon,
-  jensenShannonCategories,
-  lInfinity,
-  UNSEEN_CATEGORY_SHARE,
-  WASSERSTEIN_MIN_STD,
-  wassersteinNormed,
-} from '../../core/drift/feature-tests.ts';
-import { ksTwoSample, psi } from '../../core/stats.ts';
+import { AUTO_TEST_MAX_ROWS, DRIFT_TEST_NAMES, DRIFT_TESTS, DriftTestError } from '../../core/drift/catalogue.ts';
+import { featureDrift } from '../../core/drift/feature-drift.ts';
+import { chiSquare, UNSEEN_CATEGORY_SHARE } from '../../core/drift/tests/chi-square.ts';
+import { jensenShannon, jensenShannonCategories } from '../../core/drift/tests/jensen-shannon.ts';
+import { lInfinity } from '../../core/drift/tests/linf.ts';
+import { WASSERSTEIN_MIN_STD, wassersteinNormed } from '../../core/drift/tests/wasserstein.ts';
+import { chiSquareSf } from '../../core/stats/gamma.ts';
+import { ksTwoSample } from '../../core/stats/ks.ts';
+import { psi } from '../../core/stats/psi.ts';
 
 /*
  * Reference values: SciPy 1.17.1 / NumPy 2.4.6 in the project venv (/work/main/.venv/bin/python).

@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  classificationReport,
-  confidenceReport,
-  DEFAULT_MIN_GROUP_SIZE,
-  fairnessReport,
-  jensenShannonDistance,
-  logLoss,
-  predictionDrift,
-  regressionReport,
-  resolveFeedback,
-  type FeedbackItem,
-} from '../../core/drift/performance.ts';
+import { classificationReport, logLoss } from '../../core/metrics/classification.ts';
+import { DEFAULT_MIN_GROUP_SIZE, fairnessReport } from '../../core/metrics/fairness.ts';
+import { resolveFeedback, type FeedbackItem } from '../../core/metrics/feedback.ts';
+import { confidenceReport, predictionDrift } from '../../core/metrics/prediction-drift.ts';
+import { regressionReport } from '../../core/metrics/regression.ts';
+import { jensenShannonSmoothed as jensenShannonDistance } from '../../core/stats/jensen-shannon.ts';
 import type { ReferenceProfile } from '../../core/profile.ts';
 
 /*

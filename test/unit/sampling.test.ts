@@ -5,7 +5,7 @@ import { gridSize, gridValues } from '../../core/sampling/grid.ts';
 import { proposeConfig, type Observation } from '../../core/sampling/index.ts';
 import { erfc, logGaussMass, normalPpf } from '../../core/sampling/normal.ts';
 import { CategoricalParzen, NumericParzen, observationWeights } from '../../core/sampling/parzen.ts';
-import { derive } from '../../core/sampling/rng.ts';
+import { derive } from '../../core/stats/rng.ts';
 import { splitObservations } from '../../core/sampling/tpe.ts';
 
 /** |actual - expected| within `rel` of |expected|. */

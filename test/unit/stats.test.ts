@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accuracy, ksTwoSample, psi, PSI_EPSILON, quantileSorted, sampleSorted } from '../../core/stats.ts';
+import { accuracy } from '../../core/metrics/classification.ts';
+import { ksTwoSample } from '../../core/stats/ks.ts';
+import { psi, PSI_EPSILON } from '../../core/stats/psi.ts';
+import { quantileSorted, sampleSorted } from '../../core/stats/quantiles.ts';
+import { chiSquareSf, logGamma } from '../../core/stats/gamma.ts';
+import { equalWidthEdges, histogramShares, sturgesBins } from '../../core/stats/histogram.ts';
+import { kolmogorovSf } from '../../core/stats/kolmogorov.ts';
+import { clamp01, roundHalfEven } from '../../core/stats/numbers.ts';
+import { mulberry32 } from '../../core/stats/rng.ts';
+import { lowerBound, upperBound } from '../../core/stats/search.ts';
+import { plainSum, populationStd, sumOf } from '../../core/stats/sums.ts';
 
 /*
  * Reference values: SciPy 1.17.1 / NumPy 2.4.6 in the project venv (/work/main/.venv/bin/python):
@@ -255,5 +265,63 @@ describe('sampleSorted', () => {
   });
   it('rejects a non-positive size', () => {
     assert.throws(() => sampleSorted([1], 0), RangeError);
+  });
+});
+
+/*
+ * Helpers that used to exist twice (or three times) and now serve every caller from core/stats/.
+ * Reference values from the same venv (NumPy 2.4.6, SciPy 1.17.1):
+ *
+ *   np.histogram([1, 2, 2, 3, 4], bins=4)            -> [1, 2, 1, 1], edges [1, 1.75, 2.5, 3.25, 4]
+ *   np.histogram_bin_edges(np.arange(10.), 'sturges') -> [0, 1.8, 3.6, 5.4, 7.2, 9]
+ *   np.histogram([3., 3.], bins=2)                    -> [0, 2], edges [2.5, 3, 3.5]
+ *   np.searchsorted([1, 2, 2, 3], 2, 'left' / 'right') -> 1 / 3
+ *   stats.chi2.sf(3.84, 1), stats.chi2.sf(30, 10)    -> 0.05004352124870519, 0.000856641210775301
+ *   special.gammaln(0.5), special.gammaln(20.5)      -> 0.5723649429247, 40.8315009745308
+ *   stats.kstwo.sf(0.1, 100), stats.kstwo.sf(0.05, 1000) -> 0.2526927570063874, 0.013012074781090332
+ *   np.round(2.5), np.round(3.5), np.round(-2.5)     -> 2, 4, -2
+ *   math.fsum([1, 1e100, 1, -1e100]); np.std([1., 2., 3., 4.]) -> 2.0; 1.118033988749895
+ */
+describe('core/stats shared helpers', () => {
+  it('histogram edges and shares match numpy (fixed bins, Sturges, degenerate range)', () => {
+    const data = Float64Array.from([1, 2, 2, 3, 4]);
+    const edges = equalWidthEdges(1, 4, 4);
+    assert.deepEqual(edges, [1, 1.75, 2.5, 3.25, 4]);
+    assert.deepEqual(histogramShares(data, edges), [1 / 5, 2 / 5, 1 / 5, 1 / 5]);
+    const bins = sturgesBins(0, 9, 10);
+    assert.equal(bins, 5);
+    equalWidthEdges(0, 9, bins).forEach((e, i) => assertClose(e, [0, 1.8, 3.6, 5.4, 7.2, 9][i], 1e-15, `sturges edge ${i}`));
+    assert.deepEqual(equalWidthEdges(3, 3, 2), [2.5, 3, 3.5]);
+    assert.deepEqual(histogramShares(Float64Array.from([3, 3]), [2.5, 3, 3.5]), [0, 1]);
+  });
+  it('binary searches are searchsorted left / right', () => {
+    assert.equal(lowerBound([1, 2, 2, 3], 2), 1);
+    assert.equal(upperBound([1, 2, 2, 3], 2), 3);
+    assert.equal(lowerBound([1, 2, 2, 3], 9), 4);
+    assert.equal(upperBound([1, 2, 2, 3], 0), 0);
+  });
+  it('the gamma family (Stirling series shared with the Kolmogorov distribution) matches scipy', () => {
+    assertClose(chiSquareSf(3.84, 1), 0.05004352124870519, 1e-12, 'chi2.sf(3.84, 1)');
+    assertClose(chiSquareSf(30, 10), 0.000856641210775301, 1e-12, 'chi2.sf(30, 10)');
+    assertClose(logGamma(0.5), 0.5723649429247, 1e-14, 'gammaln(0.5)');
+    assertClose(logGamma(20.5), 40.8315009745308, 1e-14, 'gammaln(20.5)');
+    assertClose(kolmogorovSf(100, 0.1), 0.2526927570063874, 1e-12, 'kstwo.sf(0.1, 100)');
+    assertClose(kolmogorovSf(1000, 0.05), 0.013012074781090332, 1e-12, 'kstwo.sf(0.05, 1000)');
+  });
+  it('rounding and clamping', () => {
+    assert.deepEqual([roundHalfEven(2.5), roundHalfEven(3.5), roundHalfEven(-2.5), roundHalfEven(2.4)], [2, 4, -2, 2]);
+    assert.deepEqual([clamp01(-1e-17), clamp01(0.3), clamp01(1 + 1e-15)], [0, 0.3, 1]);
+  });
+  it('the two summation orders: compensated (numpy-like) and plain (scikit-learn-like)', () => {
+    assert.equal(sumOf([1, 1e100, 1, -1e100]), 2); // math.fsum
+    assert.equal(plainSum([1, 1e100, 1, -1e100]), 0);
+    assert.equal(populationStd(Float64Array.from([1, 2, 3, 4])), 1.118033988749895);
+  });
+  it('mulberry32 keeps the stream the data split and the training shuffles were recorded with', () => {
+    // first draws of the copies that activities/data.ts and ml/train.ts each had before sharing this one
+    const a = mulberry32(42);
+    assert.deepEqual([a(), a(), a()], [0.6011037519201636, 0.44829055899754167, 0.8524657934904099]);
+    const b = mulberry32(-1);
+    assert.deepEqual([b(), b()], [0.8964226141106337, 0.189478256739676]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Seeded pseudo-random numbers for workflow code, where Math.random is off limits: a replay
- * must draw exactly the same numbers.
+ * must draw exactly the same numbers. `derive` / `Rng` (sfc32) is the generator to use; mulberry32
+ * (end of file) is kept only for the streams already recorded with it.
  *
  * The generator is sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128-bit state,
  * passes PractRand); only 32-bit integer operations, so it is bit-identical on every platform.
@@ -90,4 +91,21 @@ export function derive(seed: number, ...keys: number[]): Rng {
     for (let j = 0; j < 4; j++) lanes[j] = avalanche((lanes[j] ^ w) + Math.imul(j + 1, 0x9e3779b9));
   }
   return new Rng(lanes);
+}
+
+/**
+ * mulberry32 (Tommy Ettinger's 32-bit-state generator), uniform on [0, 1) with 32 bits. Not for new
+ * code (use `derive`): it stays because the data split (activities/data.ts `shuffled`) and the
+ * per-epoch training shuffles (ml/train.ts) draw from it, so trained models and their recorded
+ * metrics depend on its exact stream.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
