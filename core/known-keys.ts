@@ -85,6 +85,8 @@ export function editDistance(a: string, b: string): number {
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Zod's definition of a schema: its kind (`type`) and the parts that kind has. */
+// Zod's internal definitions differ by kind and are not exported as types; `walk` checks `type` first.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Def = { type: string } & Record<string, any>;
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 

@@ -33,7 +33,7 @@ export interface MonitoringSummary {
     perClass: Record<string, { precision: number; recall: number; f1: number; support: number }>;
     /** Implicit feedback: predictions users accepted, or overrode without saying the right label. */
     implicit: { accepted: number; overridden: number };
-    /** A regression model's errors on the feedback with a true value (core/drift/performance.ts regressionReport); the class metrics above are then null. */
+    /** A regression model's errors on the feedback with a true value (core/metrics/regression.ts regressionReport); the class metrics above are then null. */
     regression?: { n: number; mae: number | null; rmse: number | null; r2: number | null; meanError: number | null };
   };
   /** Input drift of the predictions since the drift cursor, against the champion's training profile. */

@@ -18,7 +18,7 @@ export interface FeatureProfile {
   std: number;
   min: number;
   max: number;
-  /** Ascending values; all of them, or PROFILE_SAMPLE_SIZE evenly spaced quantiles (core/stats.ts sampleSorted). */
+  /** Ascending values; all of them, or PROFILE_SAMPLE_SIZE evenly spaced quantiles (core/stats/quantiles.ts sampleSorted). */
   sample: number[];
 }
 

@@ -138,7 +138,7 @@ const ModelSpecObject = z.object({
           pValue: z.number().gt(0).lt(1).default(0.05),
           /** Threshold of the distances (Wasserstein, Jensen-Shannon) it makes beyond 1,000 rows: drift when >= distance. */
           distance: z.number().gt(0).default(0.1),
-          /** Per-feature test and threshold instead of the automatic choice (core/drift/feature-tests.ts). */
+          /** Per-feature test and threshold instead of the automatic choice (core/drift/feature-drift.ts). */
           features: z.record(z.string(), z.object({ test: z.enum(DRIFT_TEST_NAMES).optional(), threshold: z.number().min(0).optional() })).default({}),
         })
         .prefault({}),

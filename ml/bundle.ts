@@ -293,7 +293,7 @@ export function unscale(pre: Preprocessor, scaled: ArrayLike<number>): Float32Ar
   return Float32Array.from(scaled, (v) => v * std + mean);
 }
 
-/** MAE, RMSE and R^2 of predicted numbers against labels (core/drift/performance.ts regressionReport). */
+/** MAE, RMSE and R^2 of predicted numbers against labels (core/metrics/regression.ts regressionReport). */
 export function scoreValues(predicted: ArrayLike<number>, labels: readonly string[]): Required<Evaluation> {
   const { n, mae, rmse, r2 } = regressionReport({ truth: Array.from(targetNumbers(labels)), predicted: Array.from(predicted) });
   return { n, accuracy: NaN, logLoss: NaN, mae, rmse, r2 };

@@ -10,7 +10,7 @@ scipy.stats.ks_2samp(reference sample, current) and np.histogram of both over sh
 (BINS equal-width bins over the union of both ranges); per category feature: np.bincount of the
 codes and scipy.stats.chisquare of the current counts against the reference shares over the
 categories seen on either side (a category unseen in the reference gets the share 1e-4 and the
-shares are renormalised, as core/drift/feature-tests.ts chiSquare does). Prints JSON: the wall
+shares are renormalised, as core/drift/tests/chi-square.ts chiSquare does). Prints JSON: the wall
 times of a warm-up and REPETITIONS runs, and the statistics of the last run; with --serve, one
 JSON line per command line read (`run`: time one summary; `report`: its statistics; `quit`).
 """
