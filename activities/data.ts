@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
 import { validateRows, type ValidationReport } from '../core/validation.ts';
-import { feedbackSender, type LabelledRecord } from '../adapters/store/store.ts';
+import { feedbackSender, type LabelledRecord } from '../adapters/store/index.ts';
 import type { ActivityContext } from './context.ts';
 import type { RetrainRun, Snapshot, FeedbackAdmission } from '../core/contracts.ts';
 

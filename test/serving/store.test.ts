@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { Store, type PredictionLog } from '../../adapters/store/store.ts';
+import { openStore, type PredictionLog, type Store, type StoreOptions } from '../../adapters/store/index.ts';
 import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../core/errors.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { tempDir } from '../helpers/services.ts';
@@ -30,9 +30,9 @@ function valuePrediction(id: string, value: number, extra: Partial<PredictionLog
   return { id, model: 'house', version: '1', role: 'champion', task: 'regression', features: { rooms: 3 }, label: String(value), confidence: null, probabilities: {}, ...extra };
 }
 
-function openTemp(options?: Parameters<typeof Store.open>[1]) {
+function openTemp(options?: StoreOptions) {
   const path = join(tempDir(), 'perennial.sqlite');
-  return { path, store: Store.open(path, options) };
+  return { path, store: openStore(path, options) };
 }
 
 test('training windows by days (as of a time) and since the champion\'s data', () => {
@@ -71,7 +71,7 @@ test('a log from before feedback kinds is migrated in place: ids, labels and rec
     INSERT INTO feedback VALUES (7, 'p1', 'weather', 'rain', 1, '2026-01-01T00:00:00.000Z');
   `);
   old.close();
-  const store = Store.open(path);
+  const store = openStore(path);
   assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]), [[7, { kind: 'label', label: 'rain' }]]);
   assert.equal(store.addFeedback('p2', { kind: 'overridden' }, 'weather'), 8, 'ids continue after the migrated ones');
   assert.equal(store.readRecords('weather', { kind: 'all' }).length, 1, 'an override without a label adds no record');
@@ -197,7 +197,7 @@ test('live accuracy counts labelled predictions per version made at or after the
 
 test('two stores on one file see each other\'s writes, deployments included', () => {
   const { path, store: server } = openTemp();
-  const worker = Store.open(path); // opening again must not trip over the existing schema
+  const worker = openStore(path); // opening again must not trip over the existing schema
   server.logPredictions([prediction('p', 'rain')]);
   worker.addFeedback('p', 'rain');
   assert.equal(server.maxFeedbackId('weather'), 1);
@@ -221,8 +221,8 @@ test('another process appending while this one writes loses nothing', async () =
   const { path, store } = openTemp();
   const childRows = 1000;
   const script = `
-    import { Store } from ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'serving/store.ts')).href)};
-    const store = Store.open(${JSON.stringify(path)});
+    import { openStore } from ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'adapters/store/index.ts')).href)};
+    const store = openStore(${JSON.stringify(path)});
     for (let i = 0; i < ${childRows}; i++) store.addRecords('weather', [{ features: { i }, label: 'rain', source: 'child' }]);
     store.close();
   `;
@@ -354,7 +354,7 @@ test('a log from before regression models gets predictions.task and a nullable c
   `);
   old.close();
 
-  const store = Store.open(path);
+  const store = openStore(path);
   assert.deepEqual(store.predictionsSince('weather', 0, 10).rows.map((r) => [r.seq, r.label, r.probabilities]), [
     [1, 'sun', { rain: 0.3, sun: 0.7 }],
     [2, 'sun', { rain: 0.4, sun: 0.6 }],
@@ -368,7 +368,7 @@ test('a log from before regression models gets predictions.task and a nullable c
   store.close();
 
   // Reopening changes nothing; the schema is the new one, indexes and foreign keys included.
-  const again = Store.open(path);
+  const again = openStore(path);
   again.close();
   const db = new Database(path);
   assert.deepEqual(db.prepare('SELECT seq, task, confidence FROM predictions ORDER BY seq').all(), [
@@ -434,7 +434,7 @@ test('a log from before API keys gets feedback.source: its feedback was anonymou
     INSERT INTO feedback VALUES (1, 'p1', 'weather', 'label', 'rain', 1, '2026-01-01T00:00:00.000Z');
   `);
   old.close();
-  const store = Store.open(path);
+  const store = openStore(path);
   store.addFeedback('p2', 'rain', 'weather', 'crm');
   store.close();
   const db = new Database(path, { readonly: true });
