@@ -1,6 +1,6 @@
 /**
  * Alert delivery: Slack-compatible webhooks and SMTP email, with a ledger in the serving
- * store (serving/store.ts, table `alerts`) that makes sending idempotent per alertId and
+ * store (adapters/store, table `alerts`) that makes sending idempotent per alertId and
  * feeds the rate limit and dedup decided by core/alerts.ts.
  *
  * Delivery is at least once per channel. The ledger entry is written before anything is sent
@@ -34,7 +34,7 @@ import {
 } from '../core/alerts.ts';
 import { parseDuration } from '../core/duration.ts';
 import { formatIssues } from '../core/spec.ts';
-import type { AlertLedgerEntry } from '../adapters/store/store.ts';
+import type { AlertLedgerEntry } from '../adapters/store/index.ts';
 import type { ActivityContext } from './context.ts';
 
 const WEBHOOK_TIMEOUT_MS = 10_000;

@@ -1,6 +1,6 @@
 /** What every activity needs from the outside world, built once per worker process. */
 import type { MlflowClient } from '../adapters/mlflow/client.ts';
-import type { Store } from '../adapters/store/store.ts';
+import type { Store } from '../adapters/store/index.ts';
 
 export interface ActivityContext {
   mlflow: MlflowClient;

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
 import { validateRows, type Row, type ValidationReport } from '../core/validation.ts';
 import { mulberry32 } from '../core/stats/rng.ts';
-import { feedbackSender, type LabelledRecord } from '../adapters/store/store.ts';
+import { feedbackSender, type LabelledRecord } from '../adapters/store/index.ts';
 import type { ActivityContext } from './context.ts';
 import type { RetrainRun, Snapshot, FeedbackAdmission } from '../core/contracts.ts';
 

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { ZodError } from 'zod';
 import { formatIssues, isRegression, labelClasses } from '../core/spec.ts';
-import { Store } from '../adapters/store/store.ts';
+import { openStore } from '../adapters/store/index.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults, reviewerIdentity } from '../config/environment.ts';
 import { prepareImport } from './import.ts';
@@ -124,7 +124,7 @@ program
     const spec = readSpecFile(specPath);
     // Checked before anything is stored or anyone is told: a refused file changes nothing.
     const { records, report } = prepareImport(spec, file, opts.where, opts.source);
-    const store = Store.open(defaults.dbPath());
+    const store = openStore(defaults.dbPath());
     let added: number;
     try {
       added = store.addRecords(spec.name, records);
@@ -155,7 +155,7 @@ program
   .description("the model's training records per source (file, feedback...), in service and quarantined")
   .option('--by-source', 'one line per source (the default, and the only view for now)')
   .action((model: string) => {
-    const store = Store.open(defaults.dbPath());
+    const store = openStore(defaults.dbPath());
     try {
       const sources = store.recordsBySource(model);
       if (sources.length === 0) return console.log(`${model} has no records`);
@@ -175,7 +175,7 @@ program
   .option('-r, --reason <text>', 'why (recorded with the quarantined records)', '')
   .option('--restore', 'put quarantined records of the source back into service')
   .action((model: string, opts: { source: string; reason: string; restore?: boolean }) => {
-    const store = Store.open(defaults.dbPath());
+    const store = openStore(defaults.dbPath());
     try {
       const known = store.recordsBySource(model).find((s) => s.source === opts.source);
       if (!known) throw new Error(`${model} has no records from source "${opts.source}" (perennial records ${model} --by-source lists them)`);

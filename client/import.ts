@@ -6,7 +6,7 @@
  */
 import type { ModelSpec } from '../core/spec.ts';
 import { formatReport, validateRows, type ValidationReport } from '../core/validation.ts';
-import type { LabelledRecord } from '../adapters/store/store.ts';
+import type { LabelledRecord } from '../adapters/store/index.ts';
 import { DatasetError, parseWhere, readDataset, toRecords, whereEquals } from './dataset.ts';
 
 export class ImportRejectedError extends Error {

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyRequiredError } from '../core/errors.ts';
-import { ANONYMOUS, type Store } from '../adapters/store/store.ts';
+import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 
 export function newApiKey(): string {
   return `pk_${randomBytes(32).toString('base64url')}`;

@@ -7,7 +7,7 @@
  */
 import type { Predictor } from '../ml/bundle.ts';
 import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from '../core/errors.ts';
-import type { DeploymentState, Role, Store } from '../adapters/store/store.ts';
+import type { DeploymentState, Role, Store } from '../adapters/store/index.ts';
 
 export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
 

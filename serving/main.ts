@@ -12,7 +12,7 @@ import { MlflowClient } from '../adapters/mlflow/client.ts';
 import { defaults } from '../config/environment.ts';
 import { mlflowModelLoader } from './loader.ts';
 import { buildServer } from './server.ts';
-import { Store } from '../adapters/store/store.ts';
+import { openStore } from '../adapters/store/index.ts';
 
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
@@ -22,7 +22,7 @@ if (process.env.PERENNIAL_ADMIN_TOKEN === undefined) {
   console.warn('PERENNIAL_ADMIN_TOKEN is empty: the admin endpoints (deployments, API keys) refuse every request with 401 until it is set; predict and feedback are unaffected');
 }
 
-const store = Store.open(defaults.dbPath());
+const store = openStore(defaults.dbPath());
 const app = await buildServer({
   store,
   loadModel: mlflowModelLoader(new MlflowClient(defaults.mlflowUrl())),

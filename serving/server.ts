@@ -13,7 +13,7 @@ import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
 import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
 import { guardInputRange } from './input-range.ts';
-import { ANONYMOUS, type Store } from '../adapters/store/store.ts';
+import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 
 export interface ServerOptions {
   store: Store;

@@ -9,7 +9,7 @@ import { PerennialClient } from '../client/client.ts';
 import { TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
 import { mlflowModelLoader } from '../serving/loader.ts';
 import { buildServer } from '../serving/server.ts';
-import { Store } from '../adapters/store/store.ts';
+import { openStore } from '../adapters/store/index.ts';
 import { createWorker } from '../worker/worker.ts';
 import { assertPortFree } from './processes.ts';
 
@@ -28,7 +28,7 @@ export async function startLocalStack(options: LocalStackOptions) {
   const dbPath = options.dbPath ?? join(options.dataDir, 'perennial.sqlite');
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   if (options.servingPort !== 0) await assertPortFree(options.servingPort, 'model server');
-  const store = Store.open(dbPath);
+  const store = openStore(dbPath);
   const mlflow = new MlflowClient(options.mlflowUrl);
   const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: options.adminToken });
   await server.listen({ host: '127.0.0.1', port: options.servingPort });

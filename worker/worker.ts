@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { MlflowClient } from '../adapters/mlflow/client.ts';
-import { Store } from '../adapters/store/store.ts';
+import { openStore } from '../adapters/store/index.ts';
 import { dataConverter, TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
 import { trainingTaskQueue } from '../core/messages.ts';
 
@@ -31,7 +31,7 @@ export async function createWorker(options: WorkerOptions) {
     tls: options.temporal.tls,
     apiKey: options.temporal.apiKey,
   });
-  const store = Store.open(options.dbPath);
+  const store = openStore(options.dbPath);
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const activities = createActivities({
     mlflow: new MlflowClient(options.mlflowUrl),

@@ -18,7 +18,7 @@ import { ModelSpec } from '../../core/spec.ts';
 import type { SweepProgress } from '../../core/sweep-loop.ts';
 import { mlflowModelLoader } from '../../serving/loader.ts';
 import { buildServer } from '../../serving/server.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore } from '../../adapters/store/index.ts';
 import type { RetrainResult } from '../../workflows/retrain.ts';
 import { weatherData } from '../demo.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
@@ -75,7 +75,7 @@ export function chaosSpec(trials: number): ModelSpec {
  */
 export async function chaosStack(options: { dir: string; temporalAddress: string; mlflowUrl: string; spec: ModelSpec }) {
   const dbPath = join(options.dir, 'perennial.sqlite');
-  const store = Store.open(dbPath);
+  const store = openStore(dbPath);
   const features = options.spec.features.map((f) => f.name);
   store.addRecords(options.spec.name, toRecords(weatherData().seed, features, options.spec.label.name, 'chaos seed'));
   const mlflow = new MlflowClient(options.mlflowUrl);

@@ -15,7 +15,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { alertActivities, type SendAlertInput, type SendAlertResult } from '../../activities/alerts.ts';
 import type { ActivityContext } from '../../activities/context.ts';
 import { AlertsSpec, type Alert, type AlertsSpecInput, type SlackPayload } from '../../core/alerts.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore, type Store } from '../../adapters/store/index.ts';
 import { tempDir } from '../helpers/services.ts';
 
 // ---- a webhook receiver -------------------------------------------------------------------
@@ -116,7 +116,7 @@ let sendAlert: (input: SendAlertInput) => Promise<SendAlertResult>;
 const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
 
 before(async () => {
-  store = Store.open(join(tempDir(), 'alerts.db'));
+  store = openStore(join(tempDir(), 'alerts.db'));
   [webhook, smtp] = await Promise.all([startWebhookReceiver(), startSmtpServer()]);
   // The alert activities only need the store.
   const activities = alertActivities({ store } as Pick<ActivityContext, 'store'> as ActivityContext);

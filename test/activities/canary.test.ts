@@ -8,11 +8,11 @@ import { test } from 'node:test';
 import type { ActivityContext } from '../../activities/context.ts';
 import { deploymentActivities } from '../../activities/deployment.ts';
 import { canaryIsWorse } from '../../core/promotion.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore } from '../../adapters/store/index.ts';
 import { tempDir } from '../helpers/services.ts';
 
 test('a regression canary is judged by live RMSE: values off by 1 vs off by 3', async () => {
-  const store = Store.open(join(tempDir(), 'log.sqlite'));
+  const store = openStore(join(tempDir(), 'log.sqlite'));
   const since = new Date(Date.now() - 1000).toISOString();
   const logged = (id: string, version: string, value: number) => ({ id, model: 'mpg', version, role: version === '2' ? ('canary' as const) : ('champion' as const), task: 'regression' as const, features: { weight: 3000 }, label: String(value), confidence: null, probabilities: {} });
   store.logPredictions([logged('a', '1', 21), logged('b', '1', 19), logged('c', '2', 23), logged('d', '2', 17), logged('e', '2', 20)]);

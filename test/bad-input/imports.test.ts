@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore } from '../../adapters/store/index.ts';
 import { tempDir } from '../helpers/services.ts';
 import { perennial } from './perennial-cli.ts';
 
@@ -71,7 +71,7 @@ const cases: Case[] = [
 ];
 
 function storedRecords(): Array<{ source: string; records: number; quarantined: number }> {
-  const store = Store.open(db);
+  const store = openStore(db);
   try {
     return [...store.recordsBySource('imports'), ...store.recordsBySource('imports-mpg')];
   } finally {
@@ -124,7 +124,7 @@ test('a good file is stored, listed by source, quarantined and restored', async 
   assert.equal(quarantined.code, 0, quarantined.stderr);
   assert.match(quarantined.stdout, /^3 records of batch-1 quarantined/);
   assert.deepEqual(storedRecords().map((s) => [s.source, s.records, s.quarantined]), [['batch-1', 0, 3]]);
-  const store = Store.open(db);
+  const store = openStore(db);
   try {
     assert.equal(store.readRecords('imports', { kind: 'all' }).length, 0, 'no training window includes them');
   } finally {

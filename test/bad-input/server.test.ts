@@ -16,7 +16,7 @@ import { servingFiles } from '../../ml/bundle.ts';
 import { trainTrial } from '../../ml/train.ts';
 import { mlflowModelLoader } from '../../serving/loader.ts';
 import { buildServer } from '../../serving/server.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore } from '../../adapters/store/index.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { mlflowUrl, tempDir } from '../helpers/services.ts';
 
@@ -96,7 +96,7 @@ before(async () => {
   version = await register(OPEN, files);
   assert.equal(await register(KEYED, files), version);
 
-  const store = Store.open(dbPath);
+  const store = openStore(dbPath);
   const app = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: TOKEN });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   stop = async () => (await app.close(), store.close());

@@ -9,14 +9,14 @@ import { test } from 'node:test';
 import { prepareImport } from '../../client/import.ts';
 import { ModelSpec } from '../../core/spec.ts';
 import { validateRows } from '../../core/validation.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore } from '../../adapters/store/index.ts';
 import { tempDir } from '../helpers/services.ts';
 
 const spec = ModelSpec.parse({ name: 'q', features: [{ name: 'a' }], label: { name: 'y', classes: ['p', 'q'] } });
 const record = (a: number, label: string, source: string) => ({ features: { a }, label, source });
 
 test('quarantine takes a source out of every training window and restore puts it back, ids and feedback links kept', () => {
-  const store = Store.open(join(tempDir(), 'log.sqlite'));
+  const store = openStore(join(tempDir(), 'log.sqlite'));
   try {
     store.addRecords('q', [record(1, 'p', 'good.csv'), record(2, 'q', 'good.csv')]);
     store.logPredictions([{ id: 'pred-1', model: 'q', version: '1', role: 'champion', features: { a: 3 }, label: 'p', confidence: 0.9, probabilities: { p: 0.9, q: 0.1 } }]);

@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalConfig } from '../../config/environment.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { ModelSpec, type ModelSpecInput } from '../../core/spec.ts';
-import type { Store } from '../../adapters/store/store.ts';
+import type { Store } from '../../adapters/store/index.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { startLocalStack } from '../../stack/local.ts';
 import { mlflowUrl, onTeardown, tempDir, temporalAddress } from './services.ts';

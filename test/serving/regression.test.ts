@@ -16,7 +16,7 @@ import { loadPredictor, servingFiles } from '../../ml/bundle.ts';
 import { trainTrial } from '../../ml/train.ts';
 import { mlflowModelLoader } from '../../serving/loader.ts';
 import { buildServer } from '../../serving/server.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore, type Store } from '../../adapters/store/index.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { mlflowUrl, tempDir } from '../helpers/services.ts';
 import type { ModelFiles } from '../../core/contracts.ts';
@@ -99,7 +99,7 @@ async function register(model: string, key: string, files: ModelFiles): Promise<
 let server: { base: string; store: Store; stop: () => Promise<void> };
 
 async function startServer() {
-  const store = Store.open(dbPath);
+  const store = openStore(dbPath);
   const app = await buildServer({ store, adminToken: TOKEN, loadModel: mlflowModelLoader(mlflow) });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   return { base, store, stop: async () => (await app.close(), store.close()) };

@@ -14,7 +14,7 @@ import { trainTrial } from '../../ml/train.ts';
 import { servingFiles } from '../../ml/bundle.ts';
 import { mlflowModelLoader } from '../../serving/loader.ts';
 import { buildServer } from '../../serving/server.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore } from '../../adapters/store/index.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { mlflowUrl, tempDir } from '../helpers/services.ts';
 
@@ -73,7 +73,7 @@ async function register(key: string, files?: Awaited<ReturnType<typeof trainedFi
 }
 
 async function startServer() {
-  const store = Store.open(dbPath);
+  const store = openStore(dbPath);
   const load = mlflowModelLoader(mlflow);
   const app = await buildServer({
     store,
@@ -303,7 +303,7 @@ test('a restarted server on the same file serves the same deployment', async () 
   assert.ok(handedOut.every((p) => p.disposed), 'closing disposes every predictor');
   // Meanwhile another process persists a deployment whose version cannot be loaded.
   const ghost = `${MODEL}-ghost`;
-  const other = Store.open(dbPath);
+  const other = openStore(dbPath);
   other.setDeployment(ghost, { champion: { version: '7' }, updatedAt: new Date().toISOString(), reason: 'typo' });
   other.close();
 

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { Store, type PredictionLog } from '../../adapters/store/store.ts';
+import { openStore, type PredictionLog, type Store, type StoreOptions } from '../../adapters/store/index.ts';
+import { SCHEMA_VERSION } from '../../adapters/store/sqlite/migrations.ts';
 import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../core/errors.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { tempDir } from '../helpers/services.ts';
@@ -30,9 +31,9 @@ function valuePrediction(id: string, value: number, extra: Partial<PredictionLog
   return { id, model: 'house', version: '1', role: 'champion', task: 'regression', features: { rooms: 3 }, label: String(value), confidence: null, probabilities: {}, ...extra };
 }
 
-function openTemp(options?: Parameters<typeof Store.open>[1]) {
+function openTemp(options?: StoreOptions) {
   const path = join(tempDir(), 'perennial.sqlite');
-  return { path, store: Store.open(path, options) };
+  return { path, store: openStore(path, options) };
 }
 
 test('training windows by days (as of a time) and since the champion\'s data', () => {
@@ -71,7 +72,7 @@ test('a log from before feedback kinds is migrated in place: ids, labels and rec
     INSERT INTO feedback VALUES (7, 'p1', 'weather', 'rain', 1, '2026-01-01T00:00:00.000Z');
   `);
   old.close();
-  const store = Store.open(path);
+  const store = openStore(path);
   assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]), [[7, { kind: 'label', label: 'rain' }]]);
   assert.equal(store.addFeedback('p2', { kind: 'overridden' }, 'weather'), 8, 'ids continue after the migrated ones');
   assert.equal(store.readRecords('weather', { kind: 'all' }).length, 1, 'an override without a label adds no record');
@@ -197,7 +198,7 @@ test('live accuracy counts labelled predictions per version made at or after the
 
 test('two stores on one file see each other\'s writes, deployments included', () => {
   const { path, store: server } = openTemp();
-  const worker = Store.open(path); // opening again must not trip over the existing schema
+  const worker = openStore(path); // opening again must not trip over the existing schema
   server.logPredictions([prediction('p', 'rain')]);
   worker.addFeedback('p', 'rain');
   assert.equal(server.maxFeedbackId('weather'), 1);
@@ -221,8 +222,8 @@ test('another process appending while this one writes loses nothing', async () =
   const { path, store } = openTemp();
   const childRows = 1000;
   const script = `
-    import { Store } from ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'serving/store.ts')).href)};
-    const store = Store.open(${JSON.stringify(path)});
+    import { openStore } from ${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'adapters/store/index.ts')).href)};
+    const store = openStore(${JSON.stringify(path)});
     for (let i = 0; i < ${childRows}; i++) store.addRecords('weather', [{ features: { i }, label: 'rain', source: 'child' }]);
     store.close();
   `;
@@ -354,7 +355,7 @@ test('a log from before regression models gets predictions.task and a nullable c
   `);
   old.close();
 
-  const store = Store.open(path);
+  const store = openStore(path);
   assert.deepEqual(store.predictionsSince('weather', 0, 10).rows.map((r) => [r.seq, r.label, r.probabilities]), [
     [1, 'sun', { rain: 0.3, sun: 0.7 }],
     [2, 'sun', { rain: 0.4, sun: 0.6 }],
@@ -368,7 +369,7 @@ test('a log from before regression models gets predictions.task and a nullable c
   store.close();
 
   // Reopening changes nothing; the schema is the new one, indexes and foreign keys included.
-  const again = Store.open(path);
+  const again = openStore(path);
   again.close();
   const db = new Database(path);
   assert.deepEqual(db.prepare('SELECT seq, task, confidence FROM predictions ORDER BY seq').all(), [
@@ -434,7 +435,7 @@ test('a log from before API keys gets feedback.source: its feedback was anonymou
     INSERT INTO feedback VALUES (1, 'p1', 'weather', 'label', 'rain', 1, '2026-01-01T00:00:00.000Z');
   `);
   old.close();
-  const store = Store.open(path);
+  const store = openStore(path);
   store.addFeedback('p2', 'rain', 'weather', 'crm');
   store.close();
   const db = new Database(path, { readonly: true });
@@ -466,5 +467,90 @@ test('API keys: only hashes stored, names unique per model, a revoked key stops 
   store.close();
   const db = new Database(path, { readonly: true });
   assert.deepEqual(db.prepare('SELECT hash FROM api_keys ORDER BY hash').pluck().all(), ['hash-1', 'hash-3']);
+  db.close();
+});
+
+test('a log written before schema versions, every table filled, is brought to the current version without losing a row', () => {
+  const path = join(tempDir(), 'unversioned.sqlite');
+  const old = new Database(path);
+  // The schema as Perennial wrote it before PRAGMA user_version (which stays 0).
+  old.exec(`
+    CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX records_by_model ON records (model, id);
+    CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('champion', 'canary')), task TEXT NOT NULL DEFAULT 'classification' CHECK (task IN ('classification', 'regression')),
+      features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL CHECK (confidence IS NOT NULL OR task = 'regression'), probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE INDEX predictions_by_model ON predictions (model, seq);
+    CREATE INDEX predictions_by_time ON predictions (model, created_at);
+    CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
+      kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')), label TEXT, record_id INTEGER REFERENCES records (id),
+      created_at TEXT NOT NULL, source TEXT NOT NULL DEFAULT 'anonymous');
+    CREATE INDEX feedback_by_model ON feedback (model, id);
+    CREATE TABLE deployments (model TEXT PRIMARY KEY, state TEXT NOT NULL);
+    CREATE TABLE alerts (id TEXT PRIMARY KEY, model TEXT NOT NULL, kind TEXT NOT NULL, dedup_key TEXT, suppressed TEXT, delivered TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL);
+    CREATE INDEX alerts_by_model_kind ON alerts (model, kind, created_at);
+    CREATE TABLE quarantined_records (id INTEGER PRIMARY KEY, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL,
+      created_at TEXT NOT NULL, feedback_id INTEGER, quarantined_at TEXT NOT NULL, reason TEXT NOT NULL);
+    CREATE INDEX quarantined_records_by_source ON quarantined_records (model, source);
+    CREATE TABLE api_keys (model TEXT NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT, PRIMARY KEY (model, name));
+
+    INSERT INTO records VALUES (1, 'weather', '{"x":1}', 'rain', 'feedback:crm', '2026-01-01T00:00:00.000Z');
+    INSERT INTO records VALUES (2, 'weather', '{"x":2}', 'sun', 'upload.csv', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', 'classification', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (2, 'p2', 'weather', '2', 'canary', 'classification', '{"x":2}', 'sun', 0.6, '{"rain":0.4,"sun":0.6}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (3, 'v1', 'house', '1', 'champion', 'regression', '{"rooms":3}', '12.5', NULL, '{}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO feedback VALUES (1, 'p1', 'weather', 'label', 'rain', 1, '2026-01-01T00:00:00.000Z', 'crm');
+    INSERT INTO feedback VALUES (2, 'v1', 'house', 'overridden', NULL, NULL, '2026-01-01T00:00:00.000Z', 'anonymous');
+    INSERT INTO deployments VALUES ('weather', '{"champion":{"version":"1"},"canary":{"version":"2","weight":0.1},"updatedAt":"2026-01-01T00:00:00.000Z","reason":"canary"}');
+    INSERT INTO alerts VALUES ('a1', 'weather', 'drift', 'drift:x', NULL, '["slack"]', '2026-01-01T00:00:00.000Z');
+    INSERT INTO quarantined_records VALUES (5, 'weather', '{"x":5}', 'rain', 'bad.csv', '2026-01-01T00:00:00.000Z', NULL, '2026-01-02T00:00:00.000Z', 'typos');
+    INSERT INTO api_keys VALUES ('weather', 'crm', 'hash-1', '2026-01-01T00:00:00.000Z', NULL);
+  `);
+  const tables = ['records', 'predictions', 'feedback', 'deployments', 'alerts', 'quarantined_records', 'api_keys'];
+  const rowsOf = (db: Database.Database) => Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
+  const before = rowsOf(old);
+  assert.equal(old.pragma('user_version', { simple: true }), 0);
+  old.close();
+
+  const store = openStore(path);
+  assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]), [[1, { kind: 'label', label: 'rain' }]]);
+  assert.deepEqual(store.listDeployments().map((d) => [d.model, d.canary]), [['weather', { version: '2', weight: 0.1 }]]);
+  assert.deepEqual(store.getAlert('a1')?.delivered, ['slack']);
+  assert.equal(store.apiKeyName('weather', 'hash-1'), 'crm');
+  assert.deepEqual(store.recordsBySource('weather').map((s) => [s.source, s.records, s.quarantined]), [['feedback:crm', 1, 0], ['upload.csv', 1, 0], ['bad.csv', 0, 1]]);
+  store.close();
+  openStore(path).close(); // opening a file at the current version again changes nothing
+
+  const db = new Database(path, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.deepEqual(rowsOf(db), before);
+  db.close();
+});
+
+test('a new log starts at the current schema version; one from before feedback kinds reaches it too', () => {
+  const { path, store } = openTemp();
+  store.close();
+  const fresh = new Database(path, { readonly: true });
+  assert.equal(fresh.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  fresh.close();
+
+  const oldPath = join(tempDir(), 'oldest.sqlite');
+  const old = new Database(oldPath);
+  old.exec(`
+    CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+      role TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL NOT NULL, probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
+      label TEXT NOT NULL, record_id INTEGER NOT NULL REFERENCES records (id), created_at TEXT NOT NULL);
+    INSERT INTO records VALUES (1, 'weather', '{"x":1}', 'rain', 'feedback', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO feedback VALUES (1, 'p1', 'weather', 'rain', 1, '2026-01-01T00:00:00.000Z');
+  `);
+  old.close();
+  openStore(oldPath).close();
+  const db = new Database(oldPath, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.deepEqual(db.prepare('SELECT id, kind, label, record_id, source FROM feedback').all(), [{ id: 1, kind: 'label', label: 'rain', record_id: 1, source: 'anonymous' }]);
+  assert.deepEqual(db.prepare('SELECT seq, task, confidence FROM predictions').all(), [{ seq: 1, task: 'classification', confidence: 0.7 }]);
   db.close();
 });

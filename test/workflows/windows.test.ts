@@ -11,7 +11,7 @@ import { request } from 'undici';
 import { toRecords } from '../../client/dataset.ts';
 import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
-import { Store } from '../../adapters/store/store.ts';
+import { openStore, type Store } from '../../adapters/store/index.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, startStack, testSpec } from '../helpers/stack.ts';
 
@@ -42,7 +42,7 @@ test('lastDays trains on the records of the last N days only', { timeout: 10 * 6
   const spec = testSpec({ training: { ...testSpec().training, window: { kind: 'lastDays', days: 30 } } });
   // 431 records stored 100 days ago, every one of them invalid (negative wind): a window that
   // reached back that far would fail validation.
-  const longAgo = Store.open(join(stack.dataDir, 'perennial.sqlite'), { now: () => new Date(Date.now() - 100 * 86_400_000) });
+  const longAgo = openStore(join(stack.dataDir, 'perennial.sqlite'), { now: () => new Date(Date.now() - 100 * 86_400_000) });
   addRecords(longAgo, spec, seed.slice(0, 431).map((r) => ({ ...r, wind: -3 })), 'last season');
   longAgo.close();
   addRecords(stack.store, spec, seed.slice(431), 'this month');

@@ -1,0 +1,200 @@
+/**
+ * Tables predictions and feedback: every prediction served, and the delayed ground truth on
+ * them. A feedback with a label also becomes a training record (through SqliteRecords), in the
+ * same transaction.
+ */
+import type Database from 'better-sqlite3';
+import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../../core/errors.ts';
+import { ANONYMOUS, describeFeedback, feedbackSource, storedLabel } from '../feedback-rules.ts';
+import type { FeedbackEvent, FeedbackInput, FeedbackKind, Features, LabelledPrediction, LoggedPrediction, PredictionLog, Role, Task } from '../types.ts';
+import type { PredictionLogStore } from '../store.ts';
+import type { SqliteRecords } from './records.ts';
+
+interface PredictionRow {
+  model: string;
+  task: Task;
+  features: string;
+  probabilities: string;
+}
+
+export class SqlitePredictionLog implements PredictionLogStore {
+  private readonly statements;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => Date,
+    private readonly records: SqliteRecords,
+  ) {
+    this.statements = {
+      insertPrediction: db.prepare(
+        `INSERT INTO predictions (id, model, version, role, task, features, label, confidence, probabilities, created_at)
+         VALUES (@id, @model, @version, @role, @task, @features, @label, @confidence, @probabilities, @createdAt)`,
+      ),
+      prediction: db.prepare('SELECT model, task, features, probabilities FROM predictions WHERE id = ?'),
+      feedbackFor: db.prepare('SELECT id, kind, label FROM feedback WHERE prediction_id = ?'),
+      insertFeedback: db.prepare(
+        'INSERT INTO feedback (prediction_id, model, kind, label, record_id, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      predictionLabel: db.prepare('SELECT label FROM predictions WHERE id = ?').pluck(),
+      feedbackSince: db.prepare(
+        `SELECT f.id AS feedbackId, f.kind, f.label, p.version, p.role, p.label AS predicted, p.probabilities, p.features
+         FROM feedback f JOIN predictions p ON p.id = f.prediction_id
+         WHERE f.model = ? AND f.id > ? ORDER BY f.id`,
+      ),
+      maxPredictionSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM predictions WHERE model = ?').pluck(),
+      countPredictionsSince: db.prepare('SELECT count(*) FROM predictions WHERE model = ? AND seq > ?').pluck(),
+      predictionsSince: db.prepare(
+        `SELECT * FROM (SELECT seq, version, role, features, label, probabilities FROM predictions
+                        WHERE model = ? AND seq > ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+      ),
+      recentPredictions: db.prepare(
+        `SELECT * FROM (SELECT seq, features, label, confidence, version FROM predictions
+                        WHERE model = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+      ),
+      labelledSince: db.prepare(
+        `SELECT f.id AS feedbackId, p.version, p.role, p.label AS predicted, f.label AS truth
+         FROM feedback f JOIN predictions p ON p.id = f.prediction_id
+         WHERE f.model = ? AND f.id > ? AND f.label IS NOT NULL ORDER BY f.id`,
+      ),
+      maxFeedbackId: db.prepare('SELECT coalesce(max(id), 0) FROM feedback WHERE model = ?').pluck(),
+      liveAccuracy: db.prepare(
+        `SELECT p.version, count(*) AS n, sum(coalesce(p.label = f.label, 0)) AS correct
+         FROM predictions p JOIN feedback f ON f.prediction_id = p.id
+         WHERE p.model = ? AND p.created_at >= ? GROUP BY p.version`,
+      ),
+      // Labels of regression predictions and their feedback are the text of numbers (String(n)).
+      liveErrors: db.prepare(
+        `SELECT p.version, count(*) AS n, avg(abs(CAST(f.label AS REAL) - CAST(p.label AS REAL))) AS mae,
+                avg((CAST(f.label AS REAL) - CAST(p.label AS REAL)) * (CAST(f.label AS REAL) - CAST(p.label AS REAL))) AS mse
+         FROM predictions p JOIN feedback f ON f.prediction_id = p.id
+         WHERE p.model = ? AND p.created_at >= ? AND p.task = 'regression' AND f.label IS NOT NULL GROUP BY p.version`,
+      ),
+    };
+  }
+
+  logPredictions(rows: PredictionLog[]): void {
+    const createdAt = this.now().toISOString();
+    this.db
+      .transaction(() => {
+        for (const r of rows) {
+          this.statements.insertPrediction.run({
+            ...r,
+            task: r.task ?? 'classification',
+            features: JSON.stringify(r.features),
+            probabilities: JSON.stringify(r.probabilities),
+            createdAt,
+          });
+        }
+      })
+      .immediate();
+  }
+
+  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender = ANONYMOUS): number {
+    return this.addFeedbackMany([typeof feedback === 'object' ? { predictionId, ...feedback } : { predictionId, label: feedback }], model, sender)[0];
+  }
+
+  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender = ANONYMOUS): number[] {
+    return this.db.transaction(() => items.map((item) => this.recordFeedback(item, model, sender))).immediate();
+  }
+
+  private recordFeedback(item: { predictionId: string } & FeedbackInput, model: string | undefined, sender: string): number {
+    const { predictionId } = item;
+    const kind = item.kind ?? 'label';
+    const prediction = this.statements.prediction.get(predictionId) as PredictionRow | undefined;
+    if (!prediction || (model !== undefined && prediction.model !== model)) throw new UnknownPredictionError(predictionId, model);
+    // The prediction's probabilities name every class its model can output ({} for regression).
+    const classes = Object.keys(JSON.parse(prediction.probabilities));
+    // Accepting a prediction says its label was the truth (a regression model's: its predicted value).
+    const label = kind === 'accepted' ? (this.statements.predictionLabel.get(predictionId) as string) : storedLabel(predictionId, prediction.task, classes, item.label);
+    if (kind === 'label' && label === undefined) {
+      if (prediction.task === 'regression') throw new LabelTypeError(predictionId, undefined, { task: 'regression' });
+      throw new UnknownLabelError(predictionId, '(none)', classes);
+    }
+    const existing = this.statements.feedbackFor.get(predictionId) as { id: number; kind: string; label: string | null } | undefined;
+    if (existing) {
+      if (existing.kind === kind && existing.label === (label ?? null)) return existing.id;
+      throw new FeedbackConflictError(predictionId, describeFeedback(existing.kind, existing.label), describeFeedback(kind, label ?? null));
+    }
+    const createdAt = this.now().toISOString();
+    let recordId: number | null = null;
+    if (label !== undefined) {
+      if (prediction.task !== 'regression' && !classes.includes(label)) throw new UnknownLabelError(predictionId, label, classes);
+      recordId = this.records.insert(prediction.model, prediction.features, label, feedbackSource(sender), createdAt);
+    }
+    return Number(this.statements.insertFeedback.run(predictionId, prediction.model, kind, label ?? null, recordId, createdAt, sender).lastInsertRowid);
+  }
+
+  feedbackSince(model: string, afterFeedbackId: number): FeedbackEvent[] {
+    const rows = this.statements.feedbackSince.all(model, afterFeedbackId) as Array<{
+      feedbackId: number;
+      kind: FeedbackKind;
+      label: string | null;
+      version: string;
+      role: Role;
+      predicted: string;
+      probabilities: string;
+      features: string;
+    }>;
+    return rows.map((r) => ({
+      feedbackId: r.feedbackId,
+      version: r.version,
+      role: r.role,
+      predicted: r.predicted,
+      feedback: r.kind === 'overridden' ? (r.label === null ? { kind: 'overridden' } : { kind: 'overridden', label: r.label }) : r.kind === 'accepted' ? { kind: 'accepted' } : { kind: 'label', label: r.label! },
+      probabilities: JSON.parse(r.probabilities),
+      features: JSON.parse(r.features),
+    }));
+  }
+
+  maxPredictionSeq(model: string): number {
+    return this.statements.maxPredictionSeq.get(model) as number;
+  }
+
+  countPredictionsSince(model: string, afterSeq: number): number {
+    return this.statements.countPredictionsSince.get(model, afterSeq) as number;
+  }
+
+  predictionsSince(model: string, afterSeq: number, limit: number): { rows: LoggedPrediction[]; maxSeq: number } {
+    const rows = this.statements.predictionsSince.all(model, afterSeq, limit) as Array<{ seq: number; version: string; role: Role; features: string; label: string; probabilities: string }>;
+    return {
+      rows: rows.map((r) => ({ seq: r.seq, version: r.version, role: r.role, features: JSON.parse(r.features), label: r.label, probabilities: JSON.parse(r.probabilities) })),
+      maxSeq: rows.length ? rows[rows.length - 1].seq : afterSeq,
+    };
+  }
+
+  recentPredictions(model: string, limit: number): Array<{ features: Features; label: string; confidence: number | null; version: string }> {
+    const rows = this.statements.recentPredictions.all(model, limit) as Array<{
+      features: string;
+      label: string;
+      confidence: number | null;
+      version: string;
+    }>;
+    return rows.map((r) => ({ features: JSON.parse(r.features), label: r.label, confidence: r.confidence, version: r.version }));
+  }
+
+  labelledSince(model: string, afterFeedbackId: number): LabelledPrediction[] {
+    return this.statements.labelledSince.all(model, afterFeedbackId) as LabelledPrediction[];
+  }
+
+  maxFeedbackId(model: string): number {
+    return this.statements.maxFeedbackId.get(model) as number;
+  }
+
+  liveAccuracy(model: string, sinceIso: string): Record<string, { n: number; correct: number }> {
+    // Stored times are all toISOString() output, so normalising makes text order time order.
+    const rows = this.statements.liveAccuracy.all(model, isoTime(sinceIso)) as Array<{ version: string; n: number; correct: number }>;
+    return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, correct: r.correct }]));
+  }
+
+  liveErrors(model: string, sinceIso: string): Record<string, { n: number; mae: number; rmse: number }> {
+    const rows = this.statements.liveErrors.all(model, isoTime(sinceIso)) as Array<{ version: string; n: number; mae: number; mse: number }>;
+    return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, mae: r.mae, rmse: Math.sqrt(r.mse) }]));
+  }
+}
+
+/** `iso` as toISOString() spells it; RangeError when it is not a time. */
+function isoTime(iso: string): string {
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime())) throw new RangeError(`"${iso}" is not an ISO time`);
+  return time.toISOString();
+}

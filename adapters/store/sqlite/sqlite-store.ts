@@ -1,0 +1,99 @@
+/**
+ * The Store on one SQLite file (better-sqlite3, synchronous), composed of one object per table
+ * group. The model server writes the file while Temporal activities read it (and append records)
+ * from other processes, hence WAL (readers never block the writer), a busy timeout (writers
+ * queue instead of failing) and `BEGIN IMMEDIATE` for every read-then-write transaction.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { TrainingWindow } from '../../../core/spec.ts';
+import type { AlertClaim, AlertLedgerEntry, AlertSuppression, DeploymentState, FeedbackInput, LabelledRecord, PredictionLog, StoreOptions } from '../types.ts';
+import type { Store } from '../store.ts';
+import { migrate } from './migrations.ts';
+import { SqliteRecords } from './records.ts';
+import { SqlitePredictionLog } from './predictions.ts';
+import { SqliteDeployments } from './deployments.ts';
+import { SqliteAlertLedger } from './alerts.ts';
+import { SqliteApiKeys } from './api-keys.ts';
+
+/** Opens (creating it and its folder if need be) and migrates the file at `path`, or ':memory:'. */
+export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  // busy_timeout first: switching to WAL and creating the schema take locks that another
+  // process opening the same file may hold at that moment.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  migrate(db, path);
+  return new SqliteStore(db, options.now ?? (() => new Date()));
+}
+
+class SqliteStore implements Store {
+  private readonly records: SqliteRecords;
+  private readonly predictions: SqlitePredictionLog;
+  private readonly deployments: SqliteDeployments;
+  private readonly alerts: SqliteAlertLedger;
+  private readonly apiKeys: SqliteApiKeys;
+
+  constructor(
+    private readonly db: Database.Database,
+    now: () => Date,
+  ) {
+    this.records = new SqliteRecords(db, now);
+    this.predictions = new SqlitePredictionLog(db, now, this.records);
+    this.deployments = new SqliteDeployments(db);
+    this.alerts = new SqliteAlertLedger(db, now);
+    this.apiKeys = new SqliteApiKeys(db, now);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- records, and quarantine ------------------------------------------------------------------
+
+  addRecords(model: string, records: LabelledRecord[]) { return this.records.addRecords(model, records); }
+  readRecords(model: string, window: TrainingWindow, at?: { asOf?: string; championTrainedThrough?: number }) { return this.records.readRecords(model, window, at); }
+  maxRecordId(model: string) { return this.records.maxRecordId(model); }
+  countRecordsSince(model: string, afterId: number) { return this.records.countRecordsSince(model, afterId); }
+  recordsBySource(model: string) { return this.records.recordsBySource(model); }
+  quarantineSource(model: string, source: string, reason: string) { return this.records.quarantineSource(model, source, reason); }
+  restoreSource(model: string, source: string) { return this.records.restoreSource(model, source); }
+
+  // ---- predictions and feedback -----------------------------------------------------------------
+
+  logPredictions(rows: PredictionLog[]) { this.predictions.logPredictions(rows); }
+  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string) { return this.predictions.addFeedback(predictionId, feedback, model, sender); }
+  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string) { return this.predictions.addFeedbackMany(items, model, sender); }
+  feedbackSince(model: string, afterFeedbackId: number) { return this.predictions.feedbackSince(model, afterFeedbackId); }
+  maxPredictionSeq(model: string) { return this.predictions.maxPredictionSeq(model); }
+  countPredictionsSince(model: string, afterSeq: number) { return this.predictions.countPredictionsSince(model, afterSeq); }
+  predictionsSince(model: string, afterSeq: number, limit: number) { return this.predictions.predictionsSince(model, afterSeq, limit); }
+  recentPredictions(model: string, limit: number) { return this.predictions.recentPredictions(model, limit); }
+  labelledSince(model: string, afterFeedbackId: number) { return this.predictions.labelledSince(model, afterFeedbackId); }
+  maxFeedbackId(model: string) { return this.predictions.maxFeedbackId(model); }
+  liveAccuracy(model: string, sinceIso: string) { return this.predictions.liveAccuracy(model, sinceIso); }
+  liveErrors(model: string, sinceIso: string) { return this.predictions.liveErrors(model, sinceIso); }
+
+  // ---- deployments ------------------------------------------------------------------------------
+
+  getDeployment(model: string) { return this.deployments.getDeployment(model); }
+  setDeployment(model: string, state: DeploymentState) { this.deployments.setDeployment(model, state); }
+  listDeployments() { return this.deployments.listDeployments(); }
+
+  // ---- alert ledger -----------------------------------------------------------------------------
+
+  claimAlert(claim: AlertClaim, lookbackMs: number, decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined) { return this.alerts.claimAlert(claim, lookbackMs, decide); }
+  getAlert(id: string) { return this.alerts.getAlert(id); }
+  recordAlertDelivery(id: string, channel: string) { this.alerts.recordAlertDelivery(id, channel); }
+
+  // ---- API keys ---------------------------------------------------------------------------------
+
+  addApiKey(model: string, name: string, hash: string) { return this.apiKeys.addApiKey(model, name, hash); }
+  revokeApiKey(model: string, name: string) { return this.apiKeys.revokeApiKey(model, name); }
+  listApiKeys(model: string) { return this.apiKeys.listApiKeys(model); }
+  requiresApiKey(model: string) { return this.apiKeys.requiresApiKey(model); }
+  apiKeyName(model: string, hash: string) { return this.apiKeys.apiKeyName(model, hash); }
+}

@@ -1,0 +1,120 @@
+/**
+ * What the store keeps, in the domain's terms: the rows callers hand to it and get back from it,
+ * whichever database implements `Store` (store.ts).
+ */
+
+export interface DeploymentState {
+  champion: { version: string };
+  canary?: { version: string; weight: number };
+  updatedAt: string;
+  reason: string;
+}
+
+export type Role = 'champion' | 'canary';
+export type Features = Record<string, unknown>;
+/** What the predicting model does (ml/bundle.ts Predictor.task); stored with every prediction. */
+export type Task = 'classification' | 'regression';
+
+export interface LabelledRecord {
+  features: Features;
+  label: string;
+  source: string;
+}
+
+export interface PredictionLog {
+  id: string;
+  model: string;
+  version: string;
+  role: Role;
+  /** Default 'classification'. */
+  task?: Task;
+  features: Features;
+  /** The predicted class; a regression model's predicted number as text (String(value)). */
+  label: string;
+  /** The predicted class's probability; null for a regression model, which has none. */
+  confidence: number | null;
+  /** {} for a regression model. */
+  probabilities: Record<string, number>;
+}
+
+export interface LabelledPrediction {
+  feedbackId: number;
+  version: string;
+  role: Role;
+  predicted: string;
+  truth: string;
+}
+
+export type FeedbackKind = 'label' | 'accepted' | 'overridden';
+
+/** What a user said about a prediction: its true label, that it was right, or that it was wrong. */
+export interface FeedbackInput {
+  kind?: FeedbackKind;
+  /**
+   * Required for 'label'; optional for 'overridden'; ignored for 'accepted'. A classifier's class
+   * (a string); a regression model's true value, a finite number or numeric string, stored as the
+   * text of the number (String(Number(label))) like every label.
+   */
+  label?: string | number;
+}
+
+export interface FeedbackEvent {
+  feedbackId: number;
+  version: string;
+  role: Role;
+  predicted: string;
+  feedback: { kind: 'label'; label: string } | { kind: 'accepted' } | { kind: 'overridden'; label?: string };
+  probabilities: Record<string, number>;
+  features: Features;
+}
+
+export interface LoggedPrediction {
+  seq: number;
+  version: string;
+  role: Role;
+  features: Features;
+  label: string;
+  probabilities: Record<string, number>;
+}
+
+/** A source's records of one model: in service (records) and quarantined. */
+export interface SourceSummary {
+  source: string;
+  records: number;
+  quarantined: number;
+  firstId: number;
+  lastId: number;
+  firstAt: string;
+  lastAt: string;
+}
+
+export interface StoreOptions {
+  /** Time source for created_at columns; tests pin it to make "since" windows exact. */
+  now?: () => Date;
+}
+
+export interface AlertClaim {
+  /** The idempotency key: the same id is the same alert, however often it is sent. */
+  id: string;
+  model: string;
+  kind: string;
+  dedupKey?: string;
+}
+
+export interface AlertSuppression {
+  reason: string;
+  detail: string;
+}
+
+export interface AlertLedgerEntry extends AlertClaim {
+  /** ms since the epoch, from the store's clock. */
+  at: number;
+  suppressed?: AlertSuppression;
+  delivered: string[];
+}
+
+export interface ApiKeyInfo {
+  name: string;
+  createdAt: string;
+  revokedAt?: string;
+}
