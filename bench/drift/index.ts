@@ -263,7 +263,7 @@ function columnsOf(data: RawColumns): FeatureColumns {
 }
 
 /**
- * 1M row objects as the prediction log gives them (serving/store.ts: JSON.parse of each row's
+ * 1M row objects as the prediction log gives them (adapters/store/sqlite/predictions.ts: JSON.parse of each row's
  * features; missing values are null). Each row is JSON.parse of one template row with every value
  * then set from the columns: the objects JSON.parse makes, without formatting 16M doubles as text
  * first (which would dominate the benchmark's run time and is not what is measured).
