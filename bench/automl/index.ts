@@ -22,6 +22,7 @@ import type { LocalStack } from '../../stack/local.ts';
 import { createHarness, taskSpec, type SweepSettings } from './harness.ts';
 import { flightsTask, penguinsTask, weatherTask } from '../shared/datasets.ts';
 import type { Benchmark } from '../shared/benchmark.ts';
+import { median } from '../../core/stats/quantiles.ts';
 
 type Harness = Awaited<ReturnType<typeof createHarness>>;
 
@@ -48,11 +49,6 @@ const SAMPLER_SEEDS = [1, 2, 3, 4, 5];
 const SAMPLER_TRIALS = 20;
 const SAMPLER_EPOCHS = 8;
 const TPE_STARTUP = 6;
-/** The middle value; the mean of the two middle values for an even count. */
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const pts = (d: number) => `${d >= 0 ? '+' : ''}${(100 * d).toFixed(1)} pt`;
 const lastObjective = (r: SweepResult) => r.best.objective.at(-1)!;

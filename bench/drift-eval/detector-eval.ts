@@ -25,6 +25,7 @@ import { createDetector, updateMany, type DetectorKind } from '../../core/drift/
 import { detectionReport, hyperplaneStream, seaStream, type LabelledStream } from '../../core/drift/streams.ts';
 import { ModelSpec } from '../../core/spec.ts';
 import { trainPredictor } from './setup.ts';
+import { median } from '../../core/stats/quantiles.ts';
 
 export const DETECTOR_SEEDS = [1, 2, 3, 4, 5];
 export const STREAM_LENGTH = 40_000;
@@ -126,7 +127,7 @@ function scoreDetector(stream: (typeof STREAMS)[number], detector: (typeof DETEC
     detected: all.length,
     missed: reports.reduce((a, r) => a + r.missed, 0),
     meanDelay: mean(all),
-    medianDelay: median(all),
+    medianDelay: all.length ? median(all) : null,
     delaysByChange: changePoints.map((at, k) => {
       const delays = reports.map((r) => r.delays[k]);
       const found = delays.filter((d): d is number => d !== null);
@@ -148,11 +149,3 @@ function meanColumns(rows: number[][]): number[] {
 }
 
 const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-
-/** The middle value; the mean of the two middle values for an even count. */
-function median(xs: number[]): number | null {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}

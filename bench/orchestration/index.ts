@@ -12,7 +12,8 @@ import { ModelSpec } from '../../core/spec.ts';
 import { runSweep } from '../../core/sweep-loop.ts';
 import { weatherData } from '../../stack/demo.ts';
 import type { LocalStack } from '../../stack/local.ts';
-import { BENCH_TOKEN, median } from '../shared/stack.ts';
+import { BENCH_TOKEN } from '../shared/stack.ts';
+import { median } from '../../core/stats/quantiles.ts';
 import type { Benchmark } from '../shared/benchmark.ts';
 
 const ROUNDS = 3;

@@ -38,3 +38,11 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const frac = pos - lo;
   return frac === 0 ? sorted[lo] : sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
 }
+
+/** The middle value of `xs` in any order; the mean of the two middle values for an even count; NaN for none. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { accuracy } from '../../core/metrics/classification.ts';
 import { ksTwoSample } from '../../core/stats/ks.ts';
 import { psi, PSI_EPSILON } from '../../core/stats/psi.ts';
-import { quantileSorted, sampleSorted } from '../../core/stats/quantiles.ts';
+import { median, quantileSorted, sampleSorted } from '../../core/stats/quantiles.ts';
 import { chiSquareSf, logGamma } from '../../core/stats/gamma.ts';
 import { equalWidthEdges, histogramShares, sturgesBins } from '../../core/stats/histogram.ts';
 import { kolmogorovSf } from '../../core/stats/kolmogorov.ts';
@@ -235,6 +235,21 @@ describe('accuracy', () => {
   it('is NaN for no predictions and throws on a length mismatch', () => {
     assert.ok(Number.isNaN(accuracy([], [])));
     assert.throws(() => accuracy(['a'], ['a', 'b']), RangeError);
+  });
+});
+
+describe('median', () => {
+  // numpy 2.4.6: np.median([3, 1, 2]) = 2.0, np.median([4, 1, 3, 2]) = 2.5, np.median([-1e308, 1e308]) = 0.0
+  it('matches numpy.median for odd and even counts, in any order', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(median([-1e308, 1e308]), 0);
+  });
+  it('is NaN for no values and leaves its input alone', () => {
+    assert.ok(Number.isNaN(median([])));
+    const xs = [2, 1];
+    median(xs);
+    assert.deepEqual(xs, [2, 1]);
   });
 });
 
