@@ -12,7 +12,7 @@
 import type { TrialConfig } from '../core/search-space.ts';
 import { mulberry32 } from '../core/stats/rng.ts';
 import { loadTf, type LoadedTf, type Tf } from './backend.ts';
-import { buildProfile, scoreValues, unscale, decodeJson, loadPredictor, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, saveModelFiles, scoreProbabilities, WEIGHTS_BIN } from './bundle.ts';
+import { buildProfile, scoreValues, unscale, decodeJson, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, saveModelFiles, scoreProbabilities, WEIGHTS_BIN } from './bundle.ts';
 import { installFastCpuKernels } from './kernels.ts';
 import { readTrainerState, restoreOptimizerState, saveOptimizerState } from './checkpoint.ts';
 import { buildModel, mixSeed, REGRESSION, resolveConfig, type ResolvedConfig } from './model.ts';
@@ -30,6 +30,7 @@ import {
 } from './preprocess.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import type { ReferenceProfile } from '../core/profile.ts';
+import { measurePredictLatency, watchPeakBytes } from './trial-measurements.ts';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Scalar = import('@tensorflow/tfjs').Scalar;
@@ -150,7 +151,6 @@ const EVAL_BATCH = 8192;
 /** Default minimum interval between BatchProgress reports. */
 export const PROGRESS_INTERVAL_MS = 1000;
 const LATENCY_ROWS = 50;
-const LATENCY_WARMUP = 5;
 
 /**
  * The backend a family trains on for a preference (see TrainInput.backend). A cnn never trains on
@@ -366,25 +366,6 @@ function errorThreshold(tf: Tf, model: LayersModel, x: Float32Array, n: number, 
   }
 }
 
-async function measurePredictLatency(files: ModelFiles, rows: Record<string, unknown>[], tfOption?: Tf): Promise<{ ms: number; backend: string }> {
-  const { tf, backend } = tfOption ? { tf: tfOption, backend: tfOption.getBackend() } : await loadTf('auto');
-  if (rows.length === 0) return { ms: NaN, backend };
-  const predictor = await loadPredictor(files, { tf });
-  try {
-    for (let i = 0; i < LATENCY_WARMUP; i++) predictor.probabilities([rows[i % rows.length]]);
-    const times = rows.map((row) => {
-      const t0 = performance.now();
-      predictor.probabilities([row]);
-      return performance.now() - t0;
-    });
-    times.sort((a, b) => a - b);
-    const m = times.length >> 1;
-    return { ms: times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2, backend };
-  } finally {
-    predictor.dispose();
-  }
-}
-
 function checkInput(input: TrainInput): ResolvedConfig {
   const { train, validation, fromEpoch, toEpoch, checkpoint } = input;
   const resolved = resolveConfig(input.config);
@@ -409,45 +390,6 @@ function checkInput(input: TrainInput): ResolvedConfig {
     throw new Error(`trainTrial: ${validation.rows.length} validation rows but ${validation.labels.length} labels`);
   }
   return resolved;
-}
-
-/**
- * Tracks the peak of tf.memory().numBytes by observing every tensor allocation of the engine
- * (its trackTensor method, wrapped while at least one watcher is active). If that internal hook
- * is not there, falls back to the value at start and stop.
- */
-interface PeakWatcher {
-  peak(): number;
-  stop(): void;
-}
-const activeWatchers = new Set<{ peak: number }>();
-function watchPeakBytes(tf: Tf): PeakWatcher {
-  type EngineInternals = { state?: { numBytes?: number }; trackTensor?: (...args: unknown[]) => void };
-  const engine = tf.engine() as unknown as EngineInternals;
-  const watcher = { peak: tf.memory().numBytes };
-  const hookable = typeof engine.trackTensor === 'function' && typeof engine.state?.numBytes === 'number';
-  if (hookable) {
-    if (activeWatchers.size === 0 && !Object.hasOwn(engine, 'trackTensor')) {
-      const original = engine.trackTensor!;
-      engine.trackTensor = function (this: EngineInternals, ...args: unknown[]) {
-        original.apply(this, args);
-        const bytes = this.state?.numBytes ?? 0;
-        for (const w of activeWatchers) if (bytes > w.peak) w.peak = bytes;
-      };
-    }
-    activeWatchers.add(watcher);
-  }
-  let stopped = false;
-  return {
-    peak: () => watcher.peak,
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      watcher.peak = Math.max(watcher.peak, tf.memory().numBytes);
-      activeWatchers.delete(watcher);
-      if (activeWatchers.size === 0 && Object.hasOwn(engine, 'trackTensor')) delete engine.trackTensor; // back to the prototype's
-    },
-  };
 }
 
 function shuffleInPlace(a: Int32Array, rng: () => number): void {
