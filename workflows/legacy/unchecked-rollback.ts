@@ -9,6 +9,7 @@ import type { Activities } from '../../activities/index.ts';
 import type { RollbackRequest } from '../../core/messages.ts';
 import { SHORT_CALL } from '../activity-options.ts';
 import type { ModelEntity, RollbackOutcome } from '../lifecycle/model-entity.ts';
+import { rolledBack } from '../lifecycle/rollback.ts';
 
 const { deploy, promoteChampion } = proxyActivities<Activities>(SHORT_CALL);
 
@@ -20,5 +21,5 @@ export async function uncheckedRollback(lifecycle: ModelEntity, request: Rollbac
   }
   await deploy({ model, champion: target, reason: `rollback by ${request.requestedBy}: ${request.reason}` });
   await promoteChampion({ model, version: target, previous: state.championVersion, rolledBack: true });
-  return lifecycle.rolledBack(request, target);
+  return rolledBack(lifecycle, request, target);
 }

@@ -1,17 +1,17 @@
 /**
  * The lifecycle of one model as an entity: its carried state, what is happening right now (the
  * running retrain, a monitoring cycle, rollbacks an update waits for) and the steps the main
- * loop of workflows/lifecycle.ts takes. Handlers only record, queue and wake the loop; the loop
- * does the work, so a signal never races a step that is half done. Decisions that need no
- * Temporal API live in core/lifecycle/state.ts.
+ * loop of workflows/lifecycle.ts takes. Handlers record, queue and wake the loop (the rollback
+ * update then waits for the loop's answer); the loop does the work one step at a time, so a
+ * message never lands in a step that is half done. Decisions that need no Temporal API live in
+ * core/lifecycle/state.ts; a cycle, a rollback and a retrain start have their own files here.
  */
 import { ApplicationFailure, CancelledFailure, condition, deprecatePatch, log, patched, proxyActivities, rootCause, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { ChampionVersionKey, type LifecycleStatus, ModelNameKey, type RollbackRequest } from '../../core/messages.ts';
-import { compileRules, evaluatePolicies, startCooldown, type PolicySpec } from '../../core/policy.ts';
+import { compileRules, startCooldown, type PolicySpec } from '../../core/policy.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { parseDuration } from '../../core/duration.ts';
-import { findingAlerts } from '../../core/alerts.ts';
 import {
   coalesce,
   HISTORY_LIMIT,
@@ -23,20 +23,18 @@ import {
   retryAfter,
   rollbackTarget,
   type Trigger,
-  triggerOf,
   withoutStaleTriggers,
 } from '../../core/lifecycle/state.ts';
 import { type CarriedLifecycleState, fromCarriedState } from '../../core/legacy/carried-state.ts';
 import { SHORT_CALL } from '../activity-options.ts';
 import { createNotifier } from '../alerts.ts';
-import { POLICY_RULES_PATCH, RETRAIN_RETRY_PATCH, SAFE_ROLLBACK_PATCH, STALE_TRIGGERS_PATCH } from '../legacy/patches.ts';
-import { uncheckedRollback } from '../legacy/unchecked-rollback.ts';
+import { POLICY_RULES_PATCH, RETRAIN_RETRY_PATCH, STALE_TRIGGERS_PATCH } from '../legacy/patches.ts';
 import type { RetrainResult } from '../retrain.ts';
 import { startRetrainChild } from './retrain-child.ts';
+import { applyRollback } from './rollback.ts';
+import { monitorOnce } from './monitor.ts';
 
-// A monitoring cycle that fails is skipped (see monitorCycle), so a few attempts are enough.
-const { monitorChampion } = proxyActivities<Activities>({ startToCloseTimeout: '5m', heartbeatTimeout: '30s', retry: { maximumAttempts: 3 } });
-const { deploy, promoteChampion, currentChampion, registeredVersion } = proxyActivities<Activities>(SHORT_CALL);
+const { currentChampion, registeredVersion } = proxyActivities<Activities>(SHORT_CALL);
 
 /** The retrain child that runs now; `done` once its result (or failure) is in. */
 interface ActiveRetrain {
@@ -200,7 +198,7 @@ export class ModelEntity {
   async applyRollbacks(): Promise<void> {
     while (this.state.rollbacks.length > 0) {
       const request = this.state.rollbacks.shift()!;
-      const outcome = await this.rollback(request);
+      const outcome = await applyRollback(this, request);
       if (this.awaitedRollbacks.has(request)) this.rollbackOutcomes.set(request, outcome);
     }
   }
@@ -212,7 +210,7 @@ export class ModelEntity {
     this.cycleRunning = true;
     try {
       deprecatePatch(POLICY_RULES_PATCH);
-      await this.monitor(champion);
+      await monitorOnce(this, champion);
     } catch (err) {
       // A months-long lifecycle outlives an MLflow outage: this cycle is skipped, the next one
       // reads from the same cursors.
@@ -288,69 +286,5 @@ export class ModelEntity {
     if (!dropped) return;
     this.state.pendingTrigger = pending;
     this.record(`pending policy trigger dropped: v${version} is the new champion and monitoring judges it afresh`, before!.reason);
-  }
-
-  // The monitor activity summarises the log since the last cycle, the policies judge the
-  // summary here, in workflow code, and a firing rule requests a retrain.
-  private async monitor(championVersion: string): Promise<void> {
-    const { state, spec } = this;
-    const result = await monitorChampion({
-      spec,
-      policies: this.policies(),
-      championVersion,
-      cursors: state.monitor,
-      feedbackCursor: state.feedbackCursor,
-      trainedThroughRecordId: state.trainedThroughRecordId,
-      at: new Date().toISOString(),
-    });
-    state.monitor = result.cursors;
-    state.feedbackCursor = result.cursors.feedback;
-    state.lastSummary = result.summary;
-    const verdict = evaluatePolicies(this.policies(), result.summary, state.policy, { nowMs: Date.now(), championSinceMs: state.championSinceMs, lastRetrainMs: state.lastRetrainMs });
-    state.policy = verdict.state;
-    state.policyNotes = verdict.notes;
-    // Drift and input anomalies are worth a person's attention whether or not a policy fires.
-    for (const alert of findingAlerts(this.model, result.summary)) await this.notify(alert);
-    if (verdict.fire) this.requestRetrain(triggerOf(verdict.fired));
-  }
-
-  // A rollback that cannot happen is refused and recorded; the lifecycle carries on.
-  private async rollback(request: RollbackRequest): Promise<RollbackOutcome> {
-    const target = rollbackTarget(this.state, request);
-    if (!patched(SAFE_ROLLBACK_PATCH)) return uncheckedRollback(this, request, target);
-    const champion = this.state.championVersion;
-    if (!target || target === champion) return this.refuseRollback(request, target ? `v${target} is already the champion` : 'no earlier champion to return to');
-    if (!(await registeredVersion({ model: this.model, version: target }))) return this.refuseRollback(request, `toVersion: ${target} is not a registered version of ${this.model}`);
-    let deployed = false;
-    try {
-      await deploy({ model: this.model, champion: target, reason: `rollback by ${request.requestedBy}: ${request.reason}` });
-      deployed = true;
-      await promoteChampion({ model: this.model, version: target, previous: champion, rolledBack: true });
-    } catch (err) {
-      // Nothing half-applied: the champion goes back into service alone.
-      if (deployed && champion) await deploy({ model: this.model, champion, reason: `rollback to v${target} failed` }).catch(() => undefined);
-      return this.refuseRollback(request, `v${target} could not be put in service: ${rootCause(err as Error)}`);
-    }
-    return this.rolledBack(request, target);
-  }
-
-  private async refuseRollback(request: RollbackRequest, why: string): Promise<RollbackOutcome> {
-    this.record(`rollback refused: ${why}`, `${request.requestedBy}: ${request.reason}`);
-    await this.notify({ kind: 'rollback', title: `rollback of ${this.model} refused`, text: `${why}\n${request.requestedBy}: ${request.reason}` });
-    return { ok: false, message: why };
-  }
-
-  /** `target` is in service and registered as champion: the state follows. */
-  async rolledBack(request: RollbackRequest, target: string): Promise<RollbackOutcome> {
-    const { state } = this;
-    const message = `rolled back from v${state.championVersion} to v${target}`;
-    this.record(message, `${request.requestedBy}: ${request.reason}`);
-    await this.notify({ kind: 'rollback', title: `${this.model} rolled back from v${state.championVersion} to v${target}`, text: `${request.requestedBy}: ${request.reason}` });
-    state.previousChampions = state.previousChampions.filter((v) => v !== target);
-    state.championVersion = target;
-    state.championSinceMs = Date.now();
-    state.championTrainedThrough = undefined;
-    upsertSearchAttributes([{ key: ChampionVersionKey, value: target }]);
-    return { ok: true, message };
   }
 }
