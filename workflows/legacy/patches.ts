@@ -5,10 +5,11 @@
  * history was recorded by workers that call `deprecatePatch`).
  *
  * SUPPORT RULE: histories recorded by the code of the v3 fixture set (2026-11-22) and later
- * replay; code paths that only histories from before v3 took are retired. Every lifecycle has
- * since continued-as-new onto v3 or later code (so pre-v3 runs are no longer running), and
- * every retrain and sweep started before v3 has long finished. test/replay/replay.test.ts holds
- * the fixtures that prove it; the retired ones are named in its header.
+ * replay; code paths that only histories recorded before v3 took are retired. So this code must
+ * not run while a workflow run started by pre-v3 code is still open (a lifecycle run that has
+ * since continued-as-new is a new run, started by newer code, and is fine; carried v1 state is
+ * converted in core/legacy/carried-state.ts). test/replay/replay.test.ts holds the fixtures
+ * that prove the rule; the retired ones are named in its header.
  *
  * The recorded markers are all `patched` ones (not deprecated), so no patch can be removed
  * outright yet: that is the next step for the deprecated ones, once all running histories were
