@@ -33,8 +33,6 @@ import type { CarriedLifecycleState } from '../core/legacy/carried-state.ts';
 import { CHECKED_REVIEWS_PATCH } from './legacy/patches.ts';
 import { ModelEntity } from './lifecycle/model-entity.ts';
 
-export type { LifecycleState } from '../core/lifecycle/state.ts';
-
 export interface LifecycleInput {
   spec: ModelSpec;
   /** The state a continued-as-new run carries over (possibly from a pre-v2 run: converted once). */
