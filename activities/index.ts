@@ -3,7 +3,7 @@
  * `Activities`, so a renamed or retyped activity fails to compile instead of at run time.
  *
  * Two things hold for every activity (workflows/activity-options.ts relies on them):
- * - every one heartbeats every few seconds (trial rungs and candidates do it themselves, with
+ * - every one heartbeats every few seconds (trial rungs do it themselves, with
  *   their progress), so a lost worker is noticed within the heartbeat timeout instead of a
  *   long start-to-close, and a slow but live call is not mistaken for a lost one;
  * - MLflow refusing a request (4xx other than 408/429) is bad input, which retrying cannot fix:
@@ -18,13 +18,12 @@ import { dataActivities } from './data.ts';
 import { deploymentActivities } from './deployment.ts';
 import { MlflowError } from '../adapters/mlflow/client.ts';
 import { monitorActivities } from './monitor.ts';
-import { monitoringActivities } from './monitoring.ts';
 import { trackingActivities } from './tracking.ts';
 import { trainingActivities } from './training.ts';
 import { trialActivities } from './trials.ts';
 
 /** Activities that heartbeat themselves, with details a retry resumes from. */
-const OWN_HEARTBEATS = new Set(['trainTrialRung', 'trainCandidate']);
+const OWN_HEARTBEATS = new Set(['trainTrialRung']);
 const HEARTBEAT_EVERY_MS = 5_000;
 
 export function createActivities(ctx: ActivityContext) {
@@ -33,7 +32,6 @@ export function createActivities(ctx: ActivityContext) {
     ...dataActivities(ctx),
     ...trainingActivities(ctx),
     ...trialActivities(ctx),
-    ...monitoringActivities(ctx),
     ...monitorActivities(ctx),
     ...deploymentActivities(ctx),
     ...alertActivities(ctx),

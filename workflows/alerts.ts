@@ -4,13 +4,11 @@
  * does nothing otherwise (so specs without alerts add nothing to workflow histories).
  * An alert never fails its workflow: delivery problems are logged, retries are the activity's.
  */
-import { log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { deprecatePatch, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { type Alert, listens } from '../core/alerts.ts';
 import type { ModelSpec } from '../core/spec.ts';
-
-/** Histories recorded before alerts existed never call sendAlert. */
-const ALERTS_PATCH = 'alerts';
+import { ALERTS_PATCH } from './legacy/patches.ts';
 
 const { sendAlert } = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 5 } });
 
@@ -18,7 +16,8 @@ export function createNotifier(spec: ModelSpec) {
   let sent = 0;
   return async function notify(alert: Omit<Alert, 'model'>): Promise<void> {
     // Workflow inputs recorded before the alerts field existed have no spec.alerts.
-    if (!spec.alerts || !listens(spec.alerts, alert.kind) || !patched(ALERTS_PATCH)) return;
+    if (!spec.alerts || !listens(spec.alerts, alert.kind)) return;
+    deprecatePatch(ALERTS_PATCH);
     const { workflowId, runId } = workflowInfo();
     // Unique per alert of this run and identical on replay: the activity's idempotency key.
     const alertId = `${workflowId}/${runId}/${++sent}`;

@@ -6,9 +6,9 @@
 import {
   CancellationScope,
   condition,
+  deprecatePatch,
   executeChild,
   log,
-  patched,
   proxyActivities,
   setDefaultSignalHandler,
   setHandler,
@@ -37,20 +37,11 @@ import { parseDuration } from '../core/duration.ts';
 import { LONGER_CALL, SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
-import type { TriggerValues, Snapshot } from '../core/contracts.ts';
-
-/** Retrains recorded before this patch trained fixed candidates; new ones run a sweep. */
-const AUTOML_SWEEP_PATCH = 'automl-sweep';
+import { AUTOML_SWEEP_PATCH } from './legacy/patches.ts';
+import type { TriggerValues } from '../core/contracts.ts';
 
 const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy, compareCanary } = proxyActivities<Activities>(SHORT_CALL);
 const { snapshotTrainingData, validateSnapshot, evaluateChallenger } = proxyActivities<Activities>(LONGER_CALL);
-
-const { trainCandidate } = proxyActivities<Activities>({
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '1m',
-  retry: { maximumAttempts: 3 },
-});
-
 
 export interface RetrainInput {
   spec: ModelSpec;
@@ -72,25 +63,40 @@ export interface RetrainResult {
   decisions: Decision[];
 }
 
+/** What a retrain's handlers, its gates and its main line share: where it stands and what it decided. */
+interface RetrainProgress {
+  spec: ModelSpec;
+  stage: string;
+  decisions: Decision[];
+  /** The review that decided the approval gate: a person's, or the timeout's default. */
+  review?: ReviewDecision;
+  decide(what: string, ...reasons: string[]): void;
+  enterStage(next: string): void;
+  notify: ReturnType<typeof createNotifier>;
+}
+
 export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   const { spec, trigger, championVersion } = input;
   const model = spec.name;
   const decisions: Decision[] = [];
-  let stage = 'snapshot';
   let challengerVersion: string | undefined;
-  let review: ReviewDecision | undefined;
-
-  const notify = createNotifier(spec);
-  const decide = (what: string, ...reasons: string[]) => {
-    decisions.push({ at: new Date().toISOString(), what, reasons });
-    log.info(what, { model, reasons });
+  const progress: RetrainProgress = {
+    spec,
+    stage: 'snapshot',
+    decisions,
+    decide: (what, ...reasons) => {
+      decisions.push({ at: new Date().toISOString(), what, reasons });
+      log.info(what, { model, reasons });
+    },
+    enterStage: (next) => {
+      progress.stage = next;
+      upsertSearchAttributes([{ key: StageKey, value: next }]);
+    },
+    notify: createNotifier(spec),
   };
-  const enterStage = (next: string) => {
-    stage = next;
-    upsertSearchAttributes([{ key: StageKey, value: next }]);
-  };
+  const { decide, enterStage } = progress;
 
-  setHandler(retrainStatusQuery, () => ({ stage, trigger: trigger.reason, challengerVersion, decisions }));
+  setHandler(retrainStatusQuery, () => ({ stage: progress.stage, trigger: trigger.reason, challengerVersion, decisions }));
 
   // Approval arrives as a plain-JSON signal (Temporal UI, `temporal workflow signal`) or as a
   // validated update from the client; the first valid decision wins.
@@ -104,11 +110,11 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       decide(`refused ${decision} from ${parsed.data.reviewer}: not an allowed reviewer`, allowedReviewers());
       return;
     }
-    if (stage !== 'awaiting-approval' || review) {
-      decide(`ignored ${decision} from ${parsed.data.reviewer}: not awaiting approval (stage ${stage})`);
+    if (progress.stage !== 'awaiting-approval' || progress.review) {
+      decide(`ignored ${decision} from ${parsed.data.reviewer}: not awaiting approval (stage ${progress.stage})`);
       return;
     }
-    review = { decision, ...parsed.data };
+    progress.review = { decision, ...parsed.data };
   };
   const allowedReviewers = () => `allowed reviewers: ${spec.approval.reviewers?.join(', ')}`;
   setHandler(approveSignal, (raw) => acceptReview('approve', raw));
@@ -116,7 +122,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   setHandler(
     reviewUpdate,
     (raw) => {
-      review = ReviewDecision.parse(raw);
+      const review = (progress.review = ReviewDecision.parse(raw));
       return `${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`;
     },
     {
@@ -124,8 +130,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
         const parsed = ReviewDecision.safeParse(raw);
         if (!parsed.success) throw new Error(`invalid review: ${issueLines(parsed.error).join('; ')}`);
         if (!mayReview(spec.approval, parsed.data.reviewer)) throw new Error(`reviewer: ${parsed.data.reviewer} may not review ${model} (${allowedReviewers()})`);
-        if (stage !== 'awaiting-approval') throw new Error(`retrain is not awaiting approval (stage: ${stage})`);
-        if (review) throw new Error(`already ${review.decision}d by ${review.reviewer}`);
+        if (progress.stage !== 'awaiting-approval') throw new Error(`retrain is not awaiting approval (stage: ${progress.stage})`);
+        if (progress.review) throw new Error(`already ${progress.review.decision}d by ${progress.review.reviewer}`);
       },
     },
   );
@@ -153,32 +159,22 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     }
 
     // 2. Find the challenger: an AutoML sweep in its own child workflow.
-    let challengerRunId: string;
-    if (patched(AUTOML_SWEEP_PATCH)) {
-      enterStage('sweep');
-      const settings = spec.training.sweep;
-      const result = await executeChild(sweep, {
-        workflowId: `${workflowInfo().workflowId}/sweep`,
-        args: [{ spec, snapshot, retrainRun: run, n: input.n, trainingTaskQueue: trainingTaskQueue(workflowInfo().taskQueue) }],
-        typedSearchAttributes: [{ key: ModelNameKey, value: model }],
-        staticSummary: `AutoML sweep of ${model}: ${settings.sampler}, up to ${settings.budget.maxTrials} trials, seed ${settings.seed}`,
-      });
-      const { best, trials } = result;
-      challengerRunId = best.runId;
-      decide(
-        `best trial ${best.trial}: ${describeConfig(best.config)}`,
-        `${settings.objective.metric} ${best.objective.at(-1)!.toFixed(4)} after ${best.objective.length} rung(s), ${best.paramCount} parameters`,
-        `${trials.length} trials: ${trials.filter((t) => t.state === 'completed').length} completed, ${trials.filter((t) => t.state === 'pruned').length} pruned${result.stoppedBy ? `; ${result.stoppedBy}` : ''}`,
-      );
-    } else {
-      // Histories from before the sweep trained a fixed list of candidates.
-      enterStage('train');
-      const legacy = (spec.training as unknown as { candidates: unknown[] }).candidates;
-      const candidates = await Promise.all(legacy.map((_, index) => trainCandidate({ spec, snapshot, candidateIndex: index, retrainRun: run, n: input.n })));
-      const best = [...candidates].sort((a, b) => b.valAccuracy - a.valAccuracy || a.paramCount - b.paramCount)[0];
-      challengerRunId = best.runId;
-      decide(`best candidate: ${best.description}`);
-    }
+    deprecatePatch(AUTOML_SWEEP_PATCH);
+    enterStage('sweep');
+    const settings = spec.training.sweep;
+    const result = await executeChild(sweep, {
+      workflowId: `${workflowInfo().workflowId}/sweep`,
+      args: [{ spec, snapshot, retrainRun: run, n: input.n, trainingTaskQueue: trainingTaskQueue(workflowInfo().taskQueue) }],
+      typedSearchAttributes: [{ key: ModelNameKey, value: model }],
+      staticSummary: `AutoML sweep of ${model}: ${settings.sampler}, up to ${settings.budget.maxTrials} trials, seed ${settings.seed}`,
+    });
+    const { best, trials } = result;
+    const challengerRunId = best.runId;
+    decide(
+      `best trial ${best.trial}: ${describeConfig(best.config)}`,
+      `${settings.objective.metric} ${best.objective.at(-1)!.toFixed(4)} after ${best.objective.length} rung(s), ${best.paramCount} parameters`,
+      `${trials.length} trials: ${trials.filter((t) => t.state === 'completed').length} completed, ${trials.filter((t) => t.state === 'pruned').length} pruned${result.stoppedBy ? `; ${result.stoppedBy}` : ''}`,
+    );
 
     // 3. Evaluate the challenger against the champion on the most recent holdout.
     enterStage('evaluate');
@@ -197,46 +193,14 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
 
     // 4. Human approval gate.
     if (spec.approval.required) {
-      enterStage('awaiting-approval');
-      await notify({
-        kind: 'approval-needed',
-        title: `${model} v${challengerVersion} awaits approval`,
-        text: `${decisions.at(-2)?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): PERENNIAL_REVIEWER=<you> perennial approve ${model}`,
-        fields: { trigger: trigger.reason },
-        dedupKey: `approval:${workflowInfo().workflowId}`,
-      });
-      const timeoutMs = parseDuration(spec.approval.timeout);
-      const decided = await condition(() => review !== undefined, timeoutMs);
-      if (!decided) {
-        review = { decision: spec.approval.onTimeout, reviewer: 'timeout', comment: `no review within ${spec.approval.timeout}` };
-      }
-      const r = review!;
-      decide(`${r.decision === 'approve' ? 'approved' : 'rejected'} by ${r.reviewer}`, ...(r.comment ? [r.comment] : []));
-      await tagVersion({ model, version: challengerVersion, tags: { 'perennial.review': r.decision, 'perennial.reviewer': r.reviewer } });
-      if (r.decision === 'reject') return await finish('rejected', { trainedThroughRecordId: snapshot.maxRecordId });
+      const review = await awaitReview(progress, challengerVersion, trigger.reason);
+      if (review.decision === 'reject') return await finish('rejected', { trainedThroughRecordId: snapshot.maxRecordId });
     }
 
     // 5. Canary: a share of live traffic, a bake timer, then a live comparison per step.
     if (championVersion) {
-      enterStage('canary');
-      for (const step of spec.canary.steps) {
-        const since = new Date().toISOString();
-        await deploy({ model, champion: championVersion, canary: { version: challengerVersion, weight: step.weight }, reason: `canary ${step.weight * 100}%` });
-        await sleep(parseDuration(step.bake));
-        const live = await compareCanary({ model, since, championVersion, canaryVersion: challengerVersion, regression: isRegression(spec.label) });
-        const line = `live ${live.canary.rmse !== undefined ? 'RMSE' : 'accuracy'} canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
-        if (live.canary.n >= spec.canary.minSamples && canaryIsWorse(live, spec.canary.tolerance)) {
-          decide('canary is worse than the champion: rolling back', line);
-          await deploy({ model, champion: championVersion, reason: `rollback of canary v${challengerVersion}` });
-          await tagVersion({ model, version: challengerVersion, tags: { 'perennial.outcome': 'rolled-back' } });
-          await notify({ kind: 'rollback', title: `${model} canary v${challengerVersion} rolled back`, text: line, fields: { champion: championVersion } });
-          return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
-        }
-        decide(
-          live.canary.n >= spec.canary.minSamples ? 'canary holds up' : `too few labelled canary predictions (${live.canary.n}); the offline evaluation stands`,
-          line,
-        );
-      }
+      const canary = await runCanary(progress, championVersion, challengerVersion);
+      if (canary === 'rolled-back') return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
     }
 
     // 6. Promote.
@@ -246,7 +210,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     return await finish('promoted', { trainedThroughRecordId: snapshot.maxRecordId });
   } catch (err) {
     // Nothing half-deployed stays behind: put the champion back alone before failing.
-    if (championVersion && stage === 'canary') {
+    if (championVersion && progress.stage === 'canary') {
       await CancellationScope.nonCancellable(() => deploy({ model, champion: championVersion, reason: 'retrain failed during canary' }));
     }
     await CancellationScope.nonCancellable(() =>
@@ -254,6 +218,59 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     );
     throw err;
   }
+}
+
+/**
+ * The human approval gate: announces the challenger, then waits for a review (the handlers in
+ * retrain() accept it) until the spec's timeout decides by its default. Tags the version with
+ * the review either way.
+ */
+async function awaitReview(progress: RetrainProgress, challengerVersion: string, trigger: string): Promise<ReviewDecision> {
+  const { spec, decisions, decide } = progress;
+  const model = spec.name;
+  progress.enterStage('awaiting-approval');
+  await progress.notify({
+    kind: 'approval-needed',
+    title: `${model} v${challengerVersion} awaits approval`,
+    text: `${decisions.at(-2)?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): PERENNIAL_REVIEWER=<you> perennial approve ${model}`,
+    fields: { trigger },
+    dedupKey: `approval:${workflowInfo().workflowId}`,
+  });
+  const decided = await condition(() => progress.review !== undefined, parseDuration(spec.approval.timeout));
+  if (!decided) {
+    progress.review = { decision: spec.approval.onTimeout, reviewer: 'timeout', comment: `no review within ${spec.approval.timeout}` };
+  }
+  const review = progress.review!;
+  decide(`${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`, ...(review.comment ? [review.comment] : []));
+  await tagVersion({ model, version: challengerVersion, tags: { 'perennial.review': review.decision, 'perennial.reviewer': review.reviewer } });
+  return review;
+}
+
+/**
+ * The canary: per step, a share of live traffic for the challenger, a bake timer, then a live
+ * comparison. A canary that does worse than the champion (with enough labelled predictions to
+ * tell) is rolled back: the champion alone serves again.
+ */
+async function runCanary(progress: RetrainProgress, championVersion: string, challengerVersion: string): Promise<'holds-up' | 'rolled-back'> {
+  const { spec, decide } = progress;
+  const model = spec.name;
+  progress.enterStage('canary');
+  for (const step of spec.canary.steps) {
+    const since = new Date().toISOString();
+    await deploy({ model, champion: championVersion, canary: { version: challengerVersion, weight: step.weight }, reason: `canary ${step.weight * 100}%` });
+    await sleep(parseDuration(step.bake));
+    const live = await compareCanary({ model, since, championVersion, canaryVersion: challengerVersion, regression: isRegression(spec.label) });
+    const line = `live ${live.canary.rmse !== undefined ? 'RMSE' : 'accuracy'} canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
+    if (live.canary.n >= spec.canary.minSamples && canaryIsWorse(live, spec.canary.tolerance)) {
+      decide('canary is worse than the champion: rolling back', line);
+      await deploy({ model, champion: championVersion, reason: `rollback of canary v${challengerVersion}` });
+      await tagVersion({ model, version: challengerVersion, tags: { 'perennial.outcome': 'rolled-back' } });
+      await progress.notify({ kind: 'rollback', title: `${model} canary v${challengerVersion} rolled back`, text: line, fields: { champion: championVersion } });
+      return 'rolled-back';
+    }
+    decide(live.canary.n >= spec.canary.minSamples ? 'canary holds up' : `too few labelled canary predictions (${live.canary.n}); the offline evaluation stands`, line);
+  }
+  return 'holds-up';
 }
 
 /** A holdout score: a classifier's accuracy, a regression model's RMSE. */

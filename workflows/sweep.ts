@@ -11,9 +11,7 @@ import type { ModelSpec } from '../core/spec.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
 import type { RetrainRun, Snapshot } from '../core/contracts.ts';
-
-/** Sweeps recorded before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak). */
-const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';
+import { DETERMINISTIC_TIES_PATCH } from './legacy/patches.ts';
 
 const { startSweepRun, closeTrial, finishSweepRun } = proxyActivities<Activities>(SHORT_CALL);
 

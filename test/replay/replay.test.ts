@@ -2,6 +2,16 @@
  * Determinism guard: histories recorded by real runs (the demo: a lifecycle that trained,
  * monitored, detected drift and promoted; its retrains) must replay on today's workflow code.
  * A change that breaks them needs `patched()` and a new fixture (see capture.ts).
+ *
+ * Support rule (workflows/legacy/patches.ts): histories recorded by the code of the v3 fixture
+ * set and later replay; every fixture that still replays is kept. Retired, because they took
+ * code paths that the patches policy-rules-v2, drop-stale-triggers-on-promotion and
+ * automl-sweep (now `deprecatePatch`) no longer have:
+ * - v1-model_weather, v2-model_weather: lifecycles from before policy-rules-v2 (monitoring by
+ *   summarizeProduction and the v1 policies);
+ * - v1-model_weather_retrain_1, v1-model_weather_retrain_2: retrains from before automl-sweep
+ *   (the spec's fixed candidates, trainCandidate).
+ * The v2 retrains and sweep stay: they ran the sweep and had no alerts, and replay unchanged.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

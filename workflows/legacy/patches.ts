@@ -1,0 +1,39 @@
+/**
+ * Every patch of the workflows, and where it stands in Temporal's sequence:
+ * `patched(id)` (old and new code side by side) -> `deprecatePatch(id)` (new code only, once no
+ * history that took the old code can still be running) -> no call at all (once every running
+ * history was recorded by workers that call `deprecatePatch`).
+ *
+ * SUPPORT RULE: histories recorded by the code of the v3 fixture set (2026-11-22) and later
+ * replay; code paths that only histories recorded before v3 took are retired. So this code must
+ * not run while a workflow run started by pre-v3 code is still open (a lifecycle run that has
+ * since continued-as-new is a new run, started by newer code, and is fine; carried v1 state is
+ * converted in core/legacy/carried-state.ts). test/replay/replay.test.ts holds the fixtures
+ * that prove the rule; the retired ones are named in its header.
+ *
+ * The recorded markers are all `patched` ones (not deprecated), so no patch can be removed
+ * outright yet: that is the next step for the deprecated ones, once all running histories were
+ * recorded with `deprecatePatch`.
+ */
+
+// ---- deprecated: the new code only (every fixture from v3 on carries the marker) ----------
+
+/** Lifecycles before this patch kept policy triggers across a promotion. */
+export const STALE_TRIGGERS_PATCH = 'drop-stale-triggers-on-promotion';
+/** Before this patch, monitoring was summarizeProduction judged by the v1 policies. */
+export const POLICY_RULES_PATCH = 'policy-rules-v2';
+/** Retrains before this patch trained the spec's fixed candidates instead of running a sweep. */
+export const AUTOML_SWEEP_PATCH = 'automl-sweep';
+/** Histories before alerts existed never call sendAlert (their specs had no alerts either). */
+export const ALERTS_PATCH = 'alerts';
+
+// ---- patched: old and new code, because v3-era histories took the old code ----------------
+
+/** Before this patch, a rollback to an unknown or unloadable version failed the lifecycle (legacy/unchecked-rollback.ts). */
+export const SAFE_ROLLBACK_PATCH = 'refuse-bad-rollbacks';
+/** Before this patch, the lifecycle forwarded every review to the retrain unchecked. */
+export const CHECKED_REVIEWS_PATCH = 'check-forwarded-reviews';
+/** Before this patch, a failed retrain was recorded and not retried. */
+export const RETRAIN_RETRY_PATCH = 'retry-failed-retrains';
+/** Sweeps before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak); the v3 sweeps replay through it. */
+export const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';
