@@ -67,6 +67,8 @@ describe('approval gate', () => {
     await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).signal('reject', { comment: 'no reviewer' });
     await stack.client.reviewBySignal(spec.name, 'reject', { reviewer: 'bo', comment: 'not on a Friday' });
     await waitForStage(spec.name, 1, 'rejected');
+    // The stage says rejected before the retrain has cleaned up (the challenger alias): wait for its end.
+    await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 1)).result();
     const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
     // The lifecycle refuses it before forwarding, naming the missing field.
     const refusal = (await stack.client.status(spec.name)).history.find((h) => h.what === 'ignored reject signal with invalid input');

@@ -14,7 +14,7 @@ import { before, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.ts';
-import { trainingTaskQueue, sweepStatusQuery } from '../../core/messages.ts';
+import { trainingTaskQueue } from '../../core/messages.ts';
 import type { SweepResult } from '../../core/sweep-loop.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import type { SweepInput } from '../../workflows/sweep.ts';
