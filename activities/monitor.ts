@@ -1,5 +1,5 @@
 /**
- * One monitoring cycle of the champion (policy-rules-v2 lifecycles): reads the prediction and
+ * One monitoring cycle of the champion: reads the prediction and
  * feedback log since the previous cycle and returns a compact MonitoringSummary — performance on
  * feedback, input drift against the training profile, prediction drift and confidence, input
  * anomalies, concept-drift detectors on the error stream, fairness, counts — never raw rows.

@@ -126,7 +126,7 @@ const ModelSpecObject = z.object({
   monitoring: z
     .object({
       interval: durationAtLeast(MIN_DURATIONS.monitoringInterval).default('1m'),
-      /** Legacy monitoring (lifecycles before policy-rules-v2): most recent predictions tested for drift. */
+      /** Read by no code since the monitoring of lifecycles before policy-rules-v2 was retired; accepted so that specs that set it still validate. */
       windowRows: z.number().int().positive().default(500),
       /** At most this many of the predictions logged since the last cycle are analysed (the most recent). */
       maxRows: z.number().int().positive().default(200_000),
