@@ -81,7 +81,8 @@ function resolveWebhook(target: WebhookTarget): { url: string; where: string } {
   const url = process.env[target.urlEnv];
   const where = `$${target.urlEnv}`;
   if (url === undefined || url === '') throw new Error(`webhook URL: environment variable ${target.urlEnv} is not set on this worker`);
-  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) throw new Error(`webhook URL: environment variable ${target.urlEnv} does not hold an http or https URL`);
+  if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url))
+    throw new Error(`webhook URL: environment variable ${target.urlEnv} does not hold an http or https URL`);
   return { url, where };
 }
 
@@ -146,15 +147,19 @@ export function alertActivities(ctx: ActivityContext) {
   /** The ledger entry for this alert: the first attempt's, or a new one with the admission verdict. */
   function claim(spec: AlertsSpec, alert: Alert, alertId: string): AlertLedgerEntry {
     const lookback = Math.max(parseDuration(spec.dedupWindow), parseDuration(spec.rateLimit.per));
-    return ctx.store.claimAlert({ id: alertId, model: alert.model, kind: alert.kind, dedupKey: alert.dedupKey }, lookback, (history, now) => {
-      const admission = admit(
-        history.map((h) => ({ at: h.at, model: h.model, kind: h.kind as AlertKind, dedupKey: h.dedupKey })),
-        alert,
-        now,
-        spec,
-      );
-      return admission.send ? undefined : { reason: admission.reason, detail: admission.detail };
-    });
+    return ctx.store.claimAlert(
+      { id: alertId, model: alert.model, kind: alert.kind, dedupKey: alert.dedupKey },
+      lookback,
+      (history, now) => {
+        const admission = admit(
+          history.map((h) => ({ at: h.at, model: h.model, kind: h.kind as AlertKind, dedupKey: h.dedupKey })),
+          alert,
+          now,
+          spec,
+        );
+        return admission.send ? undefined : { reason: admission.reason, detail: admission.detail };
+      },
+    );
   }
 
   return {

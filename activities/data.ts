@@ -31,7 +31,10 @@ export function dataActivities(ctx: ActivityContext) {
       championTrainedThrough?: number;
     }): Promise<Snapshot> {
       const { spec } = input;
-      const window = ctx.store.readRecords(spec.name, spec.training.window, { asOf: input.asOf, championTrainedThrough: input.championTrainedThrough });
+      const window = ctx.store.readRecords(spec.name, spec.training.window, {
+        asOf: input.asOf,
+        championTrainedThrough: input.championTrainedThrough,
+      });
       const { records, feedback } = admitFeedback(window, feedbackPolicy(spec));
       const rows = records.map((r) => ({ ...r.features, [spec.label.name]: r.label }));
       const body = JSON.stringify(rows);
@@ -68,7 +71,12 @@ export function dataActivities(ctx: ActivityContext) {
       const report = validateRows(rows, input.spec);
       const dropped = input.snapshot.feedback && describeDroppedFeedback(input.snapshot.feedback, feedbackPolicy(input.spec));
       if (dropped) report.warnings.push(dropped);
-      await ctx.mlflow.uploadArtifact(input.retrainRun.artifactUri, 'data/validation.json', JSON.stringify(report, null, 2), 'application/json');
+      await ctx.mlflow.uploadArtifact(
+        input.retrainRun.artifactUri,
+        'data/validation.json',
+        JSON.stringify(report, null, 2),
+        'application/json',
+      );
       await ctx.mlflow.logBatch(input.retrainRun.runId, {
         tags: { 'perennial.validation': report.ok ? 'passed' : 'failed' },
         metrics: [{ key: 'data.validation_failures', value: report.failures.length, step: 0 }],
@@ -88,10 +96,7 @@ const feedbackPolicy = (spec: ModelSpec): FeedbackPolicy => spec.training.feedba
  * and feedback is at most maxShare of what is kept (the most recent feedback is kept: it is the
  * freshest view of production). Imported records are never dropped. Order is kept (by id).
  */
-export function admitFeedback(
-  window: WindowRecord[],
-  policy: FeedbackPolicy,
-): { records: WindowRecord[]; feedback: FeedbackAdmission } {
+export function admitFeedback(window: WindowRecord[], policy: FeedbackPolicy): { records: WindowRecord[]; feedback: FeedbackAdmission } {
   const feedback: FeedbackAdmission = { kept: {}, droppedUnlistedSources: {}, droppedOverMaxShare: 0 };
   const listed = (sender: string) => policy.sources === undefined || policy.sources.includes(sender);
   const imported = window.filter((r) => feedbackSender(r.source) === undefined).length;
@@ -119,8 +124,12 @@ export function admitFeedback(
 export function describeDroppedFeedback(admission: FeedbackAdmission, policy: FeedbackPolicy): string | undefined {
   const unlisted = Object.entries(admission.droppedUnlistedSources).map(([sender, n]) => `${n} from "${sender}"`);
   const parts = [
-    ...(unlisted.length ? [`${unlisted.join(', ')} (not in training.feedback.sources: ${(policy.sources ?? []).join(', ') || 'none'})`] : []),
-    ...(admission.droppedOverMaxShare ? [`${admission.droppedOverMaxShare} oldest over training.feedback.maxShare ${policy.maxShare}`] : []),
+    ...(unlisted.length
+      ? [`${unlisted.join(', ')} (not in training.feedback.sources: ${(policy.sources ?? []).join(', ') || 'none'})`]
+      : []),
+    ...(admission.droppedOverMaxShare
+      ? [`${admission.droppedOverMaxShare} oldest over training.feedback.maxShare ${policy.maxShare}`]
+      : []),
   ];
   return parts.length ? `Feedback rows left out of the training window: ${parts.join('; ')}; ${sum(admission.kept)} kept.` : undefined;
 }

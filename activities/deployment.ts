@@ -30,10 +30,17 @@ export function deploymentActivities(ctx: ActivityContext) {
     },
 
     /** Live scores since the canary step began: accuracy of a classifier, RMSE of a regression model. */
-    async compareCanary(input: { model: string; since: string; championVersion: string; canaryVersion: string; regression?: boolean }): Promise<{ champion: LiveScore; canary: LiveScore }> {
+    async compareCanary(input: {
+      model: string;
+      since: string;
+      championVersion: string;
+      canaryVersion: string;
+      regression?: boolean;
+    }): Promise<{ champion: LiveScore; canary: LiveScore }> {
       if (input.regression) {
         const live = ctx.store.liveErrors(input.model, input.since);
-        const score = (version: string): LiveScore => (live[version]?.n ? { n: live[version].n, accuracy: null, rmse: live[version].rmse } : { n: 0, accuracy: null, rmse: null });
+        const score = (version: string): LiveScore =>
+          live[version]?.n ? { n: live[version].n, accuracy: null, rmse: live[version].rmse } : { n: 0, accuracy: null, rmse: null };
         return { champion: score(input.championVersion), canary: score(input.canaryVersion) };
       }
       const live = ctx.store.liveAccuracy(input.model, input.since);

@@ -37,7 +37,10 @@ export function createActivities(ctx: ActivityContext) {
     ...alertActivities(ctx),
   };
   for (const [name, activity] of Object.entries(activities)) {
-    (activities as Record<string, unknown>)[name] = guarded(activity as (...args: unknown[]) => Promise<unknown>, !OWN_HEARTBEATS.has(name));
+    (activities as Record<string, unknown>)[name] = guarded(
+      activity as (...args: unknown[]) => Promise<unknown>,
+      !OWN_HEARTBEATS.has(name),
+    );
   }
   return activities;
 }

@@ -14,7 +14,8 @@ export function sweepReport(spec: ModelSpec, trials: TrialSummary[], best: numbe
   // same rule as core/sweep-plan.ts bestTrial: the highest rung reached first, then the score.
   const rank = (t: TrialSummary) => [t.objective.length, rankValue(orient(t.objective.at(-1) ?? NaN, direction))];
   const beats = (a: TrialSummary, b: TrialSummary) => {
-    const [ra, va] = rank(a), [rb, vb] = rank(b);
+    const [ra, va] = rank(a),
+      [rb, vb] = rank(b);
     return ra > rb || (ra === rb && va > vb);
   };
   const bestSoFar: number[] = [];
@@ -33,15 +34,31 @@ export function sweepReport(spec: ModelSpec, trials: TrialSummary[], best: numbe
     trials,
     bestSoFar,
   };
-  return { summary, svg: chart(`${spec.name}: ${metric} by trial`, scores, bestSoFar, trials.map((t) => t.state), best) };
+  return {
+    summary,
+    svg: chart(
+      `${spec.name}: ${metric} by trial`,
+      scores,
+      bestSoFar,
+      trials.map((t) => t.state),
+      best,
+    ),
+  };
 }
 
 function chart(title: string, scores: number[], bestSoFar: number[], states: string[], best: number): string {
-  const W = 640, H = 360, left = 56, right = 16, top = 48, bottom = 44;
+  const W = 640,
+    H = 360,
+    left = 56,
+    right = 16,
+    top = 48,
+    bottom = 44;
   const finite = scores.filter(Number.isFinite);
-  const lo = Math.min(...finite), hi = Math.max(...finite);
+  const lo = Math.min(...finite),
+    hi = Math.max(...finite);
   const pad = (hi - lo) * 0.1 || 0.05;
-  const y0 = lo - pad, y1 = hi + pad;
+  const y0 = lo - pad,
+    y1 = hi + pad;
   const x = (i: number) => left + ((W - left - right) * (i + 0.5)) / Math.max(1, scores.length);
   const y = (v: number) => top + (H - top - bottom) * (1 - (v - y0) / (y1 - y0));
   const ticks = Array.from({ length: 5 }, (_, k) => y0 + ((y1 - y0) * k) / 4);
@@ -54,7 +71,9 @@ function chart(title: string, scores: number[], bestSoFar: number[], states: str
     { label: 'completed', mark: `<circle cx="8" cy="-4" r="4" fill="#1f77b4"/>` },
     { label: 'pruned', mark: `<circle cx="8" cy="-4" r="4" fill="#bbbbbb"/>` },
   ];
-  const step = bestSoFar.map((v, i) => `${i === 0 ? 'M' : 'H'}${x(i).toFixed(1)}${i === 0 ? ` ${y(v).toFixed(1)}` : ` V${y(v).toFixed(1)}`}`).join(' ');
+  const step = bestSoFar
+    .map((v, i) => `${i === 0 ? 'M' : 'H'}${x(i).toFixed(1)}${i === 0 ? ` ${y(v).toFixed(1)}` : ` V${y(v).toFixed(1)}`}`)
+    .join(' ');
   const dots = scores
     .map((v, i) =>
       Number.isFinite(v)

@@ -9,7 +9,6 @@ import { MlflowError } from '../adapters/mlflow/client.ts';
 import { experimentName } from '../adapters/mlflow/model-files.ts';
 import type { RetrainRun, TriggerValues } from '../core/contracts.ts';
 
-
 export function trackingActivities({ mlflow }: ActivityContext) {
   /** Ends every run still RUNNING below `runId` (the sweep, its trials) as KILLED, deepest first. */
   async function killOpenDescendants(experimentId: string, runId: string): Promise<void> {
@@ -25,7 +24,14 @@ export function trackingActivities({ mlflow }: ActivityContext) {
   }
 
   return {
-    async startRetrainRun(input: { model: string; n: number; trigger: string; rules: string[]; values?: TriggerValues; championVersion?: string }): Promise<RetrainRun> {
+    async startRetrainRun(input: {
+      model: string;
+      n: number;
+      trigger: string;
+      rules: string[];
+      values?: TriggerValues;
+      championVersion?: string;
+    }): Promise<RetrainRun> {
       const experimentId = await mlflow.getOrCreateExperiment(experimentName(input.model), { 'perennial.model': input.model });
       // The workflow execution names the retrain uniquely, even if a lifecycle is started anew.
       const execution = Context.current().info.workflowExecution;
@@ -52,7 +58,14 @@ export function trackingActivities({ mlflow }: ActivityContext) {
     },
 
     /** `model` is absent in calls from retrains recorded before challengers lost their alias here. */
-    async finishRetrainRun(input: { model?: string; runId: string; outcome: string; decisions: Decision[]; version?: string; failed?: boolean }): Promise<void> {
+    async finishRetrainRun(input: {
+      model?: string;
+      runId: string;
+      outcome: string;
+      decisions: Decision[];
+      version?: string;
+      failed?: boolean;
+    }): Promise<void> {
       const run = await mlflow.getRun(input.runId);
       const story = input.decisions.map((d) => `- **${d.what}**${d.reasons.map((r) => `\n  - ${r}`).join('')}`).join('\n');
       await mlflow.uploadArtifact(run.artifactUri, 'decisions.json', JSON.stringify(input.decisions, null, 2), 'application/json');
@@ -81,7 +94,12 @@ export function trackingActivities({ mlflow }: ActivityContext) {
       }
     },
 
-    async registerChallenger(input: { model: string; candidateRunId: string; retrainRunId: string; trigger: string }): Promise<{ version: string }> {
+    async registerChallenger(input: {
+      model: string;
+      candidateRunId: string;
+      retrainRunId: string;
+      trigger: string;
+    }): Promise<{ version: string }> {
       const candidate = await mlflow.getRun(input.candidateRunId);
       await mlflow.ensureRegisteredModel(input.model, `Managed by Perennial (lifecycle workflow model/${input.model})`);
       const { version } = await mlflow.findOrCreateModelVersion({
@@ -99,7 +117,12 @@ export function trackingActivities({ mlflow }: ActivityContext) {
       await mlflow.setAlias(input.model, 'champion', input.version);
       const challenger = await mlflow.getVersionByAlias(input.model, 'challenger');
       if (challenger?.version === input.version) await mlflow.deleteAlias(input.model, 'challenger');
-      await mlflow.setModelVersionTag(input.model, input.version, 'perennial.outcome', input.rolledBack ? 'restored-by-rollback' : 'champion');
+      await mlflow.setModelVersionTag(
+        input.model,
+        input.version,
+        'perennial.outcome',
+        input.rolledBack ? 'restored-by-rollback' : 'champion',
+      );
       if (input.previous && input.previous !== input.version) {
         await mlflow.setModelVersionTag(input.model, input.previous, 'perennial.outcome', input.rolledBack ? 'rolled-back' : 'retired');
       }

@@ -36,9 +36,15 @@ export function trainingActivities(ctx: ActivityContext) {
       }
       // holdout_accuracy_* for a classifier, holdout_rmse_* for a regression model.
       const metric = challenger.rmse !== undefined ? 'rmse' : 'accuracy';
-      const point = (who: string, s: HoldoutScore) => ({ key: `holdout_${metric}_${who}`, value: (metric === 'rmse' ? s.rmse : s.accuracy) ?? NaN, step: 0 });
+      const point = (who: string, s: HoldoutScore) => ({
+        key: `holdout_${metric}_${who}`,
+        value: (metric === 'rmse' ? s.rmse : s.accuracy) ?? NaN,
+        step: 0,
+      });
       await mlflow.logBatch(input.retrainRun.runId, {
-        metrics: [point('challenger', challenger), ...(champion ? [point('champion', champion)] : [])].filter((m) => Number.isFinite(m.value)),
+        metrics: [point('challenger', challenger), ...(champion ? [point('champion', champion)] : [])].filter((m) =>
+          Number.isFinite(m.value),
+        ),
         params: { 'holdout.rows': holdout.length, 'challenger.run_id': input.challengerRunId },
       });
       return { challenger, champion };
@@ -49,7 +55,11 @@ export function trainingActivities(ctx: ActivityContext) {
 async function scoreOn(files: Awaited<ReturnType<typeof downloadModelFiles>>, rows: Row[], spec: ModelSpec): Promise<HoldoutScore> {
   const predictor = await loadPredictor(files);
   try {
-    const e = evaluate(predictor, rows, rows.map((r) => String(r[spec.label.name])));
+    const e = evaluate(
+      predictor,
+      rows,
+      rows.map((r) => String(r[spec.label.name])),
+    );
     const finite = (v: number) => (Number.isFinite(v) ? v : null);
     if (predictor.task === 'regression') return { n: e.n, accuracy: null, logLoss: null, rmse: finite(e.rmse!), mae: finite(e.mae!) };
     return { n: e.n, accuracy: finite(e.accuracy), logLoss: finite(e.logLoss) };

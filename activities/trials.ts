@@ -29,7 +29,9 @@ export function trialActivities(ctx: ActivityContext) {
     const entries = await mlflow.listArtifacts(artifactUri, checkpointDir(epoch));
     if (entries.length === 0) throw new Error(`no checkpoint at ${artifactUri}/${checkpointDir(epoch)}`);
     const files = await Promise.all(
-      entries.filter((e) => !e.isDir).map(async (e) => [e.path.slice(checkpointDir(epoch).length + 1), await mlflow.downloadArtifact(artifactUri, e.path)] as const),
+      entries
+        .filter((e) => !e.isDir)
+        .map(async (e) => [e.path.slice(checkpointDir(epoch).length + 1), await mlflow.downloadArtifact(artifactUri, e.path)] as const),
     );
     return Object.fromEntries(files);
   }
@@ -102,7 +104,11 @@ export function trialActivities(ctx: ActivityContext) {
         backend: result.backend,
       };
       await mlflow.logBatch(run.runId, {
-        params: { family: config.family, ...Object.fromEntries(Object.entries(config.params).map(([k, v]) => [k, String(v)])), seed: trialSeed(settings.seed, input.trial) },
+        params: {
+          family: config.family,
+          ...Object.fromEntries(Object.entries(config.params).map(([k, v]) => [k, String(v)])),
+          seed: trialSeed(settings.seed, input.trial),
+        },
         metrics: [
           { key: 'objective', value: objective, step: input.toEpoch, timestamp: at(input.toEpoch) },
           { key: 'rung', value: rung, step: input.toEpoch, timestamp: at(input.toEpoch) },
@@ -120,13 +126,23 @@ export function trialActivities(ctx: ActivityContext) {
 
     async closeTrial(input: { runId: string; state: 'pruned' | 'completed'; rungReached: number; epochs: number }): Promise<void> {
       await mlflow.logBatch(input.runId, {
-        tags: { 'perennial.trial_state': input.state, 'perennial.rung_reached': String(input.rungReached), 'perennial.epochs': String(input.epochs) },
+        tags: {
+          'perennial.trial_state': input.state,
+          'perennial.rung_reached': String(input.rungReached),
+          'perennial.epochs': String(input.epochs),
+        },
       });
       const run = await mlflow.getRun(input.runId);
       if (run.status === 'RUNNING') await mlflow.finishRun(input.runId, 'FINISHED');
     },
 
-    async finishSweepRun(input: { sweepRun: SweepRun; spec: ModelSpec; trials: TrialSummary[]; best: number; stoppedBy?: string }): Promise<void> {
+    async finishSweepRun(input: {
+      sweepRun: SweepRun;
+      spec: ModelSpec;
+      trials: TrialSummary[];
+      best: number;
+      stoppedBy?: string;
+    }): Promise<void> {
       const { summary, svg } = sweepReport(input.spec, input.trials, input.best, input.stoppedBy);
       await mlflow.uploadArtifact(input.sweepRun.artifactUri, 'sweep/summary.json', JSON.stringify(summary, null, 2), 'application/json');
       await mlflow.uploadArtifact(input.sweepRun.artifactUri, 'sweep/objective.svg', svg, 'image/svg+xml');
@@ -210,6 +226,19 @@ function objectiveOf(e: EpochMetrics, metric: ModelSpec['training']['sweep']['ob
 
 /** An epoch's metrics as MLflow records them: a classifier's accuracies, a regression model's errors (MLflow has no NaN). */
 function epochPoints(e: EpochMetrics): Array<[string, number]> {
-  const points: Array<[string, number]> = e.valRmse === undefined ? [['loss', e.loss], ['accuracy', e.accuracy], ['val_loss', e.valLoss], ['val_accuracy', e.valAccuracy]] : [['loss', e.loss], ['val_loss', e.valLoss], ['val_rmse', e.valRmse], ['val_mae', e.valMae!]];
+  const points: Array<[string, number]> =
+    e.valRmse === undefined
+      ? [
+          ['loss', e.loss],
+          ['accuracy', e.accuracy],
+          ['val_loss', e.valLoss],
+          ['val_accuracy', e.valAccuracy],
+        ]
+      : [
+          ['loss', e.loss],
+          ['val_loss', e.valLoss],
+          ['val_rmse', e.valRmse],
+          ['val_mae', e.valMae!],
+        ];
   return points.filter(([, v]) => Number.isFinite(v));
 }

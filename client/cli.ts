@@ -72,7 +72,9 @@ program
 for (const decision of ['approve', 'reject'] as const) {
   program
     .command(`${decision} <model>`)
-    .description(`${decision} the challenger waiting for review, as the reviewer named by PERENNIAL_REVIEWER or ~/.config/perennial/config.yaml`)
+    .description(
+      `${decision} the challenger waiting for review, as the reviewer named by PERENNIAL_REVIEWER or ~/.config/perennial/config.yaml`,
+    )
     .option('--reviewer <name>', 'must match your configured identity (recorded)')
     .option('-c, --comment <text>', 'why', '')
     .action(async (model: string, opts: { reviewer?: string; comment: string }) => {
@@ -105,15 +107,18 @@ program
     ),
   );
 
-program.command('pause <model>').description('stop monitoring and policy-triggered retrains').action(
-  withClient(async (client, model: string) => (await client.pause(model), `${model} paused`)),
-);
-program.command('resume <model>').description('resume monitoring').action(
-  withClient(async (client, model: string) => (await client.resume(model), `${model} resumed`)),
-);
-program.command('stop <model>').description('stop the lifecycle and delete its schedule').action(
-  withClient(async (client, model: string) => (await client.stop(model), `${model} lifecycle stopped`)),
-);
+program
+  .command('pause <model>')
+  .description('stop monitoring and policy-triggered retrains')
+  .action(withClient(async (client, model: string) => (await client.pause(model), `${model} paused`)));
+program
+  .command('resume <model>')
+  .description('resume monitoring')
+  .action(withClient(async (client, model: string) => (await client.resume(model), `${model} resumed`)));
+program
+  .command('stop <model>')
+  .description('stop the lifecycle and delete its schedule')
+  .action(withClient(async (client, model: string) => (await client.stop(model), `${model} lifecycle stopped`)));
 
 program
   .command('import <spec> <file>')
@@ -161,7 +166,9 @@ program
       if (sources.length === 0) return console.log(`${model} has no records`);
       for (const s of sources) {
         const quarantined = s.quarantined ? `, ${s.quarantined} quarantined` : '';
-        console.log(`${s.source}: ${s.records} records${quarantined} (ids ${s.firstId}-${s.lastId}, ${s.firstAt.slice(0, 19)}Z to ${s.lastAt.slice(0, 19)}Z)`);
+        console.log(
+          `${s.source}: ${s.records} records${quarantined} (ids ${s.firstId}-${s.lastId}, ${s.firstAt.slice(0, 19)}Z to ${s.lastAt.slice(0, 19)}Z)`,
+        );
       }
     } finally {
       store.close();
@@ -178,10 +185,14 @@ program
     const store = openStore(defaults.dbPath());
     try {
       const known = store.recordsBySource(model).find((s) => s.source === opts.source);
-      if (!known) throw new Error(`${model} has no records from source "${opts.source}" (perennial records ${model} --by-source lists them)`);
-      if (opts.restore) return console.log(`${store.restoreSource(model, opts.source)} records of ${opts.source} back in service for ${model}`);
+      if (!known)
+        throw new Error(`${model} has no records from source "${opts.source}" (perennial records ${model} --by-source lists them)`);
+      if (opts.restore)
+        return console.log(`${store.restoreSource(model, opts.source)} records of ${opts.source} back in service for ${model}`);
       if (!opts.reason.trim()) throw new Error('say why with --reason: it is recorded with the quarantined records');
-      console.log(`${store.quarantineSource(model, opts.source, opts.reason)} records of ${opts.source} quarantined: no training window of ${model} includes them`);
+      console.log(
+        `${store.quarantineSource(model, opts.source, opts.reason)} records of ${opts.source} quarantined: no training window of ${model} includes them`,
+      );
     } finally {
       store.close();
     }

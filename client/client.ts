@@ -55,7 +55,11 @@ export class PerennialClient {
     const connection = await Connection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey }).catch((err: Error) => {
       throw new Error(`cannot reach Temporal at ${config.address}: ${err.message}`);
     });
-    return new PerennialClient(new Client({ connection, namespace: config.namespace, dataConverter: dataConverter(config) }), connection, taskQueue);
+    return new PerennialClient(
+      new Client({ connection, namespace: config.namespace, dataConverter: dataConverter(config) }),
+      connection,
+      taskQueue,
+    );
   }
 
   async close(): Promise<void> {
@@ -82,7 +86,13 @@ export class PerennialClient {
     const options = {
       scheduleId: id,
       spec: { intervals: [{ every: everyMs }] },
-      action: { type: 'startWorkflow' as const, workflowType: 'scheduledRetrain', args: [model] as Parameters<typeof scheduledRetrain>, taskQueue: this.taskQueue, workflowId: `${id}/tick` },
+      action: {
+        type: 'startWorkflow' as const,
+        workflowType: 'scheduledRetrain',
+        args: [model] as Parameters<typeof scheduledRetrain>,
+        taskQueue: this.taskQueue,
+        workflowId: `${id}/tick`,
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     };
     try {
@@ -95,7 +105,10 @@ export class PerennialClient {
 
   /** Stops the lifecycle (cancellation lets it finish cleanly) and deletes its Schedule. */
   async stop(model: string): Promise<void> {
-    await this.temporal.schedule.getHandle(scheduleId(model)).delete().catch(() => undefined);
+    await this.temporal.schedule
+      .getHandle(scheduleId(model))
+      .delete()
+      .catch(() => undefined);
     await this.temporal.workflow.getHandle(lifecycleWorkflowId(model)).cancel();
   }
 
@@ -132,7 +145,8 @@ export class PerennialClient {
     try {
       return await this.lifecycle(model).executeUpdate(rollbackUpdate, { args: [RollbackRequest.parse(request)] });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new RollbackRefusedError(`rollback of ${model} refused: ${err.cause?.message ?? err.message}`);
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new RollbackRefusedError(`rollback of ${model} refused: ${err.cause?.message ?? err.message}`);
       throw err;
     }
   }
@@ -150,10 +164,13 @@ export class PerennialClient {
     const parsed = Review.parse(review);
     const active = (await this.status(model)).activeRetrain;
     if (!active) throw new Error(`model ${model} has no retrain running`);
-    return this.temporal.workflow.getHandle(active.workflowId).executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] }).catch((err: Error) => {
-      // The workflow's reason (not allowed to review, not waiting) rather than "Workflow Update failed".
-      throw err instanceof WorkflowUpdateFailedError ? new Error(`${decision} refused: ${err.cause?.message ?? err.message}`) : err;
-    });
+    return this.temporal.workflow
+      .getHandle(active.workflowId)
+      .executeUpdate(reviewUpdate, { args: [{ decision, ...parsed }] })
+      .catch((err: Error) => {
+        // The workflow's reason (not allowed to review, not waiting) rather than "Workflow Update failed".
+        throw err instanceof WorkflowUpdateFailedError ? new Error(`${decision} refused: ${err.cause?.message ?? err.message}`) : err;
+      });
   }
 
   /**

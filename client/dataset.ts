@@ -44,9 +44,11 @@ function parseJsonRows(path: string, text: string): Dataset {
   if (!Array.isArray(data)) throw new DatasetError(`${path} must hold a JSON array of objects (one per row)`);
   const columns = new Set<string>();
   data.forEach((row: unknown, i) => {
-    if (typeof row !== 'object' || row === null || Array.isArray(row)) throw new DatasetError(`${path}: row ${i + 1} is not an object but ${JSON.stringify(row)}`);
+    if (typeof row !== 'object' || row === null || Array.isArray(row))
+      throw new DatasetError(`${path}: row ${i + 1} is not an object but ${JSON.stringify(row)}`);
     const forbidden = findForbiddenKey(row);
-    if (forbidden) throw new DatasetError(`${path}: row ${i + 1} has the forbidden key "${[...forbidden.path.map(String), forbidden.key].join('.')}"`);
+    if (forbidden)
+      throw new DatasetError(`${path}: row ${i + 1} has the forbidden key "${[...forbidden.path.map(String), forbidden.key].join('.')}"`);
     for (const key of Object.keys(row)) columns.add(key);
   });
   return { rows: data as Row[], columns: [...columns] };
@@ -91,7 +93,10 @@ export function parseWhere(flags: readonly string[]): Record<string, string> {
     const at = flag.indexOf('=');
     const column = at < 0 ? '' : flag.slice(0, at).trim();
     if (!column) throw new DatasetError(`--where "${flag}": expected column=value, e.g. --where location=Seattle`);
-    if (column in where) throw new DatasetError(`--where names column "${column}" twice; a row cannot equal both "${where[column]}" and "${flag.slice(at + 1)}"`);
+    if (column in where)
+      throw new DatasetError(
+        `--where names column "${column}" twice; a row cannot equal both "${where[column]}" and "${flag.slice(at + 1)}"`,
+      );
     where[column] = flag.slice(at + 1);
   }
   return where;

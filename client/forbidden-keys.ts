@@ -7,7 +7,8 @@ export function findForbiddenKey(value: unknown, path: PropertyKey[] = []): { ke
   if (typeof value !== 'object' || value === null) return undefined;
   for (const [key, item] of Object.entries(value)) {
     if (key === '__proto__') return { key, path };
-    if (key === 'constructor' && typeof item === 'object' && item !== null && Object.hasOwn(item, 'prototype')) return { key: 'constructor.prototype', path };
+    if (key === 'constructor' && typeof item === 'object' && item !== null && Object.hasOwn(item, 'prototype'))
+      return { key: 'constructor.prototype', path };
     const inner = findForbiddenKey(item, [...path, key]);
     if (inner) return inner;
   }

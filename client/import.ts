@@ -31,20 +31,33 @@ export function prepareImport(spec: ModelSpec, file: string, whereFlags: readonl
   const { rows, columns } = readDataset(file);
   const absent = (names: string[]) => names.filter((c) => !columns.includes(c));
   const unknownWhere = absent(Object.keys(where));
-  if (unknownWhere.length) throw new DatasetError(`--where ${unknownWhere[0]}: ${file} has no column "${unknownWhere[0]}" (columns: ${columns.join(', ') || 'none'})`);
+  if (unknownWhere.length)
+    throw new DatasetError(
+      `--where ${unknownWhere[0]}: ${file} has no column "${unknownWhere[0]}" (columns: ${columns.join(', ') || 'none'})`,
+    );
   const features = spec.features.map((f) => f.name);
   const missing = absent([...features, spec.label.name]);
   if (missing.length) {
-    throw new ImportRejectedError(`${file} cannot be imported into ${spec.name}: it has no column ${missing.map((c) => `"${c}"`).join(', ')} (columns: ${columns.join(', ') || 'none'})`);
+    throw new ImportRejectedError(
+      `${file} cannot be imported into ${spec.name}: it has no column ${missing.map((c) => `"${c}"`).join(', ')} (columns: ${columns.join(', ') || 'none'})`,
+    );
   }
   const selected = whereEquals(rows, where);
-  const filter = Object.entries(where).map(([k, v]) => `${k}=${v}`).join(' ');
-  if (selected.length === 0) throw new ImportRejectedError(`${file}: no rows to import${filter ? ` (none of its ${rows.length} rows match --where ${filter})` : ''}`);
+  const filter = Object.entries(where)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  if (selected.length === 0)
+    throw new ImportRejectedError(
+      `${file}: no rows to import${filter ? ` (none of its ${rows.length} rows match --where ${filter})` : ''}`,
+    );
 
   const report = validateRows(selected, { features: spec.features, label: spec.label, validation: spec.validation }, 'rows');
   if (!report.ok) {
     const counted = filter ? ` (row numbers count the ${selected.length} rows matching --where ${filter})` : '';
-    throw new ImportRejectedError(`${file} was not imported into ${spec.name}; nothing was stored${counted}:\n${formatReport(report)}`, report);
+    throw new ImportRejectedError(
+      `${file} was not imported into ${spec.name}; nothing was stored${counted}:\n${formatReport(report)}`,
+      report,
+    );
   }
   return { records: toRecords(selected, features, spec.label.name, source), report };
 }

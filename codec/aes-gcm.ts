@@ -52,7 +52,9 @@ export class AesGcmCodec implements PayloadCodec {
     const id = text(payload.metadata?.[KEY_ID_METADATA]) ?? '';
     const known = this.keys.byId.get(id);
     if (!known) {
-      throw new PayloadDecryptionError(`payload encrypted with key id "${id}", which is not configured here (PERENNIAL_CODEC_KEY or PERENNIAL_CODEC_PREVIOUS_KEYS)`);
+      throw new PayloadDecryptionError(
+        `payload encrypted with key id "${id}", which is not configured here (PERENNIAL_CODEC_KEY or PERENNIAL_CODEC_PREVIOUS_KEYS)`,
+      );
     }
     const data = Buffer.from(payload.data ?? new Uint8Array());
     if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`encrypted payload (key id "${id}") is truncated`);
@@ -61,7 +63,9 @@ export class AesGcmCodec implements PayloadCodec {
     try {
       return deserialize(Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]));
     } catch {
-      throw new PayloadDecryptionError(`encrypted payload (key id "${id}") failed authentication: the key with that id is a different key, or the payload was altered`);
+      throw new PayloadDecryptionError(
+        `encrypted payload (key id "${id}") failed authentication: the key with that id is a different key, or the payload was altered`,
+      );
     }
   }
 }
@@ -76,7 +80,9 @@ function aad(keyId: string): Buffer {
 
 /** 4-byte length of the metadata JSON (values base64), the JSON, then the data as is. */
 function serialize(payload: Payload): Buffer {
-  const metadata = Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]));
+  const metadata = Object.fromEntries(
+    Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  );
   const header = Buffer.from(JSON.stringify(metadata));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(header.length);

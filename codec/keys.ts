@@ -43,7 +43,9 @@ function decodeKey(base64: string, variable: string): Buffer {
   }
   const key = Buffer.from(trimmed, 'base64');
   if (key.length !== KEY_BYTES) {
-    throw new CodecConfigError(`${variable}: decodes to ${key.length} bytes, an AES-256 key is ${KEY_BYTES}; generate one with: openssl rand -base64 32`);
+    throw new CodecConfigError(
+      `${variable}: decodes to ${key.length} bytes, an AES-256 key is ${KEY_BYTES}; generate one with: openssl rand -base64 32`,
+    );
   }
   return key;
 }
@@ -58,14 +60,19 @@ export function codecKeysFromEnv(env: NodeJS.ProcessEnv = process.env): CodecKey
   const base64 = env.PERENNIAL_CODEC_KEY;
   if (!base64) {
     if (env.PERENNIAL_CODEC_PREVIOUS_KEYS || env.PERENNIAL_CODEC_KEY_ID) {
-      throw new CodecConfigError('PERENNIAL_CODEC_PREVIOUS_KEYS and PERENNIAL_CODEC_KEY_ID need PERENNIAL_CODEC_KEY, the key that encrypts new payloads');
+      throw new CodecConfigError(
+        'PERENNIAL_CODEC_PREVIOUS_KEYS and PERENNIAL_CODEC_KEY_ID need PERENNIAL_CODEC_KEY, the key that encrypts new payloads',
+      );
     }
     return undefined;
   }
   const key = decodeKey(base64, 'PERENNIAL_CODEC_KEY');
   const current = { id: env.PERENNIAL_CODEC_KEY_ID ? keyId(env.PERENNIAL_CODEC_KEY_ID, 'PERENNIAL_CODEC_KEY_ID') : fingerprint(key), key };
   const byId = new Map([[current.id, current]]);
-  const previous = (env.PERENNIAL_CODEC_PREVIOUS_KEYS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const previous = (env.PERENNIAL_CODEC_PREVIOUS_KEYS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const [i, entry] of previous.entries()) {
     const variable = `PERENNIAL_CODEC_PREVIOUS_KEYS (entry ${i + 1})`;
     const eq = entry.indexOf('=', 1);

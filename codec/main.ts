@@ -21,7 +21,10 @@ try {
   fail(err.message);
 }
 if (!keys) fail('set PERENNIAL_CODEC_KEY (32 bytes in base64, the same as for the worker and client)');
-const origins = (process.env.PERENNIAL_CODEC_CORS_ORIGINS ?? 'http://localhost:8233,http://127.0.0.1:8233').split(',').map((o) => o.trim()).filter(Boolean);
+const origins = (process.env.PERENNIAL_CODEC_CORS_ORIGINS ?? 'http://localhost:8233,http://127.0.0.1:8233')
+  .split(',')
+  .map((o) => o.trim())
+  .filter(Boolean);
 const server = await startCodecServer({
   codec: new AesGcmCodec(keys),
   allowedOrigins: origins,
@@ -29,5 +32,7 @@ const server = await startCodecServer({
   port: Number(process.env.PERENNIAL_CODEC_PORT ?? 8888),
   host: process.env.PERENNIAL_CODEC_HOST ?? '127.0.0.1',
 });
-console.log(`perennial codec server on ${server.url} (key ${keys.current.id}; ${keys.byId.size} keys can decrypt; CORS for ${origins.join(', ') || 'no origin'})`);
+console.log(
+  `perennial codec server on ${server.url} (key ${keys.current.id}; ${keys.byId.size} keys can decrypt; CORS for ${origins.join(', ') || 'no origin'})`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void server.close().then(() => process.exit(0)));

@@ -79,7 +79,9 @@ export function createCodecServer(options: CodecServerOptions): Server {
   }
 }
 
-export async function startCodecServer(options: CodecServerOptions & { port?: number; host?: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startCodecServer(
+  options: CodecServerOptions & { port?: number; host?: string },
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = createCodecServer(options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -133,7 +135,9 @@ function base64(value: unknown, field: string): Uint8Array {
 
 function toJson(payload: Payload): JsonPayload {
   return {
-    metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+    metadata: Object.fromEntries(
+      Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+    ),
     data: Buffer.from(payload.data ?? new Uint8Array()).toString('base64'),
   };
 }

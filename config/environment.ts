@@ -60,7 +60,10 @@ export function tlsConfig(env = process.env): boolean | TLSConfig {
   }
   if (!cert && !ca && !serverName) return Boolean(env.TEMPORAL_API_KEY) || env.TEMPORAL_TLS === 'true';
   return {
-    clientCertPair: cert && key ? { crt: readPem('TEMPORAL_TLS_CERT', cert, 'CERTIFICATE'), key: readPem('TEMPORAL_TLS_KEY', key, 'PRIVATE KEY') } : undefined,
+    clientCertPair:
+      cert && key
+        ? { crt: readPem('TEMPORAL_TLS_CERT', cert, 'CERTIFICATE'), key: readPem('TEMPORAL_TLS_KEY', key, 'PRIVATE KEY') }
+        : undefined,
     serverRootCACertificate: ca ? readPem('TEMPORAL_TLS_CA', ca, 'CERTIFICATE') : undefined,
     serverNameOverride: serverName,
   };
@@ -73,12 +76,20 @@ function readPem(variable: string, path: string, label: 'CERTIFICATE' | 'PRIVATE
     pem = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a folder'
+            : (err as Error).message;
     throw new TemporalConfigError(`${variable}=${path}: cannot read the file (${why})`);
   }
   // "BEGIN CERTIFICATE", and "BEGIN PRIVATE KEY" in its RSA and EC variants.
   const pattern = label === 'CERTIFICATE' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/;
-  if (!pattern.test(pem.toString('latin1'))) throw new TemporalConfigError(`${variable}=${path}: not a PEM file with a ${label.toLowerCase()} (-----BEGIN ${label}-----)`);
+  if (!pattern.test(pem.toString('latin1')))
+    throw new TemporalConfigError(`${variable}=${path}: not a PEM file with a ${label.toLowerCase()} (-----BEGIN ${label}-----)`);
   return pem;
 }
 
@@ -100,12 +111,18 @@ export class ReviewerIdentityError extends Error {
  */
 export function reviewerIdentity(flag: string | undefined, env = process.env): string {
   const file = env.PERENNIAL_CONFIG || join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'perennial', 'config.yaml');
-  const configured = env.PERENNIAL_REVIEWER?.trim() ? { name: env.PERENNIAL_REVIEWER.trim(), from: 'PERENNIAL_REVIEWER' } : reviewerFromFile(file, Boolean(env.PERENNIAL_CONFIG));
+  const configured = env.PERENNIAL_REVIEWER?.trim()
+    ? { name: env.PERENNIAL_REVIEWER.trim(), from: 'PERENNIAL_REVIEWER' }
+    : reviewerFromFile(file, Boolean(env.PERENNIAL_CONFIG));
   if (!configured) {
-    throw new ReviewerIdentityError(`no reviewer identity configured: set PERENNIAL_REVIEWER, or "reviewer: <your name>" in ${file}${flag ? ' (--reviewer alone is not accepted)' : ''}`);
+    throw new ReviewerIdentityError(
+      `no reviewer identity configured: set PERENNIAL_REVIEWER, or "reviewer: <your name>" in ${file}${flag ? ' (--reviewer alone is not accepted)' : ''}`,
+    );
   }
   if (flag !== undefined && flag.trim() !== configured.name) {
-    throw new ReviewerIdentityError(`--reviewer ${flag} disagrees with your configured identity "${configured.name}" (${configured.from}): drop the flag or change the configuration`);
+    throw new ReviewerIdentityError(
+      `--reviewer ${flag} disagrees with your configured identity "${configured.name}" (${configured.from}): drop the flag or change the configuration`,
+    );
   }
   return configured.name;
 }
@@ -127,7 +144,8 @@ function reviewerFromFile(path: string, named: boolean): { name: string; from: s
   }
   const reviewer = (parsed as { reviewer?: unknown } | null)?.reviewer;
   if (reviewer === undefined) return undefined;
-  if (typeof reviewer !== 'string' || reviewer.trim() === '') throw new ReviewerIdentityError(`${path}: reviewer must be your name, a non-empty string`);
+  if (typeof reviewer !== 'string' || reviewer.trim() === '')
+    throw new ReviewerIdentityError(`${path}: reviewer must be your name, a non-empty string`);
   return { name: reviewer.trim(), from: path };
 }
 

@@ -28,12 +28,17 @@ const duration = Duration;
 const AlertKindSchema = z.enum(ALERT_KINDS, { error: () => `must be one of ${ALERT_KINDS.join(', ')}` });
 
 /** Which kinds a channel receives; every kind unless it says otherwise. */
-const kinds = z.array(AlertKindSchema).min(1, 'list at least one alert kind, or leave kinds out for all').default([...ALERT_KINDS]);
+const kinds = z
+  .array(AlertKindSchema)
+  .min(1, 'list at least one alert kind, or leave kinds out for all')
+  .default([...ALERT_KINDS]);
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
 const envName = (example: string, what: string) =>
-  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `the NAME of an environment variable holding ${what} (e.g. ${example}), never the value itself`);
+  z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, `the NAME of an environment variable holding ${what} (e.g. ${example}), never the value itself`);
 
 /** Path segments this long may be tokens: refused in a plain url, masked by redactUrl. */
 const SECRET_SEGMENT_LENGTH = 16;
@@ -48,7 +53,8 @@ function urlSecretReason(url: string): string | undefined {
   if (u.username || u.password) return 'it has a user or password';
   if (u.search) return 'it has a query string';
   if (u.hash) return 'it has a fragment';
-  if (u.pathname.split('/').some((segment) => segment.length >= SECRET_SEGMENT_LENGTH)) return `a path segment is ${SECRET_SEGMENT_LENGTH} or more characters, like a token`;
+  if (u.pathname.split('/').some((segment) => segment.length >= SECRET_SEGMENT_LENGTH))
+    return `a path segment is ${SECRET_SEGMENT_LENGTH} or more characters, like a token`;
   return undefined;
 }
 
@@ -64,7 +70,11 @@ const Webhook = z
   })
   .superRefine((webhook, ctx) => {
     if ((webhook.url === undefined) === (webhook.urlEnv === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['urlEnv'], message: 'give the webhook either urlEnv (the name of an environment variable holding its URL) or url, not both and not neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['urlEnv'],
+        message: 'give the webhook either urlEnv (the name of an environment variable holding its URL) or url, not both and not neither',
+      });
       return;
     }
     const reason = webhook.url === undefined ? undefined : urlSecretReason(webhook.url);
@@ -122,7 +132,11 @@ export const AlertsSpec = z
       }
       // The email channel comes last; a clash with it is the earlier webhook's name.
       const webhook = i < spec.webhooks.length ? i : first;
-      ctx.addIssue({ code: 'custom', path: ['webhooks', webhook, 'name'], message: `two channels are called "${channel}": give each webhook a distinct name` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhooks', webhook, 'name'],
+        message: `two channels are called "${channel}": give each webhook a distinct name`,
+      });
     }
   });
 
@@ -149,8 +163,7 @@ export type Alert = z.infer<typeof Alert>;
 export type WebhookTarget = { url: string } | { urlEnv: string };
 
 export type Channel =
-  | { type: 'webhook'; name: string; target: WebhookTarget }
-  | { type: 'email'; name: 'email'; email: NonNullable<AlertsSpec['email']> };
+  { type: 'webhook'; name: string; target: WebhookTarget } | { type: 'email'; name: 'email'; email: NonNullable<AlertsSpec['email']> };
 
 /** Webhooks in order, then email: the names results and the ledger use. */
 function channelNames(spec: Pick<AlertsSpec, 'webhooks' | 'email'>): string[] {
@@ -171,7 +184,8 @@ export function channelsFor(spec: AlertsSpec, kind: AlertKind): Channel[] {
   const names = channelNames(spec);
   const channels: Channel[] = [];
   spec.webhooks.forEach((w, i) => {
-    if (w.kinds.includes(kind)) channels.push({ type: 'webhook', name: names[i], target: w.url !== undefined ? { url: w.url } : { urlEnv: w.urlEnv! } });
+    if (w.kinds.includes(kind))
+      channels.push({ type: 'webhook', name: names[i], target: w.url !== undefined ? { url: w.url } : { urlEnv: w.urlEnv! } });
   });
   if (spec.email?.kinds.includes(kind)) channels.push({ type: 'email', name: 'email', email: spec.email });
   return channels;
@@ -207,7 +221,12 @@ export type Admission = { send: true } | { send: false; reason: 'duplicate' | 'r
  * they were never sent). Both the dedup and the rate limit are per model and kind, and an entry
  * exactly a window old has left the window.
  */
-export function admit(history: AlertHistoryEntry[], alert: Pick<Alert, 'kind' | 'model' | 'dedupKey'>, now: number, spec: Pick<AlertsSpec, 'rateLimit' | 'dedupWindow'>): Admission {
+export function admit(
+  history: AlertHistoryEntry[],
+  alert: Pick<Alert, 'kind' | 'model' | 'dedupKey'>,
+  now: number,
+  spec: Pick<AlertsSpec, 'rateLimit' | 'dedupWindow'>,
+): Admission {
   const same = history.filter((h) => h.model === alert.model && h.kind === alert.kind && h.at <= now);
 
   const dedupWindow = parseDuration(spec.dedupWindow);
@@ -225,7 +244,10 @@ export function admit(history: AlertHistoryEntry[], alert: Pick<Alert, 'kind' | 
 
   const per = parseDuration(spec.rateLimit.per);
   const { max } = spec.rateLimit;
-  const recent = same.filter((h) => h.at > now - per).map((h) => h.at).sort((a, b) => a - b);
+  const recent = same
+    .filter((h) => h.at > now - per)
+    .map((h) => h.at)
+    .sort((a, b) => a - b);
   if (recent.length >= max) {
     // The next one may go once enough of the recent ones have aged out of the window.
     const nextAt = recent[recent.length - max] + per;
@@ -243,7 +265,12 @@ export function humanDuration(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   let rest = Math.round(ms / 1000);
   const parts: string[] = [];
-  for (const [unit, seconds] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, seconds] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / seconds);
     if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * seconds;
@@ -273,7 +300,9 @@ function escapeMrkdwn(text: string): string {
 function mrkdwn(text: string, max: number): string {
   const escaped = escapeMrkdwn(text);
   if (escaped.length <= max) return escaped;
-  return `${truncate(escaped, max).slice(0, -1).replace(/&[a-z]*$/, '')}…`;
+  return `${truncate(escaped, max)
+    .slice(0, -1)
+    .replace(/&[a-z]*$/, '')}…`;
 }
 
 interface PlainText {
@@ -320,7 +349,10 @@ export function slackPayload(alert: Alert): SlackPayload {
   ];
   const fields = slackFields(alert);
   if (fields.length > 0) blocks.push({ type: 'section', fields });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn(`Perennial · ${KIND_LABELS[alert.kind]} · model ${alert.model}`, 300) }] });
+  blocks.push({
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: mrkdwn(`Perennial · ${KIND_LABELS[alert.kind]} · model ${alert.model}`, 300) }],
+  });
   return { text: truncate(`[${alert.model}] ${alert.title}: ${alert.text}`, SLACK_LIMITS.fallbackText), blocks };
 }
 
@@ -340,13 +372,7 @@ export function emailMessage(alert: Alert): EmailMessage {
   const fields = fieldEntries(alert);
   const footer = `Perennial · ${KIND_LABELS[alert.kind]} · model ${alert.model}`;
 
-  const text = [
-    alert.title,
-    alert.text,
-    fields.map(([key, value]) => `${key}: ${value}`).join('\n'),
-    alert.link ?? '',
-    `-- \n${footer}`,
-  ]
+  const text = [alert.title, alert.text, fields.map(([key, value]) => `${key}: ${value}`).join('\n'), alert.link ?? '', `-- \n${footer}`]
     .filter((part) => part !== '')
     .join('\n\n');
 
@@ -383,7 +409,12 @@ export function findingAlerts(model: string, s: MonitoringSummary): Array<Omit<A
     alerts.push({
       kind: 'anomalies',
       title: `Input anomalies in ${anomalous.length} features of ${model}`,
-      text: anomalous.map(([name, a]) => `${name}: ${a.missing} missing, ${a.wrongType} wrong type, ${a.outOfRange} out of range, ${a.unseenCategory} unseen; ${a.examples.slice(0, 2).join('; ')}`).join('\n'),
+      text: anomalous
+        .map(
+          ([name, a]) =>
+            `${name}: ${a.missing} missing, ${a.wrongType} wrong type, ${a.outOfRange} out of range, ${a.unseenCategory} unseen; ${a.examples.slice(0, 2).join('; ')}`,
+        )
+        .join('\n'),
       fields: { anomaly_rate: Number((s.anomalies.anomalyRate ?? 0).toFixed(4)), rows: s.anomalies.rows },
       dedupKey: `anomalies:v${s.championVersion}:${anomalous.map(([name]) => name).join(',')}`,
     });

@@ -16,15 +16,13 @@ export function parseDuration(value: string | number): number {
 }
 
 /** A duration field of a spec or message: validated with parseDuration, kept as written. */
-export const Duration = z
-  .union([z.string(), z.number()])
-  .superRefine((value, ctx) => {
-    try {
-      parseDuration(value);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  });
+export const Duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+  try {
+    parseDuration(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 /**
  * A duration that must be at least `min` (e.g. "1s"): a zero monitoring interval would spin the
@@ -39,6 +37,10 @@ export function durationAtLeast(min: string) {
     } catch {
       return; // Duration's own check reports it.
     }
-    if (ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${min}, got ${typeof value === 'number' ? `${value} (ms)` : `"${value}"`}` });
+    if (ms < minMs)
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at least ${min}, got ${typeof value === 'number' ? `${value} (ms)` : `"${value}"`}`,
+      });
   });
 }

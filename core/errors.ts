@@ -22,7 +22,10 @@ export class InvalidRequestError extends ServingError {
 }
 
 export class UnknownPredictionError extends ServingError {
-  constructor(readonly predictionId: string, model?: string) {
+  constructor(
+    readonly predictionId: string,
+    model?: string,
+  ) {
     super(
       model ? `model ${model} has no prediction with id ${predictionId}` : `no prediction with id ${predictionId}`,
       404,
@@ -33,7 +36,11 @@ export class UnknownPredictionError extends ServingError {
 
 /** The prediction already has ground truth, and it says something else. */
 export class FeedbackConflictError extends ServingError {
-  constructor(readonly predictionId: string, readonly existingLabel: string, readonly newLabel: string) {
+  constructor(
+    readonly predictionId: string,
+    readonly existingLabel: string,
+    readonly newLabel: string,
+  ) {
     super(
       `prediction ${predictionId} is already labelled "${existingLabel}"; refusing to relabel it "${newLabel}"`,
       409,
@@ -44,12 +51,12 @@ export class FeedbackConflictError extends ServingError {
 
 /** Ground truth must be one of the classes the predicting model knows. */
 export class UnknownLabelError extends ServingError {
-  constructor(readonly predictionId: string, readonly label: string, readonly classes: string[]) {
-    super(
-      `label "${label}" for prediction ${predictionId} is not one of the model's classes: ${classes.join(', ')}`,
-      400,
-      'unknown_label',
-    );
+  constructor(
+    readonly predictionId: string,
+    readonly label: string,
+    readonly classes: string[],
+  ) {
+    super(`label "${label}" for prediction ${predictionId} is not one of the model's classes: ${classes.join(', ')}`, 400, 'unknown_label');
   }
 }
 
@@ -83,13 +90,19 @@ export class NoDeploymentError extends ServingError {
 
 /** Persisted, but its versions could not be loaded when the server started. */
 export class DeploymentUnavailableError extends ServingError {
-  constructor(readonly model: string, reason: string) {
+  constructor(
+    readonly model: string,
+    reason: string,
+  ) {
     super(`the deployment of model ${model} could not be restored: ${reason}`, 503, 'deployment_unavailable');
   }
 }
 
 export class ModelVersionNotFoundError extends ServingError {
-  constructor(readonly model: string, readonly version: string) {
+  constructor(
+    readonly model: string,
+    readonly version: string,
+  ) {
     super(`model ${model} has no registered version ${version}`, 404, 'version_not_found');
   }
 }
@@ -100,18 +113,17 @@ export class DeploymentFailedError extends ServingError {
     const reason = cause instanceof Error ? cause.message : String(cause);
     // A version that does not exist is the caller's mistake; anything else is the registry's.
     const status = cause instanceof ModelVersionNotFoundError ? 422 : 502;
-    super(
-      `could not load ${model} version ${version}, deployment unchanged: ${reason}`,
-      status,
-      'deployment_failed',
-    );
+    super(`could not load ${model} version ${version}, deployment unchanged: ${reason}`, status, 'deployment_failed');
     this.cause = cause;
   }
 }
 
 /** Predict or feedback without a valid API key where one is needed (serving/api-keys.ts). */
 export class ApiKeyRequiredError extends ServingError {
-  constructor(readonly model: string, problem: 'missing' | 'invalid' | 'malformed') {
+  constructor(
+    readonly model: string,
+    problem: 'missing' | 'invalid' | 'malformed',
+  ) {
     super(
       problem === 'missing'
         ? `model ${model} requires an API key: send the header "Authorization: Bearer <api key>"`
@@ -126,13 +138,19 @@ export class ApiKeyRequiredError extends ServingError {
 
 /** A key name is unique per model, revoked keys included, so a source name always means one key. */
 export class ApiKeyExistsError extends ServingError {
-  constructor(readonly model: string, readonly name: string) {
+  constructor(
+    readonly model: string,
+    readonly name: string,
+  ) {
     super(`model ${model} already has an API key named "${name}" (names stay taken after revoking)`, 409, 'api_key_exists');
   }
 }
 
 export class UnknownApiKeyError extends ServingError {
-  constructor(readonly model: string, readonly name: string) {
+  constructor(
+    readonly model: string,
+    readonly name: string,
+  ) {
     super(`model ${model} has no API key named "${name}"`, 404, 'unknown_api_key');
   }
 }
@@ -140,6 +158,10 @@ export class UnknownApiKeyError extends ServingError {
 /** The model computed a non-finite number: a broken model, never served or logged. */
 export class InvalidModelOutputError extends ServingError {
   constructor(model: string, version: string, row: number, output: string) {
-    super(`model ${model} version ${version} computed ${output} for rows.${row}, not a finite number; nothing was served or logged`, 500, 'invalid_model_output');
+    super(
+      `model ${model} version ${version} computed ${output} for rows.${row}, not a finite number; nothing was served or logged`,
+      500,
+      'invalid_model_output',
+    );
   }
 }

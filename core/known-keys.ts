@@ -82,7 +82,8 @@ export function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Zod's definition of a schema: its kind (`type`) and the parts that kind has. */
 // Zod's internal definitions differ by kind and are not exported as types; `walk` checks `type` first.
@@ -105,7 +106,9 @@ function walk(schema: z.ZodType, value: unknown, path: PropertyKey[], found: Unk
       return walk(def.getter(), value, path, found);
     case 'pipe':
       // z.preprocess: the schema after it sees the preprocessed value (e.g. a feature given its default type).
-      return defOf(def.in).type === 'transform' ? walk(def.out, preprocessed(def.in, value), path, found) : walk(def.in, value, path, found);
+      return defOf(def.in).type === 'transform'
+        ? walk(def.out, preprocessed(def.in, value), path, found)
+        : walk(def.in, value, path, found);
     case 'array':
       if (Array.isArray(value)) value.forEach((item, i) => walk(def.element, item, [...path, i], found));
       return;
@@ -139,7 +142,9 @@ function walkUnion(def: Def, value: unknown, path: PropertyKey[], found: Unknown
     // The option the discriminator picks; none (a bad or missing discriminator) is the schema's own error.
     if (!isPlainObject(value)) return;
     const tag = value[def.discriminator];
-    const option = options.find((o) => (o as unknown as { _zod: { propValues?: Record<string, Set<unknown>> } })._zod.propValues?.[def.discriminator]?.has(tag));
+    const option = options.find((o) =>
+      (o as unknown as { _zod: { propValues?: Record<string, Set<unknown>> } })._zod.propValues?.[def.discriminator]?.has(tag),
+    );
     if (option) walk(option, value, path, found);
     return;
   }

@@ -36,7 +36,11 @@ export const RollbackRequest = z.object({
   reason: z.string().trim().min(1, 'say why you are rolling back'),
   requestedBy: z.string().default('unknown'),
   /** Registered version to go back to; defaults to the previous champion. */
-  toVersion: z.string().trim().regex(/^[1-9][0-9]*$/, 'toVersion must be a registered version number, e.g. "3"').optional(),
+  toVersion: z
+    .string()
+    .trim()
+    .regex(/^[1-9][0-9]*$/, 'toVersion must be a registered version number, e.g. "3"')
+    .optional(),
 });
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 

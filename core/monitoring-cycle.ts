@@ -66,9 +66,18 @@ export function summarizeCycle(input: CycleInput): CycleResult {
   const regression = isRegression(spec.label);
   const resolved = resolveFeedback(feedback);
   const classes = labelClasses(spec.label);
-  const report = regression ? undefined : classificationReport({ truth: resolved.truth, predicted: resolved.predicted, probabilities: resolved.index.map((i) => feedback[i].probabilities), classes });
+  const report = regression
+    ? undefined
+    : classificationReport({
+        truth: resolved.truth,
+        predicted: resolved.predicted,
+        probabilities: resolved.index.map((i) => feedback[i].probabilities),
+        classes,
+      });
   const withTruth = report && resolved.truth.length > 0;
-  const errorsReport = regression ? regressionReport({ truth: resolved.truth.map(Number), predicted: resolved.predicted.map(Number) }) : undefined;
+  const errorsReport = regression
+    ? regressionReport({ truth: resolved.truth.map(Number), predicted: resolved.predicted.map(Number) })
+    : undefined;
 
   // Concept drift: the detectors read the error stream in feedback order. A regression model's
   // prediction is wrong when it is further off than its training error quantile, or overridden.
@@ -78,16 +87,41 @@ export function summarizeCycle(input: CycleInput): CycleResult {
   for (const name of DETECTORS) {
     const run = updateMany(input.detectors[name], errors);
     detectors[name] = run.state;
-    alarms[name] = { drift: run.alarms.length > 0, warning: run.state.kind === 'ddm' && run.state.warning, errors: errors.reduce((a, b) => a + b, 0) };
+    alarms[name] = {
+      drift: run.alarms.length > 0,
+      warning: run.state.kind === 'ddm' && run.state.warning,
+      errors: errors.reduce((a, b) => a + b, 0),
+    };
   }
 
   const rows = window?.map((p) => p.features) ?? [];
-  const drift = window && judgeDrift(spec, input.policies, dataDrift({ columns: featureColumns(rows, spec.features), profile, choices: settings.drift.features }));
+  const drift =
+    window &&
+    judgeDrift(
+      spec,
+      input.policies,
+      dataDrift({ columns: featureColumns(rows, spec.features), profile, choices: settings.drift.features }),
+    );
   const anomalies = window && compactAnomalies(detectAnomalies(rows, spec.features, profile));
   const champion = window?.filter((p) => p.version === input.championVersion) ?? [];
-  const classDrift = champion.length && !regression ? predictionDrift({ predicted: champion.map((p) => p.label), classCounts: profile.classCounts, classes }) : undefined;
-  const valueDrift = champion.length && regression ? predictedValueDrift(champion.map((p) => Number(p.label)), profile.target?.sample ?? []) : undefined;
-  const confidence = champion.length && !regression ? confidenceReport(champion.map((p) => p.probabilities), settings.confidenceThreshold) : undefined;
+  const classDrift =
+    champion.length && !regression
+      ? predictionDrift({ predicted: champion.map((p) => p.label), classCounts: profile.classCounts, classes })
+      : undefined;
+  const valueDrift =
+    champion.length && regression
+      ? predictedValueDrift(
+          champion.map((p) => Number(p.label)),
+          profile.target?.sample ?? [],
+        )
+      : undefined;
+  const confidence =
+    champion.length && !regression
+      ? confidenceReport(
+          champion.map((p) => p.probabilities),
+          settings.confidenceThreshold,
+        )
+      : undefined;
   const fairness = settings.fairness && resolved.n > 0 ? fairnessOf(settings.fairness, feedback, resolved) : undefined;
 
   const summary: MonitoringSummary = {
@@ -102,19 +136,42 @@ export function summarizeCycle(input: CycleInput): CycleResult {
       recallMacro: withTruth ? report.macro.recall : null,
       f1Macro: withTruth ? report.macro.f1 : null,
       logLoss: report ? finiteOrNull(report.logLoss) : null,
-      perClass: !report ? {} : Object.fromEntries(Object.entries(report.perClass).map(([c, m]) => [c, { precision: m.precision, recall: m.recall, f1: m.f1, support: m.support }])),
+      perClass: !report
+        ? {}
+        : Object.fromEntries(
+            Object.entries(report.perClass).map(([c, m]) => [
+              c,
+              { precision: m.precision, recall: m.recall, f1: m.f1, support: m.support },
+            ]),
+          ),
       implicit: {
         accepted: feedback.filter((f) => f.feedback.kind === 'accepted').length,
         overridden: feedback.filter((f) => f.feedback.kind === 'overridden').length,
       },
       ...(errorsReport
-        ? { regression: { n: errorsReport.n, mae: finiteOrNull(errorsReport.mae), rmse: finiteOrNull(errorsReport.rmse), r2: finiteOrNull(errorsReport.r2), meanError: finiteOrNull(errorsReport.meanError) } }
+        ? {
+            regression: {
+              n: errorsReport.n,
+              mae: finiteOrNull(errorsReport.mae),
+              rmse: finiteOrNull(errorsReport.rmse),
+              r2: finiteOrNull(errorsReport.r2),
+              meanError: finiteOrNull(errorsReport.meanError),
+            },
+          }
         : {}),
     },
     drift: {
       rows: window ? window.length : input.pendingRows,
       tested: window !== undefined,
-      features: drift?.features.map((f) => ({ name: f.name, test: f.test, statistic: f.statistic, pValue: f.pValue, threshold: f.threshold, drifted: f.drifted })) ?? [],
+      features:
+        drift?.features.map((f) => ({
+          name: f.name,
+          test: f.test,
+          statistic: f.statistic,
+          pValue: f.pValue,
+          threshold: f.threshold,
+          drifted: f.drifted,
+        })) ?? [],
       drifted: drift?.drifted ?? [],
       driftedShare: drift?.driftedShare ?? 0,
       skipped: drift?.skipped ?? [],
@@ -139,7 +196,9 @@ export function summarizeCycle(input: CycleInput): CycleResult {
 function regressionErrors(resolved: ReturnType<typeof resolveFeedback>, threshold: number | undefined): number[] {
   if (threshold === undefined) return []; // a profile from before regression models: nothing to judge by
   const errors: number[] = Array(resolved.n).fill(1);
-  resolved.index.forEach((item, k) => (errors[item] = Math.abs(Number(resolved.truth[k]) - Number(resolved.predicted[k])) > threshold ? 1 : 0));
+  resolved.index.forEach(
+    (item, k) => (errors[item] = Math.abs(Number(resolved.truth[k]) - Number(resolved.predicted[k])) > threshold ? 1 : 0),
+  );
   return errors;
 }
 
@@ -175,8 +234,16 @@ function compactAnomalies(report: AnomalyReport): MonitoringSummary['anomalies']
   const features: MonitoringSummary['anomalies']['features'] = {};
   for (const [name, f] of Object.entries(report.features)) {
     if (f.missing + f.wrongType + f.outOfRange + f.unseenCategory === 0) continue;
-    const examples = Object.entries(f.examples).flatMap(([kind, list]) => list.map((e) => `${kind} in row ${e.row}: ${JSON.stringify(e.value)}`));
-    features[name] = { missing: f.missing, wrongType: f.wrongType, outOfRange: f.outOfRange, unseenCategory: f.unseenCategory, examples: examples.slice(0, 5) };
+    const examples = Object.entries(f.examples).flatMap(([kind, list]) =>
+      list.map((e) => `${kind} in row ${e.row}: ${JSON.stringify(e.value)}`),
+    );
+    features[name] = {
+      missing: f.missing,
+      wrongType: f.wrongType,
+      outOfRange: f.outOfRange,
+      unseenCategory: f.unseenCategory,
+      examples: examples.slice(0, 5),
+    };
   }
   return { rows: report.rows, anomalyRate: finiteOrNull(report.anomalyRate), features };
 }
@@ -187,11 +254,22 @@ function fairnessOf(
   resolved: ReturnType<typeof resolveFeedback>,
 ): MonitoringSummary['fairness'] {
   const groups = resolved.index.map((i) => String(feedback[i].features[settings.column] ?? '(missing)'));
-  const report = fairnessReport({ groups, truth: resolved.truth, predicted: resolved.predicted, positiveClass: settings.positiveClass, minGroupSize: settings.minGroupSize });
+  const report = fairnessReport({
+    groups,
+    truth: resolved.truth,
+    predicted: resolved.predicted,
+    positiveClass: settings.positiveClass,
+    minGroupSize: settings.minGroupSize,
+  });
   const gap = settings.positiveClass ? report.demographicParityDifference : report.accuracyGap;
   return {
     column: settings.column,
     gap: finiteOrNull(gap),
-    groups: Object.fromEntries(Object.entries(report.groups).map(([g, m]) => [g, { n: m.n, value: finiteOrNull(settings.positiveClass ? m.positiveRate : m.accuracy) }])),
+    groups: Object.fromEntries(
+      Object.entries(report.groups).map(([g, m]) => [
+        g,
+        { n: m.n, value: finiteOrNull(settings.positiveClass ? m.positiveRate : m.accuracy) },
+      ]),
+    ),
   };
 }

@@ -97,7 +97,16 @@ export const METRICS = [
 export type MetricName = (typeof METRICS)[number];
 
 /** Metrics measured on labelled feedback: they need enough labels to mean anything. */
-export const LABEL_METRICS: readonly MetricName[] = ['accuracy', 'f1_macro', 'precision_macro', 'recall_macro', 'log_loss', 'mae', 'rmse', 'r2'];
+export const LABEL_METRICS: readonly MetricName[] = [
+  'accuracy',
+  'f1_macro',
+  'precision_macro',
+  'recall_macro',
+  'log_loss',
+  'mae',
+  'rmse',
+  'r2',
+];
 
 /** When the champion was promoted and the last retrain started, for the age metrics. */
 export interface MonitoringClock {

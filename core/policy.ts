@@ -12,7 +12,15 @@
  */
 import { z } from 'zod';
 import { Duration, parseDuration } from './duration.ts';
-import { DETECTORS, LABEL_METRICS, METRICS, metricValue, type MetricName, type MonitoringClock, type MonitoringSummary } from './monitoring.ts';
+import {
+  DETECTORS,
+  LABEL_METRICS,
+  METRICS,
+  metricValue,
+  type MetricName,
+  type MonitoringClock,
+  type MonitoringSummary,
+} from './monitoring.ts';
 
 const COMPARISONS = ['below', 'above', 'atLeast'] as const;
 const KINDS = ['metric', 'drift', 'detector', 'all', 'any'] as const;
@@ -43,7 +51,11 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
       atLeast: z.number().optional(),
       minLabels: z.number().int().nonnegative().optional(),
       drift: z
-        .strictObject({ features: z.number().int().positive().optional(), share: z.number().gt(0).max(1).optional(), among: z.array(z.string().min(1)).min(1).optional() })
+        .strictObject({
+          features: z.number().int().positive().optional(),
+          share: z.number().gt(0).max(1).optional(),
+          among: z.array(z.string().min(1)).min(1).optional(),
+        })
         .refine((d) => d.features !== undefined || d.share !== undefined, 'give "features" (a count) or "share" (0-1)')
         .optional(),
       detector: z.enum(DETECTORS).optional(),
@@ -52,10 +64,19 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
     })
     .superRefine((c, ctx) => {
       const kinds = KINDS.filter((k) => c[k] !== undefined);
-      if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: `a condition has exactly one of ${KINDS.join(', ')}; got ${kinds.length ? kinds.join(' and ') : 'none'}` });
+      if (kinds.length !== 1)
+        ctx.addIssue({
+          code: 'custom',
+          message: `a condition has exactly one of ${KINDS.join(', ')}; got ${kinds.length ? kinds.join(' and ') : 'none'}`,
+        });
       const comparisons = COMPARISONS.filter((k) => c[k] !== undefined);
-      if (c.metric !== undefined && comparisons.length !== 1) ctx.addIssue({ code: 'custom', message: `metric "${c.metric}" needs exactly one of ${COMPARISONS.join(', ')}` });
-      if (c.metric === undefined && (comparisons.length > 0 || c.minLabels !== undefined)) ctx.addIssue({ code: 'custom', message: `${[...comparisons, ...(c.minLabels !== undefined ? ['minLabels'] : [])].join(', ')} only go with "metric"` });
+      if (c.metric !== undefined && comparisons.length !== 1)
+        ctx.addIssue({ code: 'custom', message: `metric "${c.metric}" needs exactly one of ${COMPARISONS.join(', ')}` });
+      if (c.metric === undefined && (comparisons.length > 0 || c.minLabels !== undefined))
+        ctx.addIssue({
+          code: 'custom',
+          message: `${[...comparisons, ...(c.minLabels !== undefined ? ['minLabels'] : [])].join(', ')} only go with "metric"`,
+        });
     }),
 );
 
@@ -95,7 +116,12 @@ export const PolicySpec = z
   .superRefine((p, ctx) => {
     const names = compileRules(p as PolicySpec).map((r) => r.name);
     const twice = names.filter((n, i) => names.indexOf(n) !== i);
-    if (twice.length) ctx.addIssue({ code: 'custom', path: ['rules'], message: `rule names must be unique; repeated: ${[...new Set(twice)].join(', ')} (shorthand fields make rules named accuracy, newLabels and drift)` });
+    if (twice.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rules'],
+        message: `rule names must be unique; repeated: ${[...new Set(twice)].join(', ')} (shorthand fields make rules named accuracy, newLabels and drift)`,
+      });
   });
 export type PolicySpec = z.infer<typeof PolicySpec>;
 
@@ -103,9 +129,24 @@ export type PolicySpec = z.infer<typeof PolicySpec>;
 export function compileRules(p: PolicySpec): PolicyRule[] {
   const k = p.breachesToFire ?? 1;
   const shorthand: PolicyRule[] = [];
-  if (p.accuracyBelow) shorthand.push({ name: 'accuracy', when: { metric: 'accuracy', below: p.accuracyBelow.threshold, minLabels: p.accuracyBelow.minLabels }, breaches: k, within: k, hardFloor: false });
-  if (p.newLabels) shorthand.push({ name: 'newLabels', when: { metric: 'new_labels', atLeast: p.newLabels.count }, breaches: k, within: k, hardFloor: false });
-  if (p.drift) shorthand.push({ name: 'drift', when: { drift: { share: p.drift.minFeatureShare } }, breaches: k, within: k, hardFloor: false });
+  if (p.accuracyBelow)
+    shorthand.push({
+      name: 'accuracy',
+      when: { metric: 'accuracy', below: p.accuracyBelow.threshold, minLabels: p.accuracyBelow.minLabels },
+      breaches: k,
+      within: k,
+      hardFloor: false,
+    });
+  if (p.newLabels)
+    shorthand.push({
+      name: 'newLabels',
+      when: { metric: 'new_labels', atLeast: p.newLabels.count },
+      breaches: k,
+      within: k,
+      hardFloor: false,
+    });
+  if (p.drift)
+    shorthand.push({ name: 'drift', when: { drift: { share: p.drift.minFeatureShare } }, breaches: k, within: k, hardFloor: false });
   return [...shorthand, ...(p.rules ?? [])];
 }
 
@@ -148,9 +189,14 @@ function judge(c: Condition, s: MonitoringSummary, clock: MonitoringClock): Outc
     const needsLabels = LABEL_METRICS.includes(c.metric);
     const minLabels = c.minLabels ?? 30;
     if (value === null || Number.isNaN(value)) return { held: null, reason: `${c.metric} not measured this cycle`, values: {} };
-    if (needsLabels && s.performance.n < minLabels) return { held: null, reason: `${c.metric} needs ${minLabels} labelled predictions, got ${s.performance.n}`, values: {} };
+    if (needsLabels && s.performance.n < minLabels)
+      return { held: null, reason: `${c.metric} needs ${minLabels} labelled predictions, got ${s.performance.n}`, values: {} };
     const [op, limit, held]: [string, number, boolean] =
-      c.below !== undefined ? ['<', c.below, value < c.below] : c.above !== undefined ? ['>', c.above, value > c.above] : ['>=', c.atLeast!, value >= c.atLeast!];
+      c.below !== undefined
+        ? ['<', c.below, value < c.below]
+        : c.above !== undefined
+          ? ['>', c.above, value > c.above]
+          : ['>=', c.atLeast!, value >= c.atLeast!];
     const on = needsLabels ? ` on ${s.performance.n} labelled predictions` : '';
     return { held, reason: `${c.metric} ${fmt(value)} ${held ? op : `not ${op}`} ${fmt(limit)}${on}`, values: { [c.metric]: value } };
   }
@@ -159,7 +205,9 @@ function judge(c: Condition, s: MonitoringSummary, clock: MonitoringClock): Outc
     const pool = c.drift.among ? s.drift.features.filter((f) => c.drift!.among!.includes(f.name)) : s.drift.features;
     const drifted = pool.filter((f) => f.drifted);
     const share = pool.length ? drifted.length / pool.length : 0;
-    const held = (c.drift.features !== undefined && drifted.length >= c.drift.features) || (c.drift.share !== undefined && pool.length > 0 && share >= c.drift.share);
+    const held =
+      (c.drift.features !== undefined && drifted.length >= c.drift.features) ||
+      (c.drift.share !== undefined && pool.length > 0 && share >= c.drift.share);
     const list = drifted.map((f) => `${f.name} (${f.test} ${fmt(f.pValue ?? f.statistic)})`).join(', ');
     return {
       held,
@@ -169,18 +217,39 @@ function judge(c: Condition, s: MonitoringSummary, clock: MonitoringClock): Outc
   }
   if (c.detector !== undefined) {
     const d = s.detectors[c.detector];
-    return { held: d.drift, reason: `${c.detector} ${d.drift ? 'signalled' : 'did not signal'} concept drift on the error stream`, values: { [`${c.detector}_alarm`]: d.drift ? 1 : 0 } };
+    return {
+      held: d.drift,
+      reason: `${c.detector} ${d.drift ? 'signalled' : 'did not signal'} concept drift on the error stream`,
+      values: { [`${c.detector}_alarm`]: d.drift ? 1 : 0 },
+    };
   }
   const parts = (c.all ?? c.any)!.map((child) => judge(child, s, clock));
   const all = c.all !== undefined;
   const held = all
-    ? parts.some((p) => p.held === false) ? false : parts.every((p) => p.held === true) ? true : null
-    : parts.some((p) => p.held === true) ? true : parts.every((p) => p.held === false) ? false : null;
+    ? parts.some((p) => p.held === false)
+      ? false
+      : parts.every((p) => p.held === true)
+        ? true
+        : null
+    : parts.some((p) => p.held === true)
+      ? true
+      : parts.every((p) => p.held === false)
+        ? false
+        : null;
   const shown = held ? parts.filter((p) => p.held) : parts;
-  return { held, reason: shown.map((p) => p.reason).join(all ? ' and ' : held ? ' or ' : '; '), values: Object.assign({}, ...shown.map((p) => p.values)) };
+  return {
+    held,
+    reason: shown.map((p) => p.reason).join(all ? ' and ' : held ? ' or ' : '; '),
+    values: Object.assign({}, ...shown.map((p) => p.values)),
+  };
 }
 
-export function evaluatePolicies(policies: PolicySpec, summary: MonitoringSummary, state: PolicyState, clock: MonitoringClock): PolicyVerdict {
+export function evaluatePolicies(
+  policies: PolicySpec,
+  summary: MonitoringSummary,
+  state: PolicyState,
+  clock: MonitoringClock,
+): PolicyVerdict {
   const rules = compileRules(policies);
   const windows: Record<string, boolean[]> = {};
   const ready: FiredRule[] = [];
@@ -206,7 +275,12 @@ export function evaluatePolicies(policies: PolicySpec, summary: MonitoringSummar
   const cooling = clock.nowMs < state.cooldownUntil;
   const firing = cooling ? ready.filter((r) => rules.find((x) => x.name === r.rule)!.hardFloor) : ready;
   if (cooling && firing.length < ready.length) {
-    notes.push(`cooldown until ${new Date(state.cooldownUntil).toISOString()} suppressed: ${ready.filter((r) => !firing.includes(r)).map((r) => r.rule).join(', ')}`);
+    notes.push(
+      `cooldown until ${new Date(state.cooldownUntil).toISOString()} suppressed: ${ready
+        .filter((r) => !firing.includes(r))
+        .map((r) => r.rule)
+        .join(', ')}`,
+    );
   }
   if (firing.length === 0) return { fire: false, fired: [], notes, state: { ...state, windows } };
   // Windows restart after firing, so the same evidence does not fire again next cycle.

@@ -40,7 +40,10 @@ export interface StreamWindow<R> {
  * than days / 2 days joins the window before it, so no window is too small to score.
  * Throws a RangeError when days go backwards within a segment or `days` is not positive.
  */
-export function dayWindows<R>(rows: readonly R[], options: { days: number; dayOf: (row: R) => number; segmentOf: (row: R) => string }): StreamWindow<R>[] {
+export function dayWindows<R>(
+  rows: readonly R[],
+  options: { days: number; dayOf: (row: R) => number; segmentOf: (row: R) => string },
+): StreamWindow<R>[] {
   const { days, dayOf, segmentOf } = options;
   if (!(days > 0)) throw new RangeError(`dayWindows: days must be positive, got ${days}`);
   const out: StreamWindow<R>[] = [];
@@ -182,7 +185,14 @@ export function compareWithAnchor(runs: Record<string, PrequentialRun>, anchor: 
       const accuracy = streamAccuracy(run.scores);
       return [
         name,
-        { accuracy, gapPoints: 100 * (accuracy - baseAccuracy), gapSePoints: 100 * pairedGapSe(run.scores, base.scores), retrains: run.retrainsAfter.length, promotions: run.promotionsAfter.length, retrainShare: run.retrainsAfter.length / base.retrainsAfter.length },
+        {
+          accuracy,
+          gapPoints: 100 * (accuracy - baseAccuracy),
+          gapSePoints: 100 * pairedGapSe(run.scores, base.scores),
+          retrains: run.retrainsAfter.length,
+          promotions: run.promotionsAfter.length,
+          retrainShare: run.retrainsAfter.length / base.retrainsAfter.length,
+        },
       ];
     }),
   );
@@ -190,7 +200,8 @@ export function compareWithAnchor(runs: Record<string, PrequentialRun>, anchor: 
 
 /** See AnchorComparison.gapSePoints (as a share, not in points). */
 function pairedGapSe(scores: readonly WindowScore[], anchor: readonly WindowScore[]): number {
-  if (scores.length !== anchor.length || scores.some((s, i) => s.n !== anchor[i].n)) throw new RangeError('compareWithAnchor: runs must score the same windows');
+  if (scores.length !== anchor.length || scores.some((s, i) => s.n !== anchor[i].n))
+    throw new RangeError('compareWithAnchor: runs must score the same windows');
   const w = scores.length;
   if (w < 2) return NaN;
   const n = scores.reduce((a, s) => a + s.n, 0);
@@ -251,7 +262,9 @@ export class PolicyMonitor {
     this.cycle += 1;
     this.championCycle += 1;
     this.newLabels += served.truth.length;
-    served.rows.forEach((row, i) => this.pendingDrift.push({ row, predicted: served.predicted[i], probabilities: served.probabilities[i], model }));
+    served.rows.forEach((row, i) =>
+      this.pendingDrift.push({ row, predicted: served.predicted[i], probabilities: served.probabilities[i], model }),
+    );
     const minRows = this.spec.policies.drift?.minRows ?? this.spec.monitoring.drift.minRows;
     const tested = this.pendingDrift.length >= minRows ? this.pendingDrift.slice(-this.spec.monitoring.maxRows) : undefined;
     if (tested) this.pendingDrift = [];
@@ -264,7 +277,12 @@ export class PolicyMonitor {
       championVersion: model,
       at: new Date(this.nowMs()).toISOString(),
       profile,
-      feedback: served.truth.map((label, i) => ({ predicted: served.predicted[i], feedback: { kind: 'label', label }, probabilities: served.probabilities[i], features: served.rows[i] })),
+      feedback: served.truth.map((label, i) => ({
+        predicted: served.predicted[i],
+        feedback: { kind: 'label', label },
+        probabilities: served.probabilities[i],
+        features: served.rows[i],
+      })),
       detectors: this.detectors,
       window: tested?.map((p) => ({ version: p.model, features: p.row, label: p.predicted, probabilities: p.probabilities })),
       pendingRows: this.pendingDrift.length,

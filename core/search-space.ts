@@ -54,23 +54,38 @@ export const SweepSpec = z
     /** Successive halving: rungs at minEpochs * reductionFactor^k epochs, top 1/reductionFactor promoted. */
     earlyStopping: z
       .discriminatedUnion('kind', [
-        z.object({ kind: z.literal('asha'), minEpochs: z.number().int().positive().default(3), reductionFactor: z.number().int().min(2).default(3) }),
+        z.object({
+          kind: z.literal('asha'),
+          minEpochs: z.number().int().positive().default(3),
+          reductionFactor: z.number().int().min(2).default(3),
+        }),
         z.object({ kind: z.literal('none') }),
       ])
       .default({ kind: 'asha', minEpochs: 3, reductionFactor: 3 }),
     parallelism: z.number().int().positive().max(16).default(2),
     objective: z
-      .object({ metric: z.enum(['val_accuracy', 'val_log_loss', ...REGRESSION_OBJECTIVES]).default('val_accuracy'), direction: z.enum(['maximize', 'minimize']).default('maximize') })
+      .object({
+        metric: z.enum(['val_accuracy', 'val_log_loss', ...REGRESSION_OBJECTIVES]).default('val_accuracy'),
+        direction: z.enum(['maximize', 'minimize']).default('maximize'),
+      })
       .prefault({}),
     tpe: z
-      .object({ startupTrials: z.number().int().nonnegative().default(5), candidates: z.number().int().positive().default(24), gamma: z.number().gt(0).lt(1).default(0.25) })
+      .object({
+        startupTrials: z.number().int().nonnegative().default(5),
+        candidates: z.number().int().positive().default(24),
+        gamma: z.number().gt(0).lt(1).default(0.25),
+      })
       .prefault({}),
   })
   .superRefine((s, ctx) => {
     for (const [family, space] of Object.entries(s.families)) {
       for (const name of Object.keys(space ?? {})) {
         if (!FAMILY_PARAMS[family as Family].includes(name)) {
-          ctx.addIssue({ code: 'custom', path: ['families', family, name], message: `${family} has no hyperparameter "${name}" (it has ${FAMILY_PARAMS[family as Family].join(', ')})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['families', family, name],
+            message: `${family} has no hyperparameter "${name}" (it has ${FAMILY_PARAMS[family as Family].join(', ')})`,
+          });
         }
       }
     }
@@ -87,6 +102,8 @@ export interface TrialConfig {
 
 /** "mlp depth=2 width=32 learningRate=0.01": a trial's configuration in one line. */
 export function describeConfig(config: TrialConfig): string {
-  const params = Object.entries(config.params).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v}`);
+  const params = Object.entries(config.params).map(
+    ([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v}`,
+  );
   return [config.family, ...params].join(' ');
 }

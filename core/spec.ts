@@ -83,145 +83,180 @@ function regressionObjectiveDefault(raw: unknown): unknown {
   if (spec?.label?.type !== 'number' || spec.training?.sweep?.objective !== undefined) return raw;
   const training = spec.training ?? {};
   const objective = { metric: 'val_rmse', direction: 'minimize' };
-  return { ...spec, training: { ...training, sweep: training.sweep ? { ...training.sweep, objective } : { families: DEFAULT_FAMILIES, objective } } };
+  return {
+    ...spec,
+    training: { ...training, sweep: training.sweep ? { ...training.sweep, objective } : { families: DEFAULT_FAMILIES, objective } },
+  };
 }
 
-const ModelSpecObject = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes'),
-  description: z.string().default(''),
-  features: z.array(FeatureInput).min(1),
-  /** Image-shaped inputs: the numeric features, in order, are the pixels of one image (row-major, channels last). */
-  image: z.object({ height: z.number().int().positive(), width: z.number().int().positive(), channels: z.number().int().positive() }).optional(),
-  label: LabelSpec,
-  training: z
-    .object({
-      window: TrainingWindow.default({ kind: 'all' }),
-      holdoutFraction: z.number().gt(0).lt(1).default(0.2),
-      /** The AutoML sweep that produces the challenger (core/search-space.ts). */
-      sweep: SweepSpec.prefault({ families: DEFAULT_FAMILIES }),
-      /**
-       * Labels from the model server's feedback endpoint are training data too; this bounds how
-       * much of a window they may be, so anonymous or unvetted feedback cannot take it over.
-       */
-      feedback: z
-        .object({
-          /** Largest share of a training window that may come from feedback (0 = imported records only). */
-          maxShare: z.number().min(0).max(1).default(1),
-          /** Feedback sources (API key names, or "anonymous") whose labels count; all when absent. */
-          sources: z.array(z.string().min(1)).optional(),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  validation: z
-    .object({
-      minRows: z.number().int().positive().default(50),
-      maxMissingFraction: z.number().min(0).max(1).default(0.05),
-      /** Every class present in the snapshot needs at least this many rows, and at least two classes must appear. */
-      minClassCount: z.number().int().nonnegative().default(2),
-    })
-    .prefault({}),
-  monitoring: z
-    .object({
-      interval: durationAtLeast(MIN_DURATIONS.monitoringInterval).default('1m'),
-      /** Read by no code since the monitoring of lifecycles before policy-rules-v2 was retired; accepted so that specs that set it still validate. */
-      windowRows: z.number().int().positive().default(500),
-      /** At most this many of the predictions logged since the last cycle are analysed (the most recent). */
-      maxRows: z.number().int().positive().default(200_000),
-      drift: z
-        .object({
-          /** Input drift waits until this many predictions arrived since the last tested window. */
-          minRows: z.number().int().positive().default(100),
-          /** Threshold of the p-value tests (KS, chi-square) the automatic choice makes: drift when p < pValue. */
-          pValue: z.number().gt(0).lt(1).default(0.05),
-          /** Threshold of the distances (Wasserstein, Jensen-Shannon) it makes beyond 1,000 rows: drift when >= distance. */
-          distance: z.number().gt(0).default(0.1),
-          /** Per-feature test and threshold instead of the automatic choice (core/drift/feature-drift.ts). */
-          features: z.record(z.string(), z.object({ test: z.enum(DRIFT_TEST_NAMES).optional(), threshold: z.number().min(0).optional() })).default({}),
-        })
-        .prefault({}),
-      /** Predictions whose top probability is below this count as low-confidence. */
-      confidenceThreshold: z.number().gt(0).lt(1).default(0.5),
-      /** A metric per group of a column of the logged inputs, and the gap between groups. */
-      fairness: z
-        .object({
-          column: z.string().min(1),
-          /** Positive rate per group (demographic parity) is reported when given. */
-          positiveClass: z.string().optional(),
-          minGroupSize: z.number().int().positive().default(30),
-        })
-        .optional(),
-    })
-    .prefault({}),
-  policies: PolicySpec.prefault({}),
-  /** Webhook and email notifications (core/alerts.ts); off unless a channel is configured. */
-  alerts: AlertsSpec.prefault({}),
-  /** Periodic retraining as a Temporal Schedule, e.g. "7d". */
-  schedule: z.object({ every: durationAtLeast(MIN_DURATIONS.scheduleEvery) }).optional(),
-  evaluation: z
-    .object({
-      /** The challenger must beat the champion's holdout accuracy by at least this much. */
-      minImprovement: z.number().min(-1).max(1).default(0),
-    })
-    .prefault({}),
-  approval: z
-    .object({
-      required: z.boolean().default(true),
-      timeout: durationAtLeast(MIN_DURATIONS.approvalTimeout).default('24h'),
-      onTimeout: z.enum(['approve', 'reject']).default('reject'),
-      /**
-       * Who may approve or reject: reviewer names, or `group:<name>` for a group in `groups`.
-       * Empty: anyone who can signal the workflow (a warning at registration).
-       */
-      reviewers: z.array(z.string().trim().min(1)).default([]),
-      /** Named groups of reviewers, referenced as `group:<name>` in `reviewers`. */
-      groups: z.record(z.string().min(1), z.array(z.string().trim().min(1)).min(1)).default({}),
-    })
-    .prefault({}),
-  canary: z
-    .object({
-      steps: z
-        .array(z.object({ weight: z.number().gt(0).lt(1), bake: durationAtLeast(MIN_DURATIONS.canaryBake) }))
-        .default([{ weight: 0.2, bake: '2m' }]),
-      /** Labelled canary predictions needed for a live verdict; fewer keeps the offline verdict. */
-      minSamples: z.number().int().nonnegative().default(20),
-      /** How far canary accuracy may fall below the champion's before rolling back. */
-      tolerance: z.number().min(0).max(1).default(0.05),
-    })
-    .prefault({}),
-}).superRefine((spec, ctx) => {
-  // Drift overrides must name a feature and a test that suits its type.
-  const features = new Map(spec.features.map((f) => [f.name, f.type]));
-  for (const [name, choice] of Object.entries(spec.monitoring.drift.features)) {
-    const path = ['monitoring', 'drift', 'features', name];
-    const type = features.get(name);
-    if (!type) ctx.addIssue({ code: 'custom', path, message: `"${name}" is not a feature of this model (features: ${[...features.keys()].join(', ')})` });
-    else if (choice.test && !(DRIFT_TESTS[choice.test].features as readonly string[]).includes(type)) {
-      ctx.addIssue({ code: 'custom', path: [...path, 'test'], message: `${choice.test} does not apply to a ${type} feature (use one of ${Object.entries(DRIFT_TESTS).filter(([, t]) => (t.features as readonly string[]).includes(type)).map(([n]) => n).join(', ')})` });
+const ModelSpecObject = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes'),
+    description: z.string().default(''),
+    features: z.array(FeatureInput).min(1),
+    /** Image-shaped inputs: the numeric features, in order, are the pixels of one image (row-major, channels last). */
+    image: z
+      .object({ height: z.number().int().positive(), width: z.number().int().positive(), channels: z.number().int().positive() })
+      .optional(),
+    label: LabelSpec,
+    training: z
+      .object({
+        window: TrainingWindow.default({ kind: 'all' }),
+        holdoutFraction: z.number().gt(0).lt(1).default(0.2),
+        /** The AutoML sweep that produces the challenger (core/search-space.ts). */
+        sweep: SweepSpec.prefault({ families: DEFAULT_FAMILIES }),
+        /**
+         * Labels from the model server's feedback endpoint are training data too; this bounds how
+         * much of a window they may be, so anonymous or unvetted feedback cannot take it over.
+         */
+        feedback: z
+          .object({
+            /** Largest share of a training window that may come from feedback (0 = imported records only). */
+            maxShare: z.number().min(0).max(1).default(1),
+            /** Feedback sources (API key names, or "anonymous") whose labels count; all when absent. */
+            sources: z.array(z.string().min(1)).optional(),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    validation: z
+      .object({
+        minRows: z.number().int().positive().default(50),
+        maxMissingFraction: z.number().min(0).max(1).default(0.05),
+        /** Every class present in the snapshot needs at least this many rows, and at least two classes must appear. */
+        minClassCount: z.number().int().nonnegative().default(2),
+      })
+      .prefault({}),
+    monitoring: z
+      .object({
+        interval: durationAtLeast(MIN_DURATIONS.monitoringInterval).default('1m'),
+        /** Read by no code since the monitoring of lifecycles before policy-rules-v2 was retired; accepted so that specs that set it still validate. */
+        windowRows: z.number().int().positive().default(500),
+        /** At most this many of the predictions logged since the last cycle are analysed (the most recent). */
+        maxRows: z.number().int().positive().default(200_000),
+        drift: z
+          .object({
+            /** Input drift waits until this many predictions arrived since the last tested window. */
+            minRows: z.number().int().positive().default(100),
+            /** Threshold of the p-value tests (KS, chi-square) the automatic choice makes: drift when p < pValue. */
+            pValue: z.number().gt(0).lt(1).default(0.05),
+            /** Threshold of the distances (Wasserstein, Jensen-Shannon) it makes beyond 1,000 rows: drift when >= distance. */
+            distance: z.number().gt(0).default(0.1),
+            /** Per-feature test and threshold instead of the automatic choice (core/drift/feature-drift.ts). */
+            features: z
+              .record(z.string(), z.object({ test: z.enum(DRIFT_TEST_NAMES).optional(), threshold: z.number().min(0).optional() }))
+              .default({}),
+          })
+          .prefault({}),
+        /** Predictions whose top probability is below this count as low-confidence. */
+        confidenceThreshold: z.number().gt(0).lt(1).default(0.5),
+        /** A metric per group of a column of the logged inputs, and the gap between groups. */
+        fairness: z
+          .object({
+            column: z.string().min(1),
+            /** Positive rate per group (demographic parity) is reported when given. */
+            positiveClass: z.string().optional(),
+            minGroupSize: z.number().int().positive().default(30),
+          })
+          .optional(),
+      })
+      .prefault({}),
+    policies: PolicySpec.prefault({}),
+    /** Webhook and email notifications (core/alerts.ts); off unless a channel is configured. */
+    alerts: AlertsSpec.prefault({}),
+    /** Periodic retraining as a Temporal Schedule, e.g. "7d". */
+    schedule: z.object({ every: durationAtLeast(MIN_DURATIONS.scheduleEvery) }).optional(),
+    evaluation: z
+      .object({
+        /** The challenger must beat the champion's holdout accuracy by at least this much. */
+        minImprovement: z.number().min(-1).max(1).default(0),
+      })
+      .prefault({}),
+    approval: z
+      .object({
+        required: z.boolean().default(true),
+        timeout: durationAtLeast(MIN_DURATIONS.approvalTimeout).default('24h'),
+        onTimeout: z.enum(['approve', 'reject']).default('reject'),
+        /**
+         * Who may approve or reject: reviewer names, or `group:<name>` for a group in `groups`.
+         * Empty: anyone who can signal the workflow (a warning at registration).
+         */
+        reviewers: z.array(z.string().trim().min(1)).default([]),
+        /** Named groups of reviewers, referenced as `group:<name>` in `reviewers`. */
+        groups: z.record(z.string().min(1), z.array(z.string().trim().min(1)).min(1)).default({}),
+      })
+      .prefault({}),
+    canary: z
+      .object({
+        steps: z
+          .array(z.object({ weight: z.number().gt(0).lt(1), bake: durationAtLeast(MIN_DURATIONS.canaryBake) }))
+          .default([{ weight: 0.2, bake: '2m' }]),
+        /** Labelled canary predictions needed for a live verdict; fewer keeps the offline verdict. */
+        minSamples: z.number().int().nonnegative().default(20),
+        /** How far canary accuracy may fall below the champion's before rolling back. */
+        tolerance: z.number().min(0).max(1).default(0.05),
+      })
+      .prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    // Drift overrides must name a feature and a test that suits its type.
+    const features = new Map(spec.features.map((f) => [f.name, f.type]));
+    for (const [name, choice] of Object.entries(spec.monitoring.drift.features)) {
+      const path = ['monitoring', 'drift', 'features', name];
+      const type = features.get(name);
+      if (!type)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `"${name}" is not a feature of this model (features: ${[...features.keys()].join(', ')})`,
+        });
+      else if (choice.test && !(DRIFT_TESTS[choice.test].features as readonly string[]).includes(type)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'test'],
+          message: `${choice.test} does not apply to a ${type} feature (use one of ${Object.entries(DRIFT_TESTS)
+            .filter(([, t]) => (t.features as readonly string[]).includes(type))
+            .map(([n]) => n)
+            .join(', ')})`,
+        });
+      }
     }
-  }
-  spec.approval.reviewers.forEach((entry, i) => {
-    const group = entry.startsWith('group:') ? entry.slice('group:'.length) : undefined;
-    if (group !== undefined && !spec.approval.groups[group]) {
-      ctx.addIssue({ code: 'custom', path: ['approval', 'reviewers', i], message: `group "${group}" is not defined in approval.groups (groups: ${Object.keys(spec.approval.groups).join(', ') || 'none'})` });
+    spec.approval.reviewers.forEach((entry, i) => {
+      const group = entry.startsWith('group:') ? entry.slice('group:'.length) : undefined;
+      if (group !== undefined && !spec.approval.groups[group]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['approval', 'reviewers', i],
+          message: `group "${group}" is not defined in approval.groups (groups: ${Object.keys(spec.approval.groups).join(', ') || 'none'})`,
+        });
+      }
+    });
+    const fairness = spec.monitoring.fairness;
+    if (fairness && !features.has(fairness.column))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitoring', 'fairness', 'column'],
+        message: `"${fairness.column}" is not a feature of this model`,
+      });
+    // Accuracy and positive rate per group are a classifier's; a regression model's would need error per group.
+    if (fairness && isRegression(spec.label))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['monitoring', 'fairness'],
+        message: 'the fairness check (accuracy or positive rate per group) applies to classifiers, not to a regression model',
+      });
+    const { metric } = spec.training.sweep.objective;
+    const regressionMetric = (REGRESSION_OBJECTIVES as readonly string[]).includes(metric);
+    if (isRegression(spec.label) !== regressionMetric) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'sweep', 'objective', 'metric'],
+        message: isRegression(spec.label)
+          ? `a regression model's sweep is judged by ${REGRESSION_OBJECTIVES.join(' or ')}, not ${metric}`
+          : `${metric} judges regression models; a classifier's sweep uses val_accuracy or val_log_loss`,
+      });
     }
   });
-  const fairness = spec.monitoring.fairness;
-  if (fairness && !features.has(fairness.column)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'fairness', 'column'], message: `"${fairness.column}" is not a feature of this model` });
-  // Accuracy and positive rate per group are a classifier's; a regression model's would need error per group.
-  if (fairness && isRegression(spec.label)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'fairness'], message: 'the fairness check (accuracy or positive rate per group) applies to classifiers, not to a regression model' });
-  const { metric } = spec.training.sweep.objective;
-  const regressionMetric = (REGRESSION_OBJECTIVES as readonly string[]).includes(metric);
-  if (isRegression(spec.label) !== regressionMetric) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['training', 'sweep', 'objective', 'metric'],
-      message: isRegression(spec.label) ? `a regression model's sweep is judged by ${REGRESSION_OBJECTIVES.join(' or ')}, not ${metric}` : `${metric} judges regression models; a classifier's sweep uses val_accuracy or val_log_loss`,
-    });
-  }
-});
 
 /** Unknown keys anywhere in a spec are errors ("did you mean ..."), not silently dropped for defaults. */
 export const ModelSpec = withKnownKeys(z.preprocess(regressionObjectiveDefault, ModelSpecObject));

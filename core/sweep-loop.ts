@@ -113,7 +113,12 @@ export async function runSweep(
         });
         Object.assign(trial, { runId: outcome.runId, paramCount: outcome.paramCount, latencyMs: outcome.latencyMs });
         trial.objective.push(outcome.objective);
-        results[i] = { trial: trial.trial, value: orient(outcome.objective, settings.objective.direction), paramCount: outcome.paramCount, latencyMs: outcome.latencyMs };
+        results[i] = {
+          trial: trial.trial,
+          value: orient(outcome.objective, settings.objective.direction),
+          paramCount: outcome.paramCount,
+          latencyMs: outcome.latencyMs,
+        };
         rungsDone += 1;
         report();
       }
@@ -136,7 +141,15 @@ export async function runSweep(
     const wave: number[] = [];
     for (let k = 0; k < count; k++) {
       const trial = trials.length;
-      trials.push({ trial, config: proposeConfig(settings, trial, observations), runId: '', objective: [], state: 'pruned', paramCount: 0, latencyMs: 0 });
+      trials.push({
+        trial,
+        config: proposeConfig(settings, trial, observations),
+        runId: '',
+        objective: [],
+        state: 'pruned',
+        paramCount: 0,
+        latencyMs: 0,
+      });
       wave.push(trial);
     }
 

@@ -68,14 +68,20 @@ export type TieBreak = 'deterministic' | 'latency';
 /** Best first: higher value, then by the tie-break. */
 function comparer(tieBreak: TieBreak) {
   return (a: RungResult, b: RungResult): number =>
-    rankValue(b.value) - rankValue(a.value) || a.paramCount - b.paramCount || (tieBreak === 'latency' ? a.latencyMs - b.latencyMs : 0) || a.trial - b.trial;
+    rankValue(b.value) - rankValue(a.value) ||
+    a.paramCount - b.paramCount ||
+    (tieBreak === 'latency' ? a.latencyMs - b.latencyMs : 0) ||
+    a.trial - b.trial;
 }
 
 /** Trials promoted from a rung: the best floor(n / eta), at least one, best first. */
 export function promotions(results: RungResult[], eta: number, tieBreak: TieBreak = 'deterministic'): number[] {
   if (results.length === 0) return [];
   const keep = Math.max(1, Math.floor(results.length / eta));
-  return [...results].sort(comparer(tieBreak)).slice(0, keep).map((r) => r.trial);
+  return [...results]
+    .sort(comparer(tieBreak))
+    .slice(0, keep)
+    .map((r) => r.trial);
 }
 
 /** The best trial among those that reached the highest rung anyone reached (`byRung[k]`: rung k's results). */

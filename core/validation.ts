@@ -140,7 +140,11 @@ function plural(n: number, word: string): string {
  * missing labels. How many rows there are, which classes appear, a missing share, constant
  * columns and a label that never varies are the whole window's business, judged at the retrain.
  */
-export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec: ValidationSpecLike, scope: 'snapshot' | 'rows' = 'snapshot'): ValidationReport {
+export function validateRows(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  spec: ValidationSpecLike,
+  scope: 'snapshot' | 'rows' = 'snapshot',
+): ValidationReport {
   const { features, label, validation } = spec;
   const n = rows.length;
   const failures: string[] = [];
@@ -172,7 +176,9 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
     }
     if (nMissing > 0) missing[f.name] = nMissing;
     if (whole && n > 0 && nMissing / n > validation.maxMissingFraction) {
-      failures.push(`Feature "${f.name}" is missing in ${nMissing} of ${n} rows (${pct(nMissing, n)}); at most ${pct(validation.maxMissingFraction, 1)} may be missing.`);
+      failures.push(
+        `Feature "${f.name}" is missing in ${nMissing} of ${n} rows (${pct(nMissing, n)}); at most ${pct(validation.maxMissingFraction, 1)} may be missing.`,
+      );
     } else if (nMissing > 0) {
       warnings.push(`Feature "${f.name}" is missing in ${plural(nMissing, 'row')} (${pct(nMissing, n)}); they are encoded as no category.`);
     }
@@ -221,7 +227,9 @@ export function validateRows(rows: ReadonlyArray<Record<string, unknown>>, spec:
           `at most ${pct(validation.maxMissingFraction, 1)} may be missing.`,
       );
     } else if (nMissing > 0) {
-      warnings.push(`Feature "${f.name}" is missing in ${plural(nMissing, 'row')} (${pct(nMissing, n)}); they are imputed with the training mean.`);
+      warnings.push(
+        `Feature "${f.name}" is missing in ${plural(nMissing, 'row')} (${pct(nMissing, n)}); they are imputed with the training mean.`,
+      );
     }
     if (firstWrong) {
       failures.push(
@@ -326,7 +334,9 @@ function checkClassLabels(
   }
   const absent = label.classes.filter((c) => classCounts[c] === 0);
   if (whole && absent.length > 0 && n > 0) {
-    warnings.push(`Spec ${absent.length === 1 ? 'class' : 'classes'} ${absent.map((c) => `"${c}"`).join(', ')} ${absent.length === 1 ? 'does' : 'do'} not appear.`);
+    warnings.push(
+      `Spec ${absent.length === 1 ? 'class' : 'classes'} ${absent.map((c) => `"${c}"`).join(', ')} ${absent.length === 1 ? 'does' : 'do'} not appear.`,
+    );
   }
 }
 
@@ -334,7 +344,12 @@ function checkClassLabels(
  * Every label a finite number, read as a numeric feature's cell is (parseNumeric); the label must
  * vary. Returns the statistics of the numeric labels (undefined when there are none).
  */
-function checkNumberLabels(rows: ReadonlyArray<Record<string, unknown>>, name: string, whole: boolean, found: LabelFindings): LabelStats | undefined {
+function checkNumberLabels(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  name: string,
+  whole: boolean,
+  found: LabelFindings,
+): LabelStats | undefined {
   const { failures, missing, wrongType } = found;
   const n = rows.length;
   let nMissing = 0;
@@ -382,7 +397,8 @@ function checkNumberLabels(rows: ReadonlyArray<Record<string, unknown>>, name: s
     return undefined;
   }
   if (count === 0) return undefined;
-  if (whole && min === max) failures.push(`Label "${name}" is ${min} in every row with a number; a regression model needs labels that vary.`);
+  if (whole && min === max)
+    failures.push(`Label "${name}" is ${min} in every row with a number; a regression model needs labels that vary.`);
   return { n: count, min, max, mean, std: Math.sqrt(m2 / count) };
 }
 
@@ -403,7 +419,9 @@ export function formatReport(report: ValidationReport): string {
   }
   const stats = report.labelStats;
   if (stats) {
-    lines.push(`  label: ${plural(stats.n, 'number')}, min ${short(stats.min)}, max ${short(stats.max)}, mean ${short(stats.mean)}, std ${short(stats.std)}`);
+    lines.push(
+      `  label: ${plural(stats.n, 'number')}, min ${short(stats.min)}, max ${short(stats.max)}, mean ${short(stats.mean)}, std ${short(stats.std)}`,
+    );
   }
   return lines.join('\n');
 }

@@ -26,7 +26,6 @@ type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
 type ModelJSON = import('@tensorflow/tfjs').io.ModelJSON;
 type Tensor = import('@tensorflow/tfjs').Tensor;
 
-
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 export const PREPROCESS_JSON = 'preprocess.json';
@@ -118,9 +117,13 @@ export function buildProfile(
       out[f] = { kind: 'category', n, missing: rows.length - n, counts, mean: 0, std: 0, min: 0, max: 0, sample: [] };
       continue;
     }
-    out[f] = numericProfile(rows.map((row) => row[f]), maxSample);
+    out[f] = numericProfile(
+      rows.map((row) => row[f]),
+      maxSample,
+    );
   }
-  if (options.regression) return { version: 1, rows: rows.length, features: out, classCounts: {}, target: numericProfile(labels, maxSample) };
+  if (options.regression)
+    return { version: 1, rows: rows.length, features: out, classCounts: {}, target: numericProfile(labels, maxSample) };
   const classCounts: Record<string, number> = {};
   for (const l of labels) classCounts[l] = (classCounts[l] ?? 0) + 1;
   return { version: 1, rows: rows.length, features: out, classCounts };
@@ -211,7 +214,9 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
   const outShape = model.outputs[0]?.shape;
   if (outShape?.[outShape.length - 1] !== (regression ? 1 : nClasses)) {
     model.dispose();
-    throw new Error(`loadPredictor: model has ${String(outShape)} outputs but preprocess.json ${regression ? 'describes a regression model (1 output)' : `lists ${nClasses} classes`}`);
+    throw new Error(
+      `loadPredictor: model has ${String(outShape)} outputs but preprocess.json ${regression ? 'describes a regression model (1 output)' : `lists ${nClasses} classes`}`,
+    );
   }
   const inShape = model.inputs[0]?.shape;
   if (inShape?.length !== 2 || inShape[1] !== nInputs) {
@@ -220,7 +225,10 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
   }
   let disposed = false;
 
-  const probabilities = (rows: ReadonlyArray<Record<string, unknown>>, onInvalid?: (row: number, feature: string, raw: unknown) => void): Float32Array => {
+  const probabilities = (
+    rows: ReadonlyArray<Record<string, unknown>>,
+    onInvalid?: (row: number, feature: string, raw: unknown) => void,
+  ): Float32Array => {
     if (disposed) throw new Error('Predictor is disposed');
     if (rows.length === 0) return new Float32Array(0);
     const x = toMatrix(preprocessor, rows, onInvalid);
@@ -248,7 +256,10 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
       });
       const result: Prediction[] = new Array(rows.length);
       if (regression) {
-        p.forEach((value, i) => (result[i] = { label: String(value), value, probabilities: {}, ...(warnings.has(i) ? { warnings: warnings.get(i) } : {}) }));
+        p.forEach(
+          (value, i) =>
+            (result[i] = { label: String(value), value, probabilities: {}, ...(warnings.has(i) ? { warnings: warnings.get(i) } : {}) }),
+        );
         return result;
       }
       for (let i = 0; i < rows.length; i++) {
@@ -320,7 +331,9 @@ export function scoreProbabilities(p: ArrayLike<number>, classes: readonly strin
 
 /** ModelFiles as base64 strings (for JSON transports) and back. */
 export function modelFilesToBase64(files: ModelFiles): Record<string, string> {
-  return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]));
+  return Object.fromEntries(
+    Object.entries(files).map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')]),
+  );
 }
 
 export function modelFilesFromBase64(encoded: Record<string, string>): ModelFiles {

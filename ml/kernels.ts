@@ -33,7 +33,11 @@ export function installFastCpuKernels(tf: Tf): void {
   const originalPool = tf.getKernel('MaxPoolGrad', 'cpu');
   if (!originalConv || !originalPool) return; // no cpu backend registered: nothing to speed up
   originals.set(tf, [originalConv, originalPool]);
-  replaceKernel(tf, { kernelName: 'Conv2DBackpropFilter', backendName: 'cpu', kernelFunc: conv2dBackpropFilter(tf, originalConv.kernelFunc) });
+  replaceKernel(tf, {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'cpu',
+    kernelFunc: conv2dBackpropFilter(tf, originalConv.kernelFunc),
+  });
   replaceKernel(tf, { kernelName: 'MaxPoolGrad', backendName: 'cpu', kernelFunc: maxPoolGrad(tf, originalPool.kernelFunc) });
 }
 
@@ -73,7 +77,19 @@ function conv2dBackpropFilter(tf: Tf, fallback: KernelFunc): KernelFunc {
       false,
       'channelsLast',
     );
-    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+    const {
+      batchSize,
+      inHeight,
+      inWidth,
+      inChannels,
+      outHeight,
+      outWidth,
+      outChannels,
+      strideHeight,
+      strideWidth,
+      filterHeight,
+      filterWidth,
+    } = info;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
     const xv = backend.data.get(x.dataId).values;
@@ -118,8 +134,26 @@ function maxPoolGrad(tf: Tf, fallback: KernelFunc): KernelFunc {
       dimRoundingMode?: 'floor' | 'round' | 'ceil';
     };
     if (input.dtype !== 'float32') return fallback(args);
-    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, effectiveFilterHeight, effectiveFilterWidth } = info;
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
+    const {
+      batchSize,
+      inHeight,
+      inWidth,
+      inChannels,
+      outHeight,
+      outWidth,
+      strideHeight,
+      strideWidth,
+      effectiveFilterHeight,
+      effectiveFilterWidth,
+    } = info;
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return fallback(args);
     const top = info.padInfo.top;
     const left = info.padInfo.left;

@@ -38,9 +38,7 @@ export interface CnnParams extends Common {
   dropout: number;
 }
 export type ResolvedConfig =
-  | { family: 'softmax'; params: SoftmaxParams }
-  | { family: 'mlp'; params: MlpParams }
-  | { family: 'cnn'; params: CnnParams };
+  { family: 'softmax'; params: SoftmaxParams } | { family: 'mlp'; params: MlpParams } | { family: 'cnn'; params: CnnParams };
 
 /**
  * Values of the hyperparameters a trial does not set. Chosen as sound starting points on small
@@ -100,9 +98,21 @@ export function resolveConfig(config: TrialConfig): ResolvedConfig {
     case 'softmax':
       return { family, params: common };
     case 'mlp':
-      return { family, params: { ...common, depth: int('depth', 1), width: int('width', 1), activation: oneOf('activation', ACTIVATIONS), dropout: dropout() } };
+      return {
+        family,
+        params: {
+          ...common,
+          depth: int('depth', 1),
+          width: int('width', 1),
+          activation: oneOf('activation', ACTIVATIONS),
+          dropout: dropout(),
+        },
+      };
     case 'cnn':
-      return { family, params: { ...common, filters: int('filters', 1), kernelSize: int('kernelSize', 1), dense: int('dense', 1), dropout: dropout() } };
+      return {
+        family,
+        params: { ...common, filters: int('filters', 1), kernelSize: int('kernelSize', 1), dense: int('dense', 1), dropout: dropout() },
+      };
   }
 }
 
@@ -184,7 +194,15 @@ export function buildModel(
   if (resolved.family === 'mlp') {
     const p = resolved.params;
     for (let i = 0; i < p.depth; i++) {
-      model.add(tf.layers.dense({ units: p.width, activation: p.activation, ...named('dense'), ...(i === 0 ? { inputShape: [nInputs] } : {}), ...init() }));
+      model.add(
+        tf.layers.dense({
+          units: p.width,
+          activation: p.activation,
+          ...named('dense'),
+          ...(i === 0 ? { inputShape: [nInputs] } : {}),
+          ...init(),
+        }),
+      );
       if (p.dropout > 0) model.add(dropoutLayer(p.dropout));
     }
   } else if (resolved.family === 'cnn') {
@@ -197,9 +215,27 @@ export function buildModel(
       );
     }
     model.add(tf.layers.reshape({ targetShape: [height, width, channels], inputShape: [nInputs], ...named('reshape') }));
-    model.add(tf.layers.conv2d({ filters: p.filters, ...named('conv2d'), kernelSize: p.kernelSize, activation: 'relu', padding: 'same', ...init() }));
+    model.add(
+      tf.layers.conv2d({
+        filters: p.filters,
+        ...named('conv2d'),
+        kernelSize: p.kernelSize,
+        activation: 'relu',
+        padding: 'same',
+        ...init(),
+      }),
+    );
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', ...named('max_pooling2d') }));
-    model.add(tf.layers.conv2d({ filters: 2 * p.filters, ...named('conv2d'), kernelSize: p.kernelSize, activation: 'relu', padding: 'same', ...init() }));
+    model.add(
+      tf.layers.conv2d({
+        filters: 2 * p.filters,
+        ...named('conv2d'),
+        kernelSize: p.kernelSize,
+        activation: 'relu',
+        padding: 'same',
+        ...init(),
+      }),
+    );
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same', ...named('max_pooling2d') }));
     model.add(tf.layers.flatten(named('flatten')));
     model.add(tf.layers.dense({ units: p.dense, activation: 'relu', ...named('dense'), ...init() }));

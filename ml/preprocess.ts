@@ -28,8 +28,7 @@ export interface ImageShape {
 }
 
 export type FeatureEncoding =
-  | { name: string; type: 'number'; mean: number; std: number }
-  | { name: string; type: 'category'; values: string[] };
+  { name: string; type: 'number'; mean: number; std: number } | { name: string; type: 'category'; values: string[] };
 
 export interface Preprocessor {
   version: 2;
@@ -187,10 +186,19 @@ export function modelInput(pre: Preprocessor): { nInputs: number; image?: ImageS
  * the equivalent version 2, so models saved before categorical features still load and serve.
  */
 export function upgradePreprocessor(raw: unknown): Preprocessor {
-  const p = raw as { version?: number; encodings?: unknown; classes?: unknown; nInputs?: unknown; features?: unknown; means?: unknown; stds?: unknown };
+  const p = raw as {
+    version?: number;
+    encodings?: unknown;
+    classes?: unknown;
+    nInputs?: unknown;
+    features?: unknown;
+    means?: unknown;
+    stds?: unknown;
+  };
   if (p?.version === 2 && Array.isArray(p.encodings) && Array.isArray(p.classes)) {
     const nInputs = countInputs(p.encodings as FeatureEncoding[]);
-    if (p.nInputs !== nInputs) throw new Error(`preprocess.json: nInputs is ${String(p.nInputs)} but the encodings have ${nInputs} columns`);
+    if (p.nInputs !== nInputs)
+      throw new Error(`preprocess.json: nInputs is ${String(p.nInputs)} but the encodings have ${nInputs} columns`);
     return p as unknown as Preprocessor;
   }
   if (p?.version === 1 && Array.isArray(p.features) && Array.isArray(p.means) && Array.isArray(p.stds) && Array.isArray(p.classes)) {

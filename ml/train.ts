@@ -12,7 +12,18 @@
 import type { TrialConfig } from '../core/search-space.ts';
 import { mulberry32 } from '../core/stats/rng.ts';
 import { loadTf, type LoadedTf, type Tf } from './backend.ts';
-import { buildProfile, scoreValues, unscale, decodeJson, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, saveModelFiles, scoreProbabilities, WEIGHTS_BIN } from './bundle.ts';
+import {
+  buildProfile,
+  scoreValues,
+  unscale,
+  decodeJson,
+  MODEL_JSON,
+  PREPROCESS_JSON,
+  PROFILE_JSON,
+  saveModelFiles,
+  scoreProbabilities,
+  WEIGHTS_BIN,
+} from './bundle.ts';
 import { installFastCpuKernels } from './kernels.ts';
 import { readTrainerState, restoreOptimizerState, saveOptimizerState } from './checkpoint.ts';
 import { buildModel, mixSeed, REGRESSION, resolveConfig, type ResolvedConfig } from './model.ts';
@@ -159,7 +170,9 @@ const LATENCY_ROWS = 50;
 export async function loadTrainingTf(family: TrialConfig['family'], preference?: string): Promise<LoadedTf> {
   if (family !== 'cnn') return loadTf(preference);
   if (preference === 'wasm') {
-    throw new Error('The cnn family cannot train on the wasm backend (it has no Conv2D gradient kernels); use "cpu", "tensorflow" or "auto"');
+    throw new Error(
+      'The cnn family cannot train on the wasm backend (it has no Conv2D gradient kernels); use "cpu", "tensorflow" or "auto"',
+    );
   }
   const loaded = await loadTf(preference);
   return loaded.backend === 'wasm' ? loadTf('cpu') : loaded;
@@ -178,7 +191,9 @@ export async function trainTrial(
 ): Promise<TrainResult> {
   const resolved = checkInput(input);
   const regression = input.labelType === 'number';
-  const loaded = options.tf ? { tf: options.tf, backend: options.tf.getBackend() } : await loadTrainingTf(input.config.family, input.backend);
+  const loaded = options.tf
+    ? { tf: options.tf, backend: options.tf.getBackend() }
+    : await loadTrainingTf(input.config.family, input.backend);
   const { tf, backend } = loaded;
   if (resolved.family === 'cnn' && backend === 'wasm') {
     throw new Error('The cnn family cannot train on the wasm backend (it has no Conv2D gradient kernels)');
@@ -199,7 +214,11 @@ export async function trainTrial(
       pre = upgradePreprocessor(decodeJson<unknown>(input.checkpoint[PREPROCESS_JSON]));
       profile = decodeJson<ReferenceProfile>(input.checkpoint[PROFILE_JSON]);
       const names = input.features.map((f) => (typeof f === 'string' ? f : f.name));
-      if (pre.features.join('\u0000') !== names.join('\u0000') || pre.classes.join('\u0000') !== input.classes.join('\u0000') || !pre.target !== !regression) {
+      if (
+        pre.features.join('\u0000') !== names.join('\u0000') ||
+        pre.classes.join('\u0000') !== input.classes.join('\u0000') ||
+        !pre.target !== !regression
+      ) {
         throw new Error('The checkpoint was trained on other features or classes than this input');
       }
     } else {
@@ -259,7 +278,9 @@ export async function trainTrial(
           optimizer.minimize(
             () => {
               const out = model!.apply(xb, { training: true }) as Tensor;
-              let loss = (regression ? tf.losses.meanSquaredError(yb, out) : tf.mean(tf.metrics.categoricalCrossentropy(yb, out))) as Scalar;
+              let loss = (
+                regression ? tf.losses.meanSquaredError(yb, out) : tf.mean(tf.metrics.categoricalCrossentropy(yb, out))
+              ) as Scalar;
               for (const penalty of model!.calculateLosses()) loss = tf.add(loss, penalty);
               const hits = regression ? tf.scalar(NaN) : tf.sum(tf.metrics.categoricalAccuracy(yb, out));
               stats = tf.keep(tf.stack([tf.mul(loss, size), hits]));
@@ -279,7 +300,12 @@ export async function trainTrial(
       const [lossSum, hitSum] = totals.dataSync();
       totals.dispose();
       tf.dispose(sums);
-      const metrics: EpochMetrics = { epoch, loss: lossSum / n, accuracy: hitSum / n, ...validationMetrics(tf, model, xValTensor, pre, input.validation.labels) };
+      const metrics: EpochMetrics = {
+        epoch,
+        loss: lossSum / n,
+        accuracy: hitSum / n,
+        ...validationMetrics(tf, model, xValTensor, pre, input.validation.labels),
+      };
       history.push(metrics);
       onEpoch?.(metrics);
     }
@@ -338,7 +364,13 @@ async function restoreCheckpoint(tf: Tf, model: LayersModel, files: ModelFiles):
 }
 
 /** The epoch's validation metrics (NaN without validation rows): see EpochMetrics. */
-function validationMetrics(tf: Tf, model: LayersModel, x: Tensor | undefined, pre: Preprocessor, labels: string[]): Pick<EpochMetrics, 'valLoss' | 'valAccuracy' | 'valRmse' | 'valMae'> {
+function validationMetrics(
+  tf: Tf,
+  model: LayersModel,
+  x: Tensor | undefined,
+  pre: Preprocessor,
+  labels: string[],
+): Pick<EpochMetrics, 'valLoss' | 'valAccuracy' | 'valRmse' | 'valMae'> {
   if (!x) return pre.target ? { valLoss: NaN, valAccuracy: NaN, valRmse: NaN, valMae: NaN } : { valLoss: NaN, valAccuracy: NaN };
   const out = tf.tidy(() => model.predict(x, { batchSize: EVAL_BATCH }) as Tensor);
   try {

@@ -10,7 +10,11 @@ import { loadPredictor } from './bundle.ts';
 /** Single-row predictions timed after the warm-up; their median is the trial's latency. */
 const LATENCY_WARMUP = 5;
 
-export async function measurePredictLatency(files: ModelFiles, rows: Record<string, unknown>[], tfOption?: Tf): Promise<{ ms: number; backend: string }> {
+export async function measurePredictLatency(
+  files: ModelFiles,
+  rows: Record<string, unknown>[],
+  tfOption?: Tf,
+): Promise<{ ms: number; backend: string }> {
   const { tf, backend } = tfOption ? { tf: tfOption, backend: tfOption.getBackend() } : await loadTf('auto');
   if (rows.length === 0) return { ms: NaN, backend };
   const predictor = await loadPredictor(files, { tf });
@@ -65,4 +69,3 @@ export function watchPeakBytes(tf: Tf): PeakWatcher {
     },
   };
 }
-

@@ -78,7 +78,9 @@ function cycles(): string[][] {
 }
 
 for (const [from, out] of [...edges].sort(([a], [b]) => a.localeCompare(b))) {
-  const arrows = [...out].sort(([a], [b]) => a.localeCompare(b)).map(([to, e]) => `${to} (${e.files.size}${e.typeOnly ? ', types only' : ''})`);
+  const arrows = [...out]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([to, e]) => `${to} (${e.files.size}${e.typeOnly ? ', types only' : ''})`);
   console.log(`${from.padEnd(11)} -> ${arrows.join(', ')}`);
 }
 const found = cycles();

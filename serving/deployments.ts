@@ -64,7 +64,8 @@ export class LiveDeployments {
   pick(model: string): Target {
     const live = this.require(model);
     const { champion, canary } = live.state;
-    const [version, role]: [string, Role] = canary && Math.random() < canary.weight ? [canary.version, 'canary'] : [champion.version, 'champion'];
+    const [version, role]: [string, Role] =
+      canary && Math.random() < canary.weight ? [canary.version, 'canary'] : [champion.version, 'champion'];
     return { version, role, predictor: live.predictors.get(version)!, features: live.features };
   }
 

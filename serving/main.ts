@@ -17,9 +17,13 @@ import { openStore } from '../adapters/store/index.ts';
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
 if (process.env.PERENNIAL_ADMIN_TOKEN === undefined) {
-  console.warn(`PERENNIAL_ADMIN_TOKEN is not set: the admin endpoints (deployments, API keys) accept the development token "${defaults.adminToken()}"; set it before anyone else can reach this server`);
+  console.warn(
+    `PERENNIAL_ADMIN_TOKEN is not set: the admin endpoints (deployments, API keys) accept the development token "${defaults.adminToken()}"; set it before anyone else can reach this server`,
+  );
 } else if (process.env.PERENNIAL_ADMIN_TOKEN === '') {
-  console.warn('PERENNIAL_ADMIN_TOKEN is empty: the admin endpoints (deployments, API keys) refuse every request with 401 until it is set; predict and feedback are unaffected');
+  console.warn(
+    'PERENNIAL_ADMIN_TOKEN is empty: the admin endpoints (deployments, API keys) refuse every request with 401 until it is set; predict and feedback are unaffected',
+  );
 }
 
 const store = openStore(defaults.dbPath());

@@ -25,7 +25,9 @@ function startInstance(): Promise<Worker> {
   const worker = cluster.fork();
   return new Promise((resolve, reject) => {
     worker.once('listening', () => resolve(worker));
-    worker.once('exit', (code, signal) => reject(new Error(`model server ${worker.process.pid} exited before listening (${signal ?? `code ${code}`})`)));
+    worker.once('exit', (code, signal) =>
+      reject(new Error(`model server ${worker.process.pid} exited before listening (${signal ?? `code ${code}`})`)),
+    );
   });
 }
 

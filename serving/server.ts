@@ -59,8 +59,10 @@ const Feedback = z
     label: Label.optional(),
   })
   .superRefine((f, ctx) => {
-    if (f.kind === 'label' && f.label === undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'label is required (or send kind "accepted" or "overridden")' });
-    if (f.kind === 'accepted' && f.label !== undefined) ctx.addIssue({ code: 'custom', path: ['label'], message: 'an accepted prediction takes no label: its label was right' });
+    if (f.kind === 'label' && f.label === undefined)
+      ctx.addIssue({ code: 'custom', path: ['label'], message: 'label is required (or send kind "accepted" or "overridden")' });
+    if (f.kind === 'accepted' && f.label !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['label'], message: 'an accepted prediction takes no label: its label was right' });
   });
 const FeedbackBatch = z.object({ feedback: z.array(Feedback).min(1, 'send at least one item').max(MAX_ROWS) });
 
@@ -71,7 +73,10 @@ const DeployBody = z
     canary: z.object({ version: Version, weight: z.number().gt(0).lt(1) }).optional(),
     reason: z.string().trim().min(1, 'say why the deployment changes'),
   })
-  .refine((d) => d.canary?.version !== d.champion.version, { message: 'the canary must be another version than the champion', path: ['canary', 'version'] });
+  .refine((d) => d.canary?.version !== d.champion.version, {
+    message: 'the canary must be another version than the champion',
+    path: ['canary', 'version'],
+  });
 
 const ModelName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes');
 
@@ -135,7 +140,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (task === 'regression') {
         // A regression model's answer is its number: no classes, probabilities or confidence.
         const value = o.value!;
-        return { response: { id, value, version, role, ...warnings }, log: { ...logged, label: String(value), probabilities: {}, confidence: null } };
+        return {
+          response: { id, value, version, role, ...warnings },
+          log: { ...logged, label: String(value), probabilities: {}, confidence: null },
+        };
       }
       return {
         response: { id, label: o.label, probabilities: o.probabilities, version, role, ...warnings },
@@ -214,7 +222,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'request body'): 
  */
 function requireFiniteOutput(output: Prediction, task: Predictor['task'], model: string, version: string, row: number): void {
   if (task === 'regression') {
-    if (typeof output.value !== 'number' || !Number.isFinite(output.value)) throw new InvalidModelOutputError(model, version, row, String(output.value));
+    if (typeof output.value !== 'number' || !Number.isFinite(output.value))
+      throw new InvalidModelOutputError(model, version, row, String(output.value));
     return;
   }
   const bad = Object.entries(output.probabilities).find(([, p]) => !Number.isFinite(p));
@@ -231,7 +240,9 @@ function requireFeatures(rows: Array<Record<string, unknown>>, features: string[
   if (!problems.length) return;
   const shown = problems.slice(0, 10);
   if (problems.length > shown.length) shown.push(`  ... and ${problems.length - shown.length} more rows`);
-  throw new InvalidRequestError(`rows lack features the model needs (${features.join(', ')}; use null for unknown values):\n${shown.join('\n')}`);
+  throw new InvalidRequestError(
+    `rows lack features the model needs (${features.join(', ')}; use null for unknown values):\n${shown.join('\n')}`,
+  );
 }
 
 function authorized(request: FastifyRequest, adminToken: string): boolean {

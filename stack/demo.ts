@@ -74,7 +74,8 @@ export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> 
     return res.body.json() as Promise<{ predictions?: Array<{ id: string }> }>;
   };
 
-  const show = (who: string, d: Decision) => log(`  ${d.at.slice(11, 19)} ${who}: ${d.what}${d.reasons.map((r) => `\n      ${r}`).join('')}`);
+  const show = (who: string, d: Decision) =>
+    log(`  ${d.at.slice(11, 19)} ${who}: ${d.what}${d.reasons.map((r) => `\n      ${r}`).join('')}`);
 
   /** Prints what the lifecycle and its retrain decided since last time, and approves a waiting challenger. */
   const watch = async (doing: string) => {
@@ -89,7 +90,9 @@ export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> 
       retrain.seen = decisions.length;
       if (stage === 'awaiting-approval' && options.autoApprove && !approved.has(retrain.id)) {
         approved.add(retrain.id);
-        log(`auto-approve: ${await client.review(spec.name, 'approve', { reviewer: 'demo-auto-approver', comment: 'npm start -- --demo --auto-approve' })}`);
+        log(
+          `auto-approve: ${await client.review(spec.name, 'approve', { reviewer: 'demo-auto-approver', comment: 'npm start -- --demo --auto-approve' })}`,
+        );
       }
     }
     log(`${doing}; champion ${status.championVersion ? `v${status.championVersion}` : 'none yet'}`);

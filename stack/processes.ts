@@ -105,7 +105,7 @@ export class PortInUseError extends Error {
     readonly service: string,
     readonly holder: ProcessInfo | undefined,
   ) {
-    const who = holder ? `pid ${holder.pid} (${holder.command})` : 'a process this user cannot see (another user\'s, or no /proc to ask)';
+    const who = holder ? `pid ${holder.pid} (${holder.command})` : "a process this user cannot see (another user's, or no /proc to ask)";
     super(`port ${port}, needed by the ${service}, is already in use by ${who}; stop it, or choose another port`);
     this.name = 'PortInUseError';
   }

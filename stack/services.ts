@@ -128,15 +128,30 @@ async function stopGroup(leader: number) {
       return false;
     }
   };
-  for (const [signal, graceMs] of [['SIGTERM', 10_000], ['SIGKILL', 5_000]] as const) {
+  for (const [signal, graceMs] of [
+    ['SIGTERM', 10_000],
+    ['SIGKILL', 5_000],
+  ] as const) {
     if (!groupAlive()) return;
     process.kill(-leader, signal);
-    for (const deadline = Date.now() + graceMs; groupAlive() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    for (const deadline = Date.now() + graceMs; groupAlive() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 /** Stops our orphan on this data folder, checks the ports are free, spawns, records the pid. */
-async function spawnServer(what: string, opts: { dataDir: string; pidName: string; ports: number[]; command: string; args: string[]; marker: string; env?: NodeJS.ProcessEnv; log?: (line: string) => void }) {
+async function spawnServer(
+  what: string,
+  opts: {
+    dataDir: string;
+    pidName: string;
+    ports: number[];
+    command: string;
+    args: string[];
+    marker: string;
+    env?: NodeJS.ProcessEnv;
+    log?: (line: string) => void;
+  },
+) {
   const pidFile = join(opts.dataDir, `${opts.pidName}.pid`);
   await stopOrphan(pidFile, what, opts.log ?? ((line) => console.error(`perennial: ${line}`)));
   for (const port of opts.ports) await assertPortFree(port, what);
@@ -163,19 +178,34 @@ export async function startTemporal(opts: TemporalOptions): Promise<Service & { 
   const uiPort = opts.uiPort ?? (await freePort());
   const dbFile = join(opts.dataDir, 'temporal.sqlite');
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--http-port', String(await freePort()),
-    '--metrics-port', String(await freePort()),
-    '--db-filename', dbFile,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--http-port',
+    String(await freePort()),
+    '--metrics-port',
+    String(await freePort()),
+    '--db-filename',
+    dbFile,
+    '--log-level',
+    'warn',
     ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ...(opts.extraArgs ?? []),
   ];
   const what = 'Temporal dev server';
-  const { child, pidFile } = await spawnServer(what, { ...opts, pidName: 'temporal', ports: [port, uiPort], command: join(VENV_BIN, 'temporal'), args, marker: dbFile });
+  const { child, pidFile } = await spawnServer(what, {
+    ...opts,
+    pidName: 'temporal',
+    ports: [port, uiPort],
+    command: join(VENV_BIN, 'temporal'),
+    args,
+    marker: dbFile,
+  });
   await whenReady(child, pidFile, async () => {
     await waitFor(what, child, () => portOpen(port), 60_000);
     assertServedBy(child, port, what);
@@ -201,11 +231,16 @@ export async function startMlflow(opts: MlflowOptions): Promise<Service> {
   const backendStore = `sqlite:///${join(opts.dataDir, 'mlflow.db')}`;
   const args = [
     'server',
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--workers', '2',
-    '--backend-store-uri', backendStore,
-    '--artifacts-destination', join(opts.dataDir, 'artifacts'),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--workers',
+    '2',
+    '--backend-store-uri',
+    backendStore,
+    '--artifacts-destination',
+    join(opts.dataDir, 'artifacts'),
     '--serve-artifacts',
   ];
   const what = 'MLflow server';

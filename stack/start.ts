@@ -29,7 +29,8 @@ const { values: flags } = parseArgs({
 const say = (line: string) => console.log(`perennial: ${line}`);
 
 const PORT_HINTS: Record<string, string> = {
-  'Temporal dev server': 'to start it on other ports set PERENNIAL_TEMPORAL_PORT and PERENNIAL_TEMPORAL_UI_PORT; to use a server of your own set TEMPORAL_ADDRESS',
+  'Temporal dev server':
+    'to start it on other ports set PERENNIAL_TEMPORAL_PORT and PERENNIAL_TEMPORAL_UI_PORT; to use a server of your own set TEMPORAL_ADDRESS',
   'MLflow server': 'to start it on another port set PERENNIAL_MLFLOW_PORT; to use a server of your own set MLFLOW_TRACKING_URI',
   'model server': 'to start it on another port set PERENNIAL_SERVING_PORT',
 };
@@ -66,10 +67,15 @@ try {
   say(`data folder ${dataDir}`);
 
   if (!process.env.TEMPORAL_ADDRESS || !process.env.MLFLOW_TRACKING_URI) ensurePythonEnv();
-  let temporalUi = process.env.TEMPORAL_UI_URL ?? '(your Temporal cluster\'s UI)';
+  let temporalUi = process.env.TEMPORAL_UI_URL ?? "(your Temporal cluster's UI)";
   if (!process.env.TEMPORAL_ADDRESS) {
     say('starting the Temporal dev server...');
-    const temporal = await startTemporal({ dataDir: join(dataDir, 'temporal'), port: portFromEnv('PERENNIAL_TEMPORAL_PORT', 7233), uiPort: portFromEnv('PERENNIAL_TEMPORAL_UI_PORT', 8233), log: say });
+    const temporal = await startTemporal({
+      dataDir: join(dataDir, 'temporal'),
+      port: portFromEnv('PERENNIAL_TEMPORAL_PORT', 7233),
+      uiPort: portFromEnv('PERENNIAL_TEMPORAL_UI_PORT', 8233),
+      log: say,
+    });
     stops.push(temporal.stop);
     process.env.TEMPORAL_ADDRESS = temporal.address;
     temporalUi = temporal.uiUrl;
@@ -117,8 +123,17 @@ try {
 `);
 
   if (flags.demo) {
-    say(`demo: replaying production traffic (Seattle 2014, then New York)${flags['auto-approve'] ? ', approving challengers automatically' : '; approve challengers with the command above'}`);
-    const result = await runDemoTraffic({ client, spec, servingUrl, traffic: data.traffic, autoApprove: flags['auto-approve']!, log: (l) => say(l) });
+    say(
+      `demo: replaying production traffic (Seattle 2014, then New York)${flags['auto-approve'] ? ', approving challengers automatically' : '; approve challengers with the command above'}`,
+    );
+    const result = await runDemoTraffic({
+      client,
+      spec,
+      servingUrl,
+      traffic: data.traffic,
+      autoApprove: flags['auto-approve']!,
+      log: (l) => say(l),
+    });
     say(`demo complete: version ${result.championVersion} is champion after ${result.predictions} predictions, trigger: ${result.trigger}`);
     await shutdown(0);
   } else {

@@ -14,22 +14,19 @@ const [temporal, mlflow] = await Promise.all([
   startMlflow({ dataDir: tempDir('perennial-mlflow-') }),
 ]);
 // Node 20's runner takes no globs: list the test files here.
-const files = process.argv.length > 2
-  ? process.argv.slice(2)
-  : readdirSync(join(PROJECT_ROOT, 'test'), { recursive: true })
-      .map(String)
-      .filter((f) => f.endsWith('.test.ts'))
-      .sort()
-      .map((f) => join('test', f));
-const runner = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
-  {
-    cwd: PROJECT_ROOT,
-    stdio: 'inherit',
-    env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, MLFLOW_TRACKING_URI: mlflow.url, PERENNIAL_DATA_DIR: join(tempDir(), 'data') },
-  },
-);
+const files =
+  process.argv.length > 2
+    ? process.argv.slice(2)
+    : readdirSync(join(PROJECT_ROOT, 'test'), { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.test.ts'))
+        .sort()
+        .map((f) => join('test', f));
+const runner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  cwd: PROJECT_ROOT,
+  stdio: 'inherit',
+  env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, MLFLOW_TRACKING_URI: mlflow.url, PERENNIAL_DATA_DIR: join(tempDir(), 'data') },
+});
 // Interrupted: stop the runner; the services stop below once it has exited.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runner.kill(signal));
 const code = await new Promise<number>((ok) => runner.once('exit', (c, signal) => ok(c ?? (signal ? 1 : 0))));

@@ -21,7 +21,9 @@ const worker = await createWorker({
   cacheDir: join(defaults.dataDir(), 'cache'),
   trainingSlots: process.env.PERENNIAL_TRAINING_SLOTS ? Number(process.env.PERENNIAL_TRAINING_SLOTS) : undefined,
 });
-console.log(`perennial worker polling task queues "${worker.taskQueue}" and its training queue${temporal.codec ? ', payloads encrypted' : ''}`);
+console.log(
+  `perennial worker polling task queues "${worker.taskQueue}" and its training queue${temporal.codec ? ', payloads encrypted' : ''}`,
+);
 // The SDK's default signal handling (SIGINT, SIGTERM) stops both workers; then clean up.
 await worker.run();
 await worker.shutdown();

@@ -7,7 +7,15 @@
  * This file wires messages to the entity (lifecycle/model-entity.ts), which holds the state and
  * the steps of the main loop below.
  */
-import { allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, patched, setDefaultSignalHandler, setHandler } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  patched,
+  setDefaultSignalHandler,
+  setHandler,
+} from '@temporalio/workflow';
 import {
   approveSignal,
   DataArrived,
@@ -72,7 +80,10 @@ function wireHandlers(lifecycle: ModelEntity): void {
       // Runs before the update is accepted into history: invalid policies are refused, nothing changes.
       validator: (change) => {
         const parsed = PolicyChange.safeParse(change);
-        const problems = [...unknownKeyLines(PolicyChange, change), ...(parsed.success ? [] : parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`))];
+        const problems = [
+          ...unknownKeyLines(PolicyChange, change),
+          ...(parsed.success ? [] : parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`)),
+        ];
         if (problems.length) throw new Error(`invalid policies:\n${problems.join('\n')}`);
       },
     },
@@ -113,7 +124,10 @@ function wireHandlers(lifecycle: ModelEntity): void {
       const parsed = Review.safeParse(review);
       if (!parsed.success) return lifecycle.record(`ignored ${name} signal with invalid input`, ...issueLines(parsed.error));
       if (!mayReview(spec.approval, parsed.data.reviewer)) {
-        return lifecycle.record(`refused ${name} from ${parsed.data.reviewer}: not an allowed reviewer`, `allowed reviewers: ${spec.approval.reviewers?.join(', ')}`);
+        return lifecycle.record(
+          `refused ${name} from ${parsed.data.reviewer}: not an allowed reviewer`,
+          `allowed reviewers: ${spec.approval.reviewers?.join(', ')}`,
+        );
       }
     }
     const running = lifecycle.retrainRunning();
@@ -123,5 +137,7 @@ function wireHandlers(lifecycle: ModelEntity): void {
   setHandler(approveSignal, forwardReview(approveSignal, 'approve'));
   setHandler(rejectSignal, forwardReview(rejectSignal, 'reject'));
   // Set after every named handler (signals buffered before then reach theirs): a misspelt signal name is recorded instead of vanishing.
-  setDefaultSignalHandler((name) => lifecycle.record(`ignored unknown signal "${name}"`, 'signals: retrain, dataArrived, pause, resume, rollback, approve, reject'));
+  setDefaultSignalHandler((name) =>
+    lifecycle.record(`ignored unknown signal "${name}"`, 'signals: retrain, dataArrived, pause, resume, rollback, approve, reject'),
+  );
 }

@@ -40,7 +40,8 @@ import { sweep } from './sweep.ts';
 import { AUTOML_SWEEP_PATCH } from './legacy/patches.ts';
 import type { TriggerValues } from '../core/contracts.ts';
 
-const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy, compareCanary } = proxyActivities<Activities>(SHORT_CALL);
+const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy, compareCanary } =
+  proxyActivities<Activities>(SHORT_CALL);
 const { snapshotTrainingData, validateSnapshot, evaluateChallenger } = proxyActivities<Activities>(LONGER_CALL);
 
 export interface RetrainInput {
@@ -129,7 +130,8 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       validator: (raw) => {
         const parsed = ReviewDecision.safeParse(raw);
         if (!parsed.success) throw new Error(`invalid review: ${issueLines(parsed.error).join('; ')}`);
-        if (!mayReview(spec.approval, parsed.data.reviewer)) throw new Error(`reviewer: ${parsed.data.reviewer} may not review ${model} (${allowedReviewers()})`);
+        if (!mayReview(spec.approval, parsed.data.reviewer))
+          throw new Error(`reviewer: ${parsed.data.reviewer} may not review ${model} (${allowedReviewers()})`);
         if (progress.stage !== 'awaiting-approval') throw new Error(`retrain is not awaiting approval (stage: ${progress.stage})`);
         if (progress.review) throw new Error(`already ${progress.review.decision}d by ${progress.review.reviewer}`);
       },
@@ -140,7 +142,14 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   setDefaultSignalHandler((name) => decide(`ignored unknown signal "${name}"`, 'this retrain accepts the signals approve and reject'));
 
   decide(`retrain #${input.n} started`, trigger.reason);
-  const run = await startRetrainRun({ model, n: input.n, trigger: trigger.reason, rules: trigger.rules, values: trigger.values, championVersion });
+  const run = await startRetrainRun({
+    model,
+    n: input.n,
+    trigger: trigger.reason,
+    rules: trigger.rules,
+    values: trigger.values,
+    championVersion,
+  });
   const finish = async (outcome: RetrainOutcome, extra: Partial<RetrainResult> = {}): Promise<RetrainResult> => {
     enterStage(outcome);
     await finishRetrainRun({ model, runId: run.runId, outcome, decisions, version: challengerVersion });
@@ -149,7 +158,12 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
 
   try {
     // 1. Snapshot and validate: nothing is trained on data that fails validation.
-    const snapshot = await snapshotTrainingData({ spec, retrainRun: run, asOf: new Date().toISOString(), championTrainedThrough: input.championTrainedThrough });
+    const snapshot = await snapshotTrainingData({
+      spec,
+      retrainRun: run,
+      asOf: new Date().toISOString(),
+      championTrainedThrough: input.championTrainedThrough,
+    });
     decide(`snapshot of ${snapshot.rows} labelled records`, `content hash ${snapshot.hash}`);
     enterStage('validate');
     const report = await validateSnapshot({ spec, snapshot, retrainRun: run });
@@ -188,7 +202,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     }
     decide('challenger beats the champion', verdict);
 
-    challengerVersion = (await registerChallenger({ model, candidateRunId: challengerRunId, retrainRunId: run.runId, trigger: trigger.reason })).version;
+    challengerVersion = (
+      await registerChallenger({ model, candidateRunId: challengerRunId, retrainRunId: run.runId, trigger: trigger.reason })
+    ).version;
     decide(`registered version ${challengerVersion} with alias challenger`);
 
     // 4. Human approval gate.
@@ -242,7 +258,11 @@ async function awaitReview(progress: RetrainProgress, challengerVersion: string,
   }
   const review = progress.review!;
   decide(`${review.decision === 'approve' ? 'approved' : 'rejected'} by ${review.reviewer}`, ...(review.comment ? [review.comment] : []));
-  await tagVersion({ model, version: challengerVersion, tags: { 'perennial.review': review.decision, 'perennial.reviewer': review.reviewer } });
+  await tagVersion({
+    model,
+    version: challengerVersion,
+    tags: { 'perennial.review': review.decision, 'perennial.reviewer': review.reviewer },
+  });
   return review;
 }
 
@@ -251,24 +271,49 @@ async function awaitReview(progress: RetrainProgress, challengerVersion: string,
  * comparison. A canary that does worse than the champion (with enough labelled predictions to
  * tell) is rolled back: the champion alone serves again.
  */
-async function runCanary(progress: RetrainProgress, championVersion: string, challengerVersion: string): Promise<'holds-up' | 'rolled-back'> {
+async function runCanary(
+  progress: RetrainProgress,
+  championVersion: string,
+  challengerVersion: string,
+): Promise<'holds-up' | 'rolled-back'> {
   const { spec, decide } = progress;
   const model = spec.name;
   progress.enterStage('canary');
   for (const step of spec.canary.steps) {
     const since = new Date().toISOString();
-    await deploy({ model, champion: championVersion, canary: { version: challengerVersion, weight: step.weight }, reason: `canary ${step.weight * 100}%` });
+    await deploy({
+      model,
+      champion: championVersion,
+      canary: { version: challengerVersion, weight: step.weight },
+      reason: `canary ${step.weight * 100}%`,
+    });
     await sleep(parseDuration(step.bake));
-    const live = await compareCanary({ model, since, championVersion, canaryVersion: challengerVersion, regression: isRegression(spec.label) });
+    const live = await compareCanary({
+      model,
+      since,
+      championVersion,
+      canaryVersion: challengerVersion,
+      regression: isRegression(spec.label),
+    });
     const line = `live ${live.canary.rmse !== undefined ? 'RMSE' : 'accuracy'} canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
     if (live.canary.n >= spec.canary.minSamples && canaryIsWorse(live, spec.canary.tolerance)) {
       decide('canary is worse than the champion: rolling back', line);
       await deploy({ model, champion: championVersion, reason: `rollback of canary v${challengerVersion}` });
       await tagVersion({ model, version: challengerVersion, tags: { 'perennial.outcome': 'rolled-back' } });
-      await progress.notify({ kind: 'rollback', title: `${model} canary v${challengerVersion} rolled back`, text: line, fields: { champion: championVersion } });
+      await progress.notify({
+        kind: 'rollback',
+        title: `${model} canary v${challengerVersion} rolled back`,
+        text: line,
+        fields: { champion: championVersion },
+      });
       return 'rolled-back';
     }
-    decide(live.canary.n >= spec.canary.minSamples ? 'canary holds up' : `too few labelled canary predictions (${live.canary.n}); the offline evaluation stands`, line);
+    decide(
+      live.canary.n >= spec.canary.minSamples
+        ? 'canary holds up'
+        : `too few labelled canary predictions (${live.canary.n}); the offline evaluation stands`,
+      line,
+    );
   }
   return 'holds-up';
 }

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { MlflowHttp } from './http.ts';
 import type { ArtifactEntry } from './schemas.ts';
 
-export async function uploadArtifact(http: MlflowHttp, artifactUri: string, path: string, body: Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
+export async function uploadArtifact(
+  http: MlflowHttp,
+  artifactUri: string,
+  path: string,
+  body: Uint8Array | string,
+  contentType = 'application/octet-stream',
+): Promise<void> {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   await http.send('PUT', artifactEndpoint(artifactUri, path), { body: bytes, contentType });
 }
@@ -17,7 +23,9 @@ export async function listArtifacts(http: MlflowHttp, artifactUri: string, path 
     files: z.array(z.object({ path: z.string(), is_dir: z.boolean().default(false), file_size: z.number().optional() })).default([]),
   });
   const dir = pathSegments(path);
-  const { files } = await http.json(Listing, 'GET', '/mlflow-artifacts/artifacts', { query: { path: [...artifactRoot(artifactUri), ...dir].join('/') } });
+  const { files } = await http.json(Listing, 'GET', '/mlflow-artifacts/artifacts', {
+    query: { path: [...artifactRoot(artifactUri), ...dir].join('/') },
+  });
   // The proxy answers with bare names; callers want paths they can download.
   return files.map((file) => ({ path: [...dir, file.path].join('/'), isDir: file.is_dir, size: file.file_size }));
 }
@@ -33,7 +41,8 @@ function artifactRoot(artifactUri: string): string[] {
 /** The artifact proxy refuses these with a bare "Invalid path". */
 function pathSegments(path: string): string[] {
   const segments = path.split('/').filter((segment) => segment !== '');
-  if (segments.some((segment) => segment === '.' || segment === '..')) throw new Error(`artifact path "${path}" must not contain "." or ".." segments`);
+  if (segments.some((segment) => segment === '.' || segment === '..'))
+    throw new Error(`artifact path "${path}" must not contain "." or ".." segments`);
   if (path.includes('#')) throw new Error(`artifact path "${path}" must not contain "#"`);
   return segments;
 }

@@ -131,7 +131,12 @@ export class MlflowClient {
    * only creates one otherwise; concurrent attempts all settle on the lowest version and
    * delete the rest. `source` is e.g. `${run.artifactUri}/model`.
    */
-  findOrCreateModelVersion(input: { name: string; source: string; runId: string; tags?: Record<string, string> }): Promise<{ version: ModelVersion; created: boolean }> {
+  findOrCreateModelVersion(input: {
+    name: string;
+    source: string;
+    runId: string;
+    tags?: Record<string, string>;
+  }): Promise<{ version: ModelVersion; created: boolean }> {
     return registry.findOrCreateModelVersion(this.#http, input);
   }
 

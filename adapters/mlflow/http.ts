@@ -69,7 +69,8 @@ export class MlflowHttp {
   async json<S extends z.ZodType>(schema: S, method: Dispatcher.HttpMethod, path: string, init: RequestInit = {}): Promise<z.output<S>> {
     const bytes = await this.send(method, path, init);
     const parsed = schema.safeParse(bytes.length > 0 ? JSON.parse(bytes.toString('utf8')) : {});
-    if (!parsed.success) throw new Error(`MLflow ${method} ${this.#prefix}${API}${path} answered in an unexpected shape: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success)
+      throw new Error(`MLflow ${method} ${this.#prefix}${API}${path} answered in an unexpected shape: ${z.prettifyError(parsed.error)}`);
     return parsed.data;
   }
 

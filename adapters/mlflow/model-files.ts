@@ -16,7 +16,9 @@ export async function uploadModelFiles(mlflow: MlflowClient, artifactUri: string
 }
 
 export async function downloadModelFiles(mlflow: MlflowClient, artifactUri: string): Promise<ModelFiles> {
-  const entries = await Promise.all(FILES.map(async (name) => [name, await mlflow.downloadArtifact(artifactUri, `${MODEL_DIR}/${name}`)] as const));
+  const entries = await Promise.all(
+    FILES.map(async (name) => [name, await mlflow.downloadArtifact(artifactUri, `${MODEL_DIR}/${name}`)] as const),
+  );
   return Object.fromEntries(entries);
 }
 

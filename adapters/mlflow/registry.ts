@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { hasCode, orUndefined, type MlflowHttp } from './http.ts';
 import { checkAlias, checkKey, keyValues, literal } from './checks.ts';
-import { ModelVersionSchema, RegisteredModelSchema, toModelVersion, type ModelVersion, type RawModelVersion, type RegisteredModel } from './schemas.ts';
+import {
+  ModelVersionSchema,
+  RegisteredModelSchema,
+  toModelVersion,
+  type ModelVersion,
+  type RawModelVersion,
+  type RegisteredModel,
+} from './schemas.ts';
 
 export async function ensureRegisteredModel(http: MlflowHttp, name: string, description?: string): Promise<void> {
   try {
@@ -19,9 +26,14 @@ export async function findOrCreateModelVersion(
   const existing = await versionsFromRun(http, input.name, input.runId);
   if (existing.length > 0) return { version: await settleVersions(http, input.name, existing), created: false };
 
-  const { model_version: created } = await http.json(z.object({ model_version: ModelVersionSchema }), 'POST', '/mlflow/model-versions/create', {
-    json: { name: input.name, source: input.source, run_id: input.runId, tags: keyValues('model version tag', input.tags ?? {}) },
-  });
+  const { model_version: created } = await http.json(
+    z.object({ model_version: ModelVersionSchema }),
+    'POST',
+    '/mlflow/model-versions/create',
+    {
+      json: { name: input.name, source: input.source, run_id: input.runId, tags: keyValues('model version tag', input.tags ?? {}) },
+    },
+  );
   const kept = await settleVersions(http, input.name, await versionsFromRun(http, input.name, input.runId));
   return { version: kept, created: kept.version === created.version };
 }
@@ -44,7 +56,9 @@ async function settleVersions(http: MlflowHttp, name: string, versions: RawModel
 }
 
 export async function getModelVersion(http: MlflowHttp, name: string, version: string): Promise<ModelVersion> {
-  const response = await http.json(z.object({ model_version: ModelVersionSchema }), 'GET', '/mlflow/model-versions/get', { query: { name, version } });
+  const response = await http.json(z.object({ model_version: ModelVersionSchema }), 'GET', '/mlflow/model-versions/get', {
+    query: { name, version },
+  });
   return toModelVersion(response.model_version);
 }
 
@@ -60,7 +74,9 @@ export async function getVersionByAlias(http: MlflowHttp, name: string, alias: s
   // MLflow answers a missing alias with INVALID_PARAMETER_VALUE, which it also uses for a
   // malformed alias name; checking the name first leaves "not set" as the only meaning.
   checkAlias(alias);
-  const response = http.json(z.object({ model_version: ModelVersionSchema }), 'GET', '/mlflow/registered-models/alias', { query: { name, alias } });
+  const response = http.json(z.object({ model_version: ModelVersionSchema }), 'GET', '/mlflow/registered-models/alias', {
+    query: { name, alias },
+  });
   const version = await orUndefined(response, 'INVALID_PARAMETER_VALUE', 'RESOURCE_DOES_NOT_EXIST');
   return version && toModelVersion(version.model_version);
 }
@@ -70,7 +86,9 @@ export async function deleteAlias(http: MlflowHttp, name: string, alias: string)
 }
 
 export async function getRegisteredModel(http: MlflowHttp, name: string): Promise<RegisteredModel | undefined> {
-  const response = http.json(z.object({ registered_model: RegisteredModelSchema }), 'GET', '/mlflow/registered-models/get', { query: { name } });
+  const response = http.json(z.object({ registered_model: RegisteredModelSchema }), 'GET', '/mlflow/registered-models/get', {
+    query: { name },
+  });
   const found = await orUndefined(response, 'RESOURCE_DOES_NOT_EXIST');
   if (!found) return undefined;
   const model = found.registered_model;

@@ -53,7 +53,12 @@ export interface RegisteredModel {
 const KeyValues = z.array(z.object({ key: z.string(), value: z.string().default('') })).default([]);
 // JSON has no NaN or Infinity, so proto-JSON spells them as strings.
 const MetricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity']).transform(Number)]);
-export const MetricSchema = z.object({ key: z.string(), value: MetricValue, step: z.number().default(0), timestamp: z.number().default(0) });
+export const MetricSchema = z.object({
+  key: z.string(),
+  value: MetricValue,
+  step: z.number().default(0),
+  timestamp: z.number().default(0),
+});
 export const RunSchema = z.object({
   info: z.object({
     run_id: z.string(),

@@ -3,7 +3,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { hasCode, orUndefined, type MlflowHttp, type Query } from './http.ts';
 import { checkKey, keyValues, literal } from './checks.ts';
-import { ExperimentSchema, MetricSchema, RunSchema, nextPageToken, toRecord, toRun, type KeyValue, type MetricPoint, type MlflowRun, type RawRun } from './schemas.ts';
+import {
+  ExperimentSchema,
+  MetricSchema,
+  RunSchema,
+  nextPageToken,
+  toRecord,
+  toRun,
+  type KeyValue,
+  type MetricPoint,
+  type MlflowRun,
+  type RawRun,
+} from './schemas.ts';
 
 const RUN_KEY_TAG = 'perennial.key';
 const PARENT_RUN_TAG = 'mlflow.parentRunId';
@@ -19,7 +30,9 @@ export async function getOrCreateExperiment(http: MlflowHttp, name: string, tags
   let experiment = await experimentByName(http, name);
   if (!experiment) {
     try {
-      const created = await http.json(z.object({ experiment_id: z.string() }), 'POST', '/mlflow/experiments/create', { json: { name, tags: wanted } });
+      const created = await http.json(z.object({ experiment_id: z.string() }), 'POST', '/mlflow/experiments/create', {
+        json: { name, tags: wanted },
+      });
       return created.experiment_id;
     } catch (error) {
       if (!hasCode(error, 'RESOURCE_ALREADY_EXISTS')) throw error;
@@ -29,17 +42,24 @@ export async function getOrCreateExperiment(http: MlflowHttp, name: string, tags
     }
   }
   const experimentId = experiment.experiment_id;
-  if (experiment.lifecycle_stage === 'deleted') await http.send('POST', '/mlflow/experiments/restore', { json: { experiment_id: experimentId } });
+  if (experiment.lifecycle_stage === 'deleted')
+    await http.send('POST', '/mlflow/experiments/restore', { json: { experiment_id: experimentId } });
   const current = toRecord(experiment.tags);
   for (const { key, value } of wanted) {
-    if (current[key] !== value) await http.send('POST', '/mlflow/experiments/set-experiment-tag', { json: { experiment_id: experimentId, key, value } });
+    if (current[key] !== value)
+      await http.send('POST', '/mlflow/experiments/set-experiment-tag', { json: { experiment_id: experimentId, key, value } });
   }
   return experimentId;
 }
 
 function experimentByName(http: MlflowHttp, name: string) {
-  const response = http.json(z.object({ experiment: ExperimentSchema }), 'GET', '/mlflow/experiments/get-by-name', { query: { experiment_name: name } });
-  return orUndefined(response.then((r) => r.experiment), 'RESOURCE_DOES_NOT_EXIST');
+  const response = http.json(z.object({ experiment: ExperimentSchema }), 'GET', '/mlflow/experiments/get-by-name', {
+    query: { experiment_name: name },
+  });
+  return orUndefined(
+    response.then((r) => r.experiment),
+    'RESOURCE_DOES_NOT_EXIST',
+  );
 }
 
 // ---- Runs ----
@@ -69,7 +89,12 @@ export async function findOrCreateRun(
   const tags: Record<string, string> = { ...input.tags, [RUN_KEY_TAG]: input.key };
   if (input.parentRunId) tags[PARENT_RUN_TAG] = input.parentRunId;
   const { run: mine } = await http.json(z.object({ run: RunSchema }), 'POST', '/mlflow/runs/create', {
-    json: { experiment_id: input.experimentId, run_name: input.runName, start_time: input.startTime ?? Date.now(), tags: keyValues('run tag', tags) },
+    json: {
+      experiment_id: input.experimentId,
+      run_name: input.runName,
+      start_time: input.startTime ?? Date.now(),
+      tags: keyValues('run tag', tags),
+    },
   });
   await sleep(raceSettleMs);
   const racers = await runsWithKey(http, input.experimentId, input.key);
@@ -89,7 +114,9 @@ function runsWithKey(http: MlflowHttp, experimentId: string, key: string): Promi
 
 /** Earliest start, then lowest id: an order every caller computes alike. */
 function oldest(runs: RawRun[]): RawRun {
-  return runs.reduce((a, b) => (b.info.start_time < a.info.start_time || (b.info.start_time === a.info.start_time && b.info.run_id < a.info.run_id) ? b : a));
+  return runs.reduce((a, b) =>
+    b.info.start_time < a.info.start_time || (b.info.start_time === a.info.start_time && b.info.run_id < a.info.run_id) ? b : a,
+  );
 }
 
 function oldestActive(runs: RawRun[]): RawRun | undefined {
@@ -102,12 +129,25 @@ export async function getRun(http: MlflowHttp, runId: string): Promise<MlflowRun
   return toRun(run);
 }
 
-export async function searchRuns(http: MlflowHttp, experimentIds: string[], filter?: string, options: { orderBy?: string[]; maxResults?: number } = {}): Promise<MlflowRun[]> {
-  const runs = await searchRawRuns(http, { experiment_ids: experimentIds, filter, order_by: options.orderBy, run_view_type: 'ACTIVE_ONLY' }, options.maxResults);
+export async function searchRuns(
+  http: MlflowHttp,
+  experimentIds: string[],
+  filter?: string,
+  options: { orderBy?: string[]; maxResults?: number } = {},
+): Promise<MlflowRun[]> {
+  const runs = await searchRawRuns(
+    http,
+    { experiment_ids: experimentIds, filter, order_by: options.orderBy, run_view_type: 'ACTIVE_ONLY' },
+    options.maxResults,
+  );
   return runs.map(toRun);
 }
 
-async function searchRawRuns(http: MlflowHttp, request: { experiment_ids: string[]; filter?: string; order_by?: string[]; run_view_type: string }, limit = Infinity): Promise<RawRun[]> {
+async function searchRawRuns(
+  http: MlflowHttp,
+  request: { experiment_ids: string[]; filter?: string; order_by?: string[]; run_view_type: string },
+  limit = Infinity,
+): Promise<RawRun[]> {
   const Page = z.object({ runs: z.array(RunSchema).default([]), next_page_token: nextPageToken });
   const runs: RawRun[] = [];
   let pageToken: string | undefined;
@@ -145,7 +185,12 @@ export async function setTag(http: MlflowHttp, runId: string, key: string, value
   await http.send('POST', '/mlflow/runs/set-tag', { json: { run_id: runId, key: checkKey('run tag', key), value } });
 }
 
-export async function finishRun(http: MlflowHttp, runId: string, status: 'FINISHED' | 'FAILED' | 'KILLED', endTime = Date.now()): Promise<void> {
+export async function finishRun(
+  http: MlflowHttp,
+  runId: string,
+  status: 'FINISHED' | 'FAILED' | 'KILLED',
+  endTime = Date.now(),
+): Promise<void> {
   await http.send('POST', '/mlflow/runs/update', { json: { run_id: runId, status, end_time: endTime } });
 }
 
@@ -168,7 +213,8 @@ function metricEntry(point: MetricPoint, now: number) {
   const timestamp = point.timestamp ?? now;
   // MLflow stores 0 for a step or timestamp that is not an integer instead of refusing it.
   if (!Number.isSafeInteger(point.step)) throw new Error(`metric "${point.key}": step ${point.step} must be an integer`);
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new Error(`metric "${point.key}": timestamp ${timestamp} must be a non-negative integer (ms)`);
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+    throw new Error(`metric "${point.key}": timestamp ${timestamp} must be a non-negative integer (ms)`);
   if (typeof point.value !== 'number') throw new Error(`metric "${point.key}": value ${String(point.value)} must be a number`);
   return { key: point.key, value: Number.isFinite(point.value) ? point.value : String(point.value), step: point.step, timestamp };
 }

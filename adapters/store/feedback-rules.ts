@@ -42,4 +42,5 @@ export function storedLabel(predictionId: string, task: Task, classes: string[],
 }
 
 /** A feedback as FeedbackConflictError names it: the label, or the kind with its label if any. */
-export const describeFeedback = (kind: string, label: string | null) => (kind === 'label' ? String(label) : label === null ? kind : `${kind}: ${label}`);
+export const describeFeedback = (kind: string, label: string | null) =>
+  kind === 'label' ? String(label) : label === null ? kind : `${kind}: ${label}`;

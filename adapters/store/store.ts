@@ -48,7 +48,11 @@ export interface RecordStore {
    * anchors 'lastDays' (default now); `championTrainedThrough` is the last record id the champion
    * learned from, for 'sinceChampion' (absent: every record).
    */
-  readRecords(model: string, window: TrainingWindow, at?: { asOf?: string; championTrainedThrough?: number }): Array<{ id: number } & LabelledRecord>;
+  readRecords(
+    model: string,
+    window: TrainingWindow,
+    at?: { asOf?: string; championTrainedThrough?: number },
+  ): Array<{ id: number } & LabelledRecord>;
   /** 0 when the model has no records. */
   maxRecordId(model: string): number;
   countRecordsSince(model: string, afterId: number): number;
@@ -120,7 +124,11 @@ export interface AlertLedger {
    * attempt; otherwise `decide` sees the admitted alerts of the same model and kind from the
    * last `lookbackMs` and the store's clock, and its verdict is recorded as a new entry.
    */
-  claimAlert(claim: AlertClaim, lookbackMs: number, decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined): AlertLedgerEntry;
+  claimAlert(
+    claim: AlertClaim,
+    lookbackMs: number,
+    decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined,
+  ): AlertLedgerEntry;
   getAlert(id: string): AlertLedgerEntry | undefined;
   /** Records that `channel` took the alert; recording it twice is harmless. RangeError for an unknown alert. */
   recordAlertDelivery(id: string, channel: string): void;

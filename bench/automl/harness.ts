@@ -34,22 +34,43 @@ export function taskSpec(task: Task, sweep: SweepSettings): ModelSpec {
 
 export async function createHarness(stack: LocalStack) {
   // The stack worker's cache folder: snapshots cached by either mode serve both.
-  const ctx = { mlflow: stack.mlflow, store: stack.store, serving: { url: stack.servingUrl, adminToken: BENCH_TOKEN }, cacheDir: join(stack.dataDir, 'cache') };
+  const ctx = {
+    mlflow: stack.mlflow,
+    store: stack.store,
+    serving: { url: stack.servingUrl, adminToken: BENCH_TOKEN },
+    cacheDir: join(stack.dataDir, 'cache'),
+  };
   const activities = createActivities(ctx);
   // Without this export the stack worker fails every sweep workflow task, and execute() would wait forever.
-  if (!('sweep' in (await import('../../workflows/index.ts')))) throw new Error('workflows/index.ts does not export the sweep workflow; the worker cannot run it');
+  if (!('sweep' in (await import('../../workflows/index.ts'))))
+    throw new Error('workflows/index.ts does not export the sweep workflow; the worker cannot run it');
   const imported = new Set<string>();
 
   /** A fresh retrain run and snapshot of the task's records (imported once per task). */
   async function prepare(task: Task, spec: ModelSpec) {
     if (!imported.has(task.name)) {
-      stack.store.addRecords(task.name, toRecords(task.rows, task.features.map((f) => f.name), task.label.name, 'automl-bench'));
+      stack.store.addRecords(
+        task.name,
+        toRecords(
+          task.rows,
+          task.features.map((f) => f.name),
+          task.label.name,
+          'automl-bench',
+        ),
+      );
       imported.add(task.name);
     }
-    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: `bench/${task.name}/${randomUUID()}`, runId: randomUUID() } });
+    const env = new MockActivityEnvironment({
+      workflowExecution: { workflowId: `bench/${task.name}/${randomUUID()}`, runId: randomUUID() },
+    });
     // An activity context (heartbeats, workflow identity) without a worker: the same code, called directly.
     const call = <I, O>(activity: (input: I) => Promise<O>, input: I): Promise<O> => env.run(activity as never, input) as Promise<O>;
-    const retrainRun: RetrainRun = await call(activities.startRetrainRun, { model: spec.name, n: 1, trigger: 'automl benchmark', rules: ['manual'] });
+    const retrainRun: RetrainRun = await call(activities.startRetrainRun, {
+      model: spec.name,
+      n: 1,
+      trigger: 'automl benchmark',
+      rules: ['manual'],
+    });
     const snapshot: Snapshot = await call(activities.snapshotTrainingData, { spec, retrainRun });
     const report = await call(activities.validateSnapshot, { spec, snapshot, retrainRun });
     if (!report.ok) throw new Error(`${task.name}: snapshot failed validation:\n${report.failures.join('\n')}`);

@@ -93,7 +93,11 @@ async function orchestration(h: Harness) {
       earlyStopping: { kind: 'asha', minEpochs: 2, reductionFactor: 3 },
       parallelism,
     });
-  const modes = { 'in-process p2': () => h.inProcess(task, spec(2)), 'temporal p2': () => h.onTemporal(task, spec(2)), 'temporal p1': () => h.onTemporal(task, spec(1)) };
+  const modes = {
+    'in-process p2': () => h.inProcess(task, spec(2)),
+    'temporal p2': () => h.onTemporal(task, spec(2)),
+    'temporal p1': () => h.onTemporal(task, spec(1)),
+  };
   type Mode = keyof typeof modes;
   const timings: Record<Mode, number[]> = { 'in-process p2': [], 'temporal p2': [], 'temporal p1': [] };
   const training: Record<Mode, number[]> = { 'in-process p2': [], 'temporal p2': [], 'temporal p1': [] };
@@ -109,7 +113,9 @@ async function orchestration(h: Harness) {
       fingerprints.add(JSON.stringify(result.trials.map((t) => [t.config, t.objective])));
       if (round > 0) timings[mode].push(ms);
       if (round > 0) training[mode].push(trainMs);
-      console.log(`  round ${round}${round === 0 ? ' (warm-up)' : ''} ${mode}: ${secs(ms)} (of which training in the trial threads, summed: ${secs(trainMs)})`);
+      console.log(
+        `  round ${round}${round === 0 ? ' (warm-up)' : ''} ${mode}: ${secs(ms)} (of which training in the trial threads, summed: ${secs(trainMs)})`,
+      );
     }
   }
   const m = Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, median(v)])) as Record<Mode, number>;
@@ -125,7 +131,14 @@ async function orchestration(h: Harness) {
     trainingMsRatio: t['temporal p2'] / t['in-process p2'],
   };
   const speedup = m['temporal p1'] / m['temporal p2'];
-  const parallel = { anchor: 'parallelism 1', anchorMs: m['temporal p1'], parallelism2Ms: m['temporal p2'], speedup, efficiency: speedup / 2, idealSpeedup: idealSpeedup(spec(2), last!, 2) };
+  const parallel = {
+    anchor: 'parallelism 1',
+    anchorMs: m['temporal p1'],
+    parallelism2Ms: m['temporal p2'],
+    speedup,
+    efficiency: speedup / 2,
+    idealSpeedup: idealSpeedup(spec(2), last!, 2),
+  };
   console.log(`  overhead ratio ${overhead.ratio.toFixed(3)}; speedup at parallelism 2 ${speedup.toFixed(2)}x`);
   return {
     sweep: `${task.source}, random sampler seed 3, 27 trials in three waves of 9, ASHA rungs at 2/6/18 epochs (9, 3, 1 trials a wave), 39 trial rungs`,
@@ -162,12 +175,19 @@ async function quality(h: Harness, stack: LocalStack) {
     });
     const { train, validation, holdout } = await h.split(spec, snapshot);
     const file = join(dir, `${task.name}-split.json`);
-    writeFileSync(file, JSON.stringify({ name: task.name, source: task.source, features: spec.features, label: spec.label.name, train, validation, holdout }));
+    writeFileSync(
+      file,
+      JSON.stringify({ name: task.name, source: task.source, features: spec.features, label: spec.label.name, train, validation, holdout }),
+    );
     splitFiles.push(file);
 
     const run = await stack.mlflow.getRun(result.best.runId);
     const predictor = await loadPredictor(await downloadModelFiles(stack.mlflow, run.artifactUri));
-    const score = evaluate(predictor, holdout, holdout.map((r) => String(r[spec.label.name])));
+    const score = evaluate(
+      predictor,
+      holdout,
+      holdout.map((r) => String(r[spec.label.name])),
+    );
     predictor.dispose();
     perennial[task.name] = {
       holdoutAccuracy: score.accuracy,
@@ -181,25 +201,34 @@ async function quality(h: Harness, stack: LocalStack) {
       rows: { train: train.length, validation: validation.length, holdout: holdout.length },
       notes: task.notes,
     };
-    console.log(`    ${secs(ms)}: best ${describeConfig(result.best.config)}, val ${lastObjective(result).toFixed(4)}, holdout ${score.accuracy.toFixed(4)}`);
+    console.log(
+      `    ${secs(ms)}: best ${describeConfig(result.best.config)}, val ${lastObjective(result).toFixed(4)}, holdout ${score.accuracy.toFixed(4)}`,
+    );
   }
 
   console.log('  scikit-learn references (bench/automl/sklearn_reference.py) ...');
-  const py = spawnSync(join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'automl', 'sklearn_reference.py'), ...splitFiles], { encoding: 'utf8' });
+  const py = spawnSync(join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'automl', 'sklearn_reference.py'), ...splitFiles], {
+    encoding: 'utf8',
+  });
   if (py.status !== 0) throw new Error(`sklearn_reference.py failed:\n${py.stderr}`);
   const sklearn = JSON.parse(py.stdout) as Record<string, Record<string, { accuracy: number; log_loss: number; n: number }>>;
   const tasks = Object.fromEntries(
     Object.entries(perennial).map(([name, p]) => {
       const acc = p.holdoutAccuracy;
       const refs = Object.fromEntries(
-        Object.entries(sklearn[name]).map(([model, s]) => [model, { accuracy: s.accuracy, logLoss: s.log_loss, perennialMinusReference: acc - s.accuracy }]),
+        Object.entries(sklearn[name]).map(([model, s]) => [
+          model,
+          { accuracy: s.accuracy, logLoss: s.log_loss, perennialMinusReference: acc - s.accuracy },
+        ]),
       );
       return [name, { perennial: p, sklearn: refs }];
     }),
   );
   return {
-    split: 'rows shuffled once (fixed seed), last 20% holdout; the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); the best Perennial trial trained on train only (validation picked it), sklearn fits train+validation',
-    sweep: 'TPE seed 7 (5 random start-up trials), 12 trials (waves of 9 and 3), ASHA rungs at 5/15/45 epochs, parallelism 2, objective val_accuracy, activities in-process',
+    split:
+      'rows shuffled once (fixed seed), last 20% holdout; the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); the best Perennial trial trained on train only (validation picked it), sklearn fits train+validation',
+    sweep:
+      'TPE seed 7 (5 random start-up trials), 12 trials (waves of 9 and 3), ASHA rungs at 5/15/45 epochs, parallelism 2, objective val_accuracy, activities in-process',
     splitFiles,
     tasks,
   };
@@ -248,7 +277,9 @@ async function samplers(h: Harness) {
       const bestSoFar = scores.map((_, i) => Math.max(...scores.slice(0, i + 1)));
       const guided = scores.slice(TPE_STARTUP);
       runs[sampler].push({ best: lastObjective(result), bestSoFar, guidedMean: guided.reduce((a, b) => a + b, 0) / guided.length });
-      console.log(`  seed ${seed} ${sampler}: best val_accuracy ${lastObjective(result).toFixed(4)} (${describeConfig(result.best.config)}), mean of trials ${TPE_STARTUP + 1}-${SAMPLER_TRIALS} ${runs[sampler].at(-1)!.guidedMean.toFixed(4)}, ${secs(ms)}`);
+      console.log(
+        `  seed ${seed} ${sampler}: best val_accuracy ${lastObjective(result).toFixed(4)} (${describeConfig(result.best.config)}), mean of trials ${TPE_STARTUP + 1}-${SAMPLER_TRIALS} ${runs[sampler].at(-1)!.guidedMean.toFixed(4)}, ${secs(ms)}`,
+      );
     }
   }
   const summary = (sampler: 'random' | 'tpe') => ({
@@ -288,23 +319,52 @@ export async function automl(stack: LocalStack) {
   const p = orch.parallel;
   console.log(`\n${elapsed()} automl summary`);
   const f = orch.fastestMs;
-  console.log(`orchestration  sweep wall time, median of ${ROUNDS}: in-process loop (anchor) ${secs(o.anchorMs)} | temporal ${secs(o.temporalMs)} | ratio ${o.ratio.toFixed(3)} (${((o.ratio - 1) * 100).toFixed(1)}% extra; target < 5%)`);
-  console.log(`               fastest of ${ROUNDS}: in-process loop ${secs(f['in-process p2'])} | temporal ${secs(f['temporal p2'])} | ratio ${(f['temporal p2'] / f['in-process p2']).toFixed(3)}`);
-  console.log(`               same training work, its measured time temporal / in-process: ${o.trainingMsRatio.toFixed(3)} (1 on a quiet machine)`);
-  console.log(`parallelism    temporal sweep: parallelism 1 (anchor) ${secs(p.anchorMs)} | parallelism 2 ${secs(p.parallelism2Ms)} | speedup ${p.speedup.toFixed(2)}x | efficiency ${p.efficiency.toFixed(2)} (this sweep's shape allows at most ${p.idealSpeedup.epochWeighted.toFixed(2)}x-${p.idealSpeedup.rungCount.toFixed(2)}x)`);
-  console.log(`quality        holdout accuracy [log loss]: perennial | logistic regression (diff) | hist gradient boosting (diff) | majority class   (target: within 1 pt)`);
+  console.log(
+    `orchestration  sweep wall time, median of ${ROUNDS}: in-process loop (anchor) ${secs(o.anchorMs)} | temporal ${secs(o.temporalMs)} | ratio ${o.ratio.toFixed(3)} (${((o.ratio - 1) * 100).toFixed(1)}% extra; target < 5%)`,
+  );
+  console.log(
+    `               fastest of ${ROUNDS}: in-process loop ${secs(f['in-process p2'])} | temporal ${secs(f['temporal p2'])} | ratio ${(f['temporal p2'] / f['in-process p2']).toFixed(3)}`,
+  );
+  console.log(
+    `               same training work, its measured time temporal / in-process: ${o.trainingMsRatio.toFixed(3)} (1 on a quiet machine)`,
+  );
+  console.log(
+    `parallelism    temporal sweep: parallelism 1 (anchor) ${secs(p.anchorMs)} | parallelism 2 ${secs(p.parallelism2Ms)} | speedup ${p.speedup.toFixed(2)}x | efficiency ${p.efficiency.toFixed(2)} (this sweep's shape allows at most ${p.idealSpeedup.epochWeighted.toFixed(2)}x-${p.idealSpeedup.rungCount.toFixed(2)}x)`,
+  );
+  console.log(
+    `quality        holdout accuracy [log loss]: perennial | logistic regression (diff) | hist gradient boosting (diff) | majority class   (target: within 1 pt)`,
+  );
   for (const [name, t] of Object.entries(qual.tasks)) {
     const { holdoutAccuracy, holdoutLogLoss } = t.perennial;
-    const ref = (k: string) => `${t.sklearn[k].accuracy.toFixed(4)} [${t.sklearn[k].logLoss.toFixed(3)}] (${pts(t.sklearn[k].perennialMinusReference)})`;
-    console.log(`  ${name.padEnd(16)} ${holdoutAccuracy.toFixed(4)} [${holdoutLogLoss.toFixed(3)}] | ${ref('logistic_regression')} | ${ref('hist_gradient_boosting')} | ${ref('majority_class')}`);
+    const ref = (k: string) =>
+      `${t.sklearn[k].accuracy.toFixed(4)} [${t.sklearn[k].logLoss.toFixed(3)}] (${pts(t.sklearn[k].perennialMinusReference)})`;
+    console.log(
+      `  ${name.padEnd(16)} ${holdoutAccuracy.toFixed(4)} [${holdoutLogLoss.toFixed(3)}] | ${ref('logistic_regression')} | ${ref('hist_gradient_boosting')} | ${ref('majority_class')}`,
+    );
   }
-  const curve = (xs: number[]) => [4, 8, 12, 16, 20].filter((k) => k <= xs.length).map((k) => `${k}: ${xs[k - 1].toFixed(3)}`).join(', ');
-  console.log(`sampler        weather, ${SAMPLER_TRIALS} trials, median over seeds ${SAMPLER_SEEDS.join(',')}: best val_accuracy random (anchor) ${samp.random.medianBest.toFixed(4)} | tpe ${samp.tpe.medianBest.toFixed(4)} | ${pts(samp.tpeMinusRandom.best)}`);
-  console.log(`               mean val_accuracy of trials ${TPE_STARTUP + 1}-${SAMPLER_TRIALS} (after TPE's start-up): random ${samp.random.medianGuidedMean.toFixed(4)} | tpe ${samp.tpe.medianGuidedMean.toFixed(4)} | ${pts(samp.tpeMinusRandom.guidedMean)}`);
+  const curve = (xs: number[]) =>
+    [4, 8, 12, 16, 20]
+      .filter((k) => k <= xs.length)
+      .map((k) => `${k}: ${xs[k - 1].toFixed(3)}`)
+      .join(', ');
+  console.log(
+    `sampler        weather, ${SAMPLER_TRIALS} trials, median over seeds ${SAMPLER_SEEDS.join(',')}: best val_accuracy random (anchor) ${samp.random.medianBest.toFixed(4)} | tpe ${samp.tpe.medianBest.toFixed(4)} | ${pts(samp.tpeMinusRandom.best)}`,
+  );
+  console.log(
+    `               mean val_accuracy of trials ${TPE_STARTUP + 1}-${SAMPLER_TRIALS} (after TPE's start-up): random ${samp.random.medianGuidedMean.toFixed(4)} | tpe ${samp.tpe.medianGuidedMean.toFixed(4)} | ${pts(samp.tpeMinusRandom.guidedMean)}`,
+  );
   console.log(`               best so far after k trials: random ${curve(samp.random.medianBestSoFar)}`);
   console.log(`                                           tpe    ${curve(samp.tpe.medianBestSoFar)}`);
-  console.log(`(1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${availableParallelism()} cores)`);
-  return { wallTimeMs: performance.now() - started, loadAverage: { start: loadBefore, end: loadavg()[0], cores: availableParallelism() }, orchestration: orch, quality: qual, sampler: samp };
+  console.log(
+    `(1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${availableParallelism()} cores)`,
+  );
+  return {
+    wallTimeMs: performance.now() - started,
+    loadAverage: { start: loadBefore, end: loadavg()[0], cores: availableParallelism() },
+    orchestration: orch,
+    quality: qual,
+    sampler: samp,
+  };
 }
 
 export const benchmark: Benchmark = { needs: 'stack', run: automl };

@@ -17,20 +17,26 @@ const CHAOS_DIR = join(PROJECT_ROOT, 'stack', 'chaos');
 /** Listed, not imported by name: scenarios added to the folder are picked up without touching this file. */
 export async function chaosScenarios(): Promise<FaultScenario[]> {
   const scenarios: FaultScenario[] = [];
-  for (const file of readdirSync(CHAOS_DIR).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(CHAOS_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     const module = (await import(pathToFileURL(join(CHAOS_DIR, file)).href)) as { scenario?: FaultScenario };
     if (module.scenario) scenarios.push(module.scenario);
   }
   return scenarios;
 }
 
-type Fault = FaultResult | (Omit<FaultResult, 'lost' | 'duplicated' | 'recoverSeconds'> & { lost: null; duplicated: null; recoverSeconds: null });
+type Fault =
+  FaultResult | (Omit<FaultResult, 'lost' | 'duplicated' | 'recoverSeconds'> & { lost: null; duplicated: null; recoverSeconds: null });
 
 export async function chaos(): Promise<{ faults: Fault[] }> {
-  const chosen = process.env.PERENNIAL_CHAOS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const chosen = process.env.PERENNIAL_CHAOS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const all = await chaosScenarios();
   const unknown = chosen?.filter((name) => !all.some((s) => s.name === name)) ?? [];
-  if (unknown.length) throw new Error(`PERENNIAL_CHAOS names unknown scenario(s) ${unknown.join(', ')}; choose from ${all.map((s) => s.name).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`PERENNIAL_CHAOS names unknown scenario(s) ${unknown.join(', ')}; choose from ${all.map((s) => s.name).join(', ')}`);
   const faults: Fault[] = [];
   for (const scenario of all.filter((s) => !chosen || chosen.includes(s.name))) {
     console.log(`-- ${scenario.name} (full form)`);
@@ -39,7 +45,14 @@ export async function chaos(): Promise<{ faults: Fault[] }> {
     try {
       fault = await scenario.run({ full: true });
     } catch (err) {
-      fault = { name: scenario.name, survived: false, lost: null, duplicated: null, recoverSeconds: null, details: { error: (err as Error).stack ?? String(err) } };
+      fault = {
+        name: scenario.name,
+        survived: false,
+        lost: null,
+        duplicated: null,
+        recoverSeconds: null,
+        details: { error: (err as Error).stack ?? String(err) },
+      };
     }
     fault.details = { ...fault.details, minutes: Math.round((Date.now() - started) / 600) / 100, measuredAt: new Date().toISOString() };
     console.log(`   survived=${fault.survived} lost=${fault.lost} duplicated=${fault.duplicated} recoverSeconds=${fault.recoverSeconds}`);

@@ -53,7 +53,10 @@ export function accuracyChartSvg(input: ChartInput): string {
     parts.push(`<line x1="${PLOT.left}" x2="${W - PLOT.right}" y1="${f(y(v))}" y2="${f(y(v))}" stroke="#e5e5e5"/>`);
     parts.push(text(PLOT.left - 8, y(v) + 4, v.toFixed(2), { size: 11, anchor: 'end', fill: '#444' }));
   }
-  if (input.yLabel) parts.push(`<text x="16" y="${f(PLOT.top + PLOT.height / 2)}" font-size="12" fill="#444" text-anchor="middle" font-family="sans-serif" transform="rotate(-90 16 ${f(PLOT.top + PLOT.height / 2)})">${esc(input.yLabel)}</text>`);
+  if (input.yLabel)
+    parts.push(
+      `<text x="16" y="${f(PLOT.top + PLOT.height / 2)}" font-size="12" fill="#444" text-anchor="middle" font-family="sans-serif" transform="rotate(-90 16 ${f(PLOT.top + PLOT.height / 2)})">${esc(input.yLabel)}</text>`,
+    );
   parts.push(`<line x1="${PLOT.left}" x2="${W - PLOT.right}" y1="${bottom}" y2="${bottom}" stroke="#888"/>`);
   parts.push(`<line x1="${PLOT.left}" x2="${PLOT.left}" y1="${PLOT.top}" y2="${bottom}" stroke="#888"/>`);
 
@@ -67,12 +70,15 @@ export function accuracyChartSvg(input: ChartInput): string {
   for (const b of input.boundaries ?? []) {
     // A boundary before the first window only labels the start.
     const bx = Math.max(PLOT.left, x(b.at - 0.5));
-    if (bx > PLOT.left) parts.push(`<line x1="${f(bx)}" x2="${f(bx)}" y1="${PLOT.top}" y2="${bottom}" stroke="#999" stroke-dasharray="5 4"/>`);
+    if (bx > PLOT.left)
+      parts.push(`<line x1="${f(bx)}" x2="${f(bx)}" y1="${PLOT.top}" y2="${bottom}" stroke="#999" stroke-dasharray="5 4"/>`);
     parts.push(text(bx + 5, PLOT.top + 13, b.label, { size: 11, fill: '#555' }));
   }
 
   for (const s of input.series) {
-    parts.push(`<path d="${linePath(s.values, x, y)}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} stroke-linejoin="round"/>`);
+    parts.push(
+      `<path d="${linePath(s.values, x, y)}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''} stroke-linejoin="round"/>`,
+    );
     for (const after of s.retrainsAfter ?? []) {
       const v = s.values[after + 1];
       if (v === null || v === undefined || !Number.isFinite(v)) continue;
@@ -85,7 +91,9 @@ export function accuracyChartSvg(input: ChartInput): string {
   input.series.forEach((s, i) => {
     const lx = PLOT.left;
     const ly = legendTop + i * LEGEND_ROW;
-    parts.push(`<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="${s.width ?? 2}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+    );
     if (s.retrainsAfter?.length) parts.push(marker(lx + 14, ly, s.color, true));
     const hollow = s.promotionsAfter && s.promotionsAfter.length < s.retrainsAfter!.length ? '; hollow: its challenger lost' : '';
     const label = s.retrainsAfter?.length ? `${s.name} (triangles: a retrain${hollow})` : s.name;

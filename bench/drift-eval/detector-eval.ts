@@ -42,8 +42,16 @@ const DETECTORS: Array<{ name: string; kind: DetectorKind }> = [
 const STREAMS: Array<{ name: string; kind: string; make: (seed: number) => LabelledStream }> = [
   { name: 'sea', kind: 'abrupt', make: (seed) => seaStream({ seed, length: STREAM_LENGTH, changeEvery: CHANGE_EVERY, noise: SEA_NOISE }) },
   { name: 'hyperplane', kind: 'gradual', make: (seed) => hyperplaneStream({ seed, length: STREAM_LENGTH, changeEvery: CHANGE_EVERY }) },
-  { name: 'sea-no-change', kind: 'control', make: (seed) => seaStream({ seed, length: STREAM_LENGTH, changeEvery: STREAM_LENGTH, noise: SEA_NOISE }) },
-  { name: 'hyperplane-no-change', kind: 'control', make: (seed) => hyperplaneStream({ seed, length: STREAM_LENGTH, changeEvery: STREAM_LENGTH }) },
+  {
+    name: 'sea-no-change',
+    kind: 'control',
+    make: (seed) => seaStream({ seed, length: STREAM_LENGTH, changeEvery: STREAM_LENGTH, noise: SEA_NOISE }),
+  },
+  {
+    name: 'hyperplane-no-change',
+    kind: 'control',
+    make: (seed) => hyperplaneStream({ seed, length: STREAM_LENGTH, changeEvery: STREAM_LENGTH }),
+  },
 ];
 
 export interface DetectorScore {
@@ -86,7 +94,15 @@ export async function detectorEvaluation(log: (line: string) => void = () => {})
     log(`  ${stream.name}: error rate per concept ${errorRates[stream.name].map((e) => e.toFixed(3)).join(', ')}`);
     for (const detector of DETECTORS) scores.push(scoreDetector(stream, detector, runs));
   }
-  return { seeds: DETECTOR_SEEDS, length: STREAM_LENGTH, changeEvery: CHANGE_EVERY, trainRows: TRAIN_ROWS, errorRates, scores, seconds: (performance.now() - started) / 1000 };
+  return {
+    seeds: DETECTOR_SEEDS,
+    length: STREAM_LENGTH,
+    changeEvery: CHANGE_EVERY,
+    trainRows: TRAIN_ROWS,
+    errorRates,
+    scores,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** The error stream of a model trained on the first TRAIN_ROWS rows and frozen. */
@@ -112,8 +128,14 @@ async function frozenErrors(stream: LabelledStream, seed: number): Promise<{ err
   }
 }
 
-function scoreDetector(stream: (typeof STREAMS)[number], detector: (typeof DETECTORS)[number], runs: Array<{ errors: number[]; changePoints: number[] }>): DetectorScore {
-  const reports = runs.map((r) => detectionReport(updateMany(createDetector(detector.kind), r.errors).alarms, r.changePoints, r.errors.length));
+function scoreDetector(
+  stream: (typeof STREAMS)[number],
+  detector: (typeof DETECTORS)[number],
+  runs: Array<{ errors: number[]; changePoints: number[] }>,
+): DetectorScore {
+  const reports = runs.map((r) =>
+    detectionReport(updateMany(createDetector(detector.kind), r.errors).alarms, r.changePoints, r.errors.length),
+  );
   const changePoints = runs[0].changePoints;
   const all = reports.flatMap((r) => r.delays).filter((d): d is number => d !== null);
   const falseAlarms = reports.reduce((a, r) => a + r.falseAlarms, 0);

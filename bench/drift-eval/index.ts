@@ -37,7 +37,17 @@ import { evaluate, type Predictor } from '../../ml/bundle.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { detectorEvaluation } from './detector-eval.ts';
 import { accuracyChart, ANCHOR, PERENNIAL, printDetectors, printStream } from './report.ts';
-import { CONFIG, EPOCHS, flightsStream, hyperplanePrequentialStream, seaPrequentialStream, trainPredictor, TRAIN_SEEDS, weatherStream, type StreamSetup } from './setup.ts';
+import {
+  CONFIG,
+  EPOCHS,
+  flightsStream,
+  hyperplanePrequentialStream,
+  seaPrequentialStream,
+  trainPredictor,
+  TRAIN_SEEDS,
+  weatherStream,
+  type StreamSetup,
+} from './setup.ts';
 import {
   compareWithAnchor,
   everyWindows,
@@ -113,11 +123,15 @@ async function evaluateStream(setup: StreamSetup): Promise<StreamResult> {
     trainRows: setup.trainRows,
     majorityBaseline: production.filter((r) => String(r[spec.label.name]) === majority).length / production.length,
     seeds: TRAIN_SEEDS,
-    strategies: Object.fromEntries(Object.keys(bySeed[0].strategies).map((name) => [name, summarize(bySeed.map((r) => r.strategies[name]))])),
+    strategies: Object.fromEntries(
+      Object.keys(bySeed[0].strategies).map((name) => [name, summarize(bySeed.map((r) => r.strategies[name]))]),
+    ),
     perennial: {
       // The policies' cooldown in monitoring cycles, i.e. in windows here.
       cooldownCycles: parseDuration(spec.policies.cooldown) / intervalMs,
-      rulesInForce: compileRules(spec.policies).map((r) => `${r.name}: ${JSON.stringify(r.when)} breaches ${r.breaches}/${r.within ?? r.breaches}${r.hardFloor ? ' hardFloor' : ''}`),
+      rulesInForce: compileRules(spec.policies).map(
+        (r) => `${r.name}: ${JSON.stringify(r.when)} breaches ${r.breaches}/${r.within ?? r.breaches}${r.hardFloor ? ' hardFloor' : ''}`,
+      ),
     },
     bySeed,
     seconds: (performance.now() - started) / 1000,
@@ -133,7 +147,11 @@ async function runSeed(setup: StreamSetup, seed: number): Promise<{ run: SeedRun
   // Deterministic models and predictions: strategies that serve the same model on a window share them.
   const serve = (model: string, w: number) => {
     const key = `${model}:${w}`;
-    if (!outcomes.has(key)) outcomes.set(key, models.predictor(model).then((p) => predictWindow(p, windows[w].rows, spec.label.name)));
+    if (!outcomes.has(key))
+      outcomes.set(
+        key,
+        models.predictor(model).then((p) => predictWindow(p, windows[w].rows, spec.label.name)),
+      );
     return outcomes.get(key)!;
   };
 
@@ -150,7 +168,14 @@ async function runSeed(setup: StreamSetup, seed: number): Promise<{ run: SeedRun
     monitor.retrainStarted();
     const gate = await models.holdoutGate(champion, w);
     if (gate.promoted) monitor.promoted();
-    decisions.push({ afterWindow: w, window: setup.windowLabels[w], rules: fired.map((f) => f.rule), reasons: fired.map((f) => f.reason), holdout: gate.holdout, promoted: gate.promoted });
+    decisions.push({
+      afterWindow: w,
+      window: setup.windowLabels[w],
+      rules: fired.map((f) => f.rule),
+      reasons: fired.map((f) => f.reason),
+      holdout: gate.holdout,
+      promoted: gate.promoted,
+    });
     return { serves: gate.promoted ? challengerThrough(w) : champion };
   });
 
@@ -168,7 +193,10 @@ async function runSeed(setup: StreamSetup, seed: number): Promise<{ run: SeedRun
     };
   }
   models.dispose();
-  return { run: { seed, strategies, decisions, rules: monitor.tally, trainings: models.trainings(), trainSeconds: models.trainMs() / 1000 }, runs };
+  return {
+    run: { seed, strategies, decisions, rules: monitor.tally, trainings: models.trainings(), trainSeconds: models.trainMs() / 1000 },
+    runs,
+  };
 }
 
 function summarize(scores: StrategyScore[]): StrategySummary {
@@ -201,7 +229,8 @@ function modelBank(setup: StreamSetup, seed: number) {
   const { spec } = setup;
   const cache = new Map<string, Promise<Predictor>>();
   let trainMs = 0;
-  const trainingWindow = (w: number): Row[] => lastRows([...setup.initial, ...setup.windows.slice(0, w + 1).flatMap((win) => win.rows)], setup.trainRows);
+  const trainingWindow = (w: number): Row[] =>
+    lastRows([...setup.initial, ...setup.windows.slice(0, w + 1).flatMap((win) => win.rows)], setup.trainRows);
   const split = (w: number) => splitSnapshot(trainingWindow(w), spec.training.holdoutFraction, spec.training.sweep.seed);
   const rowsOf = (model: string): Row[] => {
     if (model === INITIAL_MODEL) return lastRows(setup.initial, setup.trainRows);

@@ -12,7 +12,13 @@ export interface PolicyDecision {
 }
 
 /** One strategy in one seed's run: accuracy and its gap to the anchor, retrains, prequential log loss, accuracy per window. */
-export type StrategyScore = AnchorComparison & { logLoss: number; retrainsAfter: number[]; promotionsAfter: number[]; accuracyByWindow: number[]; rowsByWindow: number[] };
+export type StrategyScore = AnchorComparison & {
+  logLoss: number;
+  retrainsAfter: number[];
+  promotionsAfter: number[];
+  accuracyByWindow: number[];
+  rowsByWindow: number[];
+};
 
 /** Every strategy on one stream with one training seed. */
 export interface SeedRun {

@@ -84,7 +84,11 @@ export function weatherStream(): StreamSetup {
   const spec = readSpecFile(join(PROJECT_ROOT, 'examples', 'weather.yaml'));
   if (spec.training.window.kind !== 'lastRows') throw new Error('drift-eval expects examples/weather.yaml to train on lastRows');
   const { seed, traffic } = weatherData();
-  const windows = dayWindows(traffic, { days: WINDOW_DAYS, dayOf: (r) => Date.parse(String(r.date)) / DAY_MS, segmentOf: (r) => String(r.location) });
+  const windows = dayWindows(traffic, {
+    days: WINDOW_DAYS,
+    dayOf: (r) => Date.parse(String(r.date)) / DAY_MS,
+    segmentOf: (r) => String(r.location),
+  });
   const firstNewYork = windows.findIndex((w) => w.segment === 'New York');
   return {
     name: 'weather',
@@ -150,7 +154,12 @@ const SYNTHETIC_TRAIN_ROWS = 2_000;
 export function seaPrequentialStream(): StreamSetup {
   const stream = seaStream({ seed: SYNTHETIC_SEED, length: SYNTHETIC_LENGTH, changeEvery: SYNTHETIC_CHANGE_EVERY, noise: 0.1 });
   const thetas = stream.changePoints.map((c) => stream.thetas[c]);
-  return syntheticSetup('sea', `SEA concepts (abrupt), 10% label noise, theta ${stream.thetas[0]} then ${thetas.join(', ')}`, stream, (k) => `theta ${thetas[k]}`);
+  return syntheticSetup(
+    'sea',
+    `SEA concepts (abrupt), 10% label noise, theta ${stream.thetas[0]} then ${thetas.join(', ')}`,
+    stream,
+    (k) => `theta ${thetas[k]}`,
+  );
 }
 
 export function hyperplanePrequentialStream(): StreamSetup {
@@ -212,7 +221,10 @@ function flightRow(origins: string[], destinations: string[]) {
 function topValues(rows: Row[], key: string): string[] {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(String(r[key]), (counts.get(String(r[key])) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP_AIRPORTS).map(([k]) => k);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, TOP_AIRPORTS)
+    .map(([k]) => k);
 }
 
 /** pyarrow + numpy: a seeded sample of `per` rows of each full month, in date order, dates as flights-10k writes them. */
@@ -234,8 +246,13 @@ function flightsSample(): Row[] {
   const file = join(dir, `flights-3m-${FLIGHTS_PER_MONTH}-per-month-seed-${FLIGHTS_SAMPLE_SEED}.json`);
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
-    const run = spawnSync(join(VENV_BIN, 'python'), ['-c', SAMPLE_SCRIPT, join(VEGA_DATA, 'flights-3m.parquet'), file, String(FLIGHTS_PER_MONTH), String(FLIGHTS_SAMPLE_SEED)], { encoding: 'utf8' });
-    if (run.status !== 0) throw new Error(`sampling flights-3m.parquet in ${VENV_BIN} failed (needs pyarrow and numpy): ${run.stderr || run.error?.message}`);
+    const run = spawnSync(
+      join(VENV_BIN, 'python'),
+      ['-c', SAMPLE_SCRIPT, join(VEGA_DATA, 'flights-3m.parquet'), file, String(FLIGHTS_PER_MONTH), String(FLIGHTS_SAMPLE_SEED)],
+      { encoding: 'utf8' },
+    );
+    if (run.status !== 0)
+      throw new Error(`sampling flights-3m.parquet in ${VENV_BIN} failed (needs pyarrow and numpy): ${run.stderr || run.error?.message}`);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as Row[];
 }
@@ -245,7 +262,16 @@ export async function trainPredictor(spec: ModelSpec, rows: Row[], seed = TRAIN_
   const { tf } = await loadTf('wasm');
   const labels = rows.map((r) => String(r[spec.label.name]));
   const result = await trainTrial(
-    { config: CONFIG, features: spec.features, classes: labelClasses(spec.label), train: { rows, labels }, validation: { rows: [], labels: [] }, seed, fromEpoch: 0, toEpoch: EPOCHS },
+    {
+      config: CONFIG,
+      features: spec.features,
+      classes: labelClasses(spec.label),
+      train: { rows, labels },
+      validation: { rows: [], labels: [] },
+      seed,
+      fromEpoch: 0,
+      toEpoch: EPOCHS,
+    },
     undefined,
     { tf },
   );

@@ -31,7 +31,16 @@ export function compact(report: DataDriftReport) {
     drifted: report.drifted,
     driftedShare: report.driftedShare,
     skipped: report.skipped,
-    features: report.features.map((f) => ({ name: f.name, test: f.test, statistic: f.statistic, pValue: f.pValue, drifted: f.drifted, rows: f.rows, missing: f.missing, histogram: f.histogram })),
+    features: report.features.map((f) => ({
+      name: f.name,
+      test: f.test,
+      statistic: f.statistic,
+      pValue: f.pValue,
+      drifted: f.drifted,
+      rows: f.rows,
+      missing: f.missing,
+      histogram: f.histogram,
+    })),
   };
 }
 
@@ -47,7 +56,9 @@ async function child(manifestPath: string): Promise<void> {
   const { manifest } = data;
   const columns = columnsOf(data);
   const profile = { features: manifest.profile.features };
-  const forced: Record<string, DriftTestChoice> = Object.fromEntries(manifest.features.map((f) => [f.name, { test: f.kind === 'number' ? 'ks' : 'chisquare' }]));
+  const forced: Record<string, DriftTestChoice> = Object.fromEntries(
+    manifest.features.map((f) => [f.name, { test: f.kind === 'number' ? 'ks' : 'chisquare' }]),
+  );
   const reports: { auto?: DataDriftReport; ks?: DataDriftReport } = {};
   const reply = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
   const timed = async (kind: 'auto' | 'ks') => {
@@ -96,8 +107,14 @@ async function child(manifestPath: string): Promise<void> {
       const sameAsFile = manifest.features.every((f) => {
         const a = built![f.name];
         const b = columns[f.name];
-        if (a.kind === 'number' && b.kind === 'number') return a.missing === b.missing && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
-        return a.kind === 'category' && b.kind === 'category' && a.missing === b.missing && JSON.stringify(Object.entries(a.counts).sort()) === JSON.stringify(Object.entries(b.counts).sort());
+        if (a.kind === 'number' && b.kind === 'number')
+          return a.missing === b.missing && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
+        return (
+          a.kind === 'category' &&
+          b.kind === 'category' &&
+          a.missing === b.missing &&
+          JSON.stringify(Object.entries(a.counts).sort()) === JSON.stringify(Object.entries(b.counts).sort())
+        );
       });
       // Dropped so the next command's memory figures do not count a million row objects.
       // eslint-disable-next-line no-useless-assignment

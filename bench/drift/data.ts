@@ -64,22 +64,92 @@ const RECIPES: Array<NumericRecipe | CategoryRecipe> = [
   { name: 'f01', kind: 'number', about: 'normal, mean +0.3 sd', drifted: true, reference: normal(0, 1), current: normal(0.3, 1) },
   { name: 'f02', kind: 'number', about: 'lognormal', drifted: false, reference: lognormal(1), current: lognormal(1) },
   { name: 'f03', kind: 'number', about: 'lognormal, scale x1.5', drifted: true, reference: lognormal(1), current: lognormal(1.5) },
-  { name: 'f04', kind: 'number', about: 'uniform 0..100, 2% missing', drifted: false, reference: (r) => 100 * r.uniform(), current: (r) => 100 * r.uniform(), missing: 0.02 },
-  { name: 'f05', kind: 'number', about: 'exponential', drifted: false, reference: (r) => -3 * Math.log(1 - r.uniform()), current: (r) => -3 * Math.log(1 - r.uniform()) },
+  {
+    name: 'f04',
+    kind: 'number',
+    about: 'uniform 0..100, 2% missing',
+    drifted: false,
+    reference: (r) => 100 * r.uniform(),
+    current: (r) => 100 * r.uniform(),
+    missing: 0.02,
+  },
+  {
+    name: 'f05',
+    kind: 'number',
+    about: 'exponential',
+    drifted: false,
+    reference: (r) => -3 * Math.log(1 - r.uniform()),
+    current: (r) => -3 * Math.log(1 - r.uniform()),
+  },
   { name: 'f06', kind: 'number', about: 'counts (ties)', drifted: false, reference: counts(0), current: counts(0) },
   { name: 'f07', kind: 'number', about: 'counts +1', drifted: true, reference: counts(0), current: counts(1) },
-  { name: 'f08', kind: 'number', about: 'normal(50, 10), 5% missing', drifted: false, reference: normal(50, 10), current: normal(50, 10), missing: 0.05 },
+  {
+    name: 'f08',
+    kind: 'number',
+    about: 'normal(50, 10), 5% missing',
+    drifted: false,
+    reference: normal(50, 10),
+    current: normal(50, 10),
+    missing: 0.05,
+  },
   { name: 'f09', kind: 'number', about: 'normal(50, 10), sd -> 13', drifted: true, reference: normal(50, 10), current: normal(50, 13) },
   { name: 'f10', kind: 'number', about: 'bimodal 70/30', drifted: false, reference: bimodal(0.7), current: bimodal(0.7) },
   { name: 'f11', kind: 'number', about: 'bimodal 70/30 -> 40/60', drifted: true, reference: bimodal(0.7), current: bimodal(0.4) },
-  { name: 'f12', kind: 'number', about: 'uniform -1..1', drifted: false, reference: (r) => 2 * r.uniform() - 1, current: (r) => 2 * r.uniform() - 1 },
-  { name: 'f13', kind: 'number', about: 'normal, mean +0.02 sd (below the thresholds)', drifted: false, reference: normal(0, 1), current: normal(0.02, 1) },
+  {
+    name: 'f12',
+    kind: 'number',
+    about: 'uniform -1..1',
+    drifted: false,
+    reference: (r) => 2 * r.uniform() - 1,
+    current: (r) => 2 * r.uniform() - 1,
+  },
+  {
+    name: 'f13',
+    kind: 'number',
+    about: 'normal, mean +0.02 sd (below the thresholds)',
+    drifted: false,
+    reference: normal(0, 1),
+    current: normal(0.02, 1),
+  },
   { name: 'f14', kind: 'number', about: 'student-t(3), heavy tails', drifted: false, reference: studentT3, current: studentT3 },
   { name: 'f15', kind: 'number', about: '1e6 + normal (large offset)', drifted: false, reference: normal(1e6, 1), current: normal(1e6, 1) },
-  { name: 'device', kind: 'category', about: '5 categories', drifted: false, categories: ['phone', 'desktop', 'tablet', 'tv', 'watch'], reference: [40, 25, 15, 12, 8], current: [40, 25, 15, 12, 8] },
-  { name: 'region', kind: 'category', about: '6 categories, shares moved', drifted: true, categories: ['n', 'e', 's', 'w', 'c', 'x'], reference: [30, 20, 20, 10, 10, 10], current: [10, 20, 20, 10, 10, 30] },
-  { name: 'product', kind: 'category', about: '30 categories (zipf)', drifted: false, categories: Array.from({ length: 30 }, (_, i) => `p${String(i).padStart(2, '0')}`), reference: zipf(30), current: zipf(30) },
-  { name: 'plan', kind: 'category', about: 'a new category (8%), 1% missing', drifted: true, categories: ['free', 'pro', 'team', 'enterprise'], reference: [60, 30, 10, 0], current: [55, 28, 9, 8], missing: 0.01 },
+  {
+    name: 'device',
+    kind: 'category',
+    about: '5 categories',
+    drifted: false,
+    categories: ['phone', 'desktop', 'tablet', 'tv', 'watch'],
+    reference: [40, 25, 15, 12, 8],
+    current: [40, 25, 15, 12, 8],
+  },
+  {
+    name: 'region',
+    kind: 'category',
+    about: '6 categories, shares moved',
+    drifted: true,
+    categories: ['n', 'e', 's', 'w', 'c', 'x'],
+    reference: [30, 20, 20, 10, 10, 10],
+    current: [10, 20, 20, 10, 10, 30],
+  },
+  {
+    name: 'product',
+    kind: 'category',
+    about: '30 categories (zipf)',
+    drifted: false,
+    categories: Array.from({ length: 30 }, (_, i) => `p${String(i).padStart(2, '0')}`),
+    reference: zipf(30),
+    current: zipf(30),
+  },
+  {
+    name: 'plan',
+    kind: 'category',
+    about: 'a new category (8%), 1% missing',
+    drifted: true,
+    categories: ['free', 'pro', 'team', 'enterprise'],
+    reference: [60, 30, 10, 0],
+    current: [55, 28, 9, 8],
+    missing: 0.01,
+  },
 ];
 
 interface ManifestFeature {
@@ -122,7 +192,8 @@ export function ensureData(): { manifest: string; generated: boolean; ms: number
   if (existsSync(MANIFEST)) {
     const m = JSON.parse(readFileSync(MANIFEST, 'utf8')) as Manifest;
     const file = join(DATA_DIR, m.file);
-    if (m.version === DATA_VERSION && existsSync(file) && statSync(file).size === m.bytes) return { manifest: MANIFEST, generated: false, ms: 0 };
+    if (m.version === DATA_VERSION && existsSync(file) && statSync(file).size === m.bytes)
+      return { manifest: MANIFEST, generated: false, ms: 0 };
   }
   if (endianness() !== 'LE') throw new Error('bench drift: the data file is written from little-endian typed arrays');
   const t0 = performance.now();
@@ -173,7 +244,15 @@ export function ensureData(): { manifest: string; generated: boolean; ms: number
         const code = pick(curRng, curCum);
         codes[i] = missing > 0 && missRng.uniform() < missing ? -1 : code;
       }
-      features.push({ name: recipe.name, kind: 'category', about: recipe.about, drifted: recipe.drifted, offset, dtype: '<i4', categories: recipe.categories });
+      features.push({
+        name: recipe.name,
+        kind: 'category',
+        about: recipe.about,
+        drifted: recipe.drifted,
+        offset,
+        dtype: '<i4',
+        categories: recipe.categories,
+      });
       chunks.push(new Uint8Array(codes.buffer));
       offset += codes.byteLength; // a multiple of 8 (ROWS is even), so float columns stay aligned
     }
@@ -186,7 +265,6 @@ export function ensureData(): { manifest: string; generated: boolean; ms: number
   writeFileSync(MANIFEST, JSON.stringify(manifest));
   return { manifest: MANIFEST, generated: true, ms: performance.now() - t0 };
 }
-
 
 export interface RawColumns {
   manifest: Manifest;
@@ -201,7 +279,10 @@ export function readData(manifestPath: string): RawColumns {
   const codes = new Map<string, Int32Array>();
   for (const f of manifest.features) {
     // copies: aligned, and independent of the file buffer
-    const slice = bytes.buffer.slice(bytes.byteOffset + f.offset, bytes.byteOffset + f.offset + manifest.rows * (f.dtype === '<f8' ? 8 : 4));
+    const slice = bytes.buffer.slice(
+      bytes.byteOffset + f.offset,
+      bytes.byteOffset + f.offset + manifest.rows * (f.dtype === '<f8' ? 8 : 4),
+    );
     if (f.dtype === '<f8') numbers.set(f.name, new Float64Array(slice));
     else codes.set(f.name, new Int32Array(slice));
   }

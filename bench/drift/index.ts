@@ -39,7 +39,17 @@ const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 type Report = ReturnType<typeof compact>;
 
 type PythonFeature =
-  | { name: string; kind: 'number'; ks: number; pValue: number; edges: number[]; reference: number[]; current: number[]; n: number; refN: number }
+  | {
+      name: string;
+      kind: 'number';
+      ks: number;
+      pValue: number;
+      edges: number[];
+      reference: number[];
+      current: number[];
+      n: number;
+      refN: number;
+    }
   | { name: string; kind: 'category'; chisquare: number; pValue: number; categories: string[]; counts: number[] };
 
 /** A child process answering one JSON line per command line. */
@@ -113,12 +123,26 @@ export async function drift() {
 
   // Both sides stay up and take turns, one run at a time, so load from elsewhere on the machine
   // falls on both alike.
-  const js = new LineChild('the JS side', process.execPath, ['--expose-gc', '--max-old-space-size=4096', '--import', 'tsx', CHILD, '--drift-child', data.manifest]);
-  const py = new LineChild('bench/drift/drift_reference.py', join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'drift', 'drift_reference.py'), data.manifest, '--serve']);
+  const js = new LineChild('the JS side', process.execPath, [
+    '--expose-gc',
+    '--max-old-space-size=4096',
+    '--import',
+    'tsx',
+    CHILD,
+    '--drift-child',
+    data.manifest,
+  ]);
+  const py = new LineChild('bench/drift/drift_reference.py', join(VENV_BIN, 'python'), [
+    join(PROJECT_ROOT, 'bench', 'drift', 'drift_reference.py'),
+    data.manifest,
+    '--serve',
+  ]);
   try {
     const jsInfo = await js.next<{ node: string; gcExposed: boolean }>();
     const pyInfo = await py.next<{ numpy: string; scipy: string }>();
-    console.log(`  node ${jsInfo.node} (dataDrift, child process${jsInfo.gcExposed ? ', --expose-gc' : ''}) and numpy ${pyInfo.numpy} / scipy ${pyInfo.scipy} (anchor) take turns: a warm-up, then ${REPETITIONS} runs each ...`);
+    console.log(
+      `  node ${jsInfo.node} (dataDrift, child process${jsInfo.gcExposed ? ', --expose-gc' : ''}) and numpy ${pyInfo.numpy} / scipy ${pyInfo.scipy} (anchor) take turns: a warm-up, then ${REPETITIONS} runs each ...`,
+    );
     const sides = {
       anchor: () => py.ask<{ ms: number }>('run'),
       ks: () => js.ask<{ ms: number }>('ks'),
@@ -126,7 +150,11 @@ export async function drift() {
     };
     type Side = keyof typeof sides;
     const order: Side[] = ['anchor', 'ks', 'auto'];
-    const times: Record<Side, { warmupMs: number; ms: number[] }> = { anchor: { warmupMs: 0, ms: [] }, ks: { warmupMs: 0, ms: [] }, auto: { warmupMs: 0, ms: [] } };
+    const times: Record<Side, { warmupMs: number; ms: number[] }> = {
+      anchor: { warmupMs: 0, ms: [] },
+      ks: { warmupMs: 0, ms: [] },
+      auto: { warmupMs: 0, ms: [] },
+    };
     for (const side of order) times[side].warmupMs = (await sides[side]()).ms;
     for (let rep = 0; rep < REPETITIONS; rep++) {
       // rotate who goes first
@@ -140,9 +168,19 @@ export async function drift() {
     await py.quit();
     console.log(`  ${CYCLES} monitoring cycles in one process, then featureColumns over 1M row objects ...`);
     const cycles = await js.ask<{ before: Omit<MemoryPoint, 'cycle' | 'ms'>; memory: MemoryPoint[] }>('cycles');
-    const columnTimes = await js.ask<{ warmupMs: number; ms: number[]; medianMs: number; rowsBuildMs: number; sameAsFile: boolean }>('columns');
+    const columnTimes = await js.ask<{ warmupMs: number; ms: number[]; medianMs: number; rowsBuildMs: number; sameAsFile: boolean }>(
+      'columns',
+    );
     await js.quit();
-    return summarize(manifest, { node: jsInfo.node, gcExposed: jsInfo.gcExposed, numpy: pyInfo.numpy, scipy: pyInfo.scipy }, times, reports, reference.features, cycles, columnTimes);
+    return summarize(
+      manifest,
+      { node: jsInfo.node, gcExposed: jsInfo.gcExposed, numpy: pyInfo.numpy, scipy: pyInfo.scipy },
+      times,
+      reports,
+      reference.features,
+      cycles,
+      columnTimes,
+    );
   } finally {
     js.kill();
     py.kill();
@@ -174,7 +212,11 @@ function summarize(
       const h = ours.histogram;
       for (let i = 0; i < ref.edges.length; i++) histMaxDiff = Math.max(histMaxDiff, Math.abs(h.edges[i] - ref.edges[i]));
       for (let i = 0; i < ref.reference.length; i++) {
-        histMaxDiff = Math.max(histMaxDiff, Math.abs(h.reference[i] - ref.reference[i] / ref.refN), Math.abs(h.current[i] - ref.current[i] / ref.n));
+        histMaxDiff = Math.max(
+          histMaxDiff,
+          Math.abs(h.reference[i] - ref.reference[i] / ref.refN),
+          Math.abs(h.current[i] - ref.current[i] / ref.n),
+        );
       }
     } else {
       if (ours.test !== 'chisquare') throw new Error(`bench drift: ${ref.name} was not tested with chi-square`);
@@ -188,16 +230,25 @@ function summarize(
   const at = (cycle: number) => cycles.memory.find((m) => m.cycle === cycle)!;
   const from = at(MEMORY_FROM_CYCLE);
   const to = at(CYCLES);
-  const growth = { heapUsed: to.heapUsed - from.heapUsed, rss: to.rss - from.rss, arrayBuffers: to.arrayBuffers - from.arrayBuffers, external: to.external - from.external };
+  const growth = {
+    heapUsed: to.heapUsed - from.heapUsed,
+    rss: to.rss - from.rss,
+    arrayBuffers: to.arrayBuffers - from.arrayBuffers,
+    external: to.external - from.external,
+  };
   const cycleMs = median(cycles.memory.map((m) => m.ms));
 
   const ms = (x: number) => `${x.toFixed(0).padStart(6)} ms`;
   const kb = (bytes: number) => `${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(0)} KB`;
   const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
   console.log(`  medians of ${REPETITIONS} runs after a warm-up; ratio = time / anchor (below 1: faster than numpy/scipy)`);
-  console.log(`    numpy/scipy (anchor)                ${ms(medians.anchor)}   1.00x   ks_2samp + np.histogram x${manifest.features.length - 4}, np.bincount + chisquare x4`);
+  console.log(
+    `    numpy/scipy (anchor)                ${ms(medians.anchor)}   1.00x   ks_2samp + np.histogram x${manifest.features.length - 4}, np.bincount + chisquare x4`,
+  );
   console.log(`    dataDrift, KS / chi-square forced   ${ms(medians.ks)}   ${ratios.ksForced.toFixed(2)}x   the same tests as the anchor`);
-  console.log(`    dataDrift, automatic choice         ${ms(medians.auto)}   ${ratios.automatic.toFixed(2)}x   Wasserstein / Jensen-Shannon at 1M rows`);
+  console.log(
+    `    dataDrift, automatic choice         ${ms(medians.auto)}   ${ratios.automatic.toFixed(2)}x   Wasserstein / Jensen-Shannon at 1M rows`,
+  );
   console.log(
     `    featureColumns, 1M row objects      ${ms(columnTimes.medianMs)}           not part of either side above (median of ${COLUMN_REPETITIONS}; columns ${columnTimes.sameAsFile ? 'equal' : 'DIFFERENT from'} the file's)`,
   );
@@ -228,16 +279,48 @@ function summarize(
     },
     repetitions: REPETITIONS,
     versions,
-    ms: { anchor: runs(times.anchor), ksForced: runs(times.ks), automatic: runs(times.auto), featureColumns: { median: columnTimes.medianMs, runs: columnTimes.ms, warmup: columnTimes.warmupMs, rowsBuildMs: columnTimes.rowsBuildMs } },
+    ms: {
+      anchor: runs(times.anchor),
+      ksForced: runs(times.ks),
+      automatic: runs(times.auto),
+      featureColumns: {
+        median: columnTimes.medianMs,
+        runs: columnTimes.ms,
+        warmup: columnTimes.warmupMs,
+        rowsBuildMs: columnTimes.rowsBuildMs,
+      },
+    },
     ratios,
-    agreement: { ksStatisticMaxAbsDiff: ksMaxDiff, ksTolerance: KS_TOLERANCE, ksPValueMaxAbsDiff: ksPMaxDiff, histogramMaxAbsDiff: histMaxDiff, chiSquareMaxRelDiff: chiMaxRelDiff, chiSquarePValueMaxAbsDiff: chiPMaxDiff },
+    agreement: {
+      ksStatisticMaxAbsDiff: ksMaxDiff,
+      ksTolerance: KS_TOLERANCE,
+      ksPValueMaxAbsDiff: ksPMaxDiff,
+      histogramMaxAbsDiff: histMaxDiff,
+      chiSquareMaxRelDiff: chiMaxRelDiff,
+      chiSquarePValueMaxAbsDiff: chiPMaxDiff,
+    },
     drifted: { automatic: reports.auto.drifted, ksForced: reports.ks.drifted, byConstruction: expected },
     features: reports.auto.features.map((f) => {
       const k = reports.ks.features.find((x) => x.name === f.name)!;
       const about = manifest.features.find((x) => x.name === f.name)!.about;
-      return { name: f.name, about, automatic: { test: f.test, statistic: f.statistic, drifted: f.drifted }, forced: { test: k.test, statistic: k.statistic, pValue: k.pValue, drifted: k.drifted }, rows: f.rows, missing: f.missing };
+      return {
+        name: f.name,
+        about,
+        automatic: { test: f.test, statistic: f.statistic, drifted: f.drifted },
+        forced: { test: k.test, statistic: k.statistic, pValue: k.pValue, drifted: k.drifted },
+        rows: f.rows,
+        missing: f.missing,
+      };
     }),
-    memory: { gcExposed: versions.gcExposed, cycles: CYCLES, growthFromCycle: MEMORY_FROM_CYCLE, growth, cycleMedianMs: cycleMs, before: cycles.before, perCycle: cycles.memory },
+    memory: {
+      gcExposed: versions.gcExposed,
+      cycles: CYCLES,
+      growthFromCycle: MEMORY_FROM_CYCLE,
+      growth,
+      cycleMedianMs: cycleMs,
+      before: cycles.before,
+      perCycle: cycles.memory,
+    },
   };
 }
 

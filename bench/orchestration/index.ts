@@ -25,7 +25,10 @@ function benchSpec(): ModelSpec {
     label: { name: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] },
     training: {
       sweep: {
-        families: { softmax: { learningRate: { type: 'float', low: 0.01, high: 0.2, log: true } }, mlp: { width: { type: 'int', low: 8, high: 32 } } },
+        families: {
+          softmax: { learningRate: { type: 'float', low: 0.01, high: 0.2, log: true } },
+          mlp: { width: { type: 'int', low: 8, high: 32 } },
+        },
         sampler: 'random',
         budget: { maxTrials: 4, maxEpochsPerTrial: 18 },
         earlyStopping: { kind: 'asha', minEpochs: 6, reductionFactor: 3 },
@@ -58,7 +61,12 @@ async function retrainInProcess(stack: LocalStack, spec: ModelSpec) {
     now: () => Date.now(),
   });
   await call(activities.evaluateChallenger, { spec, snapshot, challengerRunId: best.runId, retrainRun: run });
-  const { version } = await call(activities.registerChallenger, { model: spec.name, candidateRunId: best.runId, retrainRunId: run.runId, trigger: 'benchmark' });
+  const { version } = await call(activities.registerChallenger, {
+    model: spec.name,
+    candidateRunId: best.runId,
+    retrainRunId: run.runId,
+    trigger: 'benchmark',
+  });
   await call(activities.deploy, { model: spec.name, champion: version, reason: 'benchmark' });
   await call(activities.promoteChampion, { model: spec.name, version });
   await call(activities.finishRetrainRun, { runId: run.runId, outcome: 'promoted', decisions: [] });
@@ -79,7 +87,15 @@ export async function orchestration(stack: LocalStack) {
   for (let round = 0; round <= ROUNDS; round++) {
     for (const mode of ['in-process', 'temporal'] as const) {
       const spec = benchSpec();
-      stack.store.addRecords(spec.name, toRecords(seed, spec.features.map((f) => f.name), spec.label.name, 'bench'));
+      stack.store.addRecords(
+        spec.name,
+        toRecords(
+          seed,
+          spec.features.map((f) => f.name),
+          spec.label.name,
+          'bench',
+        ),
+      );
       const started = performance.now();
       await (mode === 'temporal' ? retrainOnTemporal(stack, spec) : retrainInProcess(stack, spec));
       const ms = performance.now() - started;
@@ -89,8 +105,16 @@ export async function orchestration(stack: LocalStack) {
   }
   const anchor = median(timings['in-process']);
   const temporal = median(timings.temporal);
-  console.log(`retrain wall time, median of ${ROUNDS}: in-process (anchor) ${(anchor / 1000).toFixed(2)} s | temporal ${(temporal / 1000).toFixed(2)} s | ratio ${(temporal / anchor).toFixed(3)}`);
-  return { anchor: 'in-process', rounds: ROUNDS, medianMs: { 'in-process': anchor, temporal }, ratio: temporal / anchor, timingsMs: timings };
+  console.log(
+    `retrain wall time, median of ${ROUNDS}: in-process (anchor) ${(anchor / 1000).toFixed(2)} s | temporal ${(temporal / 1000).toFixed(2)} s | ratio ${(temporal / anchor).toFixed(3)}`,
+  );
+  return {
+    anchor: 'in-process',
+    rounds: ROUNDS,
+    medianMs: { 'in-process': anchor, temporal },
+    ratio: temporal / anchor,
+    timingsMs: timings,
+  };
 }
 
 export const benchmark: Benchmark = { needs: 'stack', run: orchestration };

@@ -42,7 +42,12 @@ async function load(url: string, path: string, body?: (i: number) => string) {
   const seconds = (performance.now() - started) / 1000;
   await pool.close();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), perSecond: latencies.length / seconds };
+  return {
+    requests: latencies.length,
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    perSecond: latencies.length / seconds,
+  };
 }
 
 export async function serving(stack: LocalStack) {
@@ -54,7 +59,15 @@ export async function serving(stack: LocalStack) {
     approval: { required: false },
   });
   const seed = weatherData().seed;
-  stack.store.addRecords(spec.name, toRecords(seed, spec.features.map((f) => f.name), spec.label.name, 'bench'));
+  stack.store.addRecords(
+    spec.name,
+    toRecords(
+      seed,
+      spec.features.map((f) => f.name),
+      spec.label.name,
+      'bench',
+    ),
+  );
   await stack.client.temporal.workflow.execute('retrain', {
     taskQueue: stack.client.taskQueue,
     workflowId: `model/${spec.name}/retrain/1`,
@@ -70,7 +83,9 @@ export async function serving(stack: LocalStack) {
   console.log(line('healthz (anchor)', anchor));
   console.log(line('predict', predict));
   const ratios = { p50: predict.p50Ms / anchor.p50Ms, p99: predict.p99Ms / anchor.p99Ms, throughput: predict.perSecond / anchor.perSecond };
-  console.log(`  ratios predict/anchor: p50 ${ratios.p50.toFixed(2)}x  p99 ${ratios.p99.toFixed(2)}x  throughput ${ratios.throughput.toFixed(2)}x`);
+  console.log(
+    `  ratios predict/anchor: p50 ${ratios.p50.toFixed(2)}x  p99 ${ratios.p99.toFixed(2)}x  throughput ${ratios.throughput.toFixed(2)}x`,
+  );
   return { anchor: 'healthz', concurrency: CONCURRENCY, healthz: anchor, predict, ratios };
 }
 

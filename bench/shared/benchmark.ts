@@ -6,6 +6,4 @@ import type { LocalStack } from '../../stack/local.ts';
  * in a temporary folder (bench/shared/stack.ts); 'nothing' runs in-process, or brings up its
  * own services (the chaos scenarios kill and restart theirs).
  */
-export type Benchmark =
-  | { needs: 'stack'; run: (stack: LocalStack) => Promise<object> }
-  | { needs: 'nothing'; run: () => Promise<object> };
+export type Benchmark = { needs: 'stack'; run: (stack: LocalStack) => Promise<object> } | { needs: 'nothing'; run: () => Promise<object> };

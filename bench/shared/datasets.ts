@@ -87,7 +87,10 @@ export function flightsTask(): Task {
   const top = (key: string) => {
     const counts = new Map<string, number>();
     for (const r of fit) counts.set(String(r[key]), (counts.get(String(r[key])) ?? 0) + 1);
-    return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, TOP_AIRPORTS).map(([k]) => k);
+    return [...counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, TOP_AIRPORTS)
+      .map(([k]) => k);
   };
   const origins = top('origin');
   const destinations = top('destination');
@@ -119,5 +122,12 @@ export function flightsTask(): Task {
   };
 }
 
-const distinct = (rows: Row[], key: string) => [...new Set(rows.map((r) => r[key]).filter((v) => v != null).map(String))].sort();
-
+const distinct = (rows: Row[], key: string) =>
+  [
+    ...new Set(
+      rows
+        .map((r) => r[key])
+        .filter((v) => v != null)
+        .map(String),
+    ),
+  ].sort();

@@ -15,7 +15,10 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 export async function withBenchStack(body: (stack: LocalStack) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'perennial-bench-'));
   ensurePythonEnv();
-  const [temporal, mlflow] = await Promise.all([startTemporal({ dataDir: join(dir, 'temporal') }), startMlflow({ dataDir: join(dir, 'mlflow') })]);
+  const [temporal, mlflow] = await Promise.all([
+    startTemporal({ dataDir: join(dir, 'temporal') }),
+    startMlflow({ dataDir: join(dir, 'mlflow') }),
+  ]);
   const stack = await startLocalStack({
     temporal: { ...temporalConfig({}), address: temporal.address },
     mlflowUrl: mlflow.url,

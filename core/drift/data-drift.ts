@@ -190,7 +190,8 @@ export const OTHER_CATEGORY = '(other)';
  */
 export function dataDrift(input: DataDriftInput): DataDriftReport {
   const { columns, profile, choices = {}, histogramBins = DEFAULT_HISTOGRAM_BINS } = input;
-  if (!Number.isInteger(histogramBins) || histogramBins < 1) throw new RangeError(`dataDrift: histogramBins must be a positive integer, got ${histogramBins}`);
+  if (!Number.isInteger(histogramBins) || histogramBins < 1)
+    throw new RangeError(`dataDrift: histogramBins must be a positive integer, got ${histogramBins}`);
   const own = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
   const names = [...Object.keys(columns), ...Object.keys(profile.features).filter((name) => !own(columns, name))];
   let rows = 0;
@@ -214,7 +215,9 @@ export function dataDrift(input: DataDriftInput): DataDriftReport {
     }
     const referenceKind: FeatureKind = reference.kind === 'category' ? 'category' : 'number';
     if (referenceKind !== column.kind) {
-      skip(`the reference profile is ${referenceKind === 'number' ? 'numeric' : 'a category feature'}, the current data ${column.kind === 'number' ? 'numeric' : 'a category feature'}`);
+      skip(
+        `the reference profile is ${referenceKind === 'number' ? 'numeric' : 'a category feature'}, the current data ${column.kind === 'number' ? 'numeric' : 'a category feature'}`,
+      );
       continue;
     }
     try {
@@ -234,7 +237,13 @@ export function dataDrift(input: DataDriftInput): DataDriftReport {
           continue;
         }
         const result = numericDriftSorted(ref, cur, choice);
-        features.push({ name, kind: 'number', ...result, missing: column.missing, histogram: numericHistogramSorted(ref, cur, histogramBins) });
+        features.push({
+          name,
+          kind: 'number',
+          ...result,
+          missing: column.missing,
+          histogram: numericHistogramSorted(ref, cur, histogramBins),
+        });
       } else {
         const refCounts = reference.counts ?? {};
         if (positiveTotal(refCounts) === 0) {
@@ -246,7 +255,13 @@ export function dataDrift(input: DataDriftInput): DataDriftReport {
           continue;
         }
         const result = featureDrift({ kind: 'category', reference: refCounts, current: column.counts }, choice);
-        features.push({ name, kind: 'category', ...result, missing: column.missing, histogram: categoryHistogram(refCounts, column.counts) });
+        features.push({
+          name,
+          kind: 'category',
+          ...result,
+          missing: column.missing,
+          histogram: categoryHistogram(refCounts, column.counts),
+        });
       }
     } catch (err) {
       if (!(err instanceof DriftTestError)) throw err;
@@ -283,7 +298,8 @@ function positiveTotal(counts: Record<string, number>): number {
 export function numericHistogram(reference: Float64Array, current: Float64Array, bins = DEFAULT_HISTOGRAM_BINS): NumericHistogram {
   if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`numericHistogram: bins must be a positive integer, got ${bins}`);
   if (reference.length === 0 || current.length === 0) throw new RangeError('numericHistogram: both samples need at least one value');
-  if (!isAscendingFinite(reference) || !isAscendingFinite(current)) throw new RangeError('numericHistogram: both samples must be ascending and finite');
+  if (!isAscendingFinite(reference) || !isAscendingFinite(current))
+    throw new RangeError('numericHistogram: both samples must be ascending and finite');
   return numericHistogramSorted(reference, current, bins);
 }
 
@@ -300,7 +316,11 @@ function numericHistogramSorted(reference: Float64Array, current: Float64Array, 
  * Shares are count / total of the positive counts of each side (0 for a side with no counts), so
  * each side sums to 1. A category literally named '(other)' is listed as itself.
  */
-export function categoryHistogram(reference: Record<string, number>, current: Record<string, number>, top = HISTOGRAM_TOP_CATEGORIES): CategoryHistogram {
+export function categoryHistogram(
+  reference: Record<string, number>,
+  current: Record<string, number>,
+  top = HISTOGRAM_TOP_CATEGORIES,
+): CategoryHistogram {
   if (!Number.isInteger(top) || top < 0) throw new RangeError(`categoryHistogram: top must be an integer >= 0, got ${top}`);
   const refTotal = positiveTotal(reference);
   const curTotal = positiveTotal(current);

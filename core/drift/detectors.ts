@@ -306,7 +306,11 @@ export function adwinEstimation(state: AdwinState): number {
 /** Deep copy through the same plain-data shape the state has in JSON. */
 function cloneState<S extends DetectorState>(state: S): S {
   if (state.kind === 'adwin') {
-    return { ...state, params: { ...state.params }, levels: state.levels.map((l) => ({ totals: [...l.totals], variances: [...l.variances] })) };
+    return {
+      ...state,
+      params: { ...state.params },
+      levels: state.levels.map((l) => ({ totals: [...l.totals], variances: [...l.variances] })),
+    };
   }
   return { ...state, params: { ...state.params } };
 }

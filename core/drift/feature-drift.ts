@@ -14,7 +14,16 @@
  * `numericDriftSorted` is `featureDrift` for numeric samples that are already ascending
  * Float64Arrays (core/drift/data-drift.ts sorts each current column once and reuses the sort).
  */
-import { AUTO_TEST_MAX_ROWS, DRIFT_TEST_NAMES, DRIFT_TESTS, DriftTestError, type DriftTestChoice, type DriftTestInfo, type DriftTestName, type FeatureKind } from './catalogue.ts';
+import {
+  AUTO_TEST_MAX_ROWS,
+  DRIFT_TEST_NAMES,
+  DRIFT_TESTS,
+  DriftTestError,
+  type DriftTestChoice,
+  type DriftTestInfo,
+  type DriftTestName,
+  type FeatureKind,
+} from './catalogue.ts';
 import { countFinite, finiteSorted, firstUnsortedIndex } from '../stats/sort.ts';
 import { categoryTotal } from './tests/inputs.ts';
 import { DRIFT_TEST_IMPLEMENTATIONS, type TestOutcome } from './tests/index.ts';
@@ -57,12 +66,17 @@ export interface FeatureDriftResult {
  */
 export function featureDrift(input: FeatureDriftInput, choice: DriftTestChoice = {}): FeatureDriftResult {
   const rows = input.kind === 'number' ? countFinite(input.current) : categoryTotal(input.current, 'current');
-  if (rows === 0) throw new DriftTestError(`featureDrift: the current window has no ${input.kind === 'number' ? 'numeric values' : 'category values'}`);
+  if (rows === 0)
+    throw new DriftTestError(`featureDrift: the current window has no ${input.kind === 'number' ? 'numeric values' : 'category values'}`);
   const refRows = input.kind === 'number' ? countFinite(input.reference) : categoryTotal(input.reference, 'reference');
-  if (refRows === 0) throw new DriftTestError(`featureDrift: the reference has no ${input.kind === 'number' ? 'numeric values' : 'category values'}`);
+  if (refRows === 0)
+    throw new DriftTestError(`featureDrift: the reference has no ${input.kind === 'number' ? 'numeric values' : 'category values'}`);
 
   const { test, threshold } = resolveChoice('featureDrift', input.kind, rows, choice);
-  const { statistic, pValue } = input.kind === 'number' ? runNumeric(test, finiteSorted(input.reference), finiteSorted(input.current)) : runCategory(test, input.reference, input.current);
+  const { statistic, pValue } =
+    input.kind === 'number'
+      ? runNumeric(test, finiteSorted(input.reference), finiteSorted(input.current))
+      : runCategory(test, input.reference, input.current);
   return outcome(test, threshold, rows, statistic, pValue);
 }
 
@@ -114,7 +128,8 @@ function autoTest(kind: FeatureKind, rows: number): DriftTestName {
 }
 
 function checkThreshold(test: DriftTestName, info: DriftTestInfo, threshold: number): void {
-  const ok = typeof threshold === 'number' && Number.isFinite(threshold) && threshold >= 0 && (info.result === 'distance' || threshold <= 1);
+  const ok =
+    typeof threshold === 'number' && Number.isFinite(threshold) && threshold >= 0 && (info.result === 'distance' || threshold <= 1);
   if (!ok) {
     const range = info.result === 'p-value' ? 'a p-value threshold in [0, 1]' : 'a finite distance threshold >= 0';
     throw new DriftTestError(`featureDrift: '${test}' needs ${range}, got ${threshold}`);

@@ -231,9 +231,13 @@ export function detectionReport(
 ): DetectionReport {
   requireLength('detectionReport', length);
   if (!(tolerance >= 1)) throw new RangeError(`detectionReport: tolerance must be >= 1, got ${tolerance}`);
-  for (const [name, list] of [['alarms', alarms], ['changePoints', changePoints]] as const) {
+  for (const [name, list] of [
+    ['alarms', alarms],
+    ['changePoints', changePoints],
+  ] as const) {
     for (const v of list) {
-      if (!Number.isInteger(v) || v < 0 || v >= length) throw new RangeError(`detectionReport: ${name} must be integers in [0, ${length}), got ${v}`);
+      if (!Number.isInteger(v) || v < 0 || v >= length)
+        throw new RangeError(`detectionReport: ${name} must be integers in [0, ${length}), got ${v}`);
     }
   }
   const changes = [...new Set(changePoints)].sort((a, b) => a - b);

@@ -93,7 +93,12 @@ export function withoutStaleTriggers(pending: Trigger | undefined, version: stri
   if (!pending) return { pending, dropped: false };
   const standing = pending.rules.filter((r) => STANDING_RULES.includes(r));
   if (standing.length === pending.rules.length) return { pending, dropped: false };
-  return { pending: standing.length ? { reason: `${pending.reason} (policy triggers dropped: new champion v${version})`, rules: standing } : undefined, dropped: true };
+  return {
+    pending: standing.length
+      ? { reason: `${pending.reason} (policy triggers dropped: new champion v${version})`, rules: standing }
+      : undefined,
+    dropped: true,
+  };
 }
 
 /** Pausing stops policy-triggered retrains; a person asking for one (or initial training) still gets it. */
@@ -115,7 +120,8 @@ export function triggerOf(fired: FiredRule[]): Trigger {
 }
 
 /** The version a rollback returns to: the one named, or else the previous champion. */
-export const rollbackTarget = (state: LifecycleState, request: RollbackRequest): string | undefined => request.toVersion ?? state.previousChampions[0];
+export const rollbackTarget = (state: LifecycleState, request: RollbackRequest): string | undefined =>
+  request.toVersion ?? state.previousChampions[0];
 
 /** Why a rollback request cannot even be accepted (the rollback update's validator), or undefined. */
 export function rollbackRefusal(model: string, state: LifecycleState, request: RollbackRequest): string | undefined {

@@ -76,4 +76,3 @@ function trueLabel({ predicted, feedback }: FeedbackItem): string | undefined {
       return feedback.label;
   }
 }
-

@@ -95,4 +95,3 @@ export function confidenceReport(probabilities: ReadonlyArray<Readonly<Record<st
   }
   return { n, threshold, meanMaxProbability: n === 0 ? NaN : total / n, lowConfidenceShare: n === 0 ? NaN : low / n };
 }
-

@@ -27,7 +27,10 @@ export interface RegressionReport {
 export function regressionReport(input: { truth: readonly number[]; predicted: readonly number[] }): RegressionReport {
   const { truth, predicted } = input;
   sameLength('regressionReport', truth.length, predicted.length, 'true values');
-  for (const [what, values] of [['truth', truth], ['predicted', predicted]] as const) {
+  for (const [what, values] of [
+    ['truth', truth],
+    ['predicted', predicted],
+  ] as const) {
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new RangeError(`regressionReport: ${what}[${bad}] is ${values[bad]}, not a finite number`);
   }

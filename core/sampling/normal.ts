@@ -23,7 +23,7 @@ function erfSeries(x: number): number {
     term *= twoX2 / (2 * n + 1);
     sum += term;
   }
-  return ((2 / SQRT_PI) * Math.exp(-x * x)) * sum;
+  return (2 / SQRT_PI) * Math.exp(-x * x) * sum;
 }
 
 /** Modified Lentz evaluation of the continued fraction above. */

@@ -112,7 +112,7 @@ export function ksTwoSampleSorted(x: Float64Array, y: Float64Array): KsResult {
   };
   // large values below the smallest small value
   consider(0, lowerBound(large, small[0]));
-  for (let k = 0; k < ns; ) {
+  for (let k = 0; k < ns;) {
     const v = small[k];
     while (k < ns && small[k] === v) k++; // k = #small <= v
     consider(k, upperBound(large, v));
@@ -183,4 +183,3 @@ function probOutsideInsideMethod(m0: number, n0: number, g: number, h: number): 
   }
   return A[maxj - minj - 1];
 }
-

@@ -62,7 +62,8 @@ export class Rng {
 
   /** Uniform integer in [lo, hi], both inclusive. */
   int(lo: number, hi: number): number {
-    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo > hi) throw new RangeError(`rng.int: need integers lo <= hi (got ${lo}, ${hi})`);
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo > hi)
+      throw new RangeError(`rng.int: need integers lo <= hi (got ${lo}, ${hi})`);
     // With 53 random bits the modulo bias is below 2^-20 for any range under 2^33: negligible here.
     return lo + Math.floor(this.uniform() * (hi - lo + 1));
   }

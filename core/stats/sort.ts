@@ -251,4 +251,3 @@ function scatterStraddling(words: Uint32Array, from: Float64Array, to: Float64Ar
 function scatterHigh(words: Uint32Array, from: Float64Array, to: Float64Array, counts: Uint32Array, offset: number, shift: number): void {
   for (let i = 0; i < from.length; i++) to[counts[offset + ((words[2 * i + 1] >>> shift) & RADIX_MASK)]++] = from[i];
 }
-

@@ -123,7 +123,10 @@ export async function chaosStack(options: { dir: string; temporalAddress: string
     },
     /** The retrain's sweep progress; undefined while the sweep has not started or Temporal is away. */
     async sweepProgress(retrain: WorkflowHandle): Promise<SweepProgress | undefined> {
-      return client.temporal.workflow.getHandle(`${retrain.workflowId}/sweep`).query(sweepStatusQuery).catch(() => undefined);
+      return client.temporal.workflow
+        .getHandle(`${retrain.workflowId}/sweep`)
+        .query(sweepStatusQuery)
+        .catch(() => undefined);
     },
     async stop() {
       for (const child of workers) child.kill('SIGKILL');
@@ -137,12 +140,20 @@ export async function chaosStack(options: { dir: string; temporalAddress: string
 export type ChaosStack = Awaited<ReturnType<typeof chaosStack>>;
 
 /** Waits until the retrain's sweep has finished `rungs` rungs (or the retrain has ended). */
-export async function untilRungsDone(stack: ChaosStack, retrain: WorkflowHandle, rungs: number, timeoutMs: number): Promise<SweepProgress | undefined> {
+export async function untilRungsDone(
+  stack: ChaosStack,
+  retrain: WorkflowHandle,
+  rungs: number,
+  timeoutMs: number,
+): Promise<SweepProgress | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const progress = await stack.sweepProgress(retrain);
     if (progress && progress.rungsDone >= rungs) return progress;
-    const ended = await retrain.describe().then((d) => d.status.name !== 'RUNNING', () => false);
+    const ended = await retrain.describe().then(
+      (d) => d.status.name !== 'RUNNING',
+      () => false,
+    );
     if (ended) return undefined;
     await sleep(500);
   }
@@ -177,6 +188,9 @@ export async function killHard(child: ChildProcess): Promise<void> {
 
 /** Activities the sweep has under way right now: what a kill interrupts. */
 export async function pendingActivities(stack: ChaosStack, retrain: WorkflowHandle): Promise<number> {
-  const sweep = await stack.client.temporal.workflow.getHandle(`${retrain.workflowId}/sweep`).describe().catch(() => undefined);
+  const sweep = await stack.client.temporal.workflow
+    .getHandle(`${retrain.workflowId}/sweep`)
+    .describe()
+    .catch(() => undefined);
   return sweep?.raw.pendingActivities?.length ?? 0;
 }

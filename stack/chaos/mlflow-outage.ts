@@ -35,14 +35,33 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
       const mlflowDir = join(dataDir, 'mlflow');
       const port = await freePort();
       let mlflow = await startMlflow({ dataDir: mlflowDir, port });
-      const stack = await startLocalStack({ temporal, mlflowUrl: mlflow.url, dataDir, adminToken: 'chaos', servingPort: 0, taskQueue: `chaos-${randomUUID()}` });
+      const stack = await startLocalStack({
+        temporal,
+        mlflowUrl: mlflow.url,
+        dataDir,
+        adminToken: 'chaos',
+        servingPort: 0,
+        taskQueue: `chaos-${randomUUID()}`,
+      });
       try {
         const spec = outageSpec();
-        stack.store.addRecords(spec.name, toRecords(weatherData().seed, spec.features.map((f) => f.name), spec.label.name, 'chaos seed'));
+        stack.store.addRecords(
+          spec.name,
+          toRecords(
+            weatherData().seed,
+            spec.features.map((f) => f.name),
+            spec.label.name,
+            'chaos seed',
+          ),
+        );
         await stack.client.register(spec);
 
         const sweep = stack.client.temporal.workflow.getHandle(`${retrainWorkflowId(spec.name, 1)}/sweep`);
-        const rungsDone = () => sweep.query(sweepStatusQuery).then((s) => s.rungsDone, () => 0);
+        const rungsDone = () =>
+          sweep.query(sweepStatusQuery).then(
+            (s) => s.rungsDone,
+            () => 0,
+          );
         await until('the sweep to finish a first rung', async () => (await rungsDone()) >= 1, 600_000);
 
         const rungsBefore = await rungsDone();
@@ -55,7 +74,11 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
 
         const rungsAtBack = await rungsDone();
         const finished = () => stack.client.status(spec.name).then((s) => s.history.find((h) => h.what.startsWith('retrain #1:')));
-        await until('progress after the outage', async () => (await rungsDone()) > rungsAtBack || (await finished()) !== undefined, 900_000);
+        await until(
+          'progress after the outage',
+          async () => (await rungsDone()) > rungsAtBack || (await finished()) !== undefined,
+          900_000,
+        );
         const recoverSeconds = (Date.now() - backAt) / 1000;
         const outcome = await until('retrain #1 to finish', finished, full ? 3_600_000 : 1_200_000);
         const status = await stack.client.status(spec.name);
@@ -67,7 +90,13 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
         const lost = audit.missingTrials;
         return {
           name: 'mlflow-outage',
-          survived: outcome.what === 'retrain #1: promoted' && status.retrainCount === 1 && audit.runningRuns === 0 && audit.registeredVersions === 1 && duplicated === 0 && lost === 0,
+          survived:
+            outcome.what === 'retrain #1: promoted' &&
+            status.retrainCount === 1 &&
+            audit.runningRuns === 0 &&
+            audit.registeredVersions === 1 &&
+            duplicated === 0 &&
+            lost === 0,
           lost,
           duplicated,
           recoverSeconds,
@@ -129,7 +158,10 @@ export const scenario: FaultScenario = {
   async run(options) {
     const temporal = await temporalFor(chaosDir('mlflow-outage'));
     try {
-      return await mlflowOutage({ temporal: { ...temporalConfig({}), address: temporal.address }, log: (line) => console.log(`  ${line}`) }).run(options);
+      return await mlflowOutage({
+        temporal: { ...temporalConfig({}), address: temporal.address },
+        log: (line) => console.log(`  ${line}`),
+      }).run(options);
     } finally {
       await temporal.stop();
     }

@@ -29,7 +29,6 @@ const CLASSES = ['drizzle', 'fog', 'rain', 'snow', 'sun'];
 const ADMIN_TOKEN = 'chaos-admin-token';
 const RATE = 200;
 
-
 interface Outcome {
   marker: number;
   /** Milliseconds since the load started, when the response (or error) came. */
@@ -70,7 +69,14 @@ export const scenario: FaultScenario = {
   },
 };
 
-function verdict(name: string, outcomes: Outcome[], sendingSeconds: number, logged: Map<number, string[]>, swaps: unknown[], drainsLogged: number): FaultResult {
+function verdict(
+  name: string,
+  outcomes: Outcome[],
+  sendingSeconds: number,
+  logged: Map<number, string[]>,
+  swaps: unknown[],
+  drainsLogged: number,
+): FaultResult {
   const acknowledged = outcomes.filter((o) => o.id !== undefined);
   const failed = outcomes.filter((o) => o.error !== undefined);
   const lost = acknowledged.filter((o) => !logged.get(o.marker)?.includes(o.id!)).length;
@@ -135,7 +141,14 @@ async function startReplaceable(mlflowUrl: string, dbPath: string) {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'serving', 'replaceable.ts')], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), PERENNIAL_DB: dbPath, MLFLOW_TRACKING_URI: mlflowUrl, PERENNIAL_ADMIN_TOKEN: ADMIN_TOKEN },
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PERENNIAL_DB: dbPath,
+      MLFLOW_TRACKING_URI: mlflowUrl,
+      PERENNIAL_ADMIN_TOKEN: ADMIN_TOKEN,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const waiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
@@ -198,7 +211,12 @@ function startLoad(url: string) {
   let sent = 0;
   const send = async (marker: number): Promise<Outcome> => {
     const row = base[marker % base.length];
-    const features = { precipitation: Number(row.precipitation), temp_max: Number(row.temp_max), temp_min: Number(row.temp_min), wind: marker / 10_000 };
+    const features = {
+      precipitation: Number(row.precipitation),
+      temp_max: Number(row.temp_max),
+      temp_min: Number(row.temp_min),
+      wind: marker / 10_000,
+    };
     try {
       const response = await fetch(url, {
         method: 'POST',
@@ -209,7 +227,8 @@ function startLoad(url: string) {
         signal: AbortSignal.timeout(300_000),
       } as RequestInit);
       const body = (await response.json()) as { predictions?: Array<{ id: string }>; message?: string };
-      if (response.status !== 200 || !body.predictions) return { marker, at: Date.now() - start, error: `HTTP ${response.status}: ${body.message ?? ''}` };
+      if (response.status !== 200 || !body.predictions)
+        return { marker, at: Date.now() - start, error: `HTTP ${response.status}: ${body.message ?? ''}` };
       return { marker, at: Date.now() - start, id: body.predictions[0].id };
     } catch (err) {
       const cause = (err as Error & { cause?: { code?: string } }).cause?.code;
@@ -235,7 +254,10 @@ function startLoad(url: string) {
 function countLogged(dbPath: string, model: string): Map<number, string[]> {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const rows = db.prepare("SELECT id, json_extract(features, '$.wind') AS wind FROM predictions WHERE model = ?").all(model) as Array<{ id: string; wind: number }>;
+    const rows = db.prepare("SELECT id, json_extract(features, '$.wind') AS wind FROM predictions WHERE model = ?").all(model) as Array<{
+      id: string;
+      wind: number;
+    }>;
     const byMarker = new Map<number, string[]>();
     for (const r of rows) {
       const marker = Math.round(r.wind * 10_000);

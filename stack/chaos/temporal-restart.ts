@@ -53,7 +53,8 @@ export const scenario: FaultScenario = {
       const completed = !(outcome instanceof Error);
       return {
         name: 'temporal-restart',
-        survived: completed && before !== undefined && audit.missingTrials === 0 && audit.runningRuns === 0 && audit.registeredVersions === 1,
+        survived:
+          completed && before !== undefined && audit.missingTrials === 0 && audit.runningRuns === 0 && audit.registeredVersions === 1,
         lost: audit.missingTrials,
         duplicated: audit.duplicateTrialRuns + Math.max(0, audit.registeredVersions - 1),
         recoverSeconds,

@@ -5,7 +5,18 @@
  */
 import { auditRetrain } from './audit.ts';
 import type { FaultResult, FaultScenario } from './fault.ts';
-import { chaosDir, chaosSpec, chaosStack, killHard, mlflowFor, pendingActivities, retrainOutcome, sleep, temporalFor, untilRungsDone } from './harness.ts';
+import {
+  chaosDir,
+  chaosSpec,
+  chaosStack,
+  killHard,
+  mlflowFor,
+  pendingActivities,
+  retrainOutcome,
+  sleep,
+  temporalFor,
+  untilRungsDone,
+} from './harness.ts';
 
 const PATIENCE_MS = 20 * 60_000;
 
@@ -44,7 +55,12 @@ export const scenario: FaultScenario = {
       const completed = !(outcome instanceof Error);
       return {
         name: 'worker-kill',
-        survived: completed && interrupted.length === kills && audit.missingTrials === 0 && audit.runningRuns === 0 && audit.registeredVersions === 1,
+        survived:
+          completed &&
+          interrupted.length === kills &&
+          audit.missingTrials === 0 &&
+          audit.runningRuns === 0 &&
+          audit.registeredVersions === 1,
         lost: audit.missingTrials,
         duplicated: audit.duplicateTrialRuns + Math.max(0, audit.registeredVersions - 1),
         recoverSeconds: Math.max(0, ...recoveries),

@@ -142,7 +142,14 @@ function spec(overrides: Partial<AlertsSpecInput> = {}): AlertsSpec {
 }
 
 function drift(model: string, overrides: Partial<Alert> = {}): Alert {
-  return { kind: 'drift', model, title: `Input drift on ${model}`, text: 'temp_max and wind drifted <p=0.001>', fields: { 'drifted features': 2 }, ...overrides };
+  return {
+    kind: 'drift',
+    model,
+    title: `Input drift on ${model}`,
+    text: 'temp_max and wind drifted <p=0.001>',
+    fields: { 'drifted features': 2 },
+    ...overrides,
+  };
 }
 
 const postsFor = (model: string) => webhook.posts.filter((p) => p.payload.text.startsWith(`[${model}]`));
@@ -152,14 +159,21 @@ const mailsFor = (model: string) => smtp.mails.filter((m) => subjectOf(m.raw)?.i
 
 test('an alert arrives as Slack JSON on the webhook and as an email', async () => {
   const model = uniqueModel();
-  const result = await sendAlert({ alerts: spec(), alert: drift(model, { link: 'https://mlflow.example.com/#/runs/1' }), alertId: `${model}/1` });
+  const result = await sendAlert({
+    alerts: spec(),
+    alert: drift(model, { link: 'https://mlflow.example.com/#/runs/1' }),
+    alertId: `${model}/1`,
+  });
   assert.deepEqual(result, { alertId: `${model}/1`, delivered: ['slack', 'email'], failed: [] });
 
   const [post, ...morePosts] = postsFor(model);
   assert.equal(morePosts.length, 0);
   assert.equal(post.path, '/slack');
   assert.equal(post.contentType, 'application/json');
-  assert.deepEqual(post.payload.blocks.map((b) => b.type), ['header', 'section', 'section', 'context']);
+  assert.deepEqual(
+    post.payload.blocks.map((b) => b.type),
+    ['header', 'section', 'section', 'context'],
+  );
   assert.deepEqual(post.payload.blocks[0], { type: 'header', text: { type: 'plain_text', text: `Input drift on ${model}`, emoji: true } });
   assert.match(JSON.stringify(post.payload.blocks[1]), /temp_max and wind drifted &lt;p=0.001&gt;/);
 
@@ -195,8 +209,12 @@ test('the rate limit suppresses the alert after max, per kind and model', async 
   const model = uniqueModel();
   const alerts = spec({ rateLimit: { max: 2, per: '1h' } });
   const results: SendAlertResult[] = [];
-  for (let n = 1; n <= 3; n++) results.push(await sendAlert({ alerts, alert: drift(model, { text: `cycle ${n}` }), alertId: `${model}/${n}` }));
-  assert.deepEqual(results.map((r) => r.delivered.length), [2, 2, 0]);
+  for (let n = 1; n <= 3; n++)
+    results.push(await sendAlert({ alerts, alert: drift(model, { text: `cycle ${n}` }), alertId: `${model}/${n}` }));
+  assert.deepEqual(
+    results.map((r) => r.delivered.length),
+    [2, 2, 0],
+  );
   assert.equal(results[2].suppressed?.reason, 'rate-limited');
   assert.match(results[2].suppressed!.detail, /2 drift alerts for model-\d+ within 1h \(limit 2\); the next may go in (59m|1h)/);
   assert.equal(postsFor(model).length, 2);
@@ -242,7 +260,11 @@ test('a webhook answering 500 does not stop the email: partial delivery is repor
 
 test('every channel failing throws a retryable error; retries send only what is missing', async () => {
   const model = uniqueModel();
-  const input = { alerts: spec(), alert: drift(model, { kind: 'approval-needed', title: `Approve version 2 of ${model}` }), alertId: `${model}/1` };
+  const input = {
+    alerts: spec(),
+    alert: drift(model, { kind: 'approval-needed', title: `Approve version 2 of ${model}` }),
+    alertId: `${model}/1`,
+  };
   webhook.status = 500;
   smtp.down = true;
   try {
@@ -260,7 +282,10 @@ test('every channel failing throws a retryable error; retries send only what is 
     webhook.status = 200;
     const partial = await sendAlert(input);
     assert.deepEqual(partial.delivered, ['slack']);
-    assert.deepEqual(partial.failed.map((f) => f.channel), ['email']);
+    assert.deepEqual(
+      partial.failed.map((f) => f.channel),
+      ['email'],
+    );
 
     // Then the mail server: the next attempt sends the email only.
     smtp.down = false;
@@ -299,7 +324,10 @@ test('the SMTP password comes from the environment variable passwordEnv names', 
     const model = uniqueModel();
 
     delete process.env[PASSWORD_ENV];
-    await assert.rejects(sendAlert({ alerts, alert: drift(model), alertId: `${model}/1` }), /email: SMTP password: environment variable PERENNIAL_TEST_SMTP_PASSWORD is not set/);
+    await assert.rejects(
+      sendAlert({ alerts, alert: drift(model), alertId: `${model}/1` }),
+      /email: SMTP password: environment variable PERENNIAL_TEST_SMTP_PASSWORD is not set/,
+    );
 
     process.env[PASSWORD_ENV] = 'wrong';
     await assert.rejects(sendAlert({ alerts, alert: drift(model), alertId: `${model}/1` }), /email: SMTP 127\.0\.0\.1:\d+: .*535/);
@@ -352,7 +380,10 @@ test('a webhook given by urlEnv is read from the worker environment at send time
   try {
     const result = await sendAlert({ alerts, alert: drift(model), alertId: `${model}/1` });
     assert.deepEqual(result, { alertId: `${model}/1`, delivered: ['slack'], failed: [] });
-    assert.deepEqual(postsFor(model).map((p) => p.path), [`/services/${token}`]);
+    assert.deepEqual(
+      postsFor(model).map((p) => p.path),
+      [`/services/${token}`],
+    );
 
     webhook.status = 500;
     const failure = await sendAlert({ alerts, alert: drift(model, { text: 'second' }), alertId: `${model}/2` }).then(

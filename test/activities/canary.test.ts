@@ -14,10 +14,26 @@ import { tempDir } from '../helpers/services.ts';
 test('a regression canary is judged by live RMSE: values off by 1 vs off by 3', async () => {
   const store = openStore(join(tempDir(), 'log.sqlite'));
   const since = new Date(Date.now() - 1000).toISOString();
-  const logged = (id: string, version: string, value: number) => ({ id, model: 'mpg', version, role: version === '2' ? ('canary' as const) : ('champion' as const), task: 'regression' as const, features: { weight: 3000 }, label: String(value), confidence: null, probabilities: {} });
+  const logged = (id: string, version: string, value: number) => ({
+    id,
+    model: 'mpg',
+    version,
+    role: version === '2' ? ('canary' as const) : ('champion' as const),
+    task: 'regression' as const,
+    features: { weight: 3000 },
+    label: String(value),
+    confidence: null,
+    probabilities: {},
+  });
   store.logPredictions([logged('a', '1', 21), logged('b', '1', 19), logged('c', '2', 23), logged('d', '2', 17), logged('e', '2', 20)]);
   // Truth 20 everywhere: the champion errs by 1 and 1, the canary by 3 and 3 (and e has no value back).
-  store.addFeedbackMany([{ predictionId: 'a', label: 20 }, { predictionId: 'b', label: '20' }, { predictionId: 'c', label: 20 }, { predictionId: 'd', label: 20 }, { predictionId: 'e', kind: 'overridden' }]);
+  store.addFeedbackMany([
+    { predictionId: 'a', label: 20 },
+    { predictionId: 'b', label: '20' },
+    { predictionId: 'c', label: 20 },
+    { predictionId: 'd', label: 20 },
+    { predictionId: 'e', kind: 'overridden' },
+  ]);
   const activities = deploymentActivities({ store } as unknown as ActivityContext);
   const live = await activities.compareCanary({ model: 'mpg', since, championVersion: '1', canaryVersion: '2', regression: true });
   assert.deepEqual(live, { champion: { n: 2, accuracy: null, rmse: 1 }, canary: { n: 2, accuracy: null, rmse: 3 } });

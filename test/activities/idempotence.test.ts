@@ -43,7 +43,16 @@ test('a retrain whose every activity runs twice leaves one of everything in MLfl
   const [sweepRun, sweepRunAgain] = await twice(env, activities.startSweepRun, { model: spec.name, n: 1, retrainRun: run, spec });
   assert.equal(sweepRunAgain.runId, sweepRun.runId);
   const config = { family: 'softmax' as const, params: { learningRate: 0.05 } };
-  const rung = (r: number, fromEpoch: number, toEpoch: number) => ({ spec, snapshot, sweepRun, trial: 0, config, rung: r, fromEpoch, toEpoch });
+  const rung = (r: number, fromEpoch: number, toEpoch: number) => ({
+    spec,
+    snapshot,
+    sweepRun,
+    trial: 0,
+    config,
+    rung: r,
+    fromEpoch,
+    toEpoch,
+  });
   const [first, firstAgain] = await twice(env, activities.trainTrialRung, rung(0, 0, 3));
   assert.deepEqual(firstAgain, first, 'the second attempt answers from the finished rung');
   const [second] = await twice(env, activities.trainTrialRung, rung(1, 3, 9));

@@ -19,7 +19,17 @@ const db = join(dir, 'perennial.sqlite');
 const env = { PERENNIAL_DB: db };
 
 const classifier = join(dir, 'classifier.yaml');
-writeFileSync(classifier, stringify({ name: 'imports', features: [{ name: 'a', min: 0 }, { name: 'c', type: 'category', values: ['x', 'y'] }], label: { name: 'y', classes: ['p', 'q'] } }));
+writeFileSync(
+  classifier,
+  stringify({
+    name: 'imports',
+    features: [
+      { name: 'a', min: 0 },
+      { name: 'c', type: 'category', values: ['x', 'y'] },
+    ],
+    label: { name: 'y', classes: ['p', 'q'] },
+  }),
+);
 const regression = join(dir, 'regression.yaml');
 writeFileSync(regression, stringify({ name: 'imports-mpg', features: [{ name: 'a' }], label: { name: 'mpg', type: 'number' } }));
 
@@ -38,34 +48,116 @@ interface Case {
 
 const cases: Case[] = [
   // Rows that a retrain's data validation would refuse.
-  { name: 'non-numeric value', file: csv(GOOD[0], 'abc,y,q,A'), error: /bad-\d+\.csv was not imported into imports; nothing was stored:\n[\s\S]*Feature "a" has 1 non-numeric value, e.g. "abc" in row 2\./ },
+  {
+    name: 'non-numeric value',
+    file: csv(GOOD[0], 'abc,y,q,A'),
+    error:
+      /bad-\d+\.csv was not imported into imports; nothing was stored:\n[\s\S]*Feature "a" has 1 non-numeric value, e.g. "abc" in row 2\./,
+  },
   { name: 'unknown class', file: csv(...GOOD, '5,x,r,A'), error: /Label "y" has 1 value outside the spec classes \[p, q\]: "r" \(1\)/ },
-  { name: 'unknown category', file: csv(...GOOD, '5,z,p,A'), error: /Feature "c" has 1 value outside its categories \[x, y\], e.g. "z" in row 5\./ },
-  { name: 'value below the feature minimum', file: csv('-1,x,p,A', ...GOOD), error: /Feature "a" has 1 value outside \[0, inf\], e.g. -1 in row 1\./ },
+  {
+    name: 'unknown category',
+    file: csv(...GOOD, '5,z,p,A'),
+    error: /Feature "c" has 1 value outside its categories \[x, y\], e.g. "z" in row 5\./,
+  },
+  {
+    name: 'value below the feature minimum',
+    file: csv('-1,x,p,A', ...GOOD),
+    error: /Feature "a" has 1 value outside \[0, inf\], e.g. -1 in row 1\./,
+  },
   { name: 'missing label', file: csv(...GOOD, '5,x,,A'), error: /Label "y" is missing in 1 row\./ },
   { name: 'hexadecimal number', file: csv(...GOOD, '0x10,x,p,A'), error: /Feature "a" has 1 non-numeric value, e.g. "0x10" in row 5\./ },
-  { name: 'infinite number', file: csv(...GOOD, 'Infinity,x,p,A'), error: /Feature "a" has 1 non-numeric value, e.g. "Infinity" in row 5\./ },
-  { name: 'object as a JSON value', file: JSON.stringify([{ a: 1, c: 'x', y: 'p' }, { a: { v: 1 }, c: 'x', y: 'p' }]), json: true, error: /Feature "a" has 1 non-numeric value, e.g. \{"v":1\} in row 2\./ },
-  { name: 'boolean as a JSON value', file: JSON.stringify([{ a: true, c: 'x', y: 'p' }]), json: true, error: /Feature "a" has 1 non-numeric value, e.g. true \(boolean\) in row 1\./ },
-  { name: 'non-numeric regression label', spec: regression, file: 'a,mpg\n1,20\n2,fast\n', error: /Label "mpg" has 1 non-numeric value, e.g. "fast" in row 2; a regression label must be a finite number\./ },
-  { name: 'one bad row among many good ones', file: csv(...Array.from({ length: 200 }, (_, i) => (i === 156 ? '7,x,maybe,A' : GOOD[i % 4]))), error: /200 rows, 1 problem\.\n {2}x Label "y" has 1 value outside the spec classes \[p, q\]: "maybe" \(1\)/ },
-  { name: 'row numbers among --where matches', file: csv(...GOOD, '5,x,r,B'), args: ['--where', 'loc=B'], error: /row numbers count the 3 rows matching --where loc=B[\s\S]*"r" \(1\)/ },
+  {
+    name: 'infinite number',
+    file: csv(...GOOD, 'Infinity,x,p,A'),
+    error: /Feature "a" has 1 non-numeric value, e.g. "Infinity" in row 5\./,
+  },
+  {
+    name: 'object as a JSON value',
+    file: JSON.stringify([
+      { a: 1, c: 'x', y: 'p' },
+      { a: { v: 1 }, c: 'x', y: 'p' },
+    ]),
+    json: true,
+    error: /Feature "a" has 1 non-numeric value, e.g. \{"v":1\} in row 2\./,
+  },
+  {
+    name: 'boolean as a JSON value',
+    file: JSON.stringify([{ a: true, c: 'x', y: 'p' }]),
+    json: true,
+    error: /Feature "a" has 1 non-numeric value, e.g. true \(boolean\) in row 1\./,
+  },
+  {
+    name: 'non-numeric regression label',
+    spec: regression,
+    file: 'a,mpg\n1,20\n2,fast\n',
+    error: /Label "mpg" has 1 non-numeric value, e.g. "fast" in row 2; a regression label must be a finite number\./,
+  },
+  {
+    name: 'one bad row among many good ones',
+    file: csv(...Array.from({ length: 200 }, (_, i) => (i === 156 ? '7,x,maybe,A' : GOOD[i % 4]))),
+    error: /200 rows, 1 problem\.\n {2}x Label "y" has 1 value outside the spec classes \[p, q\]: "maybe" \(1\)/,
+  },
+  {
+    name: 'row numbers among --where matches',
+    file: csv(...GOOD, '5,x,r,B'),
+    args: ['--where', 'loc=B'],
+    error: /row numbers count the 3 rows matching --where loc=B[\s\S]*"r" \(1\)/,
+  },
   // Files that do not fit the model.
-  { name: 'feature column absent', file: 'a,y\n1,p\n', error: /bad-\d+\.csv cannot be imported into imports: it has no column "c" \(columns: a, y\)/ },
+  {
+    name: 'feature column absent',
+    file: 'a,y\n1,p\n',
+    error: /bad-\d+\.csv cannot be imported into imports: it has no column "c" \(columns: a, y\)/,
+  },
   { name: 'empty file', file: '', error: /bad-\d+\.csv cannot be imported into imports: it has no column "a", "c", "y" \(columns: none\)/ },
   // --where flags.
-  { name: '--where without =', file: csv(...GOOD), args: ['--where', 'loc'], error: /--where "loc": expected column=value, e.g. --where location=Seattle/ },
+  {
+    name: '--where without =',
+    file: csv(...GOOD),
+    args: ['--where', 'loc'],
+    error: /--where "loc": expected column=value, e.g. --where location=Seattle/,
+  },
   { name: '--where with an empty column', file: csv(...GOOD), args: ['--where', '=A'], error: /--where "=A": expected column=value/ },
-  { name: '--where on a column the file lacks', file: csv(...GOOD), args: ['--where', 'city=A'], error: /--where city: .*bad-\d+\.csv has no column "city" \(columns: a, c, y, loc\)/ },
-  { name: '--where that matches nothing', file: csv(...GOOD), args: ['--where', 'loc=Z'], error: /bad-\d+\.csv: no rows to import \(none of its 4 rows match --where loc=Z\)/ },
-  { name: '--where naming a column twice', file: csv(...GOOD), args: ['--where', 'loc=A', '--where', 'loc=B'], error: /--where names column "loc" twice/ },
+  {
+    name: '--where on a column the file lacks',
+    file: csv(...GOOD),
+    args: ['--where', 'city=A'],
+    error: /--where city: .*bad-\d+\.csv has no column "city" \(columns: a, c, y, loc\)/,
+  },
+  {
+    name: '--where that matches nothing',
+    file: csv(...GOOD),
+    args: ['--where', 'loc=Z'],
+    error: /bad-\d+\.csv: no rows to import \(none of its 4 rows match --where loc=Z\)/,
+  },
+  {
+    name: '--where naming a column twice',
+    file: csv(...GOOD),
+    args: ['--where', 'loc=A', '--where', 'loc=B'],
+    error: /--where names column "loc" twice/,
+  },
   { name: 'empty --source', file: csv(...GOOD), args: ['--source', ' '], error: /--source must name where the records come from/ },
   // Files that are not what they claim.
   { name: 'truncated JSON', file: '[{"a": 1, "c": "x", "y": "p"}, {"a": 2', json: true, error: /bad-\d+\.json is not valid JSON: / },
   { name: 'JSON that is not an array', file: '{"a": 1}', json: true, error: /bad-\d+\.json must hold a JSON array of objects/ },
-  { name: 'JSON row that is not an object', file: '[{"a": 1, "c": "x", "y": "p"}, [1, "x", "p"]]', json: true, error: /bad-\d+\.json: row 2 is not an object but \[1,"x","p"\]/ },
-  { name: '__proto__ key in a JSON row', file: '[{"a": 1, "c": "x", "y": "p", "__proto__": {"polluted": true}}]', json: true, error: /bad-\d+\.json: row 1 has the forbidden key "__proto__"/ },
-  { name: '__proto__ column in CSV', file: 'a,c,y,__proto__\n1,x,p,1\n', error: /bad-\d+\.csv: the header has the forbidden column "__proto__"/ },
+  {
+    name: 'JSON row that is not an object',
+    file: '[{"a": 1, "c": "x", "y": "p"}, [1, "x", "p"]]',
+    json: true,
+    error: /bad-\d+\.json: row 2 is not an object but \[1,"x","p"\]/,
+  },
+  {
+    name: '__proto__ key in a JSON row',
+    file: '[{"a": 1, "c": "x", "y": "p", "__proto__": {"polluted": true}}]',
+    json: true,
+    error: /bad-\d+\.json: row 1 has the forbidden key "__proto__"/,
+  },
+  {
+    name: '__proto__ column in CSV',
+    file: 'a,c,y,__proto__\n1,x,p,1\n',
+    error: /bad-\d+\.csv: the header has the forbidden column "__proto__"/,
+  },
   { name: 'column named twice in CSV', file: 'a,c,y,a\n1,x,p,2\n', error: /bad-\d+\.csv: column "a" appears more than once in the header/ },
   { name: 'ragged CSV', file: csv(GOOD[0], '2,y,q,A,extra'), error: /bad-\d+\.csv is not valid CSV: Invalid Record Length/ },
 ];
@@ -107,7 +199,10 @@ test('a good file is stored, listed by source, quarantined and restored', async 
   // Temporal is unreachable here: the records are stored anyway and the lifecycle sees them next cycle.
   assert.match(imported.stdout, /^3 records added to imports; its lifecycle could not be told/);
   assert.match(imported.stderr, /warning: Feature "c" is missing in 1 row/);
-  assert.deepEqual(storedRecords().map((s) => [s.source, s.records, s.quarantined]), [['batch-1', 3, 0]]);
+  assert.deepEqual(
+    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    [['batch-1', 3, 0]],
+  );
 
   const listed = await perennial(['records', 'imports', '--by-source'], env);
   assert.match(listed.stdout, /^batch-1: 3 records \(ids 1-3, /);
@@ -118,12 +213,18 @@ test('a good file is stored, listed by source, quarantined and restored', async 
   const unknown = await perennial(['quarantine', 'imports', '--source', 'batch-2', '--reason', 'x'], env);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /imports has no records from source "batch-2"/);
-  assert.deepEqual(storedRecords().map((s) => [s.source, s.records, s.quarantined]), [['batch-1', 3, 0]]);
+  assert.deepEqual(
+    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    [['batch-1', 3, 0]],
+  );
 
   const quarantined = await perennial(['quarantine', 'imports', '--source', 'batch-1', '--reason', 'mislabelled'], env);
   assert.equal(quarantined.code, 0, quarantined.stderr);
   assert.match(quarantined.stdout, /^3 records of batch-1 quarantined/);
-  assert.deepEqual(storedRecords().map((s) => [s.source, s.records, s.quarantined]), [['batch-1', 0, 3]]);
+  assert.deepEqual(
+    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    [['batch-1', 0, 3]],
+  );
   const store = openStore(db);
   try {
     assert.equal(store.readRecords('imports', { kind: 'all' }).length, 0, 'no training window includes them');
@@ -133,5 +234,8 @@ test('a good file is stored, listed by source, quarantined and restored', async 
 
   const restored = await perennial(['quarantine', 'imports', '--source', 'batch-1', '--restore'], env);
   assert.equal(restored.code, 0, restored.stderr);
-  assert.deepEqual(storedRecords().map((s) => [s.source, s.records, s.quarantined]), [['batch-1', 3, 0]]);
+  assert.deepEqual(
+    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    [['batch-1', 3, 0]],
+  );
 });

@@ -12,9 +12,19 @@ import { temporalAddress } from '../helpers/services.ts';
 import '../helpers/stack.ts';
 
 test('a retrain rides out an MLflow outage mid-sweep', { timeout: 30 * 60_000 }, async () => {
-  const scenario = mlflowOutage({ temporal: { ...temporalConfig({}), address: await temporalAddress() }, log: (line) => console.log(`# ${line}`) });
+  const scenario = mlflowOutage({
+    temporal: { ...temporalConfig({}), address: await temporalAddress() },
+    log: (line) => console.log(`# ${line}`),
+  });
   const result = await scenario.run({ full: false });
-  const details = result.details as { outcome: string; retrainCount: number; trialRuns: number; expectedTrials: number; registeredVersions: number; runningRuns: number };
+  const details = result.details as {
+    outcome: string;
+    retrainCount: number;
+    trialRuns: number;
+    expectedTrials: number;
+    registeredVersions: number;
+    runningRuns: number;
+  };
   assert.equal(details.outcome, 'retrain #1: promoted', JSON.stringify(result));
   assert.equal(details.retrainCount, 1, 'the retrain itself survived: no lifecycle retry was needed');
   assert.equal(details.trialRuns, details.expectedTrials, 'one MLflow run per trial');

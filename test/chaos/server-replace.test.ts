@@ -12,7 +12,13 @@ test('replacing the model server under load fails no request and logs every pred
   process.env.MLFLOW_TRACKING_URI ??= await mlflowUrl();
   const result = await scenario.run({ full: false });
   console.log(JSON.stringify(result));
-  const details = result.details as { requests: number; failed: number; acknowledged: number; replacements: Array<{ old: number; next: number }>; drainsLogged: number };
+  const details = result.details as {
+    requests: number;
+    failed: number;
+    acknowledged: number;
+    replacements: Array<{ old: number; next: number }>;
+    drainsLogged: number;
+  };
   assert.equal(details.replacements.length, 1);
   assert.notEqual(details.replacements[0].next, details.replacements[0].old, 'a second process served');
   assert.ok(details.requests > 1000, `load was sent (${details.requests} requests)`);

@@ -23,7 +23,11 @@ test('reject, pause, resume and stop from the command line', { timeout: 10 * 60_
   seedRecords(stack.store, spec);
   await stack.client.register(spec);
   const retrain = retrainWorkflowId(spec.name, 1);
-  await eventually('the retrain waiting for approval', async () => ((await stack.client.retrainStatus(retrain)).stage === 'awaiting-approval' ? true : undefined), 300_000);
+  await eventually(
+    'the retrain waiting for approval',
+    async () => ((await stack.client.retrainStatus(retrain)).stage === 'awaiting-approval' ? true : undefined),
+    300_000,
+  );
 
   const rejected = await perennial('reject', spec.name, '--reviewer', 'bo', '--comment', 'wait for more data');
   assert.equal(rejected.code, 0, rejected.stderr);
@@ -33,7 +37,10 @@ test('reject, pause, resume and stop from the command line', { timeout: 10 * 60_
     const s = await stack.client.retrainStatus(retrain);
     return s.stage === 'rejected' ? s : undefined;
   });
-  assert.ok(decisions.some((d) => d.what === 'rejected by bo' && d.reasons.includes('wait for more data')), JSON.stringify(decisions));
+  assert.ok(
+    decisions.some((d) => d.what === 'rejected by bo' && d.reasons.includes('wait for more data')),
+    JSON.stringify(decisions),
+  );
   assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.review'], 'reject');
   assert.equal(await stack.mlflow.getVersionByAlias(spec.name, 'champion'), undefined);
   // Nothing waits for a review any more: a second one is refused with a message, exit 1.
@@ -63,7 +70,9 @@ test('reject, pause, resume and stop from the command line', { timeout: 10 * 60_
   assert.equal(stopped.stdout.trim(), `${spec.name} lifecycle stopped`);
   await assert.rejects(schedule.describe(), /not found/i);
   const lifecycle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
-  await eventually('the lifecycle to end cancelled', async () => ((await lifecycle.describe()).status.name === 'CANCELLED' ? true : undefined));
+  await eventually('the lifecycle to end cancelled', async () =>
+    (await lifecycle.describe()).status.name === 'CANCELLED' ? true : undefined,
+  );
   // Stopped is stopped: a command to it now fails readably.
   const after = await perennial('pause', spec.name);
   assert.equal(after.code, 1);

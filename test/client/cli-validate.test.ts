@@ -29,7 +29,10 @@ async function validate(spec: unknown): Promise<{ code: number; stdout: string; 
 const training = { sweep: { families: { mlp: { width: { type: 'int', low: 8, high: 16 } } } } };
 
 test('validate counts the classes of a classifier, with or without the label type', async () => {
-  for (const label of [{ name: 'weather', classes: ['rain', 'sun', 'fog'] }, { name: 'weather', type: 'category', classes: ['rain', 'sun', 'fog'] }]) {
+  for (const label of [
+    { name: 'weather', classes: ['rain', 'sun', 'fog'] },
+    { name: 'weather', type: 'category', classes: ['rain', 'sun', 'fog'] },
+  ]) {
     const result = await validate({ name: 'weather', features: [{ name: 'wind' }, { name: 'temp_max' }], label, training });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /spec\.json: valid spec for model "weather" \(2 features, 3 classes\)\n$/);
@@ -37,7 +40,12 @@ test('validate counts the classes of a classifier, with or without the label typ
 });
 
 test('validate names a regression label', async () => {
-  const result = await validate({ name: 'house', features: [{ name: 'rooms' }, { name: 'area' }, { name: 'age' }], label: { name: 'price', type: 'number' }, training });
+  const result = await validate({
+    name: 'house',
+    features: [{ name: 'rooms' }, { name: 'area' }, { name: 'age' }],
+    label: { name: 'price', type: 'number' },
+    training,
+  });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /spec\.json: valid spec for model "house" \(3 features, regression \(number\)\)\n$/);
 });

@@ -49,7 +49,10 @@ test('import, register, status and approve from the command line', async () => {
   process.env.XDG_CONFIG_HOME = stack.dataDir;
   const flagOnly = await perennial('approve', spec.name, '--reviewer', 'ana');
   assert.equal(flagOnly.code, 1);
-  assert.match(flagOnly.stderr, /^perennial: no reviewer identity configured: set PERENNIAL_REVIEWER, or "reviewer: <your name>" in .*config\.yaml \(--reviewer alone is not accepted\)/);
+  assert.match(
+    flagOnly.stderr,
+    /^perennial: no reviewer identity configured: set PERENNIAL_REVIEWER, or "reviewer: <your name>" in .*config\.yaml \(--reviewer alone is not accepted\)/,
+  );
   process.env.PERENNIAL_REVIEWER = 'ana';
   try {
     const impostor = await perennial('approve', spec.name, '--reviewer', 'bob');
@@ -70,9 +73,15 @@ test('import, register, status and approve from the command line', async () => {
   writeFileSync(bad, stringify({ rules: [{ name: 'acc', when: { metric: 'accuracy', below: 0.7, above: 0.9 } }] }));
   const refused = await perennial('policies', spec.name, bad, '--reason', 'stricter');
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /^perennial: invalid policy change:\n {2}- policies\.rules\.0\.when: metric "accuracy" needs exactly one of below, above, atLeast/);
+  assert.match(
+    refused.stderr,
+    /^perennial: invalid policy change:\n {2}- policies\.rules\.0\.when: metric "accuracy" needs exactly one of below, above, atLeast/,
+  );
   const good = join(stack.dataDir, 'policies.yaml');
-  writeFileSync(good, stringify({ cooldown: '1h', rules: [{ name: 'acc', when: { metric: 'accuracy', below: 0.7 }, breaches: 2, within: 3 }] }));
+  writeFileSync(
+    good,
+    stringify({ cooldown: '1h', rules: [{ name: 'acc', when: { metric: 'accuracy', below: 0.7 }, breaches: 2, within: 3 }] }),
+  );
   const changed = await perennial('policies', spec.name, good, '--reason', 'stricter', '--by', 'ana');
   assert.equal(changed.code, 0, changed.stderr);
   assert.equal(changed.stdout.trim(), 'policies updated: acc');

@@ -19,25 +19,59 @@ test('quarantine takes a source out of every training window and restore puts it
   const store = openStore(join(tempDir(), 'log.sqlite'));
   try {
     store.addRecords('q', [record(1, 'p', 'good.csv'), record(2, 'q', 'good.csv')]);
-    store.logPredictions([{ id: 'pred-1', model: 'q', version: '1', role: 'champion', features: { a: 3 }, label: 'p', confidence: 0.9, probabilities: { p: 0.9, q: 0.1 } }]);
+    store.logPredictions([
+      {
+        id: 'pred-1',
+        model: 'q',
+        version: '1',
+        role: 'champion',
+        features: { a: 3 },
+        label: 'p',
+        confidence: 0.9,
+        probabilities: { p: 0.9, q: 0.1 },
+      },
+    ]);
     const feedbackId = store.addFeedback('pred-1', 'q');
     store.addRecords('q', [record(4, 'q', 'spam.csv'), record(5, 'q', 'spam.csv')]);
     store.addRecords('other', [record(6, 'p', 'spam.csv')]);
     const before = store.readRecords('q', { kind: 'all' });
-    assert.deepEqual(before.map((r) => r.source), ['good.csv', 'good.csv', 'feedback:anonymous', 'spam.csv', 'spam.csv']);
+    assert.deepEqual(
+      before.map((r) => r.source),
+      ['good.csv', 'good.csv', 'feedback:anonymous', 'spam.csv', 'spam.csv'],
+    );
     assert.deepEqual(
       store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined, s.firstId, s.lastId]),
-      [['good.csv', 2, 0, 1, 2], ['feedback:anonymous', 1, 0, 3, 3], ['spam.csv', 2, 0, 4, 5]],
+      [
+        ['good.csv', 2, 0, 1, 2],
+        ['feedback:anonymous', 1, 0, 3, 3],
+        ['spam.csv', 2, 0, 4, 5],
+      ],
     );
 
     assert.equal(store.quarantineSource('q', 'spam.csv', 'mislabelled batch'), 2);
     assert.equal(store.quarantineSource('q', 'feedback:anonymous', 'anonymous'), 1);
-    assert.deepEqual(store.readRecords('q', { kind: 'all' }).map((r) => r.id), [1, 2]);
-    assert.deepEqual(store.readRecords('q', { kind: 'lastRows', rows: 2 }).map((r) => r.id), [1, 2]);
+    assert.deepEqual(
+      store.readRecords('q', { kind: 'all' }).map((r) => r.id),
+      [1, 2],
+    );
+    assert.deepEqual(
+      store.readRecords('q', { kind: 'lastRows', rows: 2 }).map((r) => r.id),
+      [1, 2],
+    );
     assert.equal(store.readRecords('other', { kind: 'all' }).length, 1, "another model's records of the same source stay");
     // The label still counts for monitoring; only its training record is set aside.
-    assert.deepEqual(store.labelledSince('q', 0).map((l) => l.truth), ['q']);
-    assert.deepEqual(store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined]), [['good.csv', 2, 0], ['feedback:anonymous', 0, 1], ['spam.csv', 0, 2]]);
+    assert.deepEqual(
+      store.labelledSince('q', 0).map((l) => l.truth),
+      ['q'],
+    );
+    assert.deepEqual(
+      store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined]),
+      [
+        ['good.csv', 2, 0],
+        ['feedback:anonymous', 0, 1],
+        ['spam.csv', 0, 2],
+      ],
+    );
     // Ids are never handed out again: "records after id N" watermarks stay meaningful.
     store.addRecords('q', [record(7, 'p', 'later.csv')]);
     assert.equal(store.maxRecordId('q'), 7);
@@ -60,10 +94,26 @@ test('import checks rows, not the window: few rows of one class are fine, bad on
   assert.deepEqual(records, [record(1, 'p', file), record(2, 'p', file)]);
   assert.equal(report.ok, true);
   // The same rows as a whole training window fail: too few, one class.
-  const snapshot = validateRows([{ a: 1, y: 'p' }, { a: 2, y: 'p' }], spec);
-  assert.deepEqual(snapshot.failures, ['Only 2 rows; at least 50 are required.', 'Only class "p" appears; at least two classes must appear.']);
+  const snapshot = validateRows(
+    [
+      { a: 1, y: 'p' },
+      { a: 2, y: 'p' },
+    ],
+    spec,
+  );
+  assert.deepEqual(snapshot.failures, [
+    'Only 2 rows; at least 50 are required.',
+    'Only class "p" appears; at least two classes must appear.',
+  ]);
 
-  assert.deepEqual(prepareImport(spec, file, [], 'batch-7').records.map((r) => r.source), ['batch-7', 'batch-7']);
+  assert.deepEqual(
+    prepareImport(spec, file, [], 'batch-7').records.map((r) => r.source),
+    ['batch-7', 'batch-7'],
+  );
   writeFileSync(file, 'a,y\n1,p\n1,r\n');
-  assert.throws(() => prepareImport(spec, file), (err: Error) => err.name === 'ImportRejectedError' && /Label "y" has 1 value outside the spec classes \[p, q\]: "r" \(1\)/.test(err.message));
+  assert.throws(
+    () => prepareImport(spec, file),
+    (err: Error) =>
+      err.name === 'ImportRejectedError' && /Label "y" has 1 value outside the spec classes \[p, q\]: "r" \(1\)/.test(err.message),
+  );
 });

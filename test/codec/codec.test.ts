@@ -27,7 +27,9 @@ const TOKEN = `T0CODEC/B0CODEC/${randomBytes(12).toString('hex')}`;
 const HOOK_ENV = 'PERENNIAL_CODEC_TEST_HOOK_URL';
 const CODEC_AUTH = randomUUID();
 const UI_ORIGIN = 'http://localhost:8233';
-const codec = new AesGcmCodec(codecKeysFromEnv({ PERENNIAL_CODEC_KEY: randomBytes(32).toString('base64'), PERENNIAL_CODEC_KEY_ID: 'test-key' })!);
+const codec = new AesGcmCodec(
+  codecKeysFromEnv({ PERENNIAL_CODEC_KEY: randomBytes(32).toString('base64'), PERENNIAL_CODEC_KEY_ID: 'test-key' })!,
+);
 
 let address: string;
 let stack: LocalStack;
@@ -56,9 +58,13 @@ after(() => delete process.env[HOOK_ENV]);
 
 /** `temporal workflow show` as an operator runs it, JSON out. */
 async function showHistory(workflowId: string, ...extra: string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)(join(VENV_BIN, 'temporal'), ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--output', 'json', ...extra], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await promisify(execFile)(
+    join(VENV_BIN, 'temporal'),
+    ['workflow', 'show', '--workflow-id', workflowId, '--address', address, '--output', 'json', ...extra],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return stdout;
 }
 
@@ -76,7 +82,8 @@ function payloadsOf(node: unknown, path = '', found: Array<JsonPayload & { path:
   if (Array.isArray(node)) node.forEach((item, i) => payloadsOf(item, `${path}.${i}`, found));
   else if (node && typeof node === 'object') {
     const object = node as Record<string, unknown>;
-    if (object.metadata && typeof object.metadata === 'object' && 'encoding' in object.metadata) found.push({ ...(object as JsonPayload), path });
+    if (object.metadata && typeof object.metadata === 'object' && 'encoding' in object.metadata)
+      found.push({ ...(object as JsonPayload), path });
     for (const [key, value] of Object.entries(object)) {
       if (key !== 'searchAttributes' && key !== 'markerRecordedEventAttributes') payloadsOf(value, `${path}.${key}`, found);
     }
@@ -92,10 +99,17 @@ test('a lifecycle runs with encrypted payloads; its raw history is ciphertext; t
   seedRecords(stack.store, spec);
   await stack.client.register(spec);
   const workflowId = lifecycleWorkflowId(spec.name);
-  onTeardown(() => stack.client.temporal.workflow.getHandle(workflowId).terminate('codec test done').catch(() => undefined));
+  onTeardown(() =>
+    stack.client.temporal.workflow
+      .getHandle(workflowId)
+      .terminate('codec test done')
+      .catch(() => undefined),
+  );
 
   // The worker decrypted the spec, ran the lifecycle and sent the alert to the URL from its environment.
-  const alert = await eventually('the retrain alert on the webhook', async () => hook.received.find((m) => m.text.includes(spec.name) && /Retrain #1/.test(m.text)));
+  const alert = await eventually('the retrain alert on the webhook', async () =>
+    hook.received.find((m) => m.text.includes(spec.name) && /Retrain #1/.test(m.text)),
+  );
   assert.match(alert.text, /initial training/);
   // The client decrypts query results.
   assert.equal((await stack.client.status(spec.name)).model, spec.name);
@@ -109,12 +123,16 @@ test('a lifecycle runs with encrypted payloads; its raw history is ciphertext; t
     assert.equal(base64Text(payload.metadata?.['encryption-key-id']), 'test-key');
   }
   const everythingRaw = raw + payloads.map((p) => base64Text(p.data)).join('\n');
-  for (const secret of [marker, HOOK_ENV, TOKEN, 'hooks', 'precipitation']) assert.ok(!everythingRaw.includes(secret), `raw history shows "${secret}"`);
+  for (const secret of [marker, HOOK_ENV, TOKEN, 'hooks', 'precipitation'])
+    assert.ok(!everythingRaw.includes(secret), `raw history shows "${secret}"`);
 
   // Through the codec server, as the Temporal CLI does with --codec-endpoint.
   const decoded = await showHistory(workflowId, '--codec-endpoint', codecServer.url, '--codec-auth', `Bearer ${CODEC_AUTH}`);
   const decodedPayloads = payloadsOf(JSON.parse(decoded));
-  assert.ok(decodedPayloads.every((p) => base64Text(p.metadata?.encoding) !== ENCRYPTED_ENCODING), 'the CLI shows no encrypted payload left');
+  assert.ok(
+    decodedPayloads.every((p) => base64Text(p.metadata?.encoding) !== ENCRYPTED_ENCODING),
+    'the CLI shows no encrypted payload left',
+  );
   const everythingDecoded = decoded + decodedPayloads.map((p) => base64Text(p.data)).join('\n');
   assert.ok(everythingDecoded.includes(marker), 'the decoded history holds the spec');
   assert.ok(everythingDecoded.includes(HOOK_ENV), 'the spec names the variable');
@@ -122,7 +140,7 @@ test('a lifecycle runs with encrypted payloads; its raw history is ciphertext; t
 
   // A plain POST /decode, as the Temporal UI sends it from the browser.
   const started = payloads.find((p) => p.path.includes('workflowExecutionStartedEventAttributes.input'));
-  assert.ok(started, 'the lifecycle\'s input is in its history');
+  assert.ok(started, "the lifecycle's input is in its history");
   const response = await request(`${codecServer.url}/decode`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-namespace': 'default', authorization: `Bearer ${CODEC_AUTH}`, origin: UI_ORIGIN },
@@ -141,7 +159,11 @@ test('the codec server: CORS preflight for the UI, bearer auth, encode/decode ro
 
   const preflight = await request(`${codecServer.url}/decode`, {
     method: 'OPTIONS',
-    headers: { origin: UI_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace,authorization' },
+    headers: {
+      origin: UI_ORIGIN,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,x-namespace,authorization',
+    },
   });
   await preflight.body.dump();
   assert.equal(preflight.statusCode, 204);
@@ -151,7 +173,10 @@ test('the codec server: CORS preflight for the UI, bearer auth, encode/decode ro
   await stranger.body.dump();
   assert.equal(stranger.headers['access-control-allow-origin'], undefined);
 
-  const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"hello":"world"}').toString('base64') };
+  const plain = {
+    metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+    data: Buffer.from('{"hello":"world"}').toString('base64'),
+  };
   for (const headers of [{}, { authorization: 'Bearer wrong' }] as Array<Record<string, string>>) {
     const refused = await post('/encode', JSON.stringify({ payloads: [plain] }), headers);
     assert.equal(refused.statusCode, 401);
@@ -160,7 +185,9 @@ test('the codec server: CORS preflight for the UI, bearer auth, encode/decode ro
 
   const encoded = await post('/encode', JSON.stringify({ payloads: [plain] }));
   assert.equal(encoded.statusCode, 200);
-  const { payloads: [cipher] } = (await encoded.body.json()) as { payloads: JsonPayload[] };
+  const {
+    payloads: [cipher],
+  } = (await encoded.body.json()) as { payloads: JsonPayload[] };
   assert.equal(base64Text(cipher.metadata?.encoding), ENCRYPTED_ENCODING);
   const decoded = await post('/decode', JSON.stringify({ payloads: [cipher] }));
   assert.deepEqual(((await decoded.body.json()) as { payloads: JsonPayload[] }).payloads, [plain]);
@@ -168,8 +195,20 @@ test('the codec server: CORS preflight for the UI, bearer auth, encode/decode ro
   const errors: Array<[string, string, number, RegExp]> = [
     ['/decode', 'not json', 400, /the body is not JSON/],
     ['/decode', '{"payload": []}', 400, /payloads: must be an array/],
-    ['/decode', JSON.stringify({ payloads: [{ metadata: { encoding: 'b!!' } }] }), 400, /payloads\.0\.metadata\.encoding: must be a base64 string/],
-    ['/decode', JSON.stringify({ payloads: [{ ...cipher, metadata: { ...cipher.metadata, 'encryption-key-id': Buffer.from('other').toString('base64') } }] }), 400, /key id "other", which is not configured here/],
+    [
+      '/decode',
+      JSON.stringify({ payloads: [{ metadata: { encoding: 'b!!' } }] }),
+      400,
+      /payloads\.0\.metadata\.encoding: must be a base64 string/,
+    ],
+    [
+      '/decode',
+      JSON.stringify({
+        payloads: [{ ...cipher, metadata: { ...cipher.metadata, 'encryption-key-id': Buffer.from('other').toString('base64') } }],
+      }),
+      400,
+      /key id "other", which is not configured here/,
+    ],
     ['/elsewhere', '{}', 404, /no such endpoint \/elsewhere: POST \/encode or \/decode/],
   ];
   for (const [path, body, status, message] of errors) {

@@ -40,13 +40,17 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
   const n = Number(promotedBy.what.match(/#(\d+)/)![1]);
   const { decisions } = await stack.client.retrainStatus(retrainWorkflowId(spec.name, n));
   const decided = (what: string) => decisions.find((d) => d.what === what);
-  const holdout = decided('challenger beats the champion')?.reasons[0].match(/^challenger (\d\.\d{3}) vs champion v(\d+) (\d\.\d{3}) on (\d+) recent holdout rows$/);
+  const holdout = decided('challenger beats the champion')?.reasons[0].match(
+    /^challenger (\d\.\d{3}) vs champion v(\d+) (\d\.\d{3}) on (\d+) recent holdout rows$/,
+  );
   assert.ok(holdout, JSON.stringify(decisions));
   assert.ok(Number(holdout[1]) >= Number(holdout[3]), `the challenger reached the champion's holdout accuracy: ${holdout[0]}`);
   assert.ok(Number(holdout[2]) < Number(result.championVersion) && Number(holdout[4]) > 0);
   assert.ok(decided('approved by demo-auto-approver'), 'approved by the demo');
   // The canary's live verdict: enough labelled canary traffic at 30%, and not worse than the champion.
-  const canary = decided('canary holds up')?.reasons[0].match(/^live accuracy canary (\d\.\d{3}) \((\d+) labelled\) vs champion (\d\.\d{3}) \((\d+) labelled\) at 30% traffic$/);
+  const canary = decided('canary holds up')?.reasons[0].match(
+    /^live accuracy canary (\d\.\d{3}) \((\d+) labelled\) vs champion (\d\.\d{3}) \((\d+) labelled\) at 30% traffic$/,
+  );
   assert.ok(canary, `a live canary verdict: ${JSON.stringify(decisions)}`);
   const [canaryAccuracy, canaryLabelled, championAccuracy, championLabelled] = canary.slice(1).map(Number);
   assert.ok(canaryLabelled >= spec.canary.minSamples, `${canaryLabelled} labelled canary predictions`);
@@ -58,20 +62,34 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
     [promotedVersion.tags['perennial.review'], promotedVersion.tags['perennial.reviewer'], promotedVersion.tags['perennial.outcome']],
     ['approve', 'demo-auto-approver', 'champion'],
   );
-  assert.equal((await stack.mlflow.getModelVersion(spec.name, holdout[2])).tags['perennial.outcome'], 'retired', 'the champion it replaced');
+  assert.equal(
+    (await stack.mlflow.getModelVersion(spec.name, holdout[2])).tags['perennial.outcome'],
+    'retired',
+    'the champion it replaced',
+  );
 
   // MLflow: one experiment, a parent run per retrain, aliases.
   const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
   const retrains = await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.kind\` = 'retrain'`);
   assert.ok(retrains.length >= 2, `expected the initial and a drift retrain, got ${retrains.length}`);
   // Input drift (rule "drift") or concept drift on the error stream (rule "fresh-data": ADWIN) may come first.
-  const driftRun = retrains.find((r) => r.tags['perennial.trigger_rules'] !== 'initial' && /drift/.test(r.tags['perennial.trigger']) && r.tags['perennial.outcome'] === 'promoted');
+  const driftRun = retrains.find(
+    (r) =>
+      r.tags['perennial.trigger_rules'] !== 'initial' &&
+      /drift/.test(r.tags['perennial.trigger']) &&
+      r.tags['perennial.outcome'] === 'promoted',
+  );
   assert.ok(driftRun, 'a promoted retrain run triggered by drift');
   assert.ok(JSON.parse(driftRun.tags['perennial.trigger_values']), 'with the values that fired it');
   // The run tells the same story: the canary verdict in its description, every decision in decisions.json.
   assert.match(driftRun.tags['mlflow.note.content'], /\*\*canary holds up\*\*\n {2}- live accuracy canary/);
-  const recorded = JSON.parse(new TextDecoder().decode(await stack.mlflow.downloadArtifact(driftRun.artifactUri, 'decisions.json'))) as Array<{ what: string }>;
-  assert.deepEqual(recorded.map((d) => d.what), decisions.map((d) => d.what));
+  const recorded = JSON.parse(
+    new TextDecoder().decode(await stack.mlflow.downloadArtifact(driftRun.artifactUri, 'decisions.json')),
+  ) as Array<{ what: string }>;
+  assert.deepEqual(
+    recorded.map((d) => d.what),
+    decisions.map((d) => d.what),
+  );
   // The retrain's sweep is a nested run with a nested run per trial; the champion is its best trial.
   const [sweepRun] = await stack.mlflow.childRuns(experimentId, driftRun.runId);
   assert.equal(sweepRun?.tags['perennial.kind'], 'sweep');

@@ -49,9 +49,16 @@ test('npm start -- --demo runs the demo, and Ctrl-C stops it cleanly with nothin
     PERENNIAL_TASK_QUEUE: taskQueue,
   };
   // Its own process group, so the test can send Ctrl-C to the whole tree as a terminal does.
-  const npm = spawn('npm', ['start', '--', '--demo', '--auto-approve', '--spec', specPath], { cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const npm = spawn('npm', ['start', '--', '--demo', '--auto-approve', '--spec', specPath], {
+    cwd: PROJECT_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   // 'close' comes once every process of the tree that holds its output has ended, not just npm.
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => npm.once('close', (code, signal) => ok({ code, signal })));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+    npm.once('close', (code, signal) => ok({ code, signal })),
+  );
   onTeardown(async () => {
     if (npm.exitCode === null && npm.signalCode === null) process.kill(-npm.pid!, 'SIGKILL');
     // The lifecycle it registered would otherwise wait on the shared server for a worker forever.

@@ -66,7 +66,15 @@ export async function registerSeeded(stack: Awaited<ReturnType<typeof startStack
 }
 
 export function seedRecords(store: Store, spec: ModelSpec, rows = weatherData().seed) {
-  return store.addRecords(spec.name, toRecords(rows, spec.features.map((f) => f.name), spec.label.name, 'test seed'));
+  return store.addRecords(
+    spec.name,
+    toRecords(
+      rows,
+      spec.features.map((f) => f.name),
+      spec.label.name,
+      'test seed',
+    ),
+  );
 }
 
 /** Polls `probe` until it returns a value, or fails with what it last saw. */

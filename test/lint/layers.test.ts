@@ -22,7 +22,13 @@ describe('layer rules', () => {
     assert.deepEqual(await layerViolations('core/x.ts', "import { activities } from '../activities/index.ts';\n"), [1]);
     assert.deepEqual(await layerViolations('core/x.ts', "import type { ModelBundle } from '../ml/bundle.ts';\n"), [1]);
     assert.deepEqual(await layerViolations('core/x.ts', "export { createModel } from '../ml/model.ts';\n"), [1]);
-    assert.deepEqual(await layerViolations('core/drift/x.ts', "import { ksTwoSample } from '../stats.ts';\nimport { Store } from '../../adapters/store/store.ts';\n"), [2]);
+    assert.deepEqual(
+      await layerViolations(
+        'core/drift/x.ts',
+        "import { ksTwoSample } from '../stats.ts';\nimport { Store } from '../../adapters/store/store.ts';\n",
+      ),
+      [2],
+    );
     assert.deepEqual(await layerViolations('core/drift/x.ts', "import { ksTwoSample } from '../../core/stats/ks.ts';\n"), []);
   });
 
@@ -43,7 +49,10 @@ describe('layer rules', () => {
   });
 
   it('config/ imports only core/ and codec/', async () => {
-    assert.deepEqual(await layerViolations('config/x.ts', "import { loadKeys } from '../codec/keys.ts';\nimport { parseSpec } from '../core/spec.ts';\n"), []);
+    assert.deepEqual(
+      await layerViolations('config/x.ts', "import { loadKeys } from '../codec/keys.ts';\nimport { parseSpec } from '../core/spec.ts';\n"),
+      [],
+    );
     assert.deepEqual(await layerViolations('config/x.ts', "import { startTemporal } from '../stack/services.ts';\n"), [1]);
   });
 
@@ -52,12 +61,18 @@ describe('layer rules', () => {
     assert.deepEqual(await layerViolations('stack/chaos/x.ts', "import { registerSeeded } from '../../test/helpers/stack.ts';\n"), [1]);
     assert.deepEqual(await layerViolations('bench/drift/x.ts', "import { registerSeeded } from '../../test/helpers/stack.ts';\n"), [1]);
     assert.deepEqual(
-      await layerViolations('bench/drift/x.ts', "import { startStack } from '../shared/stack.ts';\nimport { openStore } from '../../adapters/store/store.ts';\n"),
+      await layerViolations(
+        'bench/drift/x.ts',
+        "import { startStack } from '../shared/stack.ts';\nimport { openStore } from '../../adapters/store/store.ts';\n",
+      ),
       [],
     );
     assert.deepEqual(await layerViolations('test/unit/x.test.ts', "import { runDrift } from '../../bench/drift/index.ts';\n"), [1]);
     assert.deepEqual(
-      await layerViolations('test/unit/x.test.ts', "import { buildServer } from '../../serving/server.ts';\nimport { registerSeeded } from '../helpers/stack.ts';\n"),
+      await layerViolations(
+        'test/unit/x.test.ts',
+        "import { buildServer } from '../../serving/server.ts';\nimport { registerSeeded } from '../helpers/stack.ts';\n",
+      ),
       [],
     );
   });

@@ -27,7 +27,10 @@ function loadCars() {
   );
   const part = (keep: (i: number) => boolean) => {
     const rows = cars.filter((_, i) => keep(i));
-    return { rows: rows.map((c) => Object.fromEntries(FEATURES.map((f) => [f, c[f]]))), labels: rows.map((c) => String(c.Miles_per_Gallon)) };
+    return {
+      rows: rows.map((c) => Object.fromEntries(FEATURES.map((f) => [f, c[f]]))),
+      labels: rows.map((c) => String(c.Miles_per_Gallon)),
+    };
   };
   return { train: part((i) => i % 5 !== 4), validation: part((i) => i % 5 === 4) };
 }

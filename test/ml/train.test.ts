@@ -55,7 +55,10 @@ function loadWeather() {
 }
 
 function loadDigits() {
-  const fixture = JSON.parse(readFileSync(new URL('../fixtures/digits.json', import.meta.url), 'utf8')) as { images: string[]; labels: number[] };
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/digits.json', import.meta.url), 'utf8')) as {
+    images: string[];
+    labels: number[];
+  };
   return {
     rows: fixture.images.map((s) => Object.fromEntries([...s].map((c, i) => [`p${i}`, parseInt(c, 17)]))),
     labels: fixture.labels.map(String),
@@ -77,7 +80,17 @@ const PIXELS: FeatureSpec[] = Array.from({ length: 64 }, (_, i) => ({ name: `p${
 const DIGIT_CLASSES = [...'0123456789'];
 
 function input(config: TrialConfig, extra: Partial<TrainInput> = {}): TrainInput {
-  return { config, features: FEATURES, classes: CLASSES, train: weatherTrain, validation: weatherVal, seed: 42, fromEpoch: 0, toEpoch: 40, ...extra };
+  return {
+    config,
+    features: FEATURES,
+    classes: CLASSES,
+    train: weatherTrain,
+    validation: weatherVal,
+    seed: 42,
+    fromEpoch: 0,
+    toEpoch: 40,
+    ...extra,
+  };
 }
 
 function digitsInput(config: TrialConfig, extra: Partial<TrainInput> = {}): TrainInput {
@@ -283,13 +296,17 @@ describe('trainInThread on Seattle weather 2012-2013', () => {
     const seen: number[] = [];
     let abortedAt = 0;
     // 1000 epochs would take minutes; abort after the second.
-    const training = trainInThread(input(MLP, { toEpoch: 1000 }), (m) => {
-      seen.push(m.epoch);
-      if (m.epoch === 2) {
-        abortedAt = performance.now();
-        controller.abort(new Error('cancelled by test'));
-      }
-    }, controller.signal);
+    const training = trainInThread(
+      input(MLP, { toEpoch: 1000 }),
+      (m) => {
+        seen.push(m.epoch);
+        if (m.epoch === 2) {
+          abortedAt = performance.now();
+          controller.abort(new Error('cancelled by test'));
+        }
+      },
+      controller.signal,
+    );
     await assert.rejects(training, (err: Error) => {
       assert.equal(err.name, 'AbortError');
       assert.equal((err.cause as Error).message, 'cancelled by test');
@@ -299,7 +316,9 @@ describe('trainInThread on Seattle weather 2012-2013', () => {
     assert.equal(terminate.mock.callCount(), 1, 'the worker was terminated');
     const exitCode = await terminate.mock.calls[0].result;
     const stoppedMs = performance.now() - abortedAt;
-    console.log(`abort: rejected after ${rejectedMs.toFixed(1)} ms, worker stopped after ${stoppedMs.toFixed(1)} ms (exit code ${exitCode})`);
+    console.log(
+      `abort: rejected after ${rejectedMs.toFixed(1)} ms, worker stopped after ${stoppedMs.toFixed(1)} ms (exit code ${exitCode})`,
+    );
     assert.ok(stoppedMs < 1000, `worker took ${stoppedMs} ms to stop`);
     assert.deepEqual(seen, [1, 2]);
     await new Promise((r) => setTimeout(r, 200));
@@ -357,7 +376,9 @@ describe('cnn on the 8x8 digits', () => {
     const served = await loadPredictor(result.checkpoint);
     try {
       const ev = evaluate(served, digitsVal.rows, digitsVal.labels);
-      console.log(`cnn served on ${EXPECTED_BACKEND}: accuracy ${ev.accuracy.toFixed(4)}, log loss ${ev.logLoss} vs ${result.valLogLoss} in training`);
+      console.log(
+        `cnn served on ${EXPECTED_BACKEND}: accuracy ${ev.accuracy.toFixed(4)}, log loss ${ev.logLoss} vs ${result.valLogLoss} in training`,
+      );
       assert.ok(Math.abs(ev.logLoss - result.valLogLoss) < 1e-4);
       assert.ok(Math.abs(ev.accuracy - result.valAccuracy) <= 1 / digitsVal.rows.length + 1e-12);
     } finally {
@@ -383,7 +404,10 @@ describe('checkpoints: resuming equals training straight through', () => {
     const dLoss = Math.abs(straight.valLogLoss - resumed.valLogLoss);
     console.log(`resume ${name} 0->${end} vs 0->${cut}->${end}: max |dw| ${dw}, |d val log loss| ${dLoss}`);
     assert.deepEqual(straight.history.slice(cut), resumed.history, 'identical per-epoch metrics');
-    assert.deepEqual(resumed.history.map((h) => h.epoch), Array.from({ length: end - cut }, (_, i) => cut + i + 1));
+    assert.deepEqual(
+      resumed.history.map((h) => h.epoch),
+      Array.from({ length: end - cut }, (_, i) => cut + i + 1),
+    );
     assert.ok(dw <= 1e-6, `max |dw| ${dw}`);
     assert.ok(dLoss <= 1e-6);
     // In fact bit-identical: weights and optimiser state.
@@ -403,8 +427,18 @@ describe('checkpoints: resuming equals training straight through', () => {
   });
 
   it('mlp tanh with RMSProp and softmax with SGD', async () => {
-    await resumeCase('mlp rmsprop', (extra) => input({ family: 'mlp', params: { activation: 'tanh', optimizer: 'rmsprop', dropout: 0.1 } }, extra), 2, 5);
-    const sgd = await resumeCase('softmax sgd', (extra) => input({ family: 'softmax', params: { optimizer: 'sgd', l2: 0.01 } }, extra), 1, 4);
+    await resumeCase(
+      'mlp rmsprop',
+      (extra) => input({ family: 'mlp', params: { activation: 'tanh', optimizer: 'rmsprop', dropout: 0.1 } }, extra),
+      2,
+      5,
+    );
+    const sgd = await resumeCase(
+      'softmax sgd',
+      (extra) => input({ family: 'softmax', params: { optimizer: 'sgd', l2: 0.01 } }, extra),
+      1,
+      4,
+    );
     assert.equal(sgd.straight.checkpoint['optimizer.bin'].byteLength, 0, 'SGD has no slot variables');
   });
 
@@ -412,7 +446,11 @@ describe('checkpoints: resuming equals training straight through', () => {
     const small = (extra: Partial<TrainInput>) =>
       digitsInput(
         { family: 'cnn', params: { filters: 4, dense: 16, dropout: 0.3, batchSize: 64 } },
-        { train: { rows: digitsTrain.rows.slice(0, 256), labels: digitsTrain.labels.slice(0, 256) }, validation: { rows: digitsVal.rows.slice(0, 100), labels: digitsVal.labels.slice(0, 100) }, ...extra },
+        {
+          train: { rows: digitsTrain.rows.slice(0, 256), labels: digitsTrain.labels.slice(0, 256) },
+          validation: { rows: digitsVal.rows.slice(0, 100), labels: digitsVal.labels.slice(0, 100) },
+          ...extra,
+        },
       );
     const { straight } = await resumeCase('cnn adam', small, 1, 3);
     assert.equal(straight.backend, EXPECTED_CNN_BACKEND);
@@ -420,20 +458,37 @@ describe('checkpoints: resuming equals training straight through', () => {
 
   it('rejects a checkpoint that does not match the input', async () => {
     const first = await trainTrial(input(SOFTMAX, { toEpoch: 2 }));
-    await assert.rejects(trainTrial(input(SOFTMAX, { fromEpoch: 3, toEpoch: 5, checkpoint: first.checkpoint })), /checkpoint is at epoch 2, not fromEpoch 3/);
+    await assert.rejects(
+      trainTrial(input(SOFTMAX, { fromEpoch: 3, toEpoch: 5, checkpoint: first.checkpoint })),
+      /checkpoint is at epoch 2, not fromEpoch 3/,
+    );
     await assert.rejects(trainTrial(input(SOFTMAX, { fromEpoch: 2, toEpoch: 5 })), /no checkpoint to resume from/);
-    await assert.rejects(trainTrial(input({ family: 'softmax', params: { learningRate: 0.1 } }, { fromEpoch: 2, toEpoch: 5, checkpoint: first.checkpoint })), /another configuration/);
+    await assert.rejects(
+      trainTrial(input({ family: 'softmax', params: { learningRate: 0.1 } }, { fromEpoch: 2, toEpoch: 5, checkpoint: first.checkpoint })),
+      /another configuration/,
+    );
     await assert.rejects(trainTrial(input(SOFTMAX, { seed: 1, fromEpoch: 2, toEpoch: 5, checkpoint: first.checkpoint })), /seed 42, not 1/);
-    await assert.rejects(trainTrial(input(SOFTMAX, { fromEpoch: 2, toEpoch: 2, checkpoint: first.checkpoint })), /0 <= fromEpoch < toEpoch/);
-    await assert.rejects(trainTrial(input(SOFTMAX, { fromEpoch: 2, toEpoch: 4, checkpoint: servingFiles(first.checkpoint) })), /no optimiser state/);
+    await assert.rejects(
+      trainTrial(input(SOFTMAX, { fromEpoch: 2, toEpoch: 2, checkpoint: first.checkpoint })),
+      /0 <= fromEpoch < toEpoch/,
+    );
+    await assert.rejects(
+      trainTrial(input(SOFTMAX, { fromEpoch: 2, toEpoch: 4, checkpoint: servingFiles(first.checkpoint) })),
+      /no optimiser state/,
+    );
     // The family defaults spelled out are the same configuration as omitting them.
-    const explicit = await trainTrial(input({ family: 'softmax', params: { ...FAMILY_DEFAULTS.softmax } }, { fromEpoch: 2, toEpoch: 3, checkpoint: first.checkpoint }));
+    const explicit = await trainTrial(
+      input({ family: 'softmax', params: { ...FAMILY_DEFAULTS.softmax } }, { fromEpoch: 2, toEpoch: 3, checkpoint: first.checkpoint }),
+    );
     assert.equal(explicit.history[0].epoch, 3);
   });
 });
 
 describe('categorical features', () => {
-  const seasonFeatures: FeatureSpec[] = [...FEATURES.map((name) => ({ name, type: 'number' as const })), { name: 'season', type: 'category', values: SEASONS }];
+  const seasonFeatures: FeatureSpec[] = [
+    ...FEATURES.map((name) => ({ name, type: 'number' as const })),
+    { name: 'season', type: 'category', values: SEASONS },
+  ];
 
   it('are one-hot over the spec values; unknown and missing values are all zeros', () => {
     const pre = fitPreprocessor(
@@ -441,15 +496,30 @@ describe('categorical features', () => {
         { x: 1, c: 'b' },
         { x: 3, c: 'a' },
       ],
-      [{ name: 'x', type: 'number' }, { name: 'c', type: 'category', values: ['a', 'b', 'c'] }],
+      [
+        { name: 'x', type: 'number' },
+        { name: 'c', type: 'category', values: ['a', 'b', 'c'] },
+      ],
       ['n', 'y'],
     );
     assert.equal(pre.nInputs, 4);
     // As core/validation.ts reads categories: ' c ' is not 'c', '  ' is missing.
-    const m = toMatrix(pre, [{ x: 1, c: 'a' }, { x: 3, c: 'c' }, { x: 2, c: 'zz' }, { x: 2 }, { c: null }, { c: 3 }, { c: ' c ' }, { c: '  ' }]);
+    const m = toMatrix(pre, [
+      { x: 1, c: 'a' },
+      { x: 3, c: 'c' },
+      { x: 2, c: 'zz' },
+      { x: 2 },
+      { c: null },
+      { c: 3 },
+      { c: ' c ' },
+      { c: '  ' },
+    ]);
     assert.deepEqual(Array.from(m), [-1, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert.deepEqual(fitPreprocessor([], [{ name: 'n', type: 'category', values: ['1', '2'] }], ['a', 'b']).nInputs, 2);
-    assert.deepEqual(Array.from(toMatrix(fitPreprocessor([], [{ name: 'n', type: 'category', values: ['1', '2'] }], ['a', 'b']), [{ n: 2 }])), [0, 1]);
+    assert.deepEqual(
+      Array.from(toMatrix(fitPreprocessor([], [{ name: 'n', type: 'category', values: ['1', '2'] }], ['a', 'b']), [{ n: 2 }])),
+      [0, 1],
+    );
   });
 
   it('round-trip: trained in a worker, saved, loaded, identical probabilities', async () => {
@@ -466,12 +536,17 @@ describe('categorical features', () => {
     assert.deepEqual(pre.encodings[4], { name: 'season', type: 'category', values: SEASONS });
     const profile = decodeJson<ReferenceProfile>(result.checkpoint['profile.json']);
     assert.equal(profile.features.season.kind, 'category');
-    assert.equal(Object.values(profile.features.season.counts!).reduce((a, b) => a + b, 0), train.rows.length);
+    assert.equal(
+      Object.values(profile.features.season.counts!).reduce((a, b) => a + b, 0),
+      train.rows.length,
+    );
 
     const predictor = await loadPredictor(result.checkpoint);
     try {
       const row = val.rows[0];
-      const [unknown, missing, known] = [{ ...row, season: 'monsoon' }, { ...row, season: undefined }, row].map((r) => Array.from(predictor.probabilities([r])));
+      const [unknown, missing, known] = [{ ...row, season: 'monsoon' }, { ...row, season: undefined }, row].map((r) =>
+        Array.from(predictor.probabilities([r])),
+      );
       assert.deepEqual(unknown, missing, 'an unknown category encodes like a missing one');
       assert.notDeepEqual(unknown, known);
     } finally {
@@ -489,7 +564,10 @@ describe('categorical features', () => {
       stds: pre.encodings.map((e) => (e.type === 'number' ? e.std : NaN)),
       classes: pre.classes,
     };
-    const [a, b] = await Promise.all([loadPredictor(servingFiles(result.checkpoint)), loadPredictor({ ...servingFiles(result.checkpoint), 'preprocess.json': encodeJson(v1) })]);
+    const [a, b] = await Promise.all([
+      loadPredictor(servingFiles(result.checkpoint)),
+      loadPredictor({ ...servingFiles(result.checkpoint), 'preprocess.json': encodeJson(v1) }),
+    ]);
     assert.deepEqual(b.probabilities(weatherVal.rows), a.probabilities(weatherVal.rows));
     assert.equal(b.preprocessor.nInputs, 4);
     a.dispose();
@@ -510,35 +588,58 @@ describe('image preprocessing', () => {
     assert.ok(Math.abs(pre.image!.std - Math.sqrt(21)) < 1e-12);
     for (const e of pre.encodings) assert.ok(e.type === 'number' && e.mean === 7 && e.std === pre.image!.std);
     const m = toMatrix(pre, [{ a: 7, b: 7 + Math.sqrt(21), c: null, d: 0 }]);
-    assert.deepEqual(Array.from(m).map((v) => Math.round(v * 1e5) / 1e5), [0, 1, 0, -1.52753]);
-    assert.throws(() => fitPreprocessor(rows, features, ['x', 'y'], { height: 3, width: 3, channels: 1 }), /needs 9 numeric features \(the pixels\), the spec has 4/);
+    assert.deepEqual(
+      Array.from(m).map((v) => Math.round(v * 1e5) / 1e5),
+      [0, 1, 0, -1.52753],
+    );
+    assert.throws(
+      () => fitPreprocessor(rows, features, ['x', 'y'], { height: 3, width: 3, channels: 1 }),
+      /needs 9 numeric features \(the pixels\), the spec has 4/,
+    );
   });
 });
 
 describe('models', () => {
   it('fill in family defaults and reject bad parameters', () => {
-    assert.deepEqual(resolveConfig({ family: 'mlp', params: { depth: '2', width: 8 } }).params, { ...FAMILY_DEFAULTS.mlp, depth: 2, width: 8 });
+    assert.deepEqual(resolveConfig({ family: 'mlp', params: { depth: '2', width: 8 } }).params, {
+      ...FAMILY_DEFAULTS.mlp,
+      depth: 2,
+      width: 8,
+    });
     assert.throws(() => resolveConfig({ family: 'mlp', params: { activation: 'gelu' } }), /mlp\.activation must be one of relu, tanh, elu/);
     assert.throws(() => resolveConfig({ family: 'cnn', params: { dropout: 1 } }), /cnn\.dropout must be in \[0, 1\)/);
-    assert.throws(() => resolveConfig({ family: 'softmax', params: { optimizer: 'adagrad' } }), /softmax\.optimizer must be one of adam, sgd, rmsprop/);
+    assert.throws(
+      () => resolveConfig({ family: 'softmax', params: { optimizer: 'adagrad' } }),
+      /softmax\.optimizer must be one of adam, sgd, rmsprop/,
+    );
     assert.throws(() => resolveConfig({ family: 'tree' as never, params: {} }), /Unknown model family "tree"/);
   });
 
   it('build the documented architectures, deterministically for a seed', async () => {
     const { tf } = await loadTf('cpu');
-    const build = (config: TrialConfig, seed = 1) => buildModel(tf, config, { nInputs: 64, image: { height: 8, width: 8, channels: 1 } }, 10, seed);
+    const build = (config: TrialConfig, seed = 1) =>
+      buildModel(tf, config, { nInputs: 64, image: { height: 8, width: 8, channels: 1 } }, 10, seed);
     const mlp = build({ family: 'mlp', params: { depth: 3, width: 10, dropout: 0.5 } });
-    assert.deepEqual(mlp.layers.map((l) => l.getClassName()), ['Dense', 'Dropout', 'Dense', 'Dropout', 'Dense', 'Dropout', 'Dense']);
+    assert.deepEqual(
+      mlp.layers.map((l) => l.getClassName()),
+      ['Dense', 'Dropout', 'Dense', 'Dropout', 'Dense', 'Dropout', 'Dense'],
+    );
     assert.equal(mlp.countParams(), 64 * 10 + 10 + 2 * (10 * 10 + 10) + 10 * 10 + 10);
     const cnn = build({ family: 'cnn', params: { filters: 4, kernelSize: 5, dense: 12, dropout: 0 } });
-    assert.deepEqual(cnn.layers.map((l) => l.getClassName()), ['Reshape', 'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense']);
+    assert.deepEqual(
+      cnn.layers.map((l) => l.getClassName()),
+      ['Reshape', 'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense'],
+    );
     assert.equal(cnn.countParams(), 5 * 5 * 4 + 4 + 5 * 5 * 4 * 8 + 8 + 2 * 2 * 8 * 12 + 12 + 12 * 10 + 10);
     const again = build({ family: 'cnn', params: { filters: 4, kernelSize: 5, dense: 12, dropout: 0 } });
     const other = build({ family: 'cnn', params: { filters: 4, kernelSize: 5, dense: 12, dropout: 0 } }, 2);
     const w = (m: typeof cnn) => m.getWeights().map((t) => Array.from(t.dataSync()));
     assert.deepEqual(w(again), w(cnn));
     assert.notDeepEqual(w(other), w(cnn));
-    assert.throws(() => buildModel(tf, CNN, { nInputs: 65, image: { height: 8, width: 8, channels: 1 } }, 10, 1), /needs exactly the 8x8x1 = 64 pixel inputs, got 65/);
+    assert.throws(
+      () => buildModel(tf, CNN, { nInputs: 65, image: { height: 8, width: 8, channels: 1 } }, 10, 1),
+      /needs exactly the 8x8x1 = 64 pixel inputs, got 65/,
+    );
     for (const m of [mlp, cnn, again, other]) {
       m.optimizer.dispose();
       m.dispose();
@@ -577,7 +678,8 @@ describe('models', () => {
 
 describe('trainTrial (same thread)', () => {
   it('is deterministic for a seed and honours l2 and the seed', async () => {
-    const short = (params: TrialConfig['params'], seed: number) => input({ family: 'mlp', params: { dropout: 0.2, ...params } }, { seed, toEpoch: 5 });
+    const short = (params: TrialConfig['params'], seed: number) =>
+      input({ family: 'mlp', params: { dropout: 0.2, ...params } }, { seed, toEpoch: 5 });
     const a = await trainTrial(short({}, 7));
     const b = await trainTrial(short({}, 7));
     const c = await trainTrial(short({}, 8));

@@ -78,7 +78,10 @@ test('findOrCreateRun with the same key twice makes one run', async () => {
   assert.equal(first.run.tags['perennial.kind'], 'trial');
   assert.match(first.run.artifactUri, new RegExp(`^mlflow-artifacts:/${experimentId}/${first.run.runId}/artifacts$`));
   const found = await mlflow.searchRuns([experimentId], `tags.\`perennial.key\` = '${key}'`);
-  assert.deepEqual(found.map((run) => run.runId), [first.run.runId]);
+  assert.deepEqual(
+    found.map((run) => run.runId),
+    [first.run.runId],
+  );
   // Not even a duplicate created and deleted again.
   const { runs } = await rest('POST', 'runs/search', { experiment_ids: [experimentId], run_view_type: 'ALL' });
   assert.equal(runs.length, 1);
@@ -95,7 +98,11 @@ test('concurrent findOrCreateRun calls with one key agree on one run, every roun
       assert.equal(ids.size, 1, `round ${round}: racers kept ${[...ids].join(', ')}`);
       assert.equal(results.filter((r) => r.created).length, 1, `round ${round}: exactly one racer created the winner`);
       const active = await mlflow.searchRuns([experimentId], `tags.\`perennial.key\` = '${key}'`);
-      assert.deepEqual(active.map((run) => run.runId), [...ids], `round ${round}: the winner is the only active run`);
+      assert.deepEqual(
+        active.map((run) => run.runId),
+        [...ids],
+        `round ${round}: the winner is the only active run`,
+      );
       const later = await mlflow.findOrCreateRun({ experimentId, key, runName: 'race' });
       assert.deepEqual([later.run.runId, later.created], [[...ids][0], false]);
     }
@@ -144,7 +151,14 @@ test('findOrCreateRun picks the oldest active run among duplicates a race left, 
   const experimentId = await mlflow.getOrCreateExperiment(unique('duplicates'));
   const key = unique('key');
   const create = async (start_time: number) =>
-    (await rest('POST', 'runs/create', { experiment_id: experimentId, run_name: 'dup', start_time, tags: [{ key: 'perennial.key', value: key }] })).run.info.run_id as string;
+    (
+      await rest('POST', 'runs/create', {
+        experiment_id: experimentId,
+        run_name: 'dup',
+        start_time,
+        tags: [{ key: 'perennial.key', value: key }],
+      })
+    ).run.info.run_id as string;
   const deletedOldest = await create(1000);
   const oldestActive = await create(2000);
   const newer = await create(3000);
@@ -152,25 +166,40 @@ test('findOrCreateRun picks the oldest active run among duplicates a race left, 
 
   const found = await mlflow.findOrCreateRun({ experimentId, key, runName: 'dup' });
   assert.deepEqual([found.run.runId, found.created], [oldestActive, false]);
-  const stages = await Promise.all([deletedOldest, oldestActive, newer].map(async (id) => (await rest('GET', `runs/get?run_id=${id}`)).run.info.lifecycle_stage));
+  const stages = await Promise.all(
+    [deletedOldest, oldestActive, newer].map(async (id) => (await rest('GET', `runs/get?run_id=${id}`)).run.info.lifecycle_stage),
+  );
   assert.deepEqual(stages, ['deleted', 'active', 'active']);
 });
 
 test('a nested run carries its parent tag and childRuns finds it', async () => {
   const experimentId = await mlflow.getOrCreateExperiment(unique('nested'));
   const { run: parent } = await mlflow.findOrCreateRun({ experimentId, key: unique('parent'), runName: 'retrain' });
-  const { run: child } = await mlflow.findOrCreateRun({ experimentId, key: unique('child'), runName: 'candidate', parentRunId: parent.runId });
+  const { run: child } = await mlflow.findOrCreateRun({
+    experimentId,
+    key: unique('child'),
+    runName: 'candidate',
+    parentRunId: parent.runId,
+  });
   await mlflow.findOrCreateRun({ experimentId, key: unique('other'), runName: 'unrelated' });
 
   assert.equal(child.tags['mlflow.parentRunId'], parent.runId);
   const children = await mlflow.childRuns(experimentId, parent.runId);
-  assert.deepEqual(children.map((run) => run.runId), [child.runId]);
+  assert.deepEqual(
+    children.map((run) => run.runId),
+    [child.runId],
+  );
   assert.deepEqual(await mlflow.childRuns(experimentId, child.runId), []);
 });
 
 test('logBatch splits large batches and metricHistory reads them back by step', async () => {
   const run = await newRun();
-  const metrics: MetricPoint[] = Array.from({ length: 2500 }, (_, step) => ({ key: 'train/loss', value: 1 / (step + 1), step, timestamp: 1_700_000_000_000 + step }));
+  const metrics: MetricPoint[] = Array.from({ length: 2500 }, (_, step) => ({
+    key: 'train/loss',
+    value: 1 / (step + 1),
+    step,
+    timestamp: 1_700_000_000_000 + step,
+  }));
   const params = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`param_${i}`, i]));
   const tags = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`tag.${i}`, `value ${i}`]));
   await mlflow.logBatch(run.runId, { metrics, params: { ...params, enabled: true }, tags });
@@ -220,7 +249,10 @@ test('keys and steps MLflow would reject or mangle fail before any request, nami
   const run = await newRun();
   await assert.rejects(mlflow.logBatch(run.runId, { metrics: [{ key: 'loss@val', value: 1, step: 0 }] }), /metric key "loss@val"/);
   await assert.rejects(mlflow.logBatch(run.runId, { metrics: [{ key: '../loss', value: 1, step: 0 }] }), /metric key "\.\.\/loss"/);
-  await assert.rejects(mlflow.logBatch(run.runId, { metrics: [{ key: 'loss', value: 1, step: 1.5 }] }), /"loss": step 1\.5 must be an integer/);
+  await assert.rejects(
+    mlflow.logBatch(run.runId, { metrics: [{ key: 'loss', value: 1, step: 1.5 }] }),
+    /"loss": step 1\.5 must be an integer/,
+  );
   await assert.rejects(mlflow.logBatch(run.runId, { params: { ['a'.repeat(251)]: 1 } }), /param key "a+" must be 1 to 250/);
   await assert.rejects(mlflow.setTag(run.runId, 'owner?', 'x'), /run tag "owner\?"/);
   assert.deepEqual((await mlflow.getRun(run.runId)).metrics, {});
@@ -264,7 +296,9 @@ test('artifacts round-trip binary bytes and nested paths with spaces', async () 
     { path: 'model/model.json', isDir: false, size: 25 },
     { path: 'model/weights dir', isDir: true, size: undefined },
   ]);
-  assert.deepEqual(await mlflow.listArtifacts(run.artifactUri, 'model/weights dir'), [{ path: 'model/weights dir/weights 1.bin', isDir: false, size: 1024 }]);
+  assert.deepEqual(await mlflow.listArtifacts(run.artifactUri, 'model/weights dir'), [
+    { path: 'model/weights dir/weights 1.bin', isDir: false, size: 1024 },
+  ]);
   assert.deepEqual(await mlflow.listArtifacts(run.artifactUri, 'nothing/here'), []);
 
   await assert.rejects(mlflow.uploadArtifact(run.artifactUri, 'notes #2.txt', 'x'), /artifact path "notes #2.txt" must not contain "#"/);
@@ -290,7 +324,13 @@ test('findOrCreateModelVersion twice registers one version', async () => {
   assert.equal(second.created, false);
   assert.deepEqual(second.version, first.version);
   assert.deepEqual(first.version, {
-    name, version: '1', runId: run.runId, source: `${run.artifactUri}/model`, tags: { 'perennial.val_accuracy': '0.93' }, aliases: [], status: 'READY',
+    name,
+    version: '1',
+    runId: run.runId,
+    source: `${run.artifactUri}/model`,
+    tags: { 'perennial.val_accuracy': '0.93' },
+    aliases: [],
+    status: 'READY',
   });
   const { model_versions } = await rest('GET', `model-versions/search?filter=${encodeURIComponent(`name='${name}'`)}`);
   assert.equal(model_versions.length, 1);
@@ -316,7 +356,10 @@ test('concurrent findOrCreateModelVersion calls for one run settle on one versio
     assert.deepEqual(new Set(results.map((r) => r.version.version)), new Set(['1']));
     assert.equal(results.filter((r) => r.created).length, 1);
     const { model_versions } = await rest('GET', `model-versions/search?filter=${encodeURIComponent(`name='${name}'`)}`);
-    assert.deepEqual(model_versions.map((v: { version: string }) => v.version), ['1']);
+    assert.deepEqual(
+      model_versions.map((v: { version: string }) => v.version),
+      ['1'],
+    );
   } finally {
     await Promise.all(racers.map((client) => client.close()));
   }

@@ -15,10 +15,14 @@ const { address, namespace } = temporalConfig();
 const [set, ...workflowIds] = process.argv.slice(2);
 if (!set || /[-_/]/.test(set) || workflowIds.length === 0) throw new Error('usage: capture.ts <fixture set, e.g. v3> <workflow id>...');
 for (const workflowId of workflowIds) {
-  const json = execFileSync(join(VENV_BIN, 'temporal'), ['workflow', 'show', '--address', address, '--namespace', namespace, '-w', workflowId, '-o', 'json'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const json = execFileSync(
+    join(VENV_BIN, 'temporal'),
+    ['workflow', 'show', '--address', address, '--namespace', namespace, '-w', workflowId, '-o', 'json'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const file = join(import.meta.dirname, 'histories', `${set}-${workflowId.replaceAll('/', '_')}.json`);
   writeFileSync(file, json);
   console.log(`${workflowId}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events -> ${file}`);

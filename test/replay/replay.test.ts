@@ -28,7 +28,10 @@ test('recorded histories replay on the current workflow code', async () => {
   // File names are `<fixture set>-<workflow id with / as _>.json` (see capture.ts); the real id
   // matters because child workflow ids derive from it.
   const histories = files.map((file) => ({
-    workflowId: file.replace(/^[^-]+-/, '').replace(/\.json$/, '').replaceAll('_', '/'),
+    workflowId: file
+      .replace(/^[^-]+-/, '')
+      .replace(/\.json$/, '')
+      .replaceAll('_', '/'),
     history: historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8'))),
   }));
   const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories);

@@ -23,7 +23,11 @@ async function startMain(adminToken: string | undefined) {
     PERENNIAL_ADMIN_TOKEN: adminToken,
   };
   if (adminToken === undefined) delete env.PERENNIAL_ADMIN_TOKEN;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'serving', 'main.ts')], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'serving', 'main.ts')], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const listening = new Promise<void>((resolve, reject) => {
     for (const stream of [child.stdout, child.stderr]) {
@@ -48,17 +52,29 @@ const deploy = (base: string, authorization: string) =>
 
 test('an empty PERENNIAL_ADMIN_TOKEN: the warning says admin requests are refused, and they are; SIGTERM drains and exits 0', async () => {
   const server = await startMain('');
-  assert.ok(server.output.some((l) => l.includes('PERENNIAL_ADMIN_TOKEN is empty: the admin endpoints (deployments, API keys) refuse every request')), server.output.join('\n'));
-  for (const authorization of ['Bearer ', 'Bearer perennial-dev-token', '']) assert.equal((await deploy(server.base, authorization)).status, 401, authorization);
+  assert.ok(
+    server.output.some((l) =>
+      l.includes('PERENNIAL_ADMIN_TOKEN is empty: the admin endpoints (deployments, API keys) refuse every request'),
+    ),
+    server.output.join('\n'),
+  );
+  for (const authorization of ['Bearer ', 'Bearer perennial-dev-token', ''])
+    assert.equal((await deploy(server.base, authorization)).status, 401, authorization);
   assert.equal((await fetch(`${server.base}/healthz`)).status, 200);
   assert.equal(await server.stop(), 0);
-  assert.ok(server.output.some((l) => l.includes('SIGTERM: draining')) && server.output.some((l) => l.includes('drained in')), server.output.join('\n'));
+  assert.ok(
+    server.output.some((l) => l.includes('SIGTERM: draining')) && server.output.some((l) => l.includes('drained in')),
+    server.output.join('\n'),
+  );
 });
 
 test('PERENNIAL_ADMIN_TOKEN unset: the warning names the development token, which the admin endpoints accept', async () => {
   const server = await startMain(undefined);
   try {
-    assert.ok(server.output.some((l) => l.includes('accept the development token "perennial-dev-token"')), server.output.join('\n'));
+    assert.ok(
+      server.output.some((l) => l.includes('accept the development token "perennial-dev-token"')),
+      server.output.join('\n'),
+    );
     // Accepted: it gets past the token to the deployment (version 1 is not in any registry here).
     assert.notEqual((await deploy(server.base, 'Bearer perennial-dev-token')).status, 401);
     assert.equal((await deploy(server.base, 'Bearer guess')).status, 401);

@@ -127,7 +127,10 @@ before(async () => {
   versions.v2 = await register(TEMP, 'v2', second);
   versions.classifier = await register(WEATHER, 'v1', classifier);
   server = await startServer();
-  for (const [model, version] of [[TEMP, versions.v1], [WEATHER, versions.classifier]]) {
+  for (const [model, version] of [
+    [TEMP, versions.v1],
+    [WEATHER, versions.classifier],
+  ]) {
     const response = await deploy({ champion: { version }, reason: 'first model' }, model);
     assert.equal(response.status, 200, JSON.stringify(response.body));
   }
@@ -138,7 +141,7 @@ after(async () => {
   await mlflow?.close();
 });
 
-test('a regression model answers { id, value, version, role } per row: the model\'s number', async () => {
+test("a regression model answers { id, value, version, role } per row: the model's number", async () => {
   const rows = sampleRows(5);
   rows[2].wind = null as never; // unknown, imputed as for a classifier
   const { status, body } = await predict(rows);
@@ -171,13 +174,33 @@ test('a regression prediction is logged as its number in text, without probabili
   const logged = server.store.predictionsSince(TEMP, since, 10).rows;
   assert.deepEqual(
     logged.map(({ label, probabilities, features, version, role }) => ({ label, probabilities, features, version, role })),
-    (body.predictions as ValuePrediction[]).map((p, i) => ({ label: String(p.value), probabilities: {}, features: rows[i], version: versions.v1, role: 'champion' })),
+    (body.predictions as ValuePrediction[]).map((p, i) => ({
+      label: String(p.value),
+      probabilities: {},
+      features: rows[i],
+      version: versions.v1,
+      role: 'champion',
+    })),
   );
-  assert.deepEqual(server.store.recentPredictions(TEMP, 3).map((r) => r.confidence), [null, null, null]);
+  assert.deepEqual(
+    server.store.recentPredictions(TEMP, 3).map((r) => r.confidence),
+    [null, null, null],
+  );
   const db = new Database(dbPath, { readonly: true });
   try {
-    const stored = db.prepare('SELECT id, task, label, confidence, probabilities FROM predictions WHERE model = ? AND seq > ? ORDER BY seq').all(TEMP, since);
-    assert.deepEqual(stored, (body.predictions as ValuePrediction[]).map((p) => ({ id: p.id, task: 'regression', label: String(p.value), confidence: null, probabilities: '{}' })));
+    const stored = db
+      .prepare('SELECT id, task, label, confidence, probabilities FROM predictions WHERE model = ? AND seq > ? ORDER BY seq')
+      .all(TEMP, since);
+    assert.deepEqual(
+      stored,
+      (body.predictions as ValuePrediction[]).map((p) => ({
+        id: p.id,
+        task: 'regression',
+        label: String(p.value),
+        confidence: null,
+        probabilities: '{}',
+      })),
+    );
   } finally {
     db.close();
   }
@@ -193,7 +216,10 @@ test('a wrong-typed input is served as missing with a warning, after the value',
 
 test('a number too large for the model is served as missing with a warning: the value and the log stay finite', async () => {
   const row = sampleRows(1, 1310)[0];
-  const { status, body } = await predict([{ ...row, wind: 1e39 }, { ...row, wind: null }]);
+  const { status, body } = await predict([
+    { ...row, wind: 1e39 },
+    { ...row, wind: null },
+  ]);
   assert.equal(status, 200, JSON.stringify(body));
   const [huge, missing] = body.predictions as ValuePrediction[];
   assert.match(huge.warnings!.join(), /^wind: 1e\+39 is out of range .* treated as missing$/);
@@ -215,7 +241,17 @@ test('feedback on a regression prediction: the true value as a number or numeric
 
   assert.deepEqual((await feedback({ predictionId: a.id, label: 12.5 })).body, { accepted: 1 });
   assert.deepEqual((await feedback({ predictionId: a.id, label: '12.50' })).body, { accepted: 1 }, 'the same number is the same label');
-  assert.deepEqual((await feedback({ feedback: [{ predictionId: b.id, label: '-3.5' }, { predictionId: c.id, label: 0 }] })).body, { accepted: 2 });
+  assert.deepEqual(
+    (
+      await feedback({
+        feedback: [
+          { predictionId: b.id, label: '-3.5' },
+          { predictionId: c.id, label: 0 },
+        ],
+      })
+    ).body,
+    { accepted: 2 },
+  );
 
   const conflict = await feedback({ predictionId: a.id, label: 13 });
   assert.equal(conflict.status, 409);
@@ -234,29 +270,57 @@ test('feedback on a regression prediction: the true value as a number or numeric
   assert.equal(boolean.status, 400);
   assert.match(boolean.body.message, /label: Invalid input: expected string, received boolean/);
   // A batch with one bad value is refused whole.
-  const batch = await feedback({ feedback: [{ predictionId: d.id, label: 20 }, { predictionId: e.id, label: 'hot' }] });
+  const batch = await feedback({
+    feedback: [
+      { predictionId: d.id, label: 20 },
+      { predictionId: e.id, label: 'hot' },
+    ],
+  });
   assert.equal(batch.status, 400);
   assert.equal(batch.body.error, 'wrong_label_type');
 
   // Accepted: the predicted value was right. Overridden: with the corrected value, or without.
   assert.deepEqual(
-    (await feedback({ feedback: [{ predictionId: d.id, kind: 'accepted' }, { predictionId: e.id, kind: 'overridden', label: 21.25 }, { predictionId: f.id, kind: 'overridden' }] })).body,
+    (
+      await feedback({
+        feedback: [
+          { predictionId: d.id, kind: 'accepted' },
+          { predictionId: e.id, kind: 'overridden', label: 21.25 },
+          { predictionId: f.id, kind: 'overridden' },
+        ],
+      })
+    ).body,
     { accepted: 3 },
   );
   const events = server.store.feedbackSince(TEMP, watermark);
-  assert.deepEqual(events.map((x) => x.feedback), [
-    { kind: 'label', label: '12.5' },
-    { kind: 'label', label: '-3.5' },
-    { kind: 'label', label: '0' },
-    { kind: 'accepted' },
-    { kind: 'overridden', label: '21.25' },
-    { kind: 'overridden' },
-  ]);
-  assert.deepEqual(events.map((x) => x.predicted), [a, b, c, d, e, f].map((p) => String(p.value)));
-  assert.deepEqual(server.store.labelledSince(TEMP, watermark).map((l) => l.truth), ['12.5', '-3.5', '0', String(d.value), '21.25']);
-  const added = server.store.readRecords(TEMP, { kind: 'all' }).filter((r) => r.source === 'feedback:anonymous').slice(-5);
+  assert.deepEqual(
+    events.map((x) => x.feedback),
+    [
+      { kind: 'label', label: '12.5' },
+      { kind: 'label', label: '-3.5' },
+      { kind: 'label', label: '0' },
+      { kind: 'accepted' },
+      { kind: 'overridden', label: '21.25' },
+      { kind: 'overridden' },
+    ],
+  );
+  assert.deepEqual(
+    events.map((x) => x.predicted),
+    [a, b, c, d, e, f].map((p) => String(p.value)),
+  );
+  assert.deepEqual(
+    server.store.labelledSince(TEMP, watermark).map((l) => l.truth),
+    ['12.5', '-3.5', '0', String(d.value), '21.25'],
+  );
+  const added = server.store
+    .readRecords(TEMP, { kind: 'all' })
+    .filter((r) => r.source === 'feedback:anonymous')
+    .slice(-5);
   assert.equal(server.store.countRecordsSince(TEMP, records), 5, 'every feedback with a value becomes a training record');
-  assert.deepEqual(added.map((r) => Number(r.label)), [12.5, -3.5, 0, d.value, 21.25]);
+  assert.deepEqual(
+    added.map((r) => Number(r.label)),
+    [12.5, -3.5, 0, d.value, 21.25],
+  );
 });
 
 test('the classifier next to it answers and takes feedback as before; a number is not a class', async () => {
@@ -280,7 +344,10 @@ test('the classifier next to it answers and takes feedback as before; a number i
   assert.equal((await feedback({ predictionId: a.id, label: 'hail' }, WEATHER)).body.error, 'unknown_label');
   assert.deepEqual((await feedback({ predictionId: a.id, label: 'rain' }, WEATHER)).body, { accepted: 1 });
   assert.deepEqual((await feedback({ predictionId: b.id, kind: 'accepted' }, WEATHER)).body, { accepted: 1 });
-  assert.deepEqual(server.store.labelledSince(WEATHER, 0).map((l) => l.truth), ['rain', b.label]);
+  assert.deepEqual(
+    server.store.labelledSince(WEATHER, 0).map((l) => l.truth),
+    ['rain', b.label],
+  );
   // Each model's predictions are its own: a regression prediction is unknown to the classifier.
   const [other] = (await predict(sampleRows(1))).body.predictions as ValuePrediction[];
   assert.equal((await feedback({ predictionId: other.id, label: 'rain' }, WEATHER)).status, 404);

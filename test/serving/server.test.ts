@@ -128,10 +128,7 @@ test('an undeployed model answers 404, health is ok', async () => {
 
 test('admin endpoints need the bearer token', async () => {
   const body = { champion: { version: versions.v1 }, reason: 'first' };
-  for (const response of [
-    await call('PUT', `/admin/models/${MODEL}/deployment`, body),
-    await deploy(body, 'wrong-token'),
-  ]) {
+  for (const response of [await call('PUT', `/admin/models/${MODEL}/deployment`, body), await deploy(body, 'wrong-token')]) {
     assert.equal(response.status, 401);
     assert.match(response.body.message, /Authorization: Bearer/);
   }
@@ -160,9 +157,15 @@ test('deploying a champion serves predictions of the shape promised', async () =
   }
   // Every prediction is logged with the features it was made from.
   const logged = server.store.recentPredictions(MODEL, 5);
-  assert.deepEqual(logged.map((l) => l.label), body.predictions.map((p: { label: string }) => p.label));
+  assert.deepEqual(
+    logged.map((l) => l.label),
+    body.predictions.map((p: { label: string }) => p.label),
+  );
   assert.deepEqual(logged[1].features, { ...rows[1], wind: null });
-  assert.deepEqual((await call('GET', '/v1/models')).body.models.map((m: { model: string }) => m.model), [MODEL]);
+  assert.deepEqual(
+    (await call('GET', '/v1/models')).body.models.map((m: { model: string }) => m.model),
+    [MODEL],
+  );
 });
 
 test('bad bodies get a 400 that names each problem', async () => {
@@ -172,13 +175,37 @@ test('bad bodies get a 400 that names each problem', async () => {
     ['too many rows', predict(sampleRows(1001, 0)), /rows: send at most 1000 rows/],
     ['object feature', predict([{ ...sampleRows(1)[0], wind: { speed: 3 } }]), /rows\.0\.wind: Invalid input/],
     ['missing features', predict([sampleRows(1)[0], { precipitation: 1, wind: 2 }]), /rows\.1: missing temp_max, temp_min/],
-    ['broken JSON', fetch(`${server.base}/v1/models/${MODEL}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"rows": [' }).then(async (r) => ({ status: r.status, body: await r.json() })), /JSON/],
-    ['feedback without label', call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x' }), /label: label is required \(or send kind "accepted" or "overridden"\)/],
-    ['accepted with a label', call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x', kind: 'accepted', label: 'sun' }), /an accepted prediction takes no label/],
+    [
+      'broken JSON',
+      fetch(`${server.base}/v1/models/${MODEL}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"rows": [',
+      }).then(async (r) => ({ status: r.status, body: await r.json() })),
+      /JSON/,
+    ],
+    [
+      'feedback without label',
+      call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x' }),
+      /label: label is required \(or send kind "accepted" or "overridden"\)/,
+    ],
+    [
+      'accepted with a label',
+      call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x', kind: 'accepted', label: 'sun' }),
+      /an accepted prediction takes no label/,
+    ],
     ['unknown kind', call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: 'x', kind: 'maybe' }), /kind: Invalid option/],
-    ['canary weight 1.5', deploy({ champion: { version: versions.v1 }, canary: { version: versions.v2, weight: 1.5 }, reason: 'r' }), /canary\.weight: Too big/],
+    [
+      'canary weight 1.5',
+      deploy({ champion: { version: versions.v1 }, canary: { version: versions.v2, weight: 1.5 }, reason: 'r' }),
+      /canary\.weight: Too big/,
+    ],
     ['no reason', deploy({ champion: { version: versions.v2 } }), /reason: /],
-    ['canary = champion', deploy({ champion: { version: versions.v1 }, canary: { version: versions.v1, weight: 0.5 }, reason: 'r' }), /canary\.version: the canary must be another version/],
+    [
+      'canary = champion',
+      deploy({ champion: { version: versions.v1 }, canary: { version: versions.v1, weight: 0.5 }, reason: 'r' }),
+      /canary\.version: the canary must be another version/,
+    ],
     ['version not a number', deploy({ champion: { version: 'latest' }, reason: 'r' }), /champion\.version: a registered version number/],
   ];
   for (const [name, pending, message] of cases) {
@@ -240,7 +267,17 @@ test('feedback: single, batch, repeated, conflicting, unknown', async () => {
   const watermark = server.store.maxFeedbackId(MODEL);
 
   assert.deepEqual((await feedback({ predictionId: a, label: 'rain' })).body, { accepted: 1 });
-  assert.deepEqual((await feedback({ feedback: [{ predictionId: b, label: 'sun' }, { predictionId: c, label: 'fog' }] })).body, { accepted: 2 });
+  assert.deepEqual(
+    (
+      await feedback({
+        feedback: [
+          { predictionId: b, label: 'sun' },
+          { predictionId: c, label: 'fog' },
+        ],
+      })
+    ).body,
+    { accepted: 2 },
+  );
   assert.deepEqual((await feedback({ predictionId: a, label: 'rain' })).body, { accepted: 1 }, 'idempotent');
 
   const conflict = await feedback({ predictionId: a, label: 'sun' });
@@ -254,12 +291,28 @@ test('feedback: single, batch, repeated, conflicting, unknown', async () => {
   assert.equal(badLabel.status, 400);
   assert.match(badLabel.body.message, /not one of the model's classes/);
   // A batch with one bad item is refused whole.
-  assert.equal((await feedback({ feedback: [{ predictionId: d, label: 'rain' }, { predictionId: 'nope', label: 'rain' }] })).status, 404);
+  assert.equal(
+    (
+      await feedback({
+        feedback: [
+          { predictionId: d, label: 'rain' },
+          { predictionId: 'nope', label: 'rain' },
+        ],
+      })
+    ).status,
+    404,
+  );
 
   const labelled = server.store.labelledSince(MODEL, watermark);
-  assert.deepEqual(labelled.map((l) => l.truth), ['rain', 'sun', 'fog']);
+  assert.deepEqual(
+    labelled.map((l) => l.truth),
+    ['rain', 'sun', 'fog'],
+  );
   const predicted = Object.fromEntries(body.predictions.map((p: { id: string; label: string }) => [p.id, p.label]));
-  assert.deepEqual(labelled.map((l) => l.predicted), [predicted[a], predicted[b], predicted[c]]);
+  assert.deepEqual(
+    labelled.map((l) => l.predicted),
+    [predicted[a], predicted[b], predicted[c]],
+  );
   const feedbackRecords = server.store.readRecords(MODEL, { kind: 'all' }).filter((r) => r.source === 'feedback:anonymous');
   assert.equal(feedbackRecords.length, 3);
 });
@@ -272,7 +325,15 @@ test('implicit feedback: accepted and overridden predictions, with and without t
   const records = server.store.maxRecordId(MODEL);
   const other = a.label === 'sun' ? 'rain' : 'sun';
   assert.deepEqual(
-    (await feedback({ feedback: [{ predictionId: a.id, kind: 'accepted' }, { predictionId: b.id, kind: 'overridden', label: other }, { predictionId: c.id, kind: 'overridden' }] })).body,
+    (
+      await feedback({
+        feedback: [
+          { predictionId: a.id, kind: 'accepted' },
+          { predictionId: b.id, kind: 'overridden', label: other },
+          { predictionId: c.id, kind: 'overridden' },
+        ],
+      })
+    ).body,
     { accepted: 3 },
   );
   assert.deepEqual((await feedback({ predictionId: a.id, kind: 'accepted' })).body, { accepted: 1 }, 'idempotent');
@@ -281,9 +342,15 @@ test('implicit feedback: accepted and overridden predictions, with and without t
   assert.match(conflict.body.message, /already labelled "overridden"; refusing to relabel it "rain"/);
 
   const events = server.store.feedbackSince(MODEL, watermark);
-  assert.deepEqual(events.map((e) => e.feedback), [{ kind: 'accepted' }, { kind: 'overridden', label: other }, { kind: 'overridden' }]);
+  assert.deepEqual(
+    events.map((e) => e.feedback),
+    [{ kind: 'accepted' }, { kind: 'overridden', label: other }, { kind: 'overridden' }],
+  );
   // Accepted means the prediction was the truth; an override without a label teaches nothing.
-  assert.deepEqual(server.store.labelledSince(MODEL, watermark).map((l) => l.truth), [a.label, other]);
+  assert.deepEqual(
+    server.store.labelledSince(MODEL, watermark).map((l) => l.truth),
+    [a.label, other],
+  );
   assert.equal(server.store.countRecordsSince(MODEL, records), 2, 'two new labelled records for training');
 });
 
@@ -300,7 +367,10 @@ test('a restarted server on the same file serves the same deployment', async () 
   const previous = (await deployment()).body;
   const { body } = await predict(sampleRows(1));
   await server.stop();
-  assert.ok(handedOut.every((p) => p.disposed), 'closing disposes every predictor');
+  assert.ok(
+    handedOut.every((p) => p.disposed),
+    'closing disposes every predictor',
+  );
   // Meanwhile another process persists a deployment whose version cannot be loaded.
   const ghost = `${MODEL}-ghost`;
   const other = openStore(dbPath);
@@ -322,7 +392,9 @@ test('a restarted server on the same file serves the same deployment', async () 
   }
   assert.deepEqual([...served].sort(), [`${versions.v1}/champion`, `${versions.v2}/canary`].sort());
   // Predictions made before the restart still take feedback.
-  assert.deepEqual((await call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: body.predictions[0].id, label: 'sun' })).body, { accepted: 1 });
+  assert.deepEqual((await call('POST', `/v1/models/${MODEL}/feedback`, { predictionId: body.predictions[0].id, label: 'sun' })).body, {
+    accepted: 1,
+  });
 });
 
 test('promoting the canary disposes the predictor that left service', async () => {
@@ -330,7 +402,14 @@ test('promoting the canary disposes the predictor that left service', async () =
   assert.equal(response.status, 200);
   assert.equal(response.body.canary, undefined);
   const live = handedOut.filter((p) => !p.disposed);
-  assert.deepEqual(live.map((p) => p.version), [versions.v2], 'only the new champion stays loaded');
+  assert.deepEqual(
+    live.map((p) => p.version),
+    [versions.v2],
+    'only the new champion stays loaded',
+  );
   const { body } = await predict(sampleRows(2));
-  assert.deepEqual(body.predictions.map((p: { role: string }) => p.role), ['champion', 'champion']);
+  assert.deepEqual(
+    body.predictions.map((p: { role: string }) => p.role),
+    ['champion', 'champion'],
+  );
 });

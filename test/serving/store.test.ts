@@ -28,7 +28,18 @@ function prediction(id: string, label: string, extra: Partial<PredictionLog> = {
 
 /** A regression model's prediction as the server logs it: the number as text, no probabilities, no confidence. */
 function valuePrediction(id: string, value: number, extra: Partial<PredictionLog> = {}): PredictionLog {
-  return { id, model: 'house', version: '1', role: 'champion', task: 'regression', features: { rooms: 3 }, label: String(value), confidence: null, probabilities: {}, ...extra };
+  return {
+    id,
+    model: 'house',
+    version: '1',
+    role: 'champion',
+    task: 'regression',
+    features: { rooms: 3 },
+    label: String(value),
+    confidence: null,
+    probabilities: {},
+    ...extra,
+  };
 }
 
 function openTemp(options?: StoreOptions) {
@@ -36,7 +47,7 @@ function openTemp(options?: StoreOptions) {
   return { path, store: openStore(path, options) };
 }
 
-test('training windows by days (as of a time) and since the champion\'s data', () => {
+test("training windows by days (as of a time) and since the champion's data", () => {
   let now = new Date('2026-03-01T00:00:00Z');
   const { store } = openTemp({ now: () => now });
   const day = (x: number) => [{ features: { x }, label: 'rain', source: 'upload' }];
@@ -47,7 +58,8 @@ test('training windows by days (as of a time) and since the champion\'s data', (
   now = new Date('2026-03-20T00:00:00Z');
   store.addRecords('weather', day(20));
 
-  const x = (window: Parameters<Store['readRecords']>[1], at?: Parameters<Store['readRecords']>[2]) => store.readRecords('weather', window, at).map((r) => r.features.x);
+  const x = (window: Parameters<Store['readRecords']>[1], at?: Parameters<Store['readRecords']>[2]) =>
+    store.readRecords('weather', window, at).map((r) => r.features.x);
   assert.deepEqual(x({ kind: 'lastDays', days: 10 }), [10, 20], 'the last 10 days before now (March 20)');
   assert.deepEqual(x({ kind: 'lastDays', days: 10 }, { asOf: '2026-03-15T00:00:00Z' }), [10, 20], 'as of March 15: March 5 onwards');
   assert.deepEqual(x({ kind: 'lastDays', days: 1.5 }, { asOf: '2026-03-11T00:00:00Z' }), [10, 20]);
@@ -73,7 +85,10 @@ test('a log from before feedback kinds is migrated in place: ids, labels and rec
   `);
   old.close();
   const store = openStore(path);
-  assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]), [[7, { kind: 'label', label: 'rain' }]]);
+  assert.deepEqual(
+    store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]),
+    [[7, { kind: 'label', label: 'rain' }]],
+  );
   assert.equal(store.addFeedback('p2', { kind: 'overridden' }, 'weather'), 8, 'ids continue after the migrated ones');
   assert.equal(store.readRecords('weather', { kind: 'all' }).length, 1, 'an override without a label adds no record');
   store.close();
@@ -81,8 +96,7 @@ test('a log from before feedback kinds is migrated in place: ids, labels and rec
 
 test('records: windows read in arrival order, counted per model, watermarks by id', () => {
   const { store } = openTemp();
-  const rows = (n: number, label: string) =>
-    Array.from({ length: n }, (_, i) => ({ features: { x: i }, label, source: 'upload' }));
+  const rows = (n: number, label: string) => Array.from({ length: n }, (_, i) => ({ features: { x: i }, label, source: 'upload' }));
 
   assert.equal(store.maxRecordId('weather'), 0);
   assert.equal(store.addRecords('weather', rows(5, 'rain')), 5);
@@ -92,11 +106,22 @@ test('records: windows read in arrival order, counted per model, watermarks by i
 
   const all = store.readRecords('weather', { kind: 'all' });
   assert.equal(all.length, 8);
-  assert.deepEqual(all.map((r) => r.id), [...all.map((r) => r.id)].sort((a, b) => a - b));
+  assert.deepEqual(
+    all.map((r) => r.id),
+    [...all.map((r) => r.id)].sort((a, b) => a - b),
+  );
   assert.deepEqual(all[0], { id: 1, features: { x: 0 }, label: 'rain', source: 'upload' });
 
   const last = store.readRecords('weather', { kind: 'lastRows', rows: 4 });
-  assert.deepEqual(last.map((r) => [r.label, r.features.x]), [['rain', 4], ['sun', 0], ['sun', 1], ['sun', 2]]);
+  assert.deepEqual(
+    last.map((r) => [r.label, r.features.x]),
+    [
+      ['rain', 4],
+      ['sun', 0],
+      ['sun', 1],
+      ['sun', 2],
+    ],
+  );
   assert.equal(store.readRecords('weather', { kind: 'lastRows', rows: 100 }).length, 8);
 
   assert.equal(store.countRecordsSince('weather', mark), 3);
@@ -111,26 +136,33 @@ test('feedback: unknown id, idempotent repeat, conflicting relabel, unknown clas
 
   assert.throws(() => store.addFeedback('nope', 'rain'), UnknownPredictionError);
   assert.throws(() => store.addFeedback('p1', 'rain', 'other-model'), UnknownPredictionError);
-  assert.throws(() => store.addFeedback('p1', 'snow'), (err: unknown) => {
-    assert.ok(err instanceof UnknownLabelError);
-    assert.match(err.message, /not one of the model's classes: rain, sun/);
-    return true;
-  });
+  assert.throws(
+    () => store.addFeedback('p1', 'snow'),
+    (err: unknown) => {
+      assert.ok(err instanceof UnknownLabelError);
+      assert.match(err.message, /not one of the model's classes: rain, sun/);
+      return true;
+    },
+  );
 
   const first = store.addFeedback('p1', 'sun', 'weather');
   assert.equal(store.addFeedback('p1', 'sun'), first, 'the same feedback twice returns the same row');
-  assert.throws(() => store.addFeedback('p1', 'rain'), (err: unknown) => {
-    assert.ok(err instanceof FeedbackConflictError);
-    assert.equal(err.status, 409);
-    assert.match(err.message, /already labelled "sun"/);
-    return true;
-  });
+  assert.throws(
+    () => store.addFeedback('p1', 'rain'),
+    (err: unknown) => {
+      assert.ok(err instanceof FeedbackConflictError);
+      assert.equal(err.status, 409);
+      assert.match(err.message, /already labelled "sun"/);
+      return true;
+    },
+  );
 
   // Ground truth became exactly one training record carrying the prediction's features.
   const records = store.readRecords('weather', { kind: 'all' });
-  assert.deepEqual(records.map(({ features, label, source }) => ({ features, label, source })), [
-    { features: { temp_max: 10, wind: null }, label: 'sun', source: 'feedback:anonymous' },
-  ]);
+  assert.deepEqual(
+    records.map(({ features, label, source }) => ({ features, label, source })),
+    [{ features: { temp_max: 10, wind: null }, label: 'sun', source: 'feedback:anonymous' }],
+  );
   assert.equal(store.maxFeedbackId('weather'), first);
   store.close();
 });
@@ -139,13 +171,20 @@ test('feedback batches are all or nothing', () => {
   const { store } = openTemp();
   store.logPredictions([prediction('a', 'rain'), prediction('b', 'rain')]);
   assert.throws(
-    () => store.addFeedbackMany([{ predictionId: 'a', label: 'rain' }, { predictionId: 'missing', label: 'rain' }]),
+    () =>
+      store.addFeedbackMany([
+        { predictionId: 'a', label: 'rain' },
+        { predictionId: 'missing', label: 'rain' },
+      ]),
     UnknownPredictionError,
   );
   assert.equal(store.maxFeedbackId('weather'), 0);
   assert.equal(store.maxRecordId('weather'), 0);
 
-  const ids = store.addFeedbackMany([{ predictionId: 'a', label: 'rain' }, { predictionId: 'b', label: 'sun' }]);
+  const ids = store.addFeedbackMany([
+    { predictionId: 'a', label: 'rain' },
+    { predictionId: 'b', label: 'sun' },
+  ]);
   assert.equal(ids.length, 2);
   assert.deepEqual(
     store.labelledSince('weather', 0).map(({ version, role, predicted, truth }) => ({ version, role, predicted, truth })),
@@ -154,7 +193,10 @@ test('feedback batches are all or nothing', () => {
       { version: '1', role: 'champion', predicted: 'rain', truth: 'sun' },
     ],
   );
-  assert.deepEqual(store.labelledSince('weather', ids[0]).map((l) => l.feedbackId), [ids[1]]);
+  assert.deepEqual(
+    store.labelledSince('weather', ids[0]).map((l) => l.feedbackId),
+    [ids[1]],
+  );
   store.close();
 });
 
@@ -163,7 +205,10 @@ test('recent predictions are the last N, oldest first, of that model only', () =
   store.logPredictions(Array.from({ length: 10 }, (_, i) => prediction(`p${i}`, 'rain', { features: { i }, version: String(i % 2) })));
   store.logPredictions([prediction('x', 'sun', { model: 'other' })]);
   const recent = store.recentPredictions('weather', 3);
-  assert.deepEqual(recent.map((r) => r.features.i), [7, 8, 9]);
+  assert.deepEqual(
+    recent.map((r) => r.features.i),
+    [7, 8, 9],
+  );
   assert.deepEqual(recent[2], { features: { i: 9 }, label: 'rain', confidence: 0.7, version: '1' });
   store.close();
 });
@@ -181,7 +226,13 @@ test('live accuracy counts labelled predictions per version made at or after the
     prediction('k2', 'sun', { version: '2', role: 'canary' }),
     prediction('unlabelled', 'sun', { version: '2', role: 'canary' }),
   ]);
-  for (const [id, truth] of [['old', 'rain'], ['c1', 'rain'], ['c2', 'rain'], ['k1', 'sun'], ['k2', 'sun']]) {
+  for (const [id, truth] of [
+    ['old', 'rain'],
+    ['c1', 'rain'],
+    ['c2', 'rain'],
+    ['k1', 'sun'],
+    ['k2', 'sun'],
+  ]) {
     store.addFeedback(id, truth);
   }
 
@@ -196,7 +247,7 @@ test('live accuracy counts labelled predictions per version made at or after the
   store.close();
 });
 
-test('two stores on one file see each other\'s writes, deployments included', () => {
+test("two stores on one file see each other's writes, deployments included", () => {
   const { path, store: server } = openTemp();
   const worker = openStore(path); // opening again must not trip over the existing schema
   server.logPredictions([prediction('p', 'rain')]);
@@ -205,15 +256,23 @@ test('two stores on one file see each other\'s writes, deployments included', ()
   assert.equal(server.readRecords('weather', { kind: 'all' })[0].source, 'feedback:anonymous', 'sent without an API key');
 
   assert.equal(worker.getDeployment('weather'), undefined);
-  const state = { champion: { version: '3' }, canary: { version: '4', weight: 0.2 }, updatedAt: '2030-01-01T00:00:00.000Z', reason: 'canary' };
+  const state = {
+    champion: { version: '3' },
+    canary: { version: '4', weight: 0.2 },
+    updatedAt: '2030-01-01T00:00:00.000Z',
+    reason: 'canary',
+  };
   server.setDeployment('weather', state);
   assert.deepEqual(worker.getDeployment('weather'), state);
   worker.setDeployment('weather', { champion: { version: '4' }, updatedAt: '2030-01-01T00:05:00.000Z', reason: 'promote' });
   server.setDeployment('alpha', { champion: { version: '1' }, updatedAt: '2030-01-01T00:00:00.000Z', reason: 'first' });
-  assert.deepEqual(server.listDeployments().map((d) => [d.model, d.champion.version, d.canary]), [
-    ['alpha', '1', undefined],
-    ['weather', '4', undefined],
-  ]);
+  assert.deepEqual(
+    server.listDeployments().map((d) => [d.model, d.champion.version, d.canary]),
+    [
+      ['alpha', '1', undefined],
+      ['weather', '4', undefined],
+    ],
+  );
   server.close();
   worker.close();
 });
@@ -253,11 +312,17 @@ test('a regression prediction is logged as its number in text, with no probabili
   const { path, store } = openTemp();
   store.logPredictions([valuePrediction('r1', 12.5), prediction('c1', 'rain', { model: 'house' })]);
   const { rows } = store.predictionsSince('house', 0, 10);
-  assert.deepEqual(rows.map(({ label, probabilities }) => ({ label, probabilities })), [
-    { label: '12.5', probabilities: {} },
-    { label: 'rain', probabilities: { rain: 0.7, sun: 0.3 } },
-  ]);
-  assert.deepEqual(store.recentPredictions('house', 2).map((r) => r.confidence), [null, 0.7]);
+  assert.deepEqual(
+    rows.map(({ label, probabilities }) => ({ label, probabilities })),
+    [
+      { label: '12.5', probabilities: {} },
+      { label: 'rain', probabilities: { rain: 0.7, sun: 0.3 } },
+    ],
+  );
+  assert.deepEqual(
+    store.recentPredictions('house', 2).map((r) => r.confidence),
+    [null, 0.7],
+  );
   store.close();
   const db = new Database(path);
   assert.deepEqual(db.prepare('SELECT id, task, confidence FROM predictions ORDER BY seq').all(), [
@@ -266,35 +331,53 @@ test('a regression prediction is logged as its number in text, with no probabili
   ]);
   // Only a regression model's prediction may lack a confidence.
   assert.throws(
-    () => db.prepare("INSERT INTO predictions (id, model, version, role, features, label, probabilities, created_at) VALUES ('x', 'm', '1', 'champion', '{}', 'rain', '{}', 'now')").run(),
+    () =>
+      db
+        .prepare(
+          "INSERT INTO predictions (id, model, version, role, features, label, probabilities, created_at) VALUES ('x', 'm', '1', 'champion', '{}', 'rain', '{}', 'now')",
+        )
+        .run(),
     /CHECK constraint failed/,
   );
   db.close();
 });
 
-test('feedback on a regression prediction: a finite number or numeric text, kept as the number\'s text', () => {
+test("feedback on a regression prediction: a finite number or numeric text, kept as the number's text", () => {
   const { store } = openTemp();
-  store.logPredictions([valuePrediction('a', 12.5), valuePrediction('b', 7), valuePrediction('c', 3.25), valuePrediction('d', 100), valuePrediction('e', 1)]);
+  store.logPredictions([
+    valuePrediction('a', 12.5),
+    valuePrediction('b', 7),
+    valuePrediction('c', 3.25),
+    valuePrediction('d', 100),
+    valuePrediction('e', 1),
+  ]);
 
   const first = store.addFeedback('a', 13.75, 'house');
-  for (const same of ['13.75', ' 13.750 ', 13.75, '1.375e1']) assert.equal(store.addFeedback('a', same), first, `${JSON.stringify(same)} is the same label`);
-  assert.throws(() => store.addFeedback('a', '14'), (err: unknown) => {
-    assert.ok(err instanceof FeedbackConflictError);
-    assert.equal(err.message, 'prediction a is already labelled "13.75"; refusing to relabel it "14"');
-    return true;
-  });
+  for (const same of ['13.75', ' 13.750 ', 13.75, '1.375e1'])
+    assert.equal(store.addFeedback('a', same), first, `${JSON.stringify(same)} is the same label`);
+  assert.throws(
+    () => store.addFeedback('a', '14'),
+    (err: unknown) => {
+      assert.ok(err instanceof FeedbackConflictError);
+      assert.equal(err.message, 'prediction a is already labelled "13.75"; refusing to relabel it "14"');
+      return true;
+    },
+  );
 
   for (const bad of ['warm', '1,5', 'Infinity', '0x10', '']) {
-    assert.throws(() => store.addFeedback('b', bad), (err: unknown) => {
-      assert.ok(err instanceof LabelTypeError, String(err));
-      assert.equal(err.status, 400);
-      assert.equal(err.code, 'wrong_label_type');
-      assert.equal(
-        err.message,
-        `label ${JSON.stringify(bad)} for prediction b is not a number; the prediction is a regression model's, whose labels are finite numbers (a JSON number or a numeric string)`,
-      );
-      return true;
-    });
+    assert.throws(
+      () => store.addFeedback('b', bad),
+      (err: unknown) => {
+        assert.ok(err instanceof LabelTypeError, String(err));
+        assert.equal(err.status, 400);
+        assert.equal(err.code, 'wrong_label_type');
+        assert.equal(
+          err.message,
+          `label ${JSON.stringify(bad)} for prediction b is not a number; the prediction is a regression model's, whose labels are finite numbers (a JSON number or a numeric string)`,
+        );
+        return true;
+      },
+    );
   }
   assert.throws(() => store.addFeedback('b', Infinity), LabelTypeError);
   assert.throws(() => store.addFeedback('b', { kind: 'label' }), /label \(none\) for prediction b is not a number/);
@@ -307,29 +390,48 @@ test('feedback on a regression prediction: a finite number or numeric text, kept
   ]);
   assert.throws(() => store.addFeedback('e', { kind: 'overridden', label: 'less' }), LabelTypeError);
 
-  assert.deepEqual(store.feedbackSince('house', 0).map((f) => [f.predicted, f.feedback, f.probabilities]), [
-    ['12.5', { kind: 'label', label: '13.75' }, {}],
-    ['7', { kind: 'accepted' }, {}],
-    ['3.25', { kind: 'overridden', label: '-2' }, {}],
-    ['100', { kind: 'overridden' }, {}],
-  ]);
-  assert.deepEqual(store.labelledSince('house', 0).map(({ predicted, truth }) => [predicted, truth]), [['12.5', '13.75'], ['7', '7'], ['3.25', '-2']]);
-  assert.deepEqual(store.readRecords('house', { kind: 'all' }).map(({ features, label, source }) => ({ features, label, source })), [
-    { features: { rooms: 3 }, label: '13.75', source: 'feedback:anonymous' },
-    { features: { rooms: 3 }, label: '7', source: 'feedback:anonymous' },
-    { features: { rooms: 3 }, label: '-2', source: 'feedback:anonymous' },
-  ]);
+  assert.deepEqual(
+    store.feedbackSince('house', 0).map((f) => [f.predicted, f.feedback, f.probabilities]),
+    [
+      ['12.5', { kind: 'label', label: '13.75' }, {}],
+      ['7', { kind: 'accepted' }, {}],
+      ['3.25', { kind: 'overridden', label: '-2' }, {}],
+      ['100', { kind: 'overridden' }, {}],
+    ],
+  );
+  assert.deepEqual(
+    store.labelledSince('house', 0).map(({ predicted, truth }) => [predicted, truth]),
+    [
+      ['12.5', '13.75'],
+      ['7', '7'],
+      ['3.25', '-2'],
+    ],
+  );
+  assert.deepEqual(
+    store.readRecords('house', { kind: 'all' }).map(({ features, label, source }) => ({ features, label, source })),
+    [
+      { features: { rooms: 3 }, label: '13.75', source: 'feedback:anonymous' },
+      { features: { rooms: 3 }, label: '7', source: 'feedback:anonymous' },
+      { features: { rooms: 3 }, label: '-2', source: 'feedback:anonymous' },
+    ],
+  );
   store.close();
 });
 
-test('a classifier\'s feedback label is a class name: a JSON number is refused, not taken for a class', () => {
+test("a classifier's feedback label is a class name: a JSON number is refused, not taken for a class", () => {
   const { store } = openTemp();
   store.logPredictions([prediction('p', 'rain', { probabilities: { '0': 0.3, '1': 0.7 }, label: '1' })]);
-  assert.throws(() => store.addFeedback('p', 1), (err: unknown) => {
-    assert.ok(err instanceof LabelTypeError);
-    assert.equal(err.message, "label 1 for prediction p is a number; the prediction is a classifier's, whose labels are class names as strings: 0, 1");
-    return true;
-  });
+  assert.throws(
+    () => store.addFeedback('p', 1),
+    (err: unknown) => {
+      assert.ok(err instanceof LabelTypeError);
+      assert.equal(
+        err.message,
+        "label 1 for prediction p is a number; the prediction is a classifier's, whose labels are class names as strings: 0, 1",
+      );
+      return true;
+    },
+  );
   assert.equal(store.maxFeedbackId('weather'), 0);
   assert.equal(typeof store.addFeedback('p', '1'), 'number');
   store.close();
@@ -356,14 +458,20 @@ test('a log from before regression models gets predictions.task and a nullable c
   old.close();
 
   const store = openStore(path);
-  assert.deepEqual(store.predictionsSince('weather', 0, 10).rows.map((r) => [r.seq, r.label, r.probabilities]), [
-    [1, 'sun', { rain: 0.3, sun: 0.7 }],
-    [2, 'sun', { rain: 0.4, sun: 0.6 }],
-  ]);
-  assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.predicted, f.feedback]), [[7, 'sun', { kind: 'label', label: 'rain' }]]);
+  assert.deepEqual(
+    store.predictionsSince('weather', 0, 10).rows.map((r) => [r.seq, r.label, r.probabilities]),
+    [
+      [1, 'sun', { rain: 0.3, sun: 0.7 }],
+      [2, 'sun', { rain: 0.4, sun: 0.6 }],
+    ],
+  );
+  assert.deepEqual(
+    store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.predicted, f.feedback]),
+    [[7, 'sun', { kind: 'label', label: 'rain' }]],
+  );
   store.logPredictions([valuePrediction('v1', 4.5, { model: 'weather' })]);
   assert.equal(store.maxPredictionSeq('weather'), 4, 'seq continues after the counter, not after the last row');
-  assert.throws(() => store.addFeedback('p2', 3), LabelTypeError, 'old predictions are a classifier\'s');
+  assert.throws(() => store.addFeedback('p2', 3), LabelTypeError, "old predictions are a classifier's");
   assert.equal(store.addFeedback('p2', 'rain'), 8);
   assert.equal(store.addFeedback('v1', '4.5'), 9);
   store.close();
@@ -377,13 +485,19 @@ test('a log from before regression models gets predictions.task and a nullable c
     { seq: 2, task: 'classification', confidence: 0.6 },
     { seq: 4, task: 'regression', confidence: null },
   ]);
-  assert.deepEqual(db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'predictions' AND sql IS NOT NULL ORDER BY name").pluck().all(), [
-    'predictions_by_model',
-    'predictions_by_time',
-  ]);
+  assert.deepEqual(
+    db
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'predictions' AND sql IS NOT NULL ORDER BY name")
+      .pluck()
+      .all(),
+    ['predictions_by_model', 'predictions_by_time'],
+  );
   assert.equal(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'predictions_with%'").pluck().get(), 0);
   db.pragma('foreign_keys = ON');
-  assert.throws(() => db.prepare("INSERT INTO feedback (prediction_id, model, kind, created_at) VALUES ('nope', 'weather', 'accepted', 'now')").run(), /FOREIGN KEY constraint failed/);
+  assert.throws(
+    () => db.prepare("INSERT INTO feedback (prediction_id, model, kind, created_at) VALUES ('nope', 'weather', 'accepted', 'now')").run(),
+    /FOREIGN KEY constraint failed/,
+  );
   db.close();
 });
 
@@ -463,7 +577,10 @@ test('API keys: only hashes stored, names unique per model, a revoked key stops 
   assert.equal(store.revokeApiKey('weather', 'nobody'), undefined);
   assert.equal(store.apiKeyName('weather', 'hash-1'), undefined);
   assert.equal(store.requiresApiKey('weather'), true, 'revoking the last key locks the model, it does not open it');
-  assert.deepEqual(store.listApiKeys('weather').map((k) => k.name), ['crm']);
+  assert.deepEqual(
+    store.listApiKeys('weather').map((k) => k.name),
+    ['crm'],
+  );
   store.close();
   const db = new Database(path, { readonly: true });
   assert.deepEqual(db.prepare('SELECT hash FROM api_keys ORDER BY hash').pluck().all(), ['hash-1', 'hash-3']);
@@ -507,17 +624,31 @@ test('a log written before schema versions, every table filled, is brought to th
     INSERT INTO api_keys VALUES ('weather', 'crm', 'hash-1', '2026-01-01T00:00:00.000Z', NULL);
   `);
   const tables = ['records', 'predictions', 'feedback', 'deployments', 'alerts', 'quarantined_records', 'api_keys'];
-  const rowsOf = (db: Database.Database) => Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
+  const rowsOf = (db: Database.Database) =>
+    Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
   const before = rowsOf(old);
   assert.equal(old.pragma('user_version', { simple: true }), 0);
   old.close();
 
   const store = openStore(path);
-  assert.deepEqual(store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]), [[1, { kind: 'label', label: 'rain' }]]);
-  assert.deepEqual(store.listDeployments().map((d) => [d.model, d.canary]), [['weather', { version: '2', weight: 0.1 }]]);
+  assert.deepEqual(
+    store.feedbackSince('weather', 0).map((f) => [f.feedbackId, f.feedback]),
+    [[1, { kind: 'label', label: 'rain' }]],
+  );
+  assert.deepEqual(
+    store.listDeployments().map((d) => [d.model, d.canary]),
+    [['weather', { version: '2', weight: 0.1 }]],
+  );
   assert.deepEqual(store.getAlert('a1')?.delivered, ['slack']);
   assert.equal(store.apiKeyName('weather', 'hash-1'), 'crm');
-  assert.deepEqual(store.recordsBySource('weather').map((s) => [s.source, s.records, s.quarantined]), [['feedback:crm', 1, 0], ['upload.csv', 1, 0], ['bad.csv', 0, 1]]);
+  assert.deepEqual(
+    store.recordsBySource('weather').map((s) => [s.source, s.records, s.quarantined]),
+    [
+      ['feedback:crm', 1, 0],
+      ['upload.csv', 1, 0],
+      ['bad.csv', 0, 1],
+    ],
+  );
   store.close();
   openStore(path).close(); // opening a file at the current version again changes nothing
 
@@ -550,7 +681,11 @@ test('a new log starts at the current schema version; one from before feedback k
   openStore(oldPath).close();
   const db = new Database(oldPath, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.deepEqual(db.prepare('SELECT id, kind, label, record_id, source FROM feedback').all(), [{ id: 1, kind: 'label', label: 'rain', record_id: 1, source: 'anonymous' }]);
-  assert.deepEqual(db.prepare('SELECT seq, task, confidence FROM predictions').all(), [{ seq: 1, task: 'classification', confidence: 0.7 }]);
+  assert.deepEqual(db.prepare('SELECT id, kind, label, record_id, source FROM feedback').all(), [
+    { id: 1, kind: 'label', label: 'rain', record_id: 1, source: 'anonymous' },
+  ]);
+  assert.deepEqual(db.prepare('SELECT seq, task, confidence FROM predictions').all(), [
+    { seq: 1, task: 'classification', confidence: 0.7 },
+  ]);
   db.close();
 });

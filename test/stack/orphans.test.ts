@@ -58,39 +58,50 @@ async function startEnv(dataDir: string) {
   };
 }
 
-test('npm start killed with SIGKILL: the next start stops its orphaned servers and comes up on its own', { timeout: 15 * 60_000 }, async () => {
-  const dataDir = tempDir('perennial-orphans-');
-  const env = await startEnv(dataDir);
-  const temporalPidFile = join(dataDir, 'temporal', 'temporal.pid');
-  const mlflowPidFile = join(dataDir, 'mlflow', 'mlflow.pid');
+test(
+  'npm start killed with SIGKILL: the next start stops its orphaned servers and comes up on its own',
+  { timeout: 15 * 60_000 },
+  async () => {
+    const dataDir = tempDir('perennial-orphans-');
+    const env = await startEnv(dataDir);
+    const temporalPidFile = join(dataDir, 'temporal', 'temporal.pid');
+    const mlflowPidFile = join(dataDir, 'mlflow', 'mlflow.pid');
 
-  const first = npmStart(env);
-  await untilOutput(first, 'running; Ctrl-C stops everything');
-  const orphans = [pidIn(temporalPidFile), pidIn(mlflowPidFile)];
-  // Should the test fail midway, the orphans must not outlive it.
-  onTeardown(async () => orphans.forEach((pid) => isAlive(pid) && process.kill(-pid, 'SIGKILL')));
-  first.child.kill('SIGKILL');
-  await first.exited;
-  assert.ok(orphans.every(isAlive), 'the hard kill leaves the detached servers running (the fault is real)');
-  assert.equal(await portFree(Number(env.PERENNIAL_TEMPORAL_PORT)), false, 'the orphan still holds the Temporal port');
+    const first = npmStart(env);
+    await untilOutput(first, 'running; Ctrl-C stops everything');
+    const orphans = [pidIn(temporalPidFile), pidIn(mlflowPidFile)];
+    // Should the test fail midway, the orphans must not outlive it.
+    onTeardown(async () => orphans.forEach((pid) => isAlive(pid) && process.kill(-pid, 'SIGKILL')));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    assert.ok(orphans.every(isAlive), 'the hard kill leaves the detached servers running (the fault is real)');
+    assert.equal(await portFree(Number(env.PERENNIAL_TEMPORAL_PORT)), false, 'the orphan still holds the Temporal port');
 
-  const second = npmStart(env);
-  await untilOutput(second, 'running; Ctrl-C stops everything');
-  assert.ok(orphans.every((pid) => !isAlive(pid)), 'the orphans are stopped');
-  assert.match(second.output(), new RegExp(`stopping the Temporal dev server \\(pid ${orphans[0]}\\) left running`));
-  assert.match(second.output(), new RegExp(`stopping the MLflow server \\(pid ${orphans[1]}\\) left running`));
-  const [temporal, mlflow] = [pidIn(temporalPidFile), pidIn(mlflowPidFile)];
-  assert.equal(processGroup(portHolder(Number(env.PERENNIAL_TEMPORAL_PORT))!.pid), temporal, 'the Temporal port is served by the new server');
-  assert.equal(processGroup(portHolder(Number(env.PERENNIAL_MLFLOW_PORT))!.pid), mlflow, 'the MLflow port is served by the new server');
+    const second = npmStart(env);
+    await untilOutput(second, 'running; Ctrl-C stops everything');
+    assert.ok(
+      orphans.every((pid) => !isAlive(pid)),
+      'the orphans are stopped',
+    );
+    assert.match(second.output(), new RegExp(`stopping the Temporal dev server \\(pid ${orphans[0]}\\) left running`));
+    assert.match(second.output(), new RegExp(`stopping the MLflow server \\(pid ${orphans[1]}\\) left running`));
+    const [temporal, mlflow] = [pidIn(temporalPidFile), pidIn(mlflowPidFile)];
+    assert.equal(
+      processGroup(portHolder(Number(env.PERENNIAL_TEMPORAL_PORT))!.pid),
+      temporal,
+      'the Temporal port is served by the new server',
+    );
+    assert.equal(processGroup(portHolder(Number(env.PERENNIAL_MLFLOW_PORT))!.pid), mlflow, 'the MLflow port is served by the new server');
 
-  // A clean stop leaves nothing behind either: no server, no pid file.
-  second.child.kill('SIGINT');
-  assert.equal(await second.exited, 130);
-  assert.ok(!isAlive(temporal) && !isAlive(mlflow));
-  assert.ok(!existsSync(temporalPidFile) && !existsSync(mlflowPidFile));
-  assert.ok(await portFree(Number(env.PERENNIAL_TEMPORAL_PORT)));
-  assert.ok(await portFree(Number(env.PERENNIAL_MLFLOW_PORT)));
-});
+    // A clean stop leaves nothing behind either: no server, no pid file.
+    second.child.kill('SIGINT');
+    assert.equal(await second.exited, 130);
+    assert.ok(!isAlive(temporal) && !isAlive(mlflow));
+    assert.ok(!existsSync(temporalPidFile) && !existsSync(mlflowPidFile));
+    assert.ok(await portFree(Number(env.PERENNIAL_TEMPORAL_PORT)));
+    assert.ok(await portFree(Number(env.PERENNIAL_MLFLOW_PORT)));
+  },
+);
 
 async function foreignListener(): Promise<{ server: Server; port: number }> {
   const server = createServer();
@@ -99,14 +110,21 @@ async function foreignListener(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as { port: number }).port };
 }
 
-test('npm start on a port a stranger holds fails, naming the port and the process, and leaves the stranger alone', { timeout: 5 * 60_000 }, async () => {
-  const { server, port } = await foreignListener();
-  const start = npmStart({ ...(await startEnv(tempDir('perennial-stranger-'))), PERENNIAL_TEMPORAL_PORT: String(port) });
-  assert.equal(await start.exited, 1);
-  assert.match(start.output(), new RegExp(`port ${port}, needed by the Temporal dev server, is already in use by pid ${process.pid} \\(`));
-  assert.match(start.output(), /set PERENNIAL_TEMPORAL_PORT/, 'and says how to move it');
-  assert.ok(server.listening, 'the stranger is reported, not killed');
-});
+test(
+  'npm start on a port a stranger holds fails, naming the port and the process, and leaves the stranger alone',
+  { timeout: 5 * 60_000 },
+  async () => {
+    const { server, port } = await foreignListener();
+    const start = npmStart({ ...(await startEnv(tempDir('perennial-stranger-'))), PERENNIAL_TEMPORAL_PORT: String(port) });
+    assert.equal(await start.exited, 1);
+    assert.match(
+      start.output(),
+      new RegExp(`port ${port}, needed by the Temporal dev server, is already in use by pid ${process.pid} \\(`),
+    );
+    assert.match(start.output(), /set PERENNIAL_TEMPORAL_PORT/, 'and says how to move it');
+    assert.ok(server.listening, 'the stranger is reported, not killed');
+  },
+);
 
 test('startMlflow refuses a taken port before spawning anything', async () => {
   const { port } = await foreignListener();
@@ -119,17 +137,24 @@ test('startMlflow refuses a taken port before spawning anything', async () => {
   assert.ok(!existsSync(join(dataDir, 'mlflow.pid')), 'nothing was started');
 });
 
-test('a server left by a start whose data folder is gone is a stranger: reported with its command, not killed', { timeout: 5 * 60_000 }, async () => {
-  const port = await freePort();
-  const goneDir = tempDir('perennial-gone-');
-  const leftBehind = await startTemporal({ dataDir: goneDir, port });
-  onTeardown(leftBehind.stop);
-  const pid = pidIn(join(goneDir, 'temporal.pid'));
-  rmSync(goneDir, { recursive: true, force: true, maxRetries: 10 }); // what the issue saw: the folder and its pid file gone (retries: the server still writes there)
+test(
+  'a server left by a start whose data folder is gone is a stranger: reported with its command, not killed',
+  { timeout: 5 * 60_000 },
+  async () => {
+    const port = await freePort();
+    const goneDir = tempDir('perennial-gone-');
+    const leftBehind = await startTemporal({ dataDir: goneDir, port });
+    onTeardown(leftBehind.stop);
+    const pid = pidIn(join(goneDir, 'temporal.pid'));
+    rmSync(goneDir, { recursive: true, force: true, maxRetries: 10 }); // what the issue saw: the folder and its pid file gone (retries: the server still writes there)
 
-  await assert.rejects(startTemporal({ dataDir: tempDir('perennial-next-'), port }), (err: Error) => {
-    assert.match(err.message, new RegExp(`port ${port}, needed by the Temporal dev server, is already in use by pid ${pid} \\(.*temporal server start-dev`));
-    return true;
-  });
-  assert.ok(isAlive(pid), 'not ours to kill');
-});
+    await assert.rejects(startTemporal({ dataDir: tempDir('perennial-next-'), port }), (err: Error) => {
+      assert.match(
+        err.message,
+        new RegExp(`port ${port}, needed by the Temporal dev server, is already in use by pid ${pid} \\(.*temporal server start-dev`),
+      );
+      return true;
+    });
+    assert.ok(isAlive(pid), 'not ours to kill');
+  },
+);

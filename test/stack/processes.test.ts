@@ -15,7 +15,10 @@ test('a listening port is not free and is held by the process listening on it; o
   assert.match(holder!.command, /node/);
   await assert.rejects(assertPortFree(port, 'test service'), (err: Error) => {
     assert.ok(err instanceof PortInUseError);
-    assert.equal(err.message, `port ${port}, needed by the test service, is already in use by pid ${process.pid} (${holder!.command}); stop it, or choose another port`);
+    assert.equal(
+      err.message,
+      `port ${port}, needed by the test service, is already in use by pid ${process.pid} (${holder!.command}); stop it, or choose another port`,
+    );
     return true;
   });
   await new Promise((ok) => server.close(ok));
@@ -25,7 +28,10 @@ test('a listening port is not free and is held by the process listening on it; o
 });
 
 test('a holder this user cannot see is named as such, not guessed', () => {
-  assert.match(new PortInUseError(5000, 'MLflow server', undefined).message, /^port 5000, needed by the MLflow server, is already in use by a process this user cannot see/);
+  assert.match(
+    new PortInUseError(5000, 'MLflow server', undefined).message,
+    /^port 5000, needed by the MLflow server, is already in use by a process this user cannot see/,
+  );
 });
 
 test('a detached child leads its own process group; once reaped it is not alive', async () => {

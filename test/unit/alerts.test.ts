@@ -27,7 +27,13 @@ function problems(input: unknown): string {
   return formatIssues(result.error!);
 }
 
-const alert = (overrides: Partial<Alert> = {}): Alert => ({ kind: 'drift', model: 'weather', title: 'Drift on weather', text: '3 of 4 features drifted', ...overrides });
+const alert = (overrides: Partial<Alert> = {}): Alert => ({
+  kind: 'drift',
+  model: 'weather',
+  title: 'Drift on weather',
+  text: '3 of 4 features drifted',
+  ...overrides,
+});
 
 test('an empty alerts spec turns alerts off and carries the default limits', () => {
   const spec = AlertsSpec.parse({});
@@ -38,13 +44,27 @@ test('an empty alerts spec turns alerts off and carries the default limits', () 
 test('channels get every kind unless they list some, and defaults for SMTP', () => {
   const spec = AlertsSpec.parse({
     webhooks: [{ url: 'https://hooks.example.com/a' }, { url: 'http://127.0.0.1:9000/b', name: 'ops', kinds: ['rollback'] }],
-    email: { smtp: { host: 'smtp.example.com' }, from: 'Perennial <alerts@example.com>', to: ['ml@example.com'], kinds: ['approval-needed', 'rollback'] },
+    email: {
+      smtp: { host: 'smtp.example.com' },
+      from: 'Perennial <alerts@example.com>',
+      to: ['ml@example.com'],
+      kinds: ['approval-needed', 'rollback'],
+    },
   });
   assert.deepEqual(spec.webhooks[0].kinds, [...ALERT_KINDS]);
   assert.deepEqual(spec.email?.smtp, { host: 'smtp.example.com', port: 587, secure: false });
-  assert.deepEqual(channelsFor(spec, 'drift').map((c) => c.name), ['webhook hooks.example.com']);
-  assert.deepEqual(channelsFor(spec, 'rollback').map((c) => c.name), ['webhook hooks.example.com', 'ops', 'email']);
-  assert.deepEqual(channelsFor(spec, 'approval-needed').map((c) => c.type), ['webhook', 'email']);
+  assert.deepEqual(
+    channelsFor(spec, 'drift').map((c) => c.name),
+    ['webhook hooks.example.com'],
+  );
+  assert.deepEqual(
+    channelsFor(spec, 'rollback').map((c) => c.name),
+    ['webhook hooks.example.com', 'ops', 'email'],
+  );
+  assert.deepEqual(
+    channelsFor(spec, 'approval-needed').map((c) => c.type),
+    ['webhook', 'email'],
+  );
 });
 
 test('a bad alerts spec lists every problem with its path', () => {
@@ -75,11 +95,21 @@ test('SMTP login needs both user and passwordEnv; channel names must be unique',
     problems({ webhooks: [{ url: 'https://hooks.example.com/a' }, { url: 'https://hooks.example.com/b' }] }),
     /- webhooks\.1\.name: two channels are called "webhook hooks\.example\.com"/,
   );
-  assert.match(problems({ webhooks: [{ url: 'https://x.example.com', name: 'email' }], email: { ...email, smtp: { host: 'h' } } }), /webhooks\.0\.name: two channels are called "email"/);
+  assert.match(
+    problems({ webhooks: [{ url: 'https://x.example.com', name: 'email' }], email: { ...email, smtp: { host: 'h' } } }),
+    /webhooks\.0\.name: two channels are called "email"/,
+  );
 });
 
 test('an alert is validated with readable errors', () => {
-  const result = Alert.safeParse({ kind: 'outage', model: 'weather', title: '', text: 'x', fields: { n: true }, link: 'javascript:alert(1)' });
+  const result = Alert.safeParse({
+    kind: 'outage',
+    model: 'weather',
+    title: '',
+    text: 'x',
+    fields: { n: true },
+    link: 'javascript:alert(1)',
+  });
   assert.equal(result.success, false);
   const message = formatIssues(result.error!);
   assert.match(message, /- kind: must be one of/);
@@ -89,7 +119,10 @@ test('an alert is validated with readable errors', () => {
 });
 
 test('webhook URLs in messages lose credentials, query and token-like path segments', () => {
-  assert.equal(redactUrl('https://hooks.slack.com/services/T0123ABCD/B0123ABCD/abcdefghijklmnopqrstuvwx'), 'https://hooks.slack.com/services/T0123ABCD/B0123ABCD/…');
+  assert.equal(
+    redactUrl('https://hooks.slack.com/services/T0123ABCD/B0123ABCD/abcdefghijklmnopqrstuvwx'),
+    'https://hooks.slack.com/services/T0123ABCD/B0123ABCD/…',
+  );
   assert.equal(redactUrl('http://user:pw@127.0.0.1:8080/hook?token=x'), 'http://127.0.0.1:8080/hook');
 });
 
@@ -104,7 +137,10 @@ function block<T extends SlackBlock['type']>(blocks: SlackBlock[], type: T, nth 
 test('slackPayload: fallback text, header, section, fields and context', () => {
   const payload = slackPayload(alert({ fields: { 'drifted features': 3, 'p-value': '0.001' }, link: 'https://mlflow.example.com/runs/1' }));
   assert.match(payload.text, /^\[weather\] Drift on weather: 3 of 4 features drifted/);
-  assert.deepEqual(payload.blocks.map((b) => b.type), ['header', 'section', 'section', 'context']);
+  assert.deepEqual(
+    payload.blocks.map((b) => b.type),
+    ['header', 'section', 'section', 'context'],
+  );
   assert.deepEqual(block(payload.blocks, 'header').text, { type: 'plain_text', text: 'Drift on weather', emoji: true });
   const section = payload.blocks[1] as { text: { type: string; text: string } };
   assert.equal(section.text.type, 'mrkdwn');
@@ -116,12 +152,17 @@ test('slackPayload: fallback text, header, section, fields and context', () => {
   ]);
   assert.match(block(payload.blocks, 'context').elements[0].text, /Input drift · model weather/);
   // Without fields there is no empty fields section (Slack rejects one).
-  assert.deepEqual(slackPayload(alert()).blocks.map((b) => b.type), ['header', 'section', 'context']);
+  assert.deepEqual(
+    slackPayload(alert()).blocks.map((b) => b.type),
+    ['header', 'section', 'context'],
+  );
 });
 
 test('slackPayload stays within Slack limits and escapes mrkdwn control characters', () => {
   const fields = Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`f${i}`, 'v'.repeat(3000)]));
-  const payload = slackPayload(alert({ title: 'T'.repeat(400), text: `<!channel> a & b ${'&'.repeat(5000)}`, fields, link: 'https://example.com/x' }));
+  const payload = slackPayload(
+    alert({ title: 'T'.repeat(400), text: `<!channel> a & b ${'&'.repeat(5000)}`, fields, link: 'https://example.com/x' }),
+  );
   const header = block(payload.blocks, 'header').text.text;
   assert.equal(header.length, SLACK_LIMITS.header);
   assert.ok(header.endsWith('…'));
@@ -146,10 +187,19 @@ test('truncation never splits an emoji', () => {
 
 test('emailMessage: subject on one line, plain text, escaped HTML', () => {
   const message = emailMessage(
-    alert({ kind: 'approval-needed', title: 'Approve <v2>\nnow', text: 'Challenger "v2" beats <b>champion</b> & co.\nSecond line', fields: { accuracy: 0.91, '<key>': '<value>' }, link: 'https://ui.example.com/a?b=1&c=2' }),
+    alert({
+      kind: 'approval-needed',
+      title: 'Approve <v2>\nnow',
+      text: 'Challenger "v2" beats <b>champion</b> & co.\nSecond line',
+      fields: { accuracy: 0.91, '<key>': '<value>' },
+      link: 'https://ui.example.com/a?b=1&c=2',
+    }),
   );
   assert.equal(message.subject, '[Perennial] weather: Approve <v2> now');
-  assert.match(message.text, /^Approve <v2>\nnow\n\nChallenger "v2" beats <b>champion<\/b> & co\.\nSecond line\n\naccuracy: 0\.91\n<key>: <value>\n\nhttps:\/\/ui\.example\.com\/a\?b=1&c=2\n\n-- \nPerennial · Approval needed · model weather$/);
+  assert.match(
+    message.text,
+    /^Approve <v2>\nnow\n\nChallenger "v2" beats <b>champion<\/b> & co\.\nSecond line\n\naccuracy: 0\.91\n<key>: <value>\n\nhttps:\/\/ui\.example\.com\/a\?b=1&c=2\n\n-- \nPerennial · Approval needed · model weather$/,
+  );
   assert.match(message.html, /<h2>Approve &lt;v2&gt;\nnow<\/h2>/);
   assert.match(message.html, /<p>Challenger &quot;v2&quot; beats &lt;b&gt;champion&lt;\/b&gt; &amp; co\.<br>Second line<\/p>/);
   assert.match(message.html, /<th align="left">&lt;key&gt;<\/th><td>&lt;value&gt;<\/td>/);
@@ -180,7 +230,11 @@ test('admit: the same dedupKey inside the window is a duplicate, outside it is n
     detail: '"drift:temp_max" was already sent for weather 10m ago (dedup window 30m)',
   });
   assert.deepEqual(admit([sent(31, { dedupKey: 'drift:temp_max' })], alert({ dedupKey: 'drift:temp_max' }), NOW, limits), { send: true });
-  assert.deepEqual(admit([sent(30, { dedupKey: 'drift:temp_max' })], alert({ dedupKey: 'drift:temp_max' }), NOW, limits), { send: true }, 'exactly a window old has left it');
+  assert.deepEqual(
+    admit([sent(30, { dedupKey: 'drift:temp_max' })], alert({ dedupKey: 'drift:temp_max' }), NOW, limits),
+    { send: true },
+    'exactly a window old has left it',
+  );
   assert.deepEqual(admit([sent(10, { dedupKey: 'other' })], alert({ dedupKey: 'drift:temp_max' }), NOW, limits), { send: true });
   assert.deepEqual(admit([sent(10, { dedupKey: 'drift:temp_max' })], alert(), NOW, limits), { send: true }, 'no dedupKey, no dedup');
   const off = AlertsSpec.parse({ dedupWindow: '0s' });
@@ -225,29 +279,55 @@ describe('findingAlerts', () => {
     at: '2026-01-01T00:00:00Z',
     cycle: 4,
     championVersion: '3',
-    performance: { n: 0, accuracy: null, precisionMacro: null, recallMacro: null, f1Macro: null, logLoss: null, perClass: {}, implicit: { accepted: 0, overridden: 0 } },
+    performance: {
+      n: 0,
+      accuracy: null,
+      precisionMacro: null,
+      recallMacro: null,
+      f1Macro: null,
+      logLoss: null,
+      perClass: {},
+      implicit: { accepted: 0, overridden: 0 },
+    },
     drift: {
       rows: 400,
       tested: true,
-      features: ['a', 'b'].map((name) => ({ name, test: 'ks', statistic: 0.4, pValue: drifted.includes(name) ? 1.23456e-7 : 0.5, threshold: 0.05, drifted: drifted.includes(name) })),
+      features: ['a', 'b'].map((name) => ({
+        name,
+        test: 'ks',
+        statistic: 0.4,
+        pValue: drifted.includes(name) ? 1.23456e-7 : 0.5,
+        threshold: 0.05,
+        drifted: drifted.includes(name),
+      })),
       drifted,
       driftedShare: drifted.length / 2,
       skipped: [],
     },
     predictions: { n: 0, classDrift: null, meanConfidence: null, lowConfidenceShare: null },
     anomalies: { rows: 400, anomalyRate: Object.keys(anomalies).length ? 0.0025 : 0, features: anomalies },
-    detectors: { adwin: { drift: false, warning: false, errors: 0 }, ddm: { drift: false, warning: false, errors: 0 }, 'page-hinkley': { drift: false, warning: false, errors: 0 } },
+    detectors: {
+      adwin: { drift: false, warning: false, errors: 0 },
+      ddm: { drift: false, warning: false, errors: 0 },
+      'page-hinkley': { drift: false, warning: false, errors: 0 },
+    },
     newLabels: 0,
     newRows: 400,
     report: 'monitoring/cycle-0004/drift.html',
   });
 
   it('one alert per kind of finding, deduplicated per champion and feature set', () => {
-    const alerts = findingAlerts('weather', summary(['b'], { wind: { missing: 0, wrongType: 1, outOfRange: 0, unseenCategory: 0, examples: ['wrongType in row 0: "calm"'] } }));
-    assert.deepEqual(alerts.map((a) => [a.kind, a.title, a.dedupKey]), [
-      ['drift', 'Input drift on 1 of 2 features of weather', 'drift:v3:b'],
-      ['anomalies', 'Input anomalies in 1 features of weather', 'anomalies:v3:wind'],
-    ]);
+    const alerts = findingAlerts(
+      'weather',
+      summary(['b'], { wind: { missing: 0, wrongType: 1, outOfRange: 0, unseenCategory: 0, examples: ['wrongType in row 0: "calm"'] } }),
+    );
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.title, a.dedupKey]),
+      [
+        ['drift', 'Input drift on 1 of 2 features of weather', 'drift:v3:b'],
+        ['anomalies', 'Input anomalies in 1 features of weather', 'anomalies:v3:wind'],
+      ],
+    );
     assert.match(alerts[0].text, /cycle 4 of v3 over 400 predictions \(report: monitoring\/cycle-0004\/drift\.html .*\)\.\nb: ks 1\.23e-7/);
     assert.match(alerts[1].text, /^wind: 0 missing, 1 wrong type, 0 out of range, 0 unseen; wrongType in row 0: "calm"$/);
     assert.deepEqual(findingAlerts('weather', summary([], {})), []);
@@ -255,7 +335,9 @@ describe('findingAlerts', () => {
 });
 
 test('a webhook names the environment variable holding its URL; the URL itself never enters the spec', () => {
-  const spec = AlertsSpec.parse({ webhooks: [{ urlEnv: 'SLACK_WEBHOOK_URL', kinds: ['drift'] }, { url: 'http://alerts.internal:9000/perennial' }] });
+  const spec = AlertsSpec.parse({
+    webhooks: [{ urlEnv: 'SLACK_WEBHOOK_URL', kinds: ['drift'] }, { url: 'http://alerts.internal:9000/perennial' }],
+  });
   assert.deepEqual(
     channelsFor(spec, 'drift').map((c) => (c.type === 'webhook' ? [c.name, c.target] : c.name)),
     [
@@ -274,11 +356,20 @@ test('a plain webhook URL that may hold a secret is refused with what to do inst
   };
   for (const [url, reason] of Object.entries(secretUrls)) {
     const message = problems({ webhooks: [{ url }] });
-    assert.match(message, /- webhooks\.0\.url: this URL may hold a secret .*stored in workflow history: put the URL in an environment variable on the worker and give its name instead, e\.g\. urlEnv: SLACK_WEBHOOK_URL/);
+    assert.match(
+      message,
+      /- webhooks\.0\.url: this URL may hold a secret .*stored in workflow history: put the URL in an environment variable on the worker and give its name instead, e\.g\. urlEnv: SLACK_WEBHOOK_URL/,
+    );
     assert.match(message, reason);
     assert.doesNotMatch(message, /hunter2|abcdefghijkl|token=/, 'the refusal must not repeat the secret');
   }
-  assert.match(problems({ webhooks: [{ urlEnv: 'https://hooks.slack.com/services/x' }] }), /- webhooks\.0\.urlEnv: the NAME of an environment variable holding the webhook URL \(e\.g\. SLACK_WEBHOOK_URL\), never the value itself/);
-  assert.match(problems({ webhooks: [{ kinds: ['drift'] }] }), /- webhooks\.0\.urlEnv: give the webhook either urlEnv .* or url, not both and not neither/);
+  assert.match(
+    problems({ webhooks: [{ urlEnv: 'https://hooks.slack.com/services/x' }] }),
+    /- webhooks\.0\.urlEnv: the NAME of an environment variable holding the webhook URL \(e\.g\. SLACK_WEBHOOK_URL\), never the value itself/,
+  );
+  assert.match(
+    problems({ webhooks: [{ kinds: ['drift'] }] }),
+    /- webhooks\.0\.urlEnv: give the webhook either urlEnv .* or url, not both and not neither/,
+  );
   assert.match(problems({ webhooks: [{ url: 'https://a.example.com/x', urlEnv: 'HOOK' }] }), /not both and not neither/);
 });

@@ -65,16 +65,34 @@ describe('detectAnomalies', () => {
 
   it('keeps row index and value as examples', () => {
     assert.deepEqual(r.features.age.examples, {
-      missing: [{ row: 3, value: null }, { row: 4, value: undefined }],
-      wrongType: [{ row: 2, value: 'abc' }, { row: 5, value: Infinity }],
-      outOfRange: [{ row: 7, value: 17.999 }, { row: 8, value: '1e2' }],
+      missing: [
+        { row: 3, value: null },
+        { row: 4, value: undefined },
+      ],
+      wrongType: [
+        { row: 2, value: 'abc' },
+        { row: 5, value: Infinity },
+      ],
+      outOfRange: [
+        { row: 7, value: 17.999 },
+        { row: 8, value: '1e2' },
+      ],
       unseenCategory: [],
     });
-    assert.deepEqual(r.features.income.examples.wrongType, [{ row: 2, value: true }, { row: 5, value: '{"v":1}' }]);
+    assert.deepEqual(r.features.income.examples.wrongType, [
+      { row: 2, value: true },
+      { row: 5, value: '{"v":1}' },
+    ]);
     assert.deepEqual(r.features.income.examples.outOfRange, [{ row: 1, value: 1e9 }]);
-    assert.deepEqual(r.features.color.examples.unseenCategory, [{ row: 1, value: 'purple' }, { row: 7, value: 'constructor' }]);
+    assert.deepEqual(r.features.color.examples.unseenCategory, [
+      { row: 1, value: 'purple' },
+      { row: 7, value: 'constructor' },
+    ]);
     assert.deepEqual(r.features.color.examples.wrongType, [{ row: 5, value: '{"x":1}' }]);
-    assert.deepEqual(r.features.color.examples.missing, [{ row: 3, value: '  ' }, { row: 4, value: undefined }]);
+    assert.deepEqual(r.features.color.examples.missing, [
+      { row: 3, value: '  ' },
+      { row: 4, value: undefined },
+    ]);
   });
 
   it('rows with any anomaly, and the features without a profile', () => {
@@ -88,7 +106,10 @@ describe('detectAnomalies', () => {
     const many = Array.from({ length: 10 }, () => ({ age: 'n/a' }));
     const a = detectAnomalies(many, [{ name: 'age', type: 'number' }], profile);
     assert.equal(a.features.age.wrongType, 10);
-    assert.deepEqual(a.features.age.examples.wrongType.map((e) => e.row), [0, 1, 2]);
+    assert.deepEqual(
+      a.features.age.examples.wrongType.map((e) => e.row),
+      [0, 1, 2],
+    );
     const none = detectAnomalies(many, [{ name: 'age', type: 'number' }], profile, { maxExamples: 0 });
     assert.deepEqual(none.features.age.examples.wrongType, []);
     assert.equal(none.anomalyRate, 1);
@@ -108,12 +129,23 @@ describe('detectAnomalies', () => {
     const counts: Record<string, number> = {};
     for (const v of raw) counts[categoryKey(v)!] = 1;
     const p = { features: { c: category(counts) } };
-    const a = detectAnomalies(raw.map((c) => ({ c })), [{ name: 'c', type: 'category' }], p);
+    const a = detectAnomalies(
+      raw.map((c) => ({ c })),
+      [{ name: 'c', type: 'category' }],
+      p,
+    );
     assert.equal(a.anomalousRows, 0);
     // and what categoryKey treats as absent is missing
     const absent: unknown[] = [undefined, null, '', '   '];
     for (const v of absent) assert.equal(categoryKey(v), undefined);
-    assert.equal(detectAnomalies(absent.map((c) => ({ c })), [{ name: 'c', type: 'category' }], p).features.c.missing, absent.length);
+    assert.equal(
+      detectAnomalies(
+        absent.map((c) => ({ c })),
+        [{ name: 'c', type: 'category' }],
+        p,
+      ).features.c.missing,
+      absent.length,
+    );
   });
 
   it('a category feature without counts in its profile only checks missing / wrong type', () => {

@@ -32,8 +32,14 @@ test('payloads round-trip, and the encrypted form holds nothing of the original'
   assert.notDeepEqual(Buffer.from(again[0].data!), Buffer.from(encrypted[0].data!));
 
   const decoded = await c.decode(encrypted);
-  assert.deepEqual(decoded.map((p) => defaultPayloadConverter.fromPayload(p)), [SECRET, null, new Uint8Array([1, 2, 3]), '']);
-  assert.deepEqual(decoded.map((p) => text(p.metadata?.encoding)), originals.map((p) => text(p.metadata?.encoding)));
+  assert.deepEqual(
+    decoded.map((p) => defaultPayloadConverter.fromPayload(p)),
+    [SECRET, null, new Uint8Array([1, 2, 3]), ''],
+  );
+  assert.deepEqual(
+    decoded.map((p) => text(p.metadata?.encoding)),
+    originals.map((p) => text(p.metadata?.encoding)),
+  );
 });
 
 test('plain payloads from before the codec decode unchanged', async () => {
@@ -56,7 +62,10 @@ test('after a rotation the old key still decrypts, and a payload names the key i
   const withoutOld = codec({ PERENNIAL_CODEC_KEY: newKey() });
   await assert.rejects(withoutOld.decode([written]), (err: Error) => {
     assert.ok(err instanceof PayloadDecryptionError);
-    assert.match(err.message, /^payload encrypted with key id "[0-9a-f]{16}", which is not configured here \(PERENNIAL_CODEC_KEY or PERENNIAL_CODEC_PREVIOUS_KEYS\)$/);
+    assert.match(
+      err.message,
+      /^payload encrypted with key id "[0-9a-f]{16}", which is not configured here \(PERENNIAL_CODEC_KEY or PERENNIAL_CODEC_PREVIOUS_KEYS\)$/,
+    );
     return true;
   });
   // Named previous keys: "id=base64".
@@ -69,14 +78,23 @@ test('a wrong key under a known id, an altered payload or a swapped key id fail 
   const c = codec({ PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_KEY_ID: 'k' });
   const [payload] = await c.encode([plain(SECRET)]);
   const impostor = codec({ PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_KEY_ID: 'k' });
-  await assert.rejects(impostor.decode([payload]), /encrypted payload \(key id "k"\) failed authentication: the key with that id is a different key, or the payload was altered$/);
+  await assert.rejects(
+    impostor.decode([payload]),
+    /encrypted payload \(key id "k"\) failed authentication: the key with that id is a different key, or the payload was altered$/,
+  );
   const altered = Buffer.from(payload.data!);
   altered[20] ^= 1;
   await assert.rejects(c.decode([{ ...payload, data: altered }]), /failed authentication/);
   await assert.rejects(c.decode([{ ...payload, data: altered.subarray(0, 10) }]), /is truncated/);
   // The key id is authenticated: relabelling a payload with another configured id fails too.
   const k = codecKeysFromEnv({ PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_KEY_ID: 'k' })!;
-  const both = new AesGcmCodec({ current: k.current, byId: new Map([['k', k.current], ['j', { id: 'j', key: k.current.key }]]) });
+  const both = new AesGcmCodec({
+    current: k.current,
+    byId: new Map([
+      ['k', k.current],
+      ['j', { id: 'j', key: k.current.key }],
+    ]),
+  });
   const [mine] = await both.encode([plain(SECRET)]);
   const relabelled = { ...mine, metadata: { ...mine.metadata, 'encryption-key-id': new TextEncoder().encode('j') } };
   await assert.rejects(both.decode([relabelled]), /key id "j"\) failed authentication/);
@@ -86,13 +104,28 @@ test('codec keys: off without PERENNIAL_CODEC_KEY, and every bad setting names i
   assert.equal(codecKeysFromEnv({}), undefined);
   const bad: Array<[NodeJS.ProcessEnv, RegExp]> = [
     [{ PERENNIAL_CODEC_KEY: 'not base64!' }, /^PERENNIAL_CODEC_KEY: not base64; generate a key with: openssl rand -base64 32$/],
-    [{ PERENNIAL_CODEC_KEY: randomBytes(16).toString('base64') }, /^PERENNIAL_CODEC_KEY: decodes to 16 bytes, an AES-256 key is 32; generate one with: openssl rand -base64 32$/],
-    [{ PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_KEY_ID: 'has space' }, /^PERENNIAL_CODEC_KEY_ID: key id "has space" must be 1 to 64 letters/],
-    [{ PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_PREVIOUS_KEYS: `a=${newKey()},short=AAAA` }, /^PERENNIAL_CODEC_PREVIOUS_KEYS \(entry 2\): decodes to 3 bytes/],
-    [{ PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_KEY_ID: 'a', PERENNIAL_CODEC_PREVIOUS_KEYS: `a=${newKey()}` }, /entry 1\): key id "a" is already used by another key/],
+    [
+      { PERENNIAL_CODEC_KEY: randomBytes(16).toString('base64') },
+      /^PERENNIAL_CODEC_KEY: decodes to 16 bytes, an AES-256 key is 32; generate one with: openssl rand -base64 32$/,
+    ],
+    [
+      { PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_KEY_ID: 'has space' },
+      /^PERENNIAL_CODEC_KEY_ID: key id "has space" must be 1 to 64 letters/,
+    ],
+    [
+      { PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_PREVIOUS_KEYS: `a=${newKey()},short=AAAA` },
+      /^PERENNIAL_CODEC_PREVIOUS_KEYS \(entry 2\): decodes to 3 bytes/,
+    ],
+    [
+      { PERENNIAL_CODEC_KEY: newKey(), PERENNIAL_CODEC_KEY_ID: 'a', PERENNIAL_CODEC_PREVIOUS_KEYS: `a=${newKey()}` },
+      /entry 1\): key id "a" is already used by another key/,
+    ],
     [{ PERENNIAL_CODEC_PREVIOUS_KEYS: newKey() }, /need PERENNIAL_CODEC_KEY, the key that encrypts new payloads/],
   ];
   for (const [env, message] of bad) {
-    assert.throws(() => codecKeysFromEnv(env), (err: Error) => err instanceof CodecConfigError && message.test(err.message));
+    assert.throws(
+      () => codecKeysFromEnv(env),
+      (err: Error) => err instanceof CodecConfigError && message.test(err.message),
+    );
   }
 });

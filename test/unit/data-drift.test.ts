@@ -98,7 +98,13 @@ describe('featureColumns', () => {
   });
 
   it('takes a feature without a type as numeric and keeps the features order', () => {
-    const columns = featureColumns([{ a: 1, b: 'u' }, { a: 2, b: 'v' }], [{ name: 'b', type: 'category' }, { name: 'a' }]);
+    const columns = featureColumns(
+      [
+        { a: 1, b: 'u' },
+        { a: 2, b: 'v' },
+      ],
+      [{ name: 'b', type: 'category' }, { name: 'a' }],
+    );
     assert.deepEqual(Object.keys(columns), ['b', 'a']);
     assert.equal(columns.a.kind, 'number');
   });
@@ -164,7 +170,11 @@ describe('dataDrift', () => {
     for (const name of ['stable', 'shifted'] as const) {
       const column = columns[name];
       assert.ok(column.kind === 'number');
-      const expected = featureDrift({ kind: 'number', reference: profile.features[name].sample as number[], current: Array.from(column.values) });
+      const expected = featureDrift({
+        kind: 'number',
+        reference: profile.features[name].sample as number[],
+        current: Array.from(column.values),
+      });
       const { test, statistic, threshold, drifted, rows } = find(report, name);
       assert.deepEqual({ test, statistic, threshold, drifted, rows }, expected);
     }
@@ -187,19 +197,33 @@ describe('dataDrift', () => {
         profile,
       });
     const small = at(AUTO_TEST_MAX_ROWS);
-    assert.deepEqual(small.features.map((f) => f.test), ['ks', 'chisquare']);
+    assert.deepEqual(
+      small.features.map((f) => f.test),
+      ['ks', 'chisquare'],
+    );
     assert.ok(small.features.every((f) => typeof f.pValue === 'number' && f.threshold === 0.05));
     const large = at(AUTO_TEST_MAX_ROWS + 1);
-    assert.deepEqual(large.features.map((f) => f.test), ['wasserstein', 'jensenshannon']);
+    assert.deepEqual(
+      large.features.map((f) => f.test),
+      ['wasserstein', 'jensenshannon'],
+    );
     // the profile's other features have no column here
-    assert.deepEqual(large.skipped.map((s) => s.name), ['shifted', 'shape']);
+    assert.deepEqual(
+      large.skipped.map((s) => s.name),
+      ['shifted', 'shape'],
+    );
   });
 
   it('applies a per-feature override of the test and the threshold', () => {
     const report = dataDrift({
       columns,
       profile,
-      choices: { stable: { test: 'ks' }, shifted: { threshold: 0.6 }, color: { test: 'chisquare', threshold: 0.01 }, unrelated: { test: 'psi' } },
+      choices: {
+        stable: { test: 'ks' },
+        shifted: { threshold: 0.6 },
+        color: { test: 'chisquare', threshold: 0.01 },
+        unrelated: { test: 'psi' },
+      },
     });
     const stable = find(report, 'stable');
     assert.equal(stable.test, 'ks');
@@ -332,7 +356,11 @@ describe('histograms', () => {
     assert.ok(Math.abs(sum(h.reference) - 1) < 1e-12);
     assert.ok(Math.abs(sum(h.current) - 1) < 1e-12);
     // ties by name, and no (other) when everything fits
-    assert.deepEqual(categoryHistogram({ b: 1, a: 1 }, { a: 1, b: 1 }), { categories: ['a', 'b'], reference: [0.5, 0.5], current: [0.5, 0.5] });
+    assert.deepEqual(categoryHistogram({ b: 1, a: 1 }, { a: 1, b: 1 }), {
+      categories: ['a', 'b'],
+      reference: [0.5, 0.5],
+      current: [0.5, 0.5],
+    });
   });
 });
 
@@ -345,12 +373,29 @@ describe('sorted fast paths', () => {
         const u = rng.uniform();
         // normals, ties, signed zeros, tiny and huge magnitudes, and a few non-finite values
         values[i] =
-          u < 0.5 ? rng.normal() * 10 : u < 0.6 ? Math.round(rng.normal()) : u < 0.65 ? (u < 0.625 ? -0 : 0) : u < 0.7 ? rng.normal() * 1e-300 : u < 0.75 ? -rng.uniform() * 1e300 : u < 0.76 ? NaN : u < 0.77 ? -Infinity : rng.normal() * 1e6;
+          u < 0.5
+            ? rng.normal() * 10
+            : u < 0.6
+              ? Math.round(rng.normal())
+              : u < 0.65
+                ? u < 0.625
+                  ? -0
+                  : 0
+                : u < 0.7
+                  ? rng.normal() * 1e-300
+                  : u < 0.75
+                    ? -rng.uniform() * 1e300
+                    : u < 0.76
+                      ? NaN
+                      : u < 0.77
+                        ? -Infinity
+                        : rng.normal() * 1e6;
       }
       const expected = values.filter((v) => Number.isFinite(v)).sort();
       const sorted = sortFinite(values);
       assert.equal(sorted.length, expected.length);
-      for (let i = 0; i < sorted.length; i++) assert.ok(Object.is(sorted[i], expected[i]), `n=${n} index ${i}: ${sorted[i]} vs ${expected[i]}`);
+      for (let i = 0; i < sorted.length; i++)
+        assert.ok(Object.is(sorted[i], expected[i]), `n=${n} index ${i}: ${sorted[i]} vs ${expected[i]}`);
     }
     // values sharing the high digits (the radix passes for them are skipped)
     const narrow = Float64Array.from({ length: 50_000 }, (_, i) => 1000 + ((i * 7919) % 50_000) / 1e6);
@@ -414,7 +459,11 @@ describe('sorted fast paths', () => {
       const refSorted = Float64Array.from(reference);
       for (const test of [undefined, 'ks', 'psi', 'wasserstein', 'jensenshannon'] as Array<DriftTestName | undefined>) {
         const choice = test ? { test } : {};
-        assert.deepEqual(numericDriftSorted(refSorted, cur, choice), featureDrift({ kind: 'number', reference, current }, choice), `${label} ${test ?? 'auto'}`);
+        assert.deepEqual(
+          numericDriftSorted(refSorted, cur, choice),
+          featureDrift({ kind: 'number', reference, current }, choice),
+          `${label} ${test ?? 'auto'}`,
+        );
       }
     }
   });

@@ -101,7 +101,10 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 
 function assertClose(actual: number, expected: number, rtol: number, what: string): void {
   const err = Math.abs(actual - expected);
-  assert.ok(err <= rtol * Math.abs(expected) || err === 0, `${what}: got ${actual}, expected ${expected} (relative error ${err / Math.abs(expected)})`);
+  assert.ok(
+    err <= rtol * Math.abs(expected) || err === 0,
+    `${what}: got ${actual}, expected ${expected} (relative error ${err / Math.abs(expected)})`,
+  );
 }
 
 describe('wassersteinNormed matches wasserstein_distance / max(np.std(ref), 0.001)', () => {
@@ -394,7 +397,13 @@ describe('featureDrift', () => {
     const ref = { a: 50, b: 30, c: 20 };
     const cur = { a: 400, b: 350, c: 251 };
     const r = featureDrift({ kind: 'category', reference: ref, current: cur });
-    assert.deepEqual(r, { test: 'jensenshannon', statistic: jensenShannonCategories(ref, cur), threshold: 0.1, drifted: false, rows: 1001 });
+    assert.deepEqual(r, {
+      test: 'jensenshannon',
+      statistic: jensenShannonCategories(ref, cur),
+      threshold: 0.1,
+      drifted: false,
+      rows: 1001,
+    });
   });
 
   it('overrides the test and the threshold', () => {
@@ -416,7 +425,10 @@ describe('featureDrift', () => {
     // a distance equal to the threshold counts as drift
     assert.deepEqual(linf, { test: 'linf', statistic: 0.25, threshold: 0.25, drifted: true, rows: 4 });
     // 0.6 - 0.5 rounds to 0.09999999999999998 < 0.1: no drift at the default threshold
-    const linfDefault = featureDrift({ kind: 'category', reference: { a: 50, b: 30, c: 20 }, current: { a: 40, b: 35, c: 25 } }, { test: 'linf' });
+    const linfDefault = featureDrift(
+      { kind: 'category', reference: { a: 50, b: 30, c: 20 }, current: { a: 40, b: 35, c: 25 } },
+      { test: 'linf' },
+    );
     assert.equal(linfDefault.drifted, false);
   });
 
@@ -443,23 +455,38 @@ describe('featureDrift', () => {
     const num = { kind: 'number' as const, reference: [1, 2, 3], current: [1, 2] };
     const cat = { kind: 'category' as const, reference: { a: 1 }, current: { a: 1 } };
     for (const test of ['chisquare', 'linf'] as const) {
-      assert.throws(() => featureDrift(num, { test }), (e: unknown) => e instanceof DriftTestError && /does not apply to number/.test(e.message));
+      assert.throws(
+        () => featureDrift(num, { test }),
+        (e: unknown) => e instanceof DriftTestError && /does not apply to number/.test(e.message),
+      );
     }
     for (const test of ['ks', 'psi', 'wasserstein'] as const) {
-      assert.throws(() => featureDrift(cat, { test }), (e: unknown) => e instanceof DriftTestError && /does not apply to category/.test(e.message));
+      assert.throws(
+        () => featureDrift(cat, { test }),
+        (e: unknown) => e instanceof DriftTestError && /does not apply to category/.test(e.message),
+      );
     }
     assert.throws(() => featureDrift(num, { test: 'toString' as never }), DriftTestError);
   });
 
   it('throws DriftTestError for empty samples and invalid thresholds', () => {
-    assert.throws(() => featureDrift({ kind: 'number', reference: [1, 2], current: [] }), (e: unknown) => e instanceof DriftTestError && /current/.test(e.message));
-    assert.throws(() => featureDrift({ kind: 'number', reference: [], current: [1] }), (e: unknown) => e instanceof DriftTestError && /reference/.test(e.message));
+    assert.throws(
+      () => featureDrift({ kind: 'number', reference: [1, 2], current: [] }),
+      (e: unknown) => e instanceof DriftTestError && /current/.test(e.message),
+    );
+    assert.throws(
+      () => featureDrift({ kind: 'number', reference: [], current: [1] }),
+      (e: unknown) => e instanceof DriftTestError && /reference/.test(e.message),
+    );
     assert.throws(() => featureDrift({ kind: 'number', reference: [1], current: [NaN] }), DriftTestError);
     assert.throws(() => featureDrift({ kind: 'category', reference: { a: 1 }, current: {} }), DriftTestError);
     assert.throws(() => featureDrift({ kind: 'category', reference: { a: 0 }, current: { a: 1 } }), DriftTestError);
     assert.throws(() => featureDrift({ kind: 'number', reference: [1], current: [1] }, { threshold: 1.5 }), DriftTestError);
     assert.throws(() => featureDrift({ kind: 'number', reference: [1], current: [1] }, { threshold: -0.1 }), DriftTestError);
-    assert.throws(() => featureDrift({ kind: 'number', reference: [1], current: [1] }, { test: 'wasserstein', threshold: NaN }), DriftTestError);
+    assert.throws(
+      () => featureDrift({ kind: 'number', reference: [1], current: [1] }, { test: 'wasserstein', threshold: NaN }),
+      DriftTestError,
+    );
     // a distance threshold may exceed 1
     assert.equal(featureDrift({ kind: 'number', reference: [1], current: [1] }, { test: 'wasserstein', threshold: 1.5 }).drifted, false);
     const err = new DriftTestError('x');

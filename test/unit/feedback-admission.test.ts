@@ -39,7 +39,10 @@ test('maxShare caps feedback against imported records, keeping the most recent f
   assert.ok(fromFeedback.length / records.length <= 0.2);
   assert.equal(feedback.droppedOverMaxShare, 310 - 16);
   const ids = records.map((r) => r.id);
-  assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+  );
   assert.equal(ids.at(-1), 375, 'the newest feedback is kept');
   assert.equal(records.filter((r) => r.source === 'import.csv').length, 65, 'imported records are never dropped');
 });

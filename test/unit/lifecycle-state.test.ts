@@ -45,7 +45,11 @@ test('fired rules become one trigger with their values', () => {
     { rule: 'drift', reason: 'drift: x', values: { drifted_share: 0.5 } },
     { rule: 'accuracy', reason: 'accuracy: y', values: { accuracy: 0.6 } },
   ]);
-  assert.deepEqual(t, { reason: 'drift: x; accuracy: y', rules: ['drift', 'accuracy'], values: { drift: { drifted_share: 0.5 }, accuracy: { accuracy: 0.6 } } });
+  assert.deepEqual(t, {
+    reason: 'drift: x; accuracy: y',
+    rules: ['drift', 'accuracy'],
+    values: { drift: { drifted_share: 0.5 }, accuracy: { accuracy: 0.6 } },
+  });
 });
 
 test('a promotion drops policy triggers and keeps what people and the schedule asked for', () => {
@@ -53,7 +57,10 @@ test('a promotion drops policy triggers and keeps what people and the schedule a
   assert.deepEqual(withoutStaleTriggers(drift, '3'), { pending: undefined, dropped: true });
   assert.deepEqual(withoutStaleTriggers(manual, '3'), { pending: manual, dropped: false });
   const mixed = coalesce(drift, manual);
-  assert.deepEqual(withoutStaleTriggers(mixed, '3'), { pending: { reason: `${mixed.reason} (policy triggers dropped: new champion v3)`, rules: ['manual'] }, dropped: true });
+  assert.deepEqual(withoutStaleTriggers(mixed, '3'), {
+    pending: { reason: `${mixed.reason} (policy triggers dropped: new champion v3)`, rules: ['manual'] },
+    dropped: true,
+  });
 });
 
 test('a paused lifecycle starts only what a person or initial training asks for', () => {
@@ -75,14 +82,27 @@ test('a rollback goes to the version named, else the previous champion, and neve
   assert.equal(rollbackTarget(state, { reason: 'r', requestedBy: 'ana' }), '3');
   assert.equal(rollbackTarget(state, { reason: 'r', requestedBy: 'ana', toVersion: '2' }), '2');
   assert.equal(rollbackRefusal('weather', state, { reason: 'r', requestedBy: 'ana' }), undefined);
-  assert.equal(rollbackRefusal('weather', state, { reason: 'r', requestedBy: 'ana', toVersion: '4' }), 'toVersion: v4 is already the champion of weather');
-  assert.equal(rollbackRefusal('weather', initialLifecycleState(), { reason: 'r', requestedBy: 'ana' }), 'toVersion: weather has no earlier champion to return to; name a version');
+  assert.equal(
+    rollbackRefusal('weather', state, { reason: 'r', requestedBy: 'ana', toVersion: '4' }),
+    'toVersion: v4 is already the champion of weather',
+  );
+  assert.equal(
+    rollbackRefusal('weather', initialLifecycleState(), { reason: 'r', requestedBy: 'ana' }),
+    'toVersion: weather has no earlier champion to return to; name a version',
+  );
 });
 
 test('the status counts breaches in each window and shows times as ISO strings', () => {
   const policies = PolicySpec.parse({});
-  const state = { ...initialLifecycleState(), policy: { windows: { drift: [true, false, true], accuracy: [false] }, cooldownUntil: 0 }, retry: { trigger: drift, failures: 1, atMs: 60_000 } };
-  const status = lifecycleStatus('weather', state, policies, { monitoringNow: true, activeRetrain: { workflowId: 'model/weather/retrain/2', trigger: 'drift' } });
+  const state = {
+    ...initialLifecycleState(),
+    policy: { windows: { drift: [true, false, true], accuracy: [false] }, cooldownUntil: 0 },
+    retry: { trigger: drift, failures: 1, atMs: 60_000 },
+  };
+  const status = lifecycleStatus('weather', state, policies, {
+    monitoringNow: true,
+    activeRetrain: { workflowId: 'model/weather/retrain/2', trigger: 'drift' },
+  });
   assert.deepEqual(status.breaches, { drift: 2, accuracy: 0 });
   assert.equal(status.cooldownUntil, undefined);
   assert.equal(status.retryAt, '1970-01-01T00:01:00.000Z');
@@ -105,7 +125,11 @@ test('state carried from a pre-v2 run becomes v2 state once: empty windows, same
 });
 
 test('v2 carried state passes through unchanged', () => {
-  const v2 = { ...initialLifecycleState(), policy: { windows: { drift: [true] }, cooldownUntil: 7 }, lastSummary: { version: 2 } as CarriedLifecycleState['lastSummary'] };
+  const v2 = {
+    ...initialLifecycleState(),
+    policy: { windows: { drift: [true] }, cooldownUntil: 7 },
+    lastSummary: { version: 2 } as CarriedLifecycleState['lastSummary'],
+  };
   const state = fromCarriedState(v2);
   assert.deepEqual(state.policy, v2.policy);
   assert.equal(state.lastSummary, v2.lastSummary);

@@ -16,15 +16,31 @@ import { ModelSpec } from '../../core/spec.ts';
 const spec = ModelSpec.parse({ name: 'mpg', features: [{ name: 'weight' }], label: { name: 'mpg', type: 'number' } });
 
 function cycle(over: Partial<CycleInput> = {}): ReturnType<typeof summarizeCycle> {
-  const item = (predicted: number, feedback: CycleInput['feedback'][number]['feedback']) => ({ predicted: String(predicted), feedback, probabilities: {}, features: { weight: 3000 } });
+  const item = (predicted: number, feedback: CycleInput['feedback'][number]['feedback']) => ({
+    predicted: String(predicted),
+    feedback,
+    probabilities: {},
+    features: { weight: 3000 },
+  });
   return summarizeCycle({
     spec,
     policies: spec.policies,
     cycle: 1,
     championVersion: '1',
     at: '2026-11-22T00:00:00Z',
-    profile: { features: { weight: { n: 4, min: 2900, max: 3100, sample: [2900, 3000, 3000, 3100] } }, classCounts: {}, target: { sample: [9, 10, 12, 20] }, errorThreshold: 2 },
-    feedback: [item(11, { kind: 'label', label: '10' }), item(12, { kind: 'label', label: '12' }), item(20, { kind: 'accepted' }), item(5, { kind: 'overridden', label: '9' }), item(7, { kind: 'overridden' })],
+    profile: {
+      features: { weight: { n: 4, min: 2900, max: 3100, sample: [2900, 3000, 3000, 3100] } },
+      classCounts: {},
+      target: { sample: [9, 10, 12, 20] },
+      errorThreshold: 2,
+    },
+    feedback: [
+      item(11, { kind: 'label', label: '10' }),
+      item(12, { kind: 'label', label: '12' }),
+      item(20, { kind: 'accepted' }),
+      item(5, { kind: 'overridden', label: '9' }),
+      item(7, { kind: 'overridden' }),
+    ],
     detectors: freshDetectors(),
     window: [11, 12, 20, 5, 7].map((v) => ({ version: '1', features: { weight: 3000 }, label: String(v), probabilities: {} })),
     pendingRows: 0,
@@ -42,7 +58,8 @@ describe('summarizeCycle for a regression model', () => {
     assert.equal(performance.regression!.mae, 1.25);
     assert.ok(Math.abs(performance.regression!.rmse! - Math.sqrt(17 / 4)) < 1e-12);
     assert.equal(performance.regression!.meanError, -0.75);
-    for (const key of ['accuracy', 'precisionMacro', 'recallMacro', 'f1Macro', 'logLoss'] as const) assert.equal(performance[key], null, key);
+    for (const key of ['accuracy', 'precisionMacro', 'recallMacro', 'f1Macro', 'logLoss'] as const)
+      assert.equal(performance[key], null, key);
     assert.deepEqual(performance.perClass, {});
   });
 

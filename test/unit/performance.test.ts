@@ -137,10 +137,25 @@ function checkClassification(
   const r = classificationReport({ truth, predicted, classes, probabilities });
   assertClose(r.accuracy, expected.accuracy, 'accuracy');
   assert.deepEqual(r.classes, classes);
-  assertAllClose(classes.map((c) => r.perClass[c].precision), expected.precision, 'precision');
-  assertAllClose(classes.map((c) => r.perClass[c].recall), expected.recall, 'recall');
-  assertAllClose(classes.map((c) => r.perClass[c].f1), expected.f1, 'f1');
-  assert.deepEqual(classes.map((c) => r.perClass[c].support), expected.support);
+  assertAllClose(
+    classes.map((c) => r.perClass[c].precision),
+    expected.precision,
+    'precision',
+  );
+  assertAllClose(
+    classes.map((c) => r.perClass[c].recall),
+    expected.recall,
+    'recall',
+  );
+  assertAllClose(
+    classes.map((c) => r.perClass[c].f1),
+    expected.f1,
+    'f1',
+  );
+  assert.deepEqual(
+    classes.map((c) => r.perClass[c].support),
+    expected.support,
+  );
   assertClose(r.macro.precision, expected.macroPrecision, 'macro precision');
   assertClose(r.macro.recall, expected.macroRecall, 'macro recall');
   assertClose(r.macro.f1, expected.macroF1, 'macro f1');
@@ -156,16 +171,45 @@ function checkClassification(
 }
 
 const A_TRUTH = [...Array(12).fill('cat'), ...Array(5).fill('dog'), ...Array(3).fill('bird')] as string[];
-const A_PRED = ['cat', 'cat', 'cat', 'cat', 'cat', 'cat', 'cat', 'cat', 'dog', 'cat', 'fish', 'cat', 'dog', 'dog', 'cat', 'dog', 'fish', 'cat', 'dog', 'cat'];
+const A_PRED = [
+  'cat',
+  'cat',
+  'cat',
+  'cat',
+  'cat',
+  'cat',
+  'cat',
+  'cat',
+  'dog',
+  'cat',
+  'fish',
+  'cat',
+  'dog',
+  'dog',
+  'cat',
+  'dog',
+  'fish',
+  'cat',
+  'dog',
+  'cat',
+];
 const A_PROBA: Array<Record<string, number>> = [
-  { cat: 0.7, dog: 0.2, bird: 0.05, fish: 0.05 }, { cat: 0.9, dog: 0.05, bird: 0.05, fish: 0.0 },
-  { cat: 0.6, dog: 0.3, bird: 0.1, fish: 0.0 }, { cat: 0.8, dog: 0.1, bird: 0.1, fish: 0.0 },
-  { cat: 0.55, dog: 0.25, bird: 0.15, fish: 0.05 }, { cat: 0.95, dog: 0.03, bird: 0.01, fish: 0.01 },
-  { cat: 0.5, dog: 0.2, bird: 0.2, fish: 0.1 }, { cat: 0.65, dog: 0.2, bird: 0.1, fish: 0.05 },
-  { cat: 0.3, dog: 0.6, bird: 0.05, fish: 0.05 }, { cat: 0.7, dog: 0.1, bird: 0.1, fish: 0.1 },
-  { cat: 0.2, dog: 0.1, bird: 0.1, fish: 0.6 }, { cat: 1.0, dog: 0.0, bird: 0.0, fish: 0.0 },
-  { cat: 0.1, dog: 0.8, bird: 0.05, fish: 0.05 }, { cat: 0.2, dog: 0.7, bird: 0.1 },
-  { cat: 0.6, dog: 0.35, bird: 0.05, fish: 0.0 }, { cat: 0.25, dog: 0.45, bird: 0.2, fish: 0.1 },
+  { cat: 0.7, dog: 0.2, bird: 0.05, fish: 0.05 },
+  { cat: 0.9, dog: 0.05, bird: 0.05, fish: 0.0 },
+  { cat: 0.6, dog: 0.3, bird: 0.1, fish: 0.0 },
+  { cat: 0.8, dog: 0.1, bird: 0.1, fish: 0.0 },
+  { cat: 0.55, dog: 0.25, bird: 0.15, fish: 0.05 },
+  { cat: 0.95, dog: 0.03, bird: 0.01, fish: 0.01 },
+  { cat: 0.5, dog: 0.2, bird: 0.2, fish: 0.1 },
+  { cat: 0.65, dog: 0.2, bird: 0.1, fish: 0.05 },
+  { cat: 0.3, dog: 0.6, bird: 0.05, fish: 0.05 },
+  { cat: 0.7, dog: 0.1, bird: 0.1, fish: 0.1 },
+  { cat: 0.2, dog: 0.1, bird: 0.1, fish: 0.6 },
+  { cat: 1.0, dog: 0.0, bird: 0.0, fish: 0.0 },
+  { cat: 0.1, dog: 0.8, bird: 0.05, fish: 0.05 },
+  { cat: 0.2, dog: 0.7, bird: 0.1 },
+  { cat: 0.6, dog: 0.35, bird: 0.05, fish: 0.0 },
+  { cat: 0.25, dog: 0.45, bird: 0.2, fish: 0.1 },
   { cat: 0.1, dog: 0.2, bird: 0.1, fish: 0.6 },
   { cat: 0.5, dog: 0.1, bird: 0.0, fish: 0.1 }, // sums to 0.7, p(true) = 0
   { cat: 0.3, dog: 0.6, bird: 0.3, fish: 0.1 }, // sums to 1.3
@@ -174,20 +218,31 @@ const A_PROBA: Array<Record<string, number>> = [
 
 describe('classificationReport matches scikit-learn', () => {
   it('A: imbalanced classes, a class never predicted, a class absent from the truth, rows not summing to 1', () => {
-    checkClassification(A_TRUTH, A_PRED, ['cat', 'dog', 'bird', 'fish'], {
-      accuracy: 0.65,
-      precision: [0.7692307692307693, 0.6, 0.0, 0.0],
-      recall: [0.8333333333333334, 0.6, 0.0, 0.0],
-      f1: [0.8, 0.6, 0.0, 0.0],
-      support: [12, 5, 3, 0],
-      macroPrecision: 0.3423076923076923,
-      macroRecall: 0.35833333333333334,
-      macroF1: 0.35,
-      weightedF1: 0.6300000000000001,
-      confusion: [[10, 1, 0, 1], [1, 3, 0, 1], [2, 1, 0, 0], [0, 0, 0, 0]],
-      logLoss: 2.4516900510725894,
-      logLossLegacy: 2.371228150596029,
-    }, A_PROBA);
+    checkClassification(
+      A_TRUTH,
+      A_PRED,
+      ['cat', 'dog', 'bird', 'fish'],
+      {
+        accuracy: 0.65,
+        precision: [0.7692307692307693, 0.6, 0.0, 0.0],
+        recall: [0.8333333333333334, 0.6, 0.0, 0.0],
+        f1: [0.8, 0.6, 0.0, 0.0],
+        support: [12, 5, 3, 0],
+        macroPrecision: 0.3423076923076923,
+        macroRecall: 0.35833333333333334,
+        macroF1: 0.35,
+        weightedF1: 0.6300000000000001,
+        confusion: [
+          [10, 1, 0, 1],
+          [1, 3, 0, 1],
+          [2, 1, 0, 0],
+          [0, 0, 0, 0],
+        ],
+        logLoss: 2.4516900510725894,
+        logLossLegacy: 2.371228150596029,
+      },
+      A_PROBA,
+    );
   });
 
   it('A: the log loss does not depend on the order of `classes`', () => {
@@ -197,20 +252,34 @@ describe('classificationReport matches scikit-learn', () => {
   });
 
   it("B: scikit-learn's log_loss documentation example (0.21616...)", () => {
-    checkClassification(['spam', 'ham', 'ham', 'spam'], ['ham', 'ham', 'ham', 'spam'], ['ham', 'spam'], {
-      accuracy: 0.75,
-      precision: [0.6666666666666666, 1.0],
-      recall: [1.0, 0.5],
-      f1: [0.8, 0.6666666666666666],
-      support: [2, 2],
-      macroPrecision: 0.8333333333333333,
-      macroRecall: 0.75,
-      macroF1: 0.7333333333333334,
-      weightedF1: 0.7333333333333334,
-      confusion: [[2, 0], [1, 1]],
-      logLoss: 0.21616187468057912,
-      logLossLegacy: 0.21616187468057912,
-    }, [{ ham: 0.1, spam: 0.9 }, { ham: 0.9, spam: 0.1 }, { ham: 0.8, spam: 0.2 }, { ham: 0.35, spam: 0.65 }]);
+    checkClassification(
+      ['spam', 'ham', 'ham', 'spam'],
+      ['ham', 'ham', 'ham', 'spam'],
+      ['ham', 'spam'],
+      {
+        accuracy: 0.75,
+        precision: [0.6666666666666666, 1.0],
+        recall: [1.0, 0.5],
+        f1: [0.8, 0.6666666666666666],
+        support: [2, 2],
+        macroPrecision: 0.8333333333333333,
+        macroRecall: 0.75,
+        macroF1: 0.7333333333333334,
+        weightedF1: 0.7333333333333334,
+        confusion: [
+          [2, 0],
+          [1, 1],
+        ],
+        logLoss: 0.21616187468057912,
+        logLossLegacy: 0.21616187468057912,
+      },
+      [
+        { ham: 0.1, spam: 0.9 },
+        { ham: 0.9, spam: 0.1 },
+        { ham: 0.8, spam: 0.2 },
+        { ham: 0.35, spam: 0.65 },
+      ],
+    );
   });
 
   it('C: true labels outside `classes` count against accuracy and as false positives, not in the matrix', () => {
@@ -226,7 +295,10 @@ describe('classificationReport matches scikit-learn', () => {
       macroRecall: 0.75,
       macroF1: 0.5833333333333333,
       weightedF1: 0.5833333333333333,
-      confusion: [[2, 0], [1, 1]],
+      confusion: [
+        [2, 0],
+        [1, 1],
+      ],
     });
     assert.equal(classificationReport({ truth, predicted, classes: ['a', 'b'] }).outsideClasses, 2);
   });
@@ -242,7 +314,11 @@ describe('classificationReport matches scikit-learn', () => {
       macroRecall: 0.38888888888888884,
       macroF1: 0.38888888888888884,
       weightedF1: 0.6,
-      confusion: [[1, 1, 0], [1, 2, 0], [0, 0, 0]],
+      confusion: [
+        [1, 1, 0],
+        [1, 2, 0],
+        [0, 0, 0],
+      ],
     });
   });
 
@@ -258,7 +334,10 @@ describe('classificationReport matches scikit-learn', () => {
     assert.equal(r.n, 0);
     assert.ok(Number.isNaN(r.accuracy));
     assert.ok(Number.isNaN(r.logLoss!));
-    assert.deepEqual(r.confusion, [[0, 0], [0, 0]]);
+    assert.deepEqual(r.confusion, [
+      [0, 0],
+      [0, 0],
+    ]);
   });
 
   it('rejects bad input', () => {
@@ -275,18 +354,51 @@ describe('classificationReport matches scikit-learn', () => {
     // p(true) = 0 is clipped to 2^-52: -ln(2^-52) = 52 ln 2
     assertClose(logLoss(['a'], [{ a: 0, b: 1 }], ['a', 'b']), 52 * Math.LN2, 'clipped');
     assertClose(logLoss(['a'], [{ a: 0, b: 1 }], ['a', 'b'], { eps: 1e-15 }), -Math.log(1e-15), 'eps 1e-15');
-    assertClose(logLoss(['z', 'a'], [{ a: 0.5, b: 0.5 }, { a: 1, b: 0 }], ['a', 'b']), (52 * Math.LN2 - Math.log(1 - Number.EPSILON)) / 2, 'unknown truth');
+    assertClose(
+      logLoss(
+        ['z', 'a'],
+        [
+          { a: 0.5, b: 0.5 },
+          { a: 1, b: 0 },
+        ],
+        ['a', 'b'],
+      ),
+      (52 * Math.LN2 - Math.log(1 - Number.EPSILON)) / 2,
+      'unknown truth',
+    );
   });
 });
 
 describe('regressionReport matches scikit-learn', () => {
   const cases = [
-    { name: 'R1', truth: [3.0, -0.5, 2.0, 7.0, 4.2, 1.1, 0.0, 5.5], predicted: [2.5, 0.0, 2.0, 8.0, 3.9, 1.6, -0.3, 5.0],
-      mae: 0.45000000000000007, rmse: 0.5220153254455275, meanError: 0.04999999999999996, r2: 0.9556809229752738 },
+    {
+      name: 'R1',
+      truth: [3.0, -0.5, 2.0, 7.0, 4.2, 1.1, 0.0, 5.5],
+      predicted: [2.5, 0.0, 2.0, 8.0, 3.9, 1.6, -0.3, 5.0],
+      mae: 0.45000000000000007,
+      rmse: 0.5220153254455275,
+      meanError: 0.04999999999999996,
+      r2: 0.9556809229752738,
+    },
     { name: 'R2: constant truth, perfect prediction', truth: [2, 2, 2], predicted: [2, 2, 2], mae: 0, rmse: 0, meanError: 0, r2: 1 },
-    { name: 'R3: constant truth, imperfect prediction', truth: [2, 2, 2], predicted: [1.0, 2.0, 3.5],
-      mae: 0.8333333333333334, rmse: 1.0408329997330663, meanError: 0.16666666666666666, r2: 0 },
-    { name: 'R4: worse than the mean', truth: [1, 2, 3], predicted: [3, 2, 1], mae: 1.3333333333333333, rmse: 1.632993161855452, meanError: 0, r2: -3 },
+    {
+      name: 'R3: constant truth, imperfect prediction',
+      truth: [2, 2, 2],
+      predicted: [1.0, 2.0, 3.5],
+      mae: 0.8333333333333334,
+      rmse: 1.0408329997330663,
+      meanError: 0.16666666666666666,
+      r2: 0,
+    },
+    {
+      name: 'R4: worse than the mean',
+      truth: [1, 2, 3],
+      predicted: [3, 2, 1],
+      mae: 1.3333333333333333,
+      rmse: 1.632993161855452,
+      meanError: 0,
+      r2: -3,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -337,7 +449,11 @@ describe('predictionDrift', () => {
   });
 
   it('P3: identical distributions give 0; explicit classes set the order', () => {
-    const d = predictionDrift({ predicted: ['a', 'b', 'c', 'a', 'b', 'c'], classCounts: { a: 10, b: 10, c: 10 }, classes: ['c', 'b', 'a'] });
+    const d = predictionDrift({
+      predicted: ['a', 'b', 'c', 'a', 'b', 'c'],
+      classCounts: { a: 10, b: 10, c: 10 },
+      classes: ['c', 'b', 'a'],
+    });
     assert.deepEqual(d.classes, ['c', 'b', 'a']);
     assert.equal(d.linf, 0);
     assert.equal(d.jensenShannon, 0);
@@ -359,7 +475,15 @@ describe('predictionDrift', () => {
 
 describe('confidenceReport', () => {
   it('mean top probability and the share strictly below the threshold', () => {
-    const r = confidenceReport([{ a: 0.9, b: 0.1 }, { a: 0.4, b: 0.35, c: 0.25 }, { a: 0.5, b: 0.5 }, { a: 0.2, b: 0.8 }], 0.5);
+    const r = confidenceReport(
+      [
+        { a: 0.9, b: 0.1 },
+        { a: 0.4, b: 0.35, c: 0.25 },
+        { a: 0.5, b: 0.5 },
+        { a: 0.2, b: 0.8 },
+      ],
+      0.5,
+    );
     assert.equal(r.n, 4);
     assertClose(r.meanMaxProbability, (0.9 + 0.4 + 0.5 + 0.8) / 4, 'mean max');
     assert.equal(r.lowConfidenceShare, 0.25); // only 0.4 < 0.5; 0.5 is not below

@@ -18,31 +18,61 @@ import {
 import type { ReferenceProfile } from '../../core/profile.ts';
 
 const days = (segment: string, from: number, count: number) => Array.from({ length: count }, (_, i) => ({ segment, day: from + i }));
-const dayWindowsOf = (rows: Array<{ segment: string; day: number }>, n: number) => dayWindows(rows, { days: n, dayOf: (r) => r.day, segmentOf: (r) => r.segment });
+const dayWindowsOf = (rows: Array<{ segment: string; day: number }>, n: number) =>
+  dayWindows(rows, { days: n, dayOf: (r) => r.day, segmentOf: (r) => r.segment });
 
 describe('dayWindows', () => {
   it('cuts each segment into windows of n days counted from its first day', () => {
     const windows = dayWindowsOf([...days('Seattle', 100, 60), ...days('New York', 0, 90)], 30);
     assert.deepEqual(
       windows.map((w) => [w.segment, w.index, w.rows.length]),
-      [['Seattle', 0, 30], ['Seattle', 1, 30], ['New York', 0, 30], ['New York', 1, 30], ['New York', 2, 30]],
+      [
+        ['Seattle', 0, 30],
+        ['Seattle', 1, 30],
+        ['New York', 0, 30],
+        ['New York', 1, 30],
+        ['New York', 2, 30],
+      ],
     );
     assert.equal(windows[2].rows[0].day, 0, 'a new segment restarts the count, even when its days are earlier');
   });
 
   it('joins a last window shorter than half a window to the one before it, and keeps a longer one', () => {
-    assert.deepEqual(dayWindowsOf(days('Seattle', 0, 365), 30).map((w) => w.rows.length), [...Array(11).fill(30), 35]);
-    assert.deepEqual(dayWindowsOf(days('New York', 0, 1461), 30).map((w) => w.rows.length), [...Array(48).fill(30), 21]);
-    assert.deepEqual(dayWindowsOf(days('x', 0, 10), 30).map((w) => w.rows.length), [10], 'a lone short window stays');
+    assert.deepEqual(
+      dayWindowsOf(days('Seattle', 0, 365), 30).map((w) => w.rows.length),
+      [...Array(11).fill(30), 35],
+    );
+    assert.deepEqual(
+      dayWindowsOf(days('New York', 0, 1461), 30).map((w) => w.rows.length),
+      [...Array(48).fill(30), 21],
+    );
+    assert.deepEqual(
+      dayWindowsOf(days('x', 0, 10), 30).map((w) => w.rows.length),
+      [10],
+      'a lone short window stays',
+    );
   });
 
   it('numbers windows without holes across gaps in the data', () => {
     const windows = dayWindowsOf([...days('x', 0, 30), ...days('x', 90, 30)], 30);
-    assert.deepEqual(windows.map((w) => w.index), [0, 1]);
+    assert.deepEqual(
+      windows.map((w) => w.index),
+      [0, 1],
+    );
   });
 
   it('refuses days that go backwards within a segment, and non-positive lengths', () => {
-    assert.throws(() => dayWindowsOf([{ segment: 'x', day: 5 }, { segment: 'x', day: 4 }], 30), RangeError);
+    assert.throws(
+      () =>
+        dayWindowsOf(
+          [
+            { segment: 'x', day: 5 },
+            { segment: 'x', day: 4 },
+          ],
+          30,
+        ),
+      RangeError,
+    );
     assert.throws(() => dayWindowsOf(days('x', 0, 3), 0), RangeError);
   });
 });
@@ -50,7 +80,14 @@ describe('dayWindows', () => {
 describe('consecutiveWindows and lastRows', () => {
   it('groups runs of equal keys in order', () => {
     const w = consecutiveWindows(['2001/01/03', '2001/01/09', '2001/02/01', '2001/03/30'], (d) => d.slice(0, 7));
-    assert.deepEqual(w.map((x) => [x.segment, x.rows.length]), [['2001/01', 2], ['2001/02', 1], ['2001/03', 1]]);
+    assert.deepEqual(
+      w.map((x) => [x.segment, x.rows.length]),
+      [
+        ['2001/01', 2],
+        ['2001/02', 1],
+        ['2001/03', 1],
+      ],
+    );
   });
 
   it('takes the most recent n rows (all when fewer)', () => {
@@ -62,14 +99,23 @@ describe('consecutiveWindows and lastRows', () => {
 
 describe('prequential', () => {
   /** The initial model gets half right; a retrained one all of the window after its training, one fewer each window after. */
-  const serve = async (model: string, w: number) => ({ n: 10, correct: model === INITIAL_MODEL ? 5 : 10 - (w - Number(model.split(' ')[1]) - 1) });
+  const serve = async (model: string, w: number) => ({
+    n: 10,
+    correct: model === INITIAL_MODEL ? 5 : 10 - (w - Number(model.split(' ')[1]) - 1),
+  });
 
   it('scores each window with the model in service, then lets the strategy retrain for the next one', async () => {
     const run = await prequential(7, serve, everyWindows(3));
     assert.deepEqual(run.retrainsAfter, [2, 5]);
     assert.deepEqual(run.promotionsAfter, [2, 5]);
-    assert.deepEqual(run.scores.map((s) => s.model), ['initial', 'initial', 'initial', 'through 2', 'through 2', 'through 2', 'through 5']);
-    assert.deepEqual(run.scores.map((s) => s.correct), [5, 5, 5, 10, 9, 8, 10]);
+    assert.deepEqual(
+      run.scores.map((s) => s.model),
+      ['initial', 'initial', 'initial', 'through 2', 'through 2', 'through 2', 'through 5'],
+    );
+    assert.deepEqual(
+      run.scores.map((s) => s.correct),
+      [5, 5, 5, 10, 9, 8, 10],
+    );
   });
 
   it('is not asked after the last window: nothing is left to serve', async () => {
@@ -84,7 +130,10 @@ describe('prequential', () => {
     const run = await prequential(5, serve, (w, _outcome, champion) => ({ serves: w === 1 ? trainedThrough(w) : champion }));
     assert.deepEqual(run.retrainsAfter, [0, 1, 2, 3]);
     assert.deepEqual(run.promotionsAfter, [1]);
-    assert.deepEqual(run.scores.map((s) => s.model), ['initial', 'initial', 'through 1', 'through 1', 'through 1']);
+    assert.deepEqual(
+      run.scores.map((s) => s.model),
+      ['initial', 'initial', 'through 1', 'through 1', 'through 1'],
+    );
   });
 
   it('compares strategies with the anchor: gap in points, share of its retrains', async () => {
@@ -117,7 +166,13 @@ describe('prequential', () => {
 
 describe('PolicyMonitor', () => {
   const spec = (policies: unknown, monitoring: unknown = {}) =>
-    ModelSpec.parse({ name: 'm', features: [{ name: 'x', type: 'number' }], label: { name: 'y', classes: ['a', 'b'] }, monitoring: { interval: '5s', ...(monitoring as object) }, policies });
+    ModelSpec.parse({
+      name: 'm',
+      features: [{ name: 'x', type: 'number' }],
+      label: { name: 'y', classes: ['a', 'b'] },
+      monitoring: { interval: '5s', ...(monitoring as object) },
+      policies,
+    });
   const profile: ReferenceProfile = {
     version: 1,
     rows: 100,
@@ -151,17 +206,31 @@ describe('PolicyMonitor', () => {
   it('judges label metrics only with minLabels labels in the cycle', () => {
     const monitor = new PolicyMonitor(spec({ rules: [{ name: 'accuracy', when: { metric: 'accuracy', below: 0.9, minLabels: 50 } }] }));
     assert.equal(monitor.observe(window(30, 20), 'v1', profile).fired.length, 0);
-    assert.deepEqual(monitor.observe(window(60, 20), 'v1', profile).fired.map((f) => f.rule), ['accuracy']);
+    assert.deepEqual(
+      monitor.observe(window(60, 20), 'v1', profile).fired.map((f) => f.rule),
+      ['accuracy'],
+    );
     assert.deepEqual(monitor.tally.accuracy, { fired: 1, heldBack: 0, unmeasured: 1 });
   });
 
   it('tests input drift once minRows predictions arrived, over all of them, against the serving model profile', () => {
-    const monitor = new PolicyMonitor(spec({ rules: [{ name: 'drift', when: { drift: { share: 1 } } }] }, { drift: { minRows: 100, pValue: 0.001 } }));
+    const monitor = new PolicyMonitor(
+      spec({ rules: [{ name: 'drift', when: { drift: { share: 1 } } }] }, { drift: { minRows: 100, pValue: 0.001 } }),
+    );
     const cycles = [1, 2, 3, 4].map(() => monitor.observe(window(30, 0, 5), 'v1', profile));
-    assert.deepEqual(cycles.map((c) => c.summary.drift.tested), [false, false, false, true]);
-    assert.deepEqual(cycles.map((c) => c.summary.drift.rows), [30, 60, 90, 120]);
+    assert.deepEqual(
+      cycles.map((c) => c.summary.drift.tested),
+      [false, false, false, true],
+    );
+    assert.deepEqual(
+      cycles.map((c) => c.summary.drift.rows),
+      [30, 60, 90, 120],
+    );
     assert.deepEqual(cycles[3].summary.drift.drifted, ['x']);
-    assert.deepEqual(cycles[3].fired.map((f) => f.rule), ['drift']);
+    assert.deepEqual(
+      cycles[3].fired.map((f) => f.rule),
+      ['drift'],
+    );
     assert.equal(monitor.observe(window(30, 0, 5), 'v1', profile).summary.drift.rows, 30, 'the count restarts after a test');
   });
 

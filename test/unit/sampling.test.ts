@@ -83,11 +83,20 @@ describe('normal distribution', () => {
   // np.log(norm.sf(3) - norm.sf(3.1)), np.log(norm.sf(0.5) - norm.sf(40))
   it('matches scipy erfc, ppf and log Gaussian masses', () => {
     const erfcRef: [number, number][] = [
-      [-1.5, 1.9661051464753108], [0.3, 0.6713732405408726], [1.99, 0.004888586800383002],
-      [2.01, 0.004475150644751764], [5, 1.5374597944280347e-12], [26, 5.663192408856145e-296],
+      [-1.5, 1.9661051464753108],
+      [0.3, 0.6713732405408726],
+      [1.99, 0.004888586800383002],
+      [2.01, 0.004475150644751764],
+      [5, 1.5374597944280347e-12],
+      [26, 5.663192408856145e-296],
     ];
     for (const [x, ref] of erfcRef) close(erfc(x), ref, 1e-13, `erfc(${x})`);
-    const ppfRef: [number, number][] = [[1e-20, -9.262340089798409], [0.001, -3.090232306167813], [0.3, -0.5244005127080409], [0.975, 1.959963984540054]];
+    const ppfRef: [number, number][] = [
+      [1e-20, -9.262340089798409],
+      [0.001, -3.090232306167813],
+      [0.3, -0.5244005127080409],
+      [0.975, 1.959963984540054],
+    ];
     for (const [p, ref] of ppfRef) close(normalPpf(p), ref, 1e-13, `ppf(${p})`);
     assert.ok(Math.abs(normalPpf(0.5)) < 1e-15);
     close(logGaussMass(-3, 2), -0.024395187554887357, 1e-13);
@@ -202,7 +211,10 @@ describe('proposeConfig', () => {
       assert.deepEqual(new Set(observations.map((o) => o.config.family)), new Set(['softmax', 'mlp']));
       const softmaxOnly = new Set(FAMILY_PARAMS.softmax);
       for (const o of observations.filter((o) => o.config.family === 'softmax')) {
-        assert.ok(Object.keys(o.config.params).every((k) => softmaxOnly.has(k)), JSON.stringify(o.config));
+        assert.ok(
+          Object.keys(o.config.params).every((k) => softmaxOnly.has(k)),
+          JSON.stringify(o.config),
+        );
       }
     });
   }
@@ -239,12 +251,24 @@ describe('proposeConfig', () => {
 
   it("tpe: a family's parameters are modelled on that family's observations only", () => {
     // softmax is good at small learning rates, mlp at large ones: pooled, the two cancel out.
-    const families = { softmax: { learningRate: { type: 'float', low: 1e-4, high: 1, log: true } }, mlp: { learningRate: { type: 'float', low: 1e-4, high: 1, log: true } } };
+    const families = {
+      softmax: { learningRate: { type: 'float', low: 1e-4, high: 1, log: true } },
+      mlp: { learningRate: { type: 'float', low: 1e-4, high: 1, log: true } },
+    };
     const sweep = SweepSpec.parse({ families, seed: 2, tpe: { gamma: 0.5 } });
-    const obs = (family: 'softmax' | 'mlp', learningRate: number, value: number): Observation => ({ config: { family, params: { learningRate } }, value });
+    const obs = (family: 'softmax' | 'mlp', learningRate: number, value: number): Observation => ({
+      config: { family, params: { learningRate } },
+      value,
+    });
     const observations = [
-      obs('softmax', 1e-4, 10), obs('softmax', 1.5e-4, 9), obs('softmax', 2e-4, 8), obs('mlp', 1, 7), // below
-      obs('softmax', 1, 0), obs('mlp', 1e-4, 0), obs('mlp', 1.5e-4, 0), obs('mlp', 2e-4, 0), // above
+      obs('softmax', 1e-4, 10),
+      obs('softmax', 1.5e-4, 9),
+      obs('softmax', 2e-4, 8),
+      obs('mlp', 1, 7), // below
+      obs('softmax', 1, 0),
+      obs('mlp', 1e-4, 0),
+      obs('mlp', 1.5e-4, 0),
+      obs('mlp', 2e-4, 0), // above
     ];
     for (let t = 8; t < 16; t++) {
       const config = proposeConfig(sweep, t, observations);
@@ -256,10 +280,22 @@ describe('proposeConfig', () => {
   it('tpe: below holds the best ceil(gamma n), ties to the earlier trial, NaN last, trial order kept', () => {
     const obs = [3, Number.NaN, 5, 1, 5, 4].map((value, i): Observation => ({ config: { family: 'mlp', params: { depth: i } }, value }));
     const { below, above } = splitObservations(obs, 0.5);
-    assert.deepEqual(below.map((o) => o.config.params.depth), [2, 4, 5]);
-    assert.deepEqual(above.map((o) => o.config.params.depth), [0, 1, 3]);
-    assert.deepEqual(splitObservations(obs, 0.25).below.map((o) => o.config.params.depth), [2, 4]); // ceil(1.5)
-    assert.deepEqual(splitObservations(obs, 0.8).below.map((o) => o.config.params.depth), [0, 2, 3, 4, 5]); // all but NaN
+    assert.deepEqual(
+      below.map((o) => o.config.params.depth),
+      [2, 4, 5],
+    );
+    assert.deepEqual(
+      above.map((o) => o.config.params.depth),
+      [0, 1, 3],
+    );
+    assert.deepEqual(
+      splitObservations(obs, 0.25).below.map((o) => o.config.params.depth),
+      [2, 4],
+    ); // ceil(1.5)
+    assert.deepEqual(
+      splitObservations(obs, 0.8).below.map((o) => o.config.params.depth),
+      [0, 2, 3, 4, 5],
+    ); // all but NaN
   });
 });
 
@@ -279,7 +315,10 @@ describe('grid', () => {
 
   it('enumerates the family x parameter product exactly once, then repeats it in the same order', () => {
     const families = {
-      softmax: { learningRate: { type: 'float', low: 1e-3, high: 1e-1, log: true }, optimizer: { type: 'categorical', values: ['adam', 'sgd'] } },
+      softmax: {
+        learningRate: { type: 'float', low: 1e-3, high: 1e-1, log: true },
+        optimizer: { type: 'categorical', values: ['adam', 'sgd'] },
+      },
       mlp: { depth: { type: 'int', low: 1, high: 3 }, activation: { type: 'categorical', values: ['relu', 'tanh'] } },
       cnn: {},
     };
@@ -295,7 +334,10 @@ describe('grid', () => {
     ].map(key as (c: unknown) => string);
     assert.deepEqual([...first].sort(), [...canonical].sort());
     assert.notDeepEqual(first, canonical, 'the order is shuffled, not canonical');
-    assert.deepEqual(Array.from({ length: 13 }, (_, t) => key(proposeConfig(sweep, 13 + t, []))), first);
+    assert.deepEqual(
+      Array.from({ length: 13 }, (_, t) => key(proposeConfig(sweep, 13 + t, []))),
+      first,
+    );
     const other = Array.from({ length: 13 }, (_, t) => key(proposeConfig({ ...sweep, seed: 4 }, t, [])));
     assert.notDeepEqual(other, first);
   });

@@ -73,10 +73,16 @@ test('a search space names only hyperparameters its family has, with valid range
 });
 
 test('unreadable and unparsable spec files get typed errors', () => {
-  assert.throws(() => readSpecFile('/nonexistent/spec.yaml'), (e: Error) => e instanceof SpecError && /cannot read \/nonexistent\/spec.yaml/.test(e.message));
+  assert.throws(
+    () => readSpecFile('/nonexistent/spec.yaml'),
+    (e: Error) => e instanceof SpecError && /cannot read \/nonexistent\/spec.yaml/.test(e.message),
+  );
   const path = join(tempDir(), 'broken.json');
   writeFileSync(path, '{ "name": ');
-  assert.throws(() => readSpecFile(path), (e: Error) => e instanceof SpecError && /is not valid JSON/.test(e.message));
+  assert.throws(
+    () => readSpecFile(path),
+    (e: Error) => e instanceof SpecError && /is not valid JSON/.test(e.message),
+  );
 });
 
 test('a regression label: type number, judged by val_rmse unless told otherwise; objectives must suit the label', () => {
@@ -89,8 +95,19 @@ test('a regression label: type number, judged by val_rmse unless told otherwise;
   assert.ok(Object.keys(spec.training.sweep.families).length > 0, 'the default search still applies');
 
   writeFileSync(path, [...base, 'training: { sweep: { families: { softmax: {} }, objective: { metric: val_accuracy } } }'].join('\n'));
-  assert.throws(() => readSpecFile(path), /training\.sweep\.objective\.metric: a regression model's sweep is judged by val_rmse or val_mae, not val_accuracy/);
-  writeFileSync(path, ['name: w', 'features: [{ name: x }]', 'label: { name: y, classes: [a, b] }', 'training: { sweep: { families: { softmax: {} }, objective: { metric: val_mae, direction: minimize } } }'].join('\n'));
+  assert.throws(
+    () => readSpecFile(path),
+    /training\.sweep\.objective\.metric: a regression model's sweep is judged by val_rmse or val_mae, not val_accuracy/,
+  );
+  writeFileSync(
+    path,
+    [
+      'name: w',
+      'features: [{ name: x }]',
+      'label: { name: y, classes: [a, b] }',
+      'training: { sweep: { families: { softmax: {} }, objective: { metric: val_mae, direction: minimize } } }',
+    ].join('\n'),
+  );
   assert.throws(() => readSpecFile(path), /val_mae judges regression models/);
   writeFileSync(path, ['name: w', 'features: [{ name: x }]', 'label: { name: y, type: number, classes: [a, b] }'].join('\n'));
   assert.throws(() => readSpecFile(path), SpecError, 'a number label has no classes');
@@ -102,7 +119,10 @@ test('examples/cars.yaml is a valid regression spec', () => {
   const spec = readSpecFile(join(PROJECT_ROOT, 'examples', 'cars.yaml'));
   assert.equal(spec.label.type, 'number');
   assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
-  assert.deepEqual(spec.policies.rules.map((r) => r.name), ['error', 'concept-drift']);
+  assert.deepEqual(
+    spec.policies.rules.map((r) => r.name),
+    ['error', 'concept-drift'],
+  );
 });
 
 const minimal = { name: 'm', features: [{ name: 'a' }], label: { name: 'y', classes: ['p', 'q'] } };
@@ -115,8 +135,14 @@ test('unknown keys anywhere in a spec are errors that suggest the key meant', ()
   assert.equal(problems({ aproval: { timeout: '10m' } }), '  - aproval: unknown key, did you mean "approval"?');
   assert.equal(problems({ monitoring: { intervall: '5s' } }), '  - monitoring.intervall: unknown key, did you mean "interval"?');
   assert.equal(problems({ training: { windw: { kind: 'all' } } }), '  - training.windw: unknown key, did you mean "window"?');
-  assert.equal(problems({ training: { sweep: { families: { softmax: {} }, budget: { maxTrails: 3 } } } }), '  - training.sweep.budget.maxTrails: unknown key, did you mean "maxTrials"?');
-  assert.match(problems({ colour: 'red' }), /^ {2}- colour: unknown key \(allowed here: name, description, features, image, label, training/);
+  assert.equal(
+    problems({ training: { sweep: { families: { softmax: {} }, budget: { maxTrails: 3 } } } }),
+    '  - training.sweep.budget.maxTrails: unknown key, did you mean "maxTrials"?',
+  );
+  assert.match(
+    problems({ colour: 'red' }),
+    /^ {2}- colour: unknown key \(allowed here: name, description, features, image, label, training/,
+  );
 });
 
 test('an unknown key in a strict section is reported once, with the suggestion, next to the other problems', () => {
@@ -128,7 +154,10 @@ test('an unknown key in a strict section is reported once, with the suggestion, 
   // A feature given without its type is checked as the number feature it becomes.
   assert.equal(problems({ features: [{ name: 'a', mx: 3 }] }), '  - features.0.mx: unknown key, did you mean "max"?');
   // Records take any key: feature names under drift overrides are the spec's own check.
-  assert.match(problems({ monitoring: { drift: { features: { b: { test: 'ks' } } } } }), /monitoring\.drift\.features\.b: "b" is not a feature of this model/);
+  assert.match(
+    problems({ monitoring: { drift: { features: { b: { test: 'ks' } } } } }),
+    /monitoring\.drift\.features\.b: "b" is not a feature of this model/,
+  );
 });
 
 test('a parsed spec parses again to itself (specs travel parsed, as JSON, in workflow histories)', () => {
@@ -152,7 +181,10 @@ test('durations that pace a loop or a wait have lower bounds', () => {
   assert.equal(problems({ approval: { timeout: 999 } }), '  - approval.timeout: must be at least 1s, got 999 (ms)');
   assert.equal(problems({ canary: { steps: [{ weight: 0.5, bake: '0s' }] } }), '  - canary.steps.0.bake: must be at least 1s, got "0s"');
   assert.equal(problems({ schedule: { every: '0.5s' } }), '  - schedule.every: must be at least 1s, got "0.5s"');
-  assert.equal(problems({ training: { sweep: { families: { softmax: {} }, budget: { maxWallTime: 5000 } } } }), '  - training.sweep.budget.maxWallTime: must be at least 10s, got 5000 (ms)');
+  assert.equal(
+    problems({ training: { sweep: { families: { softmax: {} }, budget: { maxWallTime: 5000 } } } }),
+    '  - training.sweep.budget.maxWallTime: must be at least 10s, got 5000 (ms)',
+  );
   // Off switches stay allowed where zero means off.
   assert.equal(problems({ policies: { cooldown: '0s' }, alerts: { dedupWindow: '0s' } }), '');
   assert.throws(() => parseDuration(`${'9'.repeat(400)}d`), /too long a duration/);
@@ -161,5 +193,8 @@ test('durations that pace a loop or a wait have lower bounds', () => {
 test('a __proto__ key in a spec file is refused as a forbidden key, not as bad JSON', () => {
   const path = join(tempDir(), 'proto.json');
   writeFileSync(path, '{"name": "m", "monitoring": {"__proto__": {"interval": "1s"}}}');
-  assert.throws(() => readSpecFile(path), (e: Error) => e instanceof SpecError && e.message === `forbidden key "__proto__" at monitoring in ${path}`);
+  assert.throws(
+    () => readSpecFile(path),
+    (e: Error) => e instanceof SpecError && e.message === `forbidden key "__proto__" at monitoring in ${path}`,
+  );
 });

@@ -154,7 +154,10 @@ const cases: KsCase[] = [
 
 function assertClose(actual: number, expected: number, rtol: number, what: string): void {
   const err = Math.abs(actual - expected);
-  assert.ok(err <= rtol * Math.abs(expected) || err === 0, `${what}: got ${actual}, expected ${expected} (relative error ${err / Math.abs(expected)})`);
+  assert.ok(
+    err <= rtol * Math.abs(expected) || err === 0,
+    `${what}: got ${actual}, expected ${expected} (relative error ${err / Math.abs(expected)})`,
+  );
 }
 
 describe('ksTwoSample matches scipy.stats.ks_2samp', () => {
@@ -216,8 +219,14 @@ describe('psi', () => {
   it('is 0 for identical distributions and grows with the shift', () => {
     const ref = seq(1000, G);
     assert.equal(psi(ref, ref), 0);
-    const small = psi(ref, ref.map((v) => v + 0.05));
-    const large = psi(ref, ref.map((v) => v + 0.3));
+    const small = psi(
+      ref,
+      ref.map((v) => v + 0.05),
+    );
+    const large = psi(
+      ref,
+      ref.map((v) => v + 0.3),
+    );
     assert.ok(small > 0 && large > small, `${small} then ${large}`);
   });
 

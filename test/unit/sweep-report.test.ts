@@ -9,7 +9,9 @@ const spec = (direction: 'maximize' | 'minimize') =>
     name: 'report',
     features: [{ name: 'x' }],
     label: { name: 'y', classes: ['a', 'b'] },
-    training: { sweep: { families: { softmax: {} }, objective: { metric: direction === 'maximize' ? 'val_accuracy' : 'val_log_loss', direction } } },
+    training: {
+      sweep: { families: { softmax: {} }, objective: { metric: direction === 'maximize' ? 'val_accuracy' : 'val_log_loss', direction } },
+    },
   });
 const trial = (i: number, objective: number[]): TrialSummary => ({
   trial: i,

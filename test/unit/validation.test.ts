@@ -60,7 +60,10 @@ describe('validateRows', () => {
     const report = validateRows(rows(10), spec);
     assert.equal(report.ok, false);
     assert.equal(report.rows, 10);
-    assert.ok(report.failures.some((f) => /Only 10 rows; at least 50/.test(f)), report.failures.join('\n'));
+    assert.ok(
+      report.failures.some((f) => /Only 10 rows; at least 50/.test(f)),
+      report.failures.join('\n'),
+    );
   });
 
   it('fails when a feature is missing too often, and only warns below the limit', () => {
@@ -88,7 +91,10 @@ describe('validateRows', () => {
     const report = validateRows(data, spec);
     assert.equal(report.ok, false);
     assert.deepEqual(report.wrongType, { temp_max: 2, temp_min: 1 });
-    assert.ok(report.failures.some((f) => f.includes('"temp_max" has 2 non-numeric values, e.g. "warm" in row 6')), report.failures.join('\n'));
+    assert.ok(
+      report.failures.some((f) => f.includes('"temp_max" has 2 non-numeric values, e.g. "warm" in row 6')),
+      report.failures.join('\n'),
+    );
     assert.ok(report.failures.some((f) => f.includes('"0x10"')));
   });
 
@@ -100,7 +106,10 @@ describe('validateRows', () => {
     const report = validateRows(data, spec);
     assert.equal(report.ok, false);
     assert.deepEqual(report.outOfRange, { wind: 2, precipitation: 1 });
-    assert.ok(report.failures.some((f) => f.includes('"wind" has 2 values outside [0, 20], e.g. -3 in row 3')), report.failures.join('\n'));
+    assert.ok(
+      report.failures.some((f) => f.includes('"wind" has 2 values outside [0, 20], e.g. -3 in row 3')),
+      report.failures.join('\n'),
+    );
     assert.ok(report.failures.some((f) => f.includes('"precipitation" has 1 value outside [0, inf]')));
   });
 
@@ -114,7 +123,10 @@ describe('validateRows', () => {
     assert.equal(report.ok, false);
     assert.deepEqual(report.unknownLabels, { hail: 2, Rain: 1 });
     assert.equal(report.missing.weather, 1);
-    assert.ok(report.failures.some((f) => f.includes('"hail" (2), "Rain" (1)')), report.failures.join('\n'));
+    assert.ok(
+      report.failures.some((f) => f.includes('"hail" (2), "Rain" (1)')),
+      report.failures.join('\n'),
+    );
     assert.ok(report.failures.some((f) => f.includes('Label "weather" is missing in 1 row')));
   });
 
@@ -122,7 +134,10 @@ describe('validateRows', () => {
     const data = rows().filter((r) => r.weather === 'rain');
     const report = validateRows(data, spec);
     assert.equal(report.ok, false);
-    assert.ok(report.failures.some((f) => f.includes('Only class "rain" appears')), report.failures.join('\n'));
+    assert.ok(
+      report.failures.some((f) => f.includes('Only class "rain" appears')),
+      report.failures.join('\n'),
+    );
     assert.ok(report.warnings.some((w) => w.includes('"drizzle", "fog", "snow", "sun" do not appear')));
   });
 
@@ -132,7 +147,10 @@ describe('validateRows', () => {
     const report = validateRows(data, spec);
     assert.equal(report.ok, false);
     assert.equal(report.classCounts.snow, 1);
-    assert.ok(report.failures.some((f) => f.includes('Class "snow" has only 1 row; every present class needs at least 2')), report.failures.join('\n'));
+    assert.ok(
+      report.failures.some((f) => f.includes('Class "snow" has only 1 row; every present class needs at least 2')),
+      report.failures.join('\n'),
+    );
     // An absent class is only a warning.
     const withoutSnow = all.filter((r) => r.weather !== 'snow');
     const ok = validateRows(withoutSnow, spec);

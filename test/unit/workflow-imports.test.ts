@@ -18,7 +18,15 @@ function reachable(entry: string): Set<string> {
     seen.add(file);
     for (const m of readFileSync(file, 'utf8').matchAll(importRe)) {
       const names = m[1]?.trim();
-      const onlyTypes = names !== undefined && /^\{[^}]*\}$/.test(names) && names.slice(1, -1).split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '));
+      const onlyTypes =
+        names !== undefined &&
+        /^\{[^}]*\}$/.test(names) &&
+        names
+          .slice(1, -1)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .every((s) => s.startsWith('type '));
       if (onlyTypes) continue;
       const target = resolve(dirname(file), m[2] ?? m[3]);
       if (existsSync(target)) stack.push(target);

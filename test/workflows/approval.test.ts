@@ -19,7 +19,11 @@ before(async () => {
 const retrainStatus = (model: string) => stack.client.retrainStatus(retrainWorkflowId(model, 1));
 
 async function waitForStage(model: string, stage: string) {
-  await eventually(`retrain #1 of ${model} at stage ${stage}`, async () => ((await retrainStatus(model)).stage === stage ? true : undefined), 300_000);
+  await eventually(
+    `retrain #1 of ${model} at stage ${stage}`,
+    async () => ((await retrainStatus(model)).stage === stage ? true : undefined),
+    300_000,
+  );
 }
 
 /** Workflow ids that Temporal's visibility store lists for a query, sorted. */
@@ -32,35 +36,48 @@ async function listed(query: string): Promise<string[]> {
 /** Visibility is eventually consistent: polls until the query lists exactly `ids`. */
 async function waitForListing(query: string, ids: string[]) {
   const want = [...ids].sort();
-  await eventually(`${query} to list ${want.join(', ')}`, async () => {
-    const got = await listed(query);
-    if (got.join() === want.join()) return true;
-    throw new Error(`listed ${got.join(', ') || 'nothing'}`);
-  }, 60_000);
+  await eventually(
+    `${query} to list ${want.join(', ')}`,
+    async () => {
+      const got = await listed(query);
+      if (got.join() === want.join()) return true;
+      throw new Error(`listed ${got.join(', ') || 'nothing'}`);
+    },
+    60_000,
+  );
 }
 
-test('approve by plain signal to the lifecycle; search attributes find the waiting retrain and the champion', { timeout: 10 * 60_000 }, async () => {
-  const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
-  const lifecycle = lifecycleWorkflowId(spec.name);
-  const retrain = retrainWorkflowId(spec.name, 1);
-  await registerSeeded(stack, spec);
-  await waitForStage(spec.name, 'awaiting-approval');
+test(
+  'approve by plain signal to the lifecycle; search attributes find the waiting retrain and the champion',
+  { timeout: 10 * 60_000 },
+  async () => {
+    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
+    const lifecycle = lifecycleWorkflowId(spec.name);
+    const retrain = retrainWorkflowId(spec.name, 1);
+    await registerSeeded(stack, spec);
+    await waitForStage(spec.name, 'awaiting-approval');
 
-  await waitForListing(`ModelName = '${spec.name}'`, [lifecycle, retrain, `${retrain}/sweep`]);
-  await waitForListing(`ModelName = '${spec.name}' AND Stage = 'awaiting-approval'`, [retrain]);
-  assert.deepEqual(await listed(`ModelName = '${spec.name}' AND ChampionVersion = '1'`), [], 'no champion yet');
+    await waitForListing(`ModelName = '${spec.name}'`, [lifecycle, retrain, `${retrain}/sweep`]);
+    await waitForListing(`ModelName = '${spec.name}' AND Stage = 'awaiting-approval'`, [retrain]);
+    assert.deepEqual(await listed(`ModelName = '${spec.name}' AND ChampionVersion = '1'`), [], 'no champion yet');
 
-  await stack.client.temporal.workflow.getHandle(lifecycle).signal('approve', { reviewer: 'ana', comment: 'approved from the Temporal UI' });
-  await waitForStage(spec.name, 'promoted');
-  const { decisions } = await retrainStatus(spec.name);
-  assert.ok(decisions.some((d) => d.what === 'approved by ana' && d.reasons[0] === 'approved from the Temporal UI'), JSON.stringify(decisions));
-  const version = await stack.mlflow.getModelVersion(spec.name, '1');
-  assert.deepEqual([version.tags['perennial.review'], version.tags['perennial.reviewer']], ['approve', 'ana']);
+    await stack.client.temporal.workflow
+      .getHandle(lifecycle)
+      .signal('approve', { reviewer: 'ana', comment: 'approved from the Temporal UI' });
+    await waitForStage(spec.name, 'promoted');
+    const { decisions } = await retrainStatus(spec.name);
+    assert.ok(
+      decisions.some((d) => d.what === 'approved by ana' && d.reasons[0] === 'approved from the Temporal UI'),
+      JSON.stringify(decisions),
+    );
+    const version = await stack.mlflow.getModelVersion(spec.name, '1');
+    assert.deepEqual([version.tags['perennial.review'], version.tags['perennial.reviewer']], ['approve', 'ana']);
 
-  await waitForListing(`ModelName = '${spec.name}' AND ChampionVersion = '1'`, [lifecycle]);
-  await waitForListing(`ModelName = '${spec.name}' AND Stage = 'promoted'`, [retrain]);
-  assert.deepEqual(await listed(`ModelName = '${spec.name}' AND Stage = 'awaiting-approval'`), []);
-});
+    await waitForListing(`ModelName = '${spec.name}' AND ChampionVersion = '1'`, [lifecycle]);
+    await waitForListing(`ModelName = '${spec.name}' AND Stage = 'promoted'`, [retrain]);
+    assert.deepEqual(await listed(`ModelName = '${spec.name}' AND Stage = 'awaiting-approval'`), []);
+  },
+);
 
 test('approve by plain signal sent straight to the waiting retrain workflow', { timeout: 10 * 60_000 }, async () => {
   const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
@@ -78,7 +95,10 @@ test('approve by plain signal sent straight to the waiting retrain workflow', { 
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
   const { stage, decisions } = await retrainStatus(spec.name);
   assert.equal(stage, 'promoted');
-  assert.ok(decisions.some((d) => d.what === 'approved by bo'), JSON.stringify(decisions));
+  assert.ok(
+    decisions.some((d) => d.what === 'approved by bo'),
+    JSON.stringify(decisions),
+  );
   assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.reviewer'], 'bo');
 });
 

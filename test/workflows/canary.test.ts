@@ -30,7 +30,11 @@ async function deployment(model: string): Promise<Deployment | undefined> {
 }
 
 async function post(model: string, path: string, body: unknown) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.body.text();
   assert.equal(res.statusCode, 200, text);
   return JSON.parse(text);
@@ -49,7 +53,11 @@ async function labelledTraffic(spec: ModelSpec, want: { canary: number; champion
   const sent = { canary: 0, champion: 0 };
   for (let i = 0; sent.canary < want.canary || sent.champion < want.champion; i++) {
     assert.ok(i < 2000, `the canary got ${sent.canary} of 2000 requests`);
-    const [p] = (await post(spec.name, 'predict', { rows: [rows[i % rows.length]] })).predictions as Array<{ id: string; label: string; role: 'canary' | 'champion' }>;
+    const [p] = (await post(spec.name, 'predict', { rows: [rows[i % rows.length]] })).predictions as Array<{
+      id: string;
+      label: string;
+      role: 'canary' | 'champion';
+    }>;
     if (sent[p.role] >= want[p.role]) continue; // left unlabelled, so the live counts are exactly `want`
     const label = right[p.role] ? p.label : labelClasses(spec.label).find((c) => c !== p.label)!;
     await post(spec.name, 'feedback', { predictionId: p.id, label });
@@ -67,22 +75,37 @@ async function challengerInCanary(spec: ModelSpec) {
 }
 
 async function waitForCanaryWeight(model: string, weight: number) {
-  return eventually(`canary v2 of ${model} at weight ${weight}`, async () => {
-    const d = await deployment(model);
-    return d?.canary?.version === '2' && d.canary.weight === weight ? d : undefined;
-  }, 300_000);
+  return eventually(
+    `canary v2 of ${model} at weight ${weight}`,
+    async () => {
+      const d = await deployment(model);
+      return d?.canary?.version === '2' && d.canary.weight === weight ? d : undefined;
+    },
+    300_000,
+  );
 }
 
 /** The traffic must have been judged by this step's comparison: the bake is still running. */
 async function assertStillBaking(model: string, verdictsSoFar: number) {
   const status = await retrainStatus(model, 2);
   assert.equal(status.stage, 'canary', 'the bake ended before the traffic was in: lengthen it');
-  assert.equal(status.decisions.filter((d) => isVerdict(d.what)).length, verdictsSoFar, 'the bake ended before the traffic was in: lengthen it');
+  assert.equal(
+    status.decisions.filter((d) => isVerdict(d.what)).length,
+    verdictsSoFar,
+    'the bake ended before the traffic was in: lengthen it',
+  );
 }
 
 test('a two-step canary that holds up on live feedback is promoted, with the verdict of each step', { timeout: 10 * 60_000 }, async () => {
   const spec = testSpec({
-    canary: { steps: [{ weight: 0.2, bake: '30s' }, { weight: 0.6, bake: '30s' }], minSamples: 5, tolerance: 0.05 },
+    canary: {
+      steps: [
+        { weight: 0.2, bake: '30s' },
+        { weight: 0.6, bake: '30s' },
+      ],
+      minSamples: 5,
+      tolerance: 0.05,
+    },
   });
   await challengerInCanary(spec);
 
@@ -97,14 +120,24 @@ test('a two-step canary that holds up on live feedback is promoted, with the ver
   const atSixty = await labelledTraffic(spec, { canary: 7, champion: 2 }, { canary: true, champion: false });
   await assertStillBaking(spec.name, 1);
 
-  await eventually('retrain #2 promoted', async () => ((await retrainStatus(spec.name, 2)).stage === 'promoted' ? true : undefined), 180_000);
+  await eventually(
+    'retrain #2 promoted',
+    async () => ((await retrainStatus(spec.name, 2)).stage === 'promoted' ? true : undefined),
+    180_000,
+  );
   const { decisions } = await retrainStatus(spec.name, 2);
   const verdicts = decisions.filter((d) => isVerdict(d.what));
   assert.deepEqual(
     verdicts.map((d) => [d.what, ...d.reasons]),
     [
-      ['canary holds up', `live accuracy canary 1.000 (${atTwenty.canary} labelled) vs champion 0.000 (${atTwenty.champion} labelled) at 20% traffic`],
-      ['canary holds up', `live accuracy canary 1.000 (${atSixty.canary} labelled) vs champion 0.000 (${atSixty.champion} labelled) at 60% traffic`],
+      [
+        'canary holds up',
+        `live accuracy canary 1.000 (${atTwenty.canary} labelled) vs champion 0.000 (${atTwenty.champion} labelled) at 20% traffic`,
+      ],
+      [
+        'canary holds up',
+        `live accuracy canary 1.000 (${atSixty.canary} labelled) vs champion 0.000 (${atSixty.champion} labelled) at 60% traffic`,
+      ],
     ],
   );
   assert.equal(decisions.at(-1)?.what, 'promoted version 2 to champion');
@@ -113,7 +146,8 @@ test('a two-step canary that holds up on live feedback is promoted, with the ver
   const promoted = await deployment(spec.name);
   assert.equal(promoted?.champion.version, '2');
   assert.equal(promoted?.canary, undefined);
-  const [p] = (await post(spec.name, 'predict', { rows: [{ precipitation: 0, temp_max: 20, temp_min: 10, wind: 3 }] })).predictions as Array<{ version: string; role: string }>;
+  const [p] = (await post(spec.name, 'predict', { rows: [{ precipitation: 0, temp_max: 20, temp_min: 10, wind: 3 }] }))
+    .predictions as Array<{ version: string; role: string }>;
   assert.deepEqual([p.version, p.role], ['2', 'champion']);
   assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '2');
   assert.equal((await stack.mlflow.getModelVersion(spec.name, '2')).tags['perennial.outcome'], 'champion');
@@ -122,7 +156,9 @@ test('a two-step canary that holds up on live feedback is promoted, with the ver
   const [run] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'manual'");
   assert.equal(run.tags['perennial.outcome'], 'promoted');
   assert.match(run.tags['mlflow.note.content'], /canary holds up\*\*\n {2}- live accuracy canary 1\.000 .* at 60% traffic/);
-  await eventually('the lifecycle on champion v2', async () => ((await stack.client.status(spec.name)).championVersion === '2' ? true : undefined));
+  await eventually('the lifecycle on champion v2', async () =>
+    (await stack.client.status(spec.name)).championVersion === '2' ? true : undefined,
+  );
 });
 
 test('a canary that does worse on live feedback is rolled back, with the numbers that condemned it', { timeout: 10 * 60_000 }, async () => {
@@ -134,12 +170,19 @@ test('a canary that does worse on live feedback is rolled back, with the numbers
   const sent = await labelledTraffic(spec, { canary: 6, champion: 4 }, { canary: false, champion: true });
   await assertStillBaking(spec.name, 0);
 
-  await eventually('retrain #2 rolled back', async () => ((await retrainStatus(spec.name, 2)).stage === 'rolled-back' ? true : undefined), 180_000);
+  await eventually(
+    'retrain #2 rolled back',
+    async () => ((await retrainStatus(spec.name, 2)).stage === 'rolled-back' ? true : undefined),
+    180_000,
+  );
   const { decisions } = await retrainStatus(spec.name, 2);
   const verdict = decisions.find((d) => isVerdict(d.what));
   assert.deepEqual(
     [verdict?.what, ...(verdict?.reasons ?? [])],
-    ['canary is worse than the champion: rolling back', `live accuracy canary 0.000 (${sent.canary} labelled) vs champion 1.000 (${sent.champion} labelled) at 50% traffic`],
+    [
+      'canary is worse than the champion: rolling back',
+      `live accuracy canary 0.000 (${sent.canary} labelled) vs champion 1.000 (${sent.champion} labelled) at 50% traffic`,
+    ],
   );
   const restored = await deployment(spec.name);
   assert.equal(restored?.champion.version, '1');

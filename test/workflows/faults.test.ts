@@ -24,18 +24,26 @@ const perennial = (...args: string[]) => runCli(stack, ...args);
 
 async function servedChampion(model: string) {
   const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
-  return res.statusCode === 200 ? ((await res.body.json()) as { champion: { version: string } }).champion.version : (await res.body.dump(), undefined);
+  return res.statusCode === 200
+    ? ((await res.body.json()) as { champion: { version: string } }).champion.version
+    : (await res.body.dump(), undefined);
 }
 
 const historyEntry = (model: string, what: RegExp) =>
-  eventually(`"${what.source}" in the history of ${model}`, async () => (await stack.client.status(model)).history.find((h) => what.test(h.what)));
+  eventually(`"${what.source}" in the history of ${model}`, async () =>
+    (await stack.client.status(model)).history.find((h) => what.test(h.what)),
+  );
 
 async function withChampions(spec: ModelSpec, count: number) {
   seedRecords(stack.store, spec);
   await stack.client.register(spec);
   for (let n = 1; n <= count; n++) {
     if (n > 1) await stack.client.retrain(spec.name, { reason: 'a second champion to roll back to', requestedBy: 'test' });
-    await eventually(`champion v${n}`, async () => ((await stack.client.status(spec.name)).championVersion === String(n) ? true : undefined), 240_000);
+    await eventually(
+      `champion v${n}`,
+      async () => ((await stack.client.status(spec.name)).championVersion === String(n) ? true : undefined),
+      240_000,
+    );
   }
 }
 
@@ -49,7 +57,9 @@ describe('rollback', () => {
     await lifecycle.signal('rollback', { reason: 'x', toVersion: '99' });
     const refused = await historyEntry(spec.name, /^rollback refused/);
     assert.equal(refused.what, `rollback refused: toVersion: 99 is not a registered version of ${spec.name}`);
-    await eventually('a rollback alert', async () => (hook.received.some((m) => m.text.includes(`rollback of ${spec.name} refused`)) ? true : undefined));
+    await eventually('a rollback alert', async () =>
+      hook.received.some((m) => m.text.includes(`rollback of ${spec.name} refused`)) ? true : undefined,
+    );
     assert.equal((await lifecycle.describe()).status.name, 'RUNNING');
 
     // The CLI's update: a clear error and exit 1, before anything changes.
@@ -82,26 +92,37 @@ describe('rollback', () => {
 
 describe('reviewers', () => {
   test('only listed reviewers and group members decide; refusals are recorded; a rejected challenger loses its alias', async () => {
-    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'approve', reviewers: ['ana', 'group:leads'], groups: { leads: ['bo'] } } });
+    const spec = testSpec({
+      approval: { required: true, timeout: '10m', onTimeout: 'approve', reviewers: ['ana', 'group:leads'], groups: { leads: ['bo'] } },
+    });
     seedRecords(stack.store, spec);
     await stack.client.register(spec);
     const retrainId = retrainWorkflowId(spec.name, 1);
-    await eventually('the retrain waiting for approval', async () => ((await stack.client.retrainStatus(retrainId)).stage === 'awaiting-approval' ? true : undefined));
+    await eventually('the retrain waiting for approval', async () =>
+      (await stack.client.retrainStatus(retrainId)).stage === 'awaiting-approval' ? true : undefined,
+    );
     assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'challenger'))?.version, '1');
 
-    await assert.rejects(stack.client.review(spec.name, 'approve', { reviewer: 'mallory', comment: '' }), /reviewer: mallory may not review/);
+    await assert.rejects(
+      stack.client.review(spec.name, 'approve', { reviewer: 'mallory', comment: '' }),
+      /reviewer: mallory may not review/,
+    );
     await stack.client.reviewBySignal(spec.name, 'approve', { reviewer: 'mallory', comment: 'trust me' });
     await historyEntry(spec.name, /^refused approve from mallory: not an allowed reviewer$/);
     await stack.client.temporal.workflow.getHandle(retrainId).signal('approve', { reviewer: 'eve', comment: '' });
     await eventually('the refusal in the retrain', async () =>
-      (await stack.client.retrainStatus(retrainId)).decisions.some((d) => d.what === 'refused approve from eve: not an allowed reviewer') ? true : undefined,
+      (await stack.client.retrainStatus(retrainId)).decisions.some((d) => d.what === 'refused approve from eve: not an allowed reviewer')
+        ? true
+        : undefined,
     );
     assert.equal((await stack.client.retrainStatus(retrainId)).stage, 'awaiting-approval');
 
     // bo is a member of group:leads.
     assert.equal(await stack.client.review(spec.name, 'reject', { reviewer: 'bo', comment: 'not yet' }), 'rejected by bo');
     await eventually('the rejection', async () => ((await stack.client.retrainStatus(retrainId)).stage === 'rejected' ? true : undefined));
-    await eventually('the challenger alias removed', async () => ((await stack.mlflow.getVersionByAlias(spec.name, 'challenger')) === undefined ? true : undefined));
+    await eventually('the challenger alias removed', async () =>
+      (await stack.mlflow.getVersionByAlias(spec.name, 'challenger')) === undefined ? true : undefined,
+    );
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.reviewer'], 'bo');
   });
 });
@@ -119,16 +140,24 @@ describe('a retrain that does not finish', () => {
     await stack.client.temporal.workflow.getHandle(retrainId).cancel();
 
     const failed = await historyEntry(spec.name, /^retrain #1: failed$/);
-    assert.ok(failed.reasons.some((r) => r.startsWith('root cause: ') && !r.includes('Child Workflow execution failed')), JSON.stringify(failed));
+    assert.ok(
+      failed.reasons.some((r) => r.startsWith('root cause: ') && !r.includes('Child Workflow execution failed')),
+      JSON.stringify(failed),
+    );
     await historyEntry(spec.name, /^retrain #1 was cancelled: not retried$/);
 
     const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
     const runs = await eventually('every run of the retrain ended', async () => {
-      const all = (await stack.mlflow.searchRuns([experimentId])).filter((r) => ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']));
+      const all = (await stack.mlflow.searchRuns([experimentId])).filter((r) =>
+        ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']),
+      );
       return all.length > 0 && all.every((r) => r.status !== 'RUNNING') ? all : undefined;
     });
     assert.equal(runs.find((r) => r.tags['perennial.kind'] === 'retrain')?.status, 'FAILED');
-    assert.ok(runs.some((r) => r.tags['perennial.kind'] === 'trial' && r.status === 'KILLED'), runs.map((r) => `${r.runName} ${r.status}`).join(', '));
+    assert.ok(
+      runs.some((r) => r.tags['perennial.kind'] === 'trial' && r.status === 'KILLED'),
+      runs.map((r) => `${r.runName} ${r.status}`).join(', '),
+    );
     const status = await stack.client.status(spec.name);
     assert.equal(status.retrainCount, 1);
     assert.equal(status.retryAt, undefined);
@@ -148,7 +177,10 @@ describe('the retry policy of a failed retrain', () => {
 
     const failed = await historyEntry(spec.name, /^retrain #1: failed$/);
     // The innermost failure (the sweep's termination), not "Child Workflow execution failed".
-    assert.ok(failed.reasons.some((r) => /^root cause: .*(terminated|killed)/i.test(r)), JSON.stringify(failed));
+    assert.ok(
+      failed.reasons.some((r) => /^root cause: .*(terminated|killed)/i.test(r)),
+      JSON.stringify(failed),
+    );
     await historyEntry(spec.name, /^retrain will be retried in 1m \(attempt 2 of 3\)$/);
     assert.ok((await stack.client.status(spec.name)).retryAt);
 
@@ -159,12 +191,21 @@ describe('the retry policy of a failed retrain', () => {
     assert.equal(retrainRun.status, 'FAILED');
 
     // The same trigger runs again as retrain #2, which finishes the job.
-    await eventually('champion v1 from the retried retrain', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
+    await eventually(
+      'champion v1 from the retried retrain',
+      async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined),
+      300_000,
+    );
     const status = await stack.client.status(spec.name);
     assert.equal(status.retrainCount, 2);
     assert.equal(status.retryAt, undefined);
     assert.ok(status.history.some((h) => h.what === 'retrain #2: promoted'));
-    const open = (await stack.mlflow.searchRuns([experimentId])).filter((r) => ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']) && r.status === 'RUNNING');
-    assert.deepEqual(open.map((r) => r.runName), []);
+    const open = (await stack.mlflow.searchRuns([experimentId])).filter(
+      (r) => ['retrain', 'sweep', 'trial'].includes(r.tags['perennial.kind']) && r.status === 'RUNNING',
+    );
+    assert.deepEqual(
+      open.map((r) => r.runName),
+      [],
+    );
   });
 });

@@ -20,8 +20,14 @@ before(async () => {
 const PIXELS = Array.from({ length: 64 }, (_, i) => `p${i}`);
 
 function digits(): Array<Record<string, number | string>> {
-  const fixture = JSON.parse(readFileSync(new URL('../fixtures/digits.json', import.meta.url), 'utf8')) as { images: string[]; labels: number[] };
-  return fixture.images.map((s, i) => ({ ...Object.fromEntries([...s].map((c, p) => [PIXELS[p], parseInt(c, 17)])), digit: String(fixture.labels[i]) }));
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/digits.json', import.meta.url), 'utf8')) as {
+    images: string[];
+    labels: number[];
+  };
+  return fixture.images.map((s, i) => ({
+    ...Object.fromEntries([...s].map((c, p) => [PIXELS[p], parseInt(c, 17)])),
+    digit: String(fixture.labels[i]),
+  }));
 }
 
 test('a cnn sweep on an image spec trains on cpu, is promoted and serves over HTTP', async () => {
@@ -48,10 +54,14 @@ test('a cnn sweep on an image spec trains on cpu, is promoted and serves over HT
   stack.store.addRecords(spec.name, toRecords(rows.slice(100), PIXELS, 'digit', 'digits fixture'));
   await stack.client.register(spec);
 
-  const status = await eventually('champion v1 of the digits model', async () => {
-    const s = await stack.client.status(spec.name);
-    return s.championVersion === '1' ? s : undefined;
-  }, 300_000);
+  const status = await eventually(
+    'champion v1 of the digits model',
+    async () => {
+      const s = await stack.client.status(spec.name);
+      return s.championVersion === '1' ? s : undefined;
+    },
+    300_000,
+  );
   assert.match(status.history.map((h) => h.what).join('\n'), /retrain #1: promoted/);
 
   // Every trial is a cnn that trained on cpu; the champion is the sweep's best trial.

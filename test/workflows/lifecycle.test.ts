@@ -23,7 +23,9 @@ const alertsOf = (model: string) => hook.received.map((m) => m.text).filter((t) 
 
 async function deployment(model: string) {
   const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
-  return res.statusCode === 200 ? ((await res.body.json()) as { champion: { version: string }; canary?: unknown }) : (await res.body.dump(), undefined);
+  return res.statusCode === 200
+    ? ((await res.body.json()) as { champion: { version: string }; canary?: unknown })
+    : (await res.body.dump(), undefined);
 }
 
 const stageOf = async (model: string, n: number) => (await stack.client.retrainStatus(retrainWorkflowId(model, n))).stage;
@@ -41,10 +43,15 @@ async function waitForChampion(model: string, version: string) {
 
 describe('approval gate', () => {
   test('an approval by update promotes the first champion everywhere', async () => {
-    const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' }, alerts: { webhooks: [{ url: hook.url, kinds: ['approval-needed', 'promotion'] }] } });
+    const spec = testSpec({
+      approval: { required: true, timeout: '10m', onTimeout: 'reject' },
+      alerts: { webhooks: [{ url: hook.url, kinds: ['approval-needed', 'promotion'] }] },
+    });
     await registerSeeded(stack, spec);
     await waitForStage(spec.name, 1, 'awaiting-approval');
-    await eventually('an approval-needed alert', async () => (alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 awaits approval`)) ? true : undefined));
+    await eventually('an approval-needed alert', async () =>
+      alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 awaits approval`)) ? true : undefined,
+    );
     await assert.rejects(stack.client.review(spec.name, 'approve', { reviewer: ' ', comment: '' }), /reviewer is required/);
 
     const answer = await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: 'looks good' });
@@ -54,7 +61,9 @@ describe('approval gate', () => {
     assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '1')).tags['perennial.reviewer'], 'ana');
     assert.equal((await deployment(spec.name))?.champion.version, '1');
-    await eventually('a promotion alert', async () => (alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 is the new champion`)) ? true : undefined));
+    await eventually('a promotion alert', async () =>
+      alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 is the new champion`)) ? true : undefined,
+    );
     // A second review of a finished gate is refused rather than silently applied.
     await assert.rejects(stack.client.review(spec.name, 'reject', { reviewer: 'bo', comment: '' }), /no retrain running/);
   });
@@ -85,18 +94,26 @@ describe('approval gate', () => {
     await registerSeeded(stack, spec);
     const status = await waitForChampion(spec.name, '1');
     const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
-    assert.ok(retrain.decisions.some((d) => d.what === 'approved by timeout'), JSON.stringify(retrain.decisions));
+    assert.ok(
+      retrain.decisions.some((d) => d.what === 'approved by timeout'),
+      JSON.stringify(retrain.decisions),
+    );
     assert.equal(status.championVersion, '1');
   });
 });
 
 describe('triggers', () => {
   test('input drift in production traffic triggers a retrain and records why', async () => {
-    const spec = testSpec({ policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } }, monitoring: { interval: '1s', windowRows: 365 } });
+    const spec = testSpec({
+      policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } },
+      monitoring: { interval: '1s', windowRows: 365 },
+    });
     await registerSeeded(stack, spec);
     await waitForChampion(spec.name, '1');
     // A year of New York's climate, sent through the model server like real traffic.
-    const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 365);
+    const newYork = weatherData()
+      .traffic.filter((r) => r.location === 'New York')
+      .slice(0, 365);
     const rows = newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
     const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
       method: 'POST',
@@ -114,8 +131,9 @@ describe('triggers', () => {
     const described = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
     assert.deepEqual(described.searchAttributes.TriggerReason, ['drift']);
     const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
-    await eventually('the retrain run in MLflow, tagged with its trigger', async () =>
-      (await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.trigger_rules\` = 'drift'`))[0],
+    await eventually(
+      'the retrain run in MLflow, tagged with its trigger',
+      async () => (await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.trigger_rules\` = 'drift'`))[0],
     );
   });
 
@@ -150,20 +168,27 @@ describe('triggers', () => {
     await waitForChampion(spec.name, '1');
     await stack.client.retrain(spec.name, { reason: 'refresh', requestedBy: 'ana' });
     await waitForStage(spec.name, 2, 'awaiting-approval');
-    const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 365);
+    const newYork = weatherData()
+      .traffic.filter((r) => r.location === 'New York')
+      .slice(0, 365);
     const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rows: newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]]))) }),
     });
     await res.body.dump();
-    await eventually('a drift trigger waiting behind retrain #2', async () => ((await stack.client.status(spec.name)).pendingTrigger?.includes('input drift') ? true : undefined));
+    await eventually('a drift trigger waiting behind retrain #2', async () =>
+      (await stack.client.status(spec.name)).pendingTrigger?.includes('input drift') ? true : undefined,
+    );
 
     await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: '' });
     const status = await waitForChampion(spec.name, '2');
     // Right after the promotion, the old champion's evidence is dropped instead of starting retrain #3.
     const promoted = status.history.findIndex((h) => h.what === 'retrain #2: promoted');
-    assert.equal(status.history[promoted + 1]?.what, 'pending policy trigger dropped: v2 is the new champion and monitoring judges it afresh');
+    assert.equal(
+      status.history[promoted + 1]?.what,
+      'pending policy trigger dropped: v2 is the new champion and monitoring judges it afresh',
+    );
   });
 
   test('a Temporal Schedule asks for periodic retrains; stop removes it', async () => {
@@ -180,7 +205,9 @@ describe('triggers', () => {
     await stack.client.stop(spec.name);
     await assert.rejects(schedule.describe(), /not found/i);
     const lifecycle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
-    await eventually('the lifecycle to end cancelled', async () => ((await lifecycle.describe()).status.name === 'CANCELLED' ? true : undefined));
+    await eventually('the lifecycle to end cancelled', async () =>
+      (await lifecycle.describe()).status.name === 'CANCELLED' ? true : undefined,
+    );
   });
 
   test('an invalid retrain signal is recorded and ignored', async () => {
@@ -205,7 +232,10 @@ describe('data validation', () => {
     await waitForStage(spec.name, 1, 'invalid-data');
     const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
     const failure = retrain.decisions.find((d) => d.what === 'data validation failed: no training');
-    assert.ok(failure?.reasons.some((r) => r.includes('wind')), JSON.stringify(retrain.decisions));
+    assert.ok(
+      failure?.reasons.some((r) => r.includes('wind')),
+      JSON.stringify(retrain.decisions),
+    );
     assert.equal(await stack.mlflow.getRegisteredModel(spec.name), undefined, 'no model version was registered');
   });
 });
@@ -231,11 +261,13 @@ describe('rollback and continue-as-new', () => {
     assert.equal((await deployment(spec.name))?.champion.version, '1');
     assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
     assert.equal((await stack.mlflow.getModelVersion(spec.name, '2')).tags['perennial.outcome'], 'rolled-back');
-    await eventually('a rollback alert', async () => (alertsOf(spec.name).some((t) => t.includes(`${spec.name} rolled back from v2 to v1`)) ? true : undefined));
+    await eventually('a rollback alert', async () =>
+      alertsOf(spec.name).some((t) => t.includes(`${spec.name} rolled back from v2 to v1`)) ? true : undefined,
+    );
     assert.equal(alertsOf(spec.name).length, 1, 'only the kinds the webhook asked for');
   });
 
-  test('pause stops monitoring but not a person\'s retrain; resume starts it again', async () => {
+  test("pause stops monitoring but not a person's retrain; resume starts it again", async () => {
     const spec = testSpec();
     await registerSeeded(stack, spec);
     await waitForChampion(spec.name, '1');
@@ -247,7 +279,11 @@ describe('rollback and continue-as-new', () => {
     });
     const lastCycle = (paused.lastSummary as { at: string } | undefined)?.at;
     await new Promise((r) => setTimeout(r, 3000));
-    assert.equal(((await stack.client.status(spec.name)).lastSummary as { at: string } | undefined)?.at, lastCycle, 'no monitoring while paused');
+    assert.equal(
+      ((await stack.client.status(spec.name)).lastSummary as { at: string } | undefined)?.at,
+      lastCycle,
+      'no monitoring while paused',
+    );
     await stack.client.retrain(spec.name, { reason: 'needed anyway', requestedBy: 'ana' });
     await eventually('the manual retrain', async () => ((await stack.client.status(spec.name)).retrainCount === 2 ? true : undefined));
 

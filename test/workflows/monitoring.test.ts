@@ -23,7 +23,11 @@ before(async () => {
 });
 
 async function post(model: string, path: string, body: unknown) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.body.text();
   assert.equal(res.statusCode, 200, text);
   return JSON.parse(text);
@@ -40,7 +44,9 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
   // A year of New York's climate, plus rows a broken client sent.
-  const newYork = weatherData().traffic.filter((r) => r.location === 'New York').slice(0, 365);
+  const newYork = weatherData()
+    .traffic.filter((r) => r.location === 'New York')
+    .slice(0, 365);
   const rows: Array<Record<string, unknown>> = newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
   rows[0] = { ...rows[0], wind: 'calm' };
   rows[1] = { ...rows[1], precipitation: 900 };
@@ -64,11 +70,17 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
 
   // The drifting cycle's report (later cycles may have no new rows to test).
   const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
-  const [monitoring] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.kind` = 'monitoring' and tags.`perennial.champion` = '1'");
+  const [monitoring] = await stack.mlflow.searchRuns(
+    [experimentId],
+    "tags.`perennial.kind` = 'monitoring' and tags.`perennial.champion` = '1'",
+  );
   const cycles = await stack.mlflow.listArtifacts(monitoring.artifactUri, 'monitoring');
   assert.equal(cycles.length, 1, 'one cycle found drift');
   const read = async (path: string) => Buffer.from(await stack.mlflow.downloadArtifact(monitoring.artifactUri, path)).toString('utf8');
-  const report = JSON.parse(await read(`${cycles[0].path}/drift.json`)) as { summary: MonitoringSummary; histograms: Record<string, { edges: number[]; reference: number[] }> };
+  const report = JSON.parse(await read(`${cycles[0].path}/drift.json`)) as {
+    summary: MonitoringSummary;
+    histograms: Record<string, { edges: number[]; reference: number[] }>;
+  };
   const html = await read(`${cycles[0].path}/drift.html`);
   assert.match(html, /<svg/);
   assert.match(html, /wind/);
@@ -78,7 +90,11 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   const { summary } = report;
   assert.equal(summary.version, 2);
   assert.ok(summary.drift.tested && summary.drift.drifted.length >= 2);
-  assert.deepEqual(summary.drift.features.map((f) => f.test), ['ks', 'ks', 'ks', 'ks'], 'up to 1000 rows: KS for numbers');
+  assert.deepEqual(
+    summary.drift.features.map((f) => f.test),
+    ['ks', 'ks', 'ks', 'ks'],
+    'up to 1000 rows: KS for numbers',
+  );
   assert.equal(summary.anomalies.features.wind.wrongType, 1);
   // New York's climate is outside Seattle's training range too: 900 mm is not alone.
   assert.ok(summary.anomalies.features.precipitation.outOfRange >= 1);
@@ -86,7 +102,8 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   assert.equal(summary.anomalies.features.wind.examples[0], 'wrongType in row 0: "calm"');
   assert.ok(JSON.stringify(summary).length < 20_000, 'no raw rows in workflow history');
   // Feedback may arrive just after the drifting cycle: count it over the cycles.
-  const total = async (metric: string) => (await stack.mlflow.metricHistory(monitoring.runId, `monitoring/${metric}`)).reduce((n, p) => n + p.value, 0);
+  const total = async (metric: string) =>
+    (await stack.mlflow.metricHistory(monitoring.runId, `monitoring/${metric}`)).reduce((n, p) => n + p.value, 0);
   await eventually('all 52 feedbacks judged', async () => ((await total('labelled')) === 52 ? true : undefined));
   assert.equal(await total('feedback_accepted'), 10);
   assert.equal(await total('feedback_overridden'), 2);
@@ -97,15 +114,23 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   const memo = retrain.memo?.trigger as { rules: string[]; values: Record<string, Record<string, number>> };
   assert.deepEqual(memo.rules, ['climate']);
   assert.ok(memo.values.climate.drifted_features >= 2);
-  const run = await eventually('the retrain run tagged with its trigger values', async () => (await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'climate'"))[0]);
+  const run = await eventually(
+    'the retrain run tagged with its trigger values',
+    async () => (await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'climate'"))[0],
+  );
   assert.ok(JSON.parse(run.tags['perennial.trigger_values']).climate.drifted_features >= 2);
   const drifted = await stack.mlflow.metricHistory(monitoring.runId, 'monitoring/drifted_features');
-  assert.ok(drifted.some((p) => p.value >= 2 && p.step >= 1), 'metrics by cycle step');
+  assert.ok(
+    drifted.some((p) => p.value >= 2 && p.step >= 1),
+    'metrics by cycle step',
+  );
 
   // Alerts: Slack-compatible JSON for the drift, the anomalies and the retrain.
   const kinds = await eventually('drift, anomalies and retrain alerts', async () => {
     const texts = hook.received.map((r) => r.text);
-    return ['drift', 'anomalies', 'Retrain #2'].every((k) => texts.some((t) => t.toLowerCase().includes(k.toLowerCase()))) ? texts : undefined;
+    return ['drift', 'anomalies', 'Retrain #2'].every((k) => texts.some((t) => t.toLowerCase().includes(k.toLowerCase())))
+      ? texts
+      : undefined;
   });
   assert.ok(kinds.length >= 3);
   assert.ok(hook.received.every((r) => Array.isArray(r.blocks) && r.blocks.length > 0));
@@ -118,15 +143,22 @@ test('policies change at run time by update; invalid ones are refused and change
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
   await assert.rejects(
-    stack.client.setPolicies(spec.name, { policies: { rules: [{ name: 'x', when: { metric: 'accuracy' } }] } as never, changedBy: 'ana', reason: 'tighten' }),
+    stack.client.setPolicies(spec.name, {
+      policies: { rules: [{ name: 'x', when: { metric: 'accuracy' } }] } as never,
+      changedBy: 'ana',
+      reason: 'tighten',
+    }),
     /needs exactly one of below, above, atLeast/,
   );
   // Past the client's own check, the workflow's validator refuses it too.
   const handle = stack.client.temporal.workflow.getHandle(`model/${spec.name}`);
-  await assert.rejects(handle.executeUpdate('setPolicies', { args: [{ policies: { rules: [{ name: 'x', when: {} }] }, changedBy: 'ana', reason: 'x' }] }), (err: Error) => {
-    assert.match((err.cause as Error).message, /invalid policies:\n.*exactly one of metric, drift, detector, all, any; got none/s);
-    return true;
-  });
+  await assert.rejects(
+    handle.executeUpdate('setPolicies', { args: [{ policies: { rules: [{ name: 'x', when: {} }] }, changedBy: 'ana', reason: 'x' }] }),
+    (err: Error) => {
+      assert.match((err.cause as Error).message, /invalid policies:\n.*exactly one of metric, drift, detector, all, any; got none/s);
+      return true;
+    },
+  );
   assert.deepEqual((await stack.client.status(spec.name)).policies.rules, []);
 
   const answer = await stack.client.setPolicies(spec.name, {
@@ -136,7 +168,10 @@ test('policies change at run time by update; invalid ones are refused and change
   });
   assert.equal(answer, 'policies updated: labels');
   const status = await stack.client.status(spec.name);
-  assert.deepEqual(status.policies.rules.map((r) => r.name), ['labels']);
+  assert.deepEqual(
+    status.policies.rules.map((r) => r.name),
+    ['labels'],
+  );
   const change = status.history.find((h) => h.what === 'policies changed by ana');
   assert.ok(change?.reasons.includes('retrain as soon as the field team labels ten rows'));
   assert.ok(change?.reasons.includes('rules before: newLabels'));

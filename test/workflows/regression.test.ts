@@ -26,14 +26,20 @@ const FEATURES = ['Horsepower', 'Weight_in_lbs', 'Acceleration', 'Displacement']
 
 /** The 392 cars with all five values; every 5th is held back to be served. */
 function cars() {
-  const all = (JSON.parse(readFileSync(new URL('../../node_modules/vega-datasets/data/cars.json', import.meta.url), 'utf8')) as Array<Record<string, number | null>>).filter(
-    (c) => c.Miles_per_Gallon !== null && FEATURES.every((f) => c[f] !== null),
-  );
+  const all = (
+    JSON.parse(readFileSync(new URL('../../node_modules/vega-datasets/data/cars.json', import.meta.url), 'utf8')) as Array<
+      Record<string, number | null>
+    >
+  ).filter((c) => c.Miles_per_Gallon !== null && FEATURES.every((f) => c[f] !== null));
   return { train: all.filter((_, i) => i % 5 !== 4), served: all.filter((_, i) => i % 5 === 4) };
 }
 
 async function post(model: string, path: string, body: unknown) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.body.text();
   assert.equal(res.statusCode, 200, text);
   return JSON.parse(text);
@@ -77,7 +83,9 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
   }
 
   // Served as numbers; on unseen cars the champion is far better than guessing the mean (7.6).
-  const { predictions } = (await post(spec.name, 'predict', { rows: served.map((c) => Object.fromEntries(FEATURES.map((f) => [f, c[f]]))) })) as {
+  const { predictions } = (await post(spec.name, 'predict', {
+    rows: served.map((c) => Object.fromEntries(FEATURES.map((f) => [f, c[f]]))),
+  })) as {
     predictions: Array<{ id: string; value: number; version: string; label?: string }>;
   };
   assert.ok(predictions.every((p) => typeof p.value === 'number' && p.version === '1' && p.label === undefined));
@@ -86,7 +94,9 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
   assert.ok(rmse < 5.5, `RMSE ${rmse}`);
 
   // The world changes: cars now do 15 mpg more than the model thinks. Numeric feedback says so.
-  await post(spec.name, 'feedback', { feedback: predictions.slice(0, 40).map((p, i) => ({ predictionId: p.id, label: served[i].Miles_per_Gallon! + 15 })) });
+  await post(spec.name, 'feedback', {
+    feedback: predictions.slice(0, 40).map((p, i) => ({ predictionId: p.id, label: served[i].Miles_per_Gallon! + 15 })),
+  });
   const status = await eventually('a retrain fired by the error rule', async () => {
     const s = await stack.client.status(spec.name);
     return s.history.some((h) => h.what === 'retrain #2 started') ? s : undefined;
@@ -95,7 +105,10 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
   assert.match(started.reasons[0], /^error: rmse 1\d\.\d+ > 8 on 40 labelled predictions/);
 
   // The monitoring cycle logged RMSE and MAE by step; the detectors saw errors beyond the training quantile.
-  const [monitoring] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.kind` = 'monitoring' and tags.`perennial.champion` = '1'");
+  const [monitoring] = await stack.mlflow.searchRuns(
+    [experimentId],
+    "tags.`perennial.kind` = 'monitoring' and tags.`perennial.champion` = '1'",
+  );
   const rmseHistory = await stack.mlflow.metricHistory(monitoring.runId, 'monitoring/rmse');
   assert.ok(rmseHistory.some((p) => p.value > 8));
   assert.ok((await stack.mlflow.metricHistory(monitoring.runId, 'monitoring/mae')).length >= 1);
@@ -104,7 +117,8 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
   const result = (await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).result()) as RetrainResult;
   assert.equal(result.outcome, 'not-better');
   const verdict = result.decisions.find((d) => d.what === 'challenger is not better than the champion: keeping the champion');
-  const [, challengerRmse, championRmse] = verdict?.reasons[0].match(/^challenger RMSE (\d+\.\d{3}) vs champion v1 RMSE (\d+\.\d{3}) on \d+ recent holdout rows$/) ?? [];
+  const [, challengerRmse, championRmse] =
+    verdict?.reasons[0].match(/^challenger RMSE (\d+\.\d{3}) vs champion v1 RMSE (\d+\.\d{3}) on \d+ recent holdout rows$/) ?? [];
   assert.ok(Number(challengerRmse) > 0 && Number(championRmse) > 0, JSON.stringify(result.decisions));
   assert.deepEqual((await stack.mlflow.getRegisteredModel(spec.name))?.latestVersions, ['1'], 'no version 2 registered');
   assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');

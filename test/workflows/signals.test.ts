@@ -18,13 +18,18 @@ before(async () => {
 
 /** The lifecycle's status once its history has an entry `what`. */
 async function waitForHistory(model: string, what: string) {
-  return eventually(`"${what}" in ${model}'s history`, async () => {
-    const s = await stack.client.status(model);
-    return s.history.some((h) => h.what === what) ? s : undefined;
-  }, 300_000);
+  return eventually(
+    `"${what}" in ${model}'s history`,
+    async () => {
+      const s = await stack.client.status(model);
+      return s.history.some((h) => h.what === what) ? s : undefined;
+    },
+    300_000,
+  );
 }
 
-const signal = (model: string, name: string, input: unknown) => stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(model)).signal(name, input);
+const signal = (model: string, name: string, input: unknown) =>
+  stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(model)).signal(name, input);
 
 test('dataArrived runs a monitoring cycle at once, long before the next interval', { timeout: 10 * 60_000 }, async () => {
   // With an hour between cycles, only the signal can make one happen within this test.
@@ -33,8 +38,14 @@ test('dataArrived runs a monitoring cycle at once, long before the next interval
   const promoted = await waitForHistory(spec.name, 'retrain #1: promoted');
   assert.equal(promoted.lastSummary, undefined, 'no cycle yet');
 
-  const rows = weatherData().traffic.slice(0, 12).map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
-  const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows }) });
+  const rows = weatherData()
+    .traffic.slice(0, 12)
+    .map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
+  const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rows }),
+  });
   assert.equal(res.statusCode, 200, await res.body.text());
 
   // Invalid input is recorded and changes nothing.

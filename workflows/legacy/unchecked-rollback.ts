@@ -13,7 +13,11 @@ import { rolledBack } from '../lifecycle/rollback.ts';
 
 const { deploy, promoteChampion } = proxyActivities<Activities>(SHORT_CALL);
 
-export async function uncheckedRollback(lifecycle: ModelEntity, request: RollbackRequest, target: string | undefined): Promise<RollbackOutcome> {
+export async function uncheckedRollback(
+  lifecycle: ModelEntity,
+  request: RollbackRequest,
+  target: string | undefined,
+): Promise<RollbackOutcome> {
   const { model, state } = lifecycle;
   if (!target || target === state.championVersion) {
     lifecycle.record('rollback ignored: no earlier champion to return to', request.reason);

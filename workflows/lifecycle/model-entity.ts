@@ -6,7 +6,19 @@
  * message never lands in a step that is half done. Decisions that need no Temporal API live in
  * core/lifecycle/state.ts; a cycle, a rollback and a retrain start have their own files here.
  */
-import { ApplicationFailure, CancelledFailure, condition, deprecatePatch, log, patched, proxyActivities, rootCause, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  condition,
+  deprecatePatch,
+  log,
+  patched,
+  proxyActivities,
+  rootCause,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { ChampionVersionKey, type LifecycleStatus, ModelNameKey, type RollbackRequest } from '../../core/messages.ts';
 import { compileRules, startCooldown, type PolicySpec } from '../../core/policy.ts';
@@ -81,7 +93,9 @@ export class ModelEntity {
     history.push({ at: new Date().toISOString(), what, reasons });
     history.splice(0, Math.max(0, history.length - HISTORY_LIMIT));
     log.info(what, { model: this.model, reasons });
-    setCurrentDetails(`**${this.model}** champion: ${this.state.championVersion ? `v${this.state.championVersion}` : 'none'}\n\nlast: ${what}`);
+    setCurrentDetails(
+      `**${this.model}** champion: ${this.state.championVersion ? `v${this.state.championVersion}` : 'none'}\n\nlast: ${what}`,
+    );
   }
 
   policies(): PolicySpec {
@@ -108,8 +122,17 @@ export class ModelEntity {
   }
 
   setPolicies(policies: PolicySpec, changedBy: string, reason: string): string {
-    const rules = (p: PolicySpec) => compileRules(p).map((r) => r.name).join(', ') || 'none';
-    this.record(`policies changed by ${changedBy}`, reason, `rules before: ${rules(this.policies())}`, `rules now: ${rules(policies)}`, JSON.stringify(policies));
+    const rules = (p: PolicySpec) =>
+      compileRules(p)
+        .map((r) => r.name)
+        .join(', ') || 'none';
+    this.record(
+      `policies changed by ${changedBy}`,
+      reason,
+      `rules before: ${rules(this.policies())}`,
+      `rules now: ${rules(policies)}`,
+      JSON.stringify(policies),
+    );
     this.state.policies = policies;
     // Evidence gathered under the old rules does not count toward the new ones.
     this.state.policy = { windows: {}, cooldownUntil: this.state.policy.cooldownUntil };
@@ -130,7 +153,11 @@ export class ModelEntity {
   async rollbackAndWait(request: RollbackRequest): Promise<string> {
     const target = rollbackTarget(this.state, request)!;
     if (!(await registeredVersion({ model: this.model, version: target }))) {
-      throw ApplicationFailure.create({ type: 'UnknownVersion', nonRetryable: true, message: `toVersion: ${target} is not a registered version of ${this.model}` });
+      throw ApplicationFailure.create({
+        type: 'UnknownVersion',
+        nonRetryable: true,
+        message: `toVersion: ${target} is not a registered version of ${this.model}`,
+      });
     }
     this.awaitedRollbacks.add(request);
     this.state.rollbacks.push(request);
@@ -160,7 +187,10 @@ export class ModelEntity {
     const { retry } = this.state;
     // A retry falls due on its own timer; lifecycles without one wait exactly as they always did.
     const wait = retry ? Math.max(1, Math.min(interval, retry.atMs - Date.now())) : interval;
-    const woken = await condition(() => this.wakeUp || this.state.rollbacks.length > 0 || this.active?.done === true || this.canStartRetrain() || this.retryDue(), wait);
+    const woken = await condition(
+      () => this.wakeUp || this.state.rollbacks.length > 0 || this.active?.done === true || this.canStartRetrain() || this.retryDue(),
+      wait,
+    );
     const monitorNow = !woken || this.wakeUp;
     this.wakeUp = false;
     return monitorNow;
@@ -191,7 +221,12 @@ export class ModelEntity {
     upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
     deprecatePatch(STALE_TRIGGERS_PATCH);
     this.dropStaleTriggers(result.version);
-    await this.notify({ kind: 'promotion', title: `${this.model} v${result.version} is the new champion`, text: last ? [last.what, ...last.reasons].join('\n') : because, fields: { trigger: finished.trigger.reason } });
+    await this.notify({
+      kind: 'promotion',
+      title: `${this.model} v${result.version} is the new champion`,
+      text: last ? [last.what, ...last.reasons].join('\n') : because,
+      fields: { trigger: finished.trigger.reason },
+    });
   }
 
   /** Rollbacks run one at a time, in the order they arrived; an awaiting update gets the outcome. */
@@ -265,7 +300,11 @@ export class ModelEntity {
       (err: Error) => {
         const cancelled = err.cause instanceof CancelledFailure;
         // A cancellation's innermost failure has an empty message: never mistake it for a success.
-        Object.assign(current, { error: rootCause(err) || (cancelled ? 'cancelled' : err.message) || 'failed without a message', cancelled, done: true });
+        Object.assign(current, {
+          error: rootCause(err) || (cancelled ? 'cancelled' : err.message) || 'failed without a message',
+          cancelled,
+          done: true,
+        });
       },
     );
   }
@@ -274,7 +313,10 @@ export class ModelEntity {
     const retry = retryAfter(failures, Date.now());
     if (!retry) return this.record(`retrain given up after ${failures} failed attempts; the next trigger starts afresh`, trigger.reason);
     this.state.retry = { trigger, failures, atMs: retry.atMs };
-    this.record(`retrain will be retried in ${retry.delay} (attempt ${failures + 1} of ${RETRAIN_RETRY_DELAYS.length + 1})`, trigger.reason);
+    this.record(
+      `retrain will be retried in ${retry.delay} (attempt ${failures + 1} of ${RETRAIN_RETRY_DELAYS.length + 1})`,
+      trigger.reason,
+    );
   }
 
   // Policy breaches measured the old champion; the new one must earn its own. People's and the

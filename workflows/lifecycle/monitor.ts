@@ -12,7 +12,11 @@ import { triggerOf } from '../../core/lifecycle/state.ts';
 import type { ModelEntity } from './model-entity.ts';
 
 // A monitoring cycle that fails is skipped (see monitorCycle), so a few attempts are enough.
-const { monitorChampion } = proxyActivities<Activities>({ startToCloseTimeout: '5m', heartbeatTimeout: '30s', retry: { maximumAttempts: 3 } });
+const { monitorChampion } = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: { maximumAttempts: 3 },
+});
 
 export async function monitorOnce(lifecycle: ModelEntity, championVersion: string): Promise<void> {
   const { state, spec, model } = lifecycle;
@@ -28,7 +32,11 @@ export async function monitorOnce(lifecycle: ModelEntity, championVersion: strin
   state.monitor = result.cursors;
   state.feedbackCursor = result.cursors.feedback;
   state.lastSummary = result.summary;
-  const verdict = evaluatePolicies(lifecycle.policies(), result.summary, state.policy, { nowMs: Date.now(), championSinceMs: state.championSinceMs, lastRetrainMs: state.lastRetrainMs });
+  const verdict = evaluatePolicies(lifecycle.policies(), result.summary, state.policy, {
+    nowMs: Date.now(),
+    championSinceMs: state.championSinceMs,
+    lastRetrainMs: state.lastRetrainMs,
+  });
   state.policy = verdict.state;
   state.policyNotes = verdict.notes;
   // Drift and input anomalies are worth a person's attention whether or not a policy fires.

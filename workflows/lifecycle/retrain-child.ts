@@ -9,11 +9,20 @@ import type { Trigger } from '../../core/lifecycle/state.ts';
 import { retrain, type RetrainResult } from '../retrain.ts';
 import type { ModelEntity } from './model-entity.ts';
 
-export async function startRetrainChild(lifecycle: ModelEntity, n: number, trigger: Trigger): Promise<{ workflowId: string; result: Promise<RetrainResult> }> {
+export async function startRetrainChild(
+  lifecycle: ModelEntity,
+  n: number,
+  trigger: Trigger,
+): Promise<{ workflowId: string; result: Promise<RetrainResult> }> {
   const { model, spec, state } = lifecycle;
   const workflowId = retrainWorkflowId(model, n);
   lifecycle.record(`retrain #${n} started`, trigger.reason);
-  await lifecycle.notify({ kind: 'retrain', title: `Retrain #${n} of ${model} started`, text: trigger.reason, fields: { rules: trigger.rules.join(', ') } });
+  await lifecycle.notify({
+    kind: 'retrain',
+    title: `Retrain #${n} of ${model} started`,
+    text: trigger.reason,
+    fields: { rules: trigger.rules.join(', ') },
+  });
   upsertSearchAttributes([{ key: TriggerReasonKey, value: trigger.rules.join(',') }]);
   const handle = await startChild(retrain, {
     workflowId,

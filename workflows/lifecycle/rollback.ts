@@ -19,8 +19,10 @@ export async function applyRollback(lifecycle: ModelEntity, request: RollbackReq
   const target = rollbackTarget(state, request);
   if (!patched(SAFE_ROLLBACK_PATCH)) return uncheckedRollback(lifecycle, request, target);
   const champion = state.championVersion;
-  if (!target || target === champion) return refuseRollback(lifecycle, request, target ? `v${target} is already the champion` : 'no earlier champion to return to');
-  if (!(await registeredVersion({ model, version: target }))) return refuseRollback(lifecycle, request, `toVersion: ${target} is not a registered version of ${model}`);
+  if (!target || target === champion)
+    return refuseRollback(lifecycle, request, target ? `v${target} is already the champion` : 'no earlier champion to return to');
+  if (!(await registeredVersion({ model, version: target })))
+    return refuseRollback(lifecycle, request, `toVersion: ${target} is not a registered version of ${model}`);
   let deployed = false;
   try {
     await deploy({ model, champion: target, reason: `rollback by ${request.requestedBy}: ${request.reason}` });
@@ -36,7 +38,11 @@ export async function applyRollback(lifecycle: ModelEntity, request: RollbackReq
 
 async function refuseRollback(lifecycle: ModelEntity, request: RollbackRequest, why: string): Promise<RollbackOutcome> {
   lifecycle.record(`rollback refused: ${why}`, `${request.requestedBy}: ${request.reason}`);
-  await lifecycle.notify({ kind: 'rollback', title: `rollback of ${lifecycle.model} refused`, text: `${why}\n${request.requestedBy}: ${request.reason}` });
+  await lifecycle.notify({
+    kind: 'rollback',
+    title: `rollback of ${lifecycle.model} refused`,
+    text: `${why}\n${request.requestedBy}: ${request.reason}`,
+  });
   return { ok: false, message: why };
 }
 
@@ -45,7 +51,11 @@ export async function rolledBack(lifecycle: ModelEntity, request: RollbackReques
   const { model, state } = lifecycle;
   const message = `rolled back from v${state.championVersion} to v${target}`;
   lifecycle.record(message, `${request.requestedBy}: ${request.reason}`);
-  await lifecycle.notify({ kind: 'rollback', title: `${model} rolled back from v${state.championVersion} to v${target}`, text: `${request.requestedBy}: ${request.reason}` });
+  await lifecycle.notify({
+    kind: 'rollback',
+    title: `${model} rolled back from v${state.championVersion} to v${target}`,
+    text: `${request.requestedBy}: ${request.reason}`,
+  });
   state.previousChampions = state.previousChampions.filter((v) => v !== target);
   state.championVersion = target;
   state.championSinceMs = Date.now();

@@ -24,7 +24,9 @@ export class SqliteApiKeys implements ApiKeyStore {
       insertApiKey: db.prepare('INSERT INTO api_keys (model, name, hash, created_at) VALUES (?, ?, ?, ?)'),
       apiKeyNamed: db.prepare('SELECT name, created_at AS createdAt, revoked_at AS revokedAt FROM api_keys WHERE model = ? AND name = ?'),
       revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE model = ? AND name = ? AND revoked_at IS NULL'),
-      apiKeys: db.prepare('SELECT name, created_at AS createdAt, revoked_at AS revokedAt FROM api_keys WHERE model = ? ORDER BY created_at, name'),
+      apiKeys: db.prepare(
+        'SELECT name, created_at AS createdAt, revoked_at AS revokedAt FROM api_keys WHERE model = ? ORDER BY created_at, name',
+      ),
       hasApiKeys: db.prepare('SELECT EXISTS (SELECT 1 FROM api_keys WHERE model = ?)').pluck(),
       activeApiKey: db.prepare('SELECT name FROM api_keys WHERE model = ? AND hash = ? AND revoked_at IS NULL').pluck(),
     };

@@ -139,13 +139,15 @@ export function migrate(db: Database.Database, path: string): void {
       .includes(true);
     db.exec(SCHEMA);
     const broken = rebuilt ? (db.pragma('foreign_key_check') as unknown[]) : [];
-    if (broken.length) throw new Error(`${path}: ${broken.length} rows break foreign keys after migrating: ${JSON.stringify(broken.slice(0, 3))}`);
+    if (broken.length)
+      throw new Error(`${path}: ${broken.length} rows break foreign keys after migrating: ${JSON.stringify(broken.slice(0, 3))}`);
     if (from < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   db.pragma('foreign_keys = ON');
 }
 
-const columnsOf = (db: Database.Database, table: string) => db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
+const columnsOf = (db: Database.Database, table: string) =>
+  db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(table) as string[];
 
 /**
  * Version 1. Logs created before feedback had kinds required a label on every row. Rebuild the

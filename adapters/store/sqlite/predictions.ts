@@ -6,7 +6,17 @@
 import type Database from 'better-sqlite3';
 import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../../core/errors.ts';
 import { ANONYMOUS, describeFeedback, feedbackSource, storedLabel } from '../feedback-rules.ts';
-import type { FeedbackEvent, FeedbackInput, FeedbackKind, Features, LabelledPrediction, LoggedPrediction, PredictionLog, Role, Task } from '../types.ts';
+import type {
+  FeedbackEvent,
+  FeedbackInput,
+  FeedbackKind,
+  Features,
+  LabelledPrediction,
+  LoggedPrediction,
+  PredictionLog,
+  Role,
+  Task,
+} from '../types.ts';
 import type { PredictionLogStore } from '../store.ts';
 import type { SqliteRecords } from './records.ts';
 
@@ -90,7 +100,11 @@ export class SqlitePredictionLog implements PredictionLogStore {
   }
 
   addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender = ANONYMOUS): number {
-    return this.addFeedbackMany([typeof feedback === 'object' ? { predictionId, ...feedback } : { predictionId, label: feedback }], model, sender)[0];
+    return this.addFeedbackMany(
+      [typeof feedback === 'object' ? { predictionId, ...feedback } : { predictionId, label: feedback }],
+      model,
+      sender,
+    )[0];
   }
 
   addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender = ANONYMOUS): number[] {
@@ -105,7 +119,10 @@ export class SqlitePredictionLog implements PredictionLogStore {
     // The prediction's probabilities name every class its model can output ({} for regression).
     const classes = Object.keys(JSON.parse(prediction.probabilities));
     // Accepting a prediction says its label was the truth (a regression model's: its predicted value).
-    const label = kind === 'accepted' ? (this.statements.predictionLabel.get(predictionId) as string) : storedLabel(predictionId, prediction.task, classes, item.label);
+    const label =
+      kind === 'accepted'
+        ? (this.statements.predictionLabel.get(predictionId) as string)
+        : storedLabel(predictionId, prediction.task, classes, item.label);
     if (kind === 'label' && label === undefined) {
       if (prediction.task === 'regression') throw new LabelTypeError(predictionId, undefined, { task: 'regression' });
       throw new UnknownLabelError(predictionId, '(none)', classes);
@@ -121,7 +138,9 @@ export class SqlitePredictionLog implements PredictionLogStore {
       if (prediction.task !== 'regression' && !classes.includes(label)) throw new UnknownLabelError(predictionId, label, classes);
       recordId = this.records.insert(prediction.model, prediction.features, label, feedbackSource(sender), createdAt);
     }
-    return Number(this.statements.insertFeedback.run(predictionId, prediction.model, kind, label ?? null, recordId, createdAt, sender).lastInsertRowid);
+    return Number(
+      this.statements.insertFeedback.run(predictionId, prediction.model, kind, label ?? null, recordId, createdAt, sender).lastInsertRowid,
+    );
   }
 
   feedbackSince(model: string, afterFeedbackId: number): FeedbackEvent[] {
@@ -140,7 +159,14 @@ export class SqlitePredictionLog implements PredictionLogStore {
       version: r.version,
       role: r.role,
       predicted: r.predicted,
-      feedback: r.kind === 'overridden' ? (r.label === null ? { kind: 'overridden' } : { kind: 'overridden', label: r.label }) : r.kind === 'accepted' ? { kind: 'accepted' } : { kind: 'label', label: r.label! },
+      feedback:
+        r.kind === 'overridden'
+          ? r.label === null
+            ? { kind: 'overridden' }
+            : { kind: 'overridden', label: r.label }
+          : r.kind === 'accepted'
+            ? { kind: 'accepted' }
+            : { kind: 'label', label: r.label! },
       probabilities: JSON.parse(r.probabilities),
       features: JSON.parse(r.features),
     }));
@@ -155,14 +181,31 @@ export class SqlitePredictionLog implements PredictionLogStore {
   }
 
   predictionsSince(model: string, afterSeq: number, limit: number): { rows: LoggedPrediction[]; maxSeq: number } {
-    const rows = this.statements.predictionsSince.all(model, afterSeq, limit) as Array<{ seq: number; version: string; role: Role; features: string; label: string; probabilities: string }>;
+    const rows = this.statements.predictionsSince.all(model, afterSeq, limit) as Array<{
+      seq: number;
+      version: string;
+      role: Role;
+      features: string;
+      label: string;
+      probabilities: string;
+    }>;
     return {
-      rows: rows.map((r) => ({ seq: r.seq, version: r.version, role: r.role, features: JSON.parse(r.features), label: r.label, probabilities: JSON.parse(r.probabilities) })),
+      rows: rows.map((r) => ({
+        seq: r.seq,
+        version: r.version,
+        role: r.role,
+        features: JSON.parse(r.features),
+        label: r.label,
+        probabilities: JSON.parse(r.probabilities),
+      })),
       maxSeq: rows.length ? rows[rows.length - 1].seq : afterSeq,
     };
   }
 
-  recentPredictions(model: string, limit: number): Array<{ features: Features; label: string; confidence: number | null; version: string }> {
+  recentPredictions(
+    model: string,
+    limit: number,
+  ): Array<{ features: Features; label: string; confidence: number | null; version: string }> {
     const rows = this.statements.recentPredictions.all(model, limit) as Array<{
       features: string;
       label: string;
@@ -187,7 +230,12 @@ export class SqlitePredictionLog implements PredictionLogStore {
   }
 
   liveErrors(model: string, sinceIso: string): Record<string, { n: number; mae: number; rmse: number }> {
-    const rows = this.statements.liveErrors.all(model, isoTime(sinceIso)) as Array<{ version: string; n: number; mae: number; mse: number }>;
+    const rows = this.statements.liveErrors.all(model, isoTime(sinceIso)) as Array<{
+      version: string;
+      n: number;
+      mae: number;
+      mse: number;
+    }>;
     return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, mae: r.mae, rmse: Math.sqrt(r.mse) }]));
   }
 }

@@ -17,9 +17,7 @@ export class SqliteRecords implements RecordStore {
     private readonly now: () => Date,
   ) {
     this.statements = {
-      insertRecord: db.prepare(
-        'INSERT INTO records (model, features, label, source, created_at) VALUES (?, ?, ?, ?, ?)',
-      ),
+      insertRecord: db.prepare('INSERT INTO records (model, features, label, source, created_at) VALUES (?, ?, ?, ?, ?)'),
       allRecords: db.prepare('SELECT id, features, label, source FROM records WHERE model = ? ORDER BY id'),
       recordsAfter: db.prepare('SELECT id, features, label, source FROM records WHERE model = ? AND id > ? ORDER BY id'),
       // Stored times are all toISOString() output, so text order is time order.
@@ -50,7 +48,11 @@ export class SqliteRecords implements RecordStore {
     return records.length;
   }
 
-  readRecords(model: string, window: TrainingWindow, at: { asOf?: string; championTrainedThrough?: number } = {}): Array<{ id: number } & LabelledRecord> {
+  readRecords(
+    model: string,
+    window: TrainingWindow,
+    at: { asOf?: string; championTrainedThrough?: number } = {},
+  ): Array<{ id: number } & LabelledRecord> {
     const s = this.statements;
     const since = (days: number) => new Date((at.asOf ? Date.parse(at.asOf) : this.now().getTime()) - days * 86_400_000).toISOString();
     const rows = (
@@ -103,7 +105,11 @@ export class SqliteRecords implements RecordStore {
              WHERE r.model = ? AND r.source = ?`,
           )
           .run(quarantinedAt, reason, model, source).changes;
-        this.db.prepare('UPDATE feedback SET record_id = NULL WHERE record_id IN (SELECT id FROM quarantined_records WHERE model = ? AND source = ?)').run(model, source);
+        this.db
+          .prepare(
+            'UPDATE feedback SET record_id = NULL WHERE record_id IN (SELECT id FROM quarantined_records WHERE model = ? AND source = ?)',
+          )
+          .run(model, source);
         this.db.prepare('DELETE FROM records WHERE model = ? AND source = ?').run(model, source);
         return moved;
       })
@@ -120,7 +126,9 @@ export class SqliteRecords implements RecordStore {
           )
           .run(model, source).changes;
         this.db
-          .prepare('UPDATE feedback SET record_id = (SELECT q.id FROM quarantined_records q WHERE q.feedback_id = feedback.id) WHERE id IN (SELECT feedback_id FROM quarantined_records WHERE model = ? AND source = ?)')
+          .prepare(
+            'UPDATE feedback SET record_id = (SELECT q.id FROM quarantined_records q WHERE q.feedback_id = feedback.id) WHERE id IN (SELECT feedback_id FROM quarantined_records WHERE model = ? AND source = ?)',
+          )
           .run(model, source);
         this.db.prepare('DELETE FROM quarantined_records WHERE model = ? AND source = ?').run(model, source);
         return restored;

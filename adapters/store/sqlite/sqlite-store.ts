@@ -8,7 +8,16 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TrainingWindow } from '../../../core/spec.ts';
-import type { AlertClaim, AlertLedgerEntry, AlertSuppression, DeploymentState, FeedbackInput, LabelledRecord, PredictionLog, StoreOptions } from '../types.ts';
+import type {
+  AlertClaim,
+  AlertLedgerEntry,
+  AlertSuppression,
+  DeploymentState,
+  FeedbackInput,
+  LabelledRecord,
+  PredictionLog,
+  StoreOptions,
+} from '../types.ts';
 import type { Store } from '../store.ts';
 import { migrate } from './migrations.ts';
 import { SqliteRecords } from './records.ts';
@@ -54,46 +63,106 @@ class SqliteStore implements Store {
 
   // ---- records, and quarantine ------------------------------------------------------------------
 
-  addRecords(model: string, records: LabelledRecord[]) { return this.records.addRecords(model, records); }
-  readRecords(model: string, window: TrainingWindow, at?: { asOf?: string; championTrainedThrough?: number }) { return this.records.readRecords(model, window, at); }
-  maxRecordId(model: string) { return this.records.maxRecordId(model); }
-  countRecordsSince(model: string, afterId: number) { return this.records.countRecordsSince(model, afterId); }
-  recordsBySource(model: string) { return this.records.recordsBySource(model); }
-  quarantineSource(model: string, source: string, reason: string) { return this.records.quarantineSource(model, source, reason); }
-  restoreSource(model: string, source: string) { return this.records.restoreSource(model, source); }
+  addRecords(model: string, records: LabelledRecord[]) {
+    return this.records.addRecords(model, records);
+  }
+  readRecords(model: string, window: TrainingWindow, at?: { asOf?: string; championTrainedThrough?: number }) {
+    return this.records.readRecords(model, window, at);
+  }
+  maxRecordId(model: string) {
+    return this.records.maxRecordId(model);
+  }
+  countRecordsSince(model: string, afterId: number) {
+    return this.records.countRecordsSince(model, afterId);
+  }
+  recordsBySource(model: string) {
+    return this.records.recordsBySource(model);
+  }
+  quarantineSource(model: string, source: string, reason: string) {
+    return this.records.quarantineSource(model, source, reason);
+  }
+  restoreSource(model: string, source: string) {
+    return this.records.restoreSource(model, source);
+  }
 
   // ---- predictions and feedback -----------------------------------------------------------------
 
-  logPredictions(rows: PredictionLog[]) { this.predictions.logPredictions(rows); }
-  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string) { return this.predictions.addFeedback(predictionId, feedback, model, sender); }
-  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string) { return this.predictions.addFeedbackMany(items, model, sender); }
-  feedbackSince(model: string, afterFeedbackId: number) { return this.predictions.feedbackSince(model, afterFeedbackId); }
-  maxPredictionSeq(model: string) { return this.predictions.maxPredictionSeq(model); }
-  countPredictionsSince(model: string, afterSeq: number) { return this.predictions.countPredictionsSince(model, afterSeq); }
-  predictionsSince(model: string, afterSeq: number, limit: number) { return this.predictions.predictionsSince(model, afterSeq, limit); }
-  recentPredictions(model: string, limit: number) { return this.predictions.recentPredictions(model, limit); }
-  labelledSince(model: string, afterFeedbackId: number) { return this.predictions.labelledSince(model, afterFeedbackId); }
-  maxFeedbackId(model: string) { return this.predictions.maxFeedbackId(model); }
-  liveAccuracy(model: string, sinceIso: string) { return this.predictions.liveAccuracy(model, sinceIso); }
-  liveErrors(model: string, sinceIso: string) { return this.predictions.liveErrors(model, sinceIso); }
+  logPredictions(rows: PredictionLog[]) {
+    this.predictions.logPredictions(rows);
+  }
+  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string) {
+    return this.predictions.addFeedback(predictionId, feedback, model, sender);
+  }
+  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string) {
+    return this.predictions.addFeedbackMany(items, model, sender);
+  }
+  feedbackSince(model: string, afterFeedbackId: number) {
+    return this.predictions.feedbackSince(model, afterFeedbackId);
+  }
+  maxPredictionSeq(model: string) {
+    return this.predictions.maxPredictionSeq(model);
+  }
+  countPredictionsSince(model: string, afterSeq: number) {
+    return this.predictions.countPredictionsSince(model, afterSeq);
+  }
+  predictionsSince(model: string, afterSeq: number, limit: number) {
+    return this.predictions.predictionsSince(model, afterSeq, limit);
+  }
+  recentPredictions(model: string, limit: number) {
+    return this.predictions.recentPredictions(model, limit);
+  }
+  labelledSince(model: string, afterFeedbackId: number) {
+    return this.predictions.labelledSince(model, afterFeedbackId);
+  }
+  maxFeedbackId(model: string) {
+    return this.predictions.maxFeedbackId(model);
+  }
+  liveAccuracy(model: string, sinceIso: string) {
+    return this.predictions.liveAccuracy(model, sinceIso);
+  }
+  liveErrors(model: string, sinceIso: string) {
+    return this.predictions.liveErrors(model, sinceIso);
+  }
 
   // ---- deployments ------------------------------------------------------------------------------
 
-  getDeployment(model: string) { return this.deployments.getDeployment(model); }
-  setDeployment(model: string, state: DeploymentState) { this.deployments.setDeployment(model, state); }
-  listDeployments() { return this.deployments.listDeployments(); }
+  getDeployment(model: string) {
+    return this.deployments.getDeployment(model);
+  }
+  setDeployment(model: string, state: DeploymentState) {
+    this.deployments.setDeployment(model, state);
+  }
+  listDeployments() {
+    return this.deployments.listDeployments();
+  }
 
   // ---- alert ledger -----------------------------------------------------------------------------
 
-  claimAlert(claim: AlertClaim, lookbackMs: number, decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined) { return this.alerts.claimAlert(claim, lookbackMs, decide); }
-  getAlert(id: string) { return this.alerts.getAlert(id); }
-  recordAlertDelivery(id: string, channel: string) { this.alerts.recordAlertDelivery(id, channel); }
+  claimAlert(claim: AlertClaim, lookbackMs: number, decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined) {
+    return this.alerts.claimAlert(claim, lookbackMs, decide);
+  }
+  getAlert(id: string) {
+    return this.alerts.getAlert(id);
+  }
+  recordAlertDelivery(id: string, channel: string) {
+    this.alerts.recordAlertDelivery(id, channel);
+  }
 
   // ---- API keys ---------------------------------------------------------------------------------
 
-  addApiKey(model: string, name: string, hash: string) { return this.apiKeys.addApiKey(model, name, hash); }
-  revokeApiKey(model: string, name: string) { return this.apiKeys.revokeApiKey(model, name); }
-  listApiKeys(model: string) { return this.apiKeys.listApiKeys(model); }
-  requiresApiKey(model: string) { return this.apiKeys.requiresApiKey(model); }
-  apiKeyName(model: string, hash: string) { return this.apiKeys.apiKeyName(model, hash); }
+  addApiKey(model: string, name: string, hash: string) {
+    return this.apiKeys.addApiKey(model, name, hash);
+  }
+  revokeApiKey(model: string, name: string) {
+    return this.apiKeys.revokeApiKey(model, name);
+  }
+  listApiKeys(model: string) {
+    return this.apiKeys.listApiKeys(model);
+  }
+  requiresApiKey(model: string) {
+    return this.apiKeys.requiresApiKey(model);
+  }
+  apiKeyName(model: string, hash: string) {
+    return this.apiKeys.apiKeyName(model, hash);
+  }
 }

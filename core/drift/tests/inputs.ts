@@ -60,4 +60,3 @@ export function alignedShares<K extends string | number>(a: Map<K, number>, b: M
   const totalB = sumOf(keys.map((k) => b.get(k) ?? 0));
   return [keys.map((k) => (a.get(k) ?? 0) / totalA), keys.map((k) => (b.get(k) ?? 0) / totalB)];
 }
-
