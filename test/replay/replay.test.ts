@@ -12,6 +12,8 @@
  * - v1-model_weather_retrain_1, v1-model_weather_retrain_2: retrains from before automl-sweep
  *   (the spec's fixed candidates, trainCandidate).
  * The v2 retrains and sweep stay: they ran the sweep and had no alerts, and replay unchanged.
+ * v5 was recorded after the retirement (the demo, with an unknown signal and a rollback to a
+ * version that does not exist): its histories carry the `deprecatePatch` markers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

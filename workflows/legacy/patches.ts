@@ -11,9 +11,11 @@
  * converted in core/legacy/carried-state.ts). test/replay/replay.test.ts holds the fixtures
  * that prove the rule; the retired ones are named in its header.
  *
- * The recorded markers are all `patched` ones (not deprecated), so no patch can be removed
- * outright yet: that is the next step for the deprecated ones, once all running histories were
- * recorded with `deprecatePatch`.
+ * The v5 fixture set was recorded by this code: its histories carry the deprecated markers, and
+ * replay proves that code which calls `deprecatePatch` reads them. The v3 and v4 histories still
+ * carry plain `patched` markers, so no patch can be removed outright yet: removing the deprecated
+ * ones is the next step, once no run recorded before v5 can be open (then the v3 and v4
+ * fixtures retire in turn).
  */
 
 // ---- deprecated: the new code only (every fixture from v3 on carries the marker) ----------
