@@ -19,19 +19,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import { request } from 'undici';
-import {
-  admit,
-  Alert,
-  AlertsSpec,
-  channelsFor,
-  emailMessage,
-  redactUrl,
-  slackPayload,
-  truncate,
-  type AlertKind,
-  type Channel,
-  type WebhookTarget,
-} from '../core/alerts.ts';
+import { admit, Alert, AlertsSpec, channelsFor, redactUrl, type AlertKind, type Channel, type WebhookTarget } from '../core/alerts.ts';
+import { emailMessage, slackPayload, truncate } from '../core/alert-messages.ts';
 import { parseDuration } from '../core/duration.ts';
 import { formatIssues } from '../core/spec.ts';
 import type { AlertLedgerEntry } from '../adapters/store/index.ts';

@@ -14,7 +14,8 @@ import { DefaultLogger } from '@temporalio/worker';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { alertActivities, type SendAlertInput, type SendAlertResult } from '../../activities/alerts.ts';
 import type { ActivityContext } from '../../activities/context.ts';
-import { AlertsSpec, type Alert, type AlertsSpecInput, type SlackPayload } from '../../core/alerts.ts';
+import { AlertsSpec, type Alert, type AlertsSpecInput } from '../../core/alerts.ts';
+import type { SlackPayload } from '../../core/alert-messages.ts';
 import { openStore, type Store } from '../../adapters/store/index.ts';
 import { tempDir } from '../helpers/services.ts';
 

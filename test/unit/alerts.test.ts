@@ -6,15 +6,12 @@ import {
   ALERT_KINDS,
   AlertsSpec,
   channelsFor,
-  emailMessage,
   findingAlerts,
   humanDuration,
   redactUrl,
-  SLACK_LIMITS,
-  slackPayload,
   type AlertHistoryEntry,
-  type SlackBlock,
 } from '../../core/alerts.ts';
+import { emailMessage, SLACK_LIMITS, slackPayload, type SlackBlock } from '../../core/alert-messages.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { formatIssues } from '../../core/spec.ts';
 
