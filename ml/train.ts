@@ -8,6 +8,10 @@
  *
  * Activities call `trainInThread` (ml/training-threads.ts), which runs `trainTrial` in a warm worker
  * thread; tests and benchmarks also call `trainTrial` on their own thread.
+ *
+ * Over 400 lines on purpose: the epoch loop, its randomness and the tensors' lifetimes are what
+ * make resuming exact, and they read best in one place; what a trial measures besides training
+ * is in ml/trial-measurements.ts.
  */
 import type { TrialConfig } from '../core/search-space.ts';
 import { mulberry32 } from '../core/stats/rng.ts';
