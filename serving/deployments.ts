@@ -1,9 +1,11 @@
 /**
  * The deployments this server process serves: for each model the persisted state plus the
- * loaded predictors of its champion and canary. Changes are set-state and all-or-nothing:
+ * loaded predictors of its champion, canary and shadow. Changes are set-state and all-or-nothing:
  * every named version loads before anything switches, the store is written next, and only
  * then does the in-memory swap happen, in one synchronous step, so a request sees either the
- * old deployment or the new one.
+ * old deployment or the new one. A shadow is loaded like the others when deployed; one that
+ * fails to load when the server restarts is left out (and reported) instead of taking the
+ * model out of service, since nobody is answered by it.
  */
 import type { Predictor } from '../ml/bundle.ts';
 import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from '../core/errors.ts';
@@ -14,8 +16,12 @@ export type ModelLoader = (model: string, version: string) => Promise<Predictor>
 export interface DesiredDeployment {
   champion: { version: string };
   canary?: { version: string; weight: number };
+  shadow?: { version: string };
   reason: string;
 }
+
+/** A deployment as served: its state, and why its shadow is not running when it could not be loaded. */
+export type ServedDeployment = DeploymentState & { shadow?: { version: string; unavailable?: string } };
 
 export interface Target {
   version: string;
@@ -29,6 +35,8 @@ interface Live {
   state: DeploymentState;
   predictors: Map<string, Predictor>; // by version
   features: string[];
+  /** Why the shadow named by state did not load at restore. */
+  shadowUnavailable?: string;
 }
 
 export class LiveDeployments {
@@ -42,14 +50,20 @@ export class LiveDeployments {
     private readonly load: ModelLoader,
   ) {}
 
-  /** Loads every persisted deployment; a model that fails stays unavailable (503) until redeployed. */
+  /**
+   * Loads every persisted deployment; a model that fails stays unavailable (503) until redeployed.
+   * A shadow that fails is reported and left out.
+   */
   async restore(): Promise<Array<{ model: string; error: string }>> {
     const failures: Array<{ model: string; error: string }> = [];
     await Promise.all(
       this.store.listDeployments().map(async ({ model, ...state }) => {
         try {
-          const predictors = await this.loadAll(model, versionsOf(state));
-          this.install(model, state, predictors);
+          const predictors = await this.loadAll(model, servedVersions(state));
+          const shadow = state.shadow && (await this.loadShadow(model, state.shadow.version));
+          if (shadow instanceof Error) failures.push({ model, error: `shadow left out: ${shadow.message}` });
+          else if (shadow) predictors.set(state.shadow!.version, shadow);
+          this.install(model, state, predictors, shadow instanceof Error ? shadow.message : undefined);
         } catch (err) {
           const error = (err as Error).message;
           this.unavailable.set(model, error);
@@ -69,8 +83,16 @@ export class LiveDeployments {
     return { version, role, predictor: live.predictors.get(version)!, features: live.features };
   }
 
-  state(model: string): DeploymentState {
-    return this.require(model).state;
+  /** The model's shadow, when it names one that is running. Use it synchronously: a redeploy disposes it. */
+  shadow(model: string): { version: string; predictor: Predictor } | undefined {
+    const state = this.live.get(model)?.state;
+    const predictor = state?.shadow && this.live.get(model)!.predictors.get(state.shadow.version);
+    return predictor ? { version: state!.shadow!.version, predictor } : undefined;
+  }
+
+  state(model: string): ServedDeployment {
+    const { state, shadowUnavailable } = this.require(model);
+    return shadowUnavailable ? { ...state, shadow: { ...state.shadow!, unavailable: shadowUnavailable } } : state;
   }
 
   list(): Array<{ model: string } & DeploymentState> {
@@ -89,7 +111,8 @@ export class LiveDeployments {
     // One change at a time: two interleaved deploys could persist one state and serve the other.
     const result = this.queue.then(async () => {
       const current = this.live.get(model);
-      if (current && sameTargets(current.state, desired)) return { state: current.state, changed: false };
+      // A shadow that failed to load at restore is retried by deploying the same state again.
+      if (current && !current.shadowUnavailable && sameTargets(current.state, desired)) return { state: current.state, changed: false };
 
       const reused = new Map<string, Predictor>();
       const missing: string[] = [];
@@ -145,20 +168,40 @@ export class LiveDeployments {
     return new Map(versions.map((version, i) => [version, (results[i] as PromiseFulfilledResult<Predictor>).value]));
   }
 
-  private install(model: string, state: DeploymentState, predictors: Map<string, Predictor>): void {
+  /** The shadow's predictor, or the error that kept it from loading. */
+  private async loadShadow(model: string, version: string): Promise<Predictor | Error> {
+    try {
+      return await this.load(model, version);
+    } catch (err) {
+      return err as Error;
+    }
+  }
+
+  private install(model: string, state: DeploymentState, predictors: Map<string, Predictor>, shadowUnavailable?: string): void {
     const previous = this.live.get(model);
-    const features = [...new Set([...predictors.values()].flatMap((p) => p.features))];
-    this.live.set(model, { state, predictors, features });
+    // The shadow's features are not asked of clients: what they must send does not change with it.
+    const features = [...new Set(servedVersions(state).flatMap((version) => predictors.get(version)!.features))];
+    this.live.set(model, { state, predictors, features, shadowUnavailable });
     this.unavailable.delete(model);
     // Predictors are synchronous, so no request can still be using one dropped here.
     for (const [version, predictor] of previous?.predictors ?? []) if (!predictors.has(version)) predictor.dispose();
   }
 }
 
-function versionsOf(state: DesiredDeployment): string[] {
+/** The versions that answer requests. */
+function servedVersions(state: DesiredDeployment): string[] {
   return state.canary ? [state.champion.version, state.canary.version] : [state.champion.version];
 }
 
+function versionsOf(state: DesiredDeployment): string[] {
+  return state.shadow ? [...servedVersions(state), state.shadow.version] : servedVersions(state);
+}
+
 function sameTargets(a: DesiredDeployment, b: DesiredDeployment): boolean {
-  return a.champion.version === b.champion.version && a.canary?.version === b.canary?.version && a.canary?.weight === b.canary?.weight;
+  return (
+    a.champion.version === b.champion.version &&
+    a.canary?.version === b.canary?.version &&
+    a.canary?.weight === b.canary?.weight &&
+    a.shadow?.version === b.shadow?.version
+  );
 }

@@ -28,12 +28,14 @@ import type {
   AlertSuppression,
   ApiKeyInfo,
   DeploymentState,
+  ExportedPrediction,
   FeedbackEvent,
   FeedbackInput,
   Features,
   LabelledPrediction,
   LabelledRecord,
   LoggedPrediction,
+  LogSince,
   PredictionLog,
   SourceSummary,
 } from './types.ts';
@@ -88,6 +90,7 @@ export interface PredictionLogStore {
   feedbackSince(model: string, afterFeedbackId: number): FeedbackEvent[];
   /** 0 when the model has no predictions. */
   maxPredictionSeq(model: string): number;
+  /** Served predictions only (not shadow ones), like predictionsSince and recentPredictions: what monitoring sees. */
   countPredictionsSince(model: string, afterSeq: number): number;
   /** The most recent `limit` predictions with seq > afterSeq, oldest first, and the highest seq among them. */
   predictionsSince(model: string, afterSeq: number, limit: number): { rows: LoggedPrediction[]; maxSeq: number };
@@ -106,6 +109,14 @@ export interface PredictionLogStore {
    * prediction was wrong, not by how much: it is left out.
    */
   liveErrors(model: string, sinceIso: string): Record<string, { n: number; mae: number; rmse: number }>;
+  /**
+   * Every logged prediction of the model (shadow ones too) matching `since`, in seq order, with
+   * its feedback; read lazily, a page at a time, so memory does not grow with the log. Rows
+   * committed while the caller iterates are included when their seq is not yet passed.
+   */
+  exportLog(model: string, since: LogSince): Iterable<ExportedPrediction>;
+  /** The feature names and classes that appear in exportLog's rows, sorted (a CSV header's columns). */
+  exportColumns(model: string, since: LogSince): { features: string[]; classes: string[] };
 }
 
 /** Which versions each model serves. */

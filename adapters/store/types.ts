@@ -6,11 +6,14 @@
 export interface DeploymentState {
   champion: { version: string };
   canary?: { version: string; weight: number };
+  /** Gets a copy of every request after its response is sent; its predictions are logged, never returned. */
+  shadow?: { version: string };
   updatedAt: string;
   reason: string;
 }
 
-export type Role = 'champion' | 'canary';
+/** 'shadow' predictions were logged but never served (DeploymentState.shadow). */
+export type Role = 'champion' | 'canary' | 'shadow';
 export type Features = Record<string, unknown>;
 /** What the predicting model does (ml/bundle.ts Predictor.task); stored with every prediction. */
 export type Task = 'classification' | 'regression';
@@ -35,6 +38,8 @@ export interface PredictionLog {
   confidence: number | null;
   /** {} for a regression model. */
   probabilities: Record<string, number>;
+  /** A shadow prediction's served twin: the id of the prediction made from the same input and returned. */
+  shadowOf?: string;
 }
 
 export interface LabelledPrediction {
@@ -117,4 +122,28 @@ export interface ApiKeyInfo {
   name: string;
   createdAt: string;
   revokedAt?: string;
+}
+
+/** Which predictions an export starts from: those after a seq, and/or made at or after a time. */
+export interface LogSince {
+  afterSeq?: number;
+  /** An ISO time; RangeError when it is not one. */
+  fromTime?: string;
+}
+
+/** A logged prediction as exported: what went in, what came out, and the feedback on it. */
+export interface ExportedPrediction {
+  seq: number;
+  id: string;
+  createdAt: string;
+  version: string;
+  role: Role;
+  task: Task;
+  features: Features;
+  /** The predicted class; a regression model's predicted number as text. */
+  label: string;
+  confidence: number | null;
+  probabilities: Record<string, number>;
+  shadowOf: string | null;
+  feedback: { kind: FeedbackKind; label: string | null; source: string; createdAt: string } | null;
 }

@@ -490,9 +490,9 @@ test('a log from before regression models gets predictions.task and a nullable c
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'predictions' AND sql IS NOT NULL ORDER BY name")
       .pluck()
       .all(),
-    ['predictions_by_model', 'predictions_by_time'],
+    ['predictions_by_model', 'predictions_by_time', 'predictions_by_twin'],
   );
-  assert.equal(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'predictions_with%'").pluck().get(), 0);
+  assert.equal(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'predictions_rebuilt'").pluck().get(), 0);
   db.pragma('foreign_keys = ON');
   assert.throws(
     () => db.prepare("INSERT INTO feedback (prediction_id, model, kind, created_at) VALUES ('nope', 'weather', 'accepted', 'now')").run(),

@@ -29,12 +29,14 @@ const FEEDBACK_COLUMNS = `(
 )`;
 
 // seq: AUTOINCREMENT for the same reason (monitoring reads "predictions after seq N").
+// shadow_of: a shadow prediction's served twin (the prediction made from the same input).
 const PREDICTION_COLUMNS = `(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
   model TEXT NOT NULL,
   version TEXT NOT NULL,
-  role TEXT NOT NULL CHECK (role IN ('champion', 'canary')),
+  role TEXT NOT NULL CHECK (role IN ('champion', 'canary', 'shadow')),
+  shadow_of TEXT CHECK ((shadow_of IS NULL) = (role != 'shadow')),
   task TEXT NOT NULL DEFAULT 'classification' CHECK (task IN ('classification', 'regression')),
   features TEXT NOT NULL,
   label TEXT NOT NULL,
@@ -58,6 +60,7 @@ CREATE INDEX IF NOT EXISTS records_by_model ON records (model, id);
 CREATE TABLE IF NOT EXISTS predictions ${PREDICTION_COLUMNS};
 CREATE INDEX IF NOT EXISTS predictions_by_model ON predictions (model, seq);
 CREATE INDEX IF NOT EXISTS predictions_by_time ON predictions (model, created_at);
+CREATE INDEX IF NOT EXISTS predictions_by_twin ON predictions (shadow_of) WHERE shadow_of IS NOT NULL;
 
 -- kind 'label': the true label; 'accepted': the prediction was right (label = the predicted one);
 -- 'overridden': it was wrong, with the right label when the user gave one. A feedback with a
@@ -123,6 +126,7 @@ const MIGRATIONS: Migration[] = [
   { version: 1, up: migrateFeedbackKinds },
   { version: 2, up: migratePredictionTasks },
   { version: 3, up: migrateFeedbackSources },
+  { version: 4, up: migrateShadowPredictions },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
@@ -168,25 +172,13 @@ function migrateFeedbackKinds(db: Database.Database): boolean {
 
 /**
  * Version 2. Logs created before regression models have no predictions.task and a NOT NULL
- * confidence. Rebuild the table (SQLite cannot relax NOT NULL in place) keeping seq, ids and the
- * AUTOINCREMENT counter; every earlier prediction is a classifier's. Runs with foreign keys off:
- * feedback references the table, and refers to the rebuilt one by name afterwards.
+ * confidence. Rebuild the table (SQLite cannot relax NOT NULL in place); every earlier
+ * prediction is a classifier's.
  */
 function migratePredictionTasks(db: Database.Database): boolean {
   const columns = columnsOf(db, 'predictions');
   if (columns.length === 0 || columns.includes('task')) return false;
-  const counter = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'predictions'").pluck().get() as number | undefined;
-  db.exec(`
-    CREATE TABLE predictions_with_tasks ${PREDICTION_COLUMNS};
-    INSERT INTO predictions_with_tasks (seq, id, model, version, role, task, features, label, confidence, probabilities, created_at)
-      SELECT seq, id, model, version, role, 'classification', features, label, confidence, probabilities, created_at FROM predictions;
-    DROP TABLE predictions;
-    ALTER TABLE predictions_with_tasks RENAME TO predictions;
-  `);
-  if (counter !== undefined) {
-    const kept = db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'predictions'").run(counter).changes;
-    if (!kept) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('predictions', ?)").run(counter);
-  }
+  rebuildPredictions(db, "seq, id, model, version, role, 'classification', features, label, confidence, probabilities, created_at");
   return true;
 }
 
@@ -196,4 +188,37 @@ function migrateFeedbackSources(db: Database.Database): boolean {
   if (columns.length === 0 || columns.includes('source')) return false;
   db.exec(`ALTER TABLE feedback ADD COLUMN source TEXT NOT NULL DEFAULT '${ANONYMOUS}'`);
   return false; // adding a column rebuilds nothing
+}
+
+/**
+ * Version 4. Logs created before shadow deployments refuse role 'shadow' and have no shadow_of.
+ * Rebuild the table (SQLite cannot change a CHECK in place). A file that step 2 rebuilt already
+ * has the new columns.
+ */
+function migrateShadowPredictions(db: Database.Database): boolean {
+  const columns = columnsOf(db, 'predictions');
+  if (columns.length === 0 || columns.includes('shadow_of')) return false;
+  rebuildPredictions(db, 'seq, id, model, version, role, task, features, label, confidence, probabilities, created_at');
+  return true;
+}
+
+/**
+ * Replaces predictions by a table of PREDICTION_COLUMNS filled from `select` (the old table's
+ * values for seq, id, model, version, role, task, features, label, confidence, probabilities,
+ * created_at), keeping seq, ids and the AUTOINCREMENT counter. Runs with foreign keys off:
+ * feedback references the table, and refers to the rebuilt one by name afterwards.
+ */
+function rebuildPredictions(db: Database.Database, select: string): void {
+  const counter = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'predictions'").pluck().get() as number | undefined;
+  db.exec(`
+    CREATE TABLE predictions_rebuilt ${PREDICTION_COLUMNS};
+    INSERT INTO predictions_rebuilt (seq, id, model, version, role, task, features, label, confidence, probabilities, created_at)
+      SELECT ${select} FROM predictions;
+    DROP TABLE predictions;
+    ALTER TABLE predictions_rebuilt RENAME TO predictions;
+  `);
+  if (counter !== undefined) {
+    const kept = db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'predictions'").run(counter).changes;
+    if (!kept) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('predictions', ?)").run(counter);
+  }
 }

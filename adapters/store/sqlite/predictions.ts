@@ -7,18 +7,23 @@ import type Database from 'better-sqlite3';
 import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../../core/errors.ts';
 import { ANONYMOUS, describeFeedback, feedbackSource, storedLabel } from '../feedback-rules.ts';
 import type {
+  ExportedPrediction,
   FeedbackEvent,
   FeedbackInput,
   FeedbackKind,
   Features,
   LabelledPrediction,
   LoggedPrediction,
+  LogSince,
   PredictionLog,
   Role,
   Task,
 } from '../types.ts';
 import type { PredictionLogStore } from '../store.ts';
 import type { SqliteRecords } from './records.ts';
+
+/** Rows per exportLog page: bounds the memory an export holds, whatever the log's size. */
+const EXPORT_PAGE = 500;
 
 interface PredictionRow {
   model: string;
@@ -37,8 +42,8 @@ export class SqlitePredictionLog implements PredictionLogStore {
   ) {
     this.statements = {
       insertPrediction: db.prepare(
-        `INSERT INTO predictions (id, model, version, role, task, features, label, confidence, probabilities, created_at)
-         VALUES (@id, @model, @version, @role, @task, @features, @label, @confidence, @probabilities, @createdAt)`,
+        `INSERT INTO predictions (id, model, version, role, task, features, label, confidence, probabilities, created_at, shadow_of)
+         VALUES (@id, @model, @version, @role, @task, @features, @label, @confidence, @probabilities, @createdAt, @shadowOf)`,
       ),
       prediction: db.prepare('SELECT model, task, features, probabilities FROM predictions WHERE id = ?'),
       feedbackFor: db.prepare('SELECT id, kind, label FROM feedback WHERE prediction_id = ?'),
@@ -52,15 +57,35 @@ export class SqlitePredictionLog implements PredictionLogStore {
          WHERE f.model = ? AND f.id > ? ORDER BY f.id`,
       ),
       maxPredictionSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM predictions WHERE model = ?').pluck(),
-      countPredictionsSince: db.prepare('SELECT count(*) FROM predictions WHERE model = ? AND seq > ?').pluck(),
+      // Shadow predictions repeat served inputs: counted in, they would skew monitoring's drift tests.
+      countPredictionsSince: db.prepare(`SELECT count(*) FROM predictions WHERE model = ? AND seq > ? AND role != 'shadow'`).pluck(),
       predictionsSince: db.prepare(
         `SELECT * FROM (SELECT seq, version, role, features, label, probabilities FROM predictions
-                        WHERE model = ? AND seq > ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+                        WHERE model = ? AND seq > ? AND role != 'shadow' ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
       ),
       recentPredictions: db.prepare(
         `SELECT * FROM (SELECT seq, features, label, confidence, version FROM predictions
-                        WHERE model = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+                        WHERE model = ? AND role != 'shadow' ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
       ),
+      exportPage: db.prepare(
+        `SELECT p.seq, p.id, p.created_at AS createdAt, p.version, p.role, p.task, p.features, p.label, p.confidence,
+                p.probabilities, p.shadow_of AS shadowOf, f.kind AS feedbackKind, f.label AS feedbackLabel,
+                f.source AS feedbackSource, f.created_at AS feedbackAt
+         FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
+         WHERE p.model = @model AND p.seq > @afterSeq AND p.created_at >= @fromTime ORDER BY p.seq LIMIT @limit`,
+      ),
+      exportFeatures: db
+        .prepare(
+          `SELECT DISTINCT j.key FROM predictions p, json_each(p.features) j
+         WHERE p.model = @model AND p.seq > @afterSeq AND p.created_at >= @fromTime ORDER BY j.key`,
+        )
+        .pluck(),
+      exportClasses: db
+        .prepare(
+          `SELECT DISTINCT j.key FROM predictions p, json_each(p.probabilities) j
+         WHERE p.model = @model AND p.seq > @afterSeq AND p.created_at >= @fromTime ORDER BY j.key`,
+        )
+        .pluck(),
       labelledSince: db.prepare(
         `SELECT f.id AS feedbackId, p.version, p.role, p.label AS predicted, f.label AS truth
          FROM feedback f JOIN predictions p ON p.id = f.prediction_id
@@ -90,6 +115,7 @@ export class SqlitePredictionLog implements PredictionLogStore {
           this.statements.insertPrediction.run({
             ...r,
             task: r.task ?? 'classification',
+            shadowOf: r.shadowOf ?? null,
             features: JSON.stringify(r.features),
             probabilities: JSON.stringify(r.probabilities),
             createdAt,
@@ -238,6 +264,58 @@ export class SqlitePredictionLog implements PredictionLogStore {
     }>;
     return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, mae: r.mae, rmse: Math.sqrt(r.mse) }]));
   }
+
+  /**
+   * Pages by seq rather than one `.iterate()` cursor: while a cursor is open better-sqlite3
+   * refuses every write on the connection, so a slow reader of an export would stop the server
+   * from logging predictions. Each page is read whole, and the connection is free between pages.
+   */
+  *exportLog(model: string, since: LogSince): Iterable<ExportedPrediction> {
+    const fromTime = since.fromTime === undefined ? '' : isoTime(since.fromTime);
+    let afterSeq = since.afterSeq ?? 0;
+    for (;;) {
+      const page = this.statements.exportPage.all({ model, afterSeq, fromTime, limit: EXPORT_PAGE }) as ExportRow[];
+      for (const row of page) yield exported(row);
+      if (page.length < EXPORT_PAGE) return;
+      afterSeq = page[page.length - 1].seq;
+    }
+  }
+
+  exportColumns(model: string, since: LogSince): { features: string[]; classes: string[] } {
+    const filter = { model, afterSeq: since.afterSeq ?? 0, fromTime: since.fromTime === undefined ? '' : isoTime(since.fromTime) };
+    return {
+      features: this.statements.exportFeatures.all(filter) as string[],
+      classes: this.statements.exportClasses.all(filter) as string[],
+    };
+  }
+}
+
+interface ExportRow {
+  seq: number;
+  id: string;
+  createdAt: string;
+  version: string;
+  role: Role;
+  task: Task;
+  features: string;
+  label: string;
+  confidence: number | null;
+  probabilities: string;
+  shadowOf: string | null;
+  feedbackKind: FeedbackKind | null;
+  feedbackLabel: string | null;
+  feedbackSource: string | null;
+  feedbackAt: string | null;
+}
+
+function exported(r: ExportRow): ExportedPrediction {
+  const { feedbackKind, feedbackLabel, feedbackSource, feedbackAt, features, probabilities, ...prediction } = r;
+  return {
+    ...prediction,
+    features: JSON.parse(features),
+    probabilities: JSON.parse(probabilities),
+    feedback: feedbackKind === null ? null : { kind: feedbackKind, label: feedbackLabel, source: feedbackSource!, createdAt: feedbackAt! },
+  };
 }
 
 /** `iso` as toISOString() spells it; RangeError when it is not a time. */

@@ -15,6 +15,7 @@ import type {
   DeploymentState,
   FeedbackInput,
   LabelledRecord,
+  LogSince,
   PredictionLog,
   StoreOptions,
 } from '../types.ts';
@@ -122,6 +123,12 @@ class SqliteStore implements Store {
   }
   liveErrors(model: string, sinceIso: string) {
     return this.predictions.liveErrors(model, sinceIso);
+  }
+  exportLog(model: string, since: LogSince) {
+    return this.predictions.exportLog(model, since);
+  }
+  exportColumns(model: string, since: LogSince) {
+    return this.predictions.exportColumns(model, since);
   }
 
   // ---- deployments ------------------------------------------------------------------------------
