@@ -1,11 +1,12 @@
 /**
- * The model server: predictions routed between champion and canary, every prediction logged,
- * delayed ground truth taken in (with its sender), and admin endpoints that set what is deployed
- * and manage per-model API keys. A model with API keys answers predict and feedback only to them.
- * Bad input always gets a 4xx naming each problem; a 500 means a bug or a broken dependency.
+ * The model server: predictions routed between champion and canary (and copied to a shadow),
+ * every prediction logged, delayed ground truth taken in (with its sender), the log exported, and
+ * admin endpoints that set what is deployed and manage per-model API keys. A model with API keys
+ * answers predict and feedback only to them. Bad input always gets a 4xx naming each problem; a
+ * 500 means a bug or a broken dependency.
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { formatIssues } from '../core/spec.ts';
 import type { Prediction, Predictor } from '../ml/bundle.ts';
@@ -13,6 +14,10 @@ import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
 import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
 import { guardInputRange } from './input-range.ts';
+import { adminOnly } from './admin-auth.ts';
+import { ShadowTraffic } from './shadow.ts';
+import { logExportRoutes } from './log-export.ts';
+import { ModelName } from './model-name.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 
 export interface ServerOptions {
@@ -71,14 +76,17 @@ const DeployBody = z
   .object({
     champion: z.object({ version: Version }),
     canary: z.object({ version: Version, weight: z.number().gt(0).lt(1) }).optional(),
+    shadow: z.object({ version: Version }).optional(),
     reason: z.string().trim().min(1, 'say why the deployment changes'),
   })
   .refine((d) => d.canary?.version !== d.champion.version, {
     message: 'the canary must be another version than the champion',
     path: ['canary', 'version'],
+  })
+  .refine((d) => d.shadow === undefined || ![d.champion.version, d.canary?.version].includes(d.shadow.version), {
+    message: 'the shadow must be another version than the champion and the canary',
+    path: ['shadow', 'version'],
   });
-
-const ModelName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes');
 
 /** Key names are the feedback sources that spec.training.feedback.sources lists. */
 const ApiKeyName = z
@@ -93,6 +101,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const { store } = options;
   const deployments = new LiveDeployments(store, options.loadModel);
   const app = Fastify({ logger: options.logger ?? false });
+  const shadows = new ShadowTraffic(deployments, store);
+  shadows.register(app);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ServingError) {
@@ -151,6 +161,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       };
     });
     store.logPredictions(served.map((s) => s.log));
+    shadows.copy(
+      request,
+      model,
+      rows,
+      served.map((s) => s.log.id),
+    );
     return { predictions: served.map((s) => s.response) };
   });
 
@@ -162,16 +178,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return { accepted: items.length };
   });
 
+  await app.register(logExportRoutes, { store, adminToken: options.adminToken });
+
   await app.register(
     async (admin) => {
-      admin.addHook('onRequest', async (request, reply) => {
-        if (!authorized(request, options.adminToken)) {
-          return reply
-            .status(401)
-            .header('www-authenticate', 'Bearer')
-            .send({ error: 'unauthorized', message: 'admin endpoints need the header "Authorization: Bearer <admin token>"' });
-        }
-      });
+      admin.addHook('onRequest', adminOnly(options.adminToken));
 
       admin.put<ModelParams>('/models/:model/deployment', async (request) => {
         const model = parse(ModelName, request.params.model, 'model name');
@@ -243,14 +254,6 @@ function requireFeatures(rows: Array<Record<string, unknown>>, features: string[
   throw new InvalidRequestError(
     `rows lack features the model needs (${features.join(', ')}; use null for unknown values):\n${shown.join('\n')}`,
   );
-}
-
-function authorized(request: FastifyRequest, adminToken: string): boolean {
-  const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
-  if (!match) return false;
-  // Hashing gives equal lengths, which timingSafeEqual needs, without leaking the token's.
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(match[1]), digest(adminToken));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
