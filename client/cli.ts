@@ -2,13 +2,14 @@
  * `perennial`: the command line over PerennialClient. Every command validates its input and
  * prints a readable error (exit code 1) instead of a stack trace.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import { formatIssues, isRegression, labelClasses } from '../core/spec.ts';
 import { openStore } from '../adapters/store/index.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults, reviewerIdentity } from '../config/environment.ts';
 import { prepareImport } from './import.ts';
+import { exportLog, type ExportProgress, type LogFormat } from './export.ts';
 import { readDataFile, readSpecFile } from './spec-file.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
@@ -197,6 +198,37 @@ program
       store.close();
     }
   });
+
+program
+  .command('export <model>')
+  .description("write the model's prediction log (inputs, outputs, feedback) from the model server to a file")
+  .requiredOption('-o, --out <file>', 'the file to write')
+  .addOption(new Option('-f, --format <format>', 'csv or ndjson (default: csv when the file ends in .csv)').choices(['csv', 'ndjson']))
+  .option('--since <seq|time>', 'only the predictions after this seq, or made at or after this ISO time')
+  .action(async (model: string, opts: { out: string; format?: LogFormat; since?: string }) => {
+    const format = opts.format ?? (opts.out.toLowerCase().endsWith('.csv') ? 'csv' : 'ndjson');
+    const progress = throttled((p: ExportProgress) => console.error(`perennial: ${p.rows} rows (${p.bytes} bytes) so far`), 1000);
+    const done = await exportLog({
+      servingUrl: defaults.servingUrl(),
+      adminToken: defaults.adminToken(),
+      model,
+      since: opts.since,
+      format,
+      out: opts.out,
+      onProgress: progress,
+    });
+    console.log(`${done.rows} predictions of ${model} written to ${opts.out} (${format}, ${done.bytes} bytes)`);
+  });
+
+/** Calls `report` at most once per `ms`. */
+function throttled<T>(report: (value: T) => void, ms: number): (value: T) => void {
+  let last = Date.now();
+  return (value) => {
+    if (Date.now() - last < ms) return;
+    last = Date.now();
+    report(value);
+  };
+}
 
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof ZodError ? `invalid input:\n${formatIssues(err)}` : err instanceof Error ? err.message : String(err);
