@@ -57,7 +57,7 @@ export const logExportRoutes: FastifyPluginAsync<{ store: Store; adminToken: str
     return reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('content-disposition', `attachment; filename="${model.data}-log.${format === 'csv' ? 'csv' : 'ndjson'}"`)
-      .send(Readable.from(chunks(lines)));
+      .send(Readable.from(chunks(lines), { highWaterMark: 1 })); // one chunk read ahead: memory stays flat
   });
 };
 
