@@ -27,6 +27,7 @@ const EXPORT_PAGE = 500;
 
 interface PredictionRow {
   model: string;
+  role: Role;
   task: Task;
   features: string;
   probabilities: string;
@@ -45,7 +46,7 @@ export class SqlitePredictionLog implements PredictionLogStore {
         `INSERT INTO predictions (id, model, version, role, task, features, label, confidence, probabilities, created_at, shadow_of)
          VALUES (@id, @model, @version, @role, @task, @features, @label, @confidence, @probabilities, @createdAt, @shadowOf)`,
       ),
-      prediction: db.prepare('SELECT model, task, features, probabilities FROM predictions WHERE id = ?'),
+      prediction: db.prepare('SELECT model, role, task, features, probabilities FROM predictions WHERE id = ?'),
       feedbackFor: db.prepare('SELECT id, kind, label FROM feedback WHERE prediction_id = ?'),
       insertFeedback: db.prepare(
         'INSERT INTO feedback (prediction_id, model, kind, label, record_id, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -141,7 +142,9 @@ export class SqlitePredictionLog implements PredictionLogStore {
     const { predictionId } = item;
     const kind = item.kind ?? 'label';
     const prediction = this.statements.prediction.get(predictionId) as PredictionRow | undefined;
-    if (!prediction || (model !== undefined && prediction.model !== model)) throw new UnknownPredictionError(predictionId, model);
+    // A shadow prediction was never answered to anyone, so nobody can have feedback on it.
+    if (!prediction || prediction.role === 'shadow' || (model !== undefined && prediction.model !== model))
+      throw new UnknownPredictionError(predictionId, model);
     // The prediction's probabilities name every class its model can output ({} for regression).
     const classes = Object.keys(JSON.parse(prediction.probabilities));
     // Accepting a prediction says its label was the truth (a regression model's: its predicted value).
