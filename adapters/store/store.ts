@@ -80,8 +80,8 @@ export interface PredictionLogStore {
    * production data becomes training data. The same feedback twice is idempotent (returns the
    * first feedback id); a different label for a labelled prediction is a FeedbackConflictError.
    * With `model`, a prediction of another model counts as unknown (UnknownPredictionError), as a
-   * shadow prediction always does. A
-   * label of the wrong type is a LabelTypeError, a class the model lacks an UnknownLabelError.
+   * shadow prediction always does. A label of the wrong type is a LabelTypeError, a class the
+   * model lacks an UnknownLabelError.
    * `sender`: the API key's name, or 'anonymous' (the default).
    */
   addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string): number;
