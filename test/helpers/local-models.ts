@@ -99,10 +99,10 @@ export async function call(base: string, method: string, path: string, body?: un
 }
 
 /** Polls `check` until it returns something other than undefined (or gives up after `limitMs`). */
-export async function eventually<T>(what: string, check: () => T | undefined, limitMs = 10_000): Promise<T> {
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, limitMs = 10_000): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
