@@ -220,9 +220,9 @@ program
     console.log(`${done.rows} predictions of ${model} written to ${opts.out} (${format}, ${done.bytes} bytes)`);
   });
 
-/** Calls `report` at most once per `ms`. */
+/** Calls `report` on the first value, then at most once per `ms`. */
 function throttled<T>(report: (value: T) => void, ms: number): (value: T) => void {
-  let last = Date.now();
+  let last = -Infinity;
   return (value) => {
     if (Date.now() - last < ms) return;
     last = Date.now();
