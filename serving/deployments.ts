@@ -85,9 +85,10 @@ export class LiveDeployments {
 
   /** The model's shadow, when it names one that is running. Use it synchronously: a redeploy disposes it. */
   shadow(model: string): { version: string; predictor: Predictor } | undefined {
-    const state = this.live.get(model)?.state;
-    const predictor = state?.shadow && this.live.get(model)!.predictors.get(state.shadow.version);
-    return predictor ? { version: state!.shadow!.version, predictor } : undefined;
+    const live = this.live.get(model);
+    const version = live?.state.shadow?.version;
+    const predictor = version === undefined ? undefined : live!.predictors.get(version);
+    return predictor && { version: version!, predictor };
   }
 
   state(model: string): ServedDeployment {

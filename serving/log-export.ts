@@ -56,7 +56,7 @@ export const logExportRoutes: FastifyPluginAsync<{ store: Store; adminToken: str
       format === 'csv' ? csvLines(store, model.data, since, store.exportColumns(model.data, since)) : ndjsonLines(store, model.data, since);
     return reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${model.data}-log.${format === 'csv' ? 'csv' : 'ndjson'}"`)
+      .header('content-disposition', `attachment; filename="${model.data}-log.${format}"`)
       .send(Readable.from(chunks(lines), { highWaterMark: 1 })); // one chunk read ahead: memory stays flat
   });
 };
