@@ -654,7 +654,57 @@ test('a log written before schema versions, every table filled, is brought to th
 
   const db = new Database(path, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  assert.deepEqual(rowsOf(db), before);
+  // Version 4 added predictions.shadow_of, null for every prediction that was served.
+  assert.deepEqual(rowsOf(db), { ...before, predictions: before.predictions.map((p) => ({ ...(p as object), shadow_of: null })) });
+  db.close();
+});
+
+test('a log from before shadow deployments takes shadow predictions after migrating, seq continuing', () => {
+  const path = join(tempDir(), 'version-3.sqlite');
+  const old = new Database(path);
+  old.exec(`
+    CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('champion', 'canary')), task TEXT NOT NULL DEFAULT 'classification' CHECK (task IN ('classification', 'regression')),
+      features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL CHECK (confidence IS NOT NULL OR task = 'regression'), probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
+    CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
+      kind TEXT NOT NULL DEFAULT 'label' CHECK (kind IN ('label', 'accepted', 'overridden')), label TEXT, record_id INTEGER REFERENCES records (id),
+      created_at TEXT NOT NULL, source TEXT NOT NULL DEFAULT 'anonymous');
+    INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', 'classification', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
+    INSERT INTO predictions VALUES (2, 'p2', 'weather', '1', 'champion', 'classification', '{"x":2}', 'rain', 0.6, '{"rain":0.6,"sun":0.4}', '2026-01-01T00:00:00.000Z');
+    DELETE FROM predictions WHERE seq = 2; -- the counter stays at 2: seq 2 must never come back
+    INSERT INTO feedback VALUES (1, 'p1', 'weather', 'accepted', 'sun', NULL, '2026-01-01T00:00:00.000Z', 'anonymous');
+    PRAGMA user_version = 3;
+  `);
+  old.close();
+
+  const store = openStore(path);
+  store.logPredictions([
+    {
+      id: 's1',
+      model: 'weather',
+      version: '2',
+      role: 'shadow',
+      shadowOf: 'p1',
+      features: { x: 1 },
+      label: 'rain',
+      confidence: 0.8,
+      probabilities: { rain: 0.8, sun: 0.2 },
+    },
+  ]);
+  assert.deepEqual(
+    [...store.exportLog('weather', {})].map((r) => [r.seq, r.id, r.role, r.shadowOf, r.feedback?.kind ?? null]),
+    [
+      [1, 'p1', 'champion', null, 'accepted'],
+      [3, 's1', 'shadow', 'p1', null],
+    ],
+  );
+  // A served prediction must not claim a twin, nor a shadow lack one.
+  assert.throws(() => store.logPredictions([{ ...prediction('x1', 'sun'), shadowOf: 'p1' }]));
+  assert.throws(() => store.logPredictions([{ ...prediction('x2', 'sun'), role: 'shadow' }]));
+  store.close();
+  const db = new Database(path, { readonly: true });
+  assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   db.close();
 });
 
