@@ -51,11 +51,12 @@ const ndjson = (text: string) =>
 before(async () => {
   const [v1, v2] = await Promise.all([trainModel(weather, 0, 1), trainModel(weather, 300, 2)]);
   server = await startLocalServer(join(tempDir(), 'perennial.sqlite'), TOKEN, { '1': v1, '2': v2 });
-  const deployed = await api('PUT', `/admin/models/${MODEL}/deployment`, {
-    champion: { version: '1' },
-    canary: { version: '2', weight: 0.5 },
-    reason: 'export test',
-  });
+  const deployed = await api(
+    'PUT',
+    `/admin/models/${MODEL}/deployment`,
+    { champion: { version: '1' }, canary: { version: '2', weight: 0.5 }, reason: 'export test' },
+    TOKEN,
+  );
   assert.equal(deployed.status, 200, deployed.text);
 
   const rows = weather.slice(1000, 1012).map((r) => featuresOf(r));
@@ -215,7 +216,10 @@ test('a large log streams in pages, and the server keeps logging while a client 
   const first = await reader.read();
   assert.ok(first.value && first.value.length > 0);
   // Meanwhile predictions are served and logged (an open read cursor would refuse these writes).
-  const served = await predict([featuresOf(weather[7])]);
+  const served = await predict([featuresOf(weather[7])]).catch(async (err: unknown) => {
+    await reader.cancel(); // else the open export keeps the server from closing
+    throw err;
+  });
   let text = new TextDecoder().decode(first.value);
   for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += new TextDecoder().decode(chunk.value);
 
