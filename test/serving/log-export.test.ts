@@ -236,3 +236,26 @@ test('a large log streams in pages, and the server keeps logging while a client 
     'a row committed during the export, after the pages read so far, is in it',
   );
 });
+
+test("a regression model's predictions and true values are numbers in NDJSON", async () => {
+  server.store.logPredictions([
+    {
+      id: 'h1',
+      model: 'house',
+      version: '1',
+      role: 'champion',
+      task: 'regression',
+      features: { rooms: 3 },
+      label: '12.5',
+      confidence: null,
+      probabilities: {},
+    },
+  ]);
+  server.store.addFeedback('h1', 14.25, 'house', 'crm');
+  const response = await fetch(`${server.base}/v1/models/house/log`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const [row] = ndjson(await response.text());
+  assert.deepEqual(
+    [row.task, row.prediction, row.confidence, row.probabilities, row.feedback.label, row.feedback.source],
+    ['regression', 12.5, null, {}, 14.25, 'crm'],
+  );
+});
