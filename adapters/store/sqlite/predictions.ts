@@ -21,6 +21,7 @@ import type {
 } from '../types.ts';
 import type { PredictionLogStore } from '../store.ts';
 import type { SqliteRecords } from './records.ts';
+import { exported, type ExportRow } from './export-rows.ts';
 
 /** Rows per exportLog page: bounds the memory an export holds, whatever the log's size. */
 const EXPORT_PAGE = 500;
@@ -291,34 +292,6 @@ export class SqlitePredictionLog implements PredictionLogStore {
       classes: this.statements.exportClasses.all(filter) as string[],
     };
   }
-}
-
-interface ExportRow {
-  seq: number;
-  id: string;
-  createdAt: string;
-  version: string;
-  role: Role;
-  task: Task;
-  features: string;
-  label: string;
-  confidence: number | null;
-  probabilities: string;
-  shadowOf: string | null;
-  feedbackKind: FeedbackKind | null;
-  feedbackLabel: string | null;
-  feedbackSource: string | null;
-  feedbackAt: string | null;
-}
-
-function exported(r: ExportRow): ExportedPrediction {
-  const { feedbackKind, feedbackLabel, feedbackSource, feedbackAt, features, probabilities, ...prediction } = r;
-  return {
-    ...prediction,
-    features: JSON.parse(features),
-    probabilities: JSON.parse(probabilities),
-    feedback: feedbackKind === null ? null : { kind: feedbackKind, label: feedbackLabel, source: feedbackSource!, createdAt: feedbackAt! },
-  };
 }
 
 /** `iso` as toISOString() spells it; RangeError when it is not a time. */
