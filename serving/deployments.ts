@@ -6,7 +6,7 @@
  * old deployment or the new one.
  */
 import type { Predictor } from '../ml/bundle.ts';
-import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from '../core/errors.ts';
+import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError, VersionNotDeployedError } from '../core/errors.ts';
 import type { DeploymentState, Role, Store } from '../adapters/store/index.ts';
 
 export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
@@ -67,6 +67,21 @@ export class LiveDeployments {
     const [version, role]: [string, Role] =
       canary && Math.random() < canary.weight ? [canary.version, 'canary'] : [champion.version, 'champion'];
     return { version, role, predictor: live.predictors.get(version)!, features: live.features };
+  }
+
+  /** A version the deployment serves (champion or canary) for a request that names it: no routing draw. */
+  target(model: string, version: string): Target {
+    const live = this.require(model);
+    const predictor = live.predictors.get(version);
+    if (!predictor) throw new VersionNotDeployedError(model, version, versionsOf(live.state));
+    const role: Role = version === live.state.champion.version ? 'champion' : 'canary';
+    return { version, role, predictor, features: predictor.features };
+  }
+
+  /** Every version the deployment serves, champion first, each with the features of the whole deployment. */
+  targets(model: string): Target[] {
+    const live = this.require(model);
+    return versionsOf(live.state).map((version) => ({ ...this.target(model, version), features: live.features }));
   }
 
   state(model: string): DeploymentState {
