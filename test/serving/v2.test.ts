@@ -303,3 +303,99 @@ test('with its API key, a keyed model answers', () => {
   assert.equal(seen.keyed.head.model_version, versions.keyed);
   assert.equal(seen.keyed.outputs.id.data.length, 5);
 });
+
+/** A raw infer request: JSON, or a JSON header followed by binary data. */
+async function rawInfer(request: unknown, options: { binary?: Buffer; headerLength?: string; contentType?: string; path?: string } = {}) {
+  const json = Buffer.from(typeof request === 'string' ? request : JSON.stringify(request));
+  const headers: Record<string, string> = {};
+  if (options.contentType) headers['content-type'] = options.contentType;
+  if (options.binary) headers['inference-header-content-length'] = options.headerLength ?? String(json.length);
+  const response = await fetch(`${base}/v2/models/${MODEL}${options.path ?? `/versions/${versions.champion}/infer`}`, {
+    method: 'POST',
+    headers,
+    body: options.binary ? Buffer.concat([json, options.binary]) : json,
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** ROWS as JSON input tensors. */
+const jsonInputs = () =>
+  FEATURES.map((name) => ({
+    name,
+    shape: [ROWS.length],
+    datatype: name === LOCATION.name ? 'BYTES' : 'FP64',
+    data: ROWS.map((r) => r[name]),
+  }));
+
+test('raw bodies: a JSON content type works; malformed bodies get a 400 naming the problem and log nothing', async () => {
+  const db = new Database(dbPath, { readonly: true });
+  const count = () => db.prepare('SELECT count(*) FROM predictions').pluck().get();
+  try {
+    const ok = await rawInfer({ inputs: jsonInputs() }, { contentType: 'application/json' });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(
+      ok.body.outputs.map((o: { name: string; shape: number[] }) => [o.name, o.shape]),
+      [
+        ['label', [5]],
+        ['probabilities', [5, 5]],
+        ['id', [5]],
+      ],
+    );
+    const before = count();
+    const wind = Buffer.alloc(8 * ROWS.length);
+    const binaryWind = jsonInputs().map((t) =>
+      t.name === 'wind' ? { ...t, data: undefined, parameters: { binary_data_size: wind.length } } : t,
+    );
+    const cases: Array<[string, Promise<{ status: number; body: any }>, RegExp]> = [
+      ['not JSON', rawInfer('{"inputs": ['), /not valid JSON/],
+      ['no inputs', rawInfer({ inputs: [] }), /inputs: send at least one input/],
+      [
+        'an unknown input',
+        rawInfer({ inputs: [...jsonInputs(), { name: 'humidity', shape: [5], datatype: 'FP64', data: [1, 2, 3, 4, 5] }] }),
+        /input "humidity" is not a feature/,
+      ],
+      ['a missing input', rawInfer({ inputs: jsonInputs().filter((t) => t.name !== 'wind') }), /missing inputs: wind/],
+      [
+        'text in a number input',
+        rawInfer({ inputs: jsonInputs().map((t) => (t.name === 'wind' ? { ...t, data: ['1', 2, 3, 4, 5] } : t)) }),
+        /input "wind": data element 0 is "1", not a number/,
+      ],
+      [
+        'too few elements',
+        rawInfer({ inputs: jsonInputs().map((t) => (t.name === 'wind' ? { ...t, data: [1, 2] } : t)) }),
+        /input "wind": 2 data elements for shape \[5\]/,
+      ],
+      [
+        'an unknown output',
+        rawInfer({ inputs: jsonInputs(), outputs: [{ name: 'confidence' }] }),
+        /unknown outputs confidence; the model's outputs are label, probabilities, id/,
+      ],
+      [
+        'a bad header length',
+        rawInfer({ inputs: binaryWind }, { binary: wind, headerLength: 'abc' }),
+        /Inference-Header-Content-Length must be/,
+      ],
+      [
+        'binary data short of its size',
+        rawInfer({ inputs: binaryWind }, { binary: wind.subarray(8) }),
+        /input "wind": binary_data_size 40 is past the end/,
+      ],
+      [
+        'binary data nobody claims',
+        rawInfer({ inputs: binaryWind }, { binary: Buffer.concat([wind, Buffer.alloc(4)]) }),
+        /4 bytes of binary data that no input's binary_data_size accounts for/,
+      ],
+    ];
+    for (const [name, pending, message] of cases) {
+      const { status, body } = await pending;
+      assert.equal(status, 400, `${name}: ${JSON.stringify(body)}`);
+      assert.match(body.error, message, name);
+    }
+    assert.equal(count(), before, 'nothing logged for a bad request');
+    const unknownRoute = await fetch(`${base}/v2/models/${MODEL}/explain`);
+    assert.equal(unknownRoute.status, 404);
+    assert.match(((await unknownRoute.json()) as { error: string }).error, /no Open Inference Protocol route GET/);
+  } finally {
+    db.close();
+  }
+});
