@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Predictor } from '../../ml/bundle.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { InvalidRequestError, ServingError } from '../../core/errors.ts';
 import type { Store } from '../../adapters/store/index.ts';
@@ -80,8 +81,17 @@ export async function openInferenceRoutes(app: FastifyInstance, { store, deploym
       // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
       const rows = rowsFromInputs(infer.inputs, featureInputs(targets), binary);
       const target = version === undefined ? deployments.pick(model) : targets[0];
+      const names = requestedOutputs(infer, target.predictor);
       const served = predictAndLog(store, model, target, rows);
-      const encoded = encodeOutputs(responseHead(model, target, infer, served), requestedOutputs(infer, target, served));
+      const tensors = outputTensors(target, served);
+      const outputs = names.map((name) => ({
+        ...tensors.find((t) => t.name === name)!,
+        binary: wantsBinary(
+          infer,
+          infer.outputs?.find((o) => o.name === name),
+        ),
+      }));
+      const encoded = encodeOutputs(responseHead(model, target, infer, served), outputs);
       if ('json' in encoded) return encoded.json;
       return reply.header('inference-header-content-length', encoded.headerLength).type('application/octet-stream').send(encoded.body);
     });
@@ -99,20 +109,13 @@ function responseHead(model: string, target: Target, infer: InferRequest, served
   };
 }
 
-/** The outputs the request names (all of them when it names none), each JSON or binary as asked. */
-function requestedOutputs(infer: InferRequest, target: Target, served: Served[]): Array<OutputTensor & { binary: boolean }> {
-  const all = outputTensors(target, served);
-  const names = infer.outputs?.map((o) => o.name) ?? all.map((o) => o.name);
-  const unknown = names.filter((name) => !all.some((o) => o.name === name));
-  if (unknown.length)
-    throw new InvalidRequestError(`unknown outputs ${unknown.join(', ')}; the model's outputs are ${all.map((o) => o.name).join(', ')}`);
-  return names.map((name) => ({
-    ...all.find((o) => o.name === name)!,
-    binary: wantsBinary(
-      infer,
-      infer.outputs?.find((o) => o.name === name),
-    ),
-  }));
+/** The outputs the request names (all of them when it names none); checked before anything is served. */
+function requestedOutputs(infer: InferRequest, predictor: Predictor): string[] {
+  const all = outputMetadata(predictor).map((o) => o.name);
+  const names = infer.outputs?.map((o) => o.name) ?? all;
+  const unknown = names.filter((name) => !all.includes(name));
+  if (unknown.length) throw new InvalidRequestError(`unknown outputs ${unknown.join(', ')}; the model's outputs are ${all.join(', ')}`);
+  return names;
 }
 
 function outputTensors(target: Target, served: Served[]): OutputTensor[] {

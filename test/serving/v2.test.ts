@@ -127,7 +127,8 @@ before(async () => {
     rows: ROWS,
     kinds: Object.fromEntries(FEATURES.map((f) => [f, f === LOCATION.name ? 'category' : 'number'])),
     regressionModel: REGRESSION,
-    regressionRows: days.slice(700, 703).map((d) => pick(d, REGRESSION_INPUTS)),
+    regressionRows: [days[101], days[301], days[503]].map((d) => pick(d, REGRESSION_INPUTS)),
+    regressionKinds: Object.fromEntries(REGRESSION_INPUTS.map((f) => [f, f === LOCATION.name ? 'category' : 'number'])),
     keyedModel: KEYED,
     apiKey,
   };

@@ -19,7 +19,7 @@ rows = config["rows"]
 kinds = config["kinds"]  # feature -> "number" | "category", in the model's feature order
 
 
-def inputs_for(rows, binary, override=None):
+def inputs_for(rows, kinds, binary, override=None):
     """One input per feature, FP64 or BYTES, shape [len(rows)]; `override` replaces one input."""
     inputs = []
     for feature, kind in kinds.items():
@@ -37,14 +37,14 @@ def inputs_for(rows, binary, override=None):
     return inputs
 
 
-def infer(model, rows, binary, version="", outputs=None, headers=None, override=None):
+def infer(model, rows, binary, version="", outputs=None, headers=None, override=None, kinds=kinds):
     """The result's outputs as lists, the response's head, and whether outputs came binary."""
     requested = None
     if outputs is not None:
         requested = [httpclient.InferRequestedOutput(name, binary_data=binary) for name in outputs]
     result = client.infer(
         model,
-        inputs_for(rows, binary, override),
+        inputs_for(rows, kinds, binary, override),
         model_version=version,
         outputs=requested,
         request_id="req-1",
@@ -96,7 +96,7 @@ report = {
     "canary": infer(model, rows, binary=True, version=canary, outputs=["id", "label"]),
     # A missing number as NaN, in binary (JSON has no NaN).
     "missing": infer(model, [{**rows[0], number: None}], binary=True, version=champion),
-    "regression": infer(config["regressionModel"], config["regressionRows"], binary=False),
+    "regression": infer(config["regressionModel"], config["regressionRows"], binary=False, kinds=config["regressionKinds"]),
     "errors": {
         "unknownModel": error_of(lambda: infer("no-such-model", rows, binary=True)),
         "unknownVersion": error_of(lambda: infer(model, rows, binary=True, version="999")),
