@@ -342,6 +342,19 @@ test('raw bodies: a JSON content type works; malformed bodies get a 400 naming t
         ['id', [5]],
       ],
     );
+    // FP32 for a number feature is accepted too, in binary: the model sees (and the log keeps) the float32 value.
+    const fp32 = Buffer.alloc(4 * ROWS.length);
+    ROWS.forEach((r, i) => fp32.writeFloatLE(r.wind as number, i * 4));
+    const fp32Inputs = jsonInputs().map((t) =>
+      t.name === 'wind' ? { ...t, datatype: 'FP32', data: undefined, parameters: { binary_data_size: fp32.length } } : t,
+    );
+    const single = await rawInfer({ inputs: fp32Inputs, outputs: [{ name: 'id' }] }, { binary: fp32 });
+    assert.equal(single.status, 200, JSON.stringify(single.body));
+    assert.deepEqual(
+      logged(single.body.outputs[0].data).map((l) => l.features.wind),
+      ROWS.map((r) => Math.fround(r.wind as number)),
+    );
+
     const before = count();
     const wind = Buffer.alloc(8 * ROWS.length);
     const binaryWind = jsonInputs().map((t) =>
