@@ -88,6 +88,17 @@ export class NoDeploymentError extends ServingError {
   }
 }
 
+/** A request named a version that the model's deployment does not serve (as champion or canary). */
+export class VersionNotDeployedError extends ServingError {
+  constructor(
+    readonly model: string,
+    readonly version: string,
+    deployed: string[],
+  ) {
+    super(`model ${model} does not serve version ${version}; it serves ${deployed.join(' and ')}`, 404, 'version_not_deployed');
+  }
+}
+
 /** Persisted, but its versions could not be loaded when the server started. */
 export class DeploymentUnavailableError extends ServingError {
   constructor(

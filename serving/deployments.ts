@@ -8,7 +8,7 @@
  * model out of service, since nobody is answered by it.
  */
 import type { Predictor } from '../ml/bundle.ts';
-import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from '../core/errors.ts';
+import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError, VersionNotDeployedError } from '../core/errors.ts';
 import type { DeploymentState, Role, Store } from '../adapters/store/index.ts';
 
 export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
@@ -89,6 +89,22 @@ export class LiveDeployments {
     const version = live?.state.shadow?.version;
     const predictor = version === undefined ? undefined : live!.predictors.get(version);
     return predictor && { version: version!, predictor };
+  }
+
+  /** A version the deployment serves (champion or canary) for a request that names it: no routing draw. */
+  target(model: string, version: string): Target {
+    const live = this.require(model);
+    // The shadow's predictor is loaded too, but a request never reaches it by name.
+    const predictor = versionsOf(live.state).includes(version) ? live.predictors.get(version) : undefined;
+    if (!predictor) throw new VersionNotDeployedError(model, version, versionsOf(live.state));
+    const role: Role = version === live.state.champion.version ? 'champion' : 'canary';
+    return { version, role, predictor, features: predictor.features };
+  }
+
+  /** Every version the deployment serves, champion first, each with the features of the whole deployment. */
+  targets(model: string): Target[] {
+    const live = this.require(model);
+    return versionsOf(live.state).map((version) => ({ ...this.target(model, version), features: live.features }));
   }
 
   state(model: string): ServedDeployment {

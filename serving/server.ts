@@ -6,18 +6,17 @@
  * 500 means a bug or a broken dependency.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { formatIssues } from '../core/spec.ts';
-import type { Prediction, Predictor } from '../ml/bundle.ts';
 import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
-import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
-import { guardInputRange } from './input-range.ts';
+import { ApiKeyExistsError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
 import { adminOnly } from './admin-auth.ts';
 import { ShadowTraffic } from './shadow.ts';
 import { logExportRoutes } from './log-export.ts';
 import { ModelName } from './model-name.ts';
+import { MAX_ROWS, predictAndLog } from './predict.ts';
+import { openInferenceRoutes } from './v2/routes.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 
 export interface ServerOptions {
@@ -26,8 +25,6 @@ export interface ServerOptions {
   adminToken: string;
   logger?: boolean;
 }
-
-const MAX_ROWS = 1000;
 
 const PredictBody = z.object({
   rows: z
@@ -136,38 +133,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
     const target = deployments.pick(model);
     requireFeatures(rows, target.features);
-    const { version, role, predictor } = target;
-    const task = predictor.task;
-    const guarded = guardInputRange(rows, predictor.preprocessor);
-    const outputs = predictor.predict(guarded.rows);
-    // Checked for the whole batch before any of it is logged: a batch is served and logged whole or not at all.
-    outputs.forEach((o, i) => requireFiniteOutput(o, task, model, version, i));
-    const served = outputs.map((o, i) => {
-      const id = randomUUID();
-      const rowWarnings = [...(guarded.warnings.get(i) ?? []), ...(o.warnings ?? [])];
-      const warnings = rowWarnings.length ? { warnings: rowWarnings } : {};
-      const logged = { id, model, version, role, task, features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])) };
-      if (task === 'regression') {
-        // A regression model's answer is its number: no classes, probabilities or confidence.
-        const value = o.value!;
-        return {
-          response: { id, value, version, role, ...warnings },
-          log: { ...logged, label: String(value), probabilities: {}, confidence: null },
-        };
-      }
-      return {
-        response: { id, label: o.label, probabilities: o.probabilities, version, role, ...warnings },
-        log: { ...logged, label: o.label, probabilities: o.probabilities, confidence: o.probabilities[o.label] },
-      };
-    });
-    store.logPredictions(served.map((s) => s.log));
+    const predictions = predictAndLog(store, model, target, rows);
     shadows.copy(
       request,
       model,
       rows,
-      served.map((s) => s.log.id),
+      predictions.map((p) => p.id),
     );
-    return { predictions: served.map((s) => s.response) };
+    return { predictions };
   });
 
   app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {
@@ -179,6 +152,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   await app.register(logExportRoutes, { store, adminToken: options.adminToken });
+  await app.register(openInferenceRoutes, { prefix: '/v2', store, deployments });
 
   await app.register(
     async (admin) => {
@@ -225,20 +199,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'request body'): 
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidRequestError(`invalid ${what}:\n${formatIssues(result.error)}`);
   return result.data;
-}
-
-/**
- * Inputs the model cannot compute with are caught before it (guardInputRange), so a non-finite
- * output (weights that diverged to NaN) is a broken model: better a 500 than serving and logging it.
- */
-function requireFiniteOutput(output: Prediction, task: Predictor['task'], model: string, version: string, row: number): void {
-  if (task === 'regression') {
-    if (typeof output.value !== 'number' || !Number.isFinite(output.value))
-      throw new InvalidModelOutputError(model, version, row, String(output.value));
-    return;
-  }
-  const bad = Object.entries(output.probabilities).find(([, p]) => !Number.isFinite(p));
-  if (bad) throw new InvalidModelOutputError(model, version, row, `probability ${String(bad[1])} for class ${bad[0]}`);
 }
 
 /** Every row must carry every feature (null stands for a missing value). */
