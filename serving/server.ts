@@ -13,6 +13,7 @@ import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
 import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
 import { guardInputRange } from './input-range.ts';
+import { ServingMetrics } from './metrics.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 
 export interface ServerOptions {
@@ -90,9 +91,11 @@ const NewApiKey = z.object({ name: ApiKeyName });
 type ModelParams = { Params: { model: string } };
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const { store } = options;
+  const metrics = new ServingMetrics();
+  const store = metrics.timedStore(options.store);
   const deployments = new LiveDeployments(store, options.loadModel);
   const app = Fastify({ logger: options.logger ?? false });
+  metrics.register(app, (model) => deployments.has(model));
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ServingError) {
@@ -127,6 +130,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const target = deployments.pick(model);
     requireFeatures(rows, target.features);
     const { version, role, predictor } = target;
+    metrics.servedBy(request, model, target, rows.length);
     const task = predictor.task;
     const guarded = guardInputRange(rows, predictor.preprocessor);
     const outputs = predictor.predict(guarded.rows);
