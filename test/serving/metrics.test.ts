@@ -103,8 +103,8 @@ test('predictions and feedback move the request, batch, log and commit metrics b
   const keyed = await call(base, 'POST', '/admin/models/secret-model/api-keys', { name: 'crm-secret-name' }, admin);
   assert.equal(keyed.status, 201);
 
-  const before = await scrape(`${base}/metrics`);
-  assert.equal(sampleSum(before, 'perennial_predictions_total'), 0);
+  const initial = await scrape(`${base}/metrics`);
+  assert.equal(sampleSum(initial, 'perennial_predictions_total'), 0);
 
   // 24 requests of 1 to 4 rows; the canary takes about half of them.
   const served: Array<{ version: string; role: string; rows: number; ids: string[] }> = [];
@@ -135,7 +135,7 @@ test('predictions and feedback move the request, batch, log and commit metrics b
   const text = await (await fetch(`${base}/metrics`)).text();
   for (const secret of [TOKEN, keyed.body.key, 'crm-secret-name', 'secret-model', 'not-deployed-model'])
     assert.ok(!text.includes(secret), `/metrics shows "${secret}"`);
-  const after = await scrape(`${base}/metrics`);
+  const scraped = await scrape(`${base}/metrics`);
 
   for (const [version, role] of [
     ['1', 'champion'],
@@ -144,35 +144,38 @@ test('predictions and feedback move the request, batch, log and commit metrics b
     const mine = served.filter((s) => s.version === version && s.role === role);
     const rows = mine.reduce((n, s) => n + s.rows, 0);
     const ok = { endpoint: PREDICT, method: 'POST', model: MODEL, version, role, http_response_code: '200' };
-    assert.equal(sampleSum(after, 'perennial_request_total', ok), mine.length, `${role} requests`);
-    assert.equal(sampleSum(after, 'perennial_request_duration_seconds_count', ok), mine.length, `${role} latencies`);
-    assert.ok(sampleSum(after, 'perennial_request_duration_seconds_sum', ok) > 0);
-    assert.equal(sampleSum(after, 'perennial_predictions_total', { model: MODEL, version, role }), rows, `${role} rows logged`);
-    assert.equal(sampleSum(after, 'perennial_batch_size_count', { model: MODEL, version, role }), mine.length, `${role} model calls`);
-    assert.equal(sampleSum(after, 'perennial_batch_size_sum', { model: MODEL, version, role }), rows, `${role} rows predicted`);
+    assert.equal(sampleSum(scraped, 'perennial_request_total', ok), mine.length, `${role} requests`);
+    assert.equal(sampleSum(scraped, 'perennial_request_duration_seconds_count', ok), mine.length, `${role} latencies`);
+    assert.ok(sampleSum(scraped, 'perennial_request_duration_seconds_sum', ok) > 0);
+    assert.equal(sampleSum(scraped, 'perennial_predictions_total', { model: MODEL, version, role }), rows, `${role} rows logged`);
+    assert.equal(sampleSum(scraped, 'perennial_batch_size_count', { model: MODEL, version, role }), mine.length, `${role} model calls`);
+    assert.equal(sampleSum(scraped, 'perennial_batch_size_sum', { model: MODEL, version, role }), rows, `${role} rows predicted`);
     // Histogram buckets: every call of 1-2 rows falls in le=2.
     const small = mine.filter((s) => s.rows <= 2).length;
-    assert.equal(sampleSum(after, 'perennial_batch_size_bucket', { model: MODEL, version, role, le: '2' }), small);
+    assert.equal(sampleSum(scraped, 'perennial_batch_size_bucket', { model: MODEL, version, role, le: '2' }), small);
   }
-  assert.equal(sampleSum(after, 'perennial_feedback_total', { model: MODEL, kind: 'label' }), 10);
-  assert.equal(sampleSum(after, 'perennial_feedback_total', { model: MODEL, kind: 'accepted' }), 3);
-  assert.equal(sampleSum(after, 'perennial_request_total', { endpoint: FEEDBACK, model: MODEL, http_response_code: '200' }), 4);
+  assert.equal(sampleSum(scraped, 'perennial_feedback_total', { model: MODEL, kind: 'label' }), 10);
+  assert.equal(sampleSum(scraped, 'perennial_feedback_total', { model: MODEL, kind: 'accepted' }), 3);
+  assert.equal(sampleSum(scraped, 'perennial_request_total', { endpoint: FEEDBACK, model: MODEL, http_response_code: '200' }), 4);
   // One write per successful request: 24 predict, 4 feedback.
-  assert.equal(sampleSum(after, 'perennial_log_commit_duration_seconds_count', { log: 'predictions' }), 24);
-  assert.equal(sampleSum(after, 'perennial_log_commit_duration_seconds_count', { log: 'feedback' }), 4);
+  assert.equal(sampleSum(scraped, 'perennial_log_commit_duration_seconds_count', { log: 'predictions' }), 24);
+  assert.equal(sampleSum(scraped, 'perennial_log_commit_duration_seconds_count', { log: 'feedback' }), 4);
 
   // Refusals: counted with their status; a served model by name, any other as "".
-  assert.equal(sampleSum(after, 'perennial_request_total', { endpoint: PREDICT, model: MODEL, version: '', http_response_code: '400' }), 1);
-  assert.equal(sampleSum(after, 'perennial_request_total', { endpoint: PREDICT, model: '', http_response_code: '404' }), 1);
-  assert.equal(sampleSum(after, 'perennial_request_total', { endpoint: FEEDBACK, model: MODEL, http_response_code: '404' }), 1);
   assert.equal(
-    sampleSum(after, 'perennial_predictions_total'),
+    sampleSum(scraped, 'perennial_request_total', { endpoint: PREDICT, model: MODEL, version: '', http_response_code: '400' }),
+    1,
+  );
+  assert.equal(sampleSum(scraped, 'perennial_request_total', { endpoint: PREDICT, model: '', http_response_code: '404' }), 1);
+  assert.equal(sampleSum(scraped, 'perennial_request_total', { endpoint: FEEDBACK, model: MODEL, http_response_code: '404' }), 1);
+  assert.equal(
+    sampleSum(scraped, 'perennial_predictions_total'),
     served.reduce((n, s) => n + s.rows, 0),
     'refused rows are not counted',
   );
   // Admin calls are counted too, without a model name for a model not deployed.
   assert.equal(
-    sampleSum(after, 'perennial_request_total', {
+    sampleSum(scraped, 'perennial_request_total', {
       endpoint: '/admin/models/:model/api-keys',
       method: 'POST',
       model: '',
@@ -181,8 +184,8 @@ test('predictions and feedback move the request, batch, log and commit metrics b
     1,
   );
   // Scrapes do not count themselves.
-  assert.equal(sampleSum(after, 'perennial_request_total', { endpoint: '/metrics' }), 0);
-  assertHelpAndType(after);
+  assert.equal(sampleSum(scraped, 'perennial_request_total', { endpoint: '/metrics' }), 0);
+  assertHelpAndType(scraped);
 });
 
 test('each server counts its own traffic: two servers in one process do not share a registry', async () => {
