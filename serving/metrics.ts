@@ -9,7 +9,7 @@
  * no tokens, no inputs.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { FeedbackKind, Role, Store } from '../adapters/store/index.ts';
 
 /** Seconds: a one-row predict takes well under a millisecond of model time, a 1,000-row one tens. */
@@ -66,6 +66,14 @@ export class ServingMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+
+  /**
+   * @param processMetrics also expose prom-client's process and Node.js metrics (memory, CPU,
+   *   event-loop lag, GC); for a server that is its process's only one, as they are per process.
+   */
+  constructor(processMetrics = false) {
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
 
   /**
    * Adds `GET /metrics` and the request metrics of every other route. `deployed` says whether a

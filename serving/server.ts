@@ -21,6 +21,8 @@ export interface ServerOptions {
   loadModel: ModelLoader;
   adminToken: string;
   logger?: boolean;
+  /** Process and Node.js metrics on /metrics too (serving/main.ts: one server per process). */
+  processMetrics?: boolean;
 }
 
 const MAX_ROWS = 1000;
@@ -91,7 +93,7 @@ const NewApiKey = z.object({ name: ApiKeyName });
 type ModelParams = { Params: { model: string } };
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const metrics = new ServingMetrics();
+  const metrics = new ServingMetrics(options.processMetrics);
   const store = metrics.timedStore(options.store);
   const deployments = new LiveDeployments(store, options.loadModel);
   const app = Fastify({ logger: options.logger ?? false });

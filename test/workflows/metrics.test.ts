@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { before, test } from 'node:test';
 import { PROJECT_ROOT } from '../../config/paths.ts';
+import { freePort } from '../../stack/services.ts';
 import { DETECTORS } from '../../core/monitoring.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { scrape, sampleSum } from '../helpers/prometheus.ts';
@@ -78,15 +78,6 @@ test("monitoring cycles set the model's gauges on the worker's /metrics", async 
   // No regression model here: no RMSE series for it.
   assert.equal(gauges.get('perennial_monitoring_rmse')?.samples.filter((s) => s.labels.model === spec.name).length ?? 0, 0);
 });
-
-/** A port free now (listening on 0 and closing). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function workerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
   const dir = tempDir('perennial-worker-metrics-');
