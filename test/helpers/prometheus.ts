@@ -100,10 +100,10 @@ function parseSample(line: string, where: string): Sample {
   return { name, labels, value: parseValue(parts[1], where) };
 }
 
+/** As Prometheus reads it (Go's ParseFloat): NaN and Inf in any case; prom-client writes "Nan". */
 function parseValue(text: string, where: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(text);
+  if (special) return special[2].toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
   const value = Number(text);
   if (text === '' || Number.isNaN(value)) throw new Error(`${where}: bad value "${text}"`);
   return value;
