@@ -1,6 +1,7 @@
 /** What every activity needs from the outside world, built once per worker process. */
 import type { MlflowClient } from '../adapters/mlflow/client.ts';
 import type { Store } from '../adapters/store/index.ts';
+import type { MonitoringSummary } from '../core/monitoring.ts';
 
 export interface ActivityContext {
   mlflow: MlflowClient;
@@ -9,4 +10,11 @@ export interface ActivityContext {
   serving: { url: string; adminToken: string };
   /** Local cache of snapshots and model files; safe to delete. */
   cacheDir: string;
+  /** Where each monitoring cycle's numbers are published (the worker's /metrics); absent when nobody scrapes. */
+  cycleMetrics?: CycleMetrics;
+}
+
+/** Takes a model's latest monitoring summary; worker/metrics.ts turns it into Prometheus gauges. */
+export interface CycleMetrics {
+  record(model: string, summary: MonitoringSummary): void;
 }

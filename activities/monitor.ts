@@ -100,6 +100,8 @@ export function monitorActivities(ctx: ActivityContext) {
         summary.report = `${dir}/drift.html`;
       }
       await ctx.mlflow.logBatch(run.runId, { metrics: cycleMetrics(summary, Date.parse(input.at)) });
+      // Set-state like the MLflow points: a retried cycle publishes the same numbers again.
+      ctx.cycleMetrics?.record(model, summary);
 
       return {
         summary,

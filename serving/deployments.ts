@@ -116,6 +116,11 @@ export class LiveDeployments {
     return [...this.live].map(([model, { state }]) => ({ model, ...state })).sort((a, b) => a.model.localeCompare(b.model));
   }
 
+  /** Whether this server has a deployment of the model, served or failed to restore: a bounded set of names. */
+  has(model: string): boolean {
+    return this.live.has(model) || this.unavailable.has(model);
+  }
+
   unavailableModels(): Record<string, string> {
     return Object.fromEntries(this.unavailable);
   }

@@ -32,6 +32,7 @@ const app = await buildServer({
   loadModel: mlflowModelLoader(new MlflowClient(defaults.mlflowUrl())),
   adminToken: defaults.adminToken(),
   logger: true,
+  processMetrics: true,
 });
 /** Idle keep-alive connections left after this long of draining are closed. */
 const IDLE_GRACE_MS = 1000;

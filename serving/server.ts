@@ -17,6 +17,7 @@ import { logExportRoutes } from './log-export.ts';
 import { ModelName } from './model-name.ts';
 import { MAX_ROWS, predictAndLog } from './predict.ts';
 import { openInferenceRoutes } from './v2/routes.ts';
+import { ServingMetrics } from './metrics.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 
 export interface ServerOptions {
@@ -24,6 +25,8 @@ export interface ServerOptions {
   loadModel: ModelLoader;
   adminToken: string;
   logger?: boolean;
+  /** Process and Node.js metrics on /metrics too (serving/main.ts: one server per process). */
+  processMetrics?: boolean;
 }
 
 const PredictBody = z.object({
@@ -95,11 +98,13 @@ const NewApiKey = z.object({ name: ApiKeyName });
 type ModelParams = { Params: { model: string } };
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
-  const { store } = options;
+  const metrics = new ServingMetrics(options.processMetrics);
+  const store = metrics.timedStore(options.store);
   const deployments = new LiveDeployments(store, options.loadModel);
   const app = Fastify({ logger: options.logger ?? false });
   const shadows = new ShadowTraffic(deployments, store);
   shadows.register(app);
+  metrics.register(app, (model) => deployments.has(model));
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ServingError) {
@@ -133,6 +138,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
     const target = deployments.pick(model);
     requireFeatures(rows, target.features);
+    metrics.servedBy(request, model, target, rows.length);
     const predictions = predictAndLog(store, model, target, rows);
     shadows.copy(
       request,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { MlflowClient } from '../adapters/mlflow/client.ts';
 import { PerennialClient } from '../client/client.ts';
 import { TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
+import type { BindAddress } from '../config/metrics.ts';
 import { mlflowModelLoader } from '../serving/loader.ts';
 import { buildServer } from '../serving/server.ts';
 import { openStore } from '../adapters/store/index.ts';
@@ -22,6 +23,8 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   servingPort: number;
   taskQueue?: string;
+  /** Where the worker serves its monitoring gauges at /metrics (port 0 picks one); off when absent. */
+  workerMetrics?: BindAddress;
 }
 
 export async function startLocalStack(options: LocalStackOptions) {
@@ -40,6 +43,7 @@ export async function startLocalStack(options: LocalStackOptions) {
     serving: { url: servingUrl, adminToken: options.adminToken },
     cacheDir: join(options.dataDir, 'cache'),
     taskQueue,
+    metrics: options.workerMetrics,
   });
   const running = worker.run();
   const client = await PerennialClient.connect(options.temporal, taskQueue);
@@ -48,6 +52,7 @@ export async function startLocalStack(options: LocalStackOptions) {
     store,
     mlflow,
     servingUrl,
+    workerMetricsUrl: worker.metricsUrl,
     running,
     client,
     async stop() {

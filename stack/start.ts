@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { defaults, temporalConfig } from '../config/environment.ts';
+import { workerMetricsConfig } from '../config/metrics.ts';
+import { temporalMetricsTelemetry } from '../worker/telemetry.ts';
 import { toRecords } from '../client/dataset.ts';
 import { readSpecFile } from '../client/spec-file.ts';
 import { ALERT_KINDS } from '../core/alerts.ts';
@@ -59,7 +61,15 @@ function shutdown(code: number): Promise<never> {
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
 // This process handles Ctrl-C itself (see shutdown), and keeps worker chatter to warnings.
-Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+// Metrics are served when PERENNIAL_WORKER_METRICS / PERENNIAL_TEMPORAL_METRICS say where (config/metrics.ts).
+let metrics: ReturnType<typeof workerMetricsConfig>;
+try {
+  metrics = workerMetricsConfig();
+} catch (err) {
+  console.error(`perennial: ${(err as Error).message}`);
+  process.exit(1);
+}
+Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN'), telemetryOptions: temporalMetricsTelemetry(metrics.temporal) });
 
 try {
   const spec = readSpecFile(flags.spec!);
@@ -95,6 +105,7 @@ try {
     dbPath: defaults.dbPath(),
     adminToken: defaults.adminToken(),
     servingPort: portFromEnv('PERENNIAL_SERVING_PORT', 8080),
+    workerMetrics: metrics.perennial,
   });
   stops.push(() => local.stop());
   const { store, client, servingUrl } = local;
@@ -118,6 +129,7 @@ try {
   Temporal UI    ${temporalUi}/namespaces/${temporalConfig().namespace}/workflows
   MLflow UI      ${mlflowUrl}
   Model server   ${servingUrl}   (POST /v1/models/${spec.name}/predict)
+  Metrics        ${[`${servingUrl}/metrics`, local.workerMetricsUrl].filter(Boolean).join(', ')}
   Lifecycle      workflow model/${spec.name}; status: npx perennial status ${spec.name}
   Approve        PERENNIAL_REVIEWER=<you> npx perennial approve ${spec.name}
 `);

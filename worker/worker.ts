@@ -10,7 +10,9 @@ import { createActivities } from '../activities/index.ts';
 import { MlflowClient } from '../adapters/mlflow/client.ts';
 import { openStore } from '../adapters/store/index.ts';
 import { dataConverter, TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
+import type { BindAddress } from '../config/metrics.ts';
 import { trainingTaskQueue } from '../core/messages.ts';
+import { MonitoringGauges, serveMetrics } from './metrics.ts';
 
 export interface WorkerOptions {
   temporal: TemporalConfig;
@@ -21,11 +23,16 @@ export interface WorkerOptions {
   taskQueue?: string;
   /** Trial rungs trained at once by this process; defaults to the number of cores. */
   trainingSlots?: number;
+  /** Where to serve the monitoring gauges at /metrics (port 0 picks one); none when absent. */
+  metrics?: BindAddress;
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 export async function createWorker(options: WorkerOptions) {
+  // First, so that a port already taken fails the start before anything else is opened.
+  const gauges = options.metrics ? new MonitoringGauges() : undefined;
+  const metricsServer = gauges && options.metrics ? await serveMetrics(gauges.registry, options.metrics) : undefined;
   const connection = await NativeConnection.connect({
     address: options.temporal.address,
     tls: options.temporal.tls,
@@ -38,6 +45,7 @@ export async function createWorker(options: WorkerOptions) {
     store,
     serving: options.serving,
     cacheDir: options.cacheDir,
+    cycleMetrics: gauges,
   });
   const main = await Worker.create({
     connection,
@@ -59,6 +67,8 @@ export async function createWorker(options: WorkerOptions) {
   let running: Promise<unknown> | undefined;
   return {
     taskQueue,
+    /** The monitoring gauges' /metrics, when served. */
+    metricsUrl: metricsServer?.url,
     /** Resolves when both workers have stopped. */
     run() {
       running ??= Promise.all([main.run(), training.run()]);
@@ -67,6 +77,7 @@ export async function createWorker(options: WorkerOptions) {
     async shutdown() {
       for (const w of [main, training]) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
+      await metricsServer?.close();
       store.close();
       await connection.close();
     },

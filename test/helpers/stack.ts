@@ -10,7 +10,7 @@ import { toRecords } from '../../client/dataset.ts';
 import { ModelSpec, type ModelSpecInput } from '../../core/spec.ts';
 import type { Store } from '../../adapters/store/index.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { startLocalStack } from '../../stack/local.ts';
+import { startLocalStack, type LocalStackOptions } from '../../stack/local.ts';
 import { mlflowUrl, onTeardown, tempDir, temporalAddress } from './services.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -19,7 +19,7 @@ export const ADMIN_TOKEN = 'test-admin-token';
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /** Stopped after the test file's last test, before the services it uses. */
-export async function startStack() {
+export async function startStack(options: Pick<LocalStackOptions, 'workerMetrics'> = {}) {
   const dataDir = tempDir('perennial-stack-');
   const [address, tracking] = await Promise.all([temporalAddress(), mlflowUrl()]);
   const stack = await startLocalStack({
@@ -29,6 +29,7 @@ export async function startStack() {
     adminToken: ADMIN_TOKEN,
     servingPort: 0,
     taskQueue: `test-${randomUUID()}`,
+    ...options,
   });
   onTeardown(() => stack.stop());
   return stack;

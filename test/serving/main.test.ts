@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort, PROJECT_ROOT } from '../../stack/services.ts';
+import { scrape } from '../helpers/prometheus.ts';
 import { tempDir } from '../helpers/services.ts';
 
 /** Starts serving/main.ts on a fresh log; resolves once it listens, with everything it printed. */
@@ -78,6 +79,19 @@ test('PERENNIAL_ADMIN_TOKEN unset: the warning names the development token, whic
     // Accepted: it gets past the token to the deployment (version 1 is not in any registry here).
     assert.notEqual((await deploy(server.base, 'Bearer perennial-dev-token')).status, 401);
     assert.equal((await deploy(server.base, 'Bearer guess')).status, 401);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('/metrics of the process: open to scrapers, with process and Node.js metrics, and no admin token in it', async () => {
+  const server = await startMain('main-metrics-secret-token');
+  try {
+    const text = await (await fetch(`${server.base}/metrics`)).text();
+    assert.ok(!text.includes('main-metrics-secret-token'));
+    const families = await scrape(`${server.base}/metrics`);
+    for (const name of ['process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'perennial_request_total'])
+      assert.ok(families.has(name), `${name} is exposed`);
   } finally {
     await server.stop();
   }

@@ -1,0 +1,145 @@
+/**
+ * The model server's Prometheus metrics, `GET /metrics` in the text exposition format. Names
+ * follow BentoML's (`bentoml_service_request_total`, `..._request_duration_seconds`,
+ * `..._adaptive_batch_size`) with MLServer's words for the model log; the README lists them.
+ *
+ * One registry per server, so that several servers in one process (tests) count apart. Labels
+ * stay bounded whatever clients send: endpoints are route templates, and a model is named only
+ * when this server has a deployment of it. Nothing secret is a label: no API keys or their names,
+ * no tokens, no inputs.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { FeedbackKind, Role, Store } from '../adapters/store/index.ts';
+
+/** Seconds: a one-row predict takes well under a millisecond of model time, a 1,000-row one tens. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Rows; a request carries at most 1,000. */
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** Who answered a request: set by the predict route once it picked a version. */
+interface Served {
+  version: string;
+  role: Role;
+}
+
+export class ServingMetrics {
+  readonly registry = new Registry();
+  private readonly served = new WeakMap<FastifyRequest, Served>();
+
+  private readonly requests = new Counter({
+    name: 'perennial_request_total',
+    help: 'HTTP requests answered, by endpoint (route template), model, version and role that answered, and status code',
+    labelNames: ['endpoint', 'method', 'model', 'version', 'role', 'http_response_code'],
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'perennial_request_duration_seconds',
+    help: 'Time from receiving a request to sending its response, with the labels of perennial_request_total',
+    labelNames: ['endpoint', 'method', 'model', 'version', 'role', 'http_response_code'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly batchSize = new Histogram({
+    name: 'perennial_batch_size',
+    help: 'Rows predicted in one model call (one call per predict request)',
+    labelNames: ['model', 'version', 'role'],
+    buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly predictions = new Counter({
+    name: 'perennial_predictions_total',
+    help: 'Predictions (rows) committed to the log',
+    labelNames: ['model', 'version', 'role'],
+    registers: [this.registry],
+  });
+  private readonly feedback = new Counter({
+    name: 'perennial_feedback_total',
+    help: 'Feedback items committed to the log, by kind (label, accepted, overridden)',
+    labelNames: ['model', 'kind'],
+    registers: [this.registry],
+  });
+  private readonly commitDuration = new Histogram({
+    name: 'perennial_log_commit_duration_seconds',
+    help: 'Time of one write of the prediction or feedback log (one transaction)',
+    labelNames: ['log'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  /**
+   * @param processMetrics also expose prom-client's process and Node.js metrics (memory, CPU,
+   *   event-loop lag, GC); for a server that is its process's only one, as they are per process.
+   */
+  constructor(processMetrics = false) {
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Adds `GET /metrics` and the request metrics of every other route. `deployed` says whether a
+   * model name is one this server has a deployment of: any other stays out of the labels.
+   */
+  register(app: FastifyInstance, deployed: (model: string) => boolean): void {
+    app.get('/metrics', async (_request, reply) => reply.type(this.registry.contentType).send(await this.registry.metrics()));
+    app.addHook('onResponse', async (request, reply) => {
+      const endpoint = request.routeOptions.url ?? 'unmatched';
+      if (endpoint === '/metrics') return;
+      const model = (request.params as { model?: unknown } | undefined)?.model;
+      const served = this.served.get(request);
+      const labels = {
+        endpoint,
+        method: request.method,
+        model: typeof model === 'string' && deployed(model) ? model : '',
+        version: served?.version ?? '',
+        role: served?.role ?? '',
+        http_response_code: String(reply.statusCode),
+      };
+      this.requests.inc(labels);
+      this.duration.observe(labels, reply.elapsedTime / 1000);
+    });
+  }
+
+  /** The predict route picked `version` as `role` for `rows` rows of `model`. */
+  servedBy(request: FastifyRequest, model: string, served: Served, rows: number): void {
+    this.served.set(request, { version: served.version, role: served.role });
+    this.batchSize.observe({ model, version: served.version, role: served.role }, rows);
+  }
+
+  /**
+   * The store with its two log writes timed and counted, whoever calls them: the time of the
+   * write is the commit latency a response waits for, and the rows counted are the rows committed.
+   */
+  timedStore(store: Store): Store {
+    const logPredictions: Store['logPredictions'] = (rows) => {
+      const end = this.commitDuration.startTimer({ log: 'predictions' });
+      store.logPredictions(rows);
+      end();
+      // Rows of one request share their labels: one increment per run of equal labels.
+      for (let i = 0; i < rows.length;) {
+        const { model, version, role } = rows[i];
+        let j = i + 1;
+        while (j < rows.length && rows[j].model === model && rows[j].version === version && rows[j].role === role) j++;
+        this.predictions.inc({ model, version, role }, j - i);
+        i = j;
+      }
+    };
+    const addFeedbackMany: Store['addFeedbackMany'] = (items, model, sender) => {
+      const end = this.commitDuration.startTimer({ log: 'feedback' });
+      const ids = store.addFeedbackMany(items, model, sender);
+      end();
+      const byKind = new Map<FeedbackKind, number>();
+      for (const item of items) byKind.set(item.kind ?? 'label', (byKind.get(item.kind ?? 'label') ?? 0) + 1);
+      for (const [kind, n] of byKind) this.feedback.inc({ model: model ?? '', kind }, n);
+      return ids;
+    };
+    // A proxy rather than a copy: the store is a class instance, and its other methods pass through untouched.
+    return new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'logPredictions') return logPredictions;
+        if (property === 'addFeedbackMany') return addFeedbackMany;
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+}
