@@ -8,6 +8,7 @@
 import type { Predictor } from '../ml/bundle.ts';
 import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError } from '../core/errors.ts';
 import type { DeploymentState, Role, Store } from '../adapters/store/index.ts';
+import { anyRows, rowReader, type RowReader } from './rows.ts';
 
 export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
 
@@ -29,6 +30,8 @@ interface Live {
   state: DeploymentState;
   predictors: Map<string, Predictor>; // by version
   features: string[];
+  /** Built once per deployment for its features. */
+  readRows: RowReader;
 }
 
 export class LiveDeployments {
@@ -67,6 +70,16 @@ export class LiveDeployments {
     const [version, role]: [string, Role] =
       canary && Math.random() < canary.weight ? [canary.version, 'canary'] : [champion.version, 'champion'];
     return { version, role, predictor: live.predictors.get(version)!, features: live.features };
+  }
+
+  /**
+   * Reads a predict request's rows for the model's current deployment, and the features they were
+   * checked for. A model that is not deployed gets the checks that need no features (its 404
+   * comes from pick), so a malformed body is a 400 whether or not the model is deployed.
+   */
+  readRows(model: string, body: unknown): { rows: ReturnType<RowReader>; features: string[] } {
+    const live = this.live.get(model);
+    return live ? { rows: live.readRows(body), features: live.features } : { rows: anyRows(body), features: [] };
   }
 
   state(model: string): DeploymentState {
@@ -148,9 +161,9 @@ export class LiveDeployments {
   private install(model: string, state: DeploymentState, predictors: Map<string, Predictor>): void {
     const previous = this.live.get(model);
     const features = [...new Set([...predictors.values()].flatMap((p) => p.features))];
-    this.live.set(model, { state, predictors, features });
+    this.live.set(model, { state, predictors, features, readRows: rowReader(features) });
     this.unavailable.delete(model);
-    // Predictors are synchronous, so no request can still be using one dropped here.
+    // Predictors are synchronous and picked only when a batch runs, so no request can still be using one dropped here.
     for (const [version, predictor] of previous?.predictors ?? []) if (!predictors.has(version)) predictor.dispose();
   }
 }

@@ -5,33 +5,26 @@
  * Bad input always gets a 4xx naming each problem; a 500 means a bug or a broken dependency.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { formatIssues } from '../core/spec.ts';
-import type { Prediction, Predictor } from '../ml/bundle.ts';
 import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
-import { ApiKeyExistsError, InvalidModelOutputError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
-import { guardInputRange } from './input-range.ts';
+import { ApiKeyExistsError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
+import { LogWriter } from './log-writer.ts';
+import { registerPredict } from './predict.ts';
+import { MAX_ROWS } from './rows.ts';
+import { batchSettingsFromEnv, type ServingBatchSettings } from './settings.ts';
 
 export interface ServerOptions {
   store: Store;
   loadModel: ModelLoader;
   adminToken: string;
   logger?: boolean;
+  /** Dynamic batching of predictions and group commit of the log; default from the environment (serving/settings.ts). */
+  batching?: ServingBatchSettings;
 }
-
-const MAX_ROWS = 1000;
-
-const PredictBody = z.object({
-  rows: z
-    // Any JSON scalar: category features are strings, and a wrong type is logged and reported as
-    // an input anomaly by monitoring rather than refused (the model encodes it as missing).
-    .array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])))
-    .min(1, 'send at least one row')
-    .max(MAX_ROWS, `send at most ${MAX_ROWS} rows per request`),
-});
 
 const LabelText = z.string().min(1, 'label must not be empty');
 /**
@@ -92,6 +85,8 @@ type ModelParams = { Params: { model: string } };
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { store } = options;
   const deployments = new LiveDeployments(store, options.loadModel);
+  const batching = options.batching ?? batchSettingsFromEnv();
+  const log = new LogWriter(store, batching.log);
   const app = Fastify({ logger: options.logger ?? false });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -108,7 +103,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const failures = await deployments.restore();
   for (const { model, error } of failures) app.log.error({ model }, `deployment not restored: ${error}`);
-  app.addHook('onClose', async () => deployments.close());
+  app.addHook('onClose', async () => {
+    predict.flush();
+    log.flush();
+    deployments.close();
+  });
 
   app.get('/healthz', async () => {
     const unavailable = deployments.unavailableModels();
@@ -117,48 +116,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.get('/v1/models', async () => ({ models: deployments.list() }));
 
-  app.get<ModelParams>('/v1/models/:model/deployment', async (request) => deployments.state(request.params.model));
+  const predict = registerPredict(app, { store, deployments, log, batching: batching.predict });
 
-  app.post<ModelParams>('/v1/models/:model/predict', async (request) => {
-    const { model } = request.params;
-    callerOf(request, store, model);
-    const { rows } = parse(PredictBody, request.body);
-    // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
-    const target = deployments.pick(model);
-    requireFeatures(rows, target.features);
-    const { version, role, predictor } = target;
-    const task = predictor.task;
-    const guarded = guardInputRange(rows, predictor.preprocessor);
-    const outputs = predictor.predict(guarded.rows);
-    // Checked for the whole batch before any of it is logged: a batch is served and logged whole or not at all.
-    outputs.forEach((o, i) => requireFiniteOutput(o, task, model, version, i));
-    const served = outputs.map((o, i) => {
-      const id = randomUUID();
-      const rowWarnings = [...(guarded.warnings.get(i) ?? []), ...(o.warnings ?? [])];
-      const warnings = rowWarnings.length ? { warnings: rowWarnings } : {};
-      const logged = { id, model, version, role, task, features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])) };
-      if (task === 'regression') {
-        // A regression model's answer is its number: no classes, probabilities or confidence.
-        const value = o.value!;
-        return {
-          response: { id, value, version, role, ...warnings },
-          log: { ...logged, label: String(value), probabilities: {}, confidence: null },
-        };
-      }
-      return {
-        response: { id, label: o.label, probabilities: o.probabilities, version, role, ...warnings },
-        log: { ...logged, label: o.label, probabilities: o.probabilities, confidence: o.probabilities[o.label] },
-      };
-    });
-    store.logPredictions(served.map((s) => s.log));
-    return { predictions: served.map((s) => s.response) };
-  });
+  app.get<ModelParams>('/v1/models/:model/deployment', async (request) => deployments.state(request.params.model));
 
   app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {
     const body = request.body;
     const sender = callerOf(request, store, request.params.model);
     const items = isObject(body) && 'feedback' in body ? parse(FeedbackBatch, body).feedback : [parse(Feedback, body)];
-    store.addFeedbackMany(items, request.params.model, sender);
+    await log.feedback(items, request.params.model, sender);
     return { accepted: items.length };
   });
 
@@ -179,6 +145,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         if (changed) request.log.info({ model, state }, 'deployment changed');
         return state;
       });
+
+      admin.get('/batching', async () => ({ predict: predict.stats(), log: log.stats() }));
 
       // The first key of a model turns key checks on for its predict and feedback (for good).
       admin.post<ModelParams>('/models/:model/api-keys', async (request, reply) => {
@@ -214,35 +182,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'request body'): 
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidRequestError(`invalid ${what}:\n${formatIssues(result.error)}`);
   return result.data;
-}
-
-/**
- * Inputs the model cannot compute with are caught before it (guardInputRange), so a non-finite
- * output (weights that diverged to NaN) is a broken model: better a 500 than serving and logging it.
- */
-function requireFiniteOutput(output: Prediction, task: Predictor['task'], model: string, version: string, row: number): void {
-  if (task === 'regression') {
-    if (typeof output.value !== 'number' || !Number.isFinite(output.value))
-      throw new InvalidModelOutputError(model, version, row, String(output.value));
-    return;
-  }
-  const bad = Object.entries(output.probabilities).find(([, p]) => !Number.isFinite(p));
-  if (bad) throw new InvalidModelOutputError(model, version, row, `probability ${String(bad[1])} for class ${bad[0]}`);
-}
-
-/** Every row must carry every feature (null stands for a missing value). */
-function requireFeatures(rows: Array<Record<string, unknown>>, features: string[]): void {
-  const problems: string[] = [];
-  rows.forEach((row, i) => {
-    const missing = features.filter((f) => !(f in row));
-    if (missing.length) problems.push(`  - rows.${i}: missing ${missing.join(', ')}`);
-  });
-  if (!problems.length) return;
-  const shown = problems.slice(0, 10);
-  if (problems.length > shown.length) shown.push(`  ... and ${problems.length - shown.length} more rows`);
-  throw new InvalidRequestError(
-    `rows lack features the model needs (${features.join(', ')}; use null for unknown values):\n${shown.join('\n')}`,
-  );
 }
 
 function authorized(request: FastifyRequest, adminToken: string): boolean {

@@ -58,6 +58,17 @@ export interface FeedbackInput {
   label?: string | number;
 }
 
+/**
+ * One request's writes to the log, for group commit (PredictionLogStore.writeLog): its predictions,
+ * or its feedback (all or nothing, as addFeedbackMany).
+ */
+export type LogWrite =
+  | { kind: 'predictions'; rows: PredictionLog[] }
+  | { kind: 'feedback'; items: Array<{ predictionId: string } & FeedbackInput>; model?: string; sender?: string };
+
+/** A LogWrite's outcome: feedback ids in order (none for predictions), or why it was refused. */
+export type LogWriteResult = { ok: true; ids: number[] } | { ok: false; error: unknown };
+
 export interface FeedbackEvent {
   feedbackId: number;
   version: string;

@@ -15,6 +15,7 @@ import type {
   DeploymentState,
   FeedbackInput,
   LabelledRecord,
+  LogWrite,
   PredictionLog,
   StoreOptions,
 } from '../types.ts';
@@ -89,6 +90,9 @@ class SqliteStore implements Store {
 
   logPredictions(rows: PredictionLog[]) {
     this.predictions.logPredictions(rows);
+  }
+  writeLog(writes: LogWrite[]) {
+    return this.predictions.writeLog(writes);
   }
   addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string) {
     return this.predictions.addFeedback(predictionId, feedback, model, sender);
