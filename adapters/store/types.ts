@@ -102,6 +102,12 @@ export interface SourceSummary {
 export interface StoreOptions {
   /** Time source for created_at columns; tests pin it to make "since" windows exact. */
   now?: () => Date;
+  /**
+   * SQLite's `synchronous` for this connection. 'normal' (the default, with WAL): a commit
+   * survives a crash of the process, but a power loss or OS crash may undo the last commits.
+   * 'full': every commit is on disk (fsync) before it returns, so a power loss undoes none.
+   */
+  synchronous?: 'normal' | 'full';
 }
 
 export interface AlertClaim {

@@ -35,7 +35,7 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Store
   // process opening the same file may hold at that moment.
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   migrate(db, path);
   return new SqliteStore(db, options.now ?? (() => new Date()));
 }
