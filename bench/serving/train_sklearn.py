@@ -19,5 +19,7 @@ rows = pd.read_csv(csv)
 seed = rows[(rows.location == "Seattle") & rows.date.str[:4].isin(["2012", "2013"])]
 model = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=1))
 model.fit(seed[FEATURES], seed["weather"])
-mlflow.sklearn.save_model(model, out, input_example=seed[FEATURES].head(2))
+# skops (mlflow's safe default format) refuses to load types it is not told to trust.
+trusted = ["sklearn.neural_network._stochastic_optimizers.AdamOptimizer"]
+mlflow.sklearn.save_model(model, out, input_example=seed[FEATURES].head(2), skops_trusted_types=trusted)
 print(f"trained on {len(seed)} rows, accuracy {model.score(seed[FEATURES], seed['weather']):.3f}; saved to {out}")

@@ -34,7 +34,7 @@ let log: Database.Database;
 let files: Record<string, Awaited<ReturnType<typeof trained>>>;
 
 async function call(method: string, path: string, body?: unknown) {
-  const headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` };
+  const headers: Record<string, string> = path.startsWith('/admin/') ? { authorization: `Bearer ${TOKEN}` } : {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: response.status, body: (await response.json()) as any };

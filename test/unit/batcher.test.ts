@@ -73,7 +73,7 @@ test('a deployment reader accepts scalars with every feature, and returns the ro
 test('a refused body is worded as the schema and the feature check word it, naming the field', () => {
   const read = rowReader(['precipitation', 'wind']);
   const cases: Array<[unknown, RegExp]> = [
-    [{}, /^invalid request body:\n {2}- rows: /],
+    [{}, /invalid request body:\n {2}- rows: /],
     [{ rows: 'all' }, /- rows: /],
     [{ rows: [] }, /rows: send at least one row/],
     [{ rows: Array.from({ length: 1001 }, () => ({ precipitation: 0, wind: 1 })) }, /rows: send at most 1000 rows per request/],
