@@ -75,9 +75,13 @@ export async function serving() {
     const predictUrl = `${perennial.url}/v1/models/${MODEL}/predict`;
     const rss: number[] = [rssMb(perennial.child.pid!)];
     const sampler = setInterval(() => rss.push(rssMb(perennial.child.pid!)), 1000);
+    const rssAfter = { start: rss[0], singleRow: 0, fixedRate: 0, batch: 0 };
     const perennialSingle = await measure('perennial: 1 row', predictUrl, single.rows, { seconds: SECONDS });
+    rssAfter.singleRow = rssMb(perennial.child.pid!);
     const perennialFixed = await measure(`perennial: ${RATE}/s`, predictUrl, single.rows, { seconds: FIXED_RATE_SECONDS, rate: RATE });
+    rssAfter.fixedRate = rssMb(perennial.child.pid!);
     const perennialBatch = await measure(`perennial: ${BATCH_ROWS} rows`, predictUrl, batch.rows, { seconds: SECONDS });
+    rssAfter.batch = rssMb(perennial.child.pid!);
     clearInterval(sampler);
     const batching = await fetch(`${perennial.url}/admin/batching`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) =>
       r.json(),
@@ -98,7 +102,7 @@ export async function serving() {
       singleRowVsMlflow: perennialSingle.perSecond / mlflowSingle.perSecond,
       batchVsBare: perennialBatch.perSecond / bareBatch.perSecond,
     };
-    const rssSummary = { startMb: rss[0], endMb: rss[rss.length - 1], maxMb: Math.max(...rss), samples: rss.length };
+    const rssSummary = { startMb: rss[0], endMb: rss[rss.length - 1], maxMb: Math.max(...rss), samples: rss.length, afterMb: rssAfter };
     const targets = {
       singleRowVsBare: { target: '>= 0.5', met: ratios.singleRowVsBare >= 0.5 },
       fixedRate1000P99Ms: { target: '<= 5', met: perennialFixed.p99Ms <= 5 },
@@ -108,7 +112,7 @@ export async function serving() {
       `  ratios: single-row vs bare ${ratios.singleRowVsBare.toFixed(2)} (target >= 0.5), ${BATCH_ROWS}-row rows/s vs mlflow ${ratios.batchRowsVsMlflow.toFixed(1)}x (>= 10), p99 at ${RATE}/s ${perennialFixed.p99Ms.toFixed(2)} ms (<= 5)`,
     );
     console.log(
-      `  perennial RSS ${rssSummary.startMb.toFixed(0)} -> ${rssSummary.endMb.toFixed(0)} MB (max ${rssSummary.maxMb.toFixed(0)})`,
+      `  perennial RSS (MB): start ${rssAfter.start.toFixed(0)}, after 1-row ${rssAfter.singleRow.toFixed(0)}, after ${RATE}/s ${rssAfter.fixedRate.toFixed(0)}, after ${BATCH_ROWS}-row ${rssAfter.batch.toFixed(0)} (max ${rssSummary.maxMb.toFixed(0)})`,
     );
     const rowsPerSecond = (r: LoadResult) => r.perSecond * BATCH_ROWS;
     return {
