@@ -2,7 +2,7 @@
  * `npm run bench [-- NAME...]`: benchmarks that print ratios against a named anchor measured
  * in the same run, and write their numbers to bench/results/NAME.json. One folder each:
  *   orchestration  a retrain on Temporal vs the same activities called in-process
- *   serving        model-server predict latency/throughput vs its /healthz anchor
+ *   serving        model-server predict vs a bare Fastify route and `mlflow models serve` (~3 minutes)
  *   automl         sweep orchestration overhead, parallel efficiency, model quality vs
  *                  scikit-learn, TPE vs random (~15 minutes)
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory

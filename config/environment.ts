@@ -157,4 +157,10 @@ export const defaults = {
   adminToken: () => process.env.PERENNIAL_ADMIN_TOKEN ?? 'perennial-dev-token',
   dataDir: () => process.env.PERENNIAL_DATA_DIR ?? join(PROJECT_ROOT, '.data'),
   dbPath: () => process.env.PERENNIAL_DB ?? join(defaults.dataDir(), 'perennial.sqlite'),
+  /** PERENNIAL_DB_SYNCHRONOUS: 'full' makes each commit of the model server's log wait for the disk (StoreOptions.synchronous). */
+  dbSynchronous: (): 'normal' | 'full' => {
+    const value = process.env.PERENNIAL_DB_SYNCHRONOUS?.trim().toLowerCase() || 'normal';
+    if (value !== 'normal' && value !== 'full') throw new Error(`PERENNIAL_DB_SYNCHRONOUS=${value}: expected normal or full`);
+    return value;
+  },
 };

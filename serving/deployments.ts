@@ -10,6 +10,7 @@
 import type { Predictor } from '../ml/bundle.ts';
 import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError, VersionNotDeployedError } from '../core/errors.ts';
 import type { DeploymentState, Role, Store } from '../adapters/store/index.ts';
+import { anyRows, rowReader, type RowReader } from './rows.ts';
 
 export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
 
@@ -37,6 +38,8 @@ interface Live {
   features: string[];
   /** Why the shadow named by state did not load at restore. */
   shadowUnavailable?: string;
+  /** Built once per deployment for its features. */
+  readRows: RowReader;
 }
 
 export class LiveDeployments {
@@ -105,6 +108,16 @@ export class LiveDeployments {
   targets(model: string): Target[] {
     const live = this.require(model);
     return versionsOf(live.state).map((version) => ({ ...this.target(model, version), features: live.features }));
+  }
+
+  /**
+   * Reads a predict request's rows for the model's current deployment, and the features they were
+   * checked for. A model that is not deployed gets the checks that need no features (its 404
+   * comes from pick), so a malformed body is a 400 whether or not the model is deployed.
+   */
+  readRows(model: string, body: unknown): { rows: ReturnType<RowReader>; features: string[] } {
+    const live = this.live.get(model);
+    return live ? { rows: live.readRows(body), features: live.features } : { rows: anyRows(body), features: [] };
   }
 
   state(model: string): ServedDeployment {
@@ -203,9 +216,9 @@ export class LiveDeployments {
     const previous = this.live.get(model);
     // The shadow's features are not asked of clients: what they must send does not change with it.
     const features = [...new Set(servedVersions(state).flatMap((version) => predictors.get(version)!.features))];
-    this.live.set(model, { state, predictors, features, shadowUnavailable });
+    this.live.set(model, { state, predictors, features, readRows: rowReader(features), shadowUnavailable });
     this.unavailable.delete(model);
-    // Predictors are synchronous, so no request can still be using one dropped here.
+    // Predictors are synchronous and picked only when a batch runs, so no request can still be using one dropped here.
     for (const [version, predictor] of previous?.predictors ?? []) if (!predictors.has(version)) predictor.dispose();
   }
 }

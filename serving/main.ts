@@ -26,7 +26,7 @@ if (process.env.PERENNIAL_ADMIN_TOKEN === undefined) {
   );
 }
 
-const store = openStore(defaults.dbPath());
+const store = openStore(defaults.dbPath(), { synchronous: defaults.dbSynchronous() });
 const app = await buildServer({
   store,
   loadModel: mlflowModelLoader(new MlflowClient(defaults.mlflowUrl())),

@@ -10,7 +10,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { FeedbackKind, Role, Store } from '../adapters/store/index.ts';
+import type { PredictionLog, Role } from '../adapters/store/index.ts';
+import type { CommitObserver } from './log-writer.ts';
+import type { BatchObserver } from './predict.ts';
 
 /** Seconds: a one-row predict takes well under a millisecond of model time, a 1,000-row one tens. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -42,9 +44,16 @@ export class ServingMetrics {
   });
   private readonly batchSize = new Histogram({
     name: 'perennial_batch_size',
-    help: 'Rows predicted in one model call (one call per predict request)',
+    help: 'Rows predicted in one model call (a dynamic batch of one or more requests routed to the same version)',
     labelNames: ['model', 'version', 'role'],
     buckets: BATCH_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly queueDelay = new Histogram({
+    name: 'perennial_batch_queue_delay_seconds',
+    help: 'Time a predict request waited for its batch to run (dynamic batching)',
+    labelNames: ['model'],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   private readonly predictions = new Counter({
@@ -61,7 +70,7 @@ export class ServingMetrics {
   });
   private readonly commitDuration = new Histogram({
     name: 'perennial_log_commit_duration_seconds',
-    help: 'Time of one write of the prediction or feedback log (one transaction)',
+    help: 'Time of one group commit of the prediction and feedback log (one transaction); log is predictions, feedback or mixed',
     labelNames: ['log'],
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
@@ -99,47 +108,45 @@ export class ServingMetrics {
     });
   }
 
-  /** The predict route picked `version` as `role` for `rows` rows of `model`. */
-  servedBy(request: FastifyRequest, model: string, served: Served, rows: number): void {
+  /** Who answered the request (its version and role), for the request metrics. */
+  servedBy(request: FastifyRequest, served: Served): void {
     this.served.set(request, { version: served.version, role: served.role });
-    this.batchSize.observe({ model, version: served.version, role: served.role }, rows);
   }
 
+  /** One tensor call of `rows` rows, and how long each request in it waited for its batch to run (serving/predict.ts). */
+  readonly predictBatch: BatchObserver = (model, target, rows, waitedSeconds) => {
+    this.batchSize.observe({ model, version: target.version, role: target.role }, rows);
+    for (const waited of waitedSeconds) this.queueDelay.observe({ model }, waited);
+  };
+
   /**
-   * The store with its two log writes timed and counted, whoever calls them: the time of the
-   * write is the commit latency a response waits for, and the rows counted are the rows committed.
+   * One group commit of the log (serving/log-writer.ts): its time is the commit latency a response
+   * waits for, and only the writes it stored are counted.
    */
-  timedStore(store: Store): Store {
-    const logPredictions: Store['logPredictions'] = (rows) => {
-      const end = this.commitDuration.startTimer({ log: 'predictions' });
-      store.logPredictions(rows);
-      end();
-      // Rows of one request share their labels: one increment per run of equal labels.
-      for (let i = 0; i < rows.length;) {
-        const { model, version, role } = rows[i];
-        let j = i + 1;
-        while (j < rows.length && rows[j].model === model && rows[j].version === version && rows[j].role === role) j++;
-        this.predictions.inc({ model, version, role }, j - i);
-        i = j;
-      }
-    };
-    const addFeedbackMany: Store['addFeedbackMany'] = (items, model, sender) => {
-      const end = this.commitDuration.startTimer({ log: 'feedback' });
-      const ids = store.addFeedbackMany(items, model, sender);
-      end();
-      const byKind = new Map<FeedbackKind, number>();
-      for (const item of items) byKind.set(item.kind ?? 'label', (byKind.get(item.kind ?? 'label') ?? 0) + 1);
-      for (const [kind, n] of byKind) this.feedback.inc({ model: model ?? '', kind }, n);
-      return ids;
-    };
-    // A proxy rather than a copy: the store is a class instance, and its other methods pass through untouched.
-    return new Proxy(store, {
-      get(target, property, receiver) {
-        if (property === 'logPredictions') return logPredictions;
-        if (property === 'addFeedbackMany') return addFeedbackMany;
-        const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+  readonly logCommitted: CommitObserver = (writes, results, seconds) => {
+    const kinds = new Set(writes.map((w) => w.kind));
+    this.commitDuration.observe({ log: kinds.size === 1 ? writes[0].kind : 'mixed' }, seconds);
+    writes.forEach((write, i) => {
+      if (!results?.[i].ok) return;
+      if (write.kind === 'predictions') this.countPredictions(write.rows);
+      else for (const [kind, n] of countBy(write.items, (item) => item.kind ?? 'label')) this.feedback.inc({ model: write.model, kind }, n);
     });
+  };
+
+  private countPredictions(rows: PredictionLog[]): void {
+    // Rows of one request share their labels: one increment per run of equal labels.
+    for (let i = 0; i < rows.length;) {
+      const { model, version, role } = rows[i];
+      let j = i + 1;
+      while (j < rows.length && rows[j].model === model && rows[j].version === version && rows[j].role === role) j++;
+      this.predictions.inc({ model, version, role }, j - i);
+      i = j;
+    }
   }
+}
+
+function countBy<T, K>(items: T[], key: (item: T) => K): Map<K, number> {
+  const counts = new Map<K, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
 }

@@ -1,73 +1,123 @@
 /**
- * Serving one request's rows: the predictor the routing picked, the input-range guard, the finite
- * output check, and the log. Every protocol (/v1 predict, the Open Inference Protocol's /v2 infer)
- * comes through here, so predictions are served and logged the same way whatever asked for them.
+ * Predicting with dynamic batching, for every protocol. A request's rows are checked before they
+ * get here (a 4xx never waits); then the request joins its model's batch. When the batch runs,
+ * each request is routed on its own (champion or canary by the canary's weight, or the version it
+ * names), and the requests routed to the same version are predicted in one tensor call. Each gets
+ * its own rows' answers back, logged through the group commit, and settles once they are stored.
  */
-import { randomUUID } from 'node:crypto';
-import type { Prediction, Predictor } from '../ml/bundle.ts';
-import type { Target } from './deployments.ts';
-import { InvalidModelOutputError } from '../core/errors.ts';
+import type { Prediction } from '../ml/bundle.ts';
+import { answer, type Served } from './answers.ts';
+import { Batcher, splitByCounts, type BatchSettings, type BatchStats } from './batcher.ts';
+import type { LiveDeployments, Target } from './deployments.ts';
 import { guardInputRange } from './input-range.ts';
-import type { Store } from '../adapters/store/index.ts';
+import type { LogWriter } from './log-writer.ts';
+import { missingFeatures, type Row } from './rows.ts';
 
-/** Rows per request, for every protocol. */
-export const MAX_ROWS = 1000;
-
-interface ServedCommon {
-  id: string;
-  version: string;
-  role: Target['role'];
-  /** Inputs served as missing (out of range, or a wrong type), naming the feature. */
-  warnings?: string[];
-}
-export type ServedClass = ServedCommon & { label: string; probabilities: Record<string, number> };
-/** A regression model's answer is its number: no classes, probabilities or confidence. */
-export type ServedValue = ServedCommon & { value: number };
-export type Served = ServedClass | ServedValue;
-
-/**
- * Predicts `rows` with the picked target and logs them before returning (one transaction): what
- * is answered is in the log. Synchronous on purpose: between the routing draw and the log no
- * other request can swap the predictor out and dispose it. Rows must carry the target's features.
- */
-export function predictAndLog(store: Store, model: string, target: Target, rows: Array<Record<string, unknown>>): Served[] {
-  const { version, role, predictor } = target;
-  const task = predictor.task;
-  const guarded = guardInputRange(rows, predictor.preprocessor);
-  const outputs = predictor.predict(guarded.rows);
-  // Checked for the whole batch before any of it is logged: a batch is served and logged whole or not at all.
-  outputs.forEach((o, i) => requireFiniteOutput(o, task, model, version, i));
-  const served = outputs.map((o, i) => {
-    const id = randomUUID();
-    const rowWarnings = [...(guarded.warnings.get(i) ?? []), ...(o.warnings ?? [])];
-    const warnings = rowWarnings.length ? { warnings: rowWarnings } : {};
-    const logged = { id, model, version, role, task, features: Object.fromEntries(target.features.map((f) => [f, rows[i][f]])) };
-    if (task === 'regression') {
-      const value = o.value!;
-      return {
-        response: { id, value, version, role, ...warnings } satisfies ServedValue,
-        log: { ...logged, label: String(value), probabilities: {}, confidence: null },
-      };
-    }
-    return {
-      response: { id, label: o.label, probabilities: o.probabilities, version, role, ...warnings } satisfies ServedClass,
-      log: { ...logged, label: o.label, probabilities: o.probabilities, confidence: o.probabilities[o.label] },
-    };
-  });
-  store.logPredictions(served.map((s) => s.log));
-  return served.map((s) => s.response);
+export interface PredictRequest {
+  rows: Row[];
+  /** The features the rows were checked for: a deployment changed since then checks them again. */
+  features: string[];
+  /** A version the request names (served as itself, no routing draw); otherwise the routing picks. */
+  version?: string;
 }
 
-/**
- * Inputs the model cannot compute with are caught before it (guardInputRange), so a non-finite
- * output (weights that diverged to NaN) is a broken model: better a 500 than serving and logging it.
- */
-function requireFiniteOutput(output: Prediction, task: Predictor['task'], model: string, version: string, row: number): void {
-  if (task === 'regression') {
-    if (typeof output.value !== 'number' || !Number.isFinite(output.value))
-      throw new InvalidModelOutputError(model, version, row, String(output.value));
-    return;
+export interface PredictResult {
+  target: Target;
+  predictions: Served[];
+}
+
+/** Told of every tensor call: its rows, and how long each request in it waited for the batch to run. */
+export type BatchObserver = (model: string, target: Target, rows: number, waitedSeconds: number[]) => void;
+
+interface Pending extends PredictRequest {
+  queuedAt: number;
+  resolve: (result: PredictResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export class PredictionBatches {
+  private readonly batchers = new Map<string, Batcher<Pending>>();
+
+  constructor(
+    private readonly deployments: LiveDeployments,
+    private readonly log: LogWriter,
+    private readonly settings: BatchSettings,
+    private readonly observe: BatchObserver = () => {},
+  ) {}
+
+  /** Predicts and logs the request's rows; resolves once they are committed. */
+  serve(model: string, request: PredictRequest): Promise<PredictResult> {
+    return new Promise((resolve, reject) =>
+      this.batcherOf(model).add({ ...request, queuedAt: performance.now(), resolve, reject }, request.rows.length),
+    );
   }
-  const bad = Object.entries(output.probabilities).find(([, p]) => !Number.isFinite(p));
-  if (bad) throw new InvalidModelOutputError(model, version, row, `probability ${String(bad[1])} for class ${bad[0]}`);
+
+  /** Per model, how its requests were batched. */
+  stats(): Record<string, BatchStats> {
+    return Object.fromEntries([...this.batchers].map(([model, batcher]) => [model, batcher.stats()]));
+  }
+
+  /** Runs every waiting batch now (the server is closing). */
+  flush(): void {
+    for (const batcher of this.batchers.values()) batcher.flush();
+  }
+
+  private batcherOf(model: string): Batcher<Pending> {
+    let batcher = this.batchers.get(model);
+    if (!batcher) {
+      batcher = new Batcher<Pending>(this.settings, (pending) => this.predictBatch(model, pending));
+      this.batchers.set(model, batcher);
+    }
+    return batcher;
+  }
+
+  /** Synchronous from routing to predict: the predictors picked cannot be swapped out and disposed meanwhile. */
+  private predictBatch(model: string, pending: Pending[]): void {
+    const byVersion = new Map<string, { target: Target; requests: Pending[] }>();
+    for (const request of pending) {
+      try {
+        const target = request.version === undefined ? this.deployments.pick(model) : this.deployments.target(model, request.version);
+        if (request.features !== target.features) {
+          const missing = missingFeatures(request.rows, target.features);
+          if (missing) throw missing;
+        }
+        const group = byVersion.get(target.version) ?? { target, requests: [] };
+        group.requests.push(request);
+        byVersion.set(target.version, group);
+      } catch (error) {
+        request.reject(error);
+      }
+    }
+    for (const { target, requests } of byVersion.values()) this.predictGroup(model, target, requests);
+  }
+
+  private predictGroup(model: string, target: Target, requests: Pending[]): void {
+    const guarded = requests.map((r) => guardInputRange(r.rows, target.predictor.preprocessor));
+    const started = performance.now();
+    let outputs: Prediction[][];
+    try {
+      const all = target.predictor.predict(guarded.flatMap((g) => g.rows));
+      outputs = splitByCounts(
+        all,
+        requests.map((r) => r.rows.length),
+      );
+    } catch (error) {
+      for (const r of requests) r.reject(error);
+      return;
+    }
+    this.observe(
+      model,
+      target,
+      outputs.reduce((n, o) => n + o.length, 0),
+      requests.map((r) => (started - r.queuedAt) / 1000),
+    );
+    requests.forEach((request, i) => {
+      try {
+        const served = answer(model, target, request.rows, outputs[i], guarded[i].warnings);
+        this.log.predictions(served.logged).then(() => request.resolve({ target, predictions: served.answers }), request.reject);
+      } catch (error) {
+        request.reject(error);
+      }
+    });
+  }
 }

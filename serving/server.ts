@@ -15,10 +15,13 @@ import { adminOnly } from './admin-auth.ts';
 import { ShadowTraffic } from './shadow.ts';
 import { logExportRoutes } from './log-export.ts';
 import { ModelName } from './model-name.ts';
-import { MAX_ROWS, predictAndLog } from './predict.ts';
 import { openInferenceRoutes } from './v2/routes.ts';
 import { ServingMetrics } from './metrics.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
+import { LogWriter } from './log-writer.ts';
+import { PredictionBatches } from './predict.ts';
+import { MAX_ROWS } from './rows.ts';
+import { batchSettingsFromEnv, type ServingBatchSettings } from './settings.ts';
 
 export interface ServerOptions {
   store: Store;
@@ -27,16 +30,9 @@ export interface ServerOptions {
   logger?: boolean;
   /** Process and Node.js metrics on /metrics too (serving/main.ts: one server per process). */
   processMetrics?: boolean;
+  /** Dynamic batching of predictions and group commit of the log; default from the environment (serving/settings.ts). */
+  batching?: ServingBatchSettings;
 }
-
-const PredictBody = z.object({
-  rows: z
-    // Any JSON scalar: category features are strings, and a wrong type is logged and reported as
-    // an input anomaly by monitoring rather than refused (the model encodes it as missing).
-    .array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])))
-    .min(1, 'send at least one row')
-    .max(MAX_ROWS, `send at most ${MAX_ROWS} rows per request`),
-});
 
 const LabelText = z.string().min(1, 'label must not be empty');
 /**
@@ -98,11 +94,14 @@ const NewApiKey = z.object({ name: ApiKeyName });
 type ModelParams = { Params: { model: string } };
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { store } = options;
   const metrics = new ServingMetrics(options.processMetrics);
-  const store = metrics.timedStore(options.store);
   const deployments = new LiveDeployments(store, options.loadModel);
+  const batching = options.batching ?? batchSettingsFromEnv();
+  const log = new LogWriter(store, batching.log, metrics.logCommitted);
+  const predict = new PredictionBatches(deployments, log, batching.predict, metrics.predictBatch);
+  const shadows = new ShadowTraffic(deployments, log);
   const app = Fastify({ logger: options.logger ?? false });
-  const shadows = new ShadowTraffic(deployments, store);
   shadows.register(app);
   metrics.register(app, (model) => deployments.has(model));
 
@@ -120,7 +119,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const failures = await deployments.restore();
   for (const { model, error } of failures) app.log.error({ model }, `deployment not restored: ${error}`);
-  app.addHook('onClose', async () => deployments.close());
+  app.addHook('onClose', async () => {
+    predict.flush();
+    log.flush();
+    deployments.close();
+  });
 
   app.get('/healthz', async () => {
     const unavailable = deployments.unavailableModels();
@@ -134,12 +137,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.post<ModelParams>('/v1/models/:model/predict', async (request) => {
     const { model } = request.params;
     callerOf(request, store, model);
-    const { rows } = parse(PredictBody, request.body);
-    // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
-    const target = deployments.pick(model);
-    requireFeatures(rows, target.features);
-    metrics.servedBy(request, model, target, rows.length);
-    const predictions = predictAndLog(store, model, target, rows);
+    const { rows, features } = deployments.readRows(model, request.body);
+    deployments.state(model); // 404 or 503 now, not after waiting for a batch
+    const { target, predictions } = await predict.serve(model, { rows, features });
+    metrics.servedBy(request, target);
     shadows.copy(
       request,
       model,
@@ -153,12 +154,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const body = request.body;
     const sender = callerOf(request, store, request.params.model);
     const items = isObject(body) && 'feedback' in body ? parse(FeedbackBatch, body).feedback : [parse(Feedback, body)];
-    store.addFeedbackMany(items, request.params.model, sender);
+    await log.feedback(items, request.params.model, sender);
     return { accepted: items.length };
   });
 
   await app.register(logExportRoutes, { store, adminToken: options.adminToken });
-  await app.register(openInferenceRoutes, { prefix: '/v2', store, deployments });
+  await app.register(openInferenceRoutes, { prefix: '/v2', store, deployments, predict, metrics, shadows });
 
   await app.register(
     async (admin) => {
@@ -170,6 +171,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         if (changed) request.log.info({ model, state }, 'deployment changed');
         return state;
       });
+
+      admin.get('/batching', async () => ({ predict: predict.stats(), log: log.stats() }));
 
       // The first key of a model turns key checks on for its predict and feedback (for good).
       admin.post<ModelParams>('/models/:model/api-keys', async (request, reply) => {
@@ -205,21 +208,6 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what = 'request body'): 
   const result = schema.safeParse(value);
   if (!result.success) throw new InvalidRequestError(`invalid ${what}:\n${formatIssues(result.error)}`);
   return result.data;
-}
-
-/** Every row must carry every feature (null stands for a missing value). */
-function requireFeatures(rows: Array<Record<string, unknown>>, features: string[]): void {
-  const problems: string[] = [];
-  rows.forEach((row, i) => {
-    const missing = features.filter((f) => !(f in row));
-    if (missing.length) problems.push(`  - rows.${i}: missing ${missing.join(', ')}`);
-  });
-  if (!problems.length) return;
-  const shown = problems.slice(0, 10);
-  if (problems.length > shown.length) shown.push(`  ... and ${problems.length - shown.length} more rows`);
-  throw new InvalidRequestError(
-    `rows lack features the model needs (${features.join(', ')}; use null for unknown values):\n${shown.join('\n')}`,
-  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

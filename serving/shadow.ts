@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Prediction, Predictor } from '../ml/bundle.ts';
-import type { PredictionLog, Store } from '../adapters/store/index.ts';
+import type { PredictionLog } from '../adapters/store/index.ts';
+import type { LogWriter } from './log-writer.ts';
 import type { LiveDeployments } from './deployments.ts';
 import { guardInputRange } from './input-range.ts';
 
@@ -25,7 +26,7 @@ export class ShadowTraffic {
 
   constructor(
     private readonly deployments: LiveDeployments,
-    private readonly store: Store,
+    private readonly log: LogWriter,
   ) {}
 
   /** Sends each request's copy to the shadow once its response is sent. */
@@ -49,15 +50,17 @@ export class ShadowTraffic {
     const shadow = this.deployments.shadow(model);
     if (!shadow) return;
     const { version, predictor } = shadow;
+    const fail = (err: unknown) =>
+      log.warn({ model, version, error: (err as Error).message }, 'shadow prediction failed; nothing logged for this request');
     try {
       const missing = predictor.features.filter((f) => rows.some((row) => !(f in row)));
       if (missing.length) throw new Error(`the rows lack features the shadow needs: ${missing.join(', ')}`);
       const outputs = predictor.predict(guardInputRange(rows, predictor.preprocessor).rows);
       const bad = outputs.findIndex((o) => !isFinite(o, predictor.task));
       if (bad >= 0) throw new Error(`row ${bad}: the shadow's output is not a finite number`);
-      this.store.logPredictions(outputs.map((o, i) => logRow(model, version, predictor, rows[i], o, servedIds[i])));
+      this.log.predictions(outputs.map((o, i) => logRow(model, version, predictor, rows[i], o, servedIds[i]))).catch(fail);
     } catch (err) {
-      log.warn({ model, version, error: (err as Error).message }, 'shadow prediction failed; nothing logged for this request');
+      fail(err);
     }
   }
 }

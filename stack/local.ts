@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { MlflowClient } from '../adapters/mlflow/client.ts';
 import { PerennialClient } from '../client/client.ts';
-import { TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
+import { defaults, TASK_QUEUE, type TemporalConfig } from '../config/environment.ts';
 import type { BindAddress } from '../config/metrics.ts';
 import { mlflowModelLoader } from '../serving/loader.ts';
 import { buildServer } from '../serving/server.ts';
@@ -31,7 +31,7 @@ export async function startLocalStack(options: LocalStackOptions) {
   const dbPath = options.dbPath ?? join(options.dataDir, 'perennial.sqlite');
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   if (options.servingPort !== 0) await assertPortFree(options.servingPort, 'model server');
-  const store = openStore(dbPath);
+  const store = openStore(dbPath, { synchronous: defaults.dbSynchronous() });
   const mlflow = new MlflowClient(options.mlflowUrl);
   const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: options.adminToken });
   await server.listen({ host: '127.0.0.1', port: options.servingPort });

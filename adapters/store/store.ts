@@ -36,6 +36,8 @@ import type {
   LabelledRecord,
   LoggedPrediction,
   LogSince,
+  LogWrite,
+  LogWriteResult,
   PredictionLog,
   SourceSummary,
 } from './types.ts';
@@ -87,6 +89,14 @@ export interface PredictionLogStore {
   addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string): number;
   /** All or nothing: the first bad item rejects the whole batch. Returns feedback ids in order. */
   addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string): number[];
+  /**
+   * Group commit: many requests' writes in one transaction, so the model server pays for one
+   * commit per few milliseconds rather than one per request. Each write succeeds or fails alone
+   * (SQLite: a savepoint each): a refused feedback batch (UnknownPredictionError, ...) is undone
+   * and reported in its result while the others commit. A failure of the transaction itself
+   * (disk full, lock timeout) throws, and nothing of it is stored.
+   */
+  writeLog(writes: LogWrite[]): LogWriteResult[];
   /** Feedback with id > afterFeedbackId, in feedback order, with its prediction. */
   feedbackSince(model: string, afterFeedbackId: number): FeedbackEvent[];
   /** 0 when the model has no predictions. */

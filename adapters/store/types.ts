@@ -63,6 +63,17 @@ export interface FeedbackInput {
   label?: string | number;
 }
 
+/**
+ * One request's writes to the log, for group commit (PredictionLogStore.writeLog): its predictions,
+ * or its feedback (all or nothing, as addFeedbackMany).
+ */
+export type LogWrite =
+  | { kind: 'predictions'; rows: PredictionLog[] }
+  | { kind: 'feedback'; items: Array<{ predictionId: string } & FeedbackInput>; model?: string; sender?: string };
+
+/** A LogWrite's outcome: feedback ids in order (none for predictions), or why it was refused. */
+export type LogWriteResult = { ok: true; ids: number[] } | { ok: false; error: unknown };
+
 export interface FeedbackEvent {
   feedbackId: number;
   version: string;
@@ -96,6 +107,12 @@ export interface SourceSummary {
 export interface StoreOptions {
   /** Time source for created_at columns; tests pin it to make "since" windows exact. */
   now?: () => Date;
+  /**
+   * SQLite's `synchronous` for this connection. 'normal' (the default, with WAL): a commit
+   * survives a crash of the process, but a power loss or OS crash may undo the last commits.
+   * 'full': every commit is on disk (fsync) before it returns, so a power loss undoes none.
+   */
+  synchronous?: 'normal' | 'full';
 }
 
 export interface AlertClaim {

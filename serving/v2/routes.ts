@@ -14,14 +14,20 @@ import { PROJECT_ROOT } from '../../config/paths.ts';
 import { InvalidRequestError, ServingError } from '../../core/errors.ts';
 import type { Store } from '../../adapters/store/index.ts';
 import { callerOf } from '../api-keys.ts';
+import type { Served, ServedClass, ServedValue } from '../answers.ts';
 import type { LiveDeployments, Target } from '../deployments.ts';
-import { predictAndLog, type Served, type ServedClass, type ServedValue } from '../predict.ts';
+import type { ServingMetrics } from '../metrics.ts';
+import type { PredictionBatches } from '../predict.ts';
+import type { ShadowTraffic } from '../shadow.ts';
 import { featureInputs, modelMetadata, outputMetadata } from './metadata.ts';
 import { encodeOutputs, parseBody, rowsFromInputs, wantsBinary, type InferRequest, type OutputTensor } from './tensors.ts';
 
 export interface OpenInferenceOptions {
   store: Store;
   deployments: LiveDeployments;
+  predict: PredictionBatches;
+  metrics: ServingMetrics;
+  shadows: ShadowTraffic;
 }
 
 type ModelParams = { Params: { model: string; version?: string } };
@@ -29,7 +35,10 @@ type ModelParams = { Params: { model: string; version?: string } };
 const SERVER_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Registered with the prefix /v2; the body parser and error format stay inside it. */
-export async function openInferenceRoutes(app: FastifyInstance, { store, deployments }: OpenInferenceOptions): Promise<void> {
+export async function openInferenceRoutes(
+  app: FastifyInstance,
+  { store, deployments, predict, metrics, shadows }: OpenInferenceOptions,
+): Promise<void> {
   // tritonclient sends binary bodies without a content type (and JSON ones as it likes), so every
   // body arrives as bytes and the infer route reads the JSON header and binary data itself.
   app.removeAllContentTypeParsers();
@@ -78,11 +87,19 @@ export async function openInferenceRoutes(app: FastifyInstance, { store, deploym
       callerOf(request, store, model);
       const targets = targetsOf(request.params);
       const { request: infer, binary } = parseBody(request.body, request.headers['inference-header-content-length']);
-      // No await from here on: the predictor picked cannot be swapped out and disposed meanwhile.
-      const rows = rowsFromInputs(infer.inputs, featureInputs(targets), binary);
-      const target = version === undefined ? deployments.pick(model) : targets[0];
+      const features = featureInputs(targets);
+      const rows = rowsFromInputs(infer.inputs, features, binary);
+      // Checked against the predictor that will answer once the batch has routed the request.
+      requestedOutputs(infer, targets[0].predictor);
+      const { target, predictions: served } = await predict.serve(model, { rows, features: targets[0].features, version });
+      metrics.servedBy(request, target);
+      shadows.copy(
+        request,
+        model,
+        rows,
+        served.map((p) => p.id),
+      );
       const names = requestedOutputs(infer, target.predictor);
-      const served = predictAndLog(store, model, target, rows);
       const tensors = outputTensors(target, served);
       const outputs = names.map((name) => ({
         ...tensors.find((t) => t.name === name)!,
@@ -128,7 +145,7 @@ function outputTensors(target: Target, served: Served[]): OutputTensor[] {
     'id',
     served.map((s) => s.id),
   );
-  // predictAndLog answers in the predictor's task: numbers from a regression model, classes otherwise.
+  // The answers come in the predictor's task: numbers from a regression model, classes otherwise.
   if (predictor.task === 'regression')
     return [
       tensor(

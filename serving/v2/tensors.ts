@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { formatIssues } from '../../core/spec.ts';
 import { InvalidRequestError } from '../../core/errors.ts';
-import { MAX_ROWS } from '../predict.ts';
+import { MAX_ROWS, type Row, type Scalar } from '../rows.ts';
 import { ACCEPTED_DATATYPES, type Datatype, type FeatureInput } from './metadata.ts';
 
 const Parameters = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
@@ -59,7 +59,7 @@ export function parseBody(body: unknown, headerLength: string | string[] | undef
  * one-dimensional tensor of the same length, of a datatype its kind takes. Missing values (NaN,
  * null, an empty string) become null, as in /v1.
  */
-export function rowsFromInputs(inputs: InputTensor[], features: FeatureInput[], binary: Buffer): Array<Record<string, unknown>> {
+export function rowsFromInputs(inputs: InputTensor[], features: FeatureInput[], binary: Buffer): Row[] {
   const problems: string[] = [];
   const byName = new Map(features.map((f) => [f.name, f]));
   const sent = new Set<string>();
@@ -73,7 +73,7 @@ export function rowsFromInputs(inputs: InputTensor[], features: FeatureInput[], 
     problems.push(`missing inputs: ${missing.join(', ')} (every feature is an input; send NaN or null for unknown values)`);
   // Every input must match the first one's rows.
   const rowCount = inputs[0].shape[0] ?? 0;
-  const columns = new Map<string, unknown[]>();
+  const columns = new Map<string, Scalar[]>();
   let offset = 0;
   for (const input of inputs) {
     const feature = byName.get(input.name);
@@ -104,7 +104,7 @@ function binarySize(input: InputTensor): number | undefined {
   return size;
 }
 
-function decodeInput(input: InputTensor, feature: FeatureInput, rowCount: number, first: string, binary: Buffer | undefined): unknown[] {
+function decodeInput(input: InputTensor, feature: FeatureInput, rowCount: number, first: string, binary: Buffer | undefined): Scalar[] {
   const accepted = ACCEPTED_DATATYPES[feature.kind];
   if (!accepted.includes(input.datatype as Datatype))
     throw new Error(`datatype ${input.datatype}, but ${feature.name} is a ${feature.kind} feature: send ${accepted.join(' or ')}`);
@@ -117,7 +117,7 @@ function decodeInput(input: InputTensor, feature: FeatureInput, rowCount: number
   return values.map((v) => (v === '' || (typeof v === 'number' && Number.isNaN(v)) ? null : v));
 }
 
-function decodeJson(data: unknown, feature: FeatureInput, rowCount: number): unknown[] {
+function decodeJson(data: unknown, feature: FeatureInput, rowCount: number): Scalar[] {
   if (!Array.isArray(data)) throw new Error('data must be an array (or send binary_data_size with the binary tensor data extension)');
   // The protocol allows nested data; row-major flattening gives the same elements for [N].
   const values = data.flat(Infinity);
@@ -125,10 +125,10 @@ function decodeJson(data: unknown, feature: FeatureInput, rowCount: number): unk
   const expected = feature.kind === 'number' ? 'number' : 'string';
   const wrong = values.findIndex((v) => v !== null && typeof v !== expected);
   if (wrong >= 0) throw new Error(`data element ${wrong} is ${JSON.stringify(values[wrong])}, not a ${expected} (or null)`);
-  return values;
+  return values as Scalar[];
 }
 
-function decodeBinary(bytes: Buffer, datatype: Datatype, rowCount: number): unknown[] {
+function decodeBinary(bytes: Buffer, datatype: Datatype, rowCount: number): Scalar[] {
   if (datatype === 'BYTES') return decodeBytesElements(bytes, rowCount);
   const width = datatype === 'FP32' ? 4 : 8;
   if (bytes.length !== rowCount * width)

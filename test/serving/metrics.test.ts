@@ -157,9 +157,11 @@ test('predictions and feedback move the request, batch, log and commit metrics b
   assert.equal(sampleSum(scraped, 'perennial_feedback_total', { model: MODEL, kind: 'label' }), 10);
   assert.equal(sampleSum(scraped, 'perennial_feedback_total', { model: MODEL, kind: 'accepted' }), 3);
   assert.equal(sampleSum(scraped, 'perennial_request_total', { endpoint: FEEDBACK, model: MODEL, http_response_code: '200' }), 4);
-  // One write per successful request: 24 predict, 4 feedback.
+  // Requests sent one at a time commit one at a time: 24 predict, and 5 feedback (the one refused for
+  // an unknown prediction is refused inside its commit, and counted only there).
   assert.equal(sampleSum(scraped, 'perennial_log_commit_duration_seconds_count', { log: 'predictions' }), 24);
-  assert.equal(sampleSum(scraped, 'perennial_log_commit_duration_seconds_count', { log: 'feedback' }), 4);
+  assert.equal(sampleSum(scraped, 'perennial_log_commit_duration_seconds_count', { log: 'feedback' }), 5);
+  assert.equal(sampleSum(scraped, 'perennial_batch_queue_delay_seconds_count', { model: MODEL }), 24, 'one wait per predict request');
 
   // Refusals: counted with their status; a served model by name, any other as "".
   assert.equal(
@@ -207,6 +209,7 @@ function assertHelpAndType(families: Map<string, Family>) {
     'perennial_predictions_total',
     'perennial_feedback_total',
     'perennial_log_commit_duration_seconds',
+    'perennial_batch_queue_delay_seconds',
   ];
   for (const name of names) {
     const family = families.get(name);

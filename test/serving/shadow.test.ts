@@ -142,6 +142,25 @@ test('the shadow gets a copy of every request; only the champion answers', async
   assert.equal(feedback.status, 404, feedback.text);
 });
 
+test('an Open Inference Protocol (/v2) request is copied to the shadow like a /v1 one', async () => {
+  const deployed = await deploy({ champion: { version: '1' }, shadow: { version: '2' }, reason: 'shadow v2' });
+  assert.equal(deployed.status, 200, deployed.text);
+  const watermark = server.store.maxPredictionSeq(MODEL);
+  const rows = sampleRows(4, 1400);
+  const inputs = FEATURES.map((name) => ({ name, datatype: 'FP64', shape: [rows.length], data: rows.map((r) => r[name]) }));
+  const inferred = await call(server.base, 'POST', `/v2/models/${MODEL}/infer`, { inputs });
+  assert.equal(inferred.status, 200, inferred.text);
+  const ids = (inferred.body.outputs as Array<{ name: string; data: string[] }>).find((o) => o.name === 'id')!.data;
+  assert.equal(ids.length, 4);
+
+  const shadows = await eventually('the shadow predictions', async () => {
+    const found = shadowRows(await logAfter(watermark));
+    return found.length === 4 ? found : undefined;
+  });
+  assert.deepEqual(shadows.map((s) => s.shadowOf).sort(), [...ids].sort());
+  assert.ok(shadows.every((s) => s.version === '2'));
+});
+
 test('a shadow that fails to predict, or lacks a feature, changes no answer and logs nothing', async () => {
   for (const version of ['4', '3']) {
     const deployed = await deploy({ champion: { version: '1' }, shadow: { version }, reason: `shadow v${version}` });

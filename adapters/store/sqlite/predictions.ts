@@ -15,6 +15,8 @@ import type {
   LabelledPrediction,
   LoggedPrediction,
   LogSince,
+  LogWrite,
+  LogWriteResult,
   PredictionLog,
   Role,
   Task,
@@ -110,21 +112,40 @@ export class SqlitePredictionLog implements PredictionLogStore {
   }
 
   logPredictions(rows: PredictionLog[]): void {
-    const createdAt = this.now().toISOString();
-    this.db
-      .transaction(() => {
-        for (const r of rows) {
-          this.statements.insertPrediction.run({
-            ...r,
-            task: r.task ?? 'classification',
-            shadowOf: r.shadowOf ?? null,
-            features: JSON.stringify(r.features),
-            probabilities: JSON.stringify(r.probabilities),
-            createdAt,
-          });
-        }
-      })
+    this.db.transaction(() => this.insertPredictions(rows)).immediate();
+  }
+
+  writeLog(writes: LogWrite[]): LogWriteResult[] {
+    return this.db
+      .transaction(() =>
+        writes.map((write): LogWriteResult => {
+          try {
+            // Nested in this transaction, each write is a savepoint: undone alone when it throws.
+            if (write.kind === 'predictions') {
+              this.db.transaction(() => this.insertPredictions(write.rows))();
+              return { ok: true, ids: [] };
+            }
+            return { ok: true, ids: this.addFeedbackMany(write.items, write.model, write.sender) };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        }),
+      )
       .immediate();
+  }
+
+  private insertPredictions(rows: PredictionLog[]): void {
+    const createdAt = this.now().toISOString();
+    for (const r of rows) {
+      this.statements.insertPrediction.run({
+        ...r,
+        task: r.task ?? 'classification',
+        shadowOf: r.shadowOf ?? null,
+        features: JSON.stringify(r.features),
+        probabilities: JSON.stringify(r.probabilities),
+        createdAt,
+      });
+    }
   }
 
   addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender = ANONYMOUS): number {

@@ -16,6 +16,7 @@ import type {
   FeedbackInput,
   LabelledRecord,
   LogSince,
+  LogWrite,
   PredictionLog,
   StoreOptions,
 } from '../types.ts';
@@ -35,7 +36,7 @@ export function openSqliteStore(path: string, options: StoreOptions = {}): Store
   // process opening the same file may hold at that moment.
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   migrate(db, path);
   return new SqliteStore(db, options.now ?? (() => new Date()));
 }
@@ -90,6 +91,9 @@ class SqliteStore implements Store {
 
   logPredictions(rows: PredictionLog[]) {
     this.predictions.logPredictions(rows);
+  }
+  writeLog(writes: LogWrite[]) {
+    return this.predictions.writeLog(writes);
   }
   addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string) {
     return this.predictions.addFeedback(predictionId, feedback, model, sender);
