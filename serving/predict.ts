@@ -5,6 +5,7 @@
  * names), and the requests routed to the same version are predicted in one tensor call. Each gets
  * its own rows' answers back, logged through the group commit, and settles once they are stored.
  */
+import type { FastifyRequest } from 'fastify';
 import type { Prediction } from '../ml/bundle.ts';
 import { answer, type Served } from './answers.ts';
 import { Batcher, splitByCounts, type BatchSettings, type BatchStats } from './batcher.ts';
@@ -25,6 +26,9 @@ export interface PredictResult {
   target: Target;
   predictions: Served[];
 }
+
+/** A request's rows served for one protocol's route (serving/server.ts builds it). */
+export type ServeRequest = (request: FastifyRequest, model: string, rows: PredictRequest) => Promise<PredictResult>;
 
 /** Told of every tensor call: its rows, and how long each request in it waited for the batch to run. */
 export type BatchObserver = (model: string, target: Target, rows: number, waitedSeconds: number[]) => void;

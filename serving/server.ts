@@ -19,7 +19,7 @@ import { openInferenceRoutes } from './v2/routes.ts';
 import { ServingMetrics } from './metrics.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 import { LogWriter } from './log-writer.ts';
-import { PredictionBatches } from './predict.ts';
+import { PredictionBatches, type ServeRequest } from './predict.ts';
 import { MAX_ROWS } from './rows.ts';
 import { batchSettingsFromEnv, type ServingBatchSettings } from './settings.ts';
 
@@ -104,6 +104,18 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({ logger: options.logger ?? false });
   shadows.register(app);
   metrics.register(app, (model) => deployments.has(model));
+  /** Every protocol's predictions: batched and logged, counted for the request's metrics, copied to the shadow. */
+  const serve: ServeRequest = async (request, model, rows) => {
+    const result = await predict.serve(model, rows);
+    metrics.servedBy(request, result.target);
+    shadows.copy(
+      request,
+      model,
+      rows.rows,
+      result.predictions.map((p) => p.id),
+    );
+    return result;
+  };
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ServingError) {
@@ -139,14 +151,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     callerOf(request, store, model);
     const { rows, features } = deployments.readRows(model, request.body);
     deployments.state(model); // 404 or 503 now, not after waiting for a batch
-    const { target, predictions } = await predict.serve(model, { rows, features });
-    metrics.servedBy(request, target);
-    shadows.copy(
-      request,
-      model,
-      rows,
-      predictions.map((p) => p.id),
-    );
+    const { predictions } = await serve(request, model, { rows, features });
     return { predictions };
   });
 
@@ -159,7 +164,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   await app.register(logExportRoutes, { store, adminToken: options.adminToken });
-  await app.register(openInferenceRoutes, { prefix: '/v2', store, deployments, predict, metrics, shadows });
+  await app.register(openInferenceRoutes, { prefix: '/v2', store, deployments, serve });
 
   await app.register(
     async (admin) => {

@@ -16,18 +16,15 @@ import type { Store } from '../../adapters/store/index.ts';
 import { callerOf } from '../api-keys.ts';
 import type { Served, ServedClass, ServedValue } from '../answers.ts';
 import type { LiveDeployments, Target } from '../deployments.ts';
-import type { ServingMetrics } from '../metrics.ts';
-import type { PredictionBatches } from '../predict.ts';
-import type { ShadowTraffic } from '../shadow.ts';
+import type { ServeRequest } from '../predict.ts';
 import { featureInputs, modelMetadata, outputMetadata } from './metadata.ts';
 import { encodeOutputs, parseBody, rowsFromInputs, wantsBinary, type InferRequest, type OutputTensor } from './tensors.ts';
 
 export interface OpenInferenceOptions {
   store: Store;
   deployments: LiveDeployments;
-  predict: PredictionBatches;
-  metrics: ServingMetrics;
-  shadows: ShadowTraffic;
+  /** Predicts as /v1 does: batched, logged, counted and copied to the shadow. */
+  serve: ServeRequest;
 }
 
 type ModelParams = { Params: { model: string; version?: string } };
@@ -35,10 +32,7 @@ type ModelParams = { Params: { model: string; version?: string } };
 const SERVER_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Registered with the prefix /v2; the body parser and error format stay inside it. */
-export async function openInferenceRoutes(
-  app: FastifyInstance,
-  { store, deployments, predict, metrics, shadows }: OpenInferenceOptions,
-): Promise<void> {
+export async function openInferenceRoutes(app: FastifyInstance, { store, deployments, serve }: OpenInferenceOptions): Promise<void> {
   // tritonclient sends binary bodies without a content type (and JSON ones as it likes), so every
   // body arrives as bytes and the infer route reads the JSON header and binary data itself.
   app.removeAllContentTypeParsers();
@@ -91,14 +85,7 @@ export async function openInferenceRoutes(
       const rows = rowsFromInputs(infer.inputs, features, binary);
       // Checked against the predictor that will answer once the batch has routed the request.
       requestedOutputs(infer, targets[0].predictor);
-      const { target, predictions: served } = await predict.serve(model, { rows, features: targets[0].features, version });
-      metrics.servedBy(request, target);
-      shadows.copy(
-        request,
-        model,
-        rows,
-        served.map((p) => p.id),
-      );
+      const { target, predictions: served } = await serve(request, model, { rows, features: targets[0].features, version });
       const names = requestedOutputs(infer, target.predictor);
       const tensors = outputTensors(target, served);
       const outputs = names.map((name) => ({
