@@ -91,10 +91,24 @@ export function monitorActivities(ctx: ActivityContext) {
         newRows: ctx.store.countPredictionsSince(model, cursors.counted),
       });
       const anomalies = summary.anomalies;
-      // A shadow, when deployed, is compared on the rows and labels that arrived since the last cycle.
+      const next: MonitorCursors = {
+        championVersion,
+        cycle,
+        feedback: feedback.reduce((last, f) => Math.max(last, f.feedbackId), cursors.feedback),
+        predictions: window?.maxSeq ?? cursors.predictions,
+        counted: ctx.store.maxPredictionSeq(model),
+        detectors,
+      };
+      // A shadow, when deployed, is compared on the rows and labels between this cycle's cursors,
+      // so that each pair and each label counts in one cycle only.
       const shadow = ctx.store.getDeployment(model)?.shadow;
       if (shadow) {
-        const counts = ctx.store.shadowPairCounts(model, shadow.version, { afterSeq: cursors.counted, afterFeedbackId: cursors.feedback });
+        const counts = ctx.store.shadowPairCounts(model, shadow.version, {
+          afterSeq: cursors.counted,
+          throughSeq: next.counted,
+          afterFeedbackId: cursors.feedback,
+          throughFeedbackId: next.feedback,
+        });
         summary.shadow = summarizeShadow(shadow.version, counts, isRegression(spec.label));
       }
 
@@ -110,17 +124,7 @@ export function monitorActivities(ctx: ActivityContext) {
       // Set-state like the MLflow points: a retried cycle publishes the same numbers again.
       ctx.cycleMetrics?.record(model, summary);
 
-      return {
-        summary,
-        cursors: {
-          championVersion,
-          cycle,
-          feedback: feedback.reduce((last, f) => Math.max(last, f.feedbackId), cursors.feedback),
-          predictions: window?.maxSeq ?? cursors.predictions,
-          counted: ctx.store.maxPredictionSeq(model),
-          detectors,
-        },
-      };
+      return { summary, cursors: next };
     },
   };
 }

@@ -169,13 +169,16 @@ export interface Store extends RecordStore, PredictionLogStore, DeploymentStore,
 
 /**
  * Which pairs a shadow comparison counts: shadow predictions made at or after `fromTime` with
- * seq > `afterSeq` (agreement), and of those made at or after `fromTime`, the ones whose served
- * twin got feedback with id > `afterFeedbackId` (live scores: labels arrive after the rows).
+ * seq in (`afterSeq`, `throughSeq`] (agreement), and of those made at or after `fromTime`, the
+ * ones whose served twin got feedback with id in (`afterFeedbackId`, `throughFeedbackId`] (live
+ * scores: labels arrive after their rows). Bounds left out are open.
  */
 export interface ShadowSince {
   fromTime?: string;
   afterSeq?: number;
+  throughSeq?: number;
   afterFeedbackId?: number;
+  throughFeedbackId?: number;
 }
 
 /** A shadow version's predictions against the champion's on the same inputs (core/shadow.ts). */

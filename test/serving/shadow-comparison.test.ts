@@ -64,6 +64,14 @@ test('a classifier shadow: agreement on every pair, both accuracies on the label
     [since.pairs, since.agreed, since.labelled.n, since.labelled.shadowCorrect, since.labelled.championCorrect],
     [3, 1, 2, 2, 1],
   );
+  // Through bounds: a monitoring cycle counts up to its own cursors (b's pair is seq 4, its feedback afterA + 1).
+  const upTo = store.shadowPairCounts('weather', '2', {
+    afterSeq: 2,
+    throughSeq: 4,
+    afterFeedbackId: afterA,
+    throughFeedbackId: afterA + 1,
+  });
+  assert.deepEqual([upTo.pairs, upTo.agreed, upTo.labelled.n, upTo.labelled.shadowCorrect, upTo.labelled.championCorrect], [1, 0, 1, 1, 0]);
   assert.equal(store.shadowPairCounts('weather', '9', {}).pairs, 0, 'a version that never shadowed has no pairs');
   assert.equal(store.shadowPairCounts('weather', '2', { fromTime: '2999-01-01T00:00:00Z' }).pairs, 0);
   assert.throws(() => store.shadowPairCounts('weather', '2', { fromTime: 'yesterday' }), RangeError);

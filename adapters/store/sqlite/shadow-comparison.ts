@@ -20,14 +20,14 @@ export class SqliteShadowComparison {
       pairs: db.prepare(
         `SELECT count(*) AS pairs, coalesce(sum(s.label = c.label), 0) AS agreed,
                 coalesce(sum(abs(CAST(s.label AS REAL) - CAST(c.label AS REAL))), 0) AS absDifference
-         ${PAIRS} AND s.seq > @afterSeq`,
+         ${PAIRS} AND s.seq > @afterSeq AND s.seq <= @throughSeq`,
       ),
       // An override without a label says the champion was wrong but not what the truth is: left out.
       labelled: db.prepare(
         `SELECT count(*) AS n, coalesce(sum(s.label = f.label), 0) AS shadowCorrect, coalesce(sum(c.label = f.label), 0) AS championCorrect,
                 coalesce(sum((CAST(f.label AS REAL) - CAST(s.label AS REAL)) * (CAST(f.label AS REAL) - CAST(s.label AS REAL))), 0) AS shadowSquaredError,
                 coalesce(sum((CAST(f.label AS REAL) - CAST(c.label AS REAL)) * (CAST(f.label AS REAL) - CAST(c.label AS REAL))), 0) AS championSquaredError
-         ${PAIRS.replace('WHERE', 'JOIN feedback f ON f.prediction_id = c.id WHERE')} AND f.label IS NOT NULL AND f.id > @afterFeedbackId`,
+         ${PAIRS.replace('WHERE', 'JOIN feedback f ON f.prediction_id = c.id WHERE')} AND f.label IS NOT NULL AND f.id > @afterFeedbackId AND f.id <= @throughFeedbackId`,
       ),
     };
   }
@@ -39,6 +39,8 @@ export class SqliteShadowComparison {
       fromTime: since.fromTime === undefined ? '' : isoTime(since.fromTime),
       afterSeq: since.afterSeq ?? 0,
       afterFeedbackId: since.afterFeedbackId ?? 0,
+      throughSeq: since.throughSeq ?? Number.MAX_SAFE_INTEGER,
+      throughFeedbackId: since.throughFeedbackId ?? Number.MAX_SAFE_INTEGER,
     };
     const pairs = this.statements.pairs.get(params) as Omit<ShadowPairCounts, 'labelled'>;
     const labelled = this.statements.labelled.get(params) as ShadowPairCounts['labelled'];
