@@ -46,9 +46,9 @@ async function post(model: string, path: string, body: unknown) {
 const retrainStatus = (model: string, n: number) => stack.client.retrainStatus(retrainWorkflowId(model, n));
 
 /** A spec with the shadow phase on; the canary that follows has too few labels to judge, so it lets v2 through. */
-const shadowSpec = () =>
+const shadowSpec = (bake = '15s') =>
   testSpec({
-    shadow: { bake: '25s', minSamples: 5, tolerance: 0.05 },
+    shadow: { bake, minSamples: 5, tolerance: 0.05 },
     canary: { steps: [{ weight: 0.5, bake: '1s' }], minSamples: 1000 },
   });
 
@@ -179,4 +179,23 @@ test('a shadow that does worse on live labels is stopped before any user sees it
     return s.history.some((h) => h.what === 'retrain #2: rejected-in-shadow') ? s : undefined;
   });
   assert.equal(status.championVersion, '1');
+});
+
+test('a retrain cancelled during the shadow phase puts the champion back alone', { timeout: 10 * 60_000 }, async () => {
+  const spec = shadowSpec('10m');
+  await challengerInShadow(spec);
+  await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).cancel();
+
+  const restored = await eventually('the champion alone again', async () => {
+    const d = await deployment(spec.name);
+    return d && !d.shadow ? d : undefined;
+  });
+  assert.deepEqual([restored.champion.version, restored.canary], ['1', undefined]);
+  await eventually('the lifecycle to record the failure', async () => {
+    const s = await stack.client.status(spec.name);
+    return s.history.some((h) => h.what === 'retrain #2: failed') ? s : undefined;
+  });
+  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+  const [run] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'manual'");
+  assert.equal(run.tags['perennial.outcome'], 'failed');
 });
