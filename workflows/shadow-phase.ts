@@ -44,7 +44,7 @@ export async function runShadow(
   decide(
     live.shadow.n >= settings.minSamples
       ? 'shadow holds up'
-      : `too few labelled shadowed rows (${live.shadow.n}); the offline evaluation stands`,
+      : `too few labelled shadowed rows (${live.shadow.n}) for a live verdict: on to the canary`,
     line,
   );
   // The canary that follows replaces this deployment (champion + canary, no shadow).
