@@ -1,10 +1,11 @@
 /**
  * Deployment to the model server: set-state calls on its admin endpoint (repeating one is
- * harmless), and the live comparison of a canary with the champion from the shared log.
+ * harmless), and the live comparisons of a canary, or a shadow, with the champion from the shared log.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
 import type { Score } from '../core/promotion.ts';
+import { summarizeShadow, type ShadowComparison } from '../core/shadow.ts';
 import type { ActivityContext } from './context.ts';
 
 /** Live score of one version since the canary started (core/promotion.ts Score). */
@@ -12,12 +13,19 @@ export type LiveScore = Score;
 
 export function deploymentActivities(ctx: ActivityContext) {
   return {
-    async deploy(input: { model: string; champion: string; canary?: { version: string; weight: number }; reason: string }): Promise<void> {
+    async deploy(input: {
+      model: string;
+      champion: string;
+      canary?: { version: string; weight: number };
+      /** Gets a copy of every request; absent removes any shadow. */
+      shadow?: { version: string };
+      reason: string;
+    }): Promise<void> {
       const url = `${ctx.serving.url}/admin/models/${encodeURIComponent(input.model)}/deployment`;
       const response = await request(url, {
         method: 'PUT',
         headers: { authorization: `Bearer ${ctx.serving.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ champion: { version: input.champion }, canary: input.canary, reason: input.reason }),
+        body: JSON.stringify({ champion: { version: input.champion }, canary: input.canary, shadow: input.shadow, reason: input.reason }),
       }).catch((err: Error) => {
         throw new Error(`model server at ${ctx.serving.url} unreachable: ${err.message}`);
       });
@@ -49,6 +57,12 @@ export function deploymentActivities(ctx: ActivityContext) {
         return s && s.n > 0 ? { n: s.n, accuracy: s.correct / s.n } : { n: 0, accuracy: null };
       };
       return { champion: score(input.championVersion), canary: score(input.canaryVersion) };
+    },
+
+    /** The shadow against the champion on the rows both predicted since `since` (the shadow phase's start). */
+    async compareShadow(input: { model: string; since: string; shadowVersion: string; regression?: boolean }): Promise<ShadowComparison> {
+      const counts = ctx.store.shadowPairCounts(input.model, input.shadowVersion, { fromTime: input.since });
+      return summarizeShadow(input.shadowVersion, counts, input.regression ?? false);
     },
   };
 }

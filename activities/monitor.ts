@@ -10,9 +10,10 @@
  * artifacts are keyed by the cycle, so a retried cycle writes the same things again.
  */
 import { freshDetectors, summarizeCycle } from '../core/monitoring-cycle.ts';
+import { summarizeShadow } from '../core/shadow.ts';
 import type { MonitoringSummary } from '../core/monitoring.ts';
 import type { PolicySpec } from '../core/policy.ts';
-import type { ModelSpec } from '../core/spec.ts';
+import { isRegression, type ModelSpec } from '../core/spec.ts';
 import type { ActivityContext } from './context.ts';
 import { profileCache } from './profiles.ts';
 import { driftReportHtml } from './drift-report.ts';
@@ -90,6 +91,26 @@ export function monitorActivities(ctx: ActivityContext) {
         newRows: ctx.store.countPredictionsSince(model, cursors.counted),
       });
       const anomalies = summary.anomalies;
+      const next: MonitorCursors = {
+        championVersion,
+        cycle,
+        feedback: feedback.reduce((last, f) => Math.max(last, f.feedbackId), cursors.feedback),
+        predictions: window?.maxSeq ?? cursors.predictions,
+        counted: ctx.store.maxPredictionSeq(model),
+        detectors,
+      };
+      // A shadow, when deployed, is compared on the rows and labels between this cycle's cursors,
+      // so that each pair and each label counts in one cycle only.
+      const shadow = ctx.store.getDeployment(model)?.shadow;
+      if (shadow) {
+        const counts = ctx.store.shadowPairCounts(model, shadow.version, {
+          afterSeq: cursors.counted,
+          throughSeq: next.counted,
+          afterFeedbackId: cursors.feedback,
+          throughFeedbackId: next.feedback,
+        });
+        summary.shadow = summarizeShadow(shadow.version, counts, isRegression(spec.label));
+      }
 
       const run = await monitoringRun(model, championVersion);
       if (drift && (drift.drifted.length > 0 || (anomalies.anomalyRate ?? 0) > 0)) {
@@ -103,17 +124,7 @@ export function monitorActivities(ctx: ActivityContext) {
       // Set-state like the MLflow points: a retried cycle publishes the same numbers again.
       ctx.cycleMetrics?.record(model, summary);
 
-      return {
-        summary,
-        cursors: {
-          championVersion,
-          cycle,
-          feedback: feedback.reduce((last, f) => Math.max(last, f.feedbackId), cursors.feedback),
-          predictions: window?.maxSeq ?? cursors.predictions,
-          counted: ctx.store.maxPredictionSeq(model),
-          detectors,
-        },
-      };
+      return { summary, cursors: next };
     },
   };
 }
@@ -142,6 +153,14 @@ function cycleMetrics(s: MonitoringSummary, timestamp: number) {
     new_labels: s.newLabels,
     new_rows: s.newRows,
     fairness_gap: s.fairness?.gap,
+    shadow_rows: s.shadow?.pairs,
+    shadow_agreement: s.shadow?.agreement,
+    shadow_mean_abs_difference: s.shadow?.meanAbsDifference,
+    shadow_labelled: s.shadow?.shadow.n,
+    shadow_accuracy: s.shadow?.shadow.accuracy,
+    champion_accuracy_on_shadowed: s.shadow?.champion.accuracy,
+    shadow_rmse: s.shadow?.shadow.rmse,
+    champion_rmse_on_shadowed: s.shadow?.champion.rmse,
     ...Object.fromEntries(Object.entries(s.detectors).map(([name, d]) => [`detector_${name.replace('-', '_')}`, d.drift ? 1 : 0])),
   };
   return Object.entries(values)

@@ -135,6 +135,10 @@ export interface LifecycleStatus {
 }
 
 export interface RetrainStatus {
+  /**
+   * snapshot, validate, sweep, evaluate, awaiting-approval, shadow, canary, then the outcome
+   * (promoted, rejected, not-better, invalid-data, rolled-back, rejected-in-shadow).
+   */
   stage: string;
   trigger: string;
   challengerVersion?: string;

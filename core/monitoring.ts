@@ -3,6 +3,7 @@
  * metrics policies can name. PURE: the lifecycle workflow keeps the last summary and evaluates
  * policies over it, so it stays compact — counts, rates and test results, never raw rows.
  */
+import type { ShadowComparison } from './shadow.ts';
 
 export const DETECTORS = ['adwin', 'ddm', 'page-hinkley'] as const;
 export type DetectorName = (typeof DETECTORS)[number];
@@ -70,6 +71,11 @@ export interface MonitoringSummary {
   fairness?: { column: string; gap: number | null; groups: Record<string, { n: number; value: number | null }> };
   /** Drift report artifacts written this cycle (MLflow artifact path), when drift was found. */
   report?: string;
+  /**
+   * When the deployment has a shadow: its agreement with the champion on the rows shadowed since
+   * the previous cycle, and both live scores on the shadowed rows labelled since then.
+   */
+  shadow?: ShadowComparison;
 }
 
 /** Metrics a policy rule can compare with a threshold. */

@@ -197,6 +197,24 @@ const ModelSpecObject = z
         tolerance: z.number().min(0).max(1).default(0.05),
       })
       .prefault({}),
+    /**
+     * A shadow phase before the canary: the challenger gets a copy of every request while the
+     * champion alone answers, for `bake`; then it is compared with the champion on the same rows
+     * (core/shadow.ts). Absent: no shadow phase (`shadow: {}` turns it on with these defaults).
+     * Runs only when there is a champion; a shadow that does worse ends the retrain as
+     * 'rejected-in-shadow' before any user sees its predictions.
+     */
+    shadow: z
+      .object({
+        bake: durationAtLeast(MIN_DURATIONS.canaryBake).default('10m'),
+        /** Labelled shadowed rows needed for a live verdict (and shadowed rows for the agreement one); fewer lets it through. */
+        minSamples: z.number().int().nonnegative().default(20),
+        /** How far shadow accuracy may fall below the champion's (a regression shadow's RMSE rise above it, as a share) on the same rows. */
+        tolerance: z.number().min(0).max(1).default(0.05),
+        /** Classifiers: the least share of rows on which the shadow must predict the champion's class (0: agreement is reported, not judged). */
+        minAgreement: z.number().min(0).max(1).default(0),
+      })
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     // Drift overrides must name a feature and a test that suits its type.
@@ -244,6 +262,13 @@ const ModelSpecObject = z
         code: 'custom',
         path: ['monitoring', 'fairness'],
         message: 'the fairness check (accuracy or positive rate per group) applies to classifiers, not to a regression model',
+      });
+    // A regression model's predictions rarely coincide: its agreement is a mean difference, not a share.
+    if (spec.shadow && spec.shadow.minAgreement > 0 && isRegression(spec.label))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shadow', 'minAgreement'],
+        message: 'minAgreement (a share of rows with the same class) applies to classifiers, not to a regression model',
       });
     const { metric } = spec.training.sweep.objective;
     const regressionMetric = (REGRESSION_OBJECTIVES as readonly string[]).includes(metric);

@@ -32,6 +32,21 @@ export class MonitoringGauges implements CycleMetrics {
   private readonly detectorAlarm = this.gauge('detector_alarm', '1 when the concept-drift detector alarmed in the last cycle, else 0', [
     'detector',
   ]);
+  /** The deployment's shadow against the champion on the same rows; gone while there is no shadow. */
+  private readonly shadow = {
+    agreement: this.gauge(
+      'shadow_agreement',
+      "Share of shadowed rows where the shadow predicted the champion's class, in the latest cycle",
+    ),
+    meanAbsDifference: this.gauge(
+      'shadow_mean_abs_difference',
+      "Mean absolute difference of the shadow's and the champion's predictions (regression), in the latest cycle",
+    ),
+    accuracy: this.gauge('shadow_accuracy', "The shadow's accuracy on the latest labelled shadowed rows"),
+    championAccuracy: this.gauge('champion_accuracy_on_shadowed', "The champion's accuracy on the same rows as shadow_accuracy"),
+    rmse: this.gauge('shadow_rmse', "A regression shadow's RMSE on the latest labelled shadowed rows"),
+    championRmse: this.gauge('champion_rmse_on_shadowed', "The champion's RMSE on the same rows as shadow_rmse"),
+  };
   private readonly lastCycle = this.gauge('last_cycle_timestamp_seconds', 'When the last monitoring cycle ran (the lifecycle time)');
   private readonly champions = new Map<string, string>();
 
@@ -51,6 +66,17 @@ export class MonitoringGauges implements CycleMetrics {
       measured(this.driftedShare, s.drift.driftedShare);
       measured(this.driftedFeatures, s.drift.drifted.length);
       measured(this.anomalyRate, s.anomalies.anomalyRate);
+    }
+    if (!s.shadow) for (const gauge of Object.values(this.shadow)) gauge.remove(labels);
+    if (s.shadow && s.shadow.pairs > 0) {
+      measured(this.shadow.agreement, s.shadow.agreement);
+      measured(this.shadow.meanAbsDifference, s.shadow.meanAbsDifference);
+    }
+    if (s.shadow && s.shadow.shadow.n > 0) {
+      measured(this.shadow.accuracy, s.shadow.shadow.accuracy);
+      measured(this.shadow.championAccuracy, s.shadow.champion.accuracy);
+      measured(this.shadow.rmse, s.shadow.shadow.rmse);
+      measured(this.shadow.championRmse, s.shadow.champion.rmse);
     }
     for (const [detector, state] of Object.entries(s.detectors)) this.detectorAlarm.set({ model, detector }, state.drift ? 1 : 0);
     this.lastCycle.set(labels, Date.parse(s.at) / 1000);

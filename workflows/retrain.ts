@@ -9,6 +9,7 @@ import {
   deprecatePatch,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setDefaultSignalHandler,
   setHandler,
@@ -37,7 +38,8 @@ import { parseDuration } from '../core/duration.ts';
 import { LONGER_CALL, SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
-import { AUTOML_SWEEP_PATCH } from './legacy/patches.ts';
+import { AUTOML_SWEEP_PATCH, SHADOW_PHASE_PATCH } from './legacy/patches.ts';
+import { runShadow } from './shadow-phase.ts';
 import type { TriggerValues } from '../core/contracts.ts';
 
 const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy, compareCanary } =
@@ -54,7 +56,11 @@ export interface RetrainInput {
   championTrainedThrough?: number;
 }
 
-export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'invalid-data' | 'rolled-back';
+/**
+ * 'rolled-back': the canary did worse on live traffic; 'rejected-in-shadow': the shadow did worse
+ * before any user saw its predictions (its own name, so searches tell the two apart).
+ */
+export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'invalid-data' | 'rolled-back' | 'rejected-in-shadow';
 
 export interface RetrainResult {
   outcome: RetrainOutcome;
@@ -65,7 +71,7 @@ export interface RetrainResult {
 }
 
 /** What a retrain's handlers, its gates and its main line share: where it stands and what it decided. */
-interface RetrainProgress {
+export interface RetrainProgress {
   spec: ModelSpec;
   stage: string;
   decisions: Decision[];
@@ -213,21 +219,29 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       if (review.decision === 'reject') return await finish('rejected', { trainedThroughRecordId: snapshot.maxRecordId });
     }
 
-    // 5. Canary: a share of live traffic, a bake timer, then a live comparison per step.
+    // 5. Shadow (when the spec asks for it): a copy of live traffic, compared with the champion's
+    // answers. Guarded: a retrain recorded before this phase existed replays without it.
+    if (championVersion && spec.shadow && patched(SHADOW_PHASE_PATCH)) {
+      const shadow = await runShadow(progress, spec.shadow, championVersion, challengerVersion);
+      if (shadow === 'rejected-in-shadow') return await finish(shadow, { trainedThroughRecordId: snapshot.maxRecordId });
+    }
+
+    // 6. Canary: a share of live traffic, a bake timer, then a live comparison per step.
     if (championVersion) {
       const canary = await runCanary(progress, championVersion, challengerVersion);
       if (canary === 'rolled-back') return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
     }
 
-    // 6. Promote.
+    // 7. Promote.
     await deploy({ model, champion: challengerVersion, reason: `promotion of v${challengerVersion}: ${trigger.reason}` });
     await promoteChampion({ model, version: challengerVersion, previous: championVersion });
     decide(`promoted version ${challengerVersion} to champion`);
     return await finish('promoted', { trainedThroughRecordId: snapshot.maxRecordId });
   } catch (err) {
     // Nothing half-deployed stays behind: put the champion back alone before failing.
-    if (championVersion && progress.stage === 'canary') {
-      await CancellationScope.nonCancellable(() => deploy({ model, champion: championVersion, reason: 'retrain failed during canary' }));
+    if (championVersion && (progress.stage === 'canary' || progress.stage === 'shadow')) {
+      const reason = `retrain failed during ${progress.stage}`;
+      await CancellationScope.nonCancellable(() => deploy({ model, champion: championVersion, reason }));
     }
     await CancellationScope.nonCancellable(() =>
       finishRetrainRun({ model, runId: run.runId, outcome: 'failed', decisions, version: challengerVersion, failed: true }),

@@ -42,6 +42,7 @@ import type {
   SourceSummary,
 } from './types.ts';
 import type { TrainingWindow } from '../../core/spec.ts';
+import type { ShadowPairCounts } from '../../core/shadow.ts';
 
 /** Labelled training records, and records quarantined by source. */
 export interface RecordStore {
@@ -172,6 +173,26 @@ export interface ApiKeyStore {
   apiKeyName(model: string, hash: string): string | undefined;
 }
 
-export interface Store extends RecordStore, PredictionLogStore, DeploymentStore, AlertLedger, ApiKeyStore {
+export interface Store extends RecordStore, PredictionLogStore, DeploymentStore, AlertLedger, ApiKeyStore, ShadowComparisonStore {
   close(): void;
+}
+
+/**
+ * Which pairs a shadow comparison counts: shadow predictions made at or after `fromTime` with
+ * seq in (`afterSeq`, `throughSeq`] (agreement), and of those made at or after `fromTime`, the
+ * ones whose served twin got feedback with id in (`afterFeedbackId`, `throughFeedbackId`] (live
+ * scores: labels arrive after their rows). Bounds left out are open.
+ */
+export interface ShadowSince {
+  fromTime?: string;
+  afterSeq?: number;
+  throughSeq?: number;
+  afterFeedbackId?: number;
+  throughFeedbackId?: number;
+}
+
+/** A shadow version's predictions against the champion's on the same inputs (core/shadow.ts). */
+export interface ShadowComparisonStore {
+  /** Zero counts when the shadow logged nothing. RangeError for a bad time. */
+  shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince): ShadowPairCounts;
 }

@@ -14,6 +14,9 @@
  * The v2 retrains and sweep stay: they ran the sweep and had no alerts, and replay unchanged.
  * v5 was recorded after the retirement (the demo, with an unknown signal and a rollback to a
  * version that does not exist): its histories carry the `deprecatePatch` markers.
+ * v6 holds two retrains with the shadow phase on (test/workflows/shadow.test.ts: one that holds
+ * up and goes on through the canary to promotion, one rejected in shadow): they carry the
+ * `shadow-phase` patch marker.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -198,3 +198,18 @@ test('a __proto__ key in a spec file is refused as a forbidden key, not as bad J
     (e: Error) => e instanceof SpecError && e.message === `forbidden key "__proto__" at monitoring in ${path}`,
   );
 });
+
+test('the shadow phase: off unless `shadow` is given, with defaults, bounds, and agreement for classifiers only', () => {
+  assert.equal(ModelSpec.parse(minimal).shadow, undefined, 'off by default: existing specs behave as before');
+  assert.deepEqual(ModelSpec.parse({ ...minimal, shadow: {} }).shadow, { bake: '10m', minSamples: 20, tolerance: 0.05, minAgreement: 0 });
+  assert.equal(problems({ shadow: { bake: '0s' } }), '  - shadow.bake: must be at least 1s, got "0s"');
+  assert.equal(problems({ shadow: { minAgreement: 1.5 } }), '  - shadow.minAgreement: Too big: expected number to be <=1');
+  assert.equal(problems({ shadow: { minSample: 5 } }), '  - shadow.minSample: unknown key, did you mean "minSamples"?');
+  const regression = { ...minimal, label: { name: 'y', type: 'number' } };
+  assert.equal(ModelSpec.safeParse({ ...regression, shadow: { tolerance: 0.1 } }).success, true);
+  const refused = ModelSpec.safeParse({ ...regression, shadow: { minAgreement: 0.9 } });
+  assert.equal(
+    refused.success ? '' : formatIssues(refused.error),
+    '  - shadow.minAgreement: minAgreement (a share of rows with the same class) applies to classifiers, not to a regression model',
+  );
+});

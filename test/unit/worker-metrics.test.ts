@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MetricsConfigError, workerMetricsConfig } from '../../config/metrics.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
+import { noShadowPairs, summarizeShadow } from '../../core/shadow.ts';
 import { MonitoringGauges } from '../../worker/metrics.ts';
 import { parsePrometheus, sampleSum } from '../helpers/prometheus.ts';
 
@@ -96,4 +97,31 @@ test('metrics addresses: host:port or [ipv6]:port, off when unset or empty, anyt
       bad,
     );
   }
+});
+
+test('shadow gauges follow the deployment: measured values stay through quiet cycles, and go with the shadow', async () => {
+  const gauges = new MonitoringGauges();
+  const model = { model: 'weather' };
+  const shadowed = (cycle: number, pairs: number, agreed: number, labelled: number, shadowCorrect: number, championCorrect: number) => ({
+    ...summary(cycle, '1', {}),
+    shadow: summarizeShadow(
+      '2',
+      { ...noShadowPairs(), pairs, agreed, labelled: { ...noShadowPairs().labelled, n: labelled, shadowCorrect, championCorrect } },
+      false,
+    ),
+  });
+  // 8 of 10 rows agree; of 4 labelled, the shadow got 3 right and the champion 2.
+  gauges.record('weather', shadowed(1, 10, 8, 4, 3, 2));
+  // A cycle with neither rows nor labels measured nothing.
+  gauges.record('weather', shadowed(2, 0, 0, 0, 0, 0));
+  let families = await read(gauges);
+  assert.equal(sampleSum(families, 'perennial_monitoring_shadow_agreement', model), 0.8);
+  assert.equal(sampleSum(families, 'perennial_monitoring_shadow_accuracy', model), 0.75);
+  assert.equal(sampleSum(families, 'perennial_monitoring_champion_accuracy_on_shadowed', model), 0.5);
+  assert.equal(families.get('perennial_monitoring_shadow_rmse')?.samples.length ?? 0, 0, 'a classifier has no RMSE');
+
+  gauges.record('weather', summary(3, '1', {}));
+  families = await read(gauges);
+  for (const name of ['shadow_agreement', 'shadow_accuracy', 'champion_accuracy_on_shadowed'])
+    assert.equal(families.get(`perennial_monitoring_${name}`)?.samples.length ?? 0, 0, `${name} gone with the shadow`);
 });

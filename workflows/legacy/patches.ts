@@ -37,5 +37,11 @@ export const SAFE_ROLLBACK_PATCH = 'refuse-bad-rollbacks';
 export const CHECKED_REVIEWS_PATCH = 'check-forwarded-reviews';
 /** Before this patch, a failed retrain was recorded and not retried. */
 export const RETRAIN_RETRY_PATCH = 'retry-failed-retrains';
+/**
+ * Retrains before this patch had no shadow phase. Specs recorded then have no `shadow`, so their
+ * histories never reach the call; it guards a retrain whose spec asks for a shadow but which an
+ * older worker ran (a rolling upgrade): replayed, it goes on to the canary as it did.
+ */
+export const SHADOW_PHASE_PATCH = 'shadow-phase';
 /** Sweeps before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak); the v3 sweeps replay through it. */
 export const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';

@@ -20,13 +20,14 @@ import type {
   PredictionLog,
   StoreOptions,
 } from '../types.ts';
-import type { Store } from '../store.ts';
+import type { ShadowSince, Store } from '../store.ts';
 import { migrate } from './migrations.ts';
 import { SqliteRecords } from './records.ts';
 import { SqlitePredictionLog } from './predictions.ts';
 import { SqliteDeployments } from './deployments.ts';
 import { SqliteAlertLedger } from './alerts.ts';
 import { SqliteApiKeys } from './api-keys.ts';
+import { SqliteShadowComparison } from './shadow-comparison.ts';
 
 /** Opens (creating it and its folder if need be) and migrates the file at `path`, or ':memory:'. */
 export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
@@ -47,6 +48,7 @@ class SqliteStore implements Store {
   private readonly deployments: SqliteDeployments;
   private readonly alerts: SqliteAlertLedger;
   private readonly apiKeys: SqliteApiKeys;
+  private readonly shadows: SqliteShadowComparison;
 
   constructor(
     private readonly db: Database.Database,
@@ -57,6 +59,7 @@ class SqliteStore implements Store {
     this.deployments = new SqliteDeployments(db);
     this.alerts = new SqliteAlertLedger(db, now);
     this.apiKeys = new SqliteApiKeys(db, now);
+    this.shadows = new SqliteShadowComparison(db);
   }
 
   close(): void {
@@ -175,5 +178,11 @@ class SqliteStore implements Store {
   }
   apiKeyName(model: string, hash: string) {
     return this.apiKeys.apiKeyName(model, hash);
+  }
+
+  // ---- shadow comparison ------------------------------------------------------------------------
+
+  shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince) {
+    return this.shadows.shadowPairCounts(model, shadowVersion, since);
   }
 }
