@@ -59,21 +59,21 @@ export function testSpec(overrides: Partial<ModelSpecInput> = {}): ModelSpec {
   });
 }
 
-/** Seattle 2012-2013 as labelled records of `spec`'s model. */
 /** The spec's weather records in the stack's log, then its lifecycle started. */
 export async function registerSeeded(stack: Awaited<ReturnType<typeof startStack>>, spec: ModelSpec): Promise<void> {
   seedRecords(stack.store, spec);
   await stack.client.register(spec);
 }
 
-export function seedRecords(store: Store, spec: ModelSpec, rows = weatherData().seed) {
+/** Weather rows (Seattle 2012-2013 unless given) as labelled records of `spec`'s model, from `source`. */
+export function seedRecords(store: Store, spec: ModelSpec, rows = weatherData().seed, source = 'test seed') {
   return store.addRecords(
     spec.name,
     toRecords(
       rows,
       spec.features.map((f) => f.name),
       spec.label.name,
-      'test seed',
+      source,
     ),
   );
 }

@@ -69,15 +69,19 @@ test("training windows by days (as of a time) and since the champion's data", ()
   store.close();
 });
 
-test('a log from before feedback kinds is migrated in place: ids, labels and records kept', () => {
-  const path = join(tempDir(), 'old.sqlite');
-  const old = new Database(path);
-  old.exec(`
+/** The log's tables before feedback kinds (and every later migration): the oldest schema a store must open. */
+const SCHEMA_BEFORE_FEEDBACK_KINDS = `
     CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
     CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
       role TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL NOT NULL, probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
     CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
       label TEXT NOT NULL, record_id INTEGER NOT NULL REFERENCES records (id), created_at TEXT NOT NULL);
+`;
+
+test('a log from before feedback kinds is migrated in place: ids, labels and records kept', () => {
+  const path = join(tempDir(), 'old.sqlite');
+  const old = new Database(path);
+  old.exec(`${SCHEMA_BEFORE_FEEDBACK_KINDS}
     INSERT INTO records VALUES (1, 'weather', '{"x":1}', 'rain', 'feedback', '2026-01-01T00:00:00.000Z');
     INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
     INSERT INTO predictions VALUES (2, 'p2', 'weather', '1', 'champion', '{"x":2}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
@@ -717,12 +721,7 @@ test('a new log starts at the current schema version; one from before feedback k
 
   const oldPath = join(tempDir(), 'oldest.sqlite');
   const old = new Database(oldPath);
-  old.exec(`
-    CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, model TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL);
-    CREATE TABLE predictions (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, model TEXT NOT NULL, version TEXT NOT NULL,
-      role TEXT NOT NULL, features TEXT NOT NULL, label TEXT NOT NULL, confidence REAL NOT NULL, probabilities TEXT NOT NULL, created_at TEXT NOT NULL);
-    CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, prediction_id TEXT NOT NULL UNIQUE REFERENCES predictions (id), model TEXT NOT NULL,
-      label TEXT NOT NULL, record_id INTEGER NOT NULL REFERENCES records (id), created_at TEXT NOT NULL);
+  old.exec(`${SCHEMA_BEFORE_FEEDBACK_KINDS}
     INSERT INTO records VALUES (1, 'weather', '{"x":1}', 'rain', 'feedback', '2026-01-01T00:00:00.000Z');
     INSERT INTO predictions VALUES (1, 'p1', 'weather', '1', 'champion', '{"x":1}', 'sun', 0.7, '{"rain":0.3,"sun":0.7}', '2026-01-01T00:00:00.000Z');
     INSERT INTO feedback VALUES (1, 'p1', 'weather', 'rain', 1, '2026-01-01T00:00:00.000Z');

@@ -8,12 +8,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { request } from 'undici';
-import { toRecords } from '../../client/dataset.ts';
 import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
-import type { ModelSpec } from '../../core/spec.ts';
-import { openStore, type Store } from '../../adapters/store/index.ts';
+import { openStore } from '../../adapters/store/index.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
@@ -21,18 +19,6 @@ before(async () => {
 });
 
 const seed = weatherData().seed;
-
-function addRecords(store: Store, spec: ModelSpec, rows: typeof seed, source: string) {
-  return store.addRecords(
-    spec.name,
-    toRecords(
-      rows,
-      spec.features.map((f) => f.name),
-      spec.label.name,
-      source,
-    ),
-  );
-}
 
 /** Retrain #n's outcome and the size of its snapshot, once it has finished. */
 async function finishedRetrain(model: string, n: number) {
@@ -58,14 +44,14 @@ test('lastDays trains on the records of the last N days only', { timeout: 10 * 6
   // 431 records stored 100 days ago, every one of them invalid (negative wind): a window that
   // reached back that far would fail validation.
   const longAgo = openStore(join(stack.dataDir, 'perennial.sqlite'), { now: () => new Date(Date.now() - 100 * 86_400_000) });
-  addRecords(
+  seedRecords(
     longAgo,
     spec,
     seed.slice(0, 431).map((r) => ({ ...r, wind: -3 })),
     'last season',
   );
   longAgo.close();
-  addRecords(stack.store, spec, seed.slice(431), 'this month');
+  seedRecords(stack.store, spec, seed.slice(431), 'this month');
 
   await stack.client.register(spec);
   assert.deepEqual(await finishedRetrain(spec.name, 1), { outcome: 'promoted', rows: 300 });
@@ -81,15 +67,15 @@ test(
       evaluation: { minImprovement: -1 },
       monitoring: { interval: '1h', windowRows: 200 },
     });
-    addRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
+    seedRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
     await stack.client.register(spec);
     assert.deepEqual(await finishedRetrain(spec.name, 1), { outcome: 'promoted', rows: 400 }, 'no champion: every record');
 
-    addRecords(stack.store, spec, seed.slice(400), 'rest of 2013');
+    seedRecords(stack.store, spec, seed.slice(400), 'rest of 2013');
     await stack.client.retrain(spec.name, { reason: 'new records', requestedBy: 'ana' });
     assert.deepEqual(await finishedRetrain(spec.name, 2), { outcome: 'promoted', rows: 331 }, 'only what v1 did not learn from');
 
-    addRecords(stack.store, spec, weatherData().traffic.slice(0, 365), 'Seattle 2014');
+    seedRecords(stack.store, spec, weatherData().traffic.slice(0, 365), 'Seattle 2014');
     await stack.client.retrain(spec.name, { reason: 'a new year', requestedBy: 'ana' });
     assert.deepEqual(await finishedRetrain(spec.name, 3), { outcome: 'promoted', rows: 365 }, 'only what v2 did not learn from');
     assert.deepEqual((await stack.client.status(spec.name)).previousChampions, ['2', '1']);
