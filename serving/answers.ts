@@ -4,7 +4,7 @@
  * Inference Protocol's /v2 infer) answers from here, so predictions are served and logged the
  * same way whatever asked for them.
  */
-import { randomUUID } from 'node:crypto';
+import { predictionId } from './prediction-id.ts';
 import type { Prediction, Predictor } from '../ml/bundle.ts';
 import { InvalidModelOutputError } from '../core/errors.ts';
 import type { PredictionLog } from '../adapters/store/index.ts';
@@ -40,7 +40,7 @@ export function answer(
   const answers: Served[] = [];
   const logged: PredictionLog[] = [];
   outputs.forEach((o, i) => {
-    const id = randomUUID();
+    const id = predictionId();
     const rowWarnings = [...(rangeWarnings.get(i) ?? []), ...(o.warnings ?? [])];
     const warnings = rowWarnings.length ? { warnings: rowWarnings } : {};
     const row = rows[i];
