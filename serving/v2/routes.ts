@@ -12,8 +12,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Predictor } from '../../ml/bundle.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { InvalidRequestError, ServingError } from '../../core/errors.ts';
-import type { Store } from '../../adapters/store/index.ts';
-import { callerOf } from '../api-keys.ts';
+import type { ApiKeys } from '../api-keys.ts';
 import type { Served, ServedClass, ServedValue } from '../answers.ts';
 import type { LiveDeployments, Target } from '../deployments.ts';
 import type { ServingMetrics } from '../metrics.ts';
@@ -23,7 +22,7 @@ import { featureInputs, modelMetadata, outputMetadata } from './metadata.ts';
 import { encodeOutputs, parseBody, rowsFromInputs, wantsBinary, type InferRequest, type OutputTensor } from './tensors.ts';
 
 export interface OpenInferenceOptions {
-  store: Store;
+  apiKeys: ApiKeys;
   deployments: LiveDeployments;
   predict: PredictionBatches;
   metrics: ServingMetrics;
@@ -37,7 +36,7 @@ const SERVER_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json
 /** Registered with the prefix /v2; the body parser and error format stay inside it. */
 export async function openInferenceRoutes(
   app: FastifyInstance,
-  { store, deployments, predict, metrics, shadows }: OpenInferenceOptions,
+  { apiKeys, deployments, predict, metrics, shadows }: OpenInferenceOptions,
 ): Promise<void> {
   // tritonclient sends binary bodies without a content type (and JSON ones as it likes), so every
   // body arrives as bytes and the infer route reads the JSON header and binary data itself.
@@ -84,7 +83,7 @@ export async function openInferenceRoutes(
 
     app.post<ModelParams>(`${path}/infer`, async (request, reply) => {
       const { model, version } = request.params;
-      callerOf(request, store, model);
+      apiKeys.callerOf(request, model);
       const targets = targetsOf(request.params);
       const { request: infer, binary } = parseBody(request.body, request.headers['inference-header-content-length']);
       const features = featureInputs(targets);

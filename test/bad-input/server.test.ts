@@ -606,4 +606,10 @@ test('API keys: predict and feedback with a key, the feedback source recorded, a
     (await call('POST', `/v1/models/${KEYED}/predict`, { rows: [row()] }, { authorization: `Bearer ${second.body.key}` })).status,
     200,
   );
+
+  // The server caches key checks: a model served anonymously until now needs a key from its first one on.
+  assert.equal((await call('POST', `/v1/models/${OPEN}/predict`, { rows: [row()] })).status, 200);
+  assert.equal((await call('POST', keysOf(OPEN), { name: 'first' }, admin)).status, 201);
+  const locked = await call('POST', `/v1/models/${OPEN}/predict`, { rows: [row()] });
+  assert.equal(locked.status, 401, JSON.stringify(locked.body));
 });

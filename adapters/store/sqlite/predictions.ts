@@ -38,6 +38,8 @@ interface PredictionRow {
 
 export class SqlitePredictionLog implements PredictionLogStore {
   private readonly statements;
+  // Made once: better-sqlite3 builds a wrapper per db.transaction() call, and these run per commit.
+  private readonly transactions;
 
   constructor(
     private readonly db: Database.Database,
@@ -107,38 +109,42 @@ export class SqlitePredictionLog implements PredictionLogStore {
          WHERE p.model = ? AND p.created_at >= ? AND p.task = 'regression' AND f.label IS NOT NULL GROUP BY p.version`,
       ),
     };
+    this.transactions = {
+      writeLog: db.transaction((writes: LogWrite[]) => this.writeLogTransaction(writes)),
+      insertPredictions: db.transaction((rows: PredictionLog[]) => this.insertPredictions(rows)),
+    };
   }
 
   logPredictions(rows: PredictionLog[]): void {
-    this.db.transaction(() => this.insertPredictions(rows)).immediate();
+    this.transactions.insertPredictions.immediate(rows);
   }
 
   writeLog(writes: LogWrite[]): LogWriteResult[] {
-    return this.db
-      .transaction(() => {
-        const predictions = writes.flatMap((w) => (w.kind === 'predictions' ? [w.rows] : []));
-        // A prediction is refused only when an invariant breaks (a duplicate id), so all of them
-        // go in at once; only if that throws is each write tried alone, to refuse just its own.
-        const together = predictions.length > 1 && this.tryInsertPredictions(predictions.flat());
-        return writes.map((write): LogWriteResult => {
-          try {
-            // Nested in this transaction, each write is a savepoint: undone alone when it throws.
-            if (write.kind === 'predictions') {
-              if (!together) this.db.transaction(() => this.insertPredictions(write.rows))();
-              return { ok: true, ids: [] };
-            }
-            return { ok: true, ids: this.addFeedbackMany(write.items, write.model, write.sender) };
-          } catch (error) {
-            return { ok: false, error };
-          }
-        });
-      })
-      .immediate();
+    return this.transactions.writeLog.immediate(writes);
+  }
+
+  private writeLogTransaction(writes: LogWrite[]): LogWriteResult[] {
+    const predictions = writes.flatMap((w) => (w.kind === 'predictions' ? [w.rows] : []));
+    // A prediction is refused only when an invariant breaks (a duplicate id), so all of them
+    // go in at once; only if that throws is each write tried alone, to refuse just its own.
+    const together = predictions.length > 1 && this.tryInsertPredictions(predictions.flat());
+    return writes.map((write): LogWriteResult => {
+      try {
+        // Nested in this transaction, each write is a savepoint: undone alone when it throws.
+        if (write.kind === 'predictions') {
+          if (!together) this.transactions.insertPredictions(write.rows);
+          return { ok: true, ids: [] };
+        }
+        return { ok: true, ids: this.addFeedbackMany(write.items, write.model, write.sender) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
   }
 
   private tryInsertPredictions(rows: PredictionLog[]): boolean {
     try {
-      this.db.transaction(() => this.insertPredictions(rows))();
+      this.transactions.insertPredictions(rows);
       return true;
     } catch {
       return false;
