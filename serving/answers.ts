@@ -4,7 +4,7 @@
  * Inference Protocol's /v2 infer) answers from here, so predictions are served and logged the
  * same way whatever asked for them.
  */
-import { randomUUID } from 'node:crypto';
+import { predictionId } from './prediction-id.ts';
 import type { Prediction, Predictor } from '../ml/bundle.ts';
 import { InvalidModelOutputError } from '../core/errors.ts';
 import type { PredictionLog } from '../adapters/store/index.ts';
@@ -39,22 +39,34 @@ export function answer(
   outputs.forEach((o, i) => requireFiniteOutput(o, task, model, version, i));
   const answers: Served[] = [];
   const logged: PredictionLog[] = [];
-  outputs.forEach((o, i) => {
-    const id = randomUUID();
-    const rowWarnings = [...(rangeWarnings.get(i) ?? []), ...(o.warnings ?? [])];
-    const warnings = rowWarnings.length ? { warnings: rowWarnings } : {};
+  // A plain loop and no spreads: this runs for every row served.
+  for (let i = 0; i < outputs.length; i++) {
+    const o = outputs[i];
+    const id = predictionId();
+    const rowWarnings = warningsOf(rangeWarnings.get(i), o.warnings);
     const row = rows[i];
-    const base = { id, model, version, role, task, features: Object.fromEntries(features.map((f) => [f, row[f]])) };
+    const logFeatures: Row = {};
+    for (const f of features) logFeatures[f] = row[f];
     if (task === 'regression') {
       const value = o.value!;
-      answers.push({ id, value, version, role, ...warnings });
-      logged.push({ ...base, label: String(value), probabilities: {}, confidence: null });
+      const served: ServedValue = { id, value, version, role };
+      if (rowWarnings) served.warnings = rowWarnings;
+      answers.push(served);
+      logged.push({ id, model, version, role, task, features: logFeatures, label: String(value), probabilities: {}, confidence: null });
     } else {
-      answers.push({ id, label: o.label, probabilities: o.probabilities, version, role, ...warnings });
-      logged.push({ ...base, label: o.label, probabilities: o.probabilities, confidence: o.probabilities[o.label] });
+      const served: ServedClass = { id, label: o.label, probabilities: o.probabilities, version, role };
+      if (rowWarnings) served.warnings = rowWarnings;
+      answers.push(served);
+      const confidence = o.probabilities[o.label];
+      logged.push({ id, model, version, role, task, features: logFeatures, label: o.label, probabilities: o.probabilities, confidence });
     }
-  });
+  }
   return { answers, logged };
+}
+
+function warningsOf(range: string[] | undefined, model: string[] | undefined): string[] | undefined {
+  if (!range?.length && !model?.length) return undefined;
+  return [...(range ?? []), ...(model ?? [])];
 }
 
 /**

@@ -8,7 +8,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { formatIssues } from '../core/spec.ts';
-import { callerOf, hashApiKey, newApiKey } from './api-keys.ts';
+import { ApiKeys } from './api-keys.ts';
 import { LiveDeployments, type ModelLoader } from './deployments.ts';
 import { ApiKeyExistsError, InvalidRequestError, ServingError, UnknownApiKeyError } from '../core/errors.ts';
 import { adminOnly } from './admin-auth.ts';
@@ -99,6 +99,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const deployments = new LiveDeployments(store, options.loadModel);
   const batching = options.batching ?? batchSettingsFromEnv();
   const log = new LogWriter(store, batching.log, metrics.logCommitted);
+  const apiKeys = new ApiKeys(store);
   const predict = new PredictionBatches(deployments, log, batching.predict, metrics.predictBatch);
   const shadows = new ShadowTraffic(deployments, log);
   const app = Fastify({ logger: options.logger ?? false });
@@ -148,7 +149,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.post<ModelParams>('/v1/models/:model/predict', async (request) => {
     const { model } = request.params;
-    callerOf(request, store, model);
+    apiKeys.callerOf(request, model);
     const { rows, features } = deployments.readRows(model, request.body);
     deployments.state(model); // 404 or 503 now, not after waiting for a batch
     const { predictions } = await serve(request, model, { rows, features });
@@ -157,14 +158,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {
     const body = request.body;
-    const sender = callerOf(request, store, request.params.model);
+    const sender = apiKeys.callerOf(request, request.params.model);
     const items = isObject(body) && 'feedback' in body ? parse(FeedbackBatch, body).feedback : [parse(Feedback, body)];
     await log.feedback(items, request.params.model, sender);
     return { accepted: items.length };
   });
 
   await app.register(logExportRoutes, { store, adminToken: options.adminToken });
-  await app.register(openInferenceRoutes, { prefix: '/v2', store, deployments, serve });
+  await app.register(openInferenceRoutes, { prefix: '/v2', apiKeys, deployments, serve });
 
   await app.register(
     async (admin) => {
@@ -183,8 +184,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       admin.post<ModelParams>('/models/:model/api-keys', async (request, reply) => {
         const model = parse(ModelName, request.params.model, 'model name');
         const { name } = parse(NewApiKey, request.body);
-        const key = newApiKey();
-        if (!store.addApiKey(model, name, hashApiKey(key))) throw new ApiKeyExistsError(model, name);
+        const key = apiKeys.add(model, name);
+        if (key === undefined) throw new ApiKeyExistsError(model, name);
         request.log.info({ model, name }, 'API key created');
         return reply.status(201).send({ model, name, key, note: 'the key is shown only now; the server keeps its hash' });
       });
@@ -197,7 +198,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       admin.delete<{ Params: { model: string; name: string } }>('/models/:model/api-keys/:name', async (request) => {
         const model = parse(ModelName, request.params.model, 'model name');
         const name = parse(ApiKeyName, request.params.name, 'API key name');
-        const revoked = store.revokeApiKey(model, name);
+        const revoked = apiKeys.revoke(model, name);
         if (!revoked) throw new UnknownApiKeyError(model, name);
         request.log.info({ model, name }, 'API key revoked');
         return revoked;

@@ -4,7 +4,7 @@
  * linked to the served prediction of the same input (shadowOf), and never returned. Nothing the
  * shadow does reaches a client: a failure is logged, and that copy is dropped.
  */
-import { randomUUID } from 'node:crypto';
+import { predictionId } from './prediction-id.ts';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Prediction, Predictor } from '../ml/bundle.ts';
 import type { PredictionLog } from '../adapters/store/index.ts';
@@ -67,7 +67,7 @@ export class ShadowTraffic {
 
 function logRow(model: string, version: string, predictor: Predictor, row: Row, output: Prediction, shadowOf: string): PredictionLog {
   const features = Object.fromEntries(predictor.features.map((f) => [f, row[f]]));
-  const base = { id: randomUUID(), model, version, role: 'shadow' as const, task: predictor.task, features, shadowOf };
+  const base = { id: predictionId(), model, version, role: 'shadow' as const, task: predictor.task, features, shadowOf };
   return predictor.task === 'regression'
     ? { ...base, label: String(output.value), probabilities: {}, confidence: null }
     : { ...base, label: output.label, probabilities: output.probabilities, confidence: output.probabilities[output.label] };

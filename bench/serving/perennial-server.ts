@@ -1,7 +1,8 @@
 /**
  * Child process of the serving benchmark: Perennial's model server (serving/server.ts, batching
- * settings from the environment) on a SQLite file in BENCH_DIR, serving model `weather` version 1,
- * an MLP (one hidden layer of 32) trained here on the weather seed rows. Loaded from memory, not
+ * settings and PERENNIAL_DB_SYNCHRONOUS from the environment) on a SQLite file in BENCH_DIR,
+ * serving model `weather` version 1, an MLP (one hidden layer of 32) trained here on the weather
+ * seed rows. Loaded from memory, not
  * MLflow: the benchmark measures serving, not the registry. Prints `listening <url>` when ready.
  */
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { loadPredictor, servingFiles } from '../../ml/bundle.ts';
 import { trainTrial } from '../../ml/train.ts';
 import { buildServer } from '../../serving/server.ts';
 import { openStore } from '../../adapters/store/index.ts';
+import { defaults } from '../../config/environment.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { CLASSES, FEATURES, MODEL, TOKEN } from './weather.ts';
 
@@ -27,7 +29,8 @@ const { checkpoint } = await trainTrial({
 });
 const files = servingFiles(checkpoint);
 
-const store = openStore(join(process.env.BENCH_DIR!, 'perennial.sqlite'));
+// PERENNIAL_DB_SYNCHRONOUS as the real server takes it (serving/main.ts): full to measure what durability costs.
+const store = openStore(join(process.env.BENCH_DIR!, 'perennial.sqlite'), { synchronous: defaults.dbSynchronous() });
 const app = await buildServer({ store, loadModel: async () => loadPredictor(files), adminToken: TOKEN });
 const deployed = await app.inject({
   method: 'PUT',

@@ -12,8 +12,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Predictor } from '../../ml/bundle.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { InvalidRequestError, ServingError } from '../../core/errors.ts';
-import type { Store } from '../../adapters/store/index.ts';
-import { callerOf } from '../api-keys.ts';
+import type { ApiKeys } from '../api-keys.ts';
 import type { Served, ServedClass, ServedValue } from '../answers.ts';
 import type { LiveDeployments, Target } from '../deployments.ts';
 import type { ServeRequest } from '../predict.ts';
@@ -21,7 +20,7 @@ import { featureInputs, modelMetadata, outputMetadata } from './metadata.ts';
 import { encodeOutputs, parseBody, rowsFromInputs, wantsBinary, type InferRequest, type OutputTensor } from './tensors.ts';
 
 export interface OpenInferenceOptions {
-  store: Store;
+  apiKeys: ApiKeys;
   deployments: LiveDeployments;
   /** Predicts as /v1 does: batched, logged, counted and copied to the shadow. */
   serve: ServeRequest;
@@ -32,7 +31,7 @@ type ModelParams = { Params: { model: string; version?: string } };
 const SERVER_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Registered with the prefix /v2; the body parser and error format stay inside it. */
-export async function openInferenceRoutes(app: FastifyInstance, { store, deployments, serve }: OpenInferenceOptions): Promise<void> {
+export async function openInferenceRoutes(app: FastifyInstance, { apiKeys, deployments, serve }: OpenInferenceOptions): Promise<void> {
   // tritonclient sends binary bodies without a content type (and JSON ones as it likes), so every
   // body arrives as bytes and the infer route reads the JSON header and binary data itself.
   app.removeAllContentTypeParsers();
@@ -78,7 +77,7 @@ export async function openInferenceRoutes(app: FastifyInstance, { store, deploym
 
     app.post<ModelParams>(`${path}/infer`, async (request, reply) => {
       const { model, version } = request.params;
-      callerOf(request, store, model);
+      apiKeys.callerOf(request, model);
       const targets = targetsOf(request.params);
       const { request: infer, binary } = parseBody(request.body, request.headers['inference-header-content-length']);
       const features = featureInputs(targets);

@@ -606,4 +606,29 @@ test('API keys: predict and feedback with a key, the feedback source recorded, a
     (await call('POST', `/v1/models/${KEYED}/predict`, { rows: [row()] }, { authorization: `Bearer ${second.body.key}` })).status,
     200,
   );
+
+  // The server caches key checks: a model served anonymously until now needs a key from its first one on.
+  assert.equal((await call('POST', `/v1/models/${OPEN}/predict`, { rows: [row()] })).status, 200);
+  assert.equal((await call('POST', keysOf(OPEN), { name: 'first' }, admin)).status, 201);
+  const locked = await call('POST', `/v1/models/${OPEN}/predict`, { rows: [row()] });
+  assert.equal(locked.status, 401, JSON.stringify(locked.body));
+});
+
+test('API keys: a key revoked by another server process on the same database is refused once the cache entry ages out', async () => {
+  const issued = await call('POST', keysOf(KEYED), { name: 'elsewhere' }, admin);
+  assert.equal(issued.status, 201);
+  const withKey = { authorization: `Bearer ${issued.body.key}` };
+  assert.equal((await call('POST', `/v1/models/${KEYED}/predict`, { rows: [row()] }, withKey)).status, 200, 'the key is cached now');
+
+  // Another process (a replacement server starting, a replica) revokes it behind this server's back.
+  const other = openStore(dbPath);
+  assert.ok(other.revokeApiKey(KEYED, 'elsewhere')?.revokedAt);
+  other.close();
+
+  let status = 200;
+  for (let attempt = 0; attempt < 50 && status === 200; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    status = (await call('POST', `/v1/models/${KEYED}/predict`, { rows: [row()] }, withKey)).status;
+  }
+  assert.equal(status, 401, 'the revocation took effect (the cache keeps an entry for a second)');
 });

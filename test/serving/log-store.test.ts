@@ -57,6 +57,35 @@ test('writeLog commits every write that succeeds and undoes each refused one alo
   db.close();
 });
 
+test('writeLog: a prediction write refused (a duplicate id) is undone alone; the rest, in chunks and singles, are stored', () => {
+  const path = join(tempDir(), 'perennial.sqlite');
+  const store = openStore(path);
+  store.writeLog([{ kind: 'predictions', rows: [prediction('taken')] }]);
+  // 40 rows: one multi-row INSERT of 32 and 8 single ones; the predictions of a commit are first tried all at once.
+  const many = Array.from({ length: 40 }, (_, i) => prediction(`many-${String(i).padStart(2, '0')}`));
+  const results = store.writeLog([
+    { kind: 'predictions', rows: many },
+    { kind: 'predictions', rows: [prediction('fresh'), prediction('taken')] },
+    { kind: 'predictions', rows: [prediction('last')] },
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.ok),
+    [true, false, true],
+  );
+  store.close();
+
+  const db = new Database(path, { readonly: true });
+  const ids = db.prepare('SELECT id FROM predictions ORDER BY seq').pluck().all();
+  assert.deepEqual(ids, ['taken', ...many.map((r) => r.id), 'last']);
+  const stored = db.prepare("SELECT features, probabilities, confidence FROM predictions WHERE id = 'many-39'").get();
+  assert.deepEqual(stored, {
+    features: JSON.stringify(many[39].features),
+    probabilities: JSON.stringify(many[39].probabilities),
+    confidence: 0.7,
+  });
+  db.close();
+});
+
 test('synchronous: normal by default, full on request', () => {
   const dir = tempDir();
   for (const [options, expected] of [

@@ -153,7 +153,7 @@ test("a regression model answers { id, value, version, role } per row: the model
     const expected = local.predict(rows).map((p) => p.value);
     for (const [i, p] of (body.predictions as ValuePrediction[]).entries()) {
       assert.deepEqual(Object.keys(p), ['id', 'value', 'version', 'role']);
-      assert.match(p.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.match(p.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.ok(Number.isFinite(p.value));
       assert.equal(p.value, expected[i]);
       assert.deepEqual([p.version, p.role], [versions.v1, 'champion']);

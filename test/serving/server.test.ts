@@ -147,7 +147,7 @@ test('deploying a champion serves predictions of the shape promised', async () =
   assert.equal(status, 200, JSON.stringify(body));
   assert.equal(body.predictions.length, 5);
   for (const p of body.predictions) {
-    assert.match(p.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(p.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.ok(CLASSES.includes(p.label));
     assert.deepEqual(Object.keys(p.probabilities).sort(), CLASSES);
     const total = Object.values<number>(p.probabilities).reduce((a, b) => a + b, 0);

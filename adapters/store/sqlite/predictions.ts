@@ -38,6 +38,8 @@ interface PredictionRow {
 
 export class SqlitePredictionLog implements PredictionLogStore {
   private readonly statements;
+  // Made once: better-sqlite3 builds a wrapper per db.transaction() call, and these run per commit.
+  private readonly transactions;
 
   constructor(
     private readonly db: Database.Database,
@@ -45,10 +47,8 @@ export class SqlitePredictionLog implements PredictionLogStore {
     private readonly records: SqliteRecords,
   ) {
     this.statements = {
-      insertPrediction: db.prepare(
-        `INSERT INTO predictions (id, model, version, role, task, features, label, confidence, probabilities, created_at, shadow_of)
-         VALUES (@id, @model, @version, @role, @task, @features, @label, @confidence, @probabilities, @createdAt, @shadowOf)`,
-      ),
+      insertPrediction: db.prepare(insertPredictionsSql(1)),
+      insertPredictionChunk: db.prepare(insertPredictionsSql(INSERT_CHUNK)),
       prediction: db.prepare('SELECT model, role, task, features, probabilities FROM predictions WHERE id = ?'),
       feedbackFor: db.prepare('SELECT id, kind, label FROM feedback WHERE prediction_id = ?'),
       insertFeedback: db.prepare(
@@ -109,43 +109,55 @@ export class SqlitePredictionLog implements PredictionLogStore {
          WHERE p.model = ? AND p.created_at >= ? AND p.task = 'regression' AND f.label IS NOT NULL GROUP BY p.version`,
       ),
     };
+    this.transactions = {
+      writeLog: db.transaction((writes: LogWrite[]) => this.writeLogTransaction(writes)),
+      insertPredictions: db.transaction((rows: PredictionLog[]) => this.insertPredictions(rows)),
+    };
   }
 
   logPredictions(rows: PredictionLog[]): void {
-    this.db.transaction(() => this.insertPredictions(rows)).immediate();
+    this.transactions.insertPredictions.immediate(rows);
   }
 
   writeLog(writes: LogWrite[]): LogWriteResult[] {
-    return this.db
-      .transaction(() =>
-        writes.map((write): LogWriteResult => {
-          try {
-            // Nested in this transaction, each write is a savepoint: undone alone when it throws.
-            if (write.kind === 'predictions') {
-              this.db.transaction(() => this.insertPredictions(write.rows))();
-              return { ok: true, ids: [] };
-            }
-            return { ok: true, ids: this.addFeedbackMany(write.items, write.model, write.sender) };
-          } catch (error) {
-            return { ok: false, error };
-          }
-        }),
-      )
-      .immediate();
+    return this.transactions.writeLog.immediate(writes);
   }
 
+  private writeLogTransaction(writes: LogWrite[]): LogWriteResult[] {
+    const predictions = writes.flatMap((w) => (w.kind === 'predictions' ? [w.rows] : []));
+    // A prediction is refused only when an invariant breaks (a duplicate id), so all of them
+    // go in at once; only if that throws is each write tried alone, to refuse just its own.
+    const together = predictions.length > 1 && this.tryInsertPredictions(predictions.flat());
+    return writes.map((write): LogWriteResult => {
+      try {
+        // Nested in this transaction, each write is a savepoint: undone alone when it throws.
+        if (write.kind === 'predictions') {
+          if (!together) this.transactions.insertPredictions(write.rows);
+          return { ok: true, ids: [] };
+        }
+        return { ok: true, ids: this.addFeedbackMany(write.items, write.model, write.sender) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+  }
+
+  private tryInsertPredictions(rows: PredictionLog[]): boolean {
+    try {
+      this.transactions.insertPredictions(rows);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** INSERT_CHUNK rows per statement: one call into SQLite per chunk rather than per row. */
   private insertPredictions(rows: PredictionLog[]): void {
     const createdAt = this.now().toISOString();
-    for (const r of rows) {
-      this.statements.insertPrediction.run({
-        ...r,
-        task: r.task ?? 'classification',
-        shadowOf: r.shadowOf ?? null,
-        features: JSON.stringify(r.features),
-        probabilities: JSON.stringify(r.probabilities),
-        createdAt,
-      });
-    }
+    let i = 0;
+    for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK)
+      this.statements.insertPredictionChunk.run(rows.slice(i, i + INSERT_CHUNK).flatMap((r) => predictionValues(r, createdAt)));
+    for (; i < rows.length; i++) this.statements.insertPrediction.run(predictionValues(rows[i], createdAt));
   }
 
   addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender = ANONYMOUS): number {
@@ -313,6 +325,32 @@ export class SqlitePredictionLog implements PredictionLogStore {
       classes: this.statements.exportClasses.all(filter) as string[],
     };
   }
+}
+
+/** Rows per multi-row INSERT (11 values each: far below SQLite's 32,766 variables per statement). */
+const INSERT_CHUNK = 32;
+
+const PREDICTION_COLUMNS = 'id, model, version, role, task, features, label, confidence, probabilities, created_at, shadow_of';
+
+function insertPredictionsSql(rows: number): string {
+  return `INSERT INTO predictions (${PREDICTION_COLUMNS}) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+}
+
+/** A row's values in PREDICTION_COLUMNS order. */
+function predictionValues(r: PredictionLog, createdAt: string): unknown[] {
+  return [
+    r.id,
+    r.model,
+    r.version,
+    r.role,
+    r.task ?? 'classification',
+    JSON.stringify(r.features),
+    r.label,
+    r.confidence,
+    JSON.stringify(r.probabilities),
+    createdAt,
+    r.shadowOf ?? null,
+  ];
 }
 
 /** `iso` as toISOString() spells it; RangeError when it is not a time. */
