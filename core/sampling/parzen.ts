@@ -15,7 +15,7 @@
  * - kernel weights: Optuna's default_weights (1 each; beyond 25 observations the older ones ramp
  *   down linearly, so `values` must be in trial order), then prior weight 1, normalised.
  */
-import { logGaussMass, truncNormLogPdf, truncNormSample } from './normal.ts';
+import { logGaussMass, truncNormLogPdf, truncNormSample } from '../stats/normal.ts';
 import type { Rng } from '../stats/rng.ts';
 import { fromInternal, internalRange, type NumericSpec, toInternal } from './space.ts';
 

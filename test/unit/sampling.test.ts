@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { FAMILY_PARAMS, SweepSpec, type TrialConfig } from '../../core/search-space.ts';
 import { gridSize, gridValues } from '../../core/sampling/grid.ts';
 import { proposeConfig, type Observation } from '../../core/sampling/index.ts';
-import { erfc, logGaussMass, normalPpf } from '../../core/sampling/normal.ts';
+import { erfc, logGaussMass, normalPpf } from '../../core/stats/normal.ts';
 import { CategoricalParzen, NumericParzen, observationWeights } from '../../core/sampling/parzen.ts';
 import { derive } from '../../core/stats/rng.ts';
 import { splitObservations } from '../../core/sampling/tpe.ts';

@@ -1,5 +1,7 @@
 /**
- * The standard normal distribution, truncated: what TPE's Parzen kernels are made of.
+ * The standard normal distribution: its CDF and quantile (the sequential and z-tests of
+ * core/sequential/), and truncated to an interval, what TPE's Parzen kernels are made of
+ * (core/sampling/parzen.ts).
  * JavaScript has no erf, so it is computed here from two classical expansions, each used where
  * it converges fast and without cancellation (relative error ~1e-14 against SciPy):
  *
@@ -8,6 +10,8 @@
  *
  * Tails are always taken on the side where they are small, so tiny probabilities keep their
  * relative precision instead of becoming 1 - (1 - p).
+ *
+ * PURE module: no Node, tfjs or npm imports; deterministic.
  */
 
 const SQRT_PI = Math.sqrt(Math.PI);
