@@ -10,6 +10,9 @@
  *   drift-eval     prequential accuracy and retrains of never / scheduled / policy retraining on
  *                  the weather, flights, SEA and hyperplane streams vs retrain-every-window, and
  *                  drift detectors' delay and false alarms on synthetic streams (about 10 minutes)
+ *   strategies     the sequential canary and A/B test against today's canary rule and fixed-horizon /
+ *                  peeking z-tests on simulated labelled traffic with known truth; CBPE on a synthetic
+ *                  stream (about a minute)
  *   chaos          every scenario in stack/chaos/ in its full form: worker killed 5 times in a sweep,
  *                  Temporal killed and restarted mid-retrain, ... (PERENNIAL_CHAOS=a,b picks
  *                  scenarios; tens of minutes)
@@ -25,11 +28,12 @@ import { benchmark as drift } from './drift/index.ts';
 import { benchmark as driftEval } from './drift-eval/index.ts';
 import { benchmark as orchestration } from './orchestration/index.ts';
 import { benchmark as serving } from './serving/index.ts';
+import { benchmark as strategies } from './strategies/index.ts';
 import type { Benchmark } from './shared/benchmark.ts';
 import { withBenchStack } from './shared/stack.ts';
 import type { LocalStack } from '../stack/local.ts';
 
-const BENCHMARKS: Record<string, Benchmark> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos };
+const BENCHMARKS: Record<string, Benchmark> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos, strategies };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');
 const chosen = names.length ? names : Object.keys(BENCHMARKS);
