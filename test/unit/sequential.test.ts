@@ -202,6 +202,41 @@ describe('always-valid properties in simulation', () => {
   });
 });
 
+describe('always-valid squared-error test in simulation', () => {
+  // Champion errors N(0, 1), challenger errors N(0, 1.1²): true MSE difference 1.21 - 1 = 0.21.
+  const options: SequentialOptions = { alpha: 0.05, margin: squaredErrorMargin(0.05, 1), mixingVariance: 0.01, minSamples: 20 };
+
+  it('covers the true difference over whole paths, and the p-value never increases', () => {
+    const paths = 200;
+    let covered = 0;
+    for (let seed = 0; seed < paths; seed++) {
+      const rng = derive(9000 + seed);
+      let champion = EMPTY_MOMENTS;
+      let challenger = EMPTY_MOMENTS;
+      let state = INITIAL_STATE;
+      let previous = 1;
+      let everWrong = false;
+      for (let look = 0; look < 40; look++) {
+        const batch: [number[], number[]] = [[], []];
+        for (let i = 0; i < 50; i++) {
+          const toChallenger = rng.uniform() < 0.5 ? 1 : 0;
+          const error = rng.normal() * (toChallenger ? 1.1 : 1);
+          batch[toChallenger].push(error * error);
+        }
+        champion = mergeMoments(champion, momentsOf(batch[0]));
+        challenger = mergeMoments(challenger, momentsOf(batch[1]));
+        const r = meanSequentialTest(state, champion, challenger, options);
+        state = r.state;
+        assert.ok(r.pValue <= previous);
+        previous = r.pValue;
+        if (r.lower !== null && (r.lower > 0.21 || r.upper! < 0.21)) everWrong = true;
+      }
+      if (!everWrong) covered++;
+    }
+    assert.ok(covered / paths >= 0.92, `coverage ${covered / paths}`);
+  });
+});
+
 describe('fixed-horizon two-proportion z-test', () => {
   it('matches scipy chi2_contingency (pooled z) and the Wald interval', () => {
     const r = twoProportionZTest({ n: 200, correct: 160 }, { n: 50, correct: 30 });
