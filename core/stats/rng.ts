@@ -11,7 +11,7 @@
  */
 
 /** murmur3's 32-bit finalizer: every input bit flips each output bit with probability ~1/2. */
-function avalanche(h: number): number {
+export function avalanche(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
