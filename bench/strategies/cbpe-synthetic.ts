@@ -2,8 +2,8 @@
  * CBPE (core/estimation/cbpe.ts) on a synthetic three-class stream with known truth, until the
  * weather and flights streams are wired in: the true class probabilities are softmax(W x) of two
  * standard-normal features, the model is overconfident (softmax(2 W x), predicting its argmax),
- * the reference set (labelled) has no shift, and later windows shift the features' mean step by
- * step (covariate shift, the concept W unchanged: the situation CBPE is made for). Per window:
+ * the reference set (labelled) sits on class 0's side, and later windows shift the features' mean
+ * step by step towards the origin (covariate shift, the concept W unchanged: the situation CBPE is made for). Per window:
  * realised accuracy (labels drawn from the true probabilities) against
  * - CBPE: calibrated on the reference set;
  * - the raw confidence: mean of the model's own probability of its predicted class (no calibration);
@@ -21,6 +21,9 @@ const OVERCONFIDENCE = 2;
 const REFERENCE_ROWS = 2000;
 const WINDOWS = 20;
 const WINDOW_ROWS = 500;
+/** The features' mean along the first axis: the reference's (and the first window's), the last window's. */
+const START = 1.5;
+const END = 0;
 
 function softmax(logits: number[]): number[] {
   const top = Math.max(...logits);
@@ -60,12 +63,13 @@ const accuracyOf = (predicted: number[], labels: number[]) => predicted.filter((
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export function cbpeSynthetic(seed: number) {
-  const reference = rows(derive(seed, 0), REFERENCE_ROWS, [0, 0]);
+  const reference = rows(derive(seed, 0), REFERENCE_ROWS, [START, 0]);
   const calibration = calibrateCbpe(reference.probabilities, reference.labels);
   const referenceAccuracy = accuracyOf(reference.predicted, reference.labels);
   const windows = Array.from({ length: WINDOWS }, (_, w) => {
-    // The features drift towards the boundary between classes 1 and 2, where the model is worse.
-    const shift: [number, number] = [(-1.2 * w) / (WINDOWS - 1), 0];
+    // The features drift from class 0's side towards the origin, where all three classes meet and
+    // the model is least accurate.
+    const shift: [number, number] = [START + ((END - START) * w) / (WINDOWS - 1), 0];
     const window = rows(derive(seed, 1, w), WINDOW_ROWS, shift);
     return {
       realised: accuracyOf(window.predicted, window.labels),
