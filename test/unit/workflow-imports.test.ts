@@ -39,6 +39,7 @@ test('the workflow bundle holds the drift catalogue, not the statistics behind i
   const files = reachable(join('workflows', 'index.ts'));
   assert.ok(files.has('core/spec.ts') && files.has('core/drift/catalogue.ts'), 'the walk reaches the spec and its drift-test names');
   const statistics = [...files].filter((f) => f.startsWith('core/drift/') || f.startsWith('core/metrics/') || f.startsWith('core/stats/'));
-  // the sweep's samplers draw from the seeded RNG, which is all of core/stats/ a workflow needs
-  assert.deepEqual(statistics.sort(), ['core/drift/catalogue.ts', 'core/stats/rng.ts']);
+  // the sweep's samplers draw from the seeded RNG and TPE's Parzen kernels from the normal
+  // distribution (core/stats/normal.ts, formerly core/sampling/normal.ts): all of core/stats/ a workflow needs
+  assert.deepEqual(statistics.sort(), ['core/drift/catalogue.ts', 'core/stats/normal.ts', 'core/stats/rng.ts']);
 });
