@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, registerSeeded, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, registerSeeded, seedRecords, startStack, testSpec, deploymentOf } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -21,12 +21,7 @@ before(async () => {
 /** Alerts of one model received so far, by their fallback text. */
 const alertsOf = (model: string) => hook.received.map((m) => m.text).filter((t) => t.includes(model));
 
-async function deployment(model: string) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
-  return res.statusCode === 200
-    ? ((await res.body.json()) as { champion: { version: string }; canary?: unknown })
-    : (await res.body.dump(), undefined);
-}
+const deployment = (model: string) => deploymentOf(stack, model);
 
 const stageOf = async (model: string, n: number) => (await stack.client.retrainStatus(retrainWorkflowId(model, n))).stage;
 
