@@ -123,7 +123,10 @@ describe('triggers', () => {
     });
     const started = status.history.find((h) => h.what === 'retrain #2 started');
     assert.match(started?.reasons[0] ?? '', /^drift: input drift on [234]\/4 features over \d+ predictions: .*wind \(ks /);
-    const described = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
+    // The lifecycle records the retrain as started when it asks for the child; the child itself
+    // starts a moment later, so describing it can precede it.
+    const retrain = stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2));
+    const described = await eventually('the retrain workflow', () => retrain.describe().catch(() => undefined));
     assert.deepEqual(described.searchAttributes.TriggerReason, ['drift']);
     const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
     await eventually(

@@ -99,7 +99,9 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   assert.equal(await total('feedback_overridden'), 2);
 
   // The trigger's evidence: search attribute, memo, MLflow tags.
-  const retrain = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
+  // Retried: the child starts a moment after the lifecycle records it as started.
+  const handle = stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2));
+  const retrain = await eventually('the retrain workflow', () => handle.describe().catch(() => undefined));
   assert.deepEqual(retrain.searchAttributes.TriggerReason, ['climate']);
   const memo = retrain.memo?.trigger as { rules: string[]; values: Record<string, Record<string, number>> };
   assert.deepEqual(memo.rules, ['climate']);
