@@ -11,6 +11,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { PredictionLog, Role } from '../adapters/store/index.ts';
+import { countBy } from '../core/metrics/shared.ts';
 import type { CommitObserver } from './log-writer.ts';
 import type { BatchObserver } from './predict.ts';
 
@@ -129,7 +130,9 @@ export class ServingMetrics {
     writes.forEach((write, i) => {
       if (!results?.[i].ok) return;
       if (write.kind === 'predictions') this.countPredictions(write.rows);
-      else for (const [kind, n] of countBy(write.items, (item) => item.kind ?? 'label')) this.feedback.inc({ model: write.model, kind }, n);
+      else
+        for (const [kind, n] of countBy(write.items.map((item) => item.kind ?? 'label')))
+          this.feedback.inc({ model: write.model, kind }, n);
     });
   };
 
@@ -143,10 +146,4 @@ export class ServingMetrics {
       i = j;
     }
   }
-}
-
-function countBy<T, K>(items: T[], key: (item: T) => K): Map<K, number> {
-  const counts = new Map<K, number>();
-  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return counts;
 }

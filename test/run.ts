@@ -1,6 +1,8 @@
 /**
  * `npm test`: starts one real Temporal dev server and one real MLflow server for the whole
- * run, then Node's test runner over every test file (one file at a time: two cores).
+ * run, then Node's test runner over every test file, two files at a time: most of a workflow test
+ * is waiting (bake timers, monitoring intervals, services starting), so two overlap well on two
+ * cores. PERENNIAL_TEST_CONCURRENCY=1 runs one file at a time.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -22,7 +24,8 @@ const files =
         .filter((f) => f.endsWith('.test.ts'))
         .sort()
         .map((f) => join('test', f));
-const runner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+const concurrency = process.env.PERENNIAL_TEST_CONCURRENCY?.trim() || '2';
+const runner = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
   env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, MLFLOW_TRACKING_URI: mlflow.url, PERENNIAL_DATA_DIR: join(tempDir(), 'data') },

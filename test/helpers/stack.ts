@@ -3,7 +3,9 @@
  * in a temp folder, the model server on a free port, a worker on its own task queue, and a
  * client. Workflow tests and the end-to-end test build on it.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalConfig } from '../../config/environment.ts';
 import { toRecords } from '../../client/dataset.ts';
@@ -92,4 +94,31 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** What the model server says a model's deployment is. */
+export interface Deployment {
+  champion: { version: string };
+  canary?: { version: string; weight: number };
+  shadow?: { version: string };
+}
+
+/** POSTs JSON to the stack's model server at `/v1/models/<model>/<path>`; asserts a 200 and returns the parsed answer. */
+export async function postToModel(stack: Stack, model: string, path: string, body: unknown) {
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  assert.equal(res.statusCode, 200, text);
+  return JSON.parse(text);
+}
+
+/** The model's deployment on the stack's model server; undefined when it has none. */
+export async function deploymentOf(stack: Stack, model: string): Promise<Deployment | undefined> {
+  const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
+  return res.statusCode === 200 ? ((await res.body.json()) as Deployment) : (await res.body.dump(), undefined);
 }

@@ -7,38 +7,20 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { request } from 'undici';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { labelClasses, type ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, testSpec, postToModel, deploymentOf } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
   stack = await startStack();
 });
 
-interface Deployment {
-  champion: { version: string };
-  canary?: { version: string; weight: number };
-}
+const deployment = (model: string) => deploymentOf(stack, model);
 
-async function deployment(model: string): Promise<Deployment | undefined> {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
-  return res.statusCode === 200 ? ((await res.body.json()) as Deployment) : (await res.body.dump(), undefined);
-}
-
-async function post(model: string, path: string, body: unknown) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  assert.equal(res.statusCode, 200, text);
-  return JSON.parse(text);
-}
+const post = (model: string, path: string, body: unknown) => postToModel(stack, model, path, body);
 
 const retrainStatus = (model: string, n: number) => stack.client.retrainStatus(retrainWorkflowId(model, n));
 const isVerdict = (what: string) => what.startsWith('canary ') || what.startsWith('too few labelled canary');

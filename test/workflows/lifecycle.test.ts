@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, registerSeeded, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, registerSeeded, seedRecords, startStack, testSpec, deploymentOf } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -21,12 +21,7 @@ before(async () => {
 /** Alerts of one model received so far, by their fallback text. */
 const alertsOf = (model: string) => hook.received.map((m) => m.text).filter((t) => t.includes(model));
 
-async function deployment(model: string) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/deployment`);
-  return res.statusCode === 200
-    ? ((await res.body.json()) as { champion: { version: string }; canary?: unknown })
-    : (await res.body.dump(), undefined);
-}
+const deployment = (model: string) => deploymentOf(stack, model);
 
 const stageOf = async (model: string, n: number) => (await stack.client.retrainStatus(retrainWorkflowId(model, n))).stage;
 
@@ -128,7 +123,10 @@ describe('triggers', () => {
     });
     const started = status.history.find((h) => h.what === 'retrain #2 started');
     assert.match(started?.reasons[0] ?? '', /^drift: input drift on [234]\/4 features over \d+ predictions: .*wind \(ks /);
-    const described = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
+    // The lifecycle records the retrain as started when it asks for the child; the child itself
+    // starts a moment later, so describing it can precede it.
+    const retrain = stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2));
+    const described = await eventually('the retrain workflow', () => retrain.describe().catch(() => undefined));
     assert.deepEqual(described.searchAttributes.TriggerReason, ['drift']);
     const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
     await eventually(

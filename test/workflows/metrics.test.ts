@@ -16,7 +16,7 @@ import { DETECTORS } from '../../core/monitoring.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { scrape, sampleSum } from '../helpers/prometheus.ts';
 import { onTeardown, tempDir, temporalAddress } from '../helpers/services.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, testSpec, postToModel } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 
@@ -24,16 +24,7 @@ before(async () => {
   stack = await startStack({ workerMetrics: { host: '127.0.0.1', port: 0 } });
 });
 
-async function post(model: string, path: string, body: unknown) {
-  const response = await fetch(`${stack.servingUrl}/v1/models/${model}/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  return JSON.parse(text);
-}
+const post = (model: string, path: string, body: unknown) => postToModel(stack, model, path, body);
 
 test("monitoring cycles set the model's gauges on the worker's /metrics", async () => {
   const spec = testSpec({ monitoring: { interval: '1s', drift: { minRows: 300 } } });

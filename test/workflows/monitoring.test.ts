@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { request } from 'undici';
 import { experimentName, MODEL_DIR } from '../../adapters/mlflow/model-files.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, testSpec, postToModel } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -22,16 +21,7 @@ before(async () => {
   hook = await startWebhookReceiver();
 });
 
-async function post(model: string, path: string, body: unknown) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  assert.equal(res.statusCode, 200, text);
-  return JSON.parse(text);
-}
+const post = (model: string, path: string, body: unknown) => postToModel(stack, model, path, body);
 
 test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow, the status query and a webhook', async () => {
   const spec = testSpec({
@@ -109,7 +99,9 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   assert.equal(await total('feedback_overridden'), 2);
 
   // The trigger's evidence: search attribute, memo, MLflow tags.
-  const retrain = await stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2)).describe();
+  // Retried: the child starts a moment after the lifecycle records it as started.
+  const handle = stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2));
+  const retrain = await eventually('the retrain workflow', () => handle.describe().catch(() => undefined));
   assert.deepEqual(retrain.searchAttributes.TriggerReason, ['climate']);
   const memo = retrain.memo?.trigger as { rules: string[]; values: Record<string, Record<string, number>> };
   assert.deepEqual(memo.rules, ['climate']);

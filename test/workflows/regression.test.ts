@@ -9,13 +9,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
-import { request } from 'undici';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { ModelSpec } from '../../core/spec.ts';
 import type { RetrainResult } from '../../workflows/retrain.ts';
-import { eventually, startStack } from '../helpers/stack.ts';
+import { eventually, startStack, postToModel } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
@@ -34,16 +33,7 @@ function cars() {
   return { train: all.filter((_, i) => i % 5 !== 4), served: all.filter((_, i) => i % 5 === 4) };
 }
 
-async function post(model: string, path: string, body: unknown) {
-  const res = await request(`${stack.servingUrl}/v1/models/${model}/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  assert.equal(res.statusCode, 200, text);
-  return JSON.parse(text);
-}
+const post = (model: string, path: string, body: unknown) => postToModel(stack, model, path, body);
 
 test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a rule on RMSE retrains', async () => {
   const spec = ModelSpec.parse({
