@@ -9,6 +9,7 @@ import { DRIFT_TEST_NAMES, DRIFT_TESTS } from './drift/catalogue.ts';
 import { AlertsSpec } from './alerts.ts';
 import { withKnownKeys } from './known-keys.ts';
 import { PolicySpec } from './policy.ts';
+import { CLASSIFIER_GATE_METRICS, EvaluationGatesSpec } from './gates/spec.ts';
 
 export { PolicySpec };
 import { REGRESSION_OBJECTIVES, SweepSpec } from './search-space.ts';
@@ -76,6 +77,29 @@ export const TrainingWindow = z.discriminatedUnion('kind', [
   /** Records stored since the data the champion was trained on (all records while there is none). */
   z.object({ kind: z.literal('sinceChampion') }),
 ]);
+
+export const DEPLOYMENT_STRATEGIES = ['canary', 'ab', 'shadow-then-canary', 'direct'] as const;
+export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
+
+/** Specs that name no strategy keep their behaviour: a shadow phase when `shadow` is given. */
+function deploymentDefault(raw: unknown): unknown {
+  const spec = raw as { deployment?: { strategy?: unknown }; shadow?: unknown } | null;
+  if (!spec || typeof spec !== 'object') return raw;
+  const strategy = spec.deployment?.strategy;
+  if (strategy === undefined) {
+    return { ...spec, deployment: { ...spec.deployment, strategy: spec.shadow !== undefined ? 'shadow-then-canary' : 'canary' } };
+  }
+  // The strategy asks for a shadow phase: the `shadow` settings default.
+  return strategy === 'shadow-then-canary' && spec.shadow === undefined ? { ...spec, shadow: {} } : raw;
+}
+
+/**
+ * The spec's deployment strategy. Specs recorded in workflow histories before strategies existed
+ * have no `deployment`: theirs is read from `shadow` as it was then.
+ */
+export function strategyOf(spec: Pick<ModelSpec, 'shadow'> & { deployment?: { strategy?: DeploymentStrategy } }): DeploymentStrategy {
+  return spec.deployment?.strategy ?? (spec.shadow ? 'shadow-then-canary' : 'canary');
+}
 
 /** A regression model's sweep is judged by validation RMSE unless the spec says otherwise. */
 function regressionObjectiveDefault(raw: unknown): unknown {
@@ -170,6 +194,8 @@ const ModelSpecObject = z
       .object({
         /** The challenger must beat the champion's holdout accuracy by at least this much. */
         minImprovement: z.number().min(-1).max(1).default(0),
+        /** The gates before any traffic (core/gates/spec.ts): older data, slices, size and speed. */
+        ...EvaluationGatesSpec,
       })
       .prefault({}),
     approval: z
@@ -193,8 +219,57 @@ const ModelSpecObject = z
           .default([{ weight: 0.2, bake: '2m' }]),
         /** Labelled canary predictions needed for a live verdict; fewer keeps the offline verdict. */
         minSamples: z.number().int().nonnegative().default(20),
-        /** How far canary accuracy may fall below the champion's before rolling back. */
+        /**
+         * How far canary accuracy may fall below the champion's (a regression canary's RMSE rise
+         * above it, as a share): the practical margin of the sequential test, the whole rule of 'tolerance'.
+         */
         tolerance: z.number().min(0).max(1).default(0.05),
+        /**
+         * 'sequential': an always-valid test on the live labels (core/sequential/) rolls back as soon
+         * as the canary is worse with confidence 1 - deployment.alpha, promotes as soon as it is at
+         * worst `tolerance` worse, and otherwise keeps baking. 'tolerance': the rule before it, a
+         * comparison of the two live scores at the end of each step.
+         */
+        verdict: z.enum(['sequential', 'tolerance']).default('sequential'),
+        /** Sequential: look at the live labels this often within a step; once per step (at its bake) when absent. */
+        checkEvery: durationAtLeast(MIN_DURATIONS.canaryBake).optional(),
+        /** Sequential: the last step keeps baking while the test cannot decide, up to this long; absent: it ends with its bake. */
+        maxBake: durationAtLeast(MIN_DURATIONS.canaryBake).optional(),
+        /** Sequential, undecided at the end: 'promote' (the offline evaluation stands) or 'rollback'. */
+        onInconclusive: z.enum(['promote', 'rollback']).default('promote'),
+      })
+      .prefault({}),
+    /**
+     * How the challenger meets live traffic after the gates and the approval. Without `strategy`
+     * in the spec: 'shadow-then-canary' when `shadow` is given, else 'canary'.
+     */
+    deployment: z
+      .object({
+        strategy: z.enum(DEPLOYMENT_STRATEGIES).default('canary'),
+        /** Error rate of each verdict of the sequential tests (canary and A/B), however often they look. */
+        alpha: z.number().gt(0).lt(0.5).default(0.05),
+        /**
+         * The size of difference the sequential tests are tuned to (the mixing distribution's
+         * standard deviation): accuracy points for a classifier (default 0.05), a share of the
+         * champion's mean squared error for a regression model (default 0.1).
+         */
+        effectScale: z.number().gt(0).optional(),
+        /** strategy 'ab': a fixed split of the traffic, sticky per request `routingKey`. */
+        ab: z
+          .object({
+            /** The challenger's share of the traffic. */
+            split: z.number().gt(0).lt(1).default(0.5),
+            /** The test ends after this long, unless the sequential test decided earlier. */
+            duration: durationAtLeast(MIN_DURATIONS.canaryBake).default('1h'),
+            checkEvery: durationAtLeast(MIN_DURATIONS.canaryBake).default('1m'),
+            /** Labelled predictions each model needs before the test looks. */
+            minSamples: z.number().int().positive().default(20),
+            /** How much worse the challenger may be and still be promoted; 0: it must be better (superiority). */
+            margin: z.number().min(0).max(1).default(0),
+            /** Undecided at the end: 'keep-champion' or 'promote'. */
+            onInconclusive: z.enum(['keep-champion', 'promote']).default('keep-champion'),
+          })
+          .prefault({}),
       })
       .prefault({}),
     /**
@@ -270,6 +345,29 @@ const ModelSpecObject = z
         path: ['shadow', 'minAgreement'],
         message: 'minAgreement (a share of rows with the same class) applies to classifiers, not to a regression model',
       });
+    if (spec.shadow && spec.deployment.strategy !== 'shadow-then-canary')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shadow'],
+        message: `shadow settings apply to deployment.strategy shadow-then-canary, not ${spec.deployment.strategy}`,
+      });
+    for (const [i, column] of (spec.evaluation.slices?.columns ?? []).entries())
+      if (!features.has(column))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['evaluation', 'slices', 'columns', i],
+          message: `"${column}" is not a feature of this model`,
+        });
+    for (const gate of ['olderData', 'slices'] as const)
+      for (const [i, t] of (spec.evaluation[gate]?.thresholds ?? []).entries())
+        if (CLASSIFIER_GATE_METRICS.includes(t.metric) === isRegression(spec.label))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['evaluation', gate, 'thresholds', i, 'metric'],
+            message: isRegression(spec.label)
+              ? `a regression model is judged by rmse or mae, not ${t.metric}`
+              : `a classifier is judged by accuracy or log_loss, not ${t.metric}`,
+          });
     const { metric } = spec.training.sweep.objective;
     const regressionMetric = (REGRESSION_OBJECTIVES as readonly string[]).includes(metric);
     if (isRegression(spec.label) !== regressionMetric) {
@@ -284,7 +382,7 @@ const ModelSpecObject = z
   });
 
 /** Unknown keys anywhere in a spec are errors ("did you mean ..."), not silently dropped for defaults. */
-export const ModelSpec = withKnownKeys(z.preprocess(regressionObjectiveDefault, ModelSpecObject));
+export const ModelSpec = withKnownKeys(z.preprocess((raw) => deploymentDefault(regressionObjectiveDefault(raw)), ModelSpecObject));
 
 export type ModelSpec = z.infer<typeof ModelSpec>;
 export type FeatureSpec = z.infer<typeof FeatureSpec>;

@@ -33,7 +33,7 @@ import {
 } from '../core/messages.ts';
 import { beatsChampion, canaryIsWorse, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
-import { isRegression, mayReview, type ModelSpec } from '../core/spec.ts';
+import { isRegression, mayReview, strategyOf, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { LONGER_CALL, SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
@@ -221,7 +221,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
 
     // 5. Shadow (when the spec asks for it): a copy of live traffic, compared with the champion's
     // answers. Guarded: a retrain recorded before this phase existed replays without it.
-    if (championVersion && spec.shadow && patched(SHADOW_PHASE_PATCH)) {
+    if (championVersion && strategyOf(spec) === 'shadow-then-canary' && spec.shadow && patched(SHADOW_PHASE_PATCH)) {
       const shadow = await runShadow(progress, spec.shadow, championVersion, challengerVersion);
       if (shadow === 'rejected-in-shadow') return await finish(shadow, { trainedThroughRecordId: snapshot.maxRecordId });
     }

@@ -65,7 +65,7 @@ const cases: Case[] = [
   {
     name: 'unknown key with nothing close',
     spec: withSection({ owner: 'me' }),
-    error: /- owner: unknown key \(allowed here: name, description, features, .*canary, shadow\)/,
+    error: /- owner: unknown key \(allowed here: name, description, features, .*canary, deployment, shadow\)/,
   },
   {
     name: 'typo in a feature',
