@@ -48,13 +48,15 @@ export function deploymentActivities(ctx: ActivityContext) {
       if (input.regression) {
         const live = ctx.store.liveErrors(input.model, input.since);
         const score = (version: string): LiveScore =>
-          live[version]?.n ? { n: live[version].n, accuracy: null, rmse: live[version].rmse } : { n: 0, accuracy: null, rmse: null };
+          live[version]?.n
+            ? { n: live[version].n, accuracy: null, rmse: live[version].rmse, squaredErrors: live[version].squaredErrors }
+            : { n: 0, accuracy: null, rmse: null };
         return { champion: score(input.championVersion), canary: score(input.canaryVersion) };
       }
       const live = ctx.store.liveAccuracy(input.model, input.since);
       const score = (version: string): LiveScore => {
         const s = live[version];
-        return s && s.n > 0 ? { n: s.n, accuracy: s.correct / s.n } : { n: 0, accuracy: null };
+        return s && s.n > 0 ? { n: s.n, accuracy: s.correct / s.n, correct: s.correct } : { n: 0, accuracy: null, correct: 0 };
       };
       return { champion: score(input.championVersion), canary: score(input.canaryVersion) };
     },

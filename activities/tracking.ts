@@ -132,6 +132,24 @@ export function trackingActivities({ mlflow }: ActivityContext) {
       for (const [key, value] of Object.entries(input.tags)) await mlflow.setModelVersionTag(input.model, input.version, key, value);
     },
 
+    /**
+     * A live test's verdict on the retrain run: its numbers as metrics (step = the look) and the
+     * whole result as `<name>.json`. The workflow's timestamp makes a retried call write the same points.
+     */
+    async recordLiveTest(input: {
+      retrainRun: RetrainRun;
+      name: 'canary' | 'ab-test';
+      metrics: Record<string, number>;
+      look: number;
+      at: number;
+      result: unknown;
+    }): Promise<void> {
+      const { runId, artifactUri } = input.retrainRun;
+      const metrics = Object.entries(input.metrics).map(([key, value]) => ({ key, value, step: input.look, timestamp: input.at }));
+      await mlflow.logBatch(runId, { metrics });
+      await mlflow.uploadArtifact(artifactUri, `${input.name}.json`, JSON.stringify(input.result, null, 2), 'application/json');
+    },
+
     /** The version behind the `champion` alias, or null when there is none yet. */
     async currentChampion(input: { model: string }): Promise<string | null> {
       return (await mlflow.getVersionByAlias(input.model, 'champion'))?.version ?? null;

@@ -3,6 +3,7 @@
  * that validate their JSON, and the search-attribute keys that make the Temporal UI readable.
  * Shared by workflows and the client: imports only pure modules.
  */
+import type { LiveTestStatus } from './live-test.ts';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
@@ -136,11 +137,13 @@ export interface LifecycleStatus {
 
 export interface RetrainStatus {
   /**
-   * snapshot, validate, sweep, evaluate, awaiting-approval, shadow, canary, then the outcome
-   * (promoted, rejected, not-better, invalid-data, rolled-back, rejected-in-shadow).
+   * snapshot, validate, sweep, evaluate, awaiting-approval, shadow, canary or ab-test, then the
+   * outcome (promoted, rejected, not-better, invalid-data, rolled-back, rejected-in-shadow).
    */
   stage: string;
   trigger: string;
   challengerVersion?: string;
   decisions: Decision[];
+  /** The canary's or A/B test's sequential test at its latest look. */
+  liveTest?: LiveTestStatus;
 }

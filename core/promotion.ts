@@ -16,6 +16,10 @@ export interface Score {
   accuracy: number | null;
   /** Present for a regression model only. */
   rmse?: number | null;
+  /** Live scores: a classifier's right answers, for the sequential test (absent in histories from before it). */
+  correct?: number;
+  /** Live scores: a regression model's squared-error moments, for the sequential test. */
+  squaredErrors?: { n: number; mean: number; m2: number };
 }
 
 export interface HoldoutComparison {

@@ -13,7 +13,6 @@ import {
   proxyActivities,
   setDefaultSignalHandler,
   setHandler,
-  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -31,18 +30,21 @@ import {
   StageKey,
   trainingTaskQueue,
 } from '../core/messages.ts';
-import { beatsChampion, canaryIsWorse, type Score } from '../core/promotion.ts';
+import { beatsChampion, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
-import { isRegression, mayReview, strategyOf, type ModelSpec } from '../core/spec.ts';
+import { mayReview, strategyOf, type ModelSpec } from '../core/spec.ts';
 import { parseDuration } from '../core/duration.ts';
 import { LONGER_CALL, SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
 import { AUTOML_SWEEP_PATCH, SHADOW_PHASE_PATCH } from './legacy/patches.ts';
 import { runShadow } from './shadow-phase.ts';
+import { runCanary } from './canary.ts';
+import { runAbTest } from './ab-test.ts';
+import type { LiveTestStatus } from '../core/live-test.ts';
 import type { TriggerValues } from '../core/contracts.ts';
 
-const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy, compareCanary } =
+const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy } =
   proxyActivities<Activities>(SHORT_CALL);
 const { snapshotTrainingData, validateSnapshot, evaluateChallenger } = proxyActivities<Activities>(LONGER_CALL);
 
@@ -77,6 +79,8 @@ export interface RetrainProgress {
   decisions: Decision[];
   /** The review that decided the approval gate: a person's, or the timeout's default. */
   review?: ReviewDecision;
+  /** The live test's latest look (canary or A/B), while one runs and after. */
+  live?: LiveTestStatus;
   decide(what: string, ...reasons: string[]): void;
   enterStage(next: string): void;
   notify: ReturnType<typeof createNotifier>;
@@ -103,7 +107,13 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   };
   const { decide, enterStage } = progress;
 
-  setHandler(retrainStatusQuery, () => ({ stage: progress.stage, trigger: trigger.reason, challengerVersion, decisions }));
+  setHandler(retrainStatusQuery, () => ({
+    stage: progress.stage,
+    trigger: trigger.reason,
+    challengerVersion,
+    decisions,
+    ...(progress.live && { liveTest: progress.live }),
+  }));
 
   // Approval arrives as a plain-JSON signal (Temporal UI, `temporal workflow signal`) or as a
   // validated update from the client; the first valid decision wins.
@@ -226,10 +236,20 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       if (shadow === 'rejected-in-shadow') return await finish(shadow, { trainedThroughRecordId: snapshot.maxRecordId });
     }
 
-    // 6. Canary: a share of live traffic, a bake timer, then a live comparison per step.
+    // 6. The live test of the spec's strategy: a canary or an A/B test, judged on live labels
+    // (workflows/canary.ts, workflows/ab-test.ts); 'direct' goes straight to promotion.
     if (championVersion) {
-      const canary = await runCanary(progress, championVersion, challengerVersion);
-      if (canary === 'rolled-back') return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
+      const strategy = strategyOf(spec);
+      const ctx = { championVersion, challengerVersion, retrainRun: run, championHoldout: evaluation.champion };
+      if (strategy === 'direct') decide('direct deployment: no live test (deployment.strategy direct)');
+      else if (strategy === 'ab') {
+        const ab = await runAbTest(progress, ctx);
+        if (ab === 'rolled-back') return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
+        if (ab === 'keep-champion') return await finish('not-better', { trainedThroughRecordId: snapshot.maxRecordId });
+      } else {
+        const canary = await runCanary(progress, ctx);
+        if (canary === 'rolled-back') return await finish('rolled-back', { trainedThroughRecordId: snapshot.maxRecordId });
+      }
     }
 
     // 7. Promote.
@@ -239,7 +259,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     return await finish('promoted', { trainedThroughRecordId: snapshot.maxRecordId });
   } catch (err) {
     // Nothing half-deployed stays behind: put the champion back alone before failing.
-    if (championVersion && (progress.stage === 'canary' || progress.stage === 'shadow')) {
+    if (championVersion && ['canary', 'shadow', 'ab-test'].includes(progress.stage)) {
       const reason = `retrain failed during ${progress.stage}`;
       await CancellationScope.nonCancellable(() => deploy({ model, champion: championVersion, reason }));
     }
@@ -280,65 +300,7 @@ async function awaitReview(progress: RetrainProgress, challengerVersion: string,
   return review;
 }
 
-/**
- * The canary: per step, a share of live traffic for the challenger, a bake timer, then a live
- * comparison. A canary that does worse than the champion (with enough labelled predictions to
- * tell) is rolled back: the champion alone serves again.
- */
-async function runCanary(
-  progress: RetrainProgress,
-  championVersion: string,
-  challengerVersion: string,
-): Promise<'holds-up' | 'rolled-back'> {
-  const { spec, decide } = progress;
-  const model = spec.name;
-  progress.enterStage('canary');
-  for (const step of spec.canary.steps) {
-    const since = new Date().toISOString();
-    await deploy({
-      model,
-      champion: championVersion,
-      canary: { version: challengerVersion, weight: step.weight },
-      reason: `canary ${step.weight * 100}%`,
-    });
-    await sleep(parseDuration(step.bake));
-    const live = await compareCanary({
-      model,
-      since,
-      championVersion,
-      canaryVersion: challengerVersion,
-      regression: isRegression(spec.label),
-    });
-    const line = `live ${live.canary.rmse !== undefined ? 'RMSE' : 'accuracy'} canary ${fmt(live.canary)} vs champion ${fmt(live.champion)} at ${step.weight * 100}% traffic`;
-    if (live.canary.n >= spec.canary.minSamples && canaryIsWorse(live, spec.canary.tolerance)) {
-      decide('canary is worse than the champion: rolling back', line);
-      await deploy({ model, champion: championVersion, reason: `rollback of canary v${challengerVersion}` });
-      await tagVersion({ model, version: challengerVersion, tags: { 'perennial.outcome': 'rolled-back' } });
-      await progress.notify({
-        kind: 'rollback',
-        title: `${model} canary v${challengerVersion} rolled back`,
-        text: line,
-        fields: { champion: championVersion },
-      });
-      return 'rolled-back';
-    }
-    decide(
-      live.canary.n >= spec.canary.minSamples
-        ? 'canary holds up'
-        : `too few labelled canary predictions (${live.canary.n}); the offline evaluation stands`,
-      line,
-    );
-  }
-  return 'holds-up';
-}
-
 /** A holdout score: a classifier's accuracy, a regression model's RMSE. */
 function score(s: Score): string {
   return s.rmse !== undefined ? `RMSE ${s.rmse === null ? 'n/a' : s.rmse.toFixed(3)}` : (s.accuracy ?? NaN).toFixed(3);
-}
-
-/** A live score with its count of labelled predictions. */
-function fmt(s: Score): string {
-  const value = s.rmse !== undefined ? s.rmse : s.accuracy;
-  return value === null || s.n === 0 ? `n/a (0 labelled)` : `${value.toFixed(3)} (${s.n} labelled)`;
 }

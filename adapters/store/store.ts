@@ -34,6 +34,7 @@ import type {
   Features,
   LabelledPrediction,
   LabelledRecord,
+  LiveErrors,
   LoggedPrediction,
   LogSince,
   LogWrite,
@@ -118,9 +119,10 @@ export interface PredictionLogStore {
    * liveAccuracy for a regression model: per version, its predictions made at or after `sinceIso`
    * whose true value is known (feedback with a label; accepted counts as error 0), with their mean
    * absolute and root mean squared error. An override without a value says only that the
-   * prediction was wrong, not by how much: it is left out.
+   * prediction was wrong, not by how much: it is left out. `squaredErrors` are the moments the
+   * canary's sequential test on squared errors needs (core/sequential/difference-of-means.ts).
    */
-  liveErrors(model: string, sinceIso: string): Record<string, { n: number; mae: number; rmse: number }>;
+  liveErrors(model: string, sinceIso: string): Record<string, LiveErrors>;
   /**
    * Every logged prediction of the model (shadow ones too) matching `since`, in seq order, with
    * its feedback; read lazily, a page at a time, so memory does not grow with the log. Rows

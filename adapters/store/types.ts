@@ -2,6 +2,7 @@
  * What the store keeps, in the domain's terms: the rows callers hand to it and get back from it,
  * whichever database implements `Store` (store.ts).
  */
+import type { Moments } from '../../core/sequential/difference-of-means.ts';
 
 export interface DeploymentState {
   champion: { version: string };
@@ -48,6 +49,14 @@ export interface LabelledPrediction {
   role: Role;
   predicted: string;
   truth: string;
+}
+
+/** A regression version's live errors: MAE, RMSE and the moments of its squared errors. */
+export interface LiveErrors {
+  n: number;
+  mae: number;
+  rmse: number;
+  squaredErrors: Moments;
 }
 
 export type FeedbackKind = 'label' | 'accepted' | 'overridden';

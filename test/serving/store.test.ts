@@ -531,7 +531,12 @@ test('live errors of a regression model per version: MAE and RMSE of the predict
   assert.deepEqual(Object.keys(live).sort(), ['1', '2']);
   assert.equal(live['1'].n, 3);
   assert.ok(Math.abs(live['1'].mae - 7 / 3) < 1e-12 && Math.abs(live['1'].rmse - Math.sqrt(25 / 3)) < 1e-12, JSON.stringify(live['1']));
-  assert.deepEqual(live['2'], { n: 1, mae: 2.5, rmse: 2.5 });
+  // Squared errors 9, 16, 0: mean 25/3, Σ(se - mean)² = 81 + 256 + 0 - 3·(25/3)² = 386/3.
+  assert.ok(
+    Math.abs(live['1'].squaredErrors.mean - 25 / 3) < 1e-12 && Math.abs(live['1'].squaredErrors.m2 - 386 / 3) < 1e-9,
+    JSON.stringify(live['1']),
+  );
+  assert.deepEqual(live['2'], { n: 1, mae: 2.5, rmse: 2.5, squaredErrors: { n: 1, mean: 6.25, m2: 0 } });
   assert.equal(store.liveErrors('house', '2029-12-31T00:00:00Z')['1'].n, 4, 'the old prediction counts from earlier on');
   assert.deepEqual(store.liveErrors('house', '2030-01-02T00:00:00Z'), {});
   assert.throws(() => store.liveErrors('house', 'yesterday'), RangeError);

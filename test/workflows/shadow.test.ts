@@ -107,7 +107,7 @@ test(
       `agreement ${share(agreed)} on ${ROWS} shadowed rows; live accuracy shadow 1.000 vs champion ${share(agreed)} (${ROWS} labelled)`,
     ]);
     // Shadow, then canary, then promotion, in that order.
-    const order = ['shadow holds up', 'too few labelled canary predictions', 'promoted version 2 to champion'].map((what) =>
+    const order = ['shadow holds up', 'canary inconclusive at the end of its bake', 'promoted version 2 to champion'].map((what) =>
       decisions.findIndex((d) => d.what.startsWith(what)),
     );
     assert.ok(order[0] >= 0 && order[0] < order[1] && order[1] < order[2], JSON.stringify(decisions.map((d) => d.what)));

@@ -13,6 +13,7 @@ import type {
   FeedbackKind,
   Features,
   LabelledPrediction,
+  LiveErrors,
   LoggedPrediction,
   LogSince,
   LogWrite,
@@ -103,10 +104,11 @@ export class SqlitePredictionLog implements PredictionLogStore {
       ),
       // Labels of regression predictions and their feedback are the text of numbers (String(n)).
       liveErrors: db.prepare(
-        `SELECT p.version, count(*) AS n, avg(abs(CAST(f.label AS REAL) - CAST(p.label AS REAL))) AS mae,
-                avg((CAST(f.label AS REAL) - CAST(p.label AS REAL)) * (CAST(f.label AS REAL) - CAST(p.label AS REAL))) AS mse
-         FROM predictions p JOIN feedback f ON f.prediction_id = p.id
-         WHERE p.model = ? AND p.created_at >= ? AND p.task = 'regression' AND f.label IS NOT NULL GROUP BY p.version`,
+        `SELECT version, count(*) AS n, avg(abs(error)) AS mae, avg(error * error) AS mse, avg(error * error * error * error) AS se2
+         FROM (SELECT p.version, CAST(f.label AS REAL) - CAST(p.label AS REAL) AS error
+               FROM predictions p JOIN feedback f ON f.prediction_id = p.id
+               WHERE p.model = ? AND p.created_at >= ? AND p.task = 'regression' AND f.label IS NOT NULL)
+         GROUP BY version`,
       ),
     };
     this.transactions = {
@@ -292,14 +294,26 @@ export class SqlitePredictionLog implements PredictionLogStore {
     return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, correct: r.correct }]));
   }
 
-  liveErrors(model: string, sinceIso: string): Record<string, { n: number; mae: number; rmse: number }> {
+  liveErrors(model: string, sinceIso: string): Record<string, LiveErrors> {
     const rows = this.statements.liveErrors.all(model, isoTime(sinceIso)) as Array<{
       version: string;
       n: number;
       mae: number;
       mse: number;
+      se2: number;
     }>;
-    return Object.fromEntries(rows.map((r) => [r.version, { n: r.n, mae: r.mae, rmse: Math.sqrt(r.mse) }]));
+    return Object.fromEntries(
+      rows.map((r) => [
+        r.version,
+        // m2 = Σ(se - mean)² = n·(mean of se² - mean²); rounding may take it a hair below 0.
+        {
+          n: r.n,
+          mae: r.mae,
+          rmse: Math.sqrt(r.mse),
+          squaredErrors: { n: r.n, mean: r.mse, m2: Math.max(0, r.n * (r.se2 - r.mse * r.mse)) },
+        },
+      ]),
+    );
   }
 
   /**
