@@ -187,13 +187,12 @@ test(
   },
 );
 
-/** The live test's numbers in MLflow: metrics on the retrain run and the whole verdict as `<name>.json`. */
+/** The retrain run of challenger v2 and its live test as recorded: metrics on the run and the whole verdict as `<name>.json`. */
 async function recordedLiveTest(model: string, name: 'canary' | 'ab-test') {
   const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(model));
-  const [run] = await stack.mlflow.searchRuns(
-    [experimentId],
-    `tags.\`perennial.kind\` = 'retrain' and tags.\`perennial.outcome\` != 'promoted'`,
-  );
+  const retrains = await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.kind\` = 'retrain'`);
+  const run = retrains.find((r) => r.tags['perennial.challenger_version'] === '2');
+  assert.ok(run, `the retrain run of v2 among ${retrains.length}`);
   return { run, artifact: JSON.parse(new TextDecoder().decode(await stack.mlflow.downloadArtifact(run.artifactUri, `${name}.json`))) };
 }
 
@@ -265,12 +264,7 @@ test(
     assert.ok(status.liveTest!.lower! > 0, 'superiority: the whole interval above 0');
     const promoted = await deployment(spec.name);
     assert.deepEqual([promoted?.champion.version, promoted?.canary], ['2', undefined]);
-    const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
-    const [run] = await stack.mlflow.searchRuns(
-      [experimentId],
-      `tags.\`perennial.outcome\` = 'promoted' and tags.\`perennial.challenger_version\` = '2'`,
-    );
-    const artifact = JSON.parse(new TextDecoder().decode(await stack.mlflow.downloadArtifact(run.artifactUri, 'ab-test.json')));
+    const { run, artifact } = await recordedLiveTest(spec.name, 'ab-test');
     assert.equal(artifact.decision, 'not-worse');
     assert.ok(run.metrics['ab.ci_lower'] > 0 && run.metrics['ab.p_value'] < 0.05, JSON.stringify(run.metrics));
   },
