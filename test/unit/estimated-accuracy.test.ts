@@ -12,6 +12,7 @@ import { calibrateCbpe, estimatedAccuracy } from '../../core/estimation/cbpe.ts'
 import { cbpeArtifact, estimatedPerformance, estimateLogged, readCbpeArtifact } from '../../core/estimation/champion-estimate.ts';
 import { LABEL_METRICS, metricValue, type EstimatedPerformance, type MonitoringSummary } from '../../core/monitoring.ts';
 import { evaluatePolicies, initialPolicyState, PolicySpec } from '../../core/policy.ts';
+import { MonitoringGauges } from '../../worker/metrics.ts';
 
 // Three classes, six holdout rows, row-major probabilities in class order.
 const CLASSES = ['rain', 'sun', 'fog'];
@@ -173,5 +174,17 @@ policies:
     const bad = PolicySpec.safeParse({ rules: [{ name: 'e', when: { metric: 'estimated_acuracy', below: 0.8 } }] });
     assert.equal(bad.success, false);
     assert.match(JSON.stringify(bad.error!.issues), /estimated_accuracy/);
+  });
+});
+
+describe('estimated_accuracy on the worker /metrics', () => {
+  it('a gauge next to accuracy, kept through cycles that estimate nothing', async () => {
+    const gauges = new MonitoringGauges();
+    gauges.record('weather', summary({ accuracy: 0.71, n: 480, onLabelled: null }));
+    gauges.record(
+      'weather',
+      summary({ accuracy: null, n: 0, onLabelled: null, note: 'no predictions of the champion since the previous cycle' }),
+    );
+    assert.match(await gauges.registry.metrics(), /^perennial_monitoring_estimated_accuracy\{model="weather"\} 0\.71$/m);
   });
 });
