@@ -2,13 +2,15 @@
  * One monitoring cycle of the champion: reads the prediction and
  * feedback log since the previous cycle and returns a compact MonitoringSummary — performance on
  * feedback, input drift against the training profile, prediction drift and confidence, input
- * anomalies, concept-drift detectors on the error stream, fairness, counts — never raw rows.
+ * anomalies, concept-drift detectors on the error stream, fairness, counts, and a classifier's
+ * label-free accuracy estimate (CBPE, calibrated at retrain: ./cbpe.ts) — never raw rows.
  * Monitoring metrics go to the champion's MLflow monitoring run by cycle step; a cycle that finds
  * drift or anomalies also writes a drift report (JSON and HTML) there.
  *
  * Idempotent: everything is a function of the input cursors and the log, and MLflow points and
  * artifacts are keyed by the cycle, so a retried cycle writes the same things again.
  */
+import { estimatedPerformance } from '../core/estimation/champion-estimate.ts';
 import { freshDetectors, summarizeCycle } from '../core/monitoring-cycle.ts';
 import { summarizeShadow } from '../core/shadow.ts';
 import type { MonitoringSummary } from '../core/monitoring.ts';
@@ -16,12 +18,14 @@ import type { PolicySpec } from '../core/policy.ts';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
 import type { ActivityContext } from './context.ts';
 import { profileCache } from './profiles.ts';
+import { cbpeCache } from './cbpe.ts';
 import { driftReportHtml } from './drift-report.ts';
 import { experimentName } from '../adapters/mlflow/model-files.ts';
 import type { MonitorCursors, MonitorResult } from '../core/contracts.ts';
 
 export function monitorActivities(ctx: ActivityContext) {
   const championProfile = profileCache(ctx);
+  const calibrationOf = cbpeCache(ctx);
 
   /** The champion's monitoring run: one per champion version, metrics by cycle. */
   async function monitoringRun(model: string, version: string) {
@@ -70,6 +74,7 @@ export function monitorActivities(ctx: ActivityContext) {
 
       // The champion's own predictions judge the champion; canaries are judged by their retrain.
       const feedback = ctx.store.feedbackSince(model, cursors.feedback);
+      const championFeedback = feedback.filter((f) => f.version === championVersion);
       // Inputs: the predictions since the last tested window, once there are enough of them (the
       // drift shorthand's minRows, where given, still decides).
       const pending = ctx.store.countPredictionsSince(model, cursors.predictions);
@@ -83,7 +88,7 @@ export function monitorActivities(ctx: ActivityContext) {
         championVersion,
         at: input.at,
         profile,
-        feedback: feedback.filter((f) => f.version === championVersion),
+        feedback: championFeedback,
         detectors: cursors.detectors,
         window: window?.rows,
         pendingRows: pending,
@@ -99,6 +104,14 @@ export function monitorActivities(ctx: ActivityContext) {
         counted: ctx.store.maxPredictionSeq(model),
         detectors,
       };
+      // The label-free estimate: every cycle, on the champion's predictions served since the previous one.
+      if (!isRegression(spec.label)) {
+        const served = ctx.store
+          .predictionsSince(model, cursors.counted, settings.maxRows)
+          .rows.filter((p) => p.version === championVersion && p.seq <= next.counted);
+        const labelled = championFeedback.map((f) => ({ label: f.predicted, probabilities: f.probabilities }));
+        summary.estimated = estimatedPerformance(await calibrationOf(model, championVersion), championVersion, served, labelled);
+      }
       // A shadow, when deployed, is compared on the rows and labels between this cycle's cursors,
       // so that each pair and each label counts in one cycle only.
       const shadow = ctx.store.getDeployment(model)?.shadow;
@@ -136,6 +149,9 @@ function cycleMetrics(s: MonitoringSummary, timestamp: number) {
     feedback_accepted: s.performance.implicit.accepted,
     feedback_overridden: s.performance.implicit.overridden,
     accuracy: s.performance.accuracy,
+    estimated_accuracy: s.estimated?.accuracy,
+    estimated_rows: s.estimated?.n,
+    estimated_accuracy_on_labelled: s.estimated?.onLabelled,
     f1_macro: s.performance.f1Macro,
     precision_macro: s.performance.precisionMacro,
     recall_macro: s.performance.recallMacro,

@@ -2,6 +2,7 @@
 import type { Score } from '../core/promotion.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { evaluate, loadPredictor } from '../ml/bundle.ts';
+import { calibrateOnHoldout } from './cbpe.ts';
 import type { ActivityContext } from './context.ts';
 import { loadSnapshot, splitSnapshot, type Row } from './data.ts';
 import { downloadModelFiles } from '../adapters/mlflow/model-files.ts';
@@ -27,7 +28,10 @@ export function trainingActivities(ctx: ActivityContext) {
       const rows = await loadSnapshot(ctx, input.snapshot);
       const { holdout } = splitSnapshot(rows, spec.training.holdoutFraction, spec.training.sweep.seed);
       const challengerRun = await mlflow.getRun(input.challengerRunId);
-      const challenger = await scoreOn(await downloadModelFiles(mlflow, challengerRun.artifactUri), holdout, spec);
+      const challengerFiles = await downloadModelFiles(mlflow, challengerRun.artifactUri);
+      const challenger = await scoreOn(challengerFiles, holdout, spec);
+      // The champion-to-be's label-free accuracy estimate is calibrated on the holdout it is judged on.
+      await calibrateOnHoldout(ctx, { spec, artifactUri: challengerRun.artifactUri, files: challengerFiles, holdout });
       let champion: HoldoutScore | undefined;
       if (input.championVersion) {
         const version = await mlflow.getModelVersion(spec.name, input.championVersion);

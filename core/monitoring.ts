@@ -76,6 +76,23 @@ export interface MonitoringSummary {
    * the previous cycle, and both live scores on the shadowed rows labelled since then.
    */
   shadow?: ShadowComparison;
+  /**
+   * A classifier champion's label-free accuracy (CBPE, core/estimation/champion-estimate.ts): the
+   * expected accuracy of its predictions served since the previous cycle, from their probabilities
+   * and the calibration fitted on its holdout at retrain. `onLabelled` is the same estimate on the
+   * predictions labelled this cycle, the rows `performance.accuracy` measures. Absent for a
+   * regression model and in summaries from before CBPE.
+   */
+  estimated?: EstimatedPerformance;
+}
+
+export interface EstimatedPerformance {
+  /** Null when not estimated: `note` says why (no calibration for this version, no predictions). */
+  accuracy: number | null;
+  /** Predictions the estimate is over. */
+  n: number;
+  onLabelled: number | null;
+  note?: string;
 }
 
 /** Metrics a policy rule can compare with a threshold. */
@@ -88,6 +105,7 @@ export const METRICS = [
   'mae',
   'rmse',
   'r2',
+  'estimated_accuracy',
   'drifted_features',
   'drifted_share',
   'prediction_drift',
@@ -142,6 +160,8 @@ export function metricValue(s: MonitoringSummary, metric: MetricName, clock: Mon
       return s.performance.regression?.rmse ?? null;
     case 'r2':
       return s.performance.regression?.r2 ?? null;
+    case 'estimated_accuracy':
+      return s.estimated?.accuracy ?? null;
     case 'drifted_features':
       return s.drift.tested ? s.drift.drifted.length : null;
     case 'drifted_share':

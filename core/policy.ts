@@ -188,7 +188,10 @@ function judge(c: Condition, s: MonitoringSummary, clock: MonitoringClock): Outc
     const value = metricValue(s, c.metric, clock);
     const needsLabels = LABEL_METRICS.includes(c.metric);
     const minLabels = c.minLabels ?? 30;
-    if (value === null || Number.isNaN(value)) return { held: null, reason: `${c.metric} not measured this cycle`, values: {} };
+    if (value === null || Number.isNaN(value)) {
+      const why = c.metric === 'estimated_accuracy' && s.estimated?.note ? `: ${s.estimated.note}` : '';
+      return { held: null, reason: `${c.metric} not measured this cycle${why}`, values: {} };
+    }
     if (needsLabels && s.performance.n < minLabels)
       return { held: null, reason: `${c.metric} needs ${minLabels} labelled predictions, got ${s.performance.n}`, values: {} };
     const [op, limit, held]: [string, number, boolean] =
@@ -197,7 +200,11 @@ function judge(c: Condition, s: MonitoringSummary, clock: MonitoringClock): Outc
         : c.above !== undefined
           ? ['>', c.above, value > c.above]
           : ['>=', c.atLeast!, value >= c.atLeast!];
-    const on = needsLabels ? ` on ${s.performance.n} labelled predictions` : '';
+    const on = needsLabels
+      ? ` on ${s.performance.n} labelled predictions`
+      : c.metric === 'estimated_accuracy'
+        ? ` (CBPE) on ${s.estimated?.n ?? 0} predictions`
+        : '';
     return { held, reason: `${c.metric} ${fmt(value)} ${held ? op : `not ${op}`} ${fmt(limit)}${on}`, values: { [c.metric]: value } };
   }
   if (c.drift !== undefined) {

@@ -21,6 +21,10 @@ export class MonitoringGauges implements CycleMetrics {
   /** The gauges labelled by model alone (created by gauge() below, so declared first). */
   private readonly byModel: Gauge[] = [];
   private readonly accuracy = this.gauge('accuracy', "The champion's accuracy on the latest feedback with labels");
+  private readonly estimatedAccuracy = this.gauge(
+    'estimated_accuracy',
+    "The champion's label-free estimated accuracy (CBPE) on its predictions of the latest cycle that had any",
+  );
   private readonly rmse = this.gauge('rmse', "A regression champion's RMSE on the latest feedback with true values");
   private readonly labelled = this.gauge('labelled_rows', 'Predictions with feedback that the latest accuracy or RMSE was measured on');
   private readonly driftedShare = this.gauge('drifted_share', 'Share of features whose input drifted, in the latest tested window');
@@ -62,6 +66,7 @@ export class MonitoringGauges implements CycleMetrics {
       measured(this.rmse, s.performance.regression?.rmse);
       measured(this.labelled, s.performance.n);
     }
+    measured(this.estimatedAccuracy, s.estimated?.accuracy);
     if (s.drift.tested) {
       measured(this.driftedShare, s.drift.driftedShare);
       measured(this.driftedFeatures, s.drift.drifted.length);
