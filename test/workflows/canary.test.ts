@@ -269,3 +269,20 @@ test(
     assert.ok(run.metrics['ab.ci_lower'] > 0 && run.metrics['ab.p_value'] < 0.05, JSON.stringify(run.metrics));
   },
 );
+
+test('strategy direct promotes an approved challenger without any live test', { timeout: 10 * 60_000 }, async () => {
+  const spec = testSpec({ deployment: { strategy: 'direct' } });
+  await challengerInCanary(spec);
+  await eventually(
+    'retrain #2 promoted',
+    async () => ((await retrainStatus(spec.name, 2)).stage === 'promoted' ? true : undefined),
+    300_000,
+  );
+  const { decisions, liveTest } = await retrainStatus(spec.name, 2);
+  const what = decisions.map((d) => d.what);
+  assert.ok(what.includes('direct deployment: no live test (deployment.strategy direct)'), JSON.stringify(what));
+  assert.ok(!what.some((w) => /canary|A\/B/.test(w)), 'no canary, no A/B test');
+  assert.equal(liveTest, undefined);
+  const promoted = await deployment(spec.name);
+  assert.deepEqual([promoted?.champion.version, promoted?.canary], ['2', undefined]);
+});
