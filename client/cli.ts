@@ -54,7 +54,16 @@ program
 program
   .command('status <model>')
   .description('champion, running retrain, policy state and recent decisions')
-  .action(withClient((client, model: string) => client.status(model)));
+  .action(
+    withClient(async (client, model: string) => {
+      const status = await client.status(model);
+      // The lifecycle knows only that a retrain runs; its stage and live test are the retrain's own.
+      const active = status.activeRetrain;
+      const retrain = active && (await client.retrainStatus(active.workflowId).catch(() => undefined));
+      if (active && retrain) Object.assign(active, { stage: retrain.stage }, retrain.liveTest && { liveTest: retrain.liveTest });
+      return status;
+    }),
+  );
 
 program
   .command('retrain <model>')

@@ -17,6 +17,10 @@
  * v6 holds two retrains with the shadow phase on (test/workflows/shadow.test.ts: one that holds
  * up and goes on through the canary to promotion, one rejected in shadow): they carry the
  * `shadow-phase` patch marker.
+ * v7 holds the live strategies of deployment.strategy (test/workflows/canary.test.ts): a
+ * sequential canary rolled back, an A/B test promoted, a direct promotion. No patch guards them:
+ * only specs with `canary.verdict` or `deployment.strategy` take those paths, and histories
+ * recorded before them have neither.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
