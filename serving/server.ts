@@ -20,6 +20,7 @@ import { ServingMetrics } from './metrics.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 import { LogWriter } from './log-writer.ts';
 import { PredictionBatches, type ServeRequest } from './predict.ts';
+import { routingKeyOf } from './routing-key.ts';
 import { MAX_ROWS } from './rows.ts';
 import { batchSettingsFromEnv, type ServingBatchSettings } from './settings.ts';
 
@@ -151,8 +152,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const { model } = request.params;
     apiKeys.callerOf(request, model);
     const { rows, features } = deployments.readRows(model, request.body);
+    const routingKey = routingKeyOf(request.body, 'routingKey');
     deployments.state(model); // 404 or 503 now, not after waiting for a batch
-    const { predictions } = await serve(request, model, { rows, features });
+    const { predictions } = await serve(request, model, { rows, features, routingKey });
     return { predictions };
   });
 
