@@ -14,6 +14,7 @@ import { ApiKeyExistsError, InvalidRequestError, ServingError, UnknownApiKeyErro
 import { adminOnly } from './admin-auth.ts';
 import { ShadowTraffic } from './shadow.ts';
 import { logExportRoutes } from './log-export.ts';
+import { labelQueueRoutes } from './label-queue.ts';
 import { ModelName } from './model-name.ts';
 import { openInferenceRoutes } from './v2/routes.ts';
 import { ServingMetrics } from './metrics.ts';
@@ -167,6 +168,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   await app.register(logExportRoutes, { store, adminToken: options.adminToken });
+  await app.register(labelQueueRoutes, { store, deployments, adminToken: options.adminToken });
   await app.register(openInferenceRoutes, { prefix: '/v2', apiKeys, deployments, serve });
 
   await app.register(

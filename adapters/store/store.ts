@@ -34,6 +34,9 @@ import type {
   Features,
   LabelledPrediction,
   LabelledRecord,
+  LabelQueueItem,
+  LabelQueueQuery,
+  LabelQueueSummary,
   LoggedPrediction,
   LogSince,
   LogWrite,
@@ -173,7 +176,8 @@ export interface ApiKeyStore {
   apiKeyName(model: string, hash: string): string | undefined;
 }
 
-export interface Store extends RecordStore, PredictionLogStore, DeploymentStore, AlertLedger, ApiKeyStore, ShadowComparisonStore {
+export interface Store
+  extends RecordStore, PredictionLogStore, DeploymentStore, AlertLedger, ApiKeyStore, ShadowComparisonStore, LabelQueueStore {
   close(): void;
 }
 
@@ -195,4 +199,19 @@ export interface ShadowSince {
 export interface ShadowComparisonStore {
   /** Zero counts when the shadow logged nothing. RangeError for a bad time. */
   shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince): ShadowPairCounts;
+}
+
+/**
+ * The predictions most worth labelling, and a note of which were offered, so that feedback on them
+ * counts as the queue's (PredictionLogStore.writeLog reports it as LogWriteResult.offered).
+ */
+export interface LabelQueueStore {
+  /**
+   * Served predictions (not shadow ones) without feedback, matching `query.since`, ranked by
+   * `query.strategy`, at most `query.limit`; in the same transaction, each is recorded as offered
+   * (the first offer's time is kept). A prediction stays in the queue until it gets feedback.
+   * RangeError for a bad time.
+   */
+  offerForLabelling(model: string, query: LabelQueueQuery): LabelQueueItem[];
+  labelQueueSummary(model: string): LabelQueueSummary;
 }

@@ -15,6 +15,7 @@ import type {
   DeploymentState,
   FeedbackInput,
   LabelledRecord,
+  LabelQueueQuery,
   LogSince,
   LogWrite,
   PredictionLog,
@@ -28,6 +29,7 @@ import { SqliteDeployments } from './deployments.ts';
 import { SqliteAlertLedger } from './alerts.ts';
 import { SqliteApiKeys } from './api-keys.ts';
 import { SqliteShadowComparison } from './shadow-comparison.ts';
+import { SqliteLabelQueue } from './label-queue.ts';
 
 /** Opens (creating it and its folder if need be) and migrates the file at `path`, or ':memory:'. */
 export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
@@ -49,6 +51,7 @@ class SqliteStore implements Store {
   private readonly alerts: SqliteAlertLedger;
   private readonly apiKeys: SqliteApiKeys;
   private readonly shadows: SqliteShadowComparison;
+  private readonly labelQueue: SqliteLabelQueue;
 
   constructor(
     private readonly db: Database.Database,
@@ -60,6 +63,7 @@ class SqliteStore implements Store {
     this.alerts = new SqliteAlertLedger(db, now);
     this.apiKeys = new SqliteApiKeys(db, now);
     this.shadows = new SqliteShadowComparison(db);
+    this.labelQueue = new SqliteLabelQueue(db, now);
   }
 
   close(): void {
@@ -184,5 +188,14 @@ class SqliteStore implements Store {
 
   shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince) {
     return this.shadows.shadowPairCounts(model, shadowVersion, since);
+  }
+
+  // ---- label queue ------------------------------------------------------------------------------
+
+  offerForLabelling(model: string, query: LabelQueueQuery) {
+    return this.labelQueue.offerForLabelling(model, query);
+  }
+  labelQueueSummary(model: string) {
+    return this.labelQueue.labelQueueSummary(model);
   }
 }
