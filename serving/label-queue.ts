@@ -6,10 +6,12 @@
  *
  * - `strategy=confidence` (default): a classifier's predictions, lowest confidence first. A
  *   regression model has no confidence: 400, pointing at `disagreement`.
- * - `strategy=disagreement`: predictions that a shadow also made, those where the two labels
+ * - `strategy=disagreement`: two models' answers to the same row, those where the two labels
  *   differ first, then by how far apart the answers are (classifiers: total variation distance
- *   of the probabilities; regression: |served - shadow|). The canary answers other rows than the
- *   champion, so only a shadow gives two answers to the same row.
+ *   of the probabilities; regression: |served - other|). With a shadow, the predictions it also
+ *   made (its logged twins, whichever shadow version); with a canary and no shadow, the newest
+ *   unlabelled rows that champion or canary served, each put to the other now
+ *   (serving/canary-disagreement.ts). Rows that no second model answered are not in this queue.
  * - `limit` 1-500 (default 50); `since` as the log export's: a prediction seq or an ISO time.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -18,6 +20,7 @@ import { formatIssues } from '../core/spec.ts';
 import { InvalidRequestError, NoDeploymentError } from '../core/errors.ts';
 import type { LabelQueueItem, Store } from '../adapters/store/index.ts';
 import { adminOnly } from './admin-auth.ts';
+import { canaryDisagreements } from './canary-disagreement.ts';
 import type { LiveDeployments } from './deployments.ts';
 import { Since } from './log-export.ts';
 import { ModelName } from './model-name.ts';
@@ -61,7 +64,16 @@ export const labelQueueRoutes: FastifyPluginAsync<Options> = async (app, { store
         `invalid query:\n  - strategy: ${model} is a regression model, whose predictions have no confidence; ` +
           'use strategy=disagreement (the predictions a shadow answered most differently)',
       );
-    const items = store.offerForLabelling(model, { strategy, limit, since });
+    const { canary, shadow } = deployments.state(model);
+    const items =
+      strategy === 'disagreement' && canary && !shadow
+        ? canaryDisagreements(store, model, deployments.targets(model), since, limit)
+        : store.labelQueue(model, { strategy, limit, since });
+    store.recordLabelQueueOffers(
+      model,
+      strategy,
+      items.map((i) => i.predictionId),
+    );
     return { model, strategy, items: items.map(answer), summary: store.labelQueueSummary(model) };
   });
 };
@@ -75,6 +87,8 @@ function answer(item: LabelQueueItem) {
     ...rest,
     task,
     ...said({ label, confidence, probabilities }),
-    ...(other && { other: { predictionId: other.predictionId, version: other.version, role: other.role, ...said(other) } }),
+    ...(other && {
+      other: { ...(other.predictionId && { predictionId: other.predictionId }), version: other.version, role: other.role, ...said(other) },
+    }),
   };
 }

@@ -36,6 +36,7 @@ import type {
   LabelledRecord,
   LabelQueueItem,
   LabelQueueQuery,
+  LabelQueueStrategy,
   LabelQueueSummary,
   LoggedPrediction,
   LogSince,
@@ -208,10 +209,13 @@ export interface ShadowComparisonStore {
 export interface LabelQueueStore {
   /**
    * Served predictions (not shadow ones) without feedback, matching `query.since`, ranked by
-   * `query.strategy`, at most `query.limit`; in the same transaction, each is recorded as offered
-   * (the first offer's time is kept). A prediction stays in the queue until it gets feedback.
-   * RangeError for a bad time.
+   * `query.strategy` (disagreement: with their shadow twins), at most `query.limit`. RangeError
+   * for a bad time.
    */
-  offerForLabelling(model: string, query: LabelQueueQuery): LabelQueueItem[];
+  labelQueue(model: string, query: LabelQueueQuery): LabelQueueItem[];
+  /** Served predictions of `versions` without feedback, matching `since`, newest first, at most `limit`. */
+  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number): LabelQueueItem[];
+  /** Notes that the predictions were offered (one transaction; a prediction's first offer is kept). */
+  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]): void;
   labelQueueSummary(model: string): LabelQueueSummary;
 }

@@ -199,9 +199,12 @@ export interface LabelQueueItem {
   label: string;
   confidence: number | null;
   probabilities: Record<string, number>;
-  /** Strategy 'disagreement': the shadow's prediction of the same input. */
+  /**
+   * Strategy 'disagreement': the other model's answer to the same input: the shadow's logged
+   * prediction, or the other served version's answer computed for the queue (no predictionId).
+   */
   other?: {
-    predictionId: string;
+    predictionId?: string;
     version: string;
     role: Role;
     label: string;

@@ -174,9 +174,54 @@ test("disagreement: predictions the shadow answered otherwise first, with the sh
         label: shadow.label,
       },
     );
-    assert.ok(Math.abs(item.disagreement! - totalVariation(item.probabilities, item.other!.probabilities)) < 1e-6);
   }
-  // Different labels first, then the larger distance first.
+  assertMostDisagreementFirst(items);
+});
+
+test('disagreement with a canary (no shadow): each row is put to the other served version, never logged', async () => {
+  assert.equal((await deploy(MODEL, { champion: { version: '1' }, canary: { version: '2', weight: 0.5 } })).status, 200);
+  const watermark = server.store.maxPredictionSeq(MODEL);
+  const rows = weather.slice(1400, 1440).map((r) => featuresOf(r));
+  const served = await Promise.all(rows.map(async (row) => (await predict([row]))[0]));
+  assert.deepEqual([...new Set(served.map((p) => p.version))].sort(), ['1', '2'], 'both versions served some rows');
+
+  const { status, body, text } = await queue(`?strategy=disagreement&since=${watermark}&limit=500`);
+  assert.equal(status, 200, text);
+  assert.equal(server.store.maxPredictionSeq(MODEL), watermark + rows.length, 'the other answers are not logged');
+  const items: Item[] = body.items;
+  assert.deepEqual(items.map((i) => i.predictionId).sort(), served.map((p) => p.id).sort());
+  // The other answer is what the other version says to the same row (asked by name over /v2).
+  for (const version of ['1', '2']) {
+    const mine = items.filter((i) => i.version === version);
+    const other = version === '1' ? '2' : '1';
+    const asked = await infer(
+      other,
+      mine.map((i) => i.features),
+    );
+    mine.forEach((item, k) => {
+      assert.equal(item.role, version === '1' ? 'champion' : 'canary');
+      assert.deepEqual(
+        { ...item.other, probabilities: undefined },
+        {
+          version: other,
+          role: other === '1' ? 'champion' : 'canary',
+          label: asked[k].label,
+          confidence: item.other!.probabilities[asked[k].label],
+          probabilities: undefined,
+        },
+      );
+      for (const c of Object.keys(asked[k].probabilities))
+        assert.ok(Math.abs(item.other!.probabilities[c] - asked[k].probabilities[c]) < 1e-5, `${item.predictionId} ${c}`);
+    });
+  }
+  assertMostDisagreementFirst(items);
+  assert.equal((await deploy(MODEL, { champion: { version: '1' } })).status, 200);
+});
+
+/** Different labels first, then the larger distance first; each distance is the two answers' total variation. */
+function assertMostDisagreementFirst(items: Item[]) {
+  for (const item of items)
+    assert.ok(Math.abs(item.disagreement! - totalVariation(item.probabilities, item.other!.probabilities)) < 1e-5, item.predictionId);
   const differs = items.map((i) => i.label !== i.other!.label);
   assert.deepEqual(
     differs,
@@ -185,7 +230,20 @@ test("disagreement: predictions the shadow answered otherwise first, with the sh
   assert.ok(differs.includes(true), 'two models trained on different days disagree somewhere');
   for (let i = 1; i < items.length; i++)
     if (differs[i] === differs[i - 1]) assert.ok(items[i].disagreement! <= items[i - 1].disagreement!, `item ${i} out of order`);
-});
+}
+
+/** A version's answers to rows, asked by name over the Open Inference Protocol. */
+async function infer(version: string, rows: Array<Record<string, unknown>>) {
+  const inputs = Object.keys(rows[0]).map((name) => ({ name, shape: [rows.length], datatype: 'FP64', data: rows.map((r) => r[name]) }));
+  const { status, body, text } = await api('POST', `/v2/models/${MODEL}/versions/${version}/infer`, { inputs });
+  assert.equal(status, 200, text);
+  const output = (name: string) => body.outputs.find((o: { name: string }) => o.name === name);
+  const classes: string[] = JSON.parse(output('probabilities').parameters.classes);
+  return (output('label').data as string[]).map((label, r) => ({
+    label,
+    probabilities: Object.fromEntries(classes.map((c, k) => [c, output('probabilities').data[r * classes.length + k] as number])),
+  }));
+}
 
 test('a regression model: confidence is refused naming the strategy, disagreement is served', async () => {
   await predict(

@@ -1,10 +1,11 @@
 /**
- * The label queue: the served predictions without feedback that are most worth labelling, and
- * table label_queue_offers, which remembers which were offered so that feedback on them can be
- * counted as the queue's (SqlitePredictionLog reports it with each feedback write).
+ * The label queue: the served predictions without feedback that are most worth labelling (the
+ * model server ranks a canary's itself: serving/canary-disagreement.ts), and table
+ * label_queue_offers, which remembers which were offered so that feedback on them can be counted
+ * as the queue's (SqlitePredictionLog reports it with each feedback write).
  */
 import type Database from 'better-sqlite3';
-import type { LabelQueueItem, LabelQueueQuery, LabelQueueStrategy, LabelQueueSummary, Role, Task } from '../types.ts';
+import type { LabelQueueItem, LabelQueueQuery, LabelQueueStrategy, LabelQueueSummary, LogSince, Role, Task } from '../types.ts';
 import type { LabelQueueStore } from '../store.ts';
 
 interface QueueRow {
@@ -51,7 +52,7 @@ const QUERIES: Record<LabelQueueStrategy, string> = {
 
 export class SqliteLabelQueue implements LabelQueueStore {
   private readonly statements;
-  private readonly offer;
+  private readonly recordOffers;
 
   constructor(
     db: Database.Database,
@@ -60,6 +61,10 @@ export class SqliteLabelQueue implements LabelQueueStore {
     this.statements = {
       confidence: db.prepare(QUERIES.confidence),
       disagreement: db.prepare(QUERIES.disagreement),
+      unlabelled: db.prepare(
+        `SELECT ${SERVED} FROM predictions p
+         WHERE ${CANDIDATE} AND p.version IN (SELECT value FROM json_each(@versions)) ORDER BY p.seq DESC LIMIT @limit`,
+      ),
       insertOffer: db.prepare(
         'INSERT INTO label_queue_offers (prediction_id, model, strategy, offered_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
       ),
@@ -68,23 +73,34 @@ export class SqliteLabelQueue implements LabelQueueStore {
          FROM label_queue_offers o LEFT JOIN feedback f ON f.prediction_id = o.prediction_id WHERE o.model = ?`,
       ),
     };
-    this.offer = db.transaction((model: string, query: LabelQueueQuery): LabelQueueItem[] => {
-      const { afterSeq = 0, fromTime } = query.since;
-      const params = { model, afterSeq, fromTime: fromTime === undefined ? '' : isoTime(fromTime), limit: query.limit };
-      const rows = this.statements[query.strategy].all(params) as QueueRow[];
+    this.recordOffers = db.transaction((model: string, strategy: LabelQueueStrategy, predictionIds: string[]) => {
       const offeredAt = this.now().toISOString();
-      for (const row of rows) this.statements.insertOffer.run(row.predictionId, model, query.strategy, offeredAt);
-      return rows.map(item);
+      for (const id of predictionIds) this.statements.insertOffer.run(id, model, strategy, offeredAt);
     });
   }
 
-  offerForLabelling(model: string, query: LabelQueueQuery): LabelQueueItem[] {
-    return this.offer.immediate(model, query);
+  labelQueue(model: string, query: LabelQueueQuery): LabelQueueItem[] {
+    const rows = this.statements[query.strategy].all({ ...bounds(model, query.since), limit: query.limit }) as QueueRow[];
+    return rows.map(item);
+  }
+
+  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number): LabelQueueItem[] {
+    const rows = this.statements.unlabelled.all({ ...bounds(model, since), versions: JSON.stringify(versions), limit }) as QueueRow[];
+    return rows.map(item);
+  }
+
+  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]): void {
+    this.recordOffers.immediate(model, strategy, predictionIds);
   }
 
   labelQueueSummary(model: string): LabelQueueSummary {
     return this.statements.summary.get(model) as LabelQueueSummary;
   }
+}
+
+/** The CANDIDATE bounds of a query: seq and time bounds left open are 0 and ''. */
+function bounds(model: string, since: LogSince) {
+  return { model, afterSeq: since.afterSeq ?? 0, fromTime: since.fromTime === undefined ? '' : isoTime(since.fromTime) };
 }
 
 function item(row: QueueRow): LabelQueueItem {

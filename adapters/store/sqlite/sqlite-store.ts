@@ -16,6 +16,7 @@ import type {
   FeedbackInput,
   LabelledRecord,
   LabelQueueQuery,
+  LabelQueueStrategy,
   LogSince,
   LogWrite,
   PredictionLog,
@@ -51,7 +52,7 @@ class SqliteStore implements Store {
   private readonly alerts: SqliteAlertLedger;
   private readonly apiKeys: SqliteApiKeys;
   private readonly shadows: SqliteShadowComparison;
-  private readonly labelQueue: SqliteLabelQueue;
+  private readonly queue: SqliteLabelQueue;
 
   constructor(
     private readonly db: Database.Database,
@@ -63,7 +64,7 @@ class SqliteStore implements Store {
     this.alerts = new SqliteAlertLedger(db, now);
     this.apiKeys = new SqliteApiKeys(db, now);
     this.shadows = new SqliteShadowComparison(db);
-    this.labelQueue = new SqliteLabelQueue(db, now);
+    this.queue = new SqliteLabelQueue(db, now);
   }
 
   close(): void {
@@ -192,10 +193,16 @@ class SqliteStore implements Store {
 
   // ---- label queue ------------------------------------------------------------------------------
 
-  offerForLabelling(model: string, query: LabelQueueQuery) {
-    return this.labelQueue.offerForLabelling(model, query);
+  labelQueue(model: string, query: LabelQueueQuery) {
+    return this.queue.labelQueue(model, query);
+  }
+  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number) {
+    return this.queue.unlabelledPredictions(model, versions, since, limit);
+  }
+  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]) {
+    this.queue.recordLabelQueueOffers(model, strategy, predictionIds);
   }
   labelQueueSummary(model: string) {
-    return this.labelQueue.labelQueueSummary(model);
+    return this.queue.labelQueueSummary(model);
   }
 }
