@@ -63,7 +63,10 @@ export function labelQueueTable(queue: LabelQueue): string {
   const { model, strategy, items, summary } = queue;
   const tally = `the queue has offered ${summary.offered} predictions of ${model} so far; ${summary.labelled} of them have feedback`;
   if (!items.length) {
-    const why = strategy === 'disagreement' ? 'no unlabelled prediction has a shadow prediction of the same input' : 'nothing unlabelled';
+    const why =
+      strategy === 'disagreement'
+        ? 'no unlabelled prediction that a second model (a shadow, or the other of champion and canary) answered too'
+        : 'nothing unlabelled';
     return `${model}: ${why}\n${tally}`;
   }
   const head = ['prediction id', 'version', 'predicted', strategy === 'confidence' ? 'confidence' : 'other model', 'made at', 'features'];

@@ -62,7 +62,7 @@ export const labelQueueRoutes: FastifyPluginAsync<Options> = async (app, { store
     if (strategy === 'confidence' && deployments.targets(model)[0].predictor.task === 'regression')
       throw new InvalidRequestError(
         `invalid query:\n  - strategy: ${model} is a regression model, whose predictions have no confidence; ` +
-          'use strategy=disagreement (the predictions a shadow answered most differently)',
+          'use strategy=disagreement (the rows a shadow or canary answers most differently)',
       );
     const { canary, shadow } = deployments.state(model);
     const items =

@@ -76,7 +76,10 @@ test("label-queue --json prints the server's answer; feedback on an offered pred
 test("label-queue --strategy disagreement shows the shadow's answer next to the served one", async () => {
   const empty = await labelQueue([MODEL, '--strategy', 'disagreement']);
   assert.equal(empty.code, 0, empty.stderr);
-  assert.match(empty.stdout, /^weather: no unlabelled prediction has a shadow prediction of the same input\n/);
+  assert.match(
+    empty.stdout,
+    /^weather: no unlabelled prediction that a second model \(a shadow, or the other of champion and canary\) answered too\n/,
+  );
 
   assert.equal((await deploy({ champion: { version: '1' }, shadow: { version: '2' } })).status, 200);
   const watermark = server.store.maxPredictionSeq(MODEL);
