@@ -4,7 +4,8 @@
  * data extension. Inference goes through the same pipeline as /v1 predict (serving/predict.ts):
  * routed between champion and canary, logged, and behind the model's API keys. A request to
  * /versions/{v} is served by that version if the deployment serves it (as champion or canary),
- * with no routing draw. Errors are {"error": "..."}, as the protocol's clients expect.
+ * with no routing draw; `parameters.routingKey` makes the draw sticky, as /v1's `routingKey` does.
+ * Errors are {"error": "..."}, as the protocol's clients expect.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

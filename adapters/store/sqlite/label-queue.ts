@@ -30,7 +30,7 @@ interface QueueRow {
 const SERVED = `p.seq AS seq, p.id AS predictionId, p.created_at AS createdAt, p.version, p.role, p.task, p.features, p.label,
   p.confidence, p.probabilities`;
 
-/** Served, unlabelled, and within `since` (seq and time bounds left open are '' and 0). */
+/** Served, unlabelled, and within `since` (bounds left open: afterSeq 0, fromTime ''). */
 const CANDIDATE = `p.model = @model AND p.role != 'shadow' AND p.seq > @afterSeq AND p.created_at >= @fromTime
   AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.prediction_id = p.id)`;
 
