@@ -10,6 +10,7 @@ import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults, reviewerIdentity } from '../config/environment.ts';
 import { prepareImport } from './import.ts';
 import { exportLog, type ExportProgress, type LogFormat } from './export.ts';
+import { fetchLabelQueue, labelQueueTable, type LabelQueueStrategy } from './label-queue.ts';
 import { readDataFile, readSpecFile } from './spec-file.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
@@ -227,6 +228,29 @@ program
       onProgress: progress,
     });
     console.log(`${done.rows} predictions of ${model} written to ${opts.out} (${format}, ${done.bytes} bytes)`);
+  });
+
+program
+  .command('label-queue <model>')
+  .description("the served predictions most worth labelling, from the model server (feedback sent for them is counted as the queue's)")
+  .option('-n, --limit <n>', 'at most this many (1-500)', '50')
+  .addOption(
+    new Option('-s, --strategy <strategy>', 'lowest confidence first, or most disagreement with the shadow first')
+      .choices(['confidence', 'disagreement'])
+      .default('confidence'),
+  )
+  .option('--since <seq|time>', 'only the predictions after this seq, or made at or after this ISO time')
+  .option('--json', "print the server's JSON answer instead of a table")
+  .action(async (model: string, opts: { limit: string; strategy: LabelQueueStrategy; since?: string; json?: boolean }) => {
+    const queue = await fetchLabelQueue({
+      servingUrl: defaults.servingUrl(),
+      adminToken: defaults.adminToken(),
+      model,
+      limit: opts.limit,
+      strategy: opts.strategy,
+      since: opts.since,
+    });
+    console.log(opts.json ? JSON.stringify(queue, null, 2) : labelQueueTable(queue));
   });
 
 /** Calls `report` on the first value, then at most once per `ms`. */

@@ -86,8 +86,8 @@ class RecordCounter {
   }
 }
 
-/** The server's error message from its JSON body, or the body itself. */
-function serverMessage(text: string): string {
+/** The server's error message from its JSON body, or the body itself (also for client/label-queue.ts). */
+export function serverMessage(text: string): string {
   try {
     const body = JSON.parse(text) as { message?: unknown };
     if (typeof body.message === 'string') return body.message;

@@ -10,6 +10,7 @@
 import type { Predictor } from '../ml/bundle.ts';
 import { DeploymentFailedError, DeploymentUnavailableError, NoDeploymentError, VersionNotDeployedError } from '../core/errors.ts';
 import type { DeploymentState, Role, Store } from '../adapters/store/index.ts';
+import { routesToChallenger } from '../core/sticky-assignment.ts';
 import { anyRows, rowReader, type RowReader } from './rows.ts';
 
 export type ModelLoader = (model: string, version: string) => Promise<Predictor>;
@@ -77,12 +78,18 @@ export class LiveDeployments {
     return failures;
   }
 
-  /** Chooses the version for one request: the canary with probability = its weight. */
-  pick(model: string): Target {
+  /**
+   * Chooses the version for one request: the canary with probability = its weight. A request with
+   * a routing key is placed by the key instead (salted with the canary's version), so the same key
+   * gets the same version for as long as that canary runs, and keeps it when the weight steps up.
+   */
+  pick(model: string, routingKey?: string): Target {
     const live = this.require(model);
     const { champion, canary } = live.state;
-    const [version, role]: [string, Role] =
-      canary && Math.random() < canary.weight ? [canary.version, 'canary'] : [champion.version, 'champion'];
+    const toCanary =
+      canary !== undefined &&
+      (routingKey === undefined ? Math.random() < canary.weight : routesToChallenger(routingKey, canary.version, canary.weight));
+    const [version, role]: [string, Role] = toCanary ? [canary.version, 'canary'] : [champion.version, 'champion'];
     return { version, role, predictor: live.predictors.get(version)!, features: live.features };
   }
 

@@ -25,7 +25,8 @@ const CHUNK = 64 * 1024;
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
-const Since = z.string().transform((text, ctx): LogSince => {
+/** `since` of a log read: a prediction seq or an ISO time (serving/label-queue.ts reads it too). */
+export const Since = z.string().transform((text, ctx): LogSince => {
   if (/^\d{1,15}$/.test(text)) return { afterSeq: Number(text) };
   if (ISO_TIME.test(text) && !Number.isNaN(Date.parse(text))) return { fromTime: new Date(text).toISOString() };
   ctx.addIssue({

@@ -69,6 +69,12 @@ export class ServingMetrics {
     labelNames: ['model', 'kind'],
     registers: [this.registry],
   });
+  private readonly labelQueueFeedback = new Counter({
+    name: 'perennial_label_queue_feedback_total',
+    help: 'Feedback items committed for predictions that the label queue had offered (a subset of perennial_feedback_total)',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
   private readonly commitDuration = new Histogram({
     name: 'perennial_log_commit_duration_seconds',
     help: 'Time of one group commit of the prediction and feedback log (one transaction); log is predictions, feedback or mixed',
@@ -128,11 +134,11 @@ export class ServingMetrics {
     const kinds = new Set(writes.map((w) => w.kind));
     this.commitDuration.observe({ log: kinds.size === 1 ? writes[0].kind : 'mixed' }, seconds);
     writes.forEach((write, i) => {
-      if (!results?.[i].ok) return;
-      if (write.kind === 'predictions') this.countPredictions(write.rows);
-      else
-        for (const [kind, n] of countBy(write.items.map((item) => item.kind ?? 'label')))
-          this.feedback.inc({ model: write.model, kind }, n);
+      const result = results?.[i];
+      if (!result?.ok) return;
+      if (write.kind === 'predictions') return this.countPredictions(write.rows);
+      for (const [kind, n] of countBy(write.items.map((item) => item.kind ?? 'label'))) this.feedback.inc({ model: write.model, kind }, n);
+      if (result.offered) this.labelQueueFeedback.inc({ model: write.model }, result.offered);
     });
   };
 

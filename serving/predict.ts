@@ -1,8 +1,8 @@
 /**
  * Predicting with dynamic batching, for every protocol. A request's rows are checked before they
  * get here (a 4xx never waits); then the request joins its model's batch. When the batch runs,
- * each request is routed on its own (champion or canary by the canary's weight, or the version it
- * names), and the requests routed to the same version are predicted in one tensor call. Each gets
+ * each request is routed on its own (champion or canary by the canary's weight, by its routing key
+ * when it has one, or the version it names), and the requests routed to the same version are predicted in one tensor call. Each gets
  * its own rows' answers back, logged through the group commit, and settles once they are stored.
  */
 import type { FastifyRequest } from 'fastify';
@@ -20,6 +20,8 @@ export interface PredictRequest {
   features: string[];
   /** A version the request names (served as itself, no routing draw); otherwise the routing picks. */
   version?: string;
+  /** Who the request is for: routes it to the same version every time (serving/routing-key.ts). */
+  routingKey?: string;
 }
 
 export interface PredictResult {
@@ -80,7 +82,10 @@ export class PredictionBatches {
     const byVersion = new Map<string, { target: Target; requests: Pending[] }>();
     for (const request of pending) {
       try {
-        const target = request.version === undefined ? this.deployments.pick(model) : this.deployments.target(model, request.version);
+        const target =
+          request.version === undefined
+            ? this.deployments.pick(model, request.routingKey)
+            : this.deployments.target(model, request.version);
         if (request.features !== target.features) {
           const missing = missingFeatures(request.rows, target.features);
           if (missing) throw missing;

@@ -14,12 +14,14 @@ import { ApiKeyExistsError, InvalidRequestError, ServingError, UnknownApiKeyErro
 import { adminOnly } from './admin-auth.ts';
 import { ShadowTraffic } from './shadow.ts';
 import { logExportRoutes } from './log-export.ts';
+import { labelQueueRoutes } from './label-queue.ts';
 import { ModelName } from './model-name.ts';
 import { openInferenceRoutes } from './v2/routes.ts';
 import { ServingMetrics } from './metrics.ts';
 import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 import { LogWriter } from './log-writer.ts';
 import { PredictionBatches, type ServeRequest } from './predict.ts';
+import { routingKeyOf } from './routing-key.ts';
 import { MAX_ROWS } from './rows.ts';
 import { batchSettingsFromEnv, type ServingBatchSettings } from './settings.ts';
 
@@ -151,8 +153,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const { model } = request.params;
     apiKeys.callerOf(request, model);
     const { rows, features } = deployments.readRows(model, request.body);
+    const routingKey = routingKeyOf(request.body, 'routingKey');
     deployments.state(model); // 404 or 503 now, not after waiting for a batch
-    const { predictions } = await serve(request, model, { rows, features });
+    const { predictions } = await serve(request, model, { rows, features, routingKey });
     return { predictions };
   });
 
@@ -165,6 +168,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   await app.register(logExportRoutes, { store, adminToken: options.adminToken });
+  await app.register(labelQueueRoutes, { store, deployments, adminToken: options.adminToken });
   await app.register(openInferenceRoutes, { prefix: '/v2', apiKeys, deployments, serve });
 
   await app.register(

@@ -34,6 +34,10 @@ import type {
   Features,
   LabelledPrediction,
   LabelledRecord,
+  LabelQueueItem,
+  LabelQueueQuery,
+  LabelQueueStrategy,
+  LabelQueueSummary,
   LiveErrors,
   LoggedPrediction,
   LogSince,
@@ -175,7 +179,8 @@ export interface ApiKeyStore {
   apiKeyName(model: string, hash: string): string | undefined;
 }
 
-export interface Store extends RecordStore, PredictionLogStore, DeploymentStore, AlertLedger, ApiKeyStore, ShadowComparisonStore {
+export interface Store
+  extends RecordStore, PredictionLogStore, DeploymentStore, AlertLedger, ApiKeyStore, ShadowComparisonStore, LabelQueueStore {
   close(): void;
 }
 
@@ -197,4 +202,22 @@ export interface ShadowSince {
 export interface ShadowComparisonStore {
   /** Zero counts when the shadow logged nothing. RangeError for a bad time. */
   shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince): ShadowPairCounts;
+}
+
+/**
+ * The predictions most worth labelling, and a note of which were offered, so that feedback on them
+ * counts as the queue's (PredictionLogStore.writeLog reports it as LogWriteResult.offered).
+ */
+export interface LabelQueueStore {
+  /**
+   * Served predictions (not shadow ones) without feedback, matching `query.since`, ranked by
+   * `query.strategy` (disagreement: with their shadow twins), at most `query.limit`. RangeError
+   * for a bad time.
+   */
+  labelQueue(model: string, query: LabelQueueQuery): LabelQueueItem[];
+  /** Served predictions of `versions` without feedback, matching `since`, newest first, at most `limit`. */
+  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number): LabelQueueItem[];
+  /** Notes that the predictions were offered (one transaction; a prediction's first offer is kept). */
+  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]): void;
+  labelQueueSummary(model: string): LabelQueueSummary;
 }

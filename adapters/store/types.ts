@@ -81,7 +81,14 @@ export type LogWrite =
   | { kind: 'feedback'; items: Array<{ predictionId: string } & FeedbackInput>; model?: string; sender?: string };
 
 /** A LogWrite's outcome: feedback ids in order (none for predictions), or why it was refused. */
-export type LogWriteResult = { ok: true; ids: number[] } | { ok: false; error: unknown };
+export type LogWriteResult =
+  | {
+      ok: true;
+      ids: number[];
+      /** Of a feedback write: how many of its predictions the label queue had offered (LabelQueueStore). */
+      offered?: number;
+    }
+  | { ok: false; error: unknown };
 
 export interface FeedbackEvent {
   feedbackId: number;
@@ -172,4 +179,56 @@ export interface ExportedPrediction {
   probabilities: Record<string, number>;
   shadowOf: string | null;
   feedback: { kind: FeedbackKind; label: string | null; source: string; createdAt: string } | null;
+}
+
+/** How the label queue ranks the served predictions that have no feedback yet. */
+export type LabelQueueStrategy = 'confidence' | 'disagreement';
+
+export interface LabelQueueQuery {
+  /**
+   * 'confidence': a classifier's predictions, lowest confidence first. 'disagreement': the served
+   * predictions that have a shadow twin, those whose two labels differ first, then by how far
+   * apart the two answers are (LabelQueueItem.disagreement).
+   */
+  strategy: LabelQueueStrategy;
+  limit: number;
+  since: LogSince;
+}
+
+/** A served prediction offered for labelling: what went in, what came out, and (disagreement) the other model's answer. */
+export interface LabelQueueItem {
+  predictionId: string;
+  seq: number;
+  createdAt: string;
+  version: string;
+  role: Role;
+  task: Task;
+  features: Features;
+  /** The predicted class; a regression model's predicted number as text. */
+  label: string;
+  confidence: number | null;
+  probabilities: Record<string, number>;
+  /**
+   * Strategy 'disagreement': the other model's answer to the same input: the shadow's logged
+   * prediction, or the other served version's answer computed for the queue (no predictionId).
+   */
+  other?: {
+    predictionId?: string;
+    version: string;
+    role: Role;
+    label: string;
+    confidence: number | null;
+    probabilities: Record<string, number>;
+  };
+  /**
+   * Strategy 'disagreement': a classifier's total variation distance between the two probability
+   * vectors (0: the same, 1: no class in common); a regression model's |served - other|.
+   */
+  disagreement?: number;
+}
+
+/** Of a model's predictions the label queue ever offered: how many, and how many have feedback since. */
+export interface LabelQueueSummary {
+  offered: number;
+  labelled: number;
 }

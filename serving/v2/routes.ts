@@ -4,7 +4,8 @@
  * data extension. Inference goes through the same pipeline as /v1 predict (serving/predict.ts):
  * routed between champion and canary, logged, and behind the model's API keys. A request to
  * /versions/{v} is served by that version if the deployment serves it (as champion or canary),
- * with no routing draw. Errors are {"error": "..."}, as the protocol's clients expect.
+ * with no routing draw; `parameters.routingKey` makes the draw sticky, as /v1's `routingKey` does.
+ * Errors are {"error": "..."}, as the protocol's clients expect.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import type { ApiKeys } from '../api-keys.ts';
 import type { Served, ServedClass, ServedValue } from '../answers.ts';
 import type { LiveDeployments, Target } from '../deployments.ts';
 import type { ServeRequest } from '../predict.ts';
+import { routingKeyOf } from '../routing-key.ts';
 import { featureInputs, modelMetadata, outputMetadata } from './metadata.ts';
 import { encodeOutputs, parseBody, rowsFromInputs, wantsBinary, type InferRequest, type OutputTensor } from './tensors.ts';
 
@@ -82,9 +84,11 @@ export async function openInferenceRoutes(app: FastifyInstance, { apiKeys, deplo
       const { request: infer, binary } = parseBody(request.body, request.headers['inference-header-content-length']);
       const features = featureInputs(targets);
       const rows = rowsFromInputs(infer.inputs, features, binary);
+      // A named version is served as itself; the key is checked all the same.
+      const routingKey = routingKeyOf(infer.parameters, 'parameters.routingKey', 'inference request');
       // Checked against the predictor that will answer once the batch has routed the request.
       requestedOutputs(infer, targets[0].predictor);
-      const { target, predictions: served } = await serve(request, model, { rows, features: targets[0].features, version });
+      const { target, predictions: served } = await serve(request, model, { rows, features: targets[0].features, version, routingKey });
       const names = requestedOutputs(infer, target.predictor);
       const tensors = outputTensors(target, served);
       const outputs = names.map((name) => ({

@@ -113,6 +113,16 @@ CREATE TABLE IF NOT EXISTS api_keys (
   revoked_at TEXT,
   PRIMARY KEY (model, name)
 );
+
+-- The predictions the label queue offered for labelling (Store.offerForLabelling), so feedback on
+-- them is counted as the queue's; strategy is the first offer's.
+CREATE TABLE IF NOT EXISTS label_queue_offers (
+  prediction_id TEXT PRIMARY KEY REFERENCES predictions (id),
+  model TEXT NOT NULL,
+  strategy TEXT NOT NULL CHECK (strategy IN ('confidence', 'disagreement')),
+  offered_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS label_queue_offers_by_model ON label_queue_offers (model);
 `;
 
 interface Migration {

@@ -97,6 +97,8 @@ export class SqlitePredictionLog implements PredictionLogStore {
          WHERE f.model = ? AND f.id > ? AND f.label IS NOT NULL ORDER BY f.id`,
       ),
       maxFeedbackId: db.prepare('SELECT coalesce(max(id), 0) FROM feedback WHERE model = ?').pluck(),
+      // Of a JSON array of prediction ids: how many the label queue offered (SqliteLabelQueue).
+      countOffered: db.prepare('SELECT count(*) FROM label_queue_offers WHERE prediction_id IN (SELECT value FROM json_each(?))').pluck(),
       liveAccuracy: db.prepare(
         `SELECT p.version, count(*) AS n, sum(coalesce(p.label = f.label, 0)) AS correct
          FROM predictions p JOIN feedback f ON f.prediction_id = p.id
@@ -137,7 +139,9 @@ export class SqlitePredictionLog implements PredictionLogStore {
           if (!together) this.transactions.insertPredictions(write.rows);
           return { ok: true, ids: [] };
         }
-        return { ok: true, ids: this.addFeedbackMany(write.items, write.model, write.sender) };
+        const ids = this.addFeedbackMany(write.items, write.model, write.sender);
+        const offered = this.statements.countOffered.get(JSON.stringify(write.items.map((item) => item.predictionId))) as number;
+        return { ok: true, ids, offered };
       } catch (error) {
         return { ok: false, error };
       }

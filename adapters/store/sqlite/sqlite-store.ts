@@ -15,6 +15,8 @@ import type {
   DeploymentState,
   FeedbackInput,
   LabelledRecord,
+  LabelQueueQuery,
+  LabelQueueStrategy,
   LogSince,
   LogWrite,
   PredictionLog,
@@ -28,6 +30,7 @@ import { SqliteDeployments } from './deployments.ts';
 import { SqliteAlertLedger } from './alerts.ts';
 import { SqliteApiKeys } from './api-keys.ts';
 import { SqliteShadowComparison } from './shadow-comparison.ts';
+import { SqliteLabelQueue } from './label-queue.ts';
 
 /** Opens (creating it and its folder if need be) and migrates the file at `path`, or ':memory:'. */
 export function openSqliteStore(path: string, options: StoreOptions = {}): Store {
@@ -49,6 +52,7 @@ class SqliteStore implements Store {
   private readonly alerts: SqliteAlertLedger;
   private readonly apiKeys: SqliteApiKeys;
   private readonly shadows: SqliteShadowComparison;
+  private readonly queue: SqliteLabelQueue;
 
   constructor(
     private readonly db: Database.Database,
@@ -60,6 +64,7 @@ class SqliteStore implements Store {
     this.alerts = new SqliteAlertLedger(db, now);
     this.apiKeys = new SqliteApiKeys(db, now);
     this.shadows = new SqliteShadowComparison(db);
+    this.queue = new SqliteLabelQueue(db, now);
   }
 
   close(): void {
@@ -184,5 +189,20 @@ class SqliteStore implements Store {
 
   shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince) {
     return this.shadows.shadowPairCounts(model, shadowVersion, since);
+  }
+
+  // ---- label queue ------------------------------------------------------------------------------
+
+  labelQueue(model: string, query: LabelQueueQuery) {
+    return this.queue.labelQueue(model, query);
+  }
+  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number) {
+    return this.queue.unlabelledPredictions(model, versions, since, limit);
+  }
+  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]) {
+    this.queue.recordLabelQueueOffers(model, strategy, predictionIds);
+  }
+  labelQueueSummary(model: string) {
+    return this.queue.labelQueueSummary(model);
   }
 }
