@@ -1,0 +1,108 @@
+/**
+ * Warm start end to end: a sweep with `families: { warmStart, softmax }` skips warmStart on the
+ * model's first retrain (no champion yet), and on the next one trains warm-start trials that
+ * continue champion v1's weights, next to softmax trials trained from scratch, on the same rungs.
+ *
+ * The warm-start trials fine-tune with plain SGD at a learning rate of 1e-7: their weights cannot
+ * move measurably in 9 epochs, so a trial that did start from v1's weights ends with v1's weights,
+ * and one that started from fresh weights could not.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { retrainWorkflowId } from '../../core/messages.ts';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
+import { weatherData } from '../../stack/demo.ts';
+import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+before(async () => {
+  stack = await startStack();
+});
+
+/** Retrain #n's outcome and decisions, once it has finished. */
+async function finishedRetrain(model: string, n: number) {
+  return eventually(
+    `retrain #${n} of ${model} to finish`,
+    async () => {
+      const done = (await stack.client.status(model)).history.find((h) => h.what.startsWith(`retrain #${n}: `));
+      if (!done) return undefined;
+      const { decisions } = await stack.client.retrainStatus(retrainWorkflowId(model, n));
+      return { outcome: done.what.slice(`retrain #${n}: `.length), decisions };
+    },
+    300_000,
+  );
+}
+
+async function weightsOf(artifactUri: string): Promise<Float32Array> {
+  const bytes = await stack.mlflow.downloadArtifact(artifactUri, 'model/weights.bin');
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
+  assert.equal(a.length, b.length, 'same architecture');
+  return a.reduce((max, v, i) => Math.max(max, Math.abs(v - b[i])), 0);
+};
+
+test("warmStart trials continue the champion's weights and compete with trials from scratch", { timeout: 15 * 60_000 }, async () => {
+  const base = testSpec();
+  const spec = testSpec({
+    training: {
+      ...base.training,
+      sweep: {
+        ...base.training.sweep,
+        families: {
+          warmStart: { learningRate: { type: 'categorical', values: [1e-7] }, optimizer: { type: 'categorical', values: ['sgd'] } },
+          softmax: { learningRate: { type: 'categorical', values: [0.05, 0.1] } },
+        },
+        // Every grid point once: softmax at both rates, and (once there is a champion) the warm start.
+        sampler: 'grid',
+        budget: { ...base.training.sweep.budget, maxTrials: 3 },
+      },
+    },
+    evaluation: { ...base.evaluation, minImprovement: -1 },
+  });
+  const seed = weatherData().seed;
+  seedRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
+  await stack.client.register(spec);
+
+  const first = await finishedRetrain(spec.name, 1);
+  assert.equal(first.outcome, 'promoted');
+  const best1 = first.decisions.find((d) => d.what.startsWith('best trial '));
+  assert.match(best1!.what, /: softmax /);
+  assert.ok(
+    best1!.reasons.includes(`warmStart trials skipped: ${spec.name} has no champion yet to continue`),
+    JSON.stringify(best1!.reasons),
+  );
+
+  // A new window (the last 365 of 731 records), so a fresh trial cannot reproduce v1.
+  seedRecords(stack.store, spec, seed.slice(400), 'rest of 2013');
+  await stack.client.retrain(spec.name, { reason: 'new records', requestedBy: 'ana' });
+  const second = await finishedRetrain(spec.name, 2);
+  assert.match(second.outcome, /^(promoted|not-better)/, 'the retrain completes');
+
+  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+  const runs = await stack.mlflow.searchRuns([experimentId]);
+  const sweep2 = runs.find((r) => r.runName === 'retrain-2-sweep')!;
+  const trials = runs.filter((r) => r.tags['mlflow.parentRunId'] === sweep2.runId);
+  assert.equal(trials.length, 3);
+  const warm = trials.filter((t) => t.tags['perennial.warm_start_from'] === 'v1');
+  const scratch = trials.filter((t) => t.params.family === 'softmax');
+  assert.equal(warm.length, 1, 'one warm-start trial, tagged with the champion it continues');
+  assert.equal(scratch.length, 2);
+  assert.equal(warm[0].params.family, 'warmStart');
+  assert.deepEqual(JSON.parse(warm[0].tags['perennial.model_config']), {
+    family: 'softmax',
+    params: { learningRate: 1e-7, optimizer: 'sgd' },
+  });
+  assert.equal(warm[0].params.learningRate, '1e-7');
+
+  // Equal terms: the warm start ran the same rungs, scored on the same objective.
+  for (const t of trials) assert.ok(t.tags['perennial.rung_0'], `${t.runName} trained the first rung`);
+  assert.ok(Number.isFinite(warm[0].metrics.objective));
+
+  // It started from v1's weights; the trials from scratch did not.
+  const champion = await stack.mlflow.getRun((await stack.mlflow.getModelVersion(spec.name, '1')).runId);
+  const v1 = await weightsOf(champion.artifactUri);
+  assert.ok(maxAbsDiff(await weightsOf(warm[0].artifactUri), v1) < 1e-4, 'the warm start ends where v1 was');
+  for (const t of scratch) assert.ok(maxAbsDiff(await weightsOf(t.artifactUri), v1) > 1e-2, `${t.runName} trained from scratch`);
+});
