@@ -43,11 +43,22 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
   return a.reduce((max, v, i) => Math.max(max, Math.abs(v - b[i])), 0);
 };
 
-test("warmStart trials continue the champion's weights and compete with trials from scratch", { timeout: 15 * 60_000 }, async () => {
+/** The trial runs of retrain #n's sweep. */
+async function trialsOf(model: string, n: number) {
+  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(model));
+  const runs = await stack.mlflow.searchRuns([experimentId]);
+  const sweep = runs.find((r) => r.runName === `retrain-${n}-sweep`)!;
+  return runs.filter((r) => r.tags['mlflow.parentRunId'] === sweep.runId);
+}
+
+test("warmStart trials continue the champion's weights and compete with trials from scratch", { timeout: 20 * 60_000 }, async () => {
   const base = testSpec();
   const spec = testSpec({
     training: {
       ...base.training,
+      // Each retrain learns from the records since its champion's: a small new window, where
+      // continuing the champion pays (a fresh softmax gets one optimiser step per epoch).
+      window: { kind: 'sinceChampion' },
       sweep: {
         ...base.training.sweep,
         families: {
@@ -59,6 +70,7 @@ test("warmStart trials continue the champion's weights and compete with trials f
         budget: { ...base.training.sweep.budget, maxTrials: 3 },
       },
     },
+    validation: { ...base.validation, minClassCount: 1 },
     evaluation: { ...base.evaluation, minImprovement: -1 },
   });
   const seed = weatherData().seed;
@@ -67,42 +79,53 @@ test("warmStart trials continue the champion's weights and compete with trials f
 
   const first = await finishedRetrain(spec.name, 1);
   assert.equal(first.outcome, 'promoted');
-  const best1 = first.decisions.find((d) => d.what.startsWith('best trial '));
-  assert.match(best1!.what, /: softmax /);
+  const best1 = first.decisions.find((d) => d.what.startsWith('best trial '))!;
+  assert.match(best1.what, /: softmax /);
   assert.ok(
-    best1!.reasons.includes(`warmStart trials skipped: ${spec.name} has no champion yet to continue`),
-    JSON.stringify(best1!.reasons),
+    best1.reasons.includes(`warmStart trials skipped: ${spec.name} has no champion yet to continue`),
+    JSON.stringify(best1.reasons),
   );
+  assert.ok((await trialsOf(spec.name, 1)).every((t) => t.params.family === 'softmax'));
 
-  // A new window (the last 365 of 731 records), so a fresh trial cannot reproduce v1.
-  seedRecords(stack.store, spec, seed.slice(400), 'rest of 2013');
+  seedRecords(stack.store, spec, seed.slice(400, 480), 'spring 2013');
   await stack.client.retrain(spec.name, { reason: 'new records', requestedBy: 'ana' });
   const second = await finishedRetrain(spec.name, 2);
-  assert.match(second.outcome, /^(promoted|not-better)/, 'the retrain completes');
+  const best2 = second.decisions.find((d) => d.what.startsWith('best trial '))!;
+  console.log(`retrain #2: ${second.outcome}; ${best2.what} (${best2.reasons.join('; ')})`);
 
-  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
-  const runs = await stack.mlflow.searchRuns([experimentId]);
-  const sweep2 = runs.find((r) => r.runName === 'retrain-2-sweep')!;
-  const trials = runs.filter((r) => r.tags['mlflow.parentRunId'] === sweep2.runId);
+  const trials = await trialsOf(spec.name, 2);
   assert.equal(trials.length, 3);
   const warm = trials.filter((t) => t.tags['perennial.warm_start_from'] === 'v1');
   const scratch = trials.filter((t) => t.params.family === 'softmax');
   assert.equal(warm.length, 1, 'one warm-start trial, tagged with the champion it continues');
   assert.equal(scratch.length, 2);
   assert.equal(warm[0].params.family, 'warmStart');
+  assert.equal(warm[0].params.learningRate, '1e-7');
   assert.deepEqual(JSON.parse(warm[0].tags['perennial.model_config']), {
     family: 'softmax',
     params: { learningRate: 1e-7, optimizer: 'sgd' },
   });
-  assert.equal(warm[0].params.learningRate, '1e-7');
+  // Equal terms: every trial trained the first rung and was scored on the same objective.
+  for (const t of trials) assert.ok(JSON.parse(t.tags['perennial.rung_0']).objective >= 0, `${t.runName} trained the first rung`);
 
-  // Equal terms: the warm start ran the same rungs, scored on the same objective.
-  for (const t of trials) assert.ok(t.tags['perennial.rung_0'], `${t.runName} trained the first rung`);
-  assert.ok(Number.isFinite(warm[0].metrics.objective));
-
-  // It started from v1's weights; the trials from scratch did not.
-  const champion = await stack.mlflow.getRun((await stack.mlflow.getModelVersion(spec.name, '1')).runId);
-  const v1 = await weightsOf(champion.artifactUri);
+  // It started from v1's weights (and barely moved at 1e-7); the trials from scratch did not.
+  const versionRun = async (v: string) => stack.mlflow.getRun((await stack.mlflow.getModelVersion(spec.name, v)).runId);
+  const v1 = await weightsOf((await versionRun('1')).artifactUri);
   assert.ok(maxAbsDiff(await weightsOf(warm[0].artifactUri), v1) < 1e-4, 'the warm start ends where v1 was');
   for (const t of scratch) assert.ok(maxAbsDiff(await weightsOf(t.artifactUri), v1) > 1e-2, `${t.runName} trained from scratch`);
+
+  // On 64 new records the champion continued beats three steps from scratch: the warm start is
+  // the challenger, registered and promoted like any trial.
+  assert.match(best2.what, /^best trial \d: warmStart from v1 learningRate=1e-7 optimizer=sgd$/);
+  assert.equal(second.outcome, 'promoted');
+  assert.equal((await versionRun('2')).runId, warm[0].runId);
+
+  // The next retrain continues v2, itself a warm start: its configuration is read from its run.
+  seedRecords(stack.store, spec, seed.slice(480, 560), 'summer 2013');
+  await stack.client.retrain(spec.name, { reason: 'more records', requestedBy: 'ana' });
+  const third = await finishedRetrain(spec.name, 3);
+  assert.match(third.outcome, /^(promoted|not-better)/, JSON.stringify(third.decisions.at(-1)));
+  const [fromV2] = (await trialsOf(spec.name, 3)).filter((t) => t.tags['perennial.warm_start_from'] === 'v2');
+  assert.ok(fromV2, 'a warm start from v2');
+  assert.ok(maxAbsDiff(await weightsOf(fromV2.artifactUri), v1) < 1e-4);
 });
