@@ -1,11 +1,13 @@
 /**
- * Warm start end to end: a sweep with `families: { warmStart, softmax }` skips warmStart on the
- * model's first retrain (no champion yet), and on the next one trains warm-start trials that
- * continue champion v1's weights, next to softmax trials trained from scratch, on the same rungs.
+ * Warm start end to end. A sweep with `families: { warmStart, softmax }` skips warmStart on the
+ * model's first retrain (no champion yet); on the next ones it trains a warm-start trial that
+ * continues the champion's weights, next to softmax trials trained from scratch, on the same
+ * rungs. A first retrain whose only family is warmStart fails with the reason.
  *
  * The warm-start trials fine-tune with plain SGD at a learning rate of 1e-7: their weights cannot
  * move measurably in 9 epochs, so a trial that did start from v1's weights ends with v1's weights,
- * and one that started from fresh weights could not.
+ * and one that started from fresh weights could not. (test/ml/warm-start.test.ts shows what a
+ * warm start at a useful learning rate gains over a fresh model.)
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -114,7 +116,7 @@ test("warmStart trials continue the champion's weights and compete with trials f
   assert.ok(maxAbsDiff(await weightsOf(warm[0].artifactUri), v1) < 1e-4, 'the warm start ends where v1 was');
   for (const t of scratch) assert.ok(maxAbsDiff(await weightsOf(t.artifactUri), v1) > 1e-2, `${t.runName} trained from scratch`);
 
-  // On 64 new records the champion continued beats three steps from scratch: the warm start is
+  // On 80 new records (51 to train on) the champion continued beats three steps from scratch: the warm start is
   // the challenger, registered and promoted like any trial.
   assert.match(best2.what, /^best trial \d: warmStart from v1 learningRate=1e-7 optimizer=sgd$/);
   assert.equal(second.outcome, 'promoted');
@@ -128,4 +130,25 @@ test("warmStart trials continue the champion's weights and compete with trials f
   const [fromV2] = (await trialsOf(spec.name, 3)).filter((t) => t.tags['perennial.warm_start_from'] === 'v2');
   assert.ok(fromV2, 'a warm start from v2');
   assert.ok(maxAbsDiff(await weightsOf(fromV2.artifactUri), v1) < 1e-4);
+});
+
+test('a first retrain whose only family is warmStart fails, saying why', { timeout: 10 * 60_000 }, async () => {
+  const base = testSpec();
+  const spec = testSpec({
+    training: {
+      ...base.training,
+      sweep: { ...base.training.sweep, families: { warmStart: { learningRate: { type: 'float', low: 1e-4, high: 1e-2 } } } },
+    },
+  });
+  seedRecords(stack.store, spec);
+  await stack.client.register(spec);
+  const failed = await eventually('retrain #1 to fail', async () =>
+    (await stack.client.status(spec.name)).history.find((h) => h.what === 'retrain #1: failed'),
+  );
+  assert.ok(
+    failed.reasons.includes(
+      `root cause: ${spec.name} has no champion yet, and the sweep's only family is warmStart (which continues the champion): add a model family to training.sweep.families for the first retrain`,
+    ),
+    JSON.stringify(failed.reasons),
+  );
 });
