@@ -18,7 +18,7 @@ export const MODEL_CONFIG_TAG = 'perennial.model_config';
 export const WARM_START_TAG = 'perennial.warm_start_from';
 
 /** The model configuration a trial run trained: its tag, or (runs from before the tag) its params. */
-function modelConfigOf(run: MlflowRun): ModelConfig | undefined {
+export function modelConfigOf(run: Pick<MlflowRun, 'tags' | 'params'>): ModelConfig | undefined {
   const tagged = run.tags[MODEL_CONFIG_TAG];
   if (tagged) return JSON.parse(tagged) as ModelConfig;
   const family = run.params.family as Family;

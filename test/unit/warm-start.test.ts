@@ -5,6 +5,7 @@ import { proposeConfig } from '../../core/sampling/index.ts';
 import { familiesOf } from '../../core/sampling/space.ts';
 import { runSweep, type RungRequest } from '../../core/sweep-loop.ts';
 import { ModelSpec } from '../../core/spec.ts';
+import { modelConfigOf } from '../../activities/warm-start.ts';
 import { fineTunedConfig, planWarmStart, scratchConfig, trialConfig } from '../../core/warm-start.ts';
 
 const WARM = {
@@ -158,5 +159,20 @@ describe('runSweep with warmStart', () => {
     assert.deepEqual([...new Set(requests.map((r) => `${r.fromEpoch}->${r.toEpoch}`))].sort(), ['0->3', '3->9']);
     assert.equal(result.best.config.family, 'warmStart');
     assert.match(describeConfig(result.best.config), /^warmStart from v4 /);
+  });
+});
+
+describe("a champion's model configuration", () => {
+  it('is read from its trial run: the model_config tag, else (older runs) its params', () => {
+    const config = { family: 'mlp', params: { width: 48, learningRate: 0.001 } };
+    assert.deepEqual(
+      modelConfigOf({ tags: { 'perennial.model_config': JSON.stringify(config) }, params: { family: 'warmStart' } }),
+      config,
+    );
+    assert.deepEqual(modelConfigOf({ tags: {}, params: { family: 'mlp', width: '48', dropout: '0.1', seed: '12' } }), {
+      family: 'mlp',
+      params: { width: '48', dropout: '0.1' },
+    });
+    assert.equal(modelConfigOf({ tags: {}, params: {} }), undefined);
   });
 });
