@@ -4,7 +4,8 @@
  * A trial is a nested MLflow run of the sweep run, keyed so that retries reuse it.
  */
 import { Context } from '@temporalio/activity';
-import type { TrialConfig } from '../core/search-space.ts';
+import { WARM_START, type ModelConfig } from '../core/search-space.ts';
+import { scratchConfig } from '../core/warm-start.ts';
 import { isRegression, labelClasses, type ModelSpec } from '../core/spec.ts';
 import type { EpochMetrics, TrainResult } from '../ml/train.ts';
 import { trainInThread } from '../ml/training-threads.ts';
@@ -14,6 +15,7 @@ import { loadSnapshot, splitSnapshot } from './data.ts';
 import { uploadModelFiles } from '../adapters/mlflow/model-files.ts';
 import { rungObjective } from '../core/sweep-plan.ts';
 import { sweepReport } from './sweep-report.ts';
+import { MODEL_CONFIG_TAG, WARM_START_TAG, warmStartOf } from './warm-start.ts';
 import type { RungRequest, SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
 import type { ModelFiles, RetrainRun, Snapshot } from '../core/contracts.ts';
 
@@ -70,18 +72,30 @@ export function trialActivities(ctx: ActivityContext) {
         key: `${input.sweepRun.runId}/trial/${input.trial}`,
         runName: `trial-${input.trial} ${config.family}`,
         parentRunId: input.sweepRun.runId,
-        tags: { 'perennial.model': spec.name, 'perennial.kind': 'trial', 'perennial.trial': String(input.trial) },
+        tags: {
+          'perennial.model': spec.name,
+          'perennial.kind': 'trial',
+          'perennial.trial': String(input.trial),
+          ...(config.from !== undefined ? { [WARM_START_TAG]: `v${config.from}` } : {}),
+        },
       });
       // This rung finished before a crash lost the activity's answer: answer the same again.
       const done = run.tags[`perennial.rung_${rung}`];
       if (done) return JSON.parse(done) as TrialOutcome;
 
       const checkpoint = input.fromEpoch > 0 ? await downloadCheckpoint(run.artifactUri, input.fromEpoch) : undefined;
+      // A warm start trains the champion's model; its first rung starts from the champion's files.
+      const warm =
+        config.family === WARM_START && config.from !== undefined
+          ? await warmStartOf(mlflow, spec, { ...config, from: config.from }, input.fromEpoch === 0)
+          : undefined;
+      const model = warm?.config ?? scratchConfig(config);
       const result = await trainOnRun(ctx, {
         run,
         spec,
         snapshot: input.snapshot,
-        config,
+        config: model,
+        warmStart: warm?.files,
         seed: trialSeed(settings.seed, input.trial),
         splitSeed: settings.seed,
         fromEpoch: input.fromEpoch,
@@ -117,7 +131,10 @@ export function trialActivities(ctx: ActivityContext) {
           { key: 'peak_memory_bytes', value: result.peakMemoryBytes, step: input.toEpoch, timestamp: at(input.toEpoch) },
           { key: 'predict_latency_ms', value: result.predictLatencyMs, step: input.toEpoch, timestamp: at(input.toEpoch) },
         ],
-        tags: { 'perennial.backend': result.backend },
+        tags: {
+          'perennial.backend': result.backend,
+          [MODEL_CONFIG_TAG]: JSON.stringify(model),
+        },
       });
       // Last, once everything above is stored: the mark a retried attempt answers from.
       await mlflow.setTag(run.runId, `perennial.rung_${rung}`, JSON.stringify(outcome));
@@ -172,7 +189,9 @@ export async function trainOnRun(
     run: MlflowRun;
     spec: ModelSpec;
     snapshot: Snapshot;
-    config: TrialConfig;
+    config: ModelConfig;
+    /** The model files to continue from on a warm start's first rung (ml/train.ts TrainInput.warmStart). */
+    warmStart?: ModelFiles;
     seed: number;
     /** Seeds the train/validation split; every trial of a sweep uses the same one. */
     splitSeed: number;
@@ -201,6 +220,7 @@ export async function trainOnRun(
       fromEpoch: input.fromEpoch,
       toEpoch: input.toEpoch,
       checkpoint: input.checkpoint,
+      warmStart: input.warmStart,
     },
     (e) => {
       activity.heartbeat({ ...input.heartbeat, epoch: e.epoch });

@@ -22,6 +22,17 @@ export type ParamSpec = z.infer<typeof ParamSpec>;
 export const FAMILIES = ['softmax', 'mlp', 'cnn'] as const;
 export type Family = (typeof FAMILIES)[number];
 
+/**
+ * Not a model family but a sweep option: the champion's architecture, continued from its weights
+ * on the new window. Its trials compete with the families' (same rungs, split and objective).
+ */
+export const WARM_START = 'warmStart';
+/** What a sweep samples from: the families, then warmStart (this order keeps older sweeps' draws). */
+export const SWEEP_FAMILIES = [...FAMILIES, WARM_START] as const;
+export type SweepFamily = (typeof SWEEP_FAMILIES)[number];
+/** A warm start keeps everything of the champion but how it is fine-tuned. */
+export const WARM_START_PARAMS: readonly string[] = ['learningRate', 'batchSize', 'optimizer'];
+
 /** Hyperparameters a family understands; anything not searched takes the family default. */
 export const FAMILY_PARAMS: Record<Family, readonly string[]> = {
   softmax: ['learningRate', 'l2', 'batchSize', 'optimizer'],
@@ -37,7 +48,13 @@ export const REGRESSION_OBJECTIVES = ['val_rmse', 'val_mae'] as const;
 export const SweepSpec = z
   .object({
     families: z
-      .object({ softmax: FamilySpace.optional(), mlp: FamilySpace.optional(), cnn: FamilySpace.optional() })
+      .object({
+        softmax: FamilySpace.optional(),
+        mlp: FamilySpace.optional(),
+        cnn: FamilySpace.optional(),
+        /** Trials that fine-tune the champion (skipped while the model has none); searches WARM_START_PARAMS only. */
+        warmStart: FamilySpace.optional(),
+      })
       .refine((f) => Object.values(f).some(Boolean), 'name at least one model family'),
     sampler: z.enum(['tpe', 'random', 'grid']).default('tpe'),
     /** Grid sampler only: points per int/float range, low to high (geometric when log); 3 when absent. */
@@ -80,7 +97,15 @@ export const SweepSpec = z
   .superRefine((s, ctx) => {
     for (const [family, space] of Object.entries(s.families)) {
       for (const name of Object.keys(space ?? {})) {
-        if (!FAMILY_PARAMS[family as Family].includes(name)) {
+        if (family === WARM_START) {
+          if (!WARM_START_PARAMS.includes(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['families', family, name],
+              message: `warmStart keeps the champion's architecture and settings: it searches only ${WARM_START_PARAMS.join(', ')}, not "${name}"`,
+            });
+          }
+        } else if (!FAMILY_PARAMS[family as Family].includes(name)) {
           ctx.addIssue({
             code: 'custom',
             path: ['families', family, name],
@@ -94,16 +119,28 @@ export type SweepSpec = z.infer<typeof SweepSpec>;
 
 export type ParamValue = string | number | boolean;
 
-/** One trial's configuration: a family and values for (some of) its hyperparameters. */
-export interface TrialConfig {
+/** A model's configuration: a family of ml/model.ts and values for (some of) its hyperparameters. */
+export interface ModelConfig {
   family: Family;
   params: Record<string, ParamValue>;
 }
 
-/** "mlp depth=2 width=32 learningRate=0.01": a trial's configuration in one line. */
+/**
+ * One trial's configuration: a family and its hyperparameters, or a warm start (its params are
+ * the fine-tuning settings; `from`, the champion version whose model it continues, is added by
+ * the sweep loop: samplers never see it).
+ */
+export interface TrialConfig {
+  family: SweepFamily;
+  params: Record<string, ParamValue>;
+  from?: string;
+}
+
+/** "mlp depth=2 width=32 learningRate=0.01", "warmStart from v3 learningRate=0.001": a trial's configuration in one line. */
 export function describeConfig(config: TrialConfig): string {
   const params = Object.entries(config.params).map(
     ([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v}`,
   );
-  return [config.family, ...params].join(' ');
+  const family = config.family === WARM_START ? `${WARM_START} from v${config.from}` : config.family;
+  return [family, ...params].join(' ');
 }

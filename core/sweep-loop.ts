@@ -12,6 +12,7 @@
 import { parseDuration } from './duration.ts';
 import { proposeConfig, type Observation } from './sampling/index.ts';
 import type { TrialConfig } from './search-space.ts';
+import { trialConfig } from './warm-start.ts';
 import type { ModelSpec } from './spec.ts';
 import { bestTrial, orient, promotions, rungs as rungEpochs, type TieBreak, waveSize, type RungResult } from './sweep-plan.ts';
 
@@ -48,6 +49,8 @@ export interface SweepResult {
   best: TrialSummary;
   trials: TrialSummary[];
   stoppedBy?: string;
+  /** What the sweep left out and why (warmStart trials on a model's first retrain). */
+  notes?: string[];
 }
 
 export interface RungRequest {
@@ -81,6 +84,8 @@ export async function runSweep(
   steps: SweepSteps,
   onProgress: (p: SweepProgress) => void = () => {},
   tieBreak: TieBreak = 'deterministic',
+  /** The champion that warmStart trials continue (see core/warm-start.ts planWarmStart). */
+  championVersion?: string,
 ): Promise<SweepResult> {
   const settings = spec.training.sweep;
   const rungs = rungEpochs(settings);
@@ -143,7 +148,7 @@ export async function runSweep(
       const trial = trials.length;
       trials.push({
         trial,
-        config: proposeConfig(settings, trial, observations),
+        config: trialConfig(proposeConfig(settings, trial, observations), championVersion),
         runId: '',
         objective: [],
         state: 'pruned',

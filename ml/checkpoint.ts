@@ -8,7 +8,7 @@
  *                   mean squares then moments; SGD: none), float32 little-endian, in manifest
  *                   order, which is the order of the model's trainable weights.
  */
-import type { TrialConfig } from '../core/search-space.ts';
+import type { ModelConfig } from '../core/search-space.ts';
 import type { Tf } from './backend.ts';
 import { decodeJson, encodeJson, OPTIMIZER_BIN, OPTIMIZER_JSON } from './bundle.ts';
 import type { ModelFiles } from '../core/contracts.ts';
@@ -22,7 +22,7 @@ export interface TrainerState {
   /** Epochs completed when the checkpoint was written: training resumes with epoch + 1. */
   epoch: number;
   seed: number;
-  config: TrialConfig;
+  config: ModelConfig;
   optimizer: {
     /** tfjs class name: 'Adam' | 'SGD' | 'RMSProp'. */
     className: string;
@@ -49,7 +49,7 @@ interface AdamInternals {
 export async function saveOptimizerState(
   tf: Tf,
   optimizer: Optimizer,
-  meta: { epoch: number; seed: number; config: TrialConfig },
+  meta: { epoch: number; seed: number; config: ModelConfig },
 ): Promise<ModelFiles> {
   const named = await optimizer.getWeights();
   const [iter, ...slots] = named;

@@ -6,7 +6,7 @@
  * itself), ends in a dense softmax over nClasses, and is compiled with categorical cross-entropy,
  * so all three save and load the same way (ml/bundle.ts).
  */
-import { FAMILIES, FAMILY_PARAMS, type Family, type ParamValue, type TrialConfig } from '../core/search-space.ts';
+import { FAMILIES, FAMILY_PARAMS, type Family, type ParamValue, type ModelConfig } from '../core/search-space.ts';
 import type { Tf } from './backend.ts';
 import type { ImageShape } from './preprocess.ts';
 
@@ -60,7 +60,7 @@ export const FAMILY_DEFAULTS = {
  * types and out-of-range values throw an Error naming the parameter. Numeric parameters accept
  * numbers or numeric strings (a categorical search dimension may yield either).
  */
-export function resolveConfig(config: TrialConfig): ResolvedConfig {
+export function resolveConfig(config: ModelConfig): ResolvedConfig {
   const family = config?.family as Family;
   if (!(FAMILIES as readonly string[]).includes(family)) {
     throw new Error(`Unknown model family "${String(family)}"; use one of ${FAMILIES.join(', ')}`);
@@ -165,7 +165,7 @@ export const REGRESSION = 'regression';
  */
 export function buildModel(
   tf: Tf,
-  config: TrialConfig,
+  config: ModelConfig,
   input: { nInputs: number; image?: ImageShape },
   nClasses: number | typeof REGRESSION,
   seed: number,

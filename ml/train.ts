@@ -13,7 +13,7 @@
  * make resuming exact, and they read best in one place; what a trial measures besides training
  * is in ml/trial-measurements.ts.
  */
-import type { TrialConfig } from '../core/search-space.ts';
+import type { ModelConfig } from '../core/search-space.ts';
 import { mulberry32 } from '../core/stats/rng.ts';
 import { loadTf, type LoadedTf, type Tf } from './backend.ts';
 import {
@@ -59,7 +59,7 @@ export interface LabelledRows {
 }
 
 export interface TrainInput {
-  config: TrialConfig;
+  config: ModelConfig;
   /** The spec's features (core/spec.ts FeatureSpec); a bare name is a numeric feature. */
   features: FeatureInput[];
   /** The spec's image shape, when the numeric features are the pixels of an image. */
@@ -78,6 +78,12 @@ export interface TrainInput {
   toEpoch: number;
   /** The checkpoint of an earlier call (its TrainResult.checkpoint) when fromEpoch > 0. */
   checkpoint?: ModelFiles;
+  /**
+   * A warm start (fromEpoch 0 only): the model files (ml/bundle.ts) of a model of this config's
+   * architecture, whose preprocessing and weights training continues from. The optimiser starts
+   * fresh with this config's settings; the reference profile is rebuilt from the training rows.
+   */
+  warmStart?: ModelFiles;
   /**
    * 'auto' (default) | 'tensorflow' | 'wasm' | 'cpu' (ml/backend.ts). With 'auto', cnn trains on
    * tfjs-node when it loads and otherwise on 'cpu' (wasm has no Conv2D gradient kernels); softmax
@@ -171,7 +177,7 @@ const LATENCY_ROWS = 50;
  * The backend a family trains on for a preference (see TrainInput.backend). A cnn never trains on
  * wasm: with 'auto' it falls back to cpu, an explicit 'wasm' throws.
  */
-export async function loadTrainingTf(family: TrialConfig['family'], preference?: string): Promise<LoadedTf> {
+export async function loadTrainingTf(family: ModelConfig['family'], preference?: string): Promise<LoadedTf> {
   if (family !== 'cnn') return loadTf(preference);
   if (preference === 'wasm') {
     throw new Error(
@@ -215,16 +221,12 @@ export async function trainTrial(
     let pre: Preprocessor;
     let profile: ReferenceProfile;
     if (input.checkpoint) {
-      pre = upgradePreprocessor(decodeJson<unknown>(input.checkpoint[PREPROCESS_JSON]));
+      pre = preprocessorOf(input.checkpoint, input, 'The checkpoint');
       profile = decodeJson<ReferenceProfile>(input.checkpoint[PROFILE_JSON]);
-      const names = input.features.map((f) => (typeof f === 'string' ? f : f.name));
-      if (
-        pre.features.join('\u0000') !== names.join('\u0000') ||
-        pre.classes.join('\u0000') !== input.classes.join('\u0000') ||
-        !pre.target !== !regression
-      ) {
-        throw new Error('The checkpoint was trained on other features or classes than this input');
-      }
+    } else if (input.warmStart) {
+      // The weights only mean something on the encoding they were trained with: keep it.
+      pre = preprocessorOf(input.warmStart, input, 'The model to warm-start from');
+      profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
     } else {
       pre = fitPreprocessor(input.train.rows, input.features, regression ? { targets: input.train.labels } : input.classes, input.image);
       profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
@@ -242,7 +244,12 @@ export async function trainTrial(
 
     model = buildModel(tf, input.config, modelInput(pre), regression ? REGRESSION : k, input.seed);
     const optimizer = model.optimizer;
-    if (input.checkpoint) await restoreCheckpoint(tf, model, input.checkpoint);
+    if (input.checkpoint) {
+      await copyWeights(tf, model, input.checkpoint);
+      await restoreOptimizerState(tf, model.optimizer, input.checkpoint);
+    } else if (input.warmStart) {
+      await copyWeights(tf, model, input.warmStart);
+    }
     const variables = model.trainableWeights.map((w) => w.read() as Variable);
     const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as Array<{ seed?: number }>;
     const dropoutSeeds = dropouts.map((l) => l.seed);
@@ -347,10 +354,31 @@ export async function trainTrial(
   };
 }
 
-/** Copies the checkpoint's weights into `model` (same architecture) and its optimiser state into model.optimizer. */
-async function restoreCheckpoint(tf: Tf, model: LayersModel, files: ModelFiles): Promise<void> {
+/**
+ * The preprocessor of saved model files, checked to encode the input's features, classes and
+ * label type (a warm start whose spec changed since the champion was trained fails here).
+ */
+export function preprocessorOf(
+  files: ModelFiles,
+  input: Pick<TrainInput, 'features' | 'classes' | 'labelType'>,
+  what: string,
+): Preprocessor {
+  const pre = upgradePreprocessor(decodeJson<unknown>(files[PREPROCESS_JSON]));
+  const names = input.features.map((f) => (typeof f === 'string' ? f : f.name));
+  if (
+    pre.features.join('\u0000') !== names.join('\u0000') ||
+    pre.classes.join('\u0000') !== input.classes.join('\u0000') ||
+    !pre.target !== !(input.labelType === 'number')
+  ) {
+    throw new Error(`${what} was trained on other features or classes than this input`);
+  }
+  return pre;
+}
+
+/** Copies the weights of saved model files into `model` (same architecture). */
+async function copyWeights(tf: Tf, model: LayersModel, files: ModelFiles): Promise<void> {
   for (const name of [MODEL_JSON, WEIGHTS_BIN]) {
-    if (!(files[name] instanceof Uint8Array)) throw new Error(`The checkpoint lacks ${name}`);
+    if (!(files[name] instanceof Uint8Array)) throw new Error(`The model files lack ${name}`);
   }
   const modelJson = decodeJson<ModelJSON>(files[MODEL_JSON]);
   const bin = files[WEIGHTS_BIN];
@@ -364,7 +392,6 @@ async function restoreCheckpoint(tf: Tf, model: LayersModel, files: ModelFiles):
   } finally {
     saved.dispose();
   }
-  await restoreOptimizerState(tf, model.optimizer, files);
 }
 
 /** The epoch's validation metrics (NaN without validation rows): see EpochMetrics. */
@@ -408,6 +435,9 @@ function checkInput(input: TrainInput): ResolvedConfig {
   if (!Number.isInteger(input.seed)) throw new Error(`trainTrial: seed must be an integer, got ${input.seed}`);
   if (!Number.isInteger(fromEpoch) || fromEpoch < 0 || !Number.isInteger(toEpoch) || toEpoch <= fromEpoch) {
     throw new Error(`trainTrial: need integers 0 <= fromEpoch < toEpoch, got ${fromEpoch} -> ${toEpoch}`);
+  }
+  if (input.warmStart && (checkpoint || fromEpoch !== 0)) {
+    throw new Error('trainTrial: a warm start begins at epoch 0; later rungs resume from their own checkpoint');
   }
   if (!checkpoint && fromEpoch !== 0) throw new Error(`trainTrial: fromEpoch is ${fromEpoch} but there is no checkpoint to resume from`);
   if (checkpoint) {

@@ -194,7 +194,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     const settings = spec.training.sweep;
     const result = await executeChild(sweep, {
       workflowId: `${workflowInfo().workflowId}/sweep`,
-      args: [{ spec, snapshot, retrainRun: run, n: input.n, trainingTaskQueue: trainingTaskQueue(workflowInfo().taskQueue) }],
+      args: [
+        { spec, snapshot, retrainRun: run, n: input.n, trainingTaskQueue: trainingTaskQueue(workflowInfo().taskQueue), championVersion },
+      ],
       typedSearchAttributes: [{ key: ModelNameKey, value: model }],
       staticSummary: `AutoML sweep of ${model}: ${settings.sampler}, up to ${settings.budget.maxTrials} trials, seed ${settings.seed}`,
     });
@@ -204,6 +206,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       `best trial ${best.trial}: ${describeConfig(best.config)}`,
       `${settings.objective.metric} ${best.objective.at(-1)!.toFixed(4)} after ${best.objective.length} rung(s), ${best.paramCount} parameters`,
       `${trials.length} trials: ${trials.filter((t) => t.state === 'completed').length} completed, ${trials.filter((t) => t.state === 'pruned').length} pruned${result.stoppedBy ? `; ${result.stoppedBy}` : ''}`,
+      ...(result.notes ?? []),
     );
 
     // 3. Evaluate the challenger against the champion on the most recent holdout.

@@ -4,7 +4,7 @@
  * replays to the same choices and survives worker crashes at trial-rung granularity: each rung
  * is an activity on the training task queue that resumes from the previous rung's checkpoint.
  */
-import { patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { sweepStatusQuery } from '../core/messages.ts';
 import type { ModelSpec } from '../core/spec.ts';
@@ -12,6 +12,7 @@ import { SHORT_CALL } from './activity-options.ts';
 import { runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
 import type { RetrainRun, Snapshot } from '../core/contracts.ts';
 import { DETERMINISTIC_TIES_PATCH } from './legacy/patches.ts';
+import { planWarmStart } from '../core/warm-start.ts';
 
 const { startSweepRun, closeTrial, finishSweepRun } = proxyActivities<Activities>(SHORT_CALL);
 
@@ -22,10 +23,17 @@ export interface SweepInput {
   n: number;
   /** Where trial rungs run: heavy work gets its own task queue and worker capacity. */
   trainingTaskQueue: string;
+  /** The champion that warmStart trials continue; absent on a model's first retrain. */
+  championVersion?: string;
 }
 
 export async function sweep(input: SweepInput): Promise<SweepResult> {
-  const { spec, snapshot } = input;
+  const { snapshot } = input;
+  // Data-guarded: a spec without warmStart (every recorded history's) comes back unchanged.
+  const plan = planWarmStart(input.spec.name, input.spec.training.sweep, input.championVersion);
+  if ('error' in plan) throw ApplicationFailure.nonRetryable(plan.error, 'NoChampionToWarmStart');
+  if (plan.note) log.info(plan.note);
+  const spec = plan.note ? { ...input.spec, training: { ...input.spec.training, sweep: plan.sweep } } : input.spec;
   const { trainTrialRung } = proxyActivities<Activities>({
     taskQueue: input.trainingTaskQueue,
     startToCloseTimeout: '1h',
@@ -38,7 +46,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
   let status: SweepProgress = { trials: 0, rungsDone: 0, rungs: [] };
   setHandler(sweepStatusQuery, () => status);
 
-  return runSweep(
+  const result = await runSweep(
     spec,
     {
       startSweepRun: () => startSweepRun({ model: spec.name, n: input.n, retrainRun: input.retrainRun, spec }),
@@ -49,5 +57,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     },
     (progress) => (status = progress),
     patched(DETERMINISTIC_TIES_PATCH) ? 'deterministic' : 'latency',
+    input.championVersion,
   );
+  return plan.note ? { ...result, notes: [plan.note] } : result;
 }

@@ -27,7 +27,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSpecFile } from '../../client/spec-file.ts';
-import type { TrialConfig } from '../../core/search-space.ts';
+import type { ModelConfig } from '../../core/search-space.ts';
 import { labelClasses, ModelSpec } from '../../core/spec.ts';
 import { hyperplaneStream, seaStream, type LabelledStream } from '../../core/drift/streams.ts';
 import { loadTf } from '../../ml/backend.ts';
@@ -44,7 +44,7 @@ import { consecutiveWindows, dayWindows, type Row, type StreamWindow } from '../
  * learning rate 0.05, batch 64, no L2; ml/model.ts FAMILY_DEFAULTS), for the example's
  * maxEpochsPerTrial epochs. No sweep, so strategies differ only in when they retrain.
  */
-export const CONFIG: TrialConfig = { family: 'softmax', params: {} };
+export const CONFIG: ModelConfig = { family: 'softmax', params: {} };
 export const EPOCHS = 27;
 /** Seeds every training (weights and shuffles): examples/weather.yaml's sweep seed. */
 export const TRAIN_SEED = 7;

@@ -6,7 +6,7 @@
  * The grid is never materialised: a point is decoded from its index, and the shuffle is a
  * Fisher-Yates that runs only as far as the trial index, remembering just the swapped slots.
  */
-import type { Family, ParamSpec, ParamValue, SweepSpec, TrialConfig } from '../search-space.ts';
+import type { ParamSpec, ParamValue, SweepFamily, SweepSpec, TrialConfig } from '../search-space.ts';
 import { derive } from '../stats/rng.ts';
 import { familiesOf, searchedParams, STREAM } from './space.ts';
 
@@ -27,7 +27,7 @@ export function gridValues(p: ParamSpec, points: number): ParamValue[] {
 }
 
 interface FamilyBlock {
-  family: Family;
+  family: SweepFamily;
   axes: [string, ParamValue[]][];
   size: number;
 }

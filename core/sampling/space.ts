@@ -4,7 +4,7 @@
  * work in (log for log-scale ranges; ints widened by half a step on each side, as Optuna does,
  * so the end values get a full-width share).
  */
-import { FAMILIES, type Family, type ParamSpec, type ParamValue, type SweepSpec, type TrialConfig } from '../search-space.ts';
+import { SWEEP_FAMILIES, type ParamSpec, type ParamValue, type SweepFamily, type SweepSpec, type TrialConfig } from '../search-space.ts';
 import type { Rng } from '../stats/rng.ts';
 
 /** A finished trial: `value` is oriented so that HIGHER IS BETTER (see sweep-plan's orient). */
@@ -18,16 +18,16 @@ export type NumericSpec = Extract<ParamSpec, { type: 'int' | 'float' }>;
 /** Keys of the random streams: one per purpose, so streams never overlap. */
 export const STREAM = { trial: 1, gridOrder: 2 } as const;
 
-/** The families with a search space in the sweep, in FAMILIES order. */
-export function familiesOf(sweep: SweepSpec): Family[] {
-  return FAMILIES.filter((f) => sweep.families[f] !== undefined);
+/** The families with a search space in the sweep (warmStart counts as one), in SWEEP_FAMILIES order. */
+export function familiesOf(sweep: SweepSpec): SweepFamily[] {
+  return SWEEP_FAMILIES.filter((f) => sweep.families[f] !== undefined);
 }
 
 /**
  * A family's searched parameters, sorted by name (plain code-unit order, never locale order):
  * the order a spec file lists them in must not change which numbers each one draws.
  */
-export function searchedParams(sweep: SweepSpec, family: Family): [string, ParamSpec][] {
+export function searchedParams(sweep: SweepSpec, family: SweepFamily): [string, ParamSpec][] {
   return Object.entries(sweep.families[family] ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -7,7 +7,7 @@
  * values from l and keep the one maximising log l(x) - log g(x), the first on ties.
  * Deterministic for (seed, trialIndex, observations).
  */
-import type { Family, ParamSpec, ParamValue, SweepSpec, TrialConfig } from '../search-space.ts';
+import type { ParamSpec, ParamValue, SweepFamily, SweepSpec, TrialConfig } from '../search-space.ts';
 import { rankValue } from '../sweep-plan.ts';
 import { CategoricalParzen, NumericParzen } from './parzen.ts';
 import { proposeRandom } from './random.ts';
@@ -52,7 +52,7 @@ function proposeParam(spec: ParamSpec, name: string, below: Observation[], above
   return bestCandidate(new NumericParzen(spec, inRange(below)), new NumericParzen(spec, inRange(above)), candidates, rng);
 }
 
-function proposeFamily(families: Family[], below: Observation[], above: Observation[], candidates: number, rng: Rng): Family {
+function proposeFamily(families: SweepFamily[], below: Observation[], above: Observation[], candidates: number, rng: Rng): SweepFamily {
   if (families.length === 1) return families[0];
   const indices = (obs: Observation[]) => obs.map((o) => families.indexOf(o.config.family)).filter((i) => i >= 0);
   const l = new CategoricalParzen(families.length, indices(below));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import type { TrialConfig } from '../../core/search-space.ts';
+import type { ModelConfig } from '../../core/search-space.ts';
 import { loadTf, type Tf } from '../../ml/backend.ts';
 import { decodeJson, evaluate, loadPredictor, servingFiles } from '../../ml/bundle.ts';
 import { trainTrial, type TrainInput } from '../../ml/train.ts';
@@ -18,7 +18,7 @@ import type { ReferenceProfile } from '../../core/profile.ts';
 const FEATURES = ['Horsepower', 'Weight_in_lbs', 'Acceleration', 'Displacement'];
 const OLS_RMSE = 4.069;
 const MEAN_RMSE = 7.58;
-const LINEAR: TrialConfig = { family: 'softmax', params: {} };
+const LINEAR: ModelConfig = { family: 'softmax', params: {} };
 
 function loadCars() {
   const path = new URL('../../node_modules/vega-datasets/data/cars.json', import.meta.url);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it, mock } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import type { FeatureSpec } from '../../core/spec.ts';
-import type { TrialConfig } from '../../core/search-space.ts';
+import type { ModelConfig } from '../../core/search-space.ts';
 import { BACKEND_ENV, loadTf } from '../../ml/backend.ts';
 import { CHECKPOINT_FILE_NAMES, decodeJson, encodeJson, evaluate, loadPredictor, servingFiles } from '../../ml/bundle.ts';
 import type { TrainerState } from '../../ml/checkpoint.ts';
@@ -34,9 +34,9 @@ const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
 const CLASSES = ['drizzle', 'fog', 'rain', 'snow', 'sun'];
 const SEASONS = ['winter', 'spring', 'summer', 'autumn'];
 
-const SOFTMAX: TrialConfig = { family: 'softmax', params: {} }; // lr 0.05, batch 64, adam
-const MLP: TrialConfig = { family: 'mlp', params: {} }; // 1 x 32 relu, lr 0.01, batch 64, adam
-const CNN: TrialConfig = { family: 'cnn', params: {} }; // 8/16 filters k3, dense 64, dropout 0.25, lr 0.005, batch 32
+const SOFTMAX: ModelConfig = { family: 'softmax', params: {} }; // lr 0.05, batch 64, adam
+const MLP: ModelConfig = { family: 'mlp', params: {} }; // 1 x 32 relu, lr 0.01, batch 64, adam
+const CNN: ModelConfig = { family: 'cnn', params: {} }; // 8/16 filters k3, dense 64, dropout 0.25, lr 0.005, batch 32
 
 function loadWeather() {
   const csv = new URL('../../node_modules/vega-datasets/data/weather.csv', import.meta.url);
@@ -79,7 +79,7 @@ const digitsVal = split(digits.rows, digits.labels, isVal);
 const PIXELS: FeatureSpec[] = Array.from({ length: 64 }, (_, i) => ({ name: `p${i}`, type: 'number' }));
 const DIGIT_CLASSES = [...'0123456789'];
 
-function input(config: TrialConfig, extra: Partial<TrainInput> = {}): TrainInput {
+function input(config: ModelConfig, extra: Partial<TrainInput> = {}): TrainInput {
   return {
     config,
     features: FEATURES,
@@ -93,7 +93,7 @@ function input(config: TrialConfig, extra: Partial<TrainInput> = {}): TrainInput
   };
 }
 
-function digitsInput(config: TrialConfig, extra: Partial<TrainInput> = {}): TrainInput {
+function digitsInput(config: ModelConfig, extra: Partial<TrainInput> = {}): TrainInput {
   return {
     config,
     features: PIXELS,
@@ -336,7 +336,7 @@ describe('trainInThread on Seattle weather 2012-2013', () => {
   });
 
   it('reuses a warm thread, with results identical to a fresh thread, also after a cnn on cpu', async () => {
-    const config: TrialConfig = { family: 'mlp', params: { width: 16, dropout: 0.2 } };
+    const config: ModelConfig = { family: 'mlp', params: { width: 16, dropout: 0.2 } };
     const first = await trainInThread(input(config, { toEpoch: 3 }));
     const { started } = trainingThreadStats();
     await trainInThread(digitsInput(CNN, { toEpoch: 1 })); // switches that thread's backend to cpu and back
@@ -417,7 +417,7 @@ describe('checkpoints: resuming equals training straight through', () => {
   };
 
   it('mlp 2x16 with dropout and l2, Adam, in workers: 0->9 equals 0->3->9', async () => {
-    const config: TrialConfig = { family: 'mlp', params: { depth: 2, width: 16, dropout: 0.2, l2: 0.001, activation: 'elu' } };
+    const config: ModelConfig = { family: 'mlp', params: { depth: 2, width: 16, dropout: 0.2, l2: 0.001, activation: 'elu' } };
     const { straight, first } = await resumeCase('mlp adam (worker)', (extra) => input(config, { seed: 3, ...extra }), 3, 9, true);
     assert.equal(first.history.length, 3);
     assert.equal(decodeJson<TrainerState>(first.checkpoint['optimizer.json']).epoch, 3);
@@ -617,7 +617,7 @@ describe('models', () => {
 
   it('build the documented architectures, deterministically for a seed', async () => {
     const { tf } = await loadTf('cpu');
-    const build = (config: TrialConfig, seed = 1) =>
+    const build = (config: ModelConfig, seed = 1) =>
       buildModel(tf, config, { nInputs: 64, image: { height: 8, width: 8, channels: 1 } }, 10, seed);
     const mlp = build({ family: 'mlp', params: { depth: 3, width: 10, dropout: 0.5 } });
     assert.deepEqual(
@@ -678,7 +678,7 @@ describe('models', () => {
 
 describe('trainTrial (same thread)', () => {
   it('is deterministic for a seed and honours l2 and the seed', async () => {
-    const short = (params: TrialConfig['params'], seed: number) =>
+    const short = (params: ModelConfig['params'], seed: number) =>
       input({ family: 'mlp', params: { dropout: 0.2, ...params } }, { seed, toEpoch: 5 });
     const a = await trainTrial(short({}, 7));
     const b = await trainTrial(short({}, 7));
