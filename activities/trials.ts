@@ -3,6 +3,7 @@
  * previous rung's checkpoint in a worker thread), closing a trial, and the sweep's report.
  * A trial is a nested MLflow run of the sweep run, keyed so that retries reuse it.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { WARM_START, type ModelConfig } from '../core/search-space.ts';
 import { scratchConfig } from '../core/warm-start.ts';
@@ -39,6 +40,21 @@ export function trialActivities(ctx: ActivityContext) {
   }
 
   return {
+    /**
+     * Whether the champion can be continued by warmStart trials: null when it can, else why not
+     * (no recorded configuration, other features or classes than the spec now has). Asked once
+     * per sweep, so an impossible warm start is skipped instead of failing a trial.
+     */
+    async warmStartBlocker(input: { spec: ModelSpec; championVersion: string }): Promise<string | null> {
+      try {
+        await warmStartOf(mlflow, input.spec, { family: WARM_START, params: {}, from: input.championVersion }, true);
+        return null;
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.type === 'WarmStartImpossible') return err.message;
+        throw err;
+      }
+    },
+
     async startSweepRun(input: { model: string; n: number; retrainRun: RetrainRun; spec: ModelSpec }): Promise<SweepRun> {
       const s = input.spec.training.sweep;
       const { run } = await mlflow.findOrCreateRun({

@@ -10,19 +10,29 @@ import { FAMILIES, WARM_START, type ModelConfig, type SweepSpec, type TrialConfi
 export type WarmStartPlan = { sweep: SweepSpec; note?: string } | { error: string };
 
 /**
- * A model's first retrain has no champion to continue: its warmStart trials are skipped, and a
- * sweep with nothing else to try cannot run. A sweep without warmStart is returned as it is.
+ * A model's first retrain has no champion to continue, and a champion may not be continuable
+ * (`blocker`: other features or classes than the spec now has): then its warmStart trials are
+ * skipped, and a sweep with nothing else to try cannot run. A sweep without warmStart is
+ * returned as it is.
  */
-export function planWarmStart(model: string, sweep: SweepSpec, championVersion: string | undefined): WarmStartPlan {
-  if (!sweep.families.warmStart || championVersion) return { sweep };
+export function planWarmStart(
+  model: string,
+  sweep: SweepSpec,
+  championVersion: string | undefined,
+  blocker?: string | null,
+): WarmStartPlan {
+  if (!sweep.families.warmStart || (championVersion && !blocker)) return { sweep };
   const families = { ...sweep.families };
   delete families.warmStart;
+  const why = championVersion ? `v${championVersion} cannot be continued (${blocker})` : `${model} has no champion yet to continue`;
   if (!FAMILIES.some((f) => families[f])) {
     return {
-      error: `${model} has no champion yet, and the sweep's only family is warmStart (which continues the champion): add a model family to training.sweep.families for the first retrain`,
+      error: championVersion
+        ? `${why}, and the sweep's only family is warmStart: add a model family to training.sweep.families`
+        : `${model} has no champion yet, and the sweep's only family is warmStart (which continues the champion): add a model family to training.sweep.families for the first retrain`,
     };
   }
-  return { sweep: { ...sweep, families }, note: `warmStart trials skipped: ${model} has no champion yet to continue` };
+  return { sweep: { ...sweep, families }, note: `warmStart trials skipped: ${why}` };
 }
 
 /** A proposal as the sweep trains it: a warm start names the champion version it continues. */

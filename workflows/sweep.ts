@@ -14,7 +14,7 @@ import type { RetrainRun, Snapshot } from '../core/contracts.ts';
 import { DETERMINISTIC_TIES_PATCH } from './legacy/patches.ts';
 import { planWarmStart } from '../core/warm-start.ts';
 
-const { startSweepRun, closeTrial, finishSweepRun } = proxyActivities<Activities>(SHORT_CALL);
+const { startSweepRun, closeTrial, finishSweepRun, warmStartBlocker } = proxyActivities<Activities>(SHORT_CALL);
 
 export interface SweepInput {
   spec: ModelSpec;
@@ -30,7 +30,12 @@ export interface SweepInput {
 export async function sweep(input: SweepInput): Promise<SweepResult> {
   const { snapshot } = input;
   // Data-guarded: a spec without warmStart (every recorded history's) comes back unchanged.
-  const plan = planWarmStart(input.spec.name, input.spec.training.sweep, input.championVersion);
+  const { championVersion } = input;
+  const blocker =
+    input.spec.training.sweep.families.warmStart && championVersion
+      ? await warmStartBlocker({ spec: input.spec, championVersion })
+      : undefined;
+  const plan = planWarmStart(input.spec.name, input.spec.training.sweep, championVersion, blocker);
   if ('error' in plan) throw ApplicationFailure.nonRetryable(plan.error, 'NoChampionToWarmStart');
   if (plan.note) log.info(plan.note);
   const spec = plan.note ? { ...input.spec, training: { ...input.spec.training, sweep: plan.sweep } } : input.spec;

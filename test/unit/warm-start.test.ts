@@ -60,6 +60,20 @@ describe('planWarmStart', () => {
     });
   });
 
+  it('skips warmStart when the champion cannot be continued, saying why; fails when nothing else is left', () => {
+    const blocker = 'cannot warm-start: v3 was trained on features a, b; the spec has a, b, c';
+    assert.deepEqual(planWarmStart('m', both, '3', blocker), {
+      sweep: { ...both, families: { softmax: both.families.softmax } },
+      note: `warmStart trials skipped: v3 cannot be continued (${blocker})`,
+    });
+    assert.deepEqual(planWarmStart('m', both, '3', null), { sweep: both });
+    const plan = planWarmStart('m', sweepOf({ warmStart: WARM }), '3', blocker);
+    assert.equal(
+      (plan as { error: string }).error,
+      `v3 cannot be continued (${blocker}), and the sweep's only family is warmStart: add a model family to training.sweep.families`,
+    );
+  });
+
   it('cannot run a first retrain whose only family is warmStart', () => {
     const plan = planWarmStart('m', sweepOf({ warmStart: WARM }), undefined);
     assert.match((plan as { error: string }).error, /^m has no champion yet, and the sweep's only family is warmStart/);
