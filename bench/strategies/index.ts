@@ -22,9 +22,7 @@
  *
  * PERENNIAL_BENCH_STRATEGIES_REPS sets the repetitions per scenario (default 2000).
  */
-import type { SequentialOptions } from '../../core/sequential/always-valid.ts';
-import { squaredErrorMargin } from '../../core/sequential/difference-of-means.ts';
-import { PROPORTION_DEFAULTS } from '../../core/sequential/two-proportions.ts';
+import { liveTestOptions } from '../../core/live-test.ts';
 import { median } from '../../core/stats/quantiles.ts';
 import type { Benchmark } from '../shared/benchmark.ts';
 import { cbpeStreams } from './cbpe-streams.ts';
@@ -65,14 +63,15 @@ const REGRESSION_SCENARIOS = [
   { name: 'better', rmseChange: -0.05 },
 ] as const;
 
-const CANARY_OPTIONS: SequentialOptions = { ...PROPORTION_DEFAULTS, alpha: ALPHA, margin: TOLERANCE, minSamples: MIN_SAMPLES };
-const REGRESSION_OPTIONS: SequentialOptions = {
+// The options the retrain workflow derives from the spec (core/live-test.ts), so the bench measures its tests.
+const CANARY_OPTIONS = liveTestOptions({ alpha: ALPHA, tolerance: TOLERANCE, minSamples: MIN_SAMPLES });
+// τ and the margin come from the champion's holdout MSE, known before the canary starts.
+const REGRESSION_OPTIONS = liveTestOptions({
   alpha: ALPHA,
-  margin: squaredErrorMargin(TOLERANCE, REGRESSION.championMse),
-  // τ = a tenth of the champion's holdout MSE, known before the canary starts.
-  mixingVariance: (0.1 * REGRESSION.championMse) ** 2,
+  tolerance: TOLERANCE,
   minSamples: MIN_SAMPLES,
-};
+  championHoldoutMse: REGRESSION.championMse,
+});
 
 /** Shares of verdicts and labels spent, over the repetitions of one strategy in one scenario. */
 function summarise(outcomes: Outcome[]) {
