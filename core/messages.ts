@@ -8,6 +8,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { z } from 'zod';
 import { ModelSpec, PolicySpec } from './spec.ts';
 import type { SweepProgress } from './sweep-loop.ts';
+import type { GateResult } from './gates/result.ts';
 
 // ---- payload schemas --------------------------------------------------------------------
 
@@ -137,10 +138,12 @@ export interface LifecycleStatus {
 export interface RetrainStatus {
   /**
    * snapshot, validate, sweep, evaluate, awaiting-approval, shadow, canary, then the outcome
-   * (promoted, rejected, not-better, invalid-data, rolled-back, rejected-in-shadow).
+   * (promoted, rejected, not-better, failed-gate, invalid-data, rolled-back, rejected-in-shadow); 'gates' between evaluate and registration.
    */
   stage: string;
   trigger: string;
   challengerVersion?: string;
   decisions: Decision[];
+  /** The evaluation gates' results, once they ran (only when the spec names a gate). */
+  gates?: GateResult[];
 }

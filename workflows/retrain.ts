@@ -40,6 +40,8 @@ import { createNotifier } from './alerts.ts';
 import { sweep } from './sweep.ts';
 import { AUTOML_SWEEP_PATCH, SHADOW_PHASE_PATCH } from './legacy/patches.ts';
 import { runShadow } from './shadow-phase.ts';
+import { passEvaluationGates } from './evaluation-gates.ts';
+import type { GateResult } from '../core/gates/result.ts';
 import type { TriggerValues } from '../core/contracts.ts';
 
 const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy, compareCanary } =
@@ -58,9 +60,10 @@ export interface RetrainInput {
 
 /**
  * 'rolled-back': the canary did worse on live traffic; 'rejected-in-shadow': the shadow did worse
- * before any user saw its predictions (its own name, so searches tell the two apart).
+ * before any user saw its predictions (its own name, so searches tell the two apart);
+ * 'failed-gate': an evaluation gate stopped the challenger before registration.
  */
-export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'invalid-data' | 'rolled-back' | 'rejected-in-shadow';
+export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'failed-gate' | 'invalid-data' | 'rolled-back' | 'rejected-in-shadow';
 
 export interface RetrainResult {
   outcome: RetrainOutcome;
@@ -77,6 +80,8 @@ export interface RetrainProgress {
   decisions: Decision[];
   /** The review that decided the approval gate: a person's, or the timeout's default. */
   review?: ReviewDecision;
+  /** The evaluation gates' results, once they ran. */
+  gates?: GateResult[];
   decide(what: string, ...reasons: string[]): void;
   enterStage(next: string): void;
   notify: ReturnType<typeof createNotifier>;
@@ -103,7 +108,13 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
   };
   const { decide, enterStage } = progress;
 
-  setHandler(retrainStatusQuery, () => ({ stage: progress.stage, trigger: trigger.reason, challengerVersion, decisions }));
+  setHandler(retrainStatusQuery, () => ({
+    stage: progress.stage,
+    trigger: trigger.reason,
+    challengerVersion,
+    decisions,
+    ...(progress.gates ? { gates: progress.gates } : {}),
+  }));
 
   // Approval arrives as a plain-JSON signal (Temporal UI, `temporal workflow signal`) or as a
   // validated update from the client; the first valid decision wins.
@@ -207,6 +218,14 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       return await finish('not-better', { trainedThroughRecordId: snapshot.maxRecordId });
     }
     decide('challenger beats the champion', verdict);
+    const gates = await passEvaluationGates(progress, {
+      snapshot,
+      challengerRunId,
+      championVersion,
+      championTrainedThrough: input.championTrainedThrough,
+      retrainRun: run,
+    });
+    if (gates === 'failed-gate') return await finish(gates, { trainedThroughRecordId: snapshot.maxRecordId });
 
     challengerVersion = (
       await registerChallenger({ model, candidateRunId: challengerRunId, retrainRunId: run.runId, trigger: trigger.reason })
@@ -262,7 +281,7 @@ async function awaitReview(progress: RetrainProgress, challengerVersion: string,
   await progress.notify({
     kind: 'approval-needed',
     title: `${model} v${challengerVersion} awaits approval`,
-    text: `${decisions.at(-2)?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): PERENNIAL_REVIEWER=<you> perennial approve ${model}`,
+    text: `${decisions.find((d) => d.what === 'challenger beats the champion')?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): PERENNIAL_REVIEWER=<you> perennial approve ${model}`,
     fields: { trigger },
     dedupKey: `approval:${workflowInfo().workflowId}`,
   });

@@ -13,6 +13,9 @@ export type GateName = (typeof GATE_NAMES)[number];
 /** The gate's name in MLflow metric keys. */
 export const GATE_KEYS: Record<GateName, string> = { olderData: 'older_data', slices: 'slices', size: 'size', speed: 'speed' };
 
+/** The gate's name in decisions. */
+export const GATE_TITLES: Record<GateName, string> = { olderData: 'older-data', slices: 'slices', size: 'size', speed: 'speed' };
+
 export interface GateResult {
   gate: GateName;
   passed: boolean;
