@@ -40,8 +40,11 @@ async function outcomeOf(model: string, n: number, outcome: string) {
 /** The retrain's MLflow run with its evaluation.json. */
 async function recordedEvaluation(model: string, outcome: string) {
   const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(model));
-  const [run] = await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.outcome\` = '${outcome}'`);
-  assert.ok(run, `a retrain run with outcome ${outcome}`);
+  // The stage shows the outcome a moment before the run is tagged with it.
+  const run = await eventually(`a retrain run with outcome ${outcome}`, async () => {
+    const [found] = await stack.mlflow.searchRuns([experimentId], `tags.\`perennial.outcome\` = '${outcome}'`);
+    return found;
+  });
   const body = Buffer.from(await stack.mlflow.downloadArtifact(run.artifactUri, 'evaluation.json')).toString('utf8');
   return { run, evaluation: JSON.parse(body) as { passed: boolean; championVersion: string | null; gates: GateResult[] } };
 }
