@@ -15,7 +15,7 @@ import { downloadModelFiles } from '../adapters/mlflow/model-files.ts';
 import { loadPredictor, type Predictor } from '../ml/bundle.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import type { ActivityContext } from './context.ts';
-import { loadSnapshot, splitSnapshot, type Row } from './data.ts';
+import { loadSnapshot, SNAPSHOT_PATH, splitSnapshot, type Row } from './data.ts';
 import { modelSize, ScoredPredictions, timePredictions } from './gate-measurements.ts';
 
 export const EVALUATION_JSON = 'evaluation.json';
@@ -102,28 +102,11 @@ function gateMeasurements(
   return {
     async olderData() {
       const settings = spec.evaluation.olderData!;
-      const { reference } = settings;
-      let filter: { throughId?: number; source?: string };
-      let description: string;
-      if (reference.kind === 'source') {
-        filter = { source: reference.source };
-        description = `source "${reference.source}"`;
-      } else {
-        if (!champion) return skippedGate('olderData', 'no champion: no training period to compare on');
-        if (input.championTrainedThrough === undefined)
-          return skippedGate(
-            'olderData',
-            `the training period of champion v${input.championVersion} is not known (it became champion by a rollback): not judged`,
-          );
-        filter = { throughId: input.championTrainedThrough };
-        description = `the champion's training period, records up to id ${input.championTrainedThrough}`;
-      }
-      const records = ctx.store.referenceRecords(spec.name, filter, settings.maxRows);
-      const rows = records.map((r) => ({ ...r.features, [spec.label.name]: r.label }) as Row);
-      if (records.length) description += `, ids ${records[0].id}..${records.at(-1)!.id}`;
-      const scored = rows.length ? scoreBoth(rows) : undefined;
-      return judgeOlderData(settings, regression, description, {
-        rows: rows.length,
+      const reference = await referenceRows(ctx, input, settings, champion !== undefined);
+      if ('skip' in reference) return skippedGate('olderData', reference.skip);
+      const scored = reference.rows.length ? scoreBoth(reference.rows) : undefined;
+      return judgeOlderData(settings, regression, reference.description, {
+        rows: reference.rows.length,
         challenger: scored?.challenger.scores() ?? {},
         champion: scored?.champion?.scores(),
       });
@@ -165,4 +148,49 @@ function gateMeasurements(
       return judgeSpeed(settings, timings.challenger, timings.champion);
     },
   };
+}
+
+/**
+ * The older labelled rows of the olderData gate, newest `maxRows`: a source's records, or the
+ * champion's training period (records up to the last id it learned from). When the lifecycle
+ * does not know that id (the champion came back by a rollback, or was found at the lifecycle's
+ * start), the champion's own training snapshot stands in: its version names the retrain run.
+ */
+async function referenceRows(
+  ctx: ActivityContext,
+  input: EvaluationGatesInput,
+  settings: NonNullable<ModelSpec['evaluation']['olderData']>,
+  hasChampion: boolean,
+): Promise<{ rows: Row[]; description: string } | { skip: string }> {
+  const { spec } = input;
+  const { reference, maxRows } = settings;
+  const fromStore = (filter: { throughId?: number; source?: string }, description: string) => {
+    const records = ctx.store.referenceRecords(spec.name, filter, maxRows);
+    return {
+      rows: records.map((r) => ({ ...r.features, [spec.label.name]: r.label }) as Row),
+      description: records.length ? `${description}, ids ${records[0].id}..${records.at(-1)!.id}` : description,
+    };
+  };
+  if (reference.kind === 'source') return fromStore({ source: reference.source }, `source "${reference.source}"`);
+  if (!hasChampion) return { skip: 'no champion: no training period to compare on' };
+  if (input.championTrainedThrough !== undefined)
+    return fromStore(
+      { throughId: input.championTrainedThrough },
+      `the champion's training period, records up to id ${input.championTrainedThrough}`,
+    );
+  const version = await ctx.mlflow.getModelVersion(spec.name, input.championVersion!);
+  const retrainRunId = version.tags['perennial.retrain_run_id'];
+  const run = retrainRunId && (await ctx.mlflow.getRun(retrainRunId));
+  if (!run || !run.params['data.sha256'])
+    return { skip: `the training data of champion v${input.championVersion} is not known: not judged` };
+  const snapshot = {
+    artifactUri: run.artifactUri,
+    path: SNAPSHOT_PATH,
+    hash: run.params['data.sha256'],
+    rows: 0,
+    maxRecordId: 0,
+    classCounts: {},
+  };
+  const rows = (await loadSnapshot(ctx, snapshot)).slice(-maxRows);
+  return { rows, description: `the champion's training snapshot (retrain run ${retrainRunId}), its last ${rows.length} rows` };
 }

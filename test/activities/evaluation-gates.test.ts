@@ -69,6 +69,8 @@ test('every gate measured in the worker: older data from a source, slices, size 
     name: spec.name,
     source: `${championRun.artifactUri}/model`,
     runId: championRun.runId,
+    // As registerChallenger tags it: the champion's training snapshot is this retrain's (below).
+    tags: { 'perennial.retrain_run_id': retrainRun.runId },
   });
 
   const snapshot = await dataActivities(ctx).snapshotTrainingData({ spec, retrainRun });
@@ -138,8 +140,6 @@ test('every gate measured in the worker: older data from a source, slices, size 
   // Speed: both timed; the lines say so.
   assert.ok(speed.metrics['gate.speed.challenger.p50_ms'] > 0 && speed.metrics['gate.speed.champion.p99_ms'] > 0);
   assert.match(speed.lines[0], /^5 timed predictions of 8 rows: challenger p50 [\d.]+ ms, p99 [\d.]+ ms; champion p50 /);
-  challenger.dispose();
-  champion.dispose();
 
   // MLflow: the artifact holds every result; the metrics and the tag are on the retrain's run.
   const recorded = JSON.parse(Buffer.from(await mlflow.downloadArtifact(retrainRun.artifactUri, EVALUATION_JSON)).toString('utf8'));
@@ -147,5 +147,32 @@ test('every gate measured in the worker: older data from a source, slices, size 
   const run = await mlflow.getRun(retrainRun.runId);
   assert.equal(run.tags['perennial.gates'], 'failed');
   for (const r of results) for (const [key, value] of Object.entries(r.metrics)) assert.equal(run.metrics[key], value, key);
+
+  // The champion's training period: records up to the id it learned through, or, when the
+  // lifecycle does not know that id, the last rows of the champion's own training snapshot.
+  const periodSpec = ModelSpec.parse({ ...spec, evaluation: { olderData: { maxRows: 50, minRows: 10 } } });
+  const gates = evaluationGateActivities(ctx);
+  const olderDataOn = async (championTrainedThrough?: number) => {
+    const [result] = await gates.runEvaluationGates({
+      spec: periodSpec,
+      snapshot,
+      challengerRunId: challengerRun.runId,
+      championVersion: version.version,
+      championTrainedThrough,
+      retrainRun,
+    });
+    return result;
+  };
+  const throughId = await olderDataOn(60);
+  assert.match(throughId.lines[0], /^50 reference records \(the champion's training period, records up to id 60, ids 11\.\.60\): /);
+  close(throughId.metrics['gate.older_data.challenger.accuracy'], scoreBoth(rows.slice(10, 60)).challenger.accuracy, 'ids 11..60');
+  const fromSnapshot = await olderDataOn(undefined);
+  assert.match(
+    fromSnapshot.lines[0],
+    new RegExp(`^50 reference records \\(the champion's training snapshot \\(retrain run ${retrainRun.runId}\\), its last 50 rows\\): `),
+  );
+  close(fromSnapshot.metrics['gate.older_data.champion.accuracy'], scoreBoth(rows.slice(750, 800)).champion.accuracy, 'snapshot');
+  challenger.dispose();
+  champion.dispose();
   store.close();
 });
