@@ -18,7 +18,7 @@ export type { Row };
 
 type WindowRecord = { id: number } & LabelledRecord;
 
-const SNAPSHOT_PATH = 'data/snapshot.json';
+export const SNAPSHOT_PATH = 'data/snapshot.json';
 
 export function dataActivities(ctx: ActivityContext) {
   return {

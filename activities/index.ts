@@ -15,6 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { alertActivities } from './alerts.ts';
 import type { ActivityContext } from './context.ts';
 import { dataActivities } from './data.ts';
+import { evaluationGateActivities } from './evaluation-gates.ts';
 import { deploymentActivities } from './deployment.ts';
 import { MlflowError } from '../adapters/mlflow/client.ts';
 import { monitorActivities } from './monitor.ts';
@@ -31,6 +32,7 @@ export function createActivities(ctx: ActivityContext) {
     ...trackingActivities(ctx),
     ...dataActivities(ctx),
     ...trainingActivities(ctx),
+    ...evaluationGateActivities(ctx),
     ...trialActivities(ctx),
     ...monitorActivities(ctx),
     ...deploymentActivities(ctx),

@@ -9,6 +9,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { z } from 'zod';
 import { ModelSpec, PolicySpec } from './spec.ts';
 import type { SweepProgress } from './sweep-loop.ts';
+import type { GateResult } from './gates/result.ts';
 
 // ---- payload schemas --------------------------------------------------------------------
 
@@ -137,8 +138,9 @@ export interface LifecycleStatus {
 
 export interface RetrainStatus {
   /**
-   * snapshot, validate, sweep, evaluate, awaiting-approval, shadow, canary or ab-test, then the
-   * outcome (promoted, rejected, not-better, invalid-data, rolled-back, rejected-in-shadow).
+   * snapshot, validate, sweep, evaluate, gates, awaiting-approval, shadow, canary or ab-test,
+   * then the outcome (promoted, rejected, not-better, failed-gate, invalid-data, rolled-back,
+   * rejected-in-shadow).
    */
   stage: string;
   trigger: string;
@@ -146,4 +148,6 @@ export interface RetrainStatus {
   decisions: Decision[];
   /** The canary's or A/B test's sequential test at its latest look. */
   liveTest?: LiveTestStatus;
+  /** The evaluation gates' results, once they ran (only when the spec names a gate). */
+  gates?: GateResult[];
 }

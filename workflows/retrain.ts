@@ -42,6 +42,8 @@ import { runShadow } from './shadow-phase.ts';
 import { runCanary } from './canary.ts';
 import { runAbTest } from './ab-test.ts';
 import type { LiveTestStatus } from '../core/live-test.ts';
+import { passEvaluationGates } from './evaluation-gates.ts';
+import type { GateResult } from '../core/gates/result.ts';
 import type { TriggerValues } from '../core/contracts.ts';
 
 const { startRetrainRun, finishRetrainRun, registerChallenger, promoteChampion, tagVersion, deploy } =
@@ -60,9 +62,10 @@ export interface RetrainInput {
 
 /**
  * 'rolled-back': the canary did worse on live traffic; 'rejected-in-shadow': the shadow did worse
- * before any user saw its predictions (its own name, so searches tell the two apart).
+ * before any user saw its predictions (its own name, so searches tell the two apart);
+ * 'failed-gate': an evaluation gate stopped the challenger before registration.
  */
-export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'invalid-data' | 'rolled-back' | 'rejected-in-shadow';
+export type RetrainOutcome = 'promoted' | 'rejected' | 'not-better' | 'failed-gate' | 'invalid-data' | 'rolled-back' | 'rejected-in-shadow';
 
 export interface RetrainResult {
   outcome: RetrainOutcome;
@@ -81,6 +84,8 @@ export interface RetrainProgress {
   review?: ReviewDecision;
   /** The live test's latest look (canary or A/B), while one runs and after. */
   live?: LiveTestStatus;
+  /** The evaluation gates' results, once they ran. */
+  gates?: GateResult[];
   decide(what: string, ...reasons: string[]): void;
   enterStage(next: string): void;
   notify: ReturnType<typeof createNotifier>;
@@ -113,6 +118,7 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     challengerVersion,
     decisions,
     ...(progress.live && { liveTest: progress.live }),
+    ...(progress.gates ? { gates: progress.gates } : {}),
   }));
 
   // Approval arrives as a plain-JSON signal (Temporal UI, `temporal workflow signal`) or as a
@@ -220,6 +226,14 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       return await finish('not-better', { trainedThroughRecordId: snapshot.maxRecordId });
     }
     decide('challenger beats the champion', verdict);
+    const gates = await passEvaluationGates(progress, {
+      snapshot,
+      challengerRunId,
+      championVersion,
+      championTrainedThrough: input.championTrainedThrough,
+      retrainRun: run,
+    });
+    if (gates === 'failed-gate') return await finish(gates, { trainedThroughRecordId: snapshot.maxRecordId });
 
     challengerVersion = (
       await registerChallenger({ model, candidateRunId: challengerRunId, retrainRunId: run.runId, trigger: trigger.reason })
@@ -285,7 +299,7 @@ async function awaitReview(progress: RetrainProgress, challengerVersion: string,
   await progress.notify({
     kind: 'approval-needed',
     title: `${model} v${challengerVersion} awaits approval`,
-    text: `${decisions.at(-2)?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): PERENNIAL_REVIEWER=<you> perennial approve ${model}`,
+    text: `${decisions.find((d) => d.what === 'challenger beats the champion')?.reasons.join('; ') ?? ''}\nApprove or reject within ${spec.approval.timeout} (then: ${spec.approval.onTimeout}): PERENNIAL_REVIEWER=<you> perennial approve ${model}`,
     fields: { trigger },
     dedupKey: `approval:${workflowInfo().workflowId}`,
   });

@@ -63,6 +63,11 @@ export interface RecordStore {
     window: TrainingWindow,
     at?: { asOf?: string; championTrainedThrough?: number },
   ): Array<{ id: number } & LabelledRecord>;
+  /**
+   * The most recent `limit` records with an id at most `throughId` and from `source` (each
+   * filter when given), in ascending id order: the older data the evaluation gates judge on.
+   */
+  referenceRecords(model: string, filter: { throughId?: number; source?: string }, limit: number): Array<{ id: number } & LabelledRecord>;
   /** 0 when the model has no records. */
   maxRecordId(model: string): number;
   countRecordsSince(model: string, afterId: number): number;

@@ -43,5 +43,11 @@ export const RETRAIN_RETRY_PATCH = 'retry-failed-retrains';
  * older worker ran (a rolling upgrade): replayed, it goes on to the canary as it did.
  */
 export const SHADOW_PHASE_PATCH = 'shadow-phase';
+/**
+ * Retrains before this patch had no evaluation gates. Specs recorded then name no gate, so their
+ * histories never reach the call; it guards a retrain whose spec names gates but which an older
+ * worker ran (a rolling upgrade): replayed, it goes on to registration as it did.
+ */
+export const EVALUATION_GATES_PATCH = 'evaluation-gates';
 /** Sweeps before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak); the v3 sweeps replay through it. */
 export const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';

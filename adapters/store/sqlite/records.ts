@@ -25,6 +25,10 @@ export class SqliteRecords implements RecordStore {
       lastRecords: db.prepare(
         'SELECT * FROM (SELECT id, features, label, source FROM records WHERE model = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
       ),
+      referenceRecords: db.prepare(
+        `SELECT * FROM (SELECT id, features, label, source FROM records
+           WHERE model = ? AND id <= ? AND (? IS NULL OR source = ?) ORDER BY id DESC LIMIT ?) ORDER BY id`,
+      ),
       maxRecordId: db.prepare('SELECT coalesce(max(id), 0) AS id FROM records WHERE model = ?').pluck(),
       countRecordsSince: db.prepare('SELECT count(*) FROM records WHERE model = ? AND id > ?').pluck(),
     };
@@ -63,6 +67,18 @@ export class SqliteRecords implements RecordStore {
           : window.kind === 'sinceChampion'
             ? s.recordsAfter.all(model, at.championTrainedThrough ?? 0)
             : s.allRecords.all(model)
+    ) as RecordRow[];
+    return rows.map((r) => ({ id: r.id, features: JSON.parse(r.features), label: r.label, source: r.source }));
+  }
+
+  referenceRecords(model: string, filter: { throughId?: number; source?: string }, limit: number): Array<{ id: number } & LabelledRecord> {
+    const source = filter.source ?? null;
+    const rows = this.statements.referenceRecords.all(
+      model,
+      filter.throughId ?? Number.MAX_SAFE_INTEGER,
+      source,
+      source,
+      limit,
     ) as RecordRow[];
     return rows.map((r) => ({ id: r.id, features: JSON.parse(r.features), label: r.label, source: r.source }));
   }

@@ -79,6 +79,9 @@ class SqliteStore implements Store {
   readRecords(model: string, window: TrainingWindow, at?: { asOf?: string; championTrainedThrough?: number }) {
     return this.records.readRecords(model, window, at);
   }
+  referenceRecords(model: string, filter: { throughId?: number; source?: string }, limit: number) {
+    return this.records.referenceRecords(model, filter, limit);
+  }
   maxRecordId(model: string) {
     return this.records.maxRecordId(model);
   }
