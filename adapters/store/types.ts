@@ -196,30 +196,16 @@ export interface LabelQueueQuery {
 }
 
 /** A served prediction offered for labelling: what went in, what came out, and (disagreement) the other model's answer. */
-export interface LabelQueueItem {
+export interface LabelQueueItem extends Pick<
+  ExportedPrediction,
+  'seq' | 'createdAt' | 'version' | 'role' | 'task' | 'features' | 'label' | 'confidence' | 'probabilities'
+> {
   predictionId: string;
-  seq: number;
-  createdAt: string;
-  version: string;
-  role: Role;
-  task: Task;
-  features: Features;
-  /** The predicted class; a regression model's predicted number as text. */
-  label: string;
-  confidence: number | null;
-  probabilities: Record<string, number>;
   /**
    * Strategy 'disagreement': the other model's answer to the same input: the shadow's logged
    * prediction, or the other served version's answer computed for the queue (no predictionId).
    */
-  other?: {
-    predictionId?: string;
-    version: string;
-    role: Role;
-    label: string;
-    confidence: number | null;
-    probabilities: Record<string, number>;
-  };
+  other?: Pick<LabelQueueItem, 'version' | 'role' | 'label' | 'confidence' | 'probabilities'> & { predictionId?: string };
   /**
    * Strategy 'disagreement': a classifier's total variation distance between the two probability
    * vectors (0: the same, 1: no class in common); a regression model's |served - other|.

@@ -5,20 +5,16 @@
  * as the queue's (SqlitePredictionLog reports it with each feedback write).
  */
 import type Database from 'better-sqlite3';
-import type { LabelQueueItem, LabelQueueQuery, LabelQueueStrategy, LabelQueueSummary, LogSince, Role, Task } from '../types.ts';
+import type { LabelQueueItem, LabelQueueQuery, LabelQueueStrategy, LabelQueueSummary, LogSince } from '../types.ts';
 import type { LabelQueueStore } from '../store.ts';
+import type { ExportRow } from './export-rows.ts';
 
-interface QueueRow {
+/** A served prediction as the export reads it, and (disagreement) its twin's answer. */
+interface QueueRow extends Pick<
+  ExportRow,
+  'seq' | 'createdAt' | 'version' | 'role' | 'task' | 'features' | 'label' | 'confidence' | 'probabilities'
+> {
   predictionId: string;
-  seq: number;
-  createdAt: string;
-  version: string;
-  role: Role;
-  task: Task;
-  features: string;
-  label: string;
-  confidence: number | null;
-  probabilities: string;
   otherId?: string;
   otherVersion?: string;
   otherLabel?: string;
