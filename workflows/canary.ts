@@ -32,6 +32,7 @@ async function runSequentialCanary(progress: RetrainProgress, ctx: LiveTestConte
   // One test over the whole canary: both models are measured side by side at every weight.
   const since = new Date().toISOString();
   let result: SequentialResult | undefined;
+  let line = '';
   for (const [i, step] of canary.steps.entries()) {
     await deploy({
       model: spec.name,
@@ -50,7 +51,7 @@ async function runSequentialCanary(progress: RetrainProgress, ctx: LiveTestConte
       if (result.decision !== 'continue') break;
       if (!last && Date.now() - stepStart >= bake) break;
     }
-    const line = `${progress.live!.line} at ${step.weight * 100}% traffic`;
+    line = `${progress.live!.line} at ${step.weight * 100}% traffic`;
     if (result?.decision === 'worse') {
       decide('canary is worse than the champion: rolling back', line);
       await recordVerdict(progress, 'canary', ctx, result, settings);
@@ -64,13 +65,14 @@ async function runSequentialCanary(progress: RetrainProgress, ctx: LiveTestConte
     }
     if (!last) decide(`canary undecided after ${Math.round((Date.now() - stepStart) / 1000)}s at ${step.weight * 100}%: next step`, line);
   }
-  await recordVerdict(progress, 'canary', ctx, result!, settings);
+  if (!result) return 'holds-up'; // no steps: nothing was deployed, nothing to judge
+  await recordVerdict(progress, 'canary', ctx, result, settings);
   if (canary.onInconclusive === 'rollback') {
-    decide('canary inconclusive at the end of its bake: rolling back (canary.onInconclusive rollback)', progress.live!.line);
-    await rollBack(progress, ctx, progress.live!.line);
+    decide('canary inconclusive at the end of its bake: rolling back (canary.onInconclusive rollback)', line);
+    await rollBack(progress, ctx, line);
     return 'rolled-back';
   }
-  decide('canary inconclusive at the end of its bake: the offline evaluation stands', progress.live!.line);
+  decide('canary inconclusive at the end of its bake: the offline evaluation stands', line);
   return 'holds-up';
 }
 

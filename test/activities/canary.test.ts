@@ -1,6 +1,7 @@
 /**
  * compareCanary on a real SQLite log: a classifier's canary is scored by live accuracy, a
- * regression model's by live RMSE over the predictions whose true value came back.
+ * regression model's by live RMSE over the predictions whose true value came back, with the
+ * moments of the squared errors for the sequential test.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -36,7 +37,11 @@ test('a regression canary is judged by live RMSE: values off by 1 vs off by 3', 
   ]);
   const activities = deploymentActivities({ store } as unknown as ActivityContext);
   const live = await activities.compareCanary({ model: 'mpg', since, championVersion: '1', canaryVersion: '2', regression: true });
-  assert.deepEqual(live, { champion: { n: 2, accuracy: null, rmse: 1 }, canary: { n: 2, accuracy: null, rmse: 3 } });
+  // Squared errors 1, 1 and 9, 9: the moments the sequential test reads (no spread within either).
+  assert.deepEqual(live, {
+    champion: { n: 2, accuracy: null, rmse: 1, squaredErrors: { n: 2, mean: 1, m2: 0 } },
+    canary: { n: 2, accuracy: null, rmse: 3, squaredErrors: { n: 2, mean: 9, m2: 0 } },
+  });
   assert.equal(canaryIsWorse(live, 0.05), true);
   // A version without labelled predictions has no score yet.
   const none = await activities.compareCanary({ model: 'mpg', since, championVersion: '1', canaryVersion: '9', regression: true });
