@@ -29,9 +29,10 @@ export async function passEvaluationGates(progress: RetrainProgress, input: Gate
   for (const r of results) decide(`${GATE_TITLES[r.gate]} gate ${r.skipped ? 'skipped' : r.passed ? 'passed' : 'failed'}`, ...r.lines);
   const failed = results.filter((r) => !r.passed);
   if (failed.length === 0) return 'passed';
-  decide(
-    `challenger failed the ${failed.map((r) => GATE_TITLES[r.gate]).join(', ')} gate${failed.length > 1 ? 's' : ''}: keeping the champion`,
-    ...failed.flatMap((r) => r.lines.map((line) => `${GATE_TITLES[r.gate]}: ${line}`)),
-  );
+  const what = `challenger failed the ${failed.map((r) => GATE_TITLES[r.gate]).join(', ')} gate${failed.length > 1 ? 's' : ''}: keeping the champion`;
+  const reasons = failed.flatMap((r) => r.lines.map((line) => `${GATE_TITLES[r.gate]}: ${line}`));
+  decide(what, ...reasons);
+  // Whoever follows the model's retrains hears why this one stopped, as they hear of a rollback.
+  await progress.notify({ kind: 'retrain', title: `${spec.name}: ${what}`, text: reasons.join('\n'), fields: { outcome: 'failed-gate' } });
   return 'failed-gate';
 }

@@ -17,10 +17,13 @@ import { num } from '../../core/gates/result.ts';
 import { labelClasses, type ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
+let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
 before(async () => {
   stack = await startStack();
+  hook = await startWebhookReceiver();
 });
 
 const retrainStatus = (model: string, n: number) => stack.client.retrainStatus(retrainWorkflowId(model, n));
@@ -147,7 +150,10 @@ test(
 );
 
 test('a too-slow challenger is stopped by the speed gate', { timeout: 10 * 60_000 }, async () => {
-  const spec = testSpec({ evaluation: { speed: { maxP50Ms: 0.001, repeats: 5 } } });
+  const spec = testSpec({
+    evaluation: { speed: { maxP50Ms: 0.001, repeats: 5 } },
+    alerts: { webhooks: [{ url: hook.url, kinds: ['retrain'] }] },
+  });
   seedRecords(stack.store, spec);
   await stack.client.register(spec);
   const status = await outcomeOf(spec.name, 1, 'failed-gate');
@@ -174,4 +180,9 @@ test('a too-slow challenger is stopped by the speed gate', { timeout: 10 * 60_00
     return s.history.some((h) => h.what === 'retrain #1: failed-gate') ? s : undefined;
   });
   assert.equal(lifecycle.championVersion, undefined);
+  // Whoever follows the retrains hears why this one stopped.
+  const alert = await eventually('the failed-gate alert', async () =>
+    hook.received.map((m) => m.text).find((t) => t.includes(`${spec.name}: challenger failed the speed gate`)),
+  );
+  assert.match(alert, /speed: challenger p50 ms [\d.]+ <= maxP50Ms 0\.0010: fails/);
 });
