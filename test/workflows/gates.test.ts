@@ -4,7 +4,8 @@
  *   label moved to the next class, and the retrain (window sinceChampion) trains only on that. Its
  *   challenger wins on the recent holdout (where v1 is wrong by construction) and loses on v1's
  *   training period (where it is wrong by construction): the older-data gate stops it.
- * - Speed: a first retrain whose spec allows 0.001 ms per batch is stopped by the speed gate.
+ * - Speed: a first retrain whose spec allows 0.001 ms per batch is stopped by the speed gate; a
+ *   second retrain whose challenger may be at most 0.01x as slow as the champion, likewise.
  * Each checks the decisions, the outcome, the status, the `evaluation.json` artifact and the
  * MLflow metrics, which must all say the same numbers.
  */
@@ -185,4 +186,30 @@ test('a too-slow challenger is stopped by the speed gate', { timeout: 10 * 60_00
     hook.received.map((m) => m.text).find((t) => t.includes(`${spec.name}: challenger failed the speed gate`)),
   );
   assert.match(alert, /speed: challenger p50 ms [\d.]+ <= maxP50Ms 0\.0010: fails/);
+});
+
+test('a challenger much slower than the champion it would replace is stopped by the speed gate', { timeout: 10 * 60_000 }, async () => {
+  // maxSlowdown 0.01: the challenger must predict 100 times faster than the champion, which no
+  // model of the same family does. minImprovement -1 lets it past the holdout comparison to the gate.
+  const spec = testSpec({ evaluation: { minImprovement: -1, speed: { maxSlowdown: 0.01, repeats: 5 } } });
+  seedRecords(stack.store, spec);
+  await stack.client.register(spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
+  const first = await retrainStatus(spec.name, 1);
+  assert.ok(first.gates?.[0].lines.includes('no champion: maxSlowdown not judged'), 'the first retrain has nothing to be slower than');
+
+  await stack.client.retrain(spec.name, { reason: 'a faster model, please', requestedBy: 'ana' });
+  const status = await outcomeOf(spec.name, 2, 'failed-gate');
+  const [speed] = status.gates!;
+  const slowdown = speed.metrics['gate.speed.slowdown_p50'];
+  assert.ok(speed.metrics['gate.speed.champion.p50_ms'] > 0 && slowdown > 0.01, JSON.stringify(speed.metrics));
+  assert.ok(
+    speed.lines.includes(`p50 slowdown vs the champion ${num(slowdown)} <= maxSlowdown ${num(0.01)}: fails`),
+    speed.lines.join('\n'),
+  );
+  assert.equal(status.decisions.at(-1)!.what, 'challenger failed the speed gate: keeping the champion');
+  const recorded = await recordedEvaluation(spec.name, 'failed-gate');
+  assert.equal(recorded.evaluation.championVersion, '1');
+  assertRecordedAlike(status.gates, recorded);
+  assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
 });
