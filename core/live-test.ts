@@ -49,7 +49,7 @@ export interface LiveTestStatus {
   line: string;
 }
 
-export const DEFAULT_EFFECT_SCALE = { accuracy: 0.05, squaredError: 0.1 } as const;
+export const DEFAULT_EFFECT_SCALE = { accuracy: 0.05, squaredError: 0.5 } as const;
 
 /** The test's options for a classifier or (with championHoldoutMse) a regression model. */
 export function liveTestOptions(settings: LiveTestSettings): SequentialOptions {

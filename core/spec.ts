@@ -251,7 +251,7 @@ const ModelSpecObject = z
         /**
          * The size of difference the sequential tests are tuned to (the mixing distribution's
          * standard deviation): accuracy points for a classifier (default 0.05), a share of the
-         * champion's mean squared error for a regression model (default 0.1).
+         * champion's mean squared error for a regression model (default 0.5).
          */
         effectScale: z.number().gt(0).optional(),
         /** strategy 'ab': a fixed split of the traffic, sticky per request `routingKey`. */

@@ -2,7 +2,7 @@
  * What the canary and the A/B test share: the settings of their sequential test, one look at the
  * live labels, the verdict recorded in MLflow, and the rollback that puts the champion back alone.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { RetrainRun } from '../core/contracts.ts';
 import {
@@ -17,6 +17,7 @@ import {
 import type { Score } from '../core/promotion.ts';
 import { isRegression, type ModelSpec } from '../core/spec.ts';
 import { SHORT_CALL } from './activity-options.ts';
+import { PRE_PATCH_REGRESSION_EFFECT_SCALE, REGRESSION_EFFECT_SCALE_PATCH } from './legacy/patches.ts';
 import type { RetrainProgress } from './retrain.ts';
 
 const { deploy, compareCanary, tagVersion, recordLiveTest } = proxyActivities<Activities>(SHORT_CALL);
@@ -31,13 +32,15 @@ export interface LiveTestContext {
 
 export function liveSettings(spec: ModelSpec, tolerance: number, minSamples: number, ctx: LiveTestContext): LiveTestSettings {
   const rmse = ctx.championHoldout?.rmse;
+  const regression = isRegression(spec.label);
+  const legacyScale = regression && spec.deployment.effectScale === undefined && !patched(REGRESSION_EFFECT_SCALE_PATCH);
   return {
     alpha: spec.deployment.alpha,
     tolerance,
-    effectScale: spec.deployment.effectScale,
+    effectScale: legacyScale ? PRE_PATCH_REGRESSION_EFFECT_SCALE : spec.deployment.effectScale,
     minSamples,
     // A regression champion always has a holdout RMSE; NaN (none) leaves the test undecided, never wrong.
-    championHoldoutMse: isRegression(spec.label) ? (typeof rmse === 'number' ? rmse * rmse : NaN) : undefined,
+    championHoldoutMse: regression ? (typeof rmse === 'number' ? rmse * rmse : NaN) : undefined,
   };
 }
 

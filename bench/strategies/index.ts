@@ -15,7 +15,9 @@
  *   z-test peeked at after every batch. A false positive is any verdict on an as-good challenger.
  * - Regression canary: squared errors, the champion's errors N(0, 1), the challenger's RMSE the
  *   same, 3% worse (within tolerance), 15% worse, 5% better; at most 20,000 labels.
- * - Mixing variance: the canary's τ at 0.025, 0.05 (the default) and 0.1.
+ * - Mixing variance: the canary's τ at 0.025, 0.05 (the default) and 0.1; the regression canary's
+ *   τ (`effectScale` × the champion's MSE) from 0.1 to 2 with a look after every 10 labels, adding
+ *   a grossly worse challenger (RMSE doubled), the case a canary must stop within a few labels.
  * - CBPE: the mean absolute error of estimated vs realised accuracy per window on the weather and
  *   flights streams (bench/strategies/cbpe-streams.ts; `cbpe.meanAbsError` is the mean of the
  *   two), and on a synthetic stream with known truth (bench/strategies/cbpe-synthetic.ts).
@@ -165,6 +167,32 @@ function mixingSensitivity() {
   });
 }
 
+/** The regression canary's τ: a small τ suits small effects late, a large one stops gross ones early. */
+function regressionMixingSensitivity() {
+  const reps = Math.max(1, Math.round(REPS / 4));
+  const effects = [...REGRESSION_SCENARIOS, { name: 'grosslyWorse', rmseChange: 1 }] as const;
+  return [0.1, 0.25, 0.5, 1, 2].map((effectScale) => {
+    const options = liveTestOptions({
+      alpha: ALPHA,
+      tolerance: TOLERANCE,
+      minSamples: MIN_SAMPLES,
+      championHoldoutMse: REGRESSION.championMse,
+      effectScale,
+    });
+    const scenarios = Object.fromEntries(
+      effects.map((s, i) => [
+        s.name,
+        runScenario(
+          (rep) => regressionStream([5, i, rep], { rmseChange: s.rmseChange }, REGRESSION.weight, REGRESSION.maxLabels),
+          { sequential: (st) => sequentialRegressionCanary(st, 10, options) },
+          reps,
+        ).sequential,
+      ]),
+    );
+    return { effectScale, scenarios };
+  });
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const labels = (x: number | null) => (x === null ? '-' : String(Math.round(x)));
 
@@ -195,6 +223,14 @@ export const benchmark: Benchmark = {
       console.log(
         `tau ${s.tau}: as good rolled back ${pct(s.asGood.rollbackRate)}, promoted ${pct(s.asGood.promoteRate)} after ${labels(s.asGood.medianLabelsToDecision)}; clearly worse rolled back ${pct(s.clearlyWorse.rollbackRate)} after ${labels(s.clearlyWorse.medianLabelsToDecision)}`,
       );
+    }
+    const regressionSensitivity = regressionMixingSensitivity();
+    console.log('\nregression canary, τ = effectScale × champion MSE (looks every 10 labels): rollback / promote / median labels');
+    for (const { effectScale, scenarios } of regressionSensitivity) {
+      const cells = Object.entries(scenarios).map(
+        ([name, s]) => `${name} ${pct(s.rollbackRate)}/${pct(s.promoteRate)}/${labels(s.medianLabelsToDecision)}`,
+      );
+      console.log(`effectScale ${effectScale}: ${cells.join(', ')}`);
     }
     const synthetic = cbpeSynthetic(7);
     console.log(
@@ -234,6 +270,7 @@ export const benchmark: Benchmark = {
       ab: abResult,
       regressionCanary: regressionResult,
       mixingSensitivity: sensitivity,
+      regressionMixingSensitivity: regressionSensitivity,
       cbpe: { meanAbsError: (weather.meanAbsError + flights.meanAbsError) / 2, weather, flights, synthetic },
       seconds,
     };

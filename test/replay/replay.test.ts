@@ -21,6 +21,10 @@
  * sequential canary rolled back, an A/B test promoted, a direct promotion. No patch guards them:
  * only specs with `canary.verdict` or `deployment.strategy` take those paths, and histories
  * recorded before them have neither.
+ * v8 holds two regression canaries rolled back by the sequential test on squared errors
+ * (test/workflows/regression.test.ts): mpg-canary-mx5zfejr recorded before the
+ * `regression-effect-scale` patch (τ = 0.1 x MSE, 43 canary labels to the verdict), and
+ * mpg-canary-mx5zgu2u after it (the marker; τ = 0.5 x MSE, 19 labels).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -20,7 +20,7 @@ describe('live test settings', () => {
     const options = liveTestOptions({ ...classifier, championHoldoutMse: 4 });
     // RMSE at most 1.05 x 2 = 2.1: MSE at most 4.41, a margin of 0.41 on the mean squared error.
     assert.ok(Math.abs(options.margin - 0.41) < 1e-12 && options.margin === squaredErrorMargin(0.05, 4));
-    assert.ok(Math.abs(options.mixingVariance - 0.4 ** 2) < 1e-12, 'τ = 0.1 x MSE');
+    assert.ok(Math.abs(options.mixingVariance - 2 ** 2) < 1e-12, 'τ = 0.5 x MSE');
   });
 });
 

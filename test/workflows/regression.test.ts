@@ -14,7 +14,7 @@ import { toRecords } from '../../client/dataset.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { ModelSpec } from '../../core/spec.ts';
 import type { RetrainResult } from '../../workflows/retrain.ts';
-import { eventually, startStack, postToModel } from '../helpers/stack.ts';
+import { deploymentOf, eventually, startStack, postToModel } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
@@ -119,3 +119,74 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
   const [retrainRun] = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.trigger_rules` = 'error'");
   assert.ok((await stack.mlflow.metricHistory(retrainRun.runId, 'holdout_rmse_champion')).length === 1);
 });
+
+test(
+  "a regression canary's sequential test on squared errors rolls back a canary that errs far more",
+  { timeout: 10 * 60_000 },
+  async () => {
+    const spec = ModelSpec.parse({
+      name: `mpg-canary-${Date.now().toString(36)}`,
+      features: FEATURES.map((name) => ({ name })),
+      label: { name: 'Miles_per_Gallon', type: 'number' },
+      training: {
+        sweep: {
+          families: { softmax: { learningRate: { type: 'float', low: 0.03, high: 0.1, log: true } } },
+          sampler: 'random',
+          seed: 2,
+          budget: { maxTrials: 1, maxEpochsPerTrial: 9 },
+          earlyStopping: { kind: 'none' },
+        },
+      },
+      approval: { required: false },
+      // Any challenger goes to the canary: only the live test decides here.
+      evaluation: { minImprovement: -1 },
+      canary: { steps: [{ weight: 0.5, bake: '10m' }], checkEvery: '2s', minSamples: 5 },
+    });
+    const { train, served } = cars();
+    stack.store.addRecords(spec.name, toRecords(train, FEATURES, 'Miles_per_Gallon', 'cars'));
+    await stack.client.register(spec);
+    await eventually(
+      'champion v1',
+      async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined),
+      300_000,
+    );
+    await stack.client.retrain(spec.name, { reason: 'try a challenger', requestedBy: 'ana' });
+    await eventually(
+      'canary v2',
+      async () => ((await deploymentOf(stack, spec.name))?.canary?.version === '2' ? true : undefined),
+      300_000,
+    );
+
+    // True values the champion misses by 0 or 1 mpg and the canary by 15 or 25 (squared errors
+    // vary within each, so both have a variance): the canary's mean squared error is far higher.
+    // Labels go on arriving, a few a second, until the live test decides and the retrain ends.
+    const retrain = stack.client.temporal.workflow.getHandle(retrainWorkflowId(spec.name, 2));
+    const sent = { champion: 0, canary: 0 };
+    for (let i = 0; (await retrain.describe()).status.name === 'RUNNING'; i++) {
+      assert.ok(sent.canary < 200, `no verdict after ${sent.canary} canary and ${sent.champion} champion labels`);
+      const car = served[i % served.length];
+      const [p] = (await post(spec.name, 'predict', { rows: [Object.fromEntries(FEATURES.map((f) => [f, car[f]]))] }))
+        .predictions as Array<{ id: string; value: number; role: 'champion' | 'canary' }>;
+      const error = p.role === 'canary' ? [15, 25][sent.canary % 2] : sent.champion % 2;
+      await post(spec.name, 'feedback', { predictionId: p.id, label: p.value + error });
+      sent[p.role] += 1;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    const result = (await retrain.result()) as RetrainResult;
+    assert.equal(result.outcome, 'rolled-back');
+    const verdict = result.decisions.find((d) => d.what === 'canary is worse than the champion: rolling back');
+    const line = verdict?.reasons[0].match(
+      /^mean squared error challenger minus champion ([\d.]+), 95% always-valid interval \[([\d.]+), ([\d.]+)\], p \S+, e-value \S+, (\d+) labelled challenger vs (\d+) champion at 50% traffic$/,
+    );
+    assert.ok(line, JSON.stringify(result.decisions));
+    // Squared errors: the canary's 225, 625, 225, ..., the champion's 0, 1, 0, ... over the
+    // labels the deciding look saw.
+    const [n, m] = [Number(line[4]), Number(line[5])];
+    const expected = (Math.ceil(n / 2) * 225 + Math.floor(n / 2) * 625) / n - Math.floor(m / 2) / m;
+    assert.ok(n >= 5 && m >= 5 && Math.abs(Number(line[1]) - expected) < 0.01, `${line[0]} (expected ${expected})`);
+    assert.ok(Number(line[2]) > 0, 'the whole interval says the canary errs more');
+    assert.equal((await deploymentOf(stack, spec.name))?.canary, undefined);
+    assert.equal((await stack.mlflow.getVersionByAlias(spec.name, 'champion'))?.version, '1');
+  },
+);

@@ -49,5 +49,13 @@ export const SHADOW_PHASE_PATCH = 'shadow-phase';
  * worker ran (a rolling upgrade): replayed, it goes on to registration as it did.
  */
 export const EVALUATION_GATES_PATCH = 'evaluation-gates';
+/**
+ * A regression canary's sequential test before this patch mixed over effects of 0.1 x the
+ * champion's MSE by default, too narrow to stop a grossly worse canary within a few dozen labels
+ * (bench/strategies: regressionMixingSensitivity); it is 0.5 now (core/live-test.ts). A test that
+ * began under 0.1 keeps it, so its looks decide on replay as they did.
+ */
+export const REGRESSION_EFFECT_SCALE_PATCH = 'regression-effect-scale';
+export const PRE_PATCH_REGRESSION_EFFECT_SCALE = 0.1;
 /** Sweeps before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak); the v3 sweeps replay through it. */
 export const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';
