@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../core/messages.ts';
 import { PROJECT_ROOT } from '../config/paths.ts';
 import { assertPortFree, isAlive, portHolder, processCommand, processGroup } from './processes.ts';
@@ -194,7 +195,8 @@ export async function startTemporal(opts: TemporalOptions): Promise<Service & { 
     dbFile,
     '--log-level',
     'warn',
-    ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    // Another server needs them once: temporal operator search-attribute create --name <name> --type <type>
+    ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`]),
     ...(opts.extraArgs ?? []),
   ];
   const what = 'Temporal dev server';
