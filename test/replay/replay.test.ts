@@ -21,6 +21,10 @@
  * sequential canary rolled back, an A/B test promoted, a direct promotion. No patch guards them:
  * only specs with `canary.verdict` or `deployment.strategy` take those paths, and histories
  * recorded before them have neither.
+ * v9 holds two lifecycles with the fleet view's search attributes (test/client/cli-list.test.ts,
+ * captured with PERENNIAL_CAPTURE=v9: one promoted and monitored, one whose first challenger
+ * awaits approval): they carry the `fleet-view-attributes` patch marker and its combined upserts;
+ * the v3 to v5 lifecycles replay the one-attribute upserts they recorded before it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
