@@ -11,6 +11,7 @@ import { defaults, reviewerIdentity } from '../config/environment.ts';
 import { prepareImport } from './import.ts';
 import { exportLog, type ExportProgress, type LogFormat } from './export.ts';
 import { fetchLabelQueue, labelQueueTable, type LabelQueueStrategy } from './label-queue.ts';
+import { fleetTable, listFleet } from './fleet.ts';
 import { readDataFile, readSpecFile } from './spec-file.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
@@ -52,11 +53,27 @@ program
     })();
   });
 
+/** The fleet view: every running model from one visibility query (client/fleet.ts). */
+async function fleet(client: PerennialClient, opts: { json?: boolean }): Promise<string> {
+  const rows = await listFleet(client.temporal);
+  return opts.json ? JSON.stringify(rows, null, 2) : fleetTable(rows, process.stdout.isTTY ? process.stdout.columns : 100);
+}
+
 program
-  .command('status <model>')
-  .description('champion, running retrain, policy state and recent decisions')
+  .command('list')
+  .description('every managed model: champion, stage, last trigger, last verdict, pending approvals')
+  .option('--json', 'one JSON object per model instead of a table')
+  .action(withClient((client, opts: { json?: boolean }) => fleet(client, opts)));
+
+program
+  .command('status [model]')
+  .description('champion, running retrain, policy state and recent decisions (--all: every model, as list)')
+  .option('--all', 'every managed model, as `perennial list` shows them')
+  .option('--json', 'with --all: one JSON object per model instead of a table')
   .action(
-    withClient(async (client, model: string) => {
+    withClient(async (client, model: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+      if (opts.all) return fleet(client, opts);
+      if (!model) throw new Error('name a model, or use --all for every model');
       const status = await client.status(model);
       // The lifecycle knows only that a retrain runs; its stage and live test are the retrain's own.
       const active = status.activeRetrain;

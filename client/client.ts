@@ -24,11 +24,14 @@ import {
   rollbackSignal,
   rollbackUpdate,
   scheduleId,
+  StageKey,
+  StatusChangedAtKey,
   statusQuery,
   type LifecycleStatus,
   type RetrainStatus,
 } from '../core/messages.ts';
 import { formatIssues, type ModelSpec } from '../core/spec.ts';
+import type { LifecycleStage } from '../core/lifecycle/fleet-view.ts';
 import { parseDuration } from '../core/duration.ts';
 import { unknownKeyLines } from '../core/known-keys.ts';
 import type { modelLifecycle, scheduledRetrain } from '../workflows/index.ts';
@@ -74,7 +77,12 @@ export class PerennialClient {
       taskQueue: this.taskQueue,
       args: [{ spec }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: [{ key: ModelNameKey, value: spec.name }],
+      // Listed at once (perennial list); the lifecycle replaces the stage as soon as it has one.
+      typedSearchAttributes: [
+        { key: ModelNameKey, value: spec.name },
+        { key: StageKey, value: 'starting' satisfies LifecycleStage },
+        { key: StatusChangedAtKey, value: new Date() },
+      ],
       staticSummary: `lifecycle of model ${spec.name}`,
     });
     if (spec.schedule) await this.upsertSchedule(spec.name, parseDuration(spec.schedule.every));

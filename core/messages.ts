@@ -95,7 +95,12 @@ export const ModelNameKey = defineSearchAttributeKey('ModelName', SearchAttribut
 export const StageKey = defineSearchAttributeKey('Stage', SearchAttributeType.KEYWORD);
 export const TriggerReasonKey = defineSearchAttributeKey('TriggerReason', SearchAttributeType.KEYWORD);
 export const ChampionVersionKey = defineSearchAttributeKey('ChampionVersion', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [ModelNameKey, StageKey, TriggerReasonKey, ChampionVersionKey];
+/** A lifecycle's last monitoring verdict: `ok`, `breached: <rules>`, `fired: <rules>` or `cycle failed`. */
+export const LastVerdictKey = defineSearchAttributeKey('LastVerdict', SearchAttributeType.KEYWORD);
+/** When a lifecycle's other attributes last changed (the fleet view's "updated"). */
+export const StatusChangedAtKey = defineSearchAttributeKey('StatusChangedAt', SearchAttributeType.DATETIME);
+/** Every attribute a Temporal server must know before Perennial runs on it (stack/services.ts registers them). */
+export const SEARCH_ATTRIBUTES = [ModelNameKey, StageKey, TriggerReasonKey, ChampionVersionKey, LastVerdictKey, StatusChangedAtKey];
 
 // ---- workflow ids -------------------------------------------------------------------------
 

@@ -171,6 +171,8 @@ export interface PolicyVerdict {
   fired: FiredRule[];
   /** Rules that breached without firing (sensitivity, cooldown) or could not be judged, for the status query. */
   notes: string[];
+  /** The names of the rules that breached this cycle without firing. */
+  breached: string[];
   state: PolicyState;
 }
 
@@ -261,6 +263,7 @@ export function evaluatePolicies(
   const windows: Record<string, boolean[]> = {};
   const ready: FiredRule[] = [];
   const notes: string[] = [];
+  const breached: string[] = [];
   for (const rule of rules) {
     const outcome = judge(rule.when, summary, clock);
     const within = rule.within ?? rule.breaches;
@@ -277,21 +280,21 @@ export function evaluatePolicies(
     const fired = { rule: rule.name, reason: `${rule.name}: ${outcome.reason}`, values: outcome.values };
     if (rule.hardFloor) ready.push({ ...fired, reason: `${fired.reason} (hard floor)` });
     else if (count >= rule.breaches) ready.push(fired);
-    else notes.push(`${rule.name} breached in ${count}/${rule.breaches} of the last ${within} cycles: ${outcome.reason}`);
+    else {
+      breached.push(rule.name);
+      notes.push(`${rule.name} breached in ${count}/${rule.breaches} of the last ${within} cycles: ${outcome.reason}`);
+    }
   }
   const cooling = clock.nowMs < state.cooldownUntil;
   const firing = cooling ? ready.filter((r) => rules.find((x) => x.name === r.rule)!.hardFloor) : ready;
-  if (cooling && firing.length < ready.length) {
-    notes.push(
-      `cooldown until ${new Date(state.cooldownUntil).toISOString()} suppressed: ${ready
-        .filter((r) => !firing.includes(r))
-        .map((r) => r.rule)
-        .join(', ')}`,
-    );
+  const suppressed = ready.filter((r) => !firing.includes(r)).map((r) => r.rule);
+  if (suppressed.length) {
+    breached.push(...suppressed);
+    notes.push(`cooldown until ${new Date(state.cooldownUntil).toISOString()} suppressed: ${suppressed.join(', ')}`);
   }
-  if (firing.length === 0) return { fire: false, fired: [], notes, state: { ...state, windows } };
+  if (firing.length === 0) return { fire: false, fired: [], notes, breached, state: { ...state, windows } };
   // Windows restart after firing, so the same evidence does not fire again next cycle.
-  return { fire: true, fired: firing, notes, state: { windows: {}, cooldownUntil: state.cooldownUntil } };
+  return { fire: true, fired: firing, notes, breached, state: { windows: {}, cooldownUntil: state.cooldownUntil } };
 }
 
 /** Called when a retrain starts, whatever triggered it. */

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SEARCH_ATTRIBUTES } from '../core/messages.ts';
+import { registerSearchAttributes } from './search-attributes.ts';
 import { PROJECT_ROOT } from '../config/paths.ts';
 import { assertPortFree, isAlive, portHolder, processCommand, processGroup } from './processes.ts';
 
@@ -194,7 +194,6 @@ export async function startTemporal(opts: TemporalOptions): Promise<Service & { 
     dbFile,
     '--log-level',
     'warn',
-    ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
     ...(opts.extraArgs ?? []),
   ];
   const what = 'Temporal dev server';
@@ -209,6 +208,7 @@ export async function startTemporal(opts: TemporalOptions): Promise<Service & { 
   await whenReady(child, pidFile, async () => {
     await waitFor(what, child, () => portOpen(port), 60_000);
     assertServedBy(child, port, what);
+    await registerSearchAttributes(join(VENV_BIN, 'temporal'), `127.0.0.1:${port}`);
   });
   return {
     name: 'temporal',

@@ -53,6 +53,7 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
   await lifecycle.start();
 
   for (;;) {
+    lifecycle.publish();
     const monitorNow = await lifecycle.nextWork();
     await lifecycle.finishRetrainIfDone();
     await lifecycle.applyRollbacks();

@@ -25,6 +25,10 @@
  * (test/workflows/regression.test.ts): mpg-canary-mx5zfejr recorded before the
  * `regression-effect-scale` patch (τ = 0.1 x MSE, 43 canary labels to the verdict), and
  * mpg-canary-mx5zgu2u after it (the marker; τ = 0.5 x MSE, 19 labels).
+ * v9 holds two lifecycles with the fleet view's search attributes (test/client/cli-list.test.ts,
+ * captured with PERENNIAL_CAPTURE=v9: one promoted and monitored, one whose first challenger
+ * awaits approval): they carry the `fleet-view-attributes` patch marker and its combined upserts;
+ * the v3 to v5 lifecycles replay the one-attribute upserts they recorded before it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

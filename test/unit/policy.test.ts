@@ -79,6 +79,7 @@ describe('policy rules', () => {
     let v = evaluatePolicies(policies, summary({ accuracy: 0.5 }), state, clock);
     assert.equal(v.fire, false);
     assert.match(v.notes[0], /acc breached in 1\/2 of the last 2 cycles/);
+    assert.deepEqual(v.breached, ['acc']);
     state = v.state;
     v = evaluatePolicies(policies, summary({ accuracy: 0.1, n: 10 }), state, clock); // too few labels
     assert.equal(v.fire, false);
@@ -159,6 +160,7 @@ describe('policy rules', () => {
     const quiet = evaluatePolicies(policies, summary({ drifted: ['a', 'b'] }), cooling, clock);
     assert.equal(quiet.fire, false);
     assert.match(quiet.notes.join('\n'), /cooldown until .* suppressed: drift/);
+    assert.deepEqual(quiet.breached, ['drift'], 'held but suppressed: breached, not fired');
     const floor = evaluatePolicies(policies, summary({ drifted: ['a', 'b'], accuracy: 0.3 }), cooling, clock);
     assert.deepEqual(
       floor.fired.map((f) => f.rule),

@@ -59,3 +59,10 @@ export const REGRESSION_EFFECT_SCALE_PATCH = 'regression-effect-scale';
 export const PRE_PATCH_REGRESSION_EFFECT_SCALE = 0.1;
 /** Sweeps before this patch broke ties by measured latency (core/sweep-plan.ts TieBreak); the v3 sweeps replay through it. */
 export const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';
+/**
+ * Before this patch, a lifecycle upserted ModelName at every run's start and ChampionVersion and
+ * TriggerReason where they changed, one event each. With it, the lifecycle sends what changed of
+ * its fleet view (Stage, ChampionVersion, TriggerReason, LastVerdict, StatusChangedAt) in one
+ * upsert before it waits (lifecycle/fleet-view.ts); the v9 fixture carries the marker.
+ */
+export const FLEET_VIEW_PATCH = 'fleet-view-attributes';

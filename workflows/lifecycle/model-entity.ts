@@ -38,10 +38,12 @@ import {
   withoutStaleTriggers,
 } from '../../core/lifecycle/state.ts';
 import { type CarriedLifecycleState, fromCarriedState } from '../../core/legacy/carried-state.ts';
+import { CYCLE_FAILED, type FleetView, lifecycleStage } from '../../core/lifecycle/fleet-view.ts';
 import { SHORT_CALL } from '../activity-options.ts';
 import { createNotifier } from '../alerts.ts';
 import { POLICY_RULES_PATCH, RETRAIN_RETRY_PATCH, STALE_TRIGGERS_PATCH } from '../legacy/patches.ts';
 import type { RetrainResult } from '../retrain.ts';
+import { legacyUpserts, publishFleetView } from './fleet-view.ts';
 import { startRetrainChild } from './retrain-child.ts';
 import { applyRollback } from './rollback.ts';
 import { monitorOnce } from './monitor.ts';
@@ -71,6 +73,8 @@ export class ModelEntity {
   readonly notify: ReturnType<typeof createNotifier>;
   /** Set by handlers that want a monitoring cycle now instead of at the next interval. */
   wakeUp = false;
+  /** The last monitoring cycle's verdict (core/lifecycle/fleet-view.ts), once this run had one. */
+  lastVerdict?: string;
   private active?: ActiveRetrain;
   // Pausing does not cancel a cycle already reading the log: it finishes and records its summary.
   private cycleRunning = false;
@@ -173,12 +177,30 @@ export class ModelEntity {
 
   /** A fresh lifecycle (not one continued-as-new) picks up the registered champion, or trains one. */
   async start(): Promise<void> {
-    upsertSearchAttributes([{ key: ModelNameKey, value: this.model }]);
+    if (legacyUpserts()) upsertSearchAttributes([{ key: ModelNameKey, value: this.model }]);
     if (this.carried) return;
     const champion = (this.state.championVersion = (await currentChampion({ model: this.model })) ?? undefined);
-    if (champion) upsertSearchAttributes([{ key: ChampionVersionKey, value: champion }]);
+    if (champion && legacyUpserts()) upsertSearchAttributes([{ key: ChampionVersionKey, value: champion }]);
     this.record('lifecycle started', champion ? `champion is v${champion}` : 'no champion yet: initial training');
     if (!champion) this.requestRetrain({ reason: 'initial training: the model has no champion yet', rules: ['initial'] });
+  }
+
+  /**
+   * Shows the fleet what changed, once the loop is about to wait: a step that follows at once
+   * (the initial retrain, a rollback) would change it again, and each change is a history event.
+   */
+  publish(): void {
+    if (this.workDue()) return;
+    publishFleetView(this.model, this.fleetView());
+  }
+
+  fleetView(): FleetView {
+    return {
+      stage: lifecycleStage(this.state, this.retrainRunning() !== undefined),
+      champion: this.state.championVersion,
+      lastTrigger: this.retrainRunning()?.trigger.rules.join(','),
+      lastVerdict: this.lastVerdict,
+    };
   }
 
   /** Waits for something to do or the monitoring interval; true when a monitoring cycle is due. */
@@ -187,10 +209,7 @@ export class ModelEntity {
     const { retry } = this.state;
     // A retry falls due on its own timer; lifecycles without one wait exactly as they always did.
     const wait = retry ? Math.max(1, Math.min(interval, retry.atMs - Date.now())) : interval;
-    const woken = await condition(
-      () => this.wakeUp || this.state.rollbacks.length > 0 || this.active?.done === true || this.canStartRetrain() || this.retryDue(),
-      wait,
-    );
+    const woken = await condition(() => this.workDue(), wait);
     const monitorNow = !woken || this.wakeUp;
     this.wakeUp = false;
     return monitorNow;
@@ -218,7 +237,7 @@ export class ModelEntity {
     state.championVersion = result.version;
     state.championSinceMs = Date.now();
     state.championTrainedThrough = result.trainedThroughRecordId;
-    upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
+    if (legacyUpserts()) upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
     deprecatePatch(STALE_TRIGGERS_PATCH);
     this.dropStaleTriggers(result.version);
     await this.notify({
@@ -250,6 +269,7 @@ export class ModelEntity {
       // A months-long lifecycle outlives an MLflow outage: this cycle is skipped, the next one
       // reads from the same cursors.
       const cause = (err as Error).cause as Error | undefined;
+      this.lastVerdict = CYCLE_FAILED;
       this.record('monitoring cycle failed; retrying at the next interval', cause?.message ?? (err as Error).message);
     } finally {
       this.cycleRunning = false;
@@ -275,6 +295,10 @@ export class ModelEntity {
   }
 
   // ---- inside the steps ----------------------------------------------------------------------
+
+  private workDue(): boolean {
+    return this.wakeUp || this.state.rollbacks.length > 0 || this.active?.done === true || this.canStartRetrain() || this.retryDue();
+  }
 
   private retryDue(): boolean {
     const { retry, paused } = this.state;

@@ -9,6 +9,7 @@ import type { Activities } from '../../activities/index.ts';
 import { evaluatePolicies } from '../../core/policy.ts';
 import { findingAlerts } from '../../core/alerts.ts';
 import { triggerOf } from '../../core/lifecycle/state.ts';
+import { monitoringVerdict } from '../../core/lifecycle/fleet-view.ts';
 import type { ModelEntity } from './model-entity.ts';
 
 // A monitoring cycle that fails is skipped (see monitorCycle), so a few attempts are enough.
@@ -39,6 +40,7 @@ export async function monitorOnce(lifecycle: ModelEntity, championVersion: strin
   });
   state.policy = verdict.state;
   state.policyNotes = verdict.notes;
+  lifecycle.lastVerdict = monitoringVerdict(verdict);
   // Drift and input anomalies are worth a person's attention whether or not a policy fires.
   for (const alert of findingAlerts(model, result.summary)) await lifecycle.notify(alert);
   if (verdict.fire) lifecycle.requestRetrain(triggerOf(verdict.fired));

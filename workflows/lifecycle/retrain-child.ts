@@ -7,6 +7,7 @@ import { ParentClosePolicy, startChild, upsertSearchAttributes } from '@temporal
 import { ModelNameKey, retrainWorkflowId, StageKey, TriggerReasonKey } from '../../core/messages.ts';
 import type { Trigger } from '../../core/lifecycle/state.ts';
 import { retrain, type RetrainResult } from '../retrain.ts';
+import { legacyUpserts } from './fleet-view.ts';
 import type { ModelEntity } from './model-entity.ts';
 
 export async function startRetrainChild(
@@ -23,7 +24,7 @@ export async function startRetrainChild(
     text: trigger.reason,
     fields: { rules: trigger.rules.join(', ') },
   });
-  upsertSearchAttributes([{ key: TriggerReasonKey, value: trigger.rules.join(',') }]);
+  if (legacyUpserts()) upsertSearchAttributes([{ key: TriggerReasonKey, value: trigger.rules.join(',') }]);
   const handle = await startChild(retrain, {
     workflowId,
     args: [{ spec, n, trigger, championVersion: state.championVersion, championTrainedThrough: state.championTrainedThrough }],

@@ -10,6 +10,7 @@ import { rollbackTarget } from '../../core/lifecycle/state.ts';
 import { SHORT_CALL } from '../activity-options.ts';
 import { SAFE_ROLLBACK_PATCH } from '../legacy/patches.ts';
 import { uncheckedRollback } from '../legacy/unchecked-rollback.ts';
+import { legacyUpserts } from './fleet-view.ts';
 import type { ModelEntity, RollbackOutcome } from './model-entity.ts';
 
 const { deploy, promoteChampion, registeredVersion } = proxyActivities<Activities>(SHORT_CALL);
@@ -60,6 +61,6 @@ export async function rolledBack(lifecycle: ModelEntity, request: RollbackReques
   state.championVersion = target;
   state.championSinceMs = Date.now();
   state.championTrainedThrough = undefined;
-  upsertSearchAttributes([{ key: ChampionVersionKey, value: target }]);
+  if (legacyUpserts()) upsertSearchAttributes([{ key: ChampionVersionKey, value: target }]);
   return { ok: true, message };
 }
