@@ -19,6 +19,7 @@ import { evaluationGateActivities } from './evaluation-gates.ts';
 import { deploymentActivities } from './deployment.ts';
 import { MlflowError } from '../adapters/mlflow/client.ts';
 import { monitorActivities } from './monitor.ts';
+import { monitorCheckActivities } from './monitor-check.ts';
 import { trackingActivities } from './tracking.ts';
 import { trainingActivities } from './training.ts';
 import { trialActivities } from './trials.ts';
@@ -35,6 +36,7 @@ export function createActivities(ctx: ActivityContext) {
     ...evaluationGateActivities(ctx),
     ...trialActivities(ctx),
     ...monitorActivities(ctx),
+    ...monitorCheckActivities(ctx),
     ...deploymentActivities(ctx),
     ...alertActivities(ctx),
   };

@@ -66,3 +66,23 @@ export const DETERMINISTIC_TIES_PATCH = 'deterministic-tie-break';
  * upsert before it waits (lifecycle/fleet-view.ts); the v9 fixture carries the marker.
  */
 export const FLEET_VIEW_PATCH = 'fleet-view-attributes';
+/**
+ * Before this patch, every monitoring cycle ran the monitorChampion activity (about 11 history
+ * events and 60 ms of worker CPU), traffic or not. With it, a local activity first reads where
+ * the log stands, and a cycle with nothing new judges the policies on a quiet summary
+ * (core/lifecycle/quiet-cycle.ts) without the activity. Histories recorded before it scheduled
+ * monitorChampion every cycle, and replay so; the v10 fixtures carry the marker.
+ */
+export const QUIET_CYCLES_PATCH = 'quiet-monitoring-cycles';
+/**
+ * Before this patch, a lifecycle waited a full interval after each wake-up, so models registered
+ * together fired together. With it, each model's cycles fall on its own phase of the interval
+ * (core/lifecycle/stagger.ts); histories recorded before it started timers of the full interval.
+ */
+export const STAGGERED_CYCLES_PATCH = 'staggered-monitoring-cycles';
+/**
+ * Before this patch, a lifecycle with nothing to monitor (no champion yet, or paused) still ran a
+ * timer every interval, two workflow tasks for nothing each time; with it, it waits for work
+ * without a timer. Histories recorded before it replay their timers.
+ */
+export const IDLE_WITHOUT_TIMER_PATCH = 'idle-without-timer';

@@ -24,6 +24,7 @@ import { ChampionVersionKey, type LifecycleStatus, ModelNameKey, type RollbackRe
 import { compileRules, startCooldown, type PolicySpec } from '../../core/policy.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { parseDuration } from '../../core/duration.ts';
+import { untilNextCycle } from '../../core/lifecycle/stagger.ts';
 import {
   coalesce,
   HISTORY_LIMIT,
@@ -41,7 +42,13 @@ import { type CarriedLifecycleState, fromCarriedState } from '../../core/legacy/
 import { CYCLE_FAILED, type FleetView, lifecycleStage } from '../../core/lifecycle/fleet-view.ts';
 import { SHORT_CALL } from '../activity-options.ts';
 import { createNotifier } from '../alerts.ts';
-import { POLICY_RULES_PATCH, RETRAIN_RETRY_PATCH, STALE_TRIGGERS_PATCH } from '../legacy/patches.ts';
+import {
+  IDLE_WITHOUT_TIMER_PATCH,
+  POLICY_RULES_PATCH,
+  RETRAIN_RETRY_PATCH,
+  STAGGERED_CYCLES_PATCH,
+  STALE_TRIGGERS_PATCH,
+} from '../legacy/patches.ts';
 import type { RetrainResult } from '../retrain.ts';
 import { legacyUpserts, publishFleetView } from './fleet-view.ts';
 import { startRetrainChild } from './retrain-child.ts';
@@ -207,12 +214,28 @@ export class ModelEntity {
   async nextWork(): Promise<boolean> {
     const interval = parseDuration(this.spec.monitoring.interval);
     const { retry } = this.state;
-    // A retry falls due on its own timer; lifecycles without one wait exactly as they always did.
-    const wait = retry ? Math.max(1, Math.min(interval, retry.atMs - Date.now())) : interval;
+    // Nothing to monitor (no champion yet, or paused): a timer would only wake the loop to do
+    // nothing. Whatever ends the wait (a promotion, a resume, a rollback, a trigger) makes work due.
+    if (!retry && this.nothingToMonitor() && patched(IDLE_WITHOUT_TIMER_PATCH)) {
+      await condition(() => this.workDue());
+      return this.takeWakeUp();
+    }
+    const cycle = patched(STAGGERED_CYCLES_PATCH) ? untilNextCycle(this.model, interval, Date.now()) : interval;
+    // A retry falls due on its own timer.
+    const wait = retry ? Math.max(1, Math.min(cycle, retry.atMs - Date.now())) : cycle;
     const woken = await condition(() => this.workDue(), wait);
-    const monitorNow = !woken || this.wakeUp;
+    return this.takeWakeUp() || !woken;
+  }
+
+  private nothingToMonitor(): boolean {
+    return this.state.paused || !this.state.championVersion;
+  }
+
+  /** Whether a handler asked for a cycle now; the request is used up. */
+  private takeWakeUp(): boolean {
+    const asked = this.wakeUp;
     this.wakeUp = false;
-    return monitorNow;
+    return asked;
   }
 
   async finishRetrainIfDone(): Promise<void> {

@@ -1,15 +1,19 @@
 /**
  * One monitoring cycle of the lifecycle: the monitor activity summarises the log since the last
  * cycle, the policies judge the summary here, in workflow code (core/policy.ts), and a firing
- * rule requests a retrain. The entity (model-entity.ts monitorCycle) decides when it runs and
+ * rule requests a retrain; a cycle with nothing new in the log skips the activity
+ * (core/lifecycle/quiet-cycle.ts). The entity (model-entity.ts monitorCycle) decides when it runs and
  * what a failed cycle means.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
 import { evaluatePolicies } from '../../core/policy.ts';
 import { findingAlerts } from '../../core/alerts.ts';
 import { triggerOf } from '../../core/lifecycle/state.ts';
 import { monitoringVerdict } from '../../core/lifecycle/fleet-view.ts';
+import { isQuiet, quietSummary } from '../../core/lifecycle/quiet-cycle.ts';
+import type { MonitoringSummary } from '../../core/monitoring.ts';
+import { QUIET_CYCLES_PATCH } from '../legacy/patches.ts';
 import type { ModelEntity } from './model-entity.ts';
 
 // A monitoring cycle that fails is skipped (see monitorCycle), so a few attempts are enough.
@@ -19,8 +23,23 @@ const { monitorChampion } = proxyActivities<Activities>({
   retry: { maximumAttempts: 3 },
 });
 
+// Three indexed reads: a local activity, recorded as one marker inside the workflow task.
+const { logPosition } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', retry: { maximumAttempts: 3 } });
+
 export async function monitorOnce(lifecycle: ModelEntity, championVersion: string): Promise<void> {
-  const { state, spec, model } = lifecycle;
+  const { state } = lifecycle;
+  if (patched(QUIET_CYCLES_PATCH) && state.lastSummary) {
+    const log = await logPosition({ model: lifecycle.model, trainedThroughRecordId: state.trainedThroughRecordId });
+    if (isQuiet(log, state.monitor, championVersion)) {
+      return judge(lifecycle, quietSummary(state.lastSummary, new Date().toISOString(), log.newLabels), { quiet: true });
+    }
+  }
+  await measure(lifecycle, championVersion);
+}
+
+/** The full cycle: the monitor activity summarises the log since the cursors and moves them on. */
+async function measure(lifecycle: ModelEntity, championVersion: string): Promise<void> {
+  const { state, spec } = lifecycle;
   const result = await monitorChampion({
     spec,
     policies: lifecycle.policies(),
@@ -33,7 +52,17 @@ export async function monitorOnce(lifecycle: ModelEntity, championVersion: strin
   state.monitor = result.cursors;
   state.feedbackCursor = result.cursors.feedback;
   state.lastSummary = result.summary;
-  const verdict = evaluatePolicies(lifecycle.policies(), result.summary, state.policy, {
+  await judge(lifecycle, result.summary, { quiet: false });
+}
+
+/**
+ * The policies judge the cycle's summary. A quiet cycle's summary (nothing new) is judged but not
+ * kept: the status query goes on showing the last cycle that measured something, and a quiet
+ * cycle has no findings to alert on.
+ */
+async function judge(lifecycle: ModelEntity, summary: MonitoringSummary, { quiet }: { quiet: boolean }): Promise<void> {
+  const { state, model } = lifecycle;
+  const verdict = evaluatePolicies(lifecycle.policies(), summary, state.policy, {
     nowMs: Date.now(),
     championSinceMs: state.championSinceMs,
     lastRetrainMs: state.lastRetrainMs,
@@ -42,6 +71,6 @@ export async function monitorOnce(lifecycle: ModelEntity, championVersion: strin
   state.policyNotes = verdict.notes;
   lifecycle.lastVerdict = monitoringVerdict(verdict);
   // Drift and input anomalies are worth a person's attention whether or not a policy fires.
-  for (const alert of findingAlerts(model, result.summary)) await lifecycle.notify(alert);
+  if (!quiet) for (const alert of findingAlerts(model, summary)) await lifecycle.notify(alert);
   if (verdict.fire) lifecycle.requestRetrain(triggerOf(verdict.fired));
 }
