@@ -13,6 +13,9 @@
  *   strategies     the sequential canary and A/B test against today's canary rule and fixed-horizon /
  *                  peeking z-tests on simulated labelled traffic with known truth; CBPE's estimated vs
  *                  realised accuracy on the weather, flights and a synthetic stream (about two minutes)
+ *   fleet          N managed models on one worker (`--models 10,100,1000`, default 10,100): RSS, CPU,
+ *                  Temporal actions and history events per model-day, cycle latency, store size
+ *                  (a few minutes per N, plus training N tiny models)
  *   chaos          every scenario in stack/chaos/ in its full form: worker killed 5 times in a sweep,
  *                  Temporal killed and restarted mid-retrain, ... (PERENNIAL_CHAOS=a,b picks
  *                  scenarios; tens of minutes)
@@ -25,6 +28,7 @@ import { PROJECT_ROOT } from '../config/paths.ts';
 import { benchmark as automl } from './automl/index.ts';
 import { benchmark as chaos } from './chaos/index.ts';
 import { benchmark as drift } from './drift/index.ts';
+import { benchmark as fleet } from './fleet/index.ts';
 import { benchmark as driftEval } from './drift-eval/index.ts';
 import { benchmark as orchestration } from './orchestration/index.ts';
 import { benchmark as serving } from './serving/index.ts';
@@ -33,9 +37,10 @@ import type { Benchmark } from './shared/benchmark.ts';
 import { withBenchStack } from './shared/stack.ts';
 import type { LocalStack } from '../stack/local.ts';
 
-const BENCHMARKS: Record<string, Benchmark> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos, strategies };
+const BENCHMARKS: Record<string, Benchmark> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos, strategies, fleet };
 
-const names = process.argv.slice(2).filter((a) => a !== '--');
+// Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models.
+const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--models');
 const chosen = names.length ? names : Object.keys(BENCHMARKS);
 const unknown = chosen.filter((n) => !BENCHMARKS[n]);
 if (unknown.length) {

@@ -1,0 +1,176 @@
+/**
+ * What a fleet costs on one worker: registers N managed models (synthetic specs over a shared
+ * small dataset, the tiniest sweep: 1 trial of 1 epoch, auto-approved, monitoring every 10 s with
+ * the per-model stagger), waits for every champion, then runs monitoring for a window with light
+ * traffic (one prediction per model every 30 s on average, so most cycles are quiet) and reads
+ * the cost from the lifecycles' histories and this process (worker, model server and client run
+ * in it, as `npm start` runs them).
+ *
+ * `npm run bench -- fleet --models 10,100,1000` (default 10,100). The anchor is the cost measured
+ * before quiet cycles (issue 13, 21 models): 11 history events and ~60 ms of worker CPU per cycle.
+ */
+import { statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { toRecords } from '../../client/dataset.ts';
+import { lifecycleWorkflowId } from '../../core/messages.ts';
+import { ModelSpec } from '../../core/spec.ts';
+import { weatherData } from '../../stack/demo.ts';
+import type { LocalStack } from '../../stack/local.ts';
+import type { Benchmark } from '../shared/benchmark.ts';
+import { quantile } from '../shared/stack.ts';
+import { windowCost, type WindowCost } from './history.ts';
+
+const INTERVAL_S = 10;
+const WINDOW_S = Number(process.env.PERENNIAL_FLEET_WINDOW_S ?? 180);
+const TRAFFIC_EVERY_S = 30;
+const DAY_S = 86_400;
+/** Temporal's default limit.historyCount.suggestContinueAsNew: the lifecycle continues as new when suggested. */
+const SUGGEST_CONTINUE_AS_NEW_EVENTS = 4096;
+const ANCHOR = { name: 'before quiet cycles (21 models, issue 13)', historyEventsPerCycle: 11, cpuPerModelCycleMs: 60 };
+const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
+
+export function modelCounts(argv = process.argv): number[] {
+  const at = argv.indexOf('--models');
+  const list = at >= 0 ? argv[at + 1] : '10,100';
+  const counts = (list ?? '').split(',').map(Number);
+  if (counts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--models: give counts like 10,100,1000, got "${list}"`);
+  return counts;
+}
+
+function fleetSpec(run: string, i: number): ModelSpec {
+  return ModelSpec.parse({
+    name: `fleet-${run}-${i}`,
+    features: FEATURES.map((name) => ({ name })),
+    label: { name: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] },
+    training: {
+      window: { kind: 'lastRows', rows: 365 },
+      sweep: {
+        families: { softmax: { learningRate: { type: 'float', low: 0.02, high: 0.1, log: true } } },
+        sampler: 'random',
+        seed: 1,
+        budget: { maxTrials: 1, maxEpochsPerTrial: 1 },
+        earlyStopping: { kind: 'none' },
+      },
+    },
+    monitoring: { interval: `${INTERVAL_S}s` },
+    policies: {},
+    approval: { required: false },
+  });
+}
+
+async function waitForChampions(stack: LocalStack, names: string[]): Promise<void> {
+  const waiting = new Set(names);
+  const deadline = Date.now() + 60 * 60_000;
+  while (waiting.size > 0) {
+    if (Date.now() > deadline) throw new Error(`${waiting.size} models without a champion after an hour`);
+    for (const name of [...waiting]) if ((await stack.client.status(name)).championVersion) waiting.delete(name);
+    if (waiting.size) await new Promise((r) => setTimeout(r, 5_000));
+  }
+}
+
+/** One row to one model every TRAFFIC_EVERY_S / N seconds, round robin: light, steady traffic. */
+function startTraffic(stack: LocalStack, names: string[]) {
+  const rows = weatherData().traffic.map((r) => Object.fromEntries(FEATURES.map((f) => [f, r[f]])));
+  let k = 0;
+  const timer = setInterval(
+    () => {
+      const name = names[k % names.length];
+      const row = rows[k++ % rows.length];
+      request(`${stack.servingUrl}/v1/models/${name}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [row] }),
+      }).then(
+        (res) => res.body.dump(),
+        () => undefined,
+      );
+    },
+    (TRAFFIC_EVERY_S * 1000) / names.length,
+  );
+  return () => clearInterval(timer);
+}
+
+function storeBytes(dataDir: string): number {
+  return readdirSync(dataDir)
+    .filter((f) => f.startsWith('perennial.sqlite'))
+    .reduce((sum, f) => sum + statSync(join(dataDir, f)).size, 0);
+}
+
+async function measureFleet(stack: LocalStack, models: number) {
+  const run = Date.now().toString(36);
+  const specs = Array.from({ length: models }, (_, i) => fleetSpec(run, i));
+  const seed = weatherData().seed.slice(0, 400);
+  const registered = performance.now();
+  for (const spec of specs) {
+    await stack.store.addRecords(spec.name, toRecords(seed, FEATURES, 'weather', 'bench'));
+    await stack.client.register(spec);
+  }
+  await waitForChampions(
+    stack,
+    specs.map((s) => s.name),
+  );
+  console.log(`  ${models} models: every champion promoted after ${((performance.now() - registered) / 1000).toFixed(0)} s`);
+
+  const stopTraffic = startTraffic(
+    stack,
+    specs.map((s) => s.name),
+  );
+  const from = Date.now();
+  const cpuFrom = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
+  const cpu = process.cpuUsage(cpuFrom);
+  const to = Date.now();
+  stopTraffic();
+  const rssMiB = process.memoryUsage().rss / 2 ** 20;
+
+  const costs: WindowCost[] = [];
+  for (const spec of specs) {
+    const history = await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).fetchHistory();
+    costs.push(windowCost(history.events ?? [], from, to));
+  }
+  const sum = (pick: (c: WindowCost) => number) => costs.reduce((s, c) => s + pick(c), 0);
+  const cycles = sum((c) => c.cycleMs.length);
+  const measured = sum((c) => c.measuredCycles);
+  const perModelDay = (n: number) => (n / models) * (DAY_S / ((to - from) / 1000));
+  const latencies = costs.flatMap((c) => c.cycleMs).sort((a, b) => a - b);
+  const eventsPerModelDay = perModelDay(sum((c) => c.events));
+  const result = {
+    models,
+    windowS: Math.round((to - from) / 1000),
+    workerRssMiB: Math.round(rssMiB),
+    cpuPerModelCycleMs: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, cycles)).toFixed(2)),
+    actionsPerModelDay: Math.round(perModelDay(sum((c) => c.actions))),
+    historyEventsPerModelDay: Math.round(eventsPerModelDay),
+    historyEventsPerCycle: Number((sum((c) => c.events) / Math.max(1, cycles)).toFixed(2)),
+    cycles,
+    quietShare: Number((Math.max(0, cycles - measured) / Math.max(1, cycles)).toFixed(3)),
+    cycleP50Ms: quantile(latencies, 0.5),
+    cycleP99Ms: quantile(latencies, 0.99),
+    continueAsNewPerModelDay: Number((eventsPerModelDay / SUGGEST_CONTINUE_AS_NEW_EVENTS).toFixed(2)),
+    continuedAsNewInWindow: sum((c) => c.continuedAsNew),
+    storeBytes: storeBytes(stack.dataDir),
+  };
+  console.log(`  ${JSON.stringify(result)}`);
+  for (const spec of specs) await stack.client.stop(spec.name);
+  return result;
+}
+
+export async function fleet(stack: LocalStack) {
+  const runs = [];
+  for (const models of modelCounts()) runs.push(await measureFleet(stack, models));
+  const anchorEventsPerModelDay = ANCHOR.historyEventsPerCycle * (DAY_S / INTERVAL_S);
+  for (const r of runs) {
+    console.log(
+      `${r.models} models: ${r.historyEventsPerCycle} events and ${r.cpuPerModelCycleMs} ms CPU per cycle (anchor ${ANCHOR.historyEventsPerCycle} and ${ANCHOR.cpuPerModelCycleMs}): ratio ${(r.historyEventsPerModelDay / anchorEventsPerModelDay).toFixed(2)} in events per model-day`,
+    );
+  }
+  return {
+    anchor: { ...ANCHOR, historyEventsPerModelDay: anchorEventsPerModelDay },
+    intervalS: INTERVAL_S,
+    trafficEverySPerModel: TRAFFIC_EVERY_S,
+    runs,
+  };
+}
+
+export const benchmark: Benchmark = { needs: 'stack', run: fleet };
