@@ -29,6 +29,12 @@
  * captured with PERENNIAL_CAPTURE=v9: one promoted and monitored, one whose first challenger
  * awaits approval): they carry the `fleet-view-attributes` patch marker and its combined upserts;
  * the v3 to v5 lifecycles replay the one-attribute upserts they recorded before it.
+ * v10 holds two lifecycles of the fleet's cheaper cycles (test/workflows/quiet-cycles.test.ts,
+ * captured with PERENNIAL_CAPTURE=v10): one promoted, monitored by quiet cycles (a local
+ * activity's marker, no monitorChampion) on its staggered phase until a rule on the champion's age
+ * fired, and one awaiting approval without a timer. They carry the quiet-monitoring-cycles,
+ * staggered-monitoring-cycles and idle-without-timer markers; v3 to v9 replay the full cycles,
+ * interval timers and idle timers they recorded before them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
