@@ -2,7 +2,8 @@
  * What a fleet costs on one worker: registers N managed models (synthetic specs over a shared
  * small dataset, the tiniest sweep: 1 trial of 1 epoch, auto-approved, monitoring every 10 s with
  * the per-model stagger), waits for every champion, then runs monitoring for a window with light
- * traffic (one prediction per model every 30 s on average, so most cycles are quiet) and reads
+ * traffic (one prediction per model every 30 s on average, so most cycles are quiet;
+ * PERENNIAL_FLEET_TRAFFIC_EVERY_S changes it, 0 for none) and reads
  * the cost from the lifecycles' histories and this process (worker, model server and client run
  * in it, as `npm start` runs them).
  *
@@ -22,8 +23,10 @@ import { quantile } from '../shared/stack.ts';
 import { windowCost, type WindowCost } from './history.ts';
 
 const INTERVAL_S = 10;
+/** The measured window (PERENNIAL_FLEET_WINDOW_S): long enough for 18 cycles per model at 10 s. */
 const WINDOW_S = Number(process.env.PERENNIAL_FLEET_WINDOW_S ?? 180);
-const TRAFFIC_EVERY_S = 30;
+/** Seconds between predictions to each model; 0 for none (every cycle after the first is quiet). */
+const TRAFFIC_EVERY_S = Number(process.env.PERENNIAL_FLEET_TRAFFIC_EVERY_S ?? 30);
 const DAY_S = 86_400;
 /** Temporal's default limit.historyCount.suggestContinueAsNew: the lifecycle continues as new when suggested. */
 const SUGGEST_CONTINUE_AS_NEW_EVENTS = 4096;
@@ -72,6 +75,7 @@ async function waitForChampions(stack: LocalStack, names: string[]): Promise<voi
 /** One row to one model every TRAFFIC_EVERY_S / N seconds, round robin: light, steady traffic. */
 function startTraffic(stack: LocalStack, names: string[]) {
   const rows = weatherData().traffic.map((r) => Object.fromEntries(FEATURES.map((f) => [f, r[f]])));
+  if (TRAFFIC_EVERY_S <= 0) return () => undefined;
   let k = 0;
   const timer = setInterval(
     () => {
