@@ -29,6 +29,7 @@ const WINDOW_S = Number(process.env.PERENNIAL_FLEET_WINDOW_S ?? 180);
 const TRAFFIC_EVERY_S = Number(process.env.PERENNIAL_FLEET_TRAFFIC_EVERY_S ?? 30);
 const DAY_S = 86_400;
 /** Temporal's default limit.historyCount.suggestContinueAsNew: the lifecycle continues as new when suggested. */
+const IDLE_S = 20;
 const SUGGEST_CONTINUE_AS_NEW_EVENTS = 4096;
 const ANCHOR = { name: 'before quiet cycles (21 models, issue 13)', historyEventsPerCycle: 11, cpuPerModelCycleMs: 60 };
 const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
@@ -101,7 +102,7 @@ function storeBytes(dataDir: string): number {
     .reduce((sum, f) => sum + statSync(join(dataDir, f)).size, 0);
 }
 
-async function measureFleet(stack: LocalStack, models: number) {
+async function measureFleet(stack: LocalStack, models: number, idleMsPerS: number) {
   const run = Date.now().toString(36);
   const specs = Array.from({ length: models }, (_, i) => fleetSpec(run, i));
   const seed = weatherData().seed.slice(0, 400);
@@ -127,6 +128,7 @@ async function measureFleet(stack: LocalStack, models: number) {
   const to = Date.now();
   stopTraffic();
   const rssMiB = process.memoryUsage().rss / 2 ** 20;
+  const windowS = (to - from) / 1000;
 
   const costs: WindowCost[] = [];
   for (const spec of specs) {
@@ -141,9 +143,11 @@ async function measureFleet(stack: LocalStack, models: number) {
   const eventsPerModelDay = perModelDay(sum((c) => c.events));
   const result = {
     models,
-    windowS: Math.round((to - from) / 1000),
+    windowS: Math.round(windowS),
     workerRssMiB: Math.round(rssMiB),
-    cpuPerModelCycleMs: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, cycles)).toFixed(2)),
+    // Net of the idle process, which a fleet of 10 would otherwise be charged for.
+    cpuPerModelCycleMs: Number((((cpu.user + cpu.system) / 1000 - idleMsPerS * windowS) / Math.max(1, cycles)).toFixed(2)),
+    processCpuPerModelCycleMs: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, cycles)).toFixed(2)),
     actionsPerModelDay: Math.round(perModelDay(sum((c) => c.actions))),
     historyEventsPerModelDay: Math.round(eventsPerModelDay),
     historyEventsPerCycle: Number((sum((c) => c.events) / Math.max(1, cycles)).toFixed(2)),
@@ -160,9 +164,19 @@ async function measureFleet(stack: LocalStack, models: number) {
   return result;
 }
 
+/** This process's CPU while no model is registered (Temporal Core's pollers, the model server, GC), in ms per second. */
+async function idleCpuMsPerS(): Promise<number> {
+  const from = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+  const cpu = process.cpuUsage(from);
+  return (cpu.user + cpu.system) / 1000 / IDLE_S;
+}
+
 export async function fleet(stack: LocalStack) {
+  const idle = await idleCpuMsPerS();
+  console.log(`  idle process: ${idle.toFixed(1)} ms CPU per second`);
   const runs = [];
-  for (const models of modelCounts()) runs.push(await measureFleet(stack, models));
+  for (const models of modelCounts()) runs.push(await measureFleet(stack, models, idle));
   const anchorEventsPerModelDay = ANCHOR.historyEventsPerCycle * (DAY_S / INTERVAL_S);
   for (const r of runs) {
     console.log(
@@ -171,6 +185,7 @@ export async function fleet(stack: LocalStack) {
   }
   return {
     anchor: { ...ANCHOR, historyEventsPerModelDay: anchorEventsPerModelDay },
+    idleCpuMsPerS: Number(idle.toFixed(1)),
     intervalS: INTERVAL_S,
     trafficEverySPerModel: TRAFFIC_EVERY_S,
     runs,
