@@ -101,6 +101,22 @@ export default defineConfig(
     },
   },
   {
+    // Typed rules: a store call (or any Promise) that nobody awaits would let its error or its
+    // ordering slip away silently; a Promise in a condition is always true.
+    name: 'perennial/promises',
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test's describe/it return Promises that the runner itself awaits.
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     name: 'perennial/tests',
     files: ['test/**'],
     rules: {
