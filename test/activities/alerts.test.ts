@@ -117,7 +117,7 @@ let sendAlert: (input: SendAlertInput) => Promise<SendAlertResult>;
 const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
 
 before(async () => {
-  store = openStore(join(tempDir(), 'alerts.db'));
+  store = await openStore(join(tempDir(), 'alerts.db'));
   [webhook, smtp] = await Promise.all([startWebhookReceiver(), startSmtpServer()]);
   // The alert activities only need the store.
   const activities = alertActivities({ store } as Pick<ActivityContext, 'store'> as ActivityContext);
@@ -126,7 +126,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all([webhook.close(), smtp.close()]);
-  store.close();
+  await store.close();
 });
 
 let models = 0;
@@ -295,7 +295,7 @@ test('every channel failing throws a retryable error; retries send only what is 
     assert.equal(postsFor(model).length, 1, 'the webhook got the alert once');
     assert.equal(mailsFor(model).length, 1);
     // Retries of one alert are one alert for the rate limit: the first attempt's verdict holds.
-    assert.equal(store.getAlert(input.alertId)?.suppressed, undefined);
+    assert.equal((await store.getAlert(input.alertId))?.suppressed, undefined);
   } finally {
     webhook.status = 200;
     smtp.down = false;
@@ -358,7 +358,7 @@ test('an invalid alert is a non-retryable failure and leaves no trace', async ()
     return true;
   });
   await assert.rejects(sendAlert({ alerts: spec(), alert: drift(model), alertId: '' }), /alertId must be a non-empty string/);
-  assert.equal(store.getAlert(`${model}/1`), undefined);
+  assert.equal(await store.getAlert(`${model}/1`), undefined);
   assert.equal(postsFor(model).length, 0);
 });
 
@@ -367,7 +367,7 @@ test('with no channel for the kind nothing is sent or counted', async () => {
   const alerts = spec({ webhooks: [{ url: `${webhook.url}/slack`, name: 'slack', kinds: ['rollback'] }], email: undefined });
   const result = await sendAlert({ alerts, alert: drift(model), alertId: `${model}/1` });
   assert.deepEqual(result, { alertId: `${model}/1`, delivered: [], failed: [] });
-  assert.equal(store.getAlert(`${model}/1`), undefined);
+  assert.equal(await store.getAlert(`${model}/1`), undefined);
   assert.equal(postsFor(model).length, 0);
   // The default spec: alerts off.
   assert.deepEqual((await sendAlert({ alerts: AlertsSpec.parse({}), alert: drift(model), alertId: `${model}/2` })).delivered, []);

@@ -13,7 +13,7 @@ import { openStore } from '../../adapters/store/index.ts';
 import { tempDir } from '../helpers/services.ts';
 
 test('a regression canary is judged by live RMSE: values off by 1 vs off by 3', async () => {
-  const store = openStore(join(tempDir(), 'log.sqlite'));
+  const store = await openStore(join(tempDir(), 'log.sqlite'));
   const since = new Date(Date.now() - 1000).toISOString();
   const logged = (id: string, version: string, value: number) => ({
     id,
@@ -26,9 +26,15 @@ test('a regression canary is judged by live RMSE: values off by 1 vs off by 3', 
     confidence: null,
     probabilities: {},
   });
-  store.logPredictions([logged('a', '1', 21), logged('b', '1', 19), logged('c', '2', 23), logged('d', '2', 17), logged('e', '2', 20)]);
+  await store.logPredictions([
+    logged('a', '1', 21),
+    logged('b', '1', 19),
+    logged('c', '2', 23),
+    logged('d', '2', 17),
+    logged('e', '2', 20),
+  ]);
   // Truth 20 everywhere: the champion errs by 1 and 1, the canary by 3 and 3 (and e has no value back).
-  store.addFeedbackMany([
+  await store.addFeedbackMany([
     { predictionId: 'a', label: 20 },
     { predictionId: 'b', label: '20' },
     { predictionId: 'c', label: 20 },
@@ -46,5 +52,5 @@ test('a regression canary is judged by live RMSE: values off by 1 vs off by 3', 
   // A version without labelled predictions has no score yet.
   const none = await activities.compareCanary({ model: 'mpg', since, championVersion: '1', canaryVersion: '9', regression: true });
   assert.deepEqual(none.canary, { n: 0, accuracy: null, rmse: null });
-  store.close();
+  await store.close();
 });

@@ -15,11 +15,11 @@ import { tempDir } from '../helpers/services.ts';
 const spec = ModelSpec.parse({ name: 'q', features: [{ name: 'a' }], label: { name: 'y', classes: ['p', 'q'] } });
 const record = (a: number, label: string, source: string) => ({ features: { a }, label, source });
 
-test('quarantine takes a source out of every training window and restore puts it back, ids and feedback links kept', () => {
-  const store = openStore(join(tempDir(), 'log.sqlite'));
+test('quarantine takes a source out of every training window and restore puts it back, ids and feedback links kept', async () => {
+  const store = await openStore(join(tempDir(), 'log.sqlite'));
   try {
-    store.addRecords('q', [record(1, 'p', 'good.csv'), record(2, 'q', 'good.csv')]);
-    store.logPredictions([
+    await store.addRecords('q', [record(1, 'p', 'good.csv'), record(2, 'q', 'good.csv')]);
+    await store.logPredictions([
       {
         id: 'pred-1',
         model: 'q',
@@ -31,16 +31,16 @@ test('quarantine takes a source out of every training window and restore puts it
         probabilities: { p: 0.9, q: 0.1 },
       },
     ]);
-    const feedbackId = store.addFeedback('pred-1', 'q');
-    store.addRecords('q', [record(4, 'q', 'spam.csv'), record(5, 'q', 'spam.csv')]);
-    store.addRecords('other', [record(6, 'p', 'spam.csv')]);
-    const before = store.readRecords('q', { kind: 'all' });
+    const feedbackId = await store.addFeedback('pred-1', 'q');
+    await store.addRecords('q', [record(4, 'q', 'spam.csv'), record(5, 'q', 'spam.csv')]);
+    await store.addRecords('other', [record(6, 'p', 'spam.csv')]);
+    const before = await store.readRecords('q', { kind: 'all' });
     assert.deepEqual(
       before.map((r) => r.source),
       ['good.csv', 'good.csv', 'feedback:anonymous', 'spam.csv', 'spam.csv'],
     );
     assert.deepEqual(
-      store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined, s.firstId, s.lastId]),
+      (await store.recordsBySource('q')).map((s) => [s.source, s.records, s.quarantined, s.firstId, s.lastId]),
       [
         ['good.csv', 2, 0, 1, 2],
         ['feedback:anonymous', 1, 0, 3, 3],
@@ -48,24 +48,24 @@ test('quarantine takes a source out of every training window and restore puts it
       ],
     );
 
-    assert.equal(store.quarantineSource('q', 'spam.csv', 'mislabelled batch'), 2);
-    assert.equal(store.quarantineSource('q', 'feedback:anonymous', 'anonymous'), 1);
+    assert.equal(await store.quarantineSource('q', 'spam.csv', 'mislabelled batch'), 2);
+    assert.equal(await store.quarantineSource('q', 'feedback:anonymous', 'anonymous'), 1);
     assert.deepEqual(
-      store.readRecords('q', { kind: 'all' }).map((r) => r.id),
+      (await store.readRecords('q', { kind: 'all' })).map((r) => r.id),
       [1, 2],
     );
     assert.deepEqual(
-      store.readRecords('q', { kind: 'lastRows', rows: 2 }).map((r) => r.id),
+      (await store.readRecords('q', { kind: 'lastRows', rows: 2 })).map((r) => r.id),
       [1, 2],
     );
-    assert.equal(store.readRecords('other', { kind: 'all' }).length, 1, "another model's records of the same source stay");
+    assert.equal((await store.readRecords('other', { kind: 'all' })).length, 1, "another model's records of the same source stay");
     // The label still counts for monitoring; only its training record is set aside.
     assert.deepEqual(
-      store.labelledSince('q', 0).map((l) => l.truth),
+      (await store.labelledSince('q', 0)).map((l) => l.truth),
       ['q'],
     );
     assert.deepEqual(
-      store.recordsBySource('q').map((s) => [s.source, s.records, s.quarantined]),
+      (await store.recordsBySource('q')).map((s) => [s.source, s.records, s.quarantined]),
       [
         ['good.csv', 2, 0],
         ['feedback:anonymous', 0, 1],
@@ -73,17 +73,17 @@ test('quarantine takes a source out of every training window and restore puts it
       ],
     );
     // Ids are never handed out again: "records after id N" watermarks stay meaningful.
-    store.addRecords('q', [record(7, 'p', 'later.csv')]);
-    assert.equal(store.maxRecordId('q'), 7);
+    await store.addRecords('q', [record(7, 'p', 'later.csv')]);
+    assert.equal(await store.maxRecordId('q'), 7);
 
-    assert.equal(store.restoreSource('q', 'feedback:anonymous'), 1);
-    assert.equal(store.restoreSource('q', 'spam.csv'), 2);
-    assert.deepEqual(store.readRecords('q', { kind: 'all' }).slice(0, 5), before, 'back as they were, before the later record');
+    assert.equal(await store.restoreSource('q', 'feedback:anonymous'), 1);
+    assert.equal(await store.restoreSource('q', 'spam.csv'), 2);
+    assert.deepEqual((await store.readRecords('q', { kind: 'all' })).slice(0, 5), before, 'back as they were, before the later record');
     // Feedback is idempotent again only if its record link came back.
-    assert.equal(store.addFeedback('pred-1', 'q'), feedbackId);
-    assert.equal(store.quarantineSource('q', 'nothing-here', 'x'), 0);
+    assert.equal(await store.addFeedback('pred-1', 'q'), feedbackId);
+    assert.equal(await store.quarantineSource('q', 'nothing-here', 'x'), 0);
   } finally {
-    store.close();
+    await store.close();
   }
 });
 

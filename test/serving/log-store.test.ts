@@ -21,10 +21,10 @@ const prediction = (id: string): PredictionLog => ({
   probabilities: { rain: 0.7, sun: 0.3 },
 });
 
-test('writeLog commits every write that succeeds and undoes each refused one alone', () => {
+test('writeLog commits every write that succeeds and undoes each refused one alone', async () => {
   const path = join(tempDir(), 'perennial.sqlite');
-  const store = openStore(path);
-  const results = store.writeLog([
+  const store = await openStore(path);
+  const results = await store.writeLog([
     { kind: 'predictions', rows: [prediction('p1'), prediction('p2')] },
     // Refused half way: its first item (for p1, written just above) must be undone with it.
     {
@@ -46,7 +46,7 @@ test('writeLog commits every write that succeeds and undoes each refused one alo
   assert.ok(!results[1].ok && results[1].error instanceof UnknownPredictionError);
   assert.ok(!results[3].ok && results[3].error instanceof UnknownLabelError);
   assert.ok(results[2].ok && results[2].ids.length === 1);
-  store.close();
+  await store.close();
 
   const db = new Database(path, { readonly: true });
   assert.deepEqual(db.prepare('SELECT id FROM predictions ORDER BY id').pluck().all(), ['p1', 'p2', 'p3']);
@@ -57,13 +57,13 @@ test('writeLog commits every write that succeeds and undoes each refused one alo
   db.close();
 });
 
-test('writeLog: a prediction write refused (a duplicate id) is undone alone; the rest, in chunks and singles, are stored', () => {
+test('writeLog: a prediction write refused (a duplicate id) is undone alone; the rest, in chunks and singles, are stored', async () => {
   const path = join(tempDir(), 'perennial.sqlite');
-  const store = openStore(path);
-  store.writeLog([{ kind: 'predictions', rows: [prediction('taken')] }]);
+  const store = await openStore(path);
+  await store.writeLog([{ kind: 'predictions', rows: [prediction('taken')] }]);
   // 40 rows: one multi-row INSERT of 32 and 8 single ones; the predictions of a commit are first tried all at once.
   const many = Array.from({ length: 40 }, (_, i) => prediction(`many-${String(i).padStart(2, '0')}`));
-  const results = store.writeLog([
+  const results = await store.writeLog([
     { kind: 'predictions', rows: many },
     { kind: 'predictions', rows: [prediction('fresh'), prediction('taken')] },
     { kind: 'predictions', rows: [prediction('last')] },
@@ -72,7 +72,7 @@ test('writeLog: a prediction write refused (a duplicate id) is undone alone; the
     results.map((r) => r.ok),
     [true, false, true],
   );
-  store.close();
+  await store.close();
 
   const db = new Database(path, { readonly: true });
   const ids = db.prepare('SELECT id FROM predictions ORDER BY seq').pluck().all();
@@ -86,18 +86,18 @@ test('writeLog: a prediction write refused (a duplicate id) is undone alone; the
   db.close();
 });
 
-test('synchronous: normal by default, full on request', () => {
+test('synchronous: normal by default, full on request', async () => {
   const dir = tempDir();
   for (const [options, expected] of [
     [{}, 1],
     [{ synchronous: 'full' as const }, 2],
   ] as const) {
     const path = join(dir, `${expected}.sqlite`);
-    const store = openStore(path, options);
-    store.writeLog([{ kind: 'predictions', rows: [prediction('p')] }]);
+    const store = await openStore(path, options);
+    await store.writeLog([{ kind: 'predictions', rows: [prediction('p')] }]);
     // The pragma is per connection: read it on the store's own (private) one.
     const db = (store as unknown as { db: Database.Database }).db;
     assert.equal(db.pragma('synchronous', { simple: true }), expected);
-    store.close();
+    await store.close();
   }
 });

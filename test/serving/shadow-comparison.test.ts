@@ -24,9 +24,9 @@ function served(id: string, label: string, extra: Partial<PredictionLog> = {}): 
 const shadowOf = (twin: string, label: string, version = '2'): PredictionLog =>
   served(`${twin}-shadow`, label, { version, role: 'shadow', shadowOf: twin });
 
-test('a classifier shadow: agreement on every pair, both accuracies on the labelled ones', () => {
-  const store = openStore(':memory:');
-  store.logPredictions([
+test('a classifier shadow: agreement on every pair, both accuracies on the labelled ones', async () => {
+  const store = await openStore(':memory:');
+  await store.logPredictions([
     served('a', 'rain'),
     shadowOf('a', 'rain'),
     served('b', 'sun'),
@@ -45,61 +45,61 @@ test('a classifier shadow: agreement on every pair, both accuracies on the label
     { ...shadowOf('h', 'rain'), model: 'other' },
   ]);
   // a: both right; b: truth rain, shadow right; c: accepted (both right); d: overridden without a label (left out).
-  store.addFeedback('a', 'rain');
-  const afterA = store.maxFeedbackId('weather');
-  store.addFeedback('b', 'rain');
-  store.addFeedback('c', { kind: 'accepted' });
-  store.addFeedback('d', { kind: 'overridden' });
-  store.addFeedback('e', 'sun');
+  await store.addFeedback('a', 'rain');
+  const afterA = await store.maxFeedbackId('weather');
+  await store.addFeedback('b', 'rain');
+  await store.addFeedback('c', { kind: 'accepted' });
+  await store.addFeedback('d', { kind: 'overridden' });
+  await store.addFeedback('e', 'sun');
 
-  assert.deepEqual(store.shadowPairCounts('weather', '2', {}), {
+  assert.deepEqual(await store.shadowPairCounts('weather', '2', {}), {
     pairs: 4,
     agreed: 2,
     absDifference: 0,
     labelled: { n: 3, shadowCorrect: 3, championCorrect: 2, shadowSquaredError: 0, championSquaredError: 0 },
   });
   // Since a feedback id: labels that arrived later; since a seq: pairs logged later (a's pair is seq 2).
-  const since = store.shadowPairCounts('weather', '2', { afterSeq: 2, afterFeedbackId: afterA });
+  const since = await store.shadowPairCounts('weather', '2', { afterSeq: 2, afterFeedbackId: afterA });
   assert.deepEqual(
     [since.pairs, since.agreed, since.labelled.n, since.labelled.shadowCorrect, since.labelled.championCorrect],
     [3, 1, 2, 2, 1],
   );
   // Through bounds: a monitoring cycle counts up to its own cursors (b's pair is seq 4, its feedback afterA + 1).
-  const upTo = store.shadowPairCounts('weather', '2', {
+  const upTo = await store.shadowPairCounts('weather', '2', {
     afterSeq: 2,
     throughSeq: 4,
     afterFeedbackId: afterA,
     throughFeedbackId: afterA + 1,
   });
   assert.deepEqual([upTo.pairs, upTo.agreed, upTo.labelled.n, upTo.labelled.shadowCorrect, upTo.labelled.championCorrect], [1, 0, 1, 1, 0]);
-  assert.equal(store.shadowPairCounts('weather', '9', {}).pairs, 0, 'a version that never shadowed has no pairs');
-  assert.equal(store.shadowPairCounts('weather', '2', { fromTime: '2999-01-01T00:00:00Z' }).pairs, 0);
-  assert.throws(() => store.shadowPairCounts('weather', '2', { fromTime: 'yesterday' }), RangeError);
-  store.close();
+  assert.equal((await store.shadowPairCounts('weather', '9', {})).pairs, 0, 'a version that never shadowed has no pairs');
+  assert.equal((await store.shadowPairCounts('weather', '2', { fromTime: '2999-01-01T00:00:00Z' })).pairs, 0);
+  await assert.rejects(store.shadowPairCounts('weather', '2', { fromTime: 'yesterday' }), RangeError);
+  await store.close();
 });
 
-test('a regression shadow: absolute differences of the pairs, squared errors against the true values', () => {
-  const store = openStore(':memory:');
+test('a regression shadow: absolute differences of the pairs, squared errors against the true values', async () => {
+  const store = await openStore(':memory:');
   const value = (id: string, v: number, extra: Partial<PredictionLog> = {}): PredictionLog => ({
     ...served(id, String(v), extra),
     task: 'regression',
     confidence: null,
     probabilities: {},
   });
-  store.logPredictions([
+  await store.logPredictions([
     value('a', 10),
     value('a-shadow', 12, { version: '2', role: 'shadow', shadowOf: 'a' }),
     value('b', 5),
     value('b-shadow', 4, { version: '2', role: 'shadow', shadowOf: 'b' }),
   ]);
   // a: truth 11 (shadow off by 1, champion by 1); b: truth 8 (shadow off by 4, champion by 3).
-  store.addFeedback('a', 11);
-  store.addFeedback('b', 8);
-  assert.deepEqual(store.shadowPairCounts('weather', '2', {}), {
+  await store.addFeedback('a', 11);
+  await store.addFeedback('b', 8);
+  assert.deepEqual(await store.shadowPairCounts('weather', '2', {}), {
     pairs: 2,
     agreed: 0,
     absDifference: 3,
     labelled: { n: 2, shadowCorrect: 0, championCorrect: 0, shadowSquaredError: 17, championSquaredError: 10 },
   });
-  store.close();
+  await store.close();
 });
