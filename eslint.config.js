@@ -1,5 +1,6 @@
 /**
  * `npm run lint`: typescript-eslint's recommended rules, and the layers as import rules.
+ * Typed rules (no-floating-promises and its kin) catch a Promise nobody awaits.
  *
  * The layers (README, "Architecture"): `core/` imports no other project folder; `workflows/`
  * imports only `core/`, plus `import type` of the `Activities` type from
