@@ -1,6 +1,6 @@
 /**
  * Group commit of the serving log: the predictions and feedback of requests that arrive close
- * together are written in one SQLite transaction (Store.writeLog), one commit for all of them.
+ * together are written in one store transaction (Store.writeLog), one commit for all of them.
  * Each request's promise settles only after that commit, and the server answers only then:
  * a response is never sent for a row that is not stored. Commits run one at a time, in batch
  * order: a batch handed over while the previous one commits waits for it.
