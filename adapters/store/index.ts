@@ -12,6 +12,6 @@ export type * from './types.ts';
 export { ANONYMOUS, feedbackSender } from './feedback-rules.ts';
 
 /** Opens the store at `path`, a SQLite file (created with its folder if need be) or ':memory:'. */
-export function openStore(path: string, options: StoreOptions = {}): Store {
+export async function openStore(path: string, options: StoreOptions = {}): Promise<Store> {
   return openSqliteStore(path, options);
 }

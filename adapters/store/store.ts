@@ -8,19 +8,16 @@
  * One interface per table group, so a caller that needs one group can say so; `Store` is all of
  * them. Today's implementation is SQLite (sqlite/, opened by `openStore` in index.ts).
  *
- * Every method is synchronous, a SQLite-ism: better-sqlite3 answers in-process, and callers
- * (the server's handlers, activities, the CLI, tests) call these methods without `await`, some
- * inside `assert.throws`. A Postgres store cannot answer synchronously, so to join it needs:
- * - every method here to return a Promise (`Promise<number>`, `Promise<void>`, ...), and every
- *   call site to await it (serving/, activities/, client/, stack/, worker/, test/); tests that
- *   use `assert.throws` on a store call move to `assert.rejects`;
- * - `claimAlert`'s `decide` may stay synchronous: it runs inside the transaction, on rows the
- *   store has already read (Postgres: SELECT ... FOR UPDATE, or SERIALIZABLE, to keep two
- *   senders from both squeezing under a rate limit);
- * - the same errors (core/errors.ts) and the rules in feedback-rules.ts, which are not SQL;
+ * Every method returns a Promise, so one interface serves an in-process engine (SQLite, whose
+ * better-sqlite3 answers synchronously: its methods resolve at once) and a networked one
+ * (Postgres). What every implementation keeps:
+ * - `claimAlert`'s `decide` is synchronous: it runs inside the transaction, on rows the store
+ *   has already read (Postgres: with the rows locked, so two senders can't both squeeze under a
+ *   rate limit);
+ * - the same errors (core/errors.ts), rejected rather than thrown, and the rules in
+ *   feedback-rules.ts, which are not SQL;
  * - ids that are never reused (records' and feedback's id, predictions' seq: consumers keep
- *   "everything after N" watermarks), i.e. sequences, not max(id) + 1;
- * - `openStore` to pick the implementation from its location (a path, or a postgres:// URL).
+ *   "everything after N" watermarks), i.e. sequences, not max(id) + 1.
  */
 import type {
   AlertClaim,
@@ -52,7 +49,7 @@ import type { ShadowPairCounts } from '../../core/shadow.ts';
 /** Labelled training records, and records quarantined by source. */
 export interface RecordStore {
   /** Appends records (one transaction); returns how many. */
-  addRecords(model: string, records: LabelledRecord[]): number;
+  addRecords(model: string, records: LabelledRecord[]): Promise<number>;
   /**
    * The records of a training window, in ascending id order (the order they arrived). `asOf`
    * anchors 'lastDays' (default now); `championTrainedThrough` is the last record id the champion
@@ -62,32 +59,36 @@ export interface RecordStore {
     model: string,
     window: TrainingWindow,
     at?: { asOf?: string; championTrainedThrough?: number },
-  ): Array<{ id: number } & LabelledRecord>;
+  ): Promise<Array<{ id: number } & LabelledRecord>>;
   /**
    * The most recent `limit` records with an id at most `throughId` and from `source` (each
    * filter when given), in ascending id order: the older data the evaluation gates judge on.
    */
-  referenceRecords(model: string, filter: { throughId?: number; source?: string }, limit: number): Array<{ id: number } & LabelledRecord>;
+  referenceRecords(
+    model: string,
+    filter: { throughId?: number; source?: string },
+    limit: number,
+  ): Promise<Array<{ id: number } & LabelledRecord>>;
   /** 0 when the model has no records. */
-  maxRecordId(model: string): number;
-  countRecordsSince(model: string, afterId: number): number;
+  maxRecordId(model: string): Promise<number>;
+  countRecordsSince(model: string, afterId: number): Promise<number>;
   /** Per source (an import's file, 'feedback', ...): the model's records in service and in quarantine. */
-  recordsBySource(model: string): SourceSummary[];
+  recordsBySource(model: string): Promise<SourceSummary[]>;
   /**
    * Takes the model's records from `source` out of every training window, in one transaction, so
    * nothing that reads records needs to know about quarantine. Ids are kept (never reused), so
    * `restoreSource` puts them back as they were. Feedback that had become one of these records
    * keeps its label for monitoring. Returns how many records moved.
    */
-  quarantineSource(model: string, source: string, reason: string): number;
+  quarantineSource(model: string, source: string, reason: string): Promise<number>;
   /** Undoes quarantineSource: the records return with their ids, and their feedback links. Returns how many. */
-  restoreSource(model: string, source: string): number;
+  restoreSource(model: string, source: string): Promise<number>;
 }
 
 /** Every prediction served, and the feedback (delayed ground truth) on them. */
 export interface PredictionLogStore {
   /** Logs the predictions in one transaction. */
-  logPredictions(rows: PredictionLog[]): void;
+  logPredictions(rows: PredictionLog[]): Promise<void>;
   /**
    * Delayed ground truth. Also appends a record (source 'feedback:<sender>') so labelled
    * production data becomes training data. The same feedback twice is idempotent (returns the
@@ -97,9 +98,9 @@ export interface PredictionLogStore {
    * model lacks an UnknownLabelError.
    * `sender`: the API key's name, or 'anonymous' (the default).
    */
-  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string): number;
+  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string): Promise<number>;
   /** All or nothing: the first bad item rejects the whole batch. Returns feedback ids in order. */
-  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string): number[];
+  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string): Promise<number[]>;
   /**
    * Group commit: many requests' writes in one transaction, so the model server pays for one
    * commit per few milliseconds rather than one per request. Each write succeeds or fails alone
@@ -107,23 +108,26 @@ export interface PredictionLogStore {
    * and reported in its result while the others commit. A failure of the transaction itself
    * (disk full, lock timeout) throws, and nothing of it is stored.
    */
-  writeLog(writes: LogWrite[]): LogWriteResult[];
+  writeLog(writes: LogWrite[]): Promise<LogWriteResult[]>;
   /** Feedback with id > afterFeedbackId, in feedback order, with its prediction. */
-  feedbackSince(model: string, afterFeedbackId: number): FeedbackEvent[];
+  feedbackSince(model: string, afterFeedbackId: number): Promise<FeedbackEvent[]>;
   /** 0 when the model has no predictions. */
-  maxPredictionSeq(model: string): number;
+  maxPredictionSeq(model: string): Promise<number>;
   /** Served predictions only (not shadow ones), like predictionsSince and recentPredictions: what monitoring sees. */
-  countPredictionsSince(model: string, afterSeq: number): number;
+  countPredictionsSince(model: string, afterSeq: number): Promise<number>;
   /** The most recent `limit` predictions with seq > afterSeq, oldest first, and the highest seq among them. */
-  predictionsSince(model: string, afterSeq: number, limit: number): { rows: LoggedPrediction[]; maxSeq: number };
+  predictionsSince(model: string, afterSeq: number, limit: number): Promise<{ rows: LoggedPrediction[]; maxSeq: number }>;
   /** The `limit` most recent predictions, oldest first. */
-  recentPredictions(model: string, limit: number): Array<{ features: Features; label: string; confidence: number | null; version: string }>;
+  recentPredictions(
+    model: string,
+    limit: number,
+  ): Promise<Array<{ features: Features; label: string; confidence: number | null; version: string }>>;
   /** Labelled predictions whose feedback id > afterFeedbackId, in feedback order. */
-  labelledSince(model: string, afterFeedbackId: number): LabelledPrediction[];
+  labelledSince(model: string, afterFeedbackId: number): Promise<LabelledPrediction[]>;
   /** 0 when the model has no feedback. */
-  maxFeedbackId(model: string): number;
+  maxFeedbackId(model: string): Promise<number>;
   /** Per version: labelled predictions made at or after `sinceIso`, and how many were right. RangeError for a bad time. */
-  liveAccuracy(model: string, sinceIso: string): Record<string, { n: number; correct: number }>;
+  liveAccuracy(model: string, sinceIso: string): Promise<Record<string, { n: number; correct: number }>>;
   /**
    * liveAccuracy for a regression model: per version, its predictions made at or after `sinceIso`
    * whose true value is known (feedback with a label; accepted counts as error 0), with their mean
@@ -131,23 +135,23 @@ export interface PredictionLogStore {
    * prediction was wrong, not by how much: it is left out. `squaredErrors` are the moments the
    * canary's sequential test on squared errors needs (core/sequential/difference-of-means.ts).
    */
-  liveErrors(model: string, sinceIso: string): Record<string, LiveErrors>;
+  liveErrors(model: string, sinceIso: string): Promise<Record<string, LiveErrors>>;
   /**
    * Every logged prediction of the model (shadow ones too) matching `since`, in seq order, with
    * its feedback; read lazily, a page at a time, so memory does not grow with the log. Rows
    * committed while the caller iterates are included when their seq is not yet passed.
    */
-  exportLog(model: string, since: LogSince): Iterable<ExportedPrediction>;
+  exportLog(model: string, since: LogSince): AsyncIterable<ExportedPrediction>;
   /** The feature names and classes that appear in exportLog's rows, sorted (a CSV header's columns). */
-  exportColumns(model: string, since: LogSince): { features: string[]; classes: string[] };
+  exportColumns(model: string, since: LogSince): Promise<{ features: string[]; classes: string[] }>;
 }
 
 /** Which versions each model serves. */
 export interface DeploymentStore {
-  getDeployment(model: string): DeploymentState | undefined;
-  setDeployment(model: string, state: DeploymentState): void;
+  getDeployment(model: string): Promise<DeploymentState | undefined>;
+  setDeployment(model: string, state: DeploymentState): Promise<void>;
   /** Every model's deployment, by model name. */
-  listDeployments(): Array<{ model: string } & DeploymentState>;
+  listDeployments(): Promise<Array<{ model: string } & DeploymentState>>;
 }
 
 /** One row per alert, keyed by the idempotency key its workflow gave it. */
@@ -162,10 +166,10 @@ export interface AlertLedger {
     claim: AlertClaim,
     lookbackMs: number,
     decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined,
-  ): AlertLedgerEntry;
-  getAlert(id: string): AlertLedgerEntry | undefined;
+  ): Promise<AlertLedgerEntry>;
+  getAlert(id: string): Promise<AlertLedgerEntry | undefined>;
   /** Records that `channel` took the alert; recording it twice is harmless. RangeError for an unknown alert. */
-  recordAlertDelivery(id: string, channel: string): void;
+  recordAlertDelivery(id: string, channel: string): Promise<void>;
 }
 
 /**
@@ -174,19 +178,19 @@ export interface AlertLedger {
  */
 export interface ApiKeyStore {
   /** Stores a new key's hash under `name`; false when the model already has a key of that name (even revoked). */
-  addApiKey(model: string, name: string, hash: string): boolean;
+  addApiKey(model: string, name: string, hash: string): Promise<boolean>;
   /** The key after revoking it (revoking twice keeps the first time); undefined when there is no such key. */
-  revokeApiKey(model: string, name: string): ApiKeyInfo | undefined;
-  listApiKeys(model: string): ApiKeyInfo[];
+  revokeApiKey(model: string, name: string): Promise<ApiKeyInfo | undefined>;
+  listApiKeys(model: string): Promise<ApiKeyInfo[]>;
   /** Whether predict and feedback for `model` need a key: it has (or had) one. */
-  requiresApiKey(model: string): boolean;
+  requiresApiKey(model: string): Promise<boolean>;
   /** The name of the model's unrevoked key with this hash. */
-  apiKeyName(model: string, hash: string): string | undefined;
+  apiKeyName(model: string, hash: string): Promise<string | undefined>;
 }
 
 export interface Store
   extends RecordStore, PredictionLogStore, DeploymentStore, AlertLedger, ApiKeyStore, ShadowComparisonStore, LabelQueueStore {
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -206,7 +210,7 @@ export interface ShadowSince {
 /** A shadow version's predictions against the champion's on the same inputs (core/shadow.ts). */
 export interface ShadowComparisonStore {
   /** Zero counts when the shadow logged nothing. RangeError for a bad time. */
-  shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince): ShadowPairCounts;
+  shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince): Promise<ShadowPairCounts>;
 }
 
 /**
@@ -219,10 +223,10 @@ export interface LabelQueueStore {
    * `query.strategy` (disagreement: with their shadow twins), at most `query.limit`. RangeError
    * for a bad time.
    */
-  labelQueue(model: string, query: LabelQueueQuery): LabelQueueItem[];
+  labelQueue(model: string, query: LabelQueueQuery): Promise<LabelQueueItem[]>;
   /** Served predictions of `versions` without feedback, matching `since`, newest first, at most `limit`. */
-  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number): LabelQueueItem[];
+  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number): Promise<LabelQueueItem[]>;
   /** Notes that the predictions were offered (one transaction; a prediction's first offer is kept). */
-  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]): void;
-  labelQueueSummary(model: string): LabelQueueSummary;
+  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]): Promise<void>;
+  labelQueueSummary(model: string): Promise<LabelQueueSummary>;
 }
