@@ -16,6 +16,13 @@ type ExportRow = Omit<ExportedPrediction, 'feedback'> & {
 // An open time bound ($3 null) is folded away when the query is planned with its values.
 const SINCE = `p.model = $1 AND p.seq > $2 AND ($3::timestamptz IS NULL OR p.created_at >= $3)`;
 
+/** A page of the export: $1 model, $2 after seq, $3 from time or null, $4 the page's size. Exported for a test to EXPLAIN. */
+export const EXPORT_PAGE_SQL = `SELECT p.seq, p.id, p.created_at AS "createdAt", p.version, p.role, p.task, p.features, p.label,
+    p.confidence, p.probabilities, p.shadow_of AS "shadowOf", f.kind AS "feedbackKind", f.label AS "feedbackLabel",
+    f.source AS "feedbackSource", f.created_at AS "feedbackAt"
+  FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
+  WHERE ${SINCE} ORDER BY p.seq LIMIT $4`;
+
 export class PostgresLogExport {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -28,14 +35,7 @@ export class PostgresLogExport {
     const fromTime = optionalTime(since.fromTime);
     let afterSeq = since.afterSeq ?? 0;
     for (;;) {
-      const { rows } = await this.pool.query<ExportRow>(
-        `SELECT p.seq, p.id, p.created_at AS "createdAt", p.version, p.role, p.task, p.features, p.label, p.confidence,
-                p.probabilities, p.shadow_of AS "shadowOf", f.kind AS "feedbackKind", f.label AS "feedbackLabel",
-                f.source AS "feedbackSource", f.created_at AS "feedbackAt"
-         FROM predictions p LEFT JOIN feedback f ON f.prediction_id = p.id
-         WHERE ${SINCE} ORDER BY p.seq LIMIT $4`,
-        [model, afterSeq, fromTime, EXPORT_PAGE],
-      );
+      const { rows } = await this.pool.query<ExportRow>(EXPORT_PAGE_SQL, [model, afterSeq, fromTime, EXPORT_PAGE]);
       for (const row of rows) yield exported(row);
       if (rows.length < EXPORT_PAGE) return;
       afterSeq = rows[rows.length - 1].seq;
