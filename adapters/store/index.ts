@@ -7,11 +7,11 @@ import type { Store } from './store.ts';
 import type { StoreOptions } from './types.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
+import { redactedUrl } from './postgres/db.ts';
 
 export type * from './store.ts';
 export type * from './types.ts';
 export { ANONYMOUS, feedbackSender } from './feedback-rules.ts';
-export { redactedUrl } from './postgres/db.ts';
 
 /** Whether a store location is a Postgres database's URL rather than a SQLite file's path. */
 export const isPostgresUrl = (location: string) => /^postgres(ql)?:\/\//i.test(location);
@@ -22,4 +22,9 @@ export const isPostgresUrl = (location: string) => /^postgres(ql)?:\/\//i.test(l
  */
 export async function openStore(location: string, options: StoreOptions = {}): Promise<Store> {
   return isPostgresUrl(location) ? openPostgresStore(location, options) : openSqliteStore(location, options);
+}
+
+/** A store location fit for logs and messages: a Postgres URL with its password masked, or the file's path. */
+export function describeStoreLocation(location: string): string {
+  return isPostgresUrl(location) ? redactedUrl(location) : location;
 }

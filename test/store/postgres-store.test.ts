@@ -7,7 +7,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { openStore, type PredictionLog, type Store, type StoreOptions } from '../../adapters/store/index.ts';
+import {
+  describeStoreLocation,
+  isPostgresUrl,
+  openStore,
+  type PredictionLog,
+  type Store,
+  type StoreOptions,
+} from '../../adapters/store/index.ts';
 import { migrate } from '../../adapters/store/postgres/migrations.ts';
 import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../core/errors.ts';
 import { freshDatabaseUrl } from '../helpers/postgres.ts';
@@ -539,4 +546,14 @@ describe('postgres only: what a shared server adds', () => {
     assert.match(error.message, /could not open the Postgres store at postgres:\/\/perennial:\*\*\*@127\.0\.0\.1/);
     assert.doesNotMatch(error.message, /s3cret/);
   });
+});
+
+test('a store location is Postgres for a postgres:// or postgresql:// URL, shown without its password', () => {
+  assert.equal(isPostgresUrl('postgres://u:p@db:5432/perennial'), true);
+  assert.equal(isPostgresUrl('postgresql://db/perennial'), true);
+  assert.equal(isPostgresUrl('/var/lib/perennial/perennial.sqlite'), false);
+  assert.equal(isPostgresUrl(':memory:'), false);
+  assert.equal(describeStoreLocation('postgres://u:s3cret@db:5432/perennial'), 'postgres://u:***@db:5432/perennial');
+  assert.equal(describeStoreLocation('postgresql://u@db/perennial?password=s3cret'), 'postgresql://u@db/perennial?password=***');
+  assert.equal(describeStoreLocation('/data/perennial.sqlite'), '/data/perennial.sqlite');
 });
