@@ -536,6 +536,34 @@ describe('postgres only: what a shared server adds', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  test('a reader following the log by seq misses nothing while four stores write at once', async () => {
+    const url = await freshDatabaseUrl();
+    const [writers, batches, rowsPerBatch] = [4, 50, 3];
+    const [reader, ...stores] = await Promise.all(Array.from({ length: 1 + writers }, () => openStore(url)));
+    let writing = true;
+    const write = async (store: Store, name: string) => {
+      for (let batch = 0; batch < batches; batch++)
+        await store.writeLog([
+          { kind: 'predictions', rows: Array.from({ length: rowsPerBatch }, (_, i) => prediction(`${name}-${batch}-${i}`, 'rain')) },
+        ]);
+    };
+    const written = Promise.all(stores.map((store, i) => write(store, `w${i}`))).finally(() => (writing = false));
+    // Monitoring's way: everything after the highest seq seen so far.
+    const seen: number[] = [];
+    let watermark = 0;
+    for (let more = true; more;) {
+      more = writing;
+      const { rows, maxSeq } = await reader.predictionsSince('weather', watermark, 10_000);
+      seen.push(...rows.map((r) => r.seq));
+      watermark = maxSeq;
+    }
+    await written;
+    const total = writers * batches * rowsPerBatch;
+    assert.equal(await reader.countPredictionsSince('weather', 0), total);
+    assert.equal(seen.length, total, 'every prediction read once: a seq committed after a higher one would be skipped');
+    await Promise.all([reader, ...stores].map((store) => store.close()));
+  });
+
   test("a URL's password never reaches an error message", async () => {
     const url = new URL(await freshDatabaseUrl());
     url.password = 'not-the-password-s3cret';
