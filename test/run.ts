@@ -1,6 +1,7 @@
 /**
  * `npm test`: starts one real Temporal dev server, one real MLflow server and one real Postgres
- * server (stack/postgres.ts; each test file makes its own databases on it) for the whole run, then Node's test runner over every test file, two files at a time: most of a workflow test
+ * server (stack/postgres.ts; each test file makes its own databases on it) for the whole run,
+ * then Node's test runner over every test file, two files at a time: most of a workflow test
  * is waiting (bake timers, monitoring intervals, services starting), so two overlap well on two
  * cores. PERENNIAL_TEST_CONCURRENCY=1 runs one file at a time.
  */
