@@ -1,5 +1,6 @@
 /**
  * `npm run lint`: typescript-eslint's recommended rules, and the layers as import rules.
+ * Typed rules (no-floating-promises and its kin) catch a Promise nobody awaits.
  *
  * The layers (README, "Architecture"): `core/` imports no other project folder; `workflows/`
  * imports only `core/`, plus `import type` of the `Activities` type from
@@ -98,6 +99,22 @@ export default defineConfig(
       // Series coefficients (core/stats.ts) are written with the digits of their source; that
       // a double keeps only ~17 of them is known and intended.
       'no-loss-of-precision': 'off',
+    },
+  },
+  {
+    // Typed rules: a store call (or any Promise) that nobody awaits would let its error or its
+    // ordering slip away silently; a Promise in a condition is always true.
+    name: 'perennial/promises',
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test's describe/it return Promises that the runner itself awaits.
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
   {

@@ -134,7 +134,7 @@ function deliver(channel: Channel, alert: Alert): Promise<void> {
 
 export function alertActivities(ctx: ActivityContext) {
   /** The ledger entry for this alert: the first attempt's, or a new one with the admission verdict. */
-  function claim(spec: AlertsSpec, alert: Alert, alertId: string): AlertLedgerEntry {
+  function claim(spec: AlertsSpec, alert: Alert, alertId: string): Promise<AlertLedgerEntry> {
     const lookback = Math.max(parseDuration(spec.dedupWindow), parseDuration(spec.rateLimit.per));
     return ctx.store.claimAlert(
       { id: alertId, model: alert.model, kind: alert.kind, dedupKey: alert.dedupKey },
@@ -158,7 +158,7 @@ export function alertActivities(ctx: ActivityContext) {
       // Nobody listens for this kind: nothing to send, and nothing to count against the limit.
       if (channels.length === 0) return { alertId, delivered: [], failed: [] };
 
-      const entry = claim(spec, alert, alertId);
+      const entry = await claim(spec, alert, alertId);
       if (entry.suppressed) return { alertId, delivered: [], suppressed: entry.suppressed as AlertSuppressed, failed: [] };
 
       const pending = channels.filter((c) => !entry.delivered.includes(c.name));
@@ -166,7 +166,7 @@ export function alertActivities(ctx: ActivityContext) {
         pending.map(async (channel) => {
           try {
             await deliver(channel, alert);
-            ctx.store.recordAlertDelivery(alertId, channel.name);
+            await ctx.store.recordAlertDelivery(alertId, channel.name);
             return { channel: channel.name };
           } catch (err) {
             return { channel: channel.name, error: (err as Error).message };
@@ -175,7 +175,7 @@ export function alertActivities(ctx: ActivityContext) {
       );
 
       const failed = outcomes.filter((o): o is { channel: string; error: string } => o.error !== undefined);
-      const delivered = inChannelOrder(ctx.store.getAlert(alertId)?.delivered ?? [], channels);
+      const delivered = inChannelOrder((await ctx.store.getAlert(alertId))?.delivered ?? [], channels);
       if (delivered.length === 0 && failed.length > 0) {
         throw ApplicationFailure.retryable(
           `alert ${alertId} reached no channel:\n${failed.map((f) => `  - ${f.channel}: ${f.error}`).join('\n')}`,

@@ -31,7 +31,7 @@ export function dataActivities(ctx: ActivityContext) {
       championTrainedThrough?: number;
     }): Promise<Snapshot> {
       const { spec } = input;
-      const window = ctx.store.readRecords(spec.name, spec.training.window, {
+      const window = await ctx.store.readRecords(spec.name, spec.training.window, {
         asOf: input.asOf,
         championTrainedThrough: input.championTrainedThrough,
       });

@@ -46,14 +46,14 @@ export function deploymentActivities(ctx: ActivityContext) {
       regression?: boolean;
     }): Promise<{ champion: LiveScore; canary: LiveScore }> {
       if (input.regression) {
-        const live = ctx.store.liveErrors(input.model, input.since);
+        const live = await ctx.store.liveErrors(input.model, input.since);
         const score = (version: string): LiveScore =>
           live[version]?.n
             ? { n: live[version].n, accuracy: null, rmse: live[version].rmse, squaredErrors: live[version].squaredErrors }
             : { n: 0, accuracy: null, rmse: null };
         return { champion: score(input.championVersion), canary: score(input.canaryVersion) };
       }
-      const live = ctx.store.liveAccuracy(input.model, input.since);
+      const live = await ctx.store.liveAccuracy(input.model, input.since);
       const score = (version: string): LiveScore => {
         const s = live[version];
         return s && s.n > 0 ? { n: s.n, accuracy: s.correct / s.n, correct: s.correct } : { n: 0, accuracy: null, correct: 0 };
@@ -63,7 +63,7 @@ export function deploymentActivities(ctx: ActivityContext) {
 
     /** The shadow against the champion on the rows both predicted since `since` (the shadow phase's start). */
     async compareShadow(input: { model: string; since: string; shadowVersion: string; regression?: boolean }): Promise<ShadowComparison> {
-      const counts = ctx.store.shadowPairCounts(input.model, input.shadowVersion, { fromTime: input.since });
+      const counts = await ctx.store.shadowPairCounts(input.model, input.shadowVersion, { fromTime: input.since });
       return summarizeShadow(input.shadowVersion, counts, input.regression ?? false);
     },
   };

@@ -164,8 +164,8 @@ async function referenceRows(
 ): Promise<{ rows: Row[]; description: string } | { skip: string }> {
   const { spec } = input;
   const { reference, maxRows } = settings;
-  const fromStore = (filter: { throughId?: number; source?: string }, description: string) => {
-    const records = ctx.store.referenceRecords(spec.name, filter, maxRows);
+  const fromStore = async (filter: { throughId?: number; source?: string }, description: string) => {
+    const records = await ctx.store.referenceRecords(spec.name, filter, maxRows);
     return {
       rows: records.map((r) => ({ ...r.features, [spec.label.name]: r.label }) as Row),
       description: records.length ? `${description}, ids ${records[0].id}..${records.at(-1)!.id}` : description,

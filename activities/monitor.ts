@@ -73,13 +73,13 @@ export function monitorActivities(ctx: ActivityContext) {
       const profile = await championProfile(model, championVersion);
 
       // The champion's own predictions judge the champion; canaries are judged by their retrain.
-      const feedback = ctx.store.feedbackSince(model, cursors.feedback);
+      const feedback = await ctx.store.feedbackSince(model, cursors.feedback);
       const championFeedback = feedback.filter((f) => f.version === championVersion);
       // Inputs: the predictions since the last tested window, once there are enough of them (the
       // drift shorthand's minRows, where given, still decides).
-      const pending = ctx.store.countPredictionsSince(model, cursors.predictions);
+      const pending = await ctx.store.countPredictionsSince(model, cursors.predictions);
       const tested = pending >= (input.policies.drift?.minRows ?? settings.drift.minRows);
-      const window = tested ? ctx.store.predictionsSince(model, cursors.predictions, settings.maxRows) : undefined;
+      const window = tested ? await ctx.store.predictionsSince(model, cursors.predictions, settings.maxRows) : undefined;
 
       const { summary, detectors, drift } = summarizeCycle({
         spec,
@@ -92,8 +92,8 @@ export function monitorActivities(ctx: ActivityContext) {
         detectors: cursors.detectors,
         window: window?.rows,
         pendingRows: pending,
-        newLabels: ctx.store.countRecordsSince(model, input.trainedThroughRecordId),
-        newRows: ctx.store.countPredictionsSince(model, cursors.counted),
+        newLabels: await ctx.store.countRecordsSince(model, input.trainedThroughRecordId),
+        newRows: await ctx.store.countPredictionsSince(model, cursors.counted),
       });
       const anomalies = summary.anomalies;
       const next: MonitorCursors = {
@@ -101,22 +101,22 @@ export function monitorActivities(ctx: ActivityContext) {
         cycle,
         feedback: feedback.reduce((last, f) => Math.max(last, f.feedbackId), cursors.feedback),
         predictions: window?.maxSeq ?? cursors.predictions,
-        counted: ctx.store.maxPredictionSeq(model),
+        counted: await ctx.store.maxPredictionSeq(model),
         detectors,
       };
       // The label-free estimate: every cycle, on the champion's predictions served since the previous one.
       if (!isRegression(spec.label)) {
-        const served = ctx.store
-          .predictionsSince(model, cursors.counted, settings.maxRows)
-          .rows.filter((p) => p.version === championVersion && p.seq <= next.counted);
+        const served = (await ctx.store.predictionsSince(model, cursors.counted, settings.maxRows)).rows.filter(
+          (p) => p.version === championVersion && p.seq <= next.counted,
+        );
         const labelled = championFeedback.map((f) => ({ label: f.predicted, probabilities: f.probabilities }));
         summary.estimated = estimatedPerformance(await calibrationOf(model, championVersion), championVersion, served, labelled);
       }
       // A shadow, when deployed, is compared on the rows and labels between this cycle's cursors,
       // so that each pair and each label counts in one cycle only.
-      const shadow = ctx.store.getDeployment(model)?.shadow;
+      const shadow = (await ctx.store.getDeployment(model))?.shadow;
       if (shadow) {
-        const counts = ctx.store.shadowPairCounts(model, shadow.version, {
+        const counts = await ctx.store.shadowPairCounts(model, shadow.version, {
           afterSeq: cursors.counted,
           throughSeq: next.counted,
           afterFeedbackId: cursors.feedback,

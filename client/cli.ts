@@ -140,12 +140,12 @@ program
     const spec = readSpecFile(specPath);
     // Checked before anything is stored or anyone is told: a refused file changes nothing.
     const { records, report } = prepareImport(spec, file, opts.where, opts.source);
-    const store = openStore(defaults.dbPath());
+    const store = await openStore(defaults.dbPath());
     let added: number;
     try {
-      added = store.addRecords(spec.name, records);
+      added = await store.addRecords(spec.name, records);
     } finally {
-      store.close();
+      await store.close();
     }
     for (const warning of report.warnings) console.error(`perennial: warning: ${warning}`);
     console.log(`${added} records added to ${spec.name}; ${await tellLifecycle(spec.name, added, records[0].source, specPath)}`);
@@ -170,10 +170,10 @@ program
   .command('records <model>')
   .description("the model's training records per source (file, feedback...), in service and quarantined")
   .option('--by-source', 'one line per source (the default, and the only view for now)')
-  .action((model: string) => {
-    const store = openStore(defaults.dbPath());
+  .action(async (model: string) => {
+    const store = await openStore(defaults.dbPath());
     try {
-      const sources = store.recordsBySource(model);
+      const sources = await store.recordsBySource(model);
       if (sources.length === 0) return console.log(`${model} has no records`);
       for (const s of sources) {
         const quarantined = s.quarantined ? `, ${s.quarantined} quarantined` : '';
@@ -182,7 +182,7 @@ program
         );
       }
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -192,20 +192,20 @@ program
   .requiredOption('--source <source>', 'the source, as records --by-source lists it')
   .option('-r, --reason <text>', 'why (recorded with the quarantined records)', '')
   .option('--restore', 'put quarantined records of the source back into service')
-  .action((model: string, opts: { source: string; reason: string; restore?: boolean }) => {
-    const store = openStore(defaults.dbPath());
+  .action(async (model: string, opts: { source: string; reason: string; restore?: boolean }) => {
+    const store = await openStore(defaults.dbPath());
     try {
-      const known = store.recordsBySource(model).find((s) => s.source === opts.source);
+      const known = (await store.recordsBySource(model)).find((s) => s.source === opts.source);
       if (!known)
         throw new Error(`${model} has no records from source "${opts.source}" (perennial records ${model} --by-source lists them)`);
       if (opts.restore)
-        return console.log(`${store.restoreSource(model, opts.source)} records of ${opts.source} back in service for ${model}`);
+        return console.log(`${await store.restoreSource(model, opts.source)} records of ${opts.source} back in service for ${model}`);
       if (!opts.reason.trim()) throw new Error('say why with --reason: it is recorded with the quarantined records');
       console.log(
-        `${store.quarantineSource(model, opts.source, opts.reason)} records of ${opts.source} quarantined: no training window of ${model} includes them`,
+        `${await store.quarantineSource(model, opts.source, opts.reason)} records of ${opts.source} quarantined: no training window of ${model} includes them`,
       );
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

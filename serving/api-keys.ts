@@ -27,6 +27,8 @@ export function hashApiKey(key: string): string {
  */
 export class ApiKeys {
   private readonly models = new Map<string, { required: boolean; names: Map<string, string>; readAt: number }>();
+  /** Counts add and revoke: a read that an add or revoke overtook is not cached (it may predate the change). */
+  private changes = 0;
 
   constructor(
     private readonly store: Store,
@@ -39,9 +41,9 @@ export class ApiKeys {
    * A key that is not valid for the model is refused even where anonymous calls are allowed:
    * the caller meant to identify itself and would otherwise be recorded as anonymous.
    */
-  callerOf(request: FastifyRequest, model: string): string {
+  async callerOf(request: FastifyRequest, model: string): Promise<string> {
     const header = request.headers.authorization;
-    const cached = this.cacheOf(model);
+    const cached = await this.cacheOf(model);
     if (header === undefined) {
       if (cached.required) throw new ApiKeyRequiredError(model, 'missing');
       return ANONYMOUS;
@@ -49,32 +51,35 @@ export class ApiKeys {
     const match = /^Bearer (\S+)$/.exec(header);
     if (!match) throw new ApiKeyRequiredError(model, 'malformed');
     const hash = hashApiKey(match[1]);
-    const name = cached.names.get(hash) ?? this.store.apiKeyName(model, hash);
+    const name = cached.names.get(hash) ?? (await this.store.apiKeyName(model, hash));
     if (name === undefined) throw new ApiKeyRequiredError(model, 'invalid');
     cached.names.set(hash, name);
     return name;
   }
 
   /** A new key named `name` for `model`, or undefined when the model already has a key of that name. */
-  add(model: string, name: string): string | undefined {
+  async add(model: string, name: string): Promise<string | undefined> {
     const key = newApiKey();
-    const added = this.store.addApiKey(model, name, hashApiKey(key));
+    const added = await this.store.addApiKey(model, name, hashApiKey(key));
+    this.changes++;
     this.models.delete(model);
     return added ? key : undefined;
   }
 
-  revoke(model: string, name: string): ApiKeyInfo | undefined {
-    const revoked = this.store.revokeApiKey(model, name);
+  async revoke(model: string, name: string): Promise<ApiKeyInfo | undefined> {
+    const revoked = await this.store.revokeApiKey(model, name);
+    this.changes++;
     this.models.delete(model);
     return revoked;
   }
 
-  private cacheOf(model: string) {
+  private async cacheOf(model: string) {
     let cached = this.models.get(model);
     const now = performance.now();
     if (!cached || now - cached.readAt > this.maxAgeMs) {
-      cached = { required: this.store.requiresApiKey(model), names: new Map(), readAt: now };
-      this.models.set(model, cached);
+      const changes = this.changes;
+      cached = { required: await this.store.requiresApiKey(model), names: new Map(), readAt: now };
+      if (changes === this.changes) this.models.set(model, cached);
     }
     return cached;
   }

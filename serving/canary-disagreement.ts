@@ -14,20 +14,29 @@ import { guardInputRange } from './input-range.ts';
 export const CANARY_POOL = 2000;
 
 /**
- * Synchronous from reading the targets to predicting: a redeploy cannot dispose their predictors
- * meanwhile. `targets` are the champion and the canary.
+ * `targetsNow` gives the deployment's champion and canary. They are read again after the store
+ * has answered, and used synchronously from there to predicting: a redeploy while the store
+ * reads could have disposed the predictors read before.
  */
-export function canaryDisagreements(store: Store, model: string, targets: Target[], since: LogSince, limit: number): LabelQueueItem[] {
-  const pool = store.unlabelledPredictions(
+export async function canaryDisagreements(
+  store: Store,
+  model: string,
+  targetsNow: () => Target[],
+  since: LogSince,
+  limit: number,
+): Promise<LabelQueueItem[]> {
+  const pool = await store.unlabelledPredictions(
     model,
-    targets.map((t) => t.version),
+    targetsNow().map((t) => t.version),
     since,
     CANARY_POOL,
   );
+  const targets = targetsNow();
   const compared = targets.flatMap((served) => {
-    const other = targets.find((t) => t !== served)!;
+    // None when the canary ended while the store read.
+    const other = targets.find((t) => t !== served);
     const items = pool.filter((item) => item.version === served.version);
-    if (!items.length) return [];
+    if (!other || !items.length) return [];
     // The log keeps the features of the deployment at the time: one the other needs may be absent.
     const rows = items.map((item) => Object.fromEntries(other.predictor.features.map((f) => [f, item.features[f] ?? null])));
     const answers = other.predictor.predict(guardInputRange(rows, other.predictor.preprocessor).rows);

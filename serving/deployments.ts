@@ -61,7 +61,7 @@ export class LiveDeployments {
   async restore(): Promise<Array<{ model: string; error: string }>> {
     const failures: Array<{ model: string; error: string }> = [];
     await Promise.all(
-      this.store.listDeployments().map(async ({ model, ...state }) => {
+      (await this.store.listDeployments()).map(async ({ model, ...state }) => {
         try {
           const predictors = await this.loadAll(model, servedVersions(state));
           const shadow = state.shadow && (await this.loadShadow(model, state.shadow.version));
@@ -166,7 +166,7 @@ export class LiveDeployments {
       const loaded = await this.loadAll(model, missing);
       const state: DeploymentState = { ...desired, updatedAt: new Date().toISOString() };
       try {
-        this.store.setDeployment(model, state);
+        await this.store.setDeployment(model, state);
       } catch (err) {
         for (const predictor of loaded.values()) predictor.dispose();
         throw err;

@@ -67,14 +67,14 @@ export const labelQueueRoutes: FastifyPluginAsync<Options> = async (app, { store
     const { canary, shadow } = deployments.state(model);
     const items =
       strategy === 'disagreement' && canary && !shadow
-        ? canaryDisagreements(store, model, deployments.targets(model), since, limit)
-        : store.labelQueue(model, { strategy, limit, since });
-    store.recordLabelQueueOffers(
+        ? await canaryDisagreements(store, model, () => deployments.targets(model), since, limit)
+        : await store.labelQueue(model, { strategy, limit, since });
+    await store.recordLabelQueueOffers(
       model,
       strategy,
       items.map((i) => i.predictionId),
     );
-    return { model, strategy, items: items.map(answer), summary: store.labelQueueSummary(model) };
+    return { model, strategy, items: items.map(answer), summary: await store.labelQueueSummary(model) };
   });
 };
 

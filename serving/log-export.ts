@@ -54,7 +54,9 @@ export const logExportRoutes: FastifyPluginAsync<{ store: Store; adminToken: str
 
     // CSV's columns are read now, before the response starts, so that a failure is still an HTTP error.
     const lines =
-      format === 'csv' ? csvLines(store, model.data, since, store.exportColumns(model.data, since)) : ndjsonLines(store, model.data, since);
+      format === 'csv'
+        ? csvLines(store, model.data, since, await store.exportColumns(model.data, since))
+        : ndjsonLines(store, model.data, since);
     return reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('content-disposition', `attachment; filename="${model.data}-log.${format}"`)
@@ -63,20 +65,20 @@ export const logExportRoutes: FastifyPluginAsync<{ store: Store; adminToken: str
 };
 
 /** One JSON object per line, as `record` shapes it. */
-function* ndjsonLines(store: Store, model: string, since: LogSince): Generator<string> {
-  for (const row of store.exportLog(model, since)) yield JSON.stringify(record(row)) + '\n';
+async function* ndjsonLines(store: Store, model: string, since: LogSince): AsyncGenerator<string> {
+  for await (const row of store.exportLog(model, since)) yield JSON.stringify(record(row)) + '\n';
 }
 
 /**
  * RFC 4180 CSV with a header; `record`'s nested objects become one column per key
  * (`features.wind`, `probabilities.rain`, `feedback.label`). Missing values are empty cells.
  */
-function* csvLines(
+async function* csvLines(
   store: Store,
   model: string,
   since: LogSince,
   { features, classes }: { features: string[]; classes: string[] },
-): Generator<string> {
+): AsyncGenerator<string> {
   const columns = [
     'seq',
     'id',
@@ -95,7 +97,7 @@ function* csvLines(
     'feedback.createdAt',
   ];
   yield csvLine(columns);
-  for (const row of store.exportLog(model, since)) {
+  for await (const row of store.exportLog(model, since)) {
     const r = record(row);
     yield csvLine([
       r.seq,
@@ -135,9 +137,9 @@ function csvCell(value: unknown): string {
   return text === '' || /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-function* chunks(lines: Iterable<string>): Generator<string> {
+async function* chunks(lines: AsyncIterable<string>): AsyncGenerator<string> {
   let buffer = '';
-  for (const line of lines) {
+  for await (const line of lines) {
     buffer += line;
     if (buffer.length >= CHUNK) {
       yield buffer;

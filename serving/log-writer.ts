@@ -1,8 +1,9 @@
 /**
  * Group commit of the serving log: the predictions and feedback of requests that arrive close
- * together are written in one SQLite transaction (Store.writeLog), one commit for all of them.
+ * together are written in one store transaction (Store.writeLog), one commit for all of them.
  * Each request's promise settles only after that commit, and the server answers only then:
- * a response is never sent for a row that is not stored.
+ * a response is never sent for a row that is not stored. Commits run one at a time, in batch
+ * order: a batch handed over while the previous one commits waits for it.
  */
 import type { FeedbackInput, LogWrite, LogWriteResult, PredictionLog, Store } from '../adapters/store/index.ts';
 import { Batcher, type BatchSettings, type BatchStats } from './batcher.ts';
@@ -19,6 +20,8 @@ interface PendingWrite {
 export class LogWriter {
   private readonly batcher: Batcher<PendingWrite>;
   private commitMs = 0;
+  /** The last commit handed over: the next one starts when it has ended. */
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -38,9 +41,10 @@ export class LogWriter {
     return this.write({ kind: 'feedback', items, model, sender });
   }
 
-  /** Commits whatever waits now (the server is closing). */
-  flush(): void {
+  /** Commits whatever waits now, and resolves when every commit has ended (the server is closing). */
+  async flush(): Promise<void> {
     this.batcher.flush();
+    await this.committing;
   }
 
   stats(): BatchStats & { commitMs: number } {
@@ -55,20 +59,24 @@ export class LogWriter {
   }
 
   private commit(pending: PendingWrite[]): void {
+    this.committing = this.committing.then(() => this.commitNow(pending));
+  }
+
+  private async commitNow(pending: PendingWrite[]): Promise<void> {
     const writes = pending.map((p) => p.write);
     const started = performance.now();
     let results: LogWriteResult[] | undefined;
+    let failure: unknown;
     try {
-      results = this.store.writeLog(writes);
+      results = await this.store.writeLog(writes);
     } catch (error) {
-      // The transaction failed as a whole (disk full, lock timeout): nothing is stored, every request fails.
-      for (const p of pending) p.fail(error);
-      return;
-    } finally {
-      const ms = performance.now() - started;
-      this.commitMs += ms;
-      this.observe(writes, results, ms / 1000);
+      failure = error;
     }
-    pending.forEach((p, i) => p.settle(results[i]));
+    const ms = performance.now() - started;
+    this.commitMs += ms;
+    this.observe(writes, results, ms / 1000);
+    if (results) pending.forEach((p, i) => p.settle(results[i]));
+    // The transaction failed as a whole (disk full, lock timeout): nothing is stored, every request fails.
+    else for (const p of pending) p.fail(failure);
   }
 }

@@ -26,7 +26,7 @@ if (process.env.PERENNIAL_ADMIN_TOKEN === undefined) {
   );
 }
 
-const store = openStore(defaults.dbPath(), { synchronous: defaults.dbSynchronous() });
+const store = await openStore(defaults.dbPath(), { synchronous: defaults.dbSynchronous() });
 const app = await buildServer({
   store,
   loadModel: mlflowModelLoader(new MlflowClient(defaults.mlflowUrl())),
@@ -58,17 +58,16 @@ const url = await app.listen({ host, port });
 console.log(`perennial model server ${process.pid} on ${url} (store ${defaults.dbPath()}, registry ${defaults.mlflowUrl()})`);
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
-    // A second signal means "now": skip waiting for in-flight requests.
-    if (stopping) process.exit(1);
-    stopping = true;
-    app.log.info(`${signal}: draining (no new connections; finishing requests in flight)`);
-    const started = Date.now();
-    await drain();
-    await app.close(); // disposes predictors; no connection is left by now
-    store.close();
-    app.log.info(`drained in ${Date.now() - started} ms; exiting`);
-    process.exit(0);
-  });
+async function stop(signal: NodeJS.Signals): Promise<void> {
+  // A second signal means "now": skip waiting for in-flight requests.
+  if (stopping) process.exit(1);
+  stopping = true;
+  app.log.info(`${signal}: draining (no new connections; finishing requests in flight)`);
+  const started = Date.now();
+  await drain();
+  await app.close(); // disposes predictors; no connection is left by now
+  await store.close();
+  app.log.info(`drained in ${Date.now() - started} ms; exiting`);
+  process.exit(0);
 }
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop(signal));

@@ -136,7 +136,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   for (const { model, error } of failures) app.log.error({ model }, `deployment not restored: ${error}`);
   app.addHook('onClose', async () => {
     predict.flush();
-    log.flush();
+    await log.flush();
     deployments.close();
   });
 
@@ -151,7 +151,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.post<ModelParams>('/v1/models/:model/predict', async (request) => {
     const { model } = request.params;
-    apiKeys.callerOf(request, model);
+    await apiKeys.callerOf(request, model);
     const { rows, features } = deployments.readRows(model, request.body);
     const routingKey = routingKeyOf(request.body, 'routingKey');
     deployments.state(model); // 404 or 503 now, not after waiting for a batch
@@ -161,7 +161,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {
     const body = request.body;
-    const sender = apiKeys.callerOf(request, request.params.model);
+    const sender = await apiKeys.callerOf(request, request.params.model);
     const items = isObject(body) && 'feedback' in body ? parse(FeedbackBatch, body).feedback : [parse(Feedback, body)];
     await log.feedback(items, request.params.model, sender);
     return { accepted: items.length };
@@ -188,7 +188,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       admin.post<ModelParams>('/models/:model/api-keys', async (request, reply) => {
         const model = parse(ModelName, request.params.model, 'model name');
         const { name } = parse(NewApiKey, request.body);
-        const key = apiKeys.add(model, name);
+        const key = await apiKeys.add(model, name);
         if (key === undefined) throw new ApiKeyExistsError(model, name);
         request.log.info({ model, name }, 'API key created');
         return reply.status(201).send({ model, name, key, note: 'the key is shown only now; the server keeps its hash' });
@@ -196,13 +196,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
       admin.get<ModelParams>('/models/:model/api-keys', async (request) => {
         const model = parse(ModelName, request.params.model, 'model name');
-        return { model, required: store.requiresApiKey(model), keys: store.listApiKeys(model) };
+        return { model, required: await store.requiresApiKey(model), keys: await store.listApiKeys(model) };
       });
 
       admin.delete<{ Params: { model: string; name: string } }>('/models/:model/api-keys/:name', async (request) => {
         const model = parse(ModelName, request.params.model, 'model name');
         const name = parse(ApiKeyName, request.params.name, 'API key name');
-        const revoked = apiKeys.revoke(model, name);
+        const revoked = await apiKeys.revoke(model, name);
         if (!revoked) throw new UnknownApiKeyError(model, name);
         request.log.info({ model, name }, 'API key revoked');
         return revoked;

@@ -31,7 +31,7 @@ export async function startLocalStack(options: LocalStackOptions) {
   const dbPath = options.dbPath ?? join(options.dataDir, 'perennial.sqlite');
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   if (options.servingPort !== 0) await assertPortFree(options.servingPort, 'model server');
-  const store = openStore(dbPath, { synchronous: defaults.dbSynchronous() });
+  const store = await openStore(dbPath, { synchronous: defaults.dbSynchronous() });
   const mlflow = new MlflowClient(options.mlflowUrl);
   const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: options.adminToken });
   await server.listen({ host: '127.0.0.1', port: options.servingPort });
@@ -59,7 +59,7 @@ export async function startLocalStack(options: LocalStackOptions) {
       await client.close();
       await worker.shutdown();
       await server.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -111,9 +111,9 @@ try {
   const { store, client, servingUrl } = local;
 
   const data = weatherData();
-  if (store.maxRecordId(spec.name) === 0) {
+  if ((await store.maxRecordId(spec.name)) === 0) {
     const features = spec.features.map((f) => f.name);
-    const added = store.addRecords(spec.name, toRecords(data.seed, features, spec.label.name, `${WEATHER_CSV} (Seattle 2012-2013)`));
+    const added = await store.addRecords(spec.name, toRecords(data.seed, features, spec.label.name, `${WEATHER_CSV} (Seattle 2012-2013)`));
     say(`imported ${added} labelled records (Seattle 2012-2013) for model ${spec.name}`);
   }
   // Without alert channels in the spec, alerts print here.

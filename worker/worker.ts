@@ -38,7 +38,7 @@ export async function createWorker(options: WorkerOptions) {
     tls: options.temporal.tls,
     apiKey: options.temporal.apiKey,
   });
-  const store = openStore(options.dbPath);
+  const store = await openStore(options.dbPath);
   const taskQueue = options.taskQueue ?? TASK_QUEUE;
   const activities = createActivities({
     mlflow: new MlflowClient(options.mlflowUrl),
@@ -78,7 +78,7 @@ export async function createWorker(options: WorkerOptions) {
       for (const w of [main, training]) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
       await metricsServer?.close();
-      store.close();
+      await store.close();
       await connection.close();
     },
   };

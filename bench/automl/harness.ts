@@ -49,7 +49,7 @@ export async function createHarness(stack: LocalStack) {
   /** A fresh retrain run and snapshot of the task's records (imported once per task). */
   async function prepare(task: Task, spec: ModelSpec) {
     if (!imported.has(task.name)) {
-      stack.store.addRecords(
+      await stack.store.addRecords(
         task.name,
         toRecords(
           task.rows,

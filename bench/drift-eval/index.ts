@@ -264,7 +264,7 @@ function modelBank(setup: StreamSetup, seed: number) {
     },
     trainings: () => cache.size,
     trainMs: () => trainMs,
-    dispose: () => cache.forEach((p) => p.then((predictor) => predictor.dispose())),
+    dispose: () => cache.forEach((p) => void p.then((predictor) => predictor.dispose())),
   };
 }
 

@@ -87,7 +87,7 @@ export async function orchestration(stack: LocalStack) {
   for (let round = 0; round <= ROUNDS; round++) {
     for (const mode of ['in-process', 'temporal'] as const) {
       const spec = benchSpec();
-      stack.store.addRecords(
+      await stack.store.addRecords(
         spec.name,
         toRecords(
           seed,

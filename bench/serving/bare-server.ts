@@ -10,7 +10,4 @@ const answer = { predictions: [{ label: 'sun' }] };
 app.post('/predict', async () => answer);
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(`listening ${url}`);
-process.on('SIGTERM', async () => {
-  await app.close();
-  process.exit(0);
-});
+process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));

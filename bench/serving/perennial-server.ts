@@ -30,7 +30,7 @@ const { checkpoint } = await trainTrial({
 const files = servingFiles(checkpoint);
 
 // PERENNIAL_DB_SYNCHRONOUS as the real server takes it (serving/main.ts): full to measure what durability costs.
-const store = openStore(join(process.env.BENCH_DIR!, 'perennial.sqlite'), { synchronous: defaults.dbSynchronous() });
+const store = await openStore(join(process.env.BENCH_DIR!, 'perennial.sqlite'), { synchronous: defaults.dbSynchronous() });
 const app = await buildServer({ store, loadModel: async () => loadPredictor(files), adminToken: TOKEN });
 const deployed = await app.inject({
   method: 'PUT',
@@ -42,8 +42,9 @@ if (deployed.statusCode !== 200) throw new Error(`deploy failed: ${deployed.body
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(`listening ${url}`);
 
-process.on('SIGTERM', async () => {
+async function stop() {
   await app.close();
-  store.close();
+  await store.close();
   process.exit(0);
-});
+}
+process.on('SIGTERM', () => void stop());

@@ -79,7 +79,7 @@ export async function openInferenceRoutes(app: FastifyInstance, { apiKeys, deplo
 
     app.post<ModelParams>(`${path}/infer`, async (request, reply) => {
       const { model, version } = request.params;
-      apiKeys.callerOf(request, model);
+      await apiKeys.callerOf(request, model);
       const targets = targetsOf(request.params);
       const { request: infer, binary } = parseBody(request.body, request.headers['inference-header-content-length']);
       const features = featureInputs(targets);

@@ -75,9 +75,9 @@ export function chaosSpec(trials: number): ModelSpec {
  */
 export async function chaosStack(options: { dir: string; temporalAddress: string; mlflowUrl: string; spec: ModelSpec }) {
   const dbPath = join(options.dir, 'perennial.sqlite');
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const features = options.spec.features.map((f) => f.name);
-  store.addRecords(options.spec.name, toRecords(weatherData().seed, features, options.spec.label.name, 'chaos seed'));
+  await store.addRecords(options.spec.name, toRecords(weatherData().seed, features, options.spec.label.name, 'chaos seed'));
   const mlflow = new MlflowClient(options.mlflowUrl);
   const server = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: ADMIN_TOKEN });
   await server.listen({ host: '127.0.0.1', port: 0 });
@@ -132,7 +132,7 @@ export async function chaosStack(options: { dir: string; temporalAddress: string
       for (const child of workers) child.kill('SIGKILL');
       await client.close();
       await server.close();
-      store.close();
+      await store.close();
     },
   };
 }

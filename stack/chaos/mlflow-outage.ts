@@ -45,7 +45,7 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
       });
       try {
         const spec = outageSpec();
-        stack.store.addRecords(
+        await stack.store.addRecords(
           spec.name,
           toRecords(
             weatherData().seed,

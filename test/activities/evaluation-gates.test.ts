@@ -28,7 +28,7 @@ after(() => mlflow?.close());
 
 test('every gate measured in the worker: older data from a source, slices, size and speed, recorded in MLflow', async () => {
   mlflow = new MlflowClient(await mlflowUrl());
-  const store = openStore(join(tempDir(), 'log.sqlite'));
+  const store = await openStore(join(tempDir(), 'log.sqlite'));
   const ctx = { mlflow, store, cacheDir: tempDir(), serving: { url: '', adminToken: '' } } as ActivityContext;
   const spec = ModelSpec.parse({
     name: `gates-${randomUUID().slice(0, 8)}`,
@@ -49,8 +49,8 @@ test('every gate measured in the worker: older data from a source, slices, size 
   });
   const rows = weatherRows();
   const asRecords = (slice: typeof rows, source: string) => slice.map((r) => ({ features: featuresOf(r), label: r.weather, source }));
-  store.addRecords(spec.name, asRecords(rows.slice(0, 120), 'golden'));
-  store.addRecords(spec.name, asRecords(rows.slice(400, 800), 'recent'));
+  await store.addRecords(spec.name, asRecords(rows.slice(0, 120), 'golden'));
+  await store.addRecords(spec.name, asRecords(rows.slice(400, 800), 'recent'));
 
   // A champion registered in MLflow, a challenger that is a trial run, and the retrain's run.
   const experimentId = await mlflow.getOrCreateExperiment(experimentName(spec.name));
@@ -174,5 +174,5 @@ test('every gate measured in the worker: older data from a source, slices, size 
   close(fromSnapshot.metrics['gate.older_data.champion.accuracy'], scoreBoth(rows.slice(750, 800)).champion.accuracy, 'snapshot');
   challenger.dispose();
   champion.dispose();
-  store.close();
+  await store.close();
 });

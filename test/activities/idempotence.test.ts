@@ -32,7 +32,7 @@ function twice<I, O>(env: MockActivityEnvironment, activity: (input: I) => Promi
 
 test('a retrain whose every activity runs twice leaves one of everything in MLflow', async () => {
   const spec = testSpec();
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: `model/${spec.name}/retrain/1`, runId: randomUUID() } });
 
   const [run, runAgain] = await twice(env, activities.startRetrainRun, { model: spec.name, n: 1, trigger: 'test', rules: ['manual'] });
@@ -84,5 +84,5 @@ test('a deployment naming a version that does not exist is refused and changes n
     env.run(activities.deploy as never, { model: spec.name, champion: '99', reason: 'test' }),
     (err: Error) => err.name === 'ApplicationFailure' && /refused deployment \(4\d\d\)/.test(err.message),
   );
-  assert.equal(stack.store.getDeployment(spec.name), undefined);
+  assert.equal(await stack.store.getDeployment(spec.name), undefined);
 });

@@ -162,12 +162,12 @@ const cases: Case[] = [
   { name: 'ragged CSV', file: csv(GOOD[0], '2,y,q,A,extra'), error: /bad-\d+\.csv is not valid CSV: Invalid Record Length/ },
 ];
 
-function storedRecords(): Array<{ source: string; records: number; quarantined: number }> {
-  const store = openStore(db);
+async function storedRecords(): Promise<Array<{ source: string; records: number; quarantined: number }>> {
+  const store = await openStore(db);
   try {
-    return [...store.recordsBySource('imports'), ...store.recordsBySource('imports-mpg')];
+    return [...(await store.recordsBySource('imports')), ...(await store.recordsBySource('imports-mpg'))];
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -180,7 +180,7 @@ cases.forEach((c, i) => {
     assert.match(result.stderr, /^perennial: /);
     assert.match(result.stderr, c.error);
     assert.equal(result.stdout, '');
-    assert.deepEqual(storedRecords(), [], 'nothing stored');
+    assert.deepEqual(await storedRecords(), [], 'nothing stored');
   });
 });
 
@@ -188,7 +188,7 @@ test('a missing file is named', async () => {
   const result = await perennial(['import', classifier, join(dir, 'nowhere.csv')], env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^perennial: cannot read .*nowhere\.csv: ENOENT/);
-  assert.deepEqual(storedRecords(), []);
+  assert.deepEqual(await storedRecords(), []);
 });
 
 test('a good file is stored, listed by source, quarantined and restored', async () => {
@@ -200,7 +200,7 @@ test('a good file is stored, listed by source, quarantined and restored', async 
   assert.match(imported.stdout, /^3 records added to imports; its lifecycle could not be told/);
   assert.match(imported.stderr, /warning: Feature "c" is missing in 1 row/);
   assert.deepEqual(
-    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    (await storedRecords()).map((s) => [s.source, s.records, s.quarantined]),
     [['batch-1', 3, 0]],
   );
 
@@ -214,7 +214,7 @@ test('a good file is stored, listed by source, quarantined and restored', async 
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /imports has no records from source "batch-2"/);
   assert.deepEqual(
-    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    (await storedRecords()).map((s) => [s.source, s.records, s.quarantined]),
     [['batch-1', 3, 0]],
   );
 
@@ -222,20 +222,20 @@ test('a good file is stored, listed by source, quarantined and restored', async 
   assert.equal(quarantined.code, 0, quarantined.stderr);
   assert.match(quarantined.stdout, /^3 records of batch-1 quarantined/);
   assert.deepEqual(
-    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    (await storedRecords()).map((s) => [s.source, s.records, s.quarantined]),
     [['batch-1', 0, 3]],
   );
-  const store = openStore(db);
+  const store = await openStore(db);
   try {
-    assert.equal(store.readRecords('imports', { kind: 'all' }).length, 0, 'no training window includes them');
+    assert.equal((await store.readRecords('imports', { kind: 'all' })).length, 0, 'no training window includes them');
   } finally {
-    store.close();
+    await store.close();
   }
 
   const restored = await perennial(['quarantine', 'imports', '--source', 'batch-1', '--restore'], env);
   assert.equal(restored.code, 0, restored.stderr);
   assert.deepEqual(
-    storedRecords().map((s) => [s.source, s.records, s.quarantined]),
+    (await storedRecords()).map((s) => [s.source, s.records, s.quarantined]),
     [['batch-1', 3, 0]],
   );
 });

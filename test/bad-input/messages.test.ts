@@ -23,7 +23,7 @@ before(async () => {
   idle = testSpec({ approval: { required: false, reviewers: ['ana'] } });
   waiting = testSpec({ approval: { required: true, timeout: '1h', onTimeout: 'reject', reviewers: ['ana'] } });
   for (const spec of [idle, waiting]) {
-    seedRecords(stack.store, spec);
+    await seedRecords(stack.store, spec);
     await stack.client.register(spec);
   }
   await Promise.all([

@@ -100,10 +100,10 @@ before(async () => {
   version = await register(OPEN, files);
   assert.equal(await register(KEYED, files), version);
 
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const app = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: TOKEN });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
-  stop = async () => (await app.close(), store.close());
+  stop = async () => (await app.close(), await store.close());
 
   for (const model of [OPEN, KEYED]) {
     const deployed = await call('PUT', `/admin/models/${model}/deployment`, { champion: { version }, reason: 'bad-input test' }, admin);
@@ -621,9 +621,9 @@ test('API keys: a key revoked by another server process on the same database is 
   assert.equal((await call('POST', `/v1/models/${KEYED}/predict`, { rows: [row()] }, withKey)).status, 200, 'the key is cached now');
 
   // Another process (a replacement server starting, a replica) revokes it behind this server's back.
-  const other = openStore(dbPath);
-  assert.ok(other.revokeApiKey(KEYED, 'elsewhere')?.revokedAt);
-  other.close();
+  const other = await openStore(dbPath);
+  assert.ok((await other.revokeApiKey(KEYED, 'elsewhere'))?.revokedAt);
+  await other.close();
 
   let status = 200;
   for (let attempt = 0; attempt < 50 && status === 200; attempt++) {

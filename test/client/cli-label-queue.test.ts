@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { perennial } from '../bad-input/perennial-cli.ts';
 import { call, eventually, featuresOf, startLocalServer, trainModel, weatherRows } from '../helpers/local-models.ts';
 import { tempDir } from '../helpers/services.ts';
+import { collect } from '../helpers/store-engines.ts';
 
 const TOKEN = 'cli-label-queue-admin';
 const MODEL = 'weather';
@@ -82,10 +83,10 @@ test("label-queue --strategy disagreement shows the shadow's answer next to the 
   );
 
   assert.equal((await deploy({ champion: { version: '1' }, shadow: { version: '2' } })).status, 200);
-  const watermark = server.store.maxPredictionSeq(MODEL);
+  const watermark = await server.store.maxPredictionSeq(MODEL);
   await call(server.base, 'POST', `/v1/models/${MODEL}/predict`, { rows: weather.slice(1300, 1310).map((r) => featuresOf(r)) });
   await eventually('the shadow predictions', async () =>
-    [...server.store.exportLog(MODEL, { afterSeq: watermark })].length === 20 ? true : undefined,
+    (await collect(server.store.exportLog(MODEL, { afterSeq: watermark }))).length === 20 ? true : undefined,
   );
   const result = await labelQueue([MODEL, '--strategy', 'disagreement', '-n', '3']);
   assert.equal(result.code, 0, result.stderr);

@@ -20,7 +20,7 @@ const perennial = (...args: string[]) => runCli(stack, ...args);
 
 test('reject, pause, resume and stop from the command line', { timeout: 10 * 60_000 }, async () => {
   const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'approve' }, schedule: { every: '1h' } });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   const retrain = retrainWorkflowId(spec.name, 1);
   await eventually(

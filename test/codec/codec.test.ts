@@ -96,7 +96,7 @@ const base64Text = (value: string | undefined) => Buffer.from(value ?? '', 'base
 test('a lifecycle runs with encrypted payloads; its raw history is ciphertext; the codec server decodes it', async () => {
   const marker = `codec-marker-${randomUUID()}`;
   const spec = testSpec({ alerts: { webhooks: [{ urlEnv: HOOK_ENV, name: marker, kinds: ['retrain'] }] } });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   const workflowId = lifecycleWorkflowId(spec.name);
   onTeardown(() =>

@@ -19,7 +19,7 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
   const stack = await startStack();
   const demo = readSpecFile(join(PROJECT_ROOT, 'examples', 'weather.yaml'));
   const spec = ModelSpec.parse({ ...demo, name: 'weather-e2e' });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
 
   const result = await runDemoTraffic({

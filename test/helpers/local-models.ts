@@ -64,7 +64,7 @@ export async function startLocalServer(
   adminToken: string,
   versions: Record<string, ModelFiles | (() => Promise<Predictor>)>,
 ) {
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const handedOut: Array<{ version: string; disposed: boolean }> = [];
   const app = await buildServer({
     store,
@@ -79,7 +79,7 @@ export async function startLocalServer(
     },
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { base, store, handedOut, stop: async () => (await app.close(), store.close()) };
+  return { base, store, handedOut, stop: async () => (await app.close(), await store.close()) };
 }
 
 /** JSON over HTTP with an optional bearer token; the body parsed when it is JSON. */

@@ -63,12 +63,12 @@ export function testSpec(overrides: Partial<ModelSpecInput> = {}): ModelSpec {
 
 /** The spec's weather records in the stack's log, then its lifecycle started. */
 export async function registerSeeded(stack: Awaited<ReturnType<typeof startStack>>, spec: ModelSpec): Promise<void> {
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
 }
 
 /** Weather rows (Seattle 2012-2013 unless given) as labelled records of `spec`'s model, from `source`. */
-export function seedRecords(store: Store, spec: ModelSpec, rows = weatherData().seed, source = 'test seed') {
+export async function seedRecords(store: Store, spec: ModelSpec, rows = weatherData().seed, source = 'test seed'): Promise<number> {
   return store.addRecords(
     spec.name,
     toRecords(

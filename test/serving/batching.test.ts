@@ -59,7 +59,7 @@ async function trained(offset: number, seedNumber: number) {
 
 before(async () => {
   files = { '1': await trained(0, 1), '2': await trained(300, 2) };
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const app = await buildServer({
     store,
     adminToken: TOKEN,
@@ -69,7 +69,7 @@ before(async () => {
     batching: { predict: { maxDelayMs: 60_000, maxRows: TOTAL_ROWS }, log: { maxDelayMs: 0, maxRows: 10_000 } },
   });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
-  stop = async () => (await app.close(), store.close());
+  stop = async () => (await app.close(), await store.close());
   log = new Database(dbPath, { readonly: true });
 });
 

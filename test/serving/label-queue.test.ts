@@ -12,6 +12,7 @@ import { trainTrial } from '../../ml/train.ts';
 import { call, eventually, featuresOf, startLocalServer, trainModel, weatherRows } from '../helpers/local-models.ts';
 import { parsePrometheus, sampleSum } from '../helpers/prometheus.ts';
 import { tempDir } from '../helpers/services.ts';
+import { collect } from '../helpers/store-engines.ts';
 
 const TOKEN = 'label-queue-admin';
 const MODEL = 'weather';
@@ -147,15 +148,15 @@ test('confidence: unlabelled predictions, lowest confidence first; feedback on o
 
 test("disagreement: predictions the shadow answered otherwise first, with the shadow's answer", async () => {
   assert.equal((await deploy(MODEL, { champion: { version: '1' }, shadow: { version: '2' } })).status, 200);
-  const watermark = server.store.maxPredictionSeq(MODEL);
+  const watermark = await server.store.maxPredictionSeq(MODEL);
   const served = await predict(weather.slice(1200, 1260).map((r) => featuresOf(r)));
   await eventually('the shadow predictions', async () =>
-    [...server.store.exportLog(MODEL, { afterSeq: watermark })].filter((r) => r.role === 'shadow').length === served.length
+    (await collect(server.store.exportLog(MODEL, { afterSeq: watermark }))).filter((r) => r.role === 'shadow').length === served.length
       ? true
       : undefined,
   );
   const shadowOf = new Map(
-    [...server.store.exportLog(MODEL, { afterSeq: watermark })].filter((r) => r.role === 'shadow').map((r) => [r.shadowOf!, r]),
+    (await collect(server.store.exportLog(MODEL, { afterSeq: watermark }))).filter((r) => r.role === 'shadow').map((r) => [r.shadowOf!, r]),
   );
 
   const { status, body, text } = await queue('?strategy=disagreement&limit=500');
@@ -180,14 +181,14 @@ test("disagreement: predictions the shadow answered otherwise first, with the sh
 
 test('disagreement with a canary (no shadow): each row is put to the other served version, never logged', async () => {
   assert.equal((await deploy(MODEL, { champion: { version: '1' }, canary: { version: '2', weight: 0.5 } })).status, 200);
-  const watermark = server.store.maxPredictionSeq(MODEL);
+  const watermark = await server.store.maxPredictionSeq(MODEL);
   const rows = weather.slice(1400, 1440).map((r) => featuresOf(r));
   const served = await Promise.all(rows.map(async (row) => (await predict([row]))[0]));
   assert.deepEqual([...new Set(served.map((p) => p.version))].sort(), ['1', '2'], 'both versions served some rows');
 
   const { status, body, text } = await queue(`?strategy=disagreement&since=${watermark}&limit=500`);
   assert.equal(status, 200, text);
-  assert.equal(server.store.maxPredictionSeq(MODEL), watermark + rows.length, 'the other answers are not logged');
+  assert.equal(await server.store.maxPredictionSeq(MODEL), watermark + rows.length, 'the other answers are not logged');
   const items: Item[] = body.items;
   assert.deepEqual(items.map((i) => i.predictionId).sort(), served.map((p) => p.id).sort());
   // The other answer is what the other version says to the same row (asked by name over /v2).
@@ -263,7 +264,7 @@ test('a regression model: confidence is refused naming the strategy, disagreemen
 });
 
 test('bad requests are refused naming the field, an unknown model is a 404, and nothing is offered', async () => {
-  const before = server.store.labelQueueSummary(MODEL);
+  const before = await server.store.labelQueueSummary(MODEL);
   for (const [query, field] of [
     ['?limit=0', 'limit'],
     ['?limit=501', 'limit'],
@@ -281,5 +282,5 @@ test('bad requests are refused naming the field, an unknown model is a 404, and 
   assert.equal((await queue('', 'Not_A_Name')).status, 400);
   assert.equal((await queue('', MODEL, 'wrong-token')).status, 401);
   assert.equal((await queue('', MODEL, '')).status, 401); // no header
-  assert.deepEqual(server.store.labelQueueSummary(MODEL), before);
+  assert.deepEqual(await server.store.labelQueueSummary(MODEL), before);
 });

@@ -195,7 +195,7 @@ test('the export needs the admin token', async () => {
 });
 
 test('a large log streams in pages, and the server keeps logging while a client reads slowly', async () => {
-  const before = server.store.maxPredictionSeq(MODEL);
+  const before = await server.store.maxPredictionSeq(MODEL);
   const row = featuresOf(weather[5]);
   // Far more than the server, the sockets and the client buffer between them (~7 MB of NDJSON).
   const bulk = Array.from({ length: 30_000 }, (_, i) => ({
@@ -208,7 +208,7 @@ test('a large log streams in pages, and the server keeps logging while a client 
     confidence: 0.5,
     probabilities: { sun: 0.5, rain: 0.5 },
   }));
-  server.store.logPredictions(bulk);
+  await server.store.logPredictions(bulk);
 
   // Read one chunk of the export and stop reading: the rest waits on the server.
   const response = await fetch(`${server.base}/v1/models/${MODEL}/log?since=${before}`, { headers: { authorization: `Bearer ${TOKEN}` } });
@@ -238,7 +238,7 @@ test('a large log streams in pages, and the server keeps logging while a client 
 });
 
 test("a regression model's predictions and true values are numbers in NDJSON", async () => {
-  server.store.logPredictions([
+  await server.store.logPredictions([
     {
       id: 'h1',
       model: 'house',
@@ -251,7 +251,7 @@ test("a regression model's predictions and true values are numbers in NDJSON", a
       probabilities: {},
     },
   ]);
-  server.store.addFeedback('h1', 14.25, 'house', 'crm');
+  await server.store.addFeedback('h1', 14.25, 'house', 'crm');
   const response = await fetch(`${server.base}/v1/models/house/log`, { headers: { authorization: `Bearer ${TOKEN}` } });
   const [row] = ndjson(await response.text());
   assert.deepEqual(

@@ -48,7 +48,7 @@ async function train(offset: number, trainingSeed: number): Promise<ModelFiles> 
 }
 
 async function startServer() {
-  const store = openStore(join(tempDir(), 'perennial.sqlite'));
+  const store = await openStore(join(tempDir(), 'perennial.sqlite'));
   const app = await buildServer({
     store,
     adminToken: TOKEN,
@@ -59,7 +59,7 @@ async function startServer() {
     },
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  const server = { base, stop: async () => (await app.close(), store.close()) };
+  const server = { base, stop: async () => (await app.close(), await store.close()) };
   servers.push(server);
   return server;
 }

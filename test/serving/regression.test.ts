@@ -99,10 +99,10 @@ async function register(model: string, key: string, files: ModelFiles): Promise<
 let server: { base: string; store: Store; stop: () => Promise<void> };
 
 async function startServer() {
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const app = await buildServer({ store, adminToken: TOKEN, loadModel: mlflowModelLoader(mlflow) });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { base, store, stop: async () => (await app.close(), store.close()) };
+  return { base, store, stop: async () => (await app.close(), await store.close()) };
 }
 
 async function call(method: string, path: string, body?: unknown, token?: string) {
@@ -168,10 +168,10 @@ test("a regression model answers { id, value, version, role } per row: the model
 });
 
 test('a regression prediction is logged as its number in text, without probabilities or confidence', async () => {
-  const since = server.store.maxPredictionSeq(TEMP);
+  const since = await server.store.maxPredictionSeq(TEMP);
   const rows = sampleRows(3, 1100);
   const { body } = await predict(rows);
-  const logged = server.store.predictionsSince(TEMP, since, 10).rows;
+  const logged = (await server.store.predictionsSince(TEMP, since, 10)).rows;
   assert.deepEqual(
     logged.map(({ label, probabilities, features, version, role }) => ({ label, probabilities, features, version, role })),
     (body.predictions as ValuePrediction[]).map((p, i) => ({
@@ -183,7 +183,7 @@ test('a regression prediction is logged as its number in text, without probabili
     })),
   );
   assert.deepEqual(
-    server.store.recentPredictions(TEMP, 3).map((r) => r.confidence),
+    (await server.store.recentPredictions(TEMP, 3)).map((r) => r.confidence),
     [null, null, null],
   );
   const db = new Database(dbPath, { readonly: true });
@@ -236,8 +236,8 @@ test('a number too large for the model is served as missing with a warning: the 
 test('feedback on a regression prediction: the true value as a number or numeric text', async () => {
   const { body } = await predict(sampleRows(6, 2000));
   const [a, b, c, d, e, f] = body.predictions as ValuePrediction[];
-  const watermark = server.store.maxFeedbackId(TEMP);
-  const records = server.store.maxRecordId(TEMP);
+  const watermark = await server.store.maxFeedbackId(TEMP);
+  const records = await server.store.maxRecordId(TEMP);
 
   assert.deepEqual((await feedback({ predictionId: a.id, label: 12.5 })).body, { accepted: 1 });
   assert.deepEqual((await feedback({ predictionId: a.id, label: '12.50' })).body, { accepted: 1 }, 'the same number is the same label');
@@ -292,7 +292,7 @@ test('feedback on a regression prediction: the true value as a number or numeric
     ).body,
     { accepted: 3 },
   );
-  const events = server.store.feedbackSince(TEMP, watermark);
+  const events = await server.store.feedbackSince(TEMP, watermark);
   assert.deepEqual(
     events.map((x) => x.feedback),
     [
@@ -309,14 +309,11 @@ test('feedback on a regression prediction: the true value as a number or numeric
     [a, b, c, d, e, f].map((p) => String(p.value)),
   );
   assert.deepEqual(
-    server.store.labelledSince(TEMP, watermark).map((l) => l.truth),
+    (await server.store.labelledSince(TEMP, watermark)).map((l) => l.truth),
     ['12.5', '-3.5', '0', String(d.value), '21.25'],
   );
-  const added = server.store
-    .readRecords(TEMP, { kind: 'all' })
-    .filter((r) => r.source === 'feedback:anonymous')
-    .slice(-5);
-  assert.equal(server.store.countRecordsSince(TEMP, records), 5, 'every feedback with a value becomes a training record');
+  const added = (await server.store.readRecords(TEMP, { kind: 'all' })).filter((r) => r.source === 'feedback:anonymous').slice(-5);
+  assert.equal(await server.store.countRecordsSince(TEMP, records), 5, 'every feedback with a value becomes a training record');
   assert.deepEqual(
     added.map((r) => Number(r.label)),
     [12.5, -3.5, 0, d.value, 21.25],
@@ -332,7 +329,7 @@ test('the classifier next to it answers and takes feedback as before; a number i
     assert.deepEqual(Object.keys(p.probabilities).sort(), CLASSES);
   }
   const [a, b] = body.predictions as Array<{ id: string; label: string; probabilities: Record<string, number> }>;
-  const [logged] = server.store.recentPredictions(WEATHER, 2);
+  const [logged] = await server.store.recentPredictions(WEATHER, 2);
   assert.equal(logged.confidence, a.probabilities[a.label]);
 
   const number = await feedback({ predictionId: a.id, label: 3 }, WEATHER);
@@ -345,7 +342,7 @@ test('the classifier next to it answers and takes feedback as before; a number i
   assert.deepEqual((await feedback({ predictionId: a.id, label: 'rain' }, WEATHER)).body, { accepted: 1 });
   assert.deepEqual((await feedback({ predictionId: b.id, kind: 'accepted' }, WEATHER)).body, { accepted: 1 });
   assert.deepEqual(
-    server.store.labelledSince(WEATHER, 0).map((l) => l.truth),
+    (await server.store.labelledSince(WEATHER, 0)).map((l) => l.truth),
     ['rain', b.label],
   );
   // Each model's predictions are its own: a regression prediction is unknown to the classifier.

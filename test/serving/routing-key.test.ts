@@ -96,7 +96,7 @@ test('requests without a key are still drawn at random', async () => {
 
 test('a bad routingKey is a 400 naming the field, and nothing is logged', async () => {
   assert.equal((await deploy(0.5)).status, 200);
-  const logged = server.store.maxPredictionSeq(MODEL);
+  const logged = await server.store.maxPredictionSeq(MODEL);
   for (const routingKey of ['', 'x'.repeat(257), 42, null, ['user-1'], { id: 'user-1' }]) {
     const v1 = await predict({ routingKey });
     assert.equal(v1.status, 400, JSON.stringify(routingKey));
@@ -106,7 +106,7 @@ test('a bad routingKey is a 400 naming the field, and nothing is logged', async 
     assert.equal(v2.status, 400, JSON.stringify(routingKey));
     assert.match(v2.body.error, /parameters\.routingKey/);
   }
-  assert.equal(server.store.maxPredictionSeq(MODEL), logged);
+  assert.equal(await server.store.maxPredictionSeq(MODEL), logged);
   // The longest key allowed is served.
   assert.equal((await predict({ routingKey: 'x'.repeat(256) })).status, 200);
 });

@@ -73,7 +73,7 @@ async function register(key: string, files?: Awaited<ReturnType<typeof trainedFi
 }
 
 async function startServer() {
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const load = mlflowModelLoader(mlflow);
   const app = await buildServer({
     store,
@@ -86,7 +86,7 @@ async function startServer() {
     },
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { base, store, stop: async () => (await app.close(), store.close()) };
+  return { base, store, stop: async () => (await app.close(), await store.close()) };
 }
 
 let server: Awaited<ReturnType<typeof startServer>>;
@@ -156,7 +156,7 @@ test('deploying a champion serves predictions of the shape promised', async () =
     assert.deepEqual([p.version, p.role], [versions.v1, 'champion']);
   }
   // Every prediction is logged with the features it was made from.
-  const logged = server.store.recentPredictions(MODEL, 5);
+  const logged = await server.store.recentPredictions(MODEL, 5);
   assert.deepEqual(
     logged.map((l) => l.label),
     body.predictions.map((p: { label: string }) => p.label),
@@ -256,7 +256,7 @@ test('a deploy that cannot load leaves the previous deployment serving', async (
   assert.match(broken.body.message, new RegExp(`could not load ${MODEL} version ${versions.noFiles}`));
 
   assert.deepEqual((await deployment()).body, previous);
-  assert.deepEqual(server.store.getDeployment(MODEL), previous);
+  assert.deepEqual(await server.store.getDeployment(MODEL), previous);
   assert.equal((await predict(sampleRows(1))).status, 200);
 });
 
@@ -264,7 +264,7 @@ test('feedback: single, batch, repeated, conflicting, unknown', async () => {
   const { body } = await predict(sampleRows(4, 2000));
   const [a, b, c, d] = body.predictions.map((p: { id: string }) => p.id);
   const feedback = (payload: unknown) => call('POST', `/v1/models/${MODEL}/feedback`, payload);
-  const watermark = server.store.maxFeedbackId(MODEL);
+  const watermark = await server.store.maxFeedbackId(MODEL);
 
   assert.deepEqual((await feedback({ predictionId: a, label: 'rain' })).body, { accepted: 1 });
   assert.deepEqual(
@@ -303,7 +303,7 @@ test('feedback: single, batch, repeated, conflicting, unknown', async () => {
     404,
   );
 
-  const labelled = server.store.labelledSince(MODEL, watermark);
+  const labelled = await server.store.labelledSince(MODEL, watermark);
   assert.deepEqual(
     labelled.map((l) => l.truth),
     ['rain', 'sun', 'fog'],
@@ -313,7 +313,7 @@ test('feedback: single, batch, repeated, conflicting, unknown', async () => {
     labelled.map((l) => l.predicted),
     [predicted[a], predicted[b], predicted[c]],
   );
-  const feedbackRecords = server.store.readRecords(MODEL, { kind: 'all' }).filter((r) => r.source === 'feedback:anonymous');
+  const feedbackRecords = (await server.store.readRecords(MODEL, { kind: 'all' })).filter((r) => r.source === 'feedback:anonymous');
   assert.equal(feedbackRecords.length, 3);
 });
 
@@ -321,8 +321,8 @@ test('implicit feedback: accepted and overridden predictions, with and without t
   const { body } = await predict(sampleRows(3, 1200));
   const [a, b, c] = body.predictions as Array<{ id: string; label: string }>;
   const feedback = (payload: unknown) => call('POST', `/v1/models/${MODEL}/feedback`, payload);
-  const watermark = server.store.maxFeedbackId(MODEL);
-  const records = server.store.maxRecordId(MODEL);
+  const watermark = await server.store.maxFeedbackId(MODEL);
+  const records = await server.store.maxRecordId(MODEL);
   const other = a.label === 'sun' ? 'rain' : 'sun';
   assert.deepEqual(
     (
@@ -341,17 +341,17 @@ test('implicit feedback: accepted and overridden predictions, with and without t
   assert.equal(conflict.status, 409);
   assert.match(conflict.body.message, /already labelled "overridden"; refusing to relabel it "rain"/);
 
-  const events = server.store.feedbackSince(MODEL, watermark);
+  const events = await server.store.feedbackSince(MODEL, watermark);
   assert.deepEqual(
     events.map((e) => e.feedback),
     [{ kind: 'accepted' }, { kind: 'overridden', label: other }, { kind: 'overridden' }],
   );
   // Accepted means the prediction was the truth; an override without a label teaches nothing.
   assert.deepEqual(
-    server.store.labelledSince(MODEL, watermark).map((l) => l.truth),
+    (await server.store.labelledSince(MODEL, watermark)).map((l) => l.truth),
     [a.label, other],
   );
-  assert.equal(server.store.countRecordsSince(MODEL, records), 2, 'two new labelled records for training');
+  assert.equal(await server.store.countRecordsSince(MODEL, records), 2, 'two new labelled records for training');
 });
 
 test('a value of the wrong type is served as missing, with a warning, and logged as sent', async () => {
@@ -359,7 +359,7 @@ test('a value of the wrong type is served as missing, with a warning, and logged
   const { status, body } = await predict([row]);
   assert.equal(status, 200, JSON.stringify(body));
   assert.deepEqual(body.predictions[0].warnings, ['wind: "strong" is not a number; treated as missing']);
-  const [logged] = server.store.predictionsSince(MODEL, server.store.maxPredictionSeq(MODEL) - 1, 1).rows;
+  const [logged] = (await server.store.predictionsSince(MODEL, (await server.store.maxPredictionSeq(MODEL)) - 1, 1)).rows;
   assert.equal(logged.features.wind, 'strong');
 });
 
@@ -373,9 +373,9 @@ test('a restarted server on the same file serves the same deployment', async () 
   );
   // Meanwhile another process persists a deployment whose version cannot be loaded.
   const ghost = `${MODEL}-ghost`;
-  const other = openStore(dbPath);
-  other.setDeployment(ghost, { champion: { version: '7' }, updatedAt: new Date().toISOString(), reason: 'typo' });
-  other.close();
+  const other = await openStore(dbPath);
+  await other.setDeployment(ghost, { champion: { version: '7' }, updatedAt: new Date().toISOString(), reason: 'typo' });
+  await other.close();
 
   server = await startServer();
   assert.deepEqual((await deployment()).body, previous);

@@ -102,7 +102,7 @@ test('the shadow gets a copy of every request; only the champion answers', async
   assert.deepEqual(deployed.body.shadow, { version: '2' });
   assert.deepEqual((await call(server.base, 'GET', `/v1/models/${MODEL}/deployment`)).body.shadow, { version: '2' });
 
-  const watermark = server.store.maxPredictionSeq(MODEL);
+  const watermark = await server.store.maxPredictionSeq(MODEL);
   const rows = [...sampleRows(3, 1000), ...sampleRows(3, 1200)];
   const answers = [await predict(rows.slice(0, 3)), await predict(rows.slice(3))];
   const served = answers.flatMap(({ status, body }) => {
@@ -133,9 +133,9 @@ test('the shadow gets a copy of every request; only the champion answers', async
   });
 
   // Monitoring sees the served predictions only, and a shadow prediction takes no feedback.
-  assert.equal(server.store.countPredictionsSince(MODEL, watermark), 6);
+  assert.equal(await server.store.countPredictionsSince(MODEL, watermark), 6);
   assert.deepEqual(
-    server.store.predictionsSince(MODEL, watermark, 100).rows.map((r) => r.role),
+    (await server.store.predictionsSince(MODEL, watermark, 100)).rows.map((r) => r.role),
     Array(6).fill('champion'),
   );
   const feedback = await call(server.base, 'POST', `/v1/models/${MODEL}/feedback`, { predictionId: shadows[0].id, label: 'rain' });
@@ -145,7 +145,7 @@ test('the shadow gets a copy of every request; only the champion answers', async
 test('an Open Inference Protocol (/v2) request is copied to the shadow like a /v1 one', async () => {
   const deployed = await deploy({ champion: { version: '1' }, shadow: { version: '2' }, reason: 'shadow v2' });
   assert.equal(deployed.status, 200, deployed.text);
-  const watermark = server.store.maxPredictionSeq(MODEL);
+  const watermark = await server.store.maxPredictionSeq(MODEL);
   const rows = sampleRows(4, 1400);
   const inputs = FEATURES.map((name) => ({ name, datatype: 'FP64', shape: [rows.length], data: rows.map((r) => r[name]) }));
   const inferred = await call(server.base, 'POST', `/v2/models/${MODEL}/infer`, { inputs });
@@ -165,7 +165,7 @@ test('a shadow that fails to predict, or lacks a feature, changes no answer and 
   for (const version of ['4', '3']) {
     const deployed = await deploy({ champion: { version: '1' }, shadow: { version }, reason: `shadow v${version}` });
     assert.equal(deployed.status, 200, deployed.text);
-    const watermark = server.store.maxPredictionSeq(MODEL);
+    const watermark = await server.store.maxPredictionSeq(MODEL);
     const callsBefore = brokenCalls;
     for (let i = 0; i < 3; i++) {
       const { status, body } = await predict(sampleRows(2, 1500 + i * 2));
@@ -192,14 +192,14 @@ test('a shadow that cannot load: refused when deployed, left out (and said so) w
 
   // The file names a shadow that this server cannot load (another server deployed it, say).
   await server.stop();
-  const other = openStore(dbPath);
-  other.setDeployment(MODEL, {
+  const other = await openStore(dbPath);
+  await other.setDeployment(MODEL, {
     champion: { version: '1' },
     shadow: { version: '99' },
     updatedAt: new Date().toISOString(),
     reason: 'typo',
   });
-  other.close();
+  await other.close();
   server = await startLocalServer(dbPath, TOKEN, versions());
 
   const state = (await call(server.base, 'GET', `/v1/models/${MODEL}/deployment`)).body;
@@ -207,7 +207,7 @@ test('a shadow that cannot load: refused when deployed, left out (and said so) w
   assert.equal(state.shadow.version, '99');
   assert.match(state.shadow.unavailable, /no registered version 99/);
   assert.equal((await call(server.base, 'GET', '/healthz')).body.status, 'ok');
-  const watermark = server.store.maxPredictionSeq(MODEL);
+  const watermark = await server.store.maxPredictionSeq(MODEL);
   const { status, body } = await predict(sampleRows(2, 1700));
   assert.equal(status, 200, JSON.stringify(body));
   assert.deepEqual(
@@ -230,7 +230,7 @@ test('taking the shadow out stops the copies and disposes its predictor', async 
     server.handedOut.filter((p) => p.version === '2').every((p) => p.disposed),
     'the shadow predictor was disposed',
   );
-  const watermark = server.store.maxPredictionSeq(MODEL);
+  const watermark = await server.store.maxPredictionSeq(MODEL);
   assert.equal((await predict(sampleRows(2, 1800))).status, 200);
   assert.equal((await predict(sampleRows(1, 1900))).status, 200);
   assert.deepEqual(

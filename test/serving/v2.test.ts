@@ -108,10 +108,10 @@ before(async () => {
   versions.keyed = await register(KEYED, 'v1', first);
   versions.regression = await register(REGRESSION, 'v1', regression);
 
-  const store = openStore(dbPath);
+  const store = await openStore(dbPath);
   const app = await buildServer({ store, loadModel: mlflowModelLoader(mlflow), adminToken: TOKEN });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
-  stop = async () => (await app.close(), store.close());
+  stop = async () => (await app.close(), await store.close());
 
   const deploy = (model: string, body: object) => admin('PUT', `/admin/models/${model}/deployment`, { ...body, reason: 'v2 test' });
   await deploy(MODEL, { champion: { version: versions.champion }, canary: { version: versions.canary, weight: 0.5 } });

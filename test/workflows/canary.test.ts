@@ -50,7 +50,7 @@ async function labelledTraffic(spec: ModelSpec, want: { canary: number; champion
 
 /** Registers a seeded model, waits for champion v1, and asks for a retrain whose challenger (v2) goes to canary. */
 async function challengerInCanary(spec: ModelSpec) {
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
   await stack.client.retrain(spec.name, { reason: 'try a challenger', requestedBy: 'ana' });

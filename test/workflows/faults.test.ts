@@ -35,7 +35,7 @@ const historyEntry = (model: string, what: RegExp) =>
   );
 
 async function withChampions(spec: ModelSpec, count: number) {
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   for (let n = 1; n <= count; n++) {
     if (n > 1) await stack.client.retrain(spec.name, { reason: 'a second champion to roll back to', requestedBy: 'test' });
@@ -95,7 +95,7 @@ describe('reviewers', () => {
     const spec = testSpec({
       approval: { required: true, timeout: '10m', onTimeout: 'approve', reviewers: ['ana', 'group:leads'], groups: { leads: ['bo'] } },
     });
-    seedRecords(stack.store, spec);
+    await seedRecords(stack.store, spec);
     await stack.client.register(spec);
     const retrainId = retrainWorkflowId(spec.name, 1);
     await eventually('the retrain waiting for approval', async () =>
@@ -132,7 +132,7 @@ describe('a retrain that does not finish', () => {
     const spec = testSpec({
       training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 27 } } },
     });
-    seedRecords(stack.store, spec);
+    await seedRecords(stack.store, spec);
     await stack.client.register(spec);
     const retrainId = retrainWorkflowId(spec.name, 1);
     const sweep = stack.client.temporal.workflow.getHandle(`${retrainId}/sweep`);
@@ -169,7 +169,7 @@ describe('the retry policy of a failed retrain', () => {
     const spec = testSpec({
       training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 27 } } },
     });
-    seedRecords(stack.store, spec);
+    await seedRecords(stack.store, spec);
     await stack.client.register(spec);
     const sweep = stack.client.temporal.workflow.getHandle(`${retrainWorkflowId(spec.name, 1)}/sweep`);
     await eventually('a first rung done', async () => ((await sweep.query(sweepStatusQuery)).rungsDone >= 1 ? true : undefined), 240_000);

@@ -78,7 +78,7 @@ test(
       },
     });
     const { seed } = weatherData();
-    const seeded = seedRecords(stack.store, spec);
+    const seeded = await seedRecords(stack.store, spec);
     await stack.client.register(spec);
     await eventually(
       'champion v1',
@@ -96,7 +96,7 @@ test(
     const moved = seed
       .slice(-365)
       .map((r) => ({ ...r, [spec.label.name]: classes[(classes.indexOf(String(r[spec.label.name])) + 1) % classes.length] }));
-    seedRecords(stack.store, spec, moved, 'relabelled');
+    await seedRecords(stack.store, spec, moved, 'relabelled');
     await stack.client.retrain(spec.name, { reason: 'the labels moved', requestedBy: 'ana' });
     const status = await outcomeOf(spec.name, 2, 'failed-gate');
 
@@ -155,7 +155,7 @@ test('a too-slow challenger is stopped by the speed gate', { timeout: 10 * 60_00
     evaluation: { speed: { maxP50Ms: 0.001, repeats: 5 } },
     alerts: { webhooks: [{ url: hook.url, kinds: ['retrain'] }] },
   });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   const status = await outcomeOf(spec.name, 1, 'failed-gate');
 
@@ -192,7 +192,7 @@ test('a challenger much slower than the champion it would replace is stopped by 
   // maxSlowdown 0.01: the challenger must predict 100 times faster than the champion, which no
   // model of the same family does. minImprovement -1 lets it past the holdout comparison to the gate.
   const spec = testSpec({ evaluation: { minImprovement: -1, speed: { maxSlowdown: 0.01, repeats: 5 } } });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
   const first = await retrainStatus(spec.name, 1);

@@ -51,7 +51,7 @@ test('a cnn sweep on an image spec trains on cpu, is promoted and serves over HT
   });
   const rows = digits();
   const served = rows.slice(0, 100);
-  stack.store.addRecords(spec.name, toRecords(rows.slice(100), PIXELS, 'digit', 'digits fixture'));
+  await stack.store.addRecords(spec.name, toRecords(rows.slice(100), PIXELS, 'digit', 'digits fixture'));
   await stack.client.register(spec);
 
   const status = await eventually(

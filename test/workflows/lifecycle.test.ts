@@ -225,7 +225,7 @@ describe('data validation', () => {
   test('invalid training data stops the retrain with a readable report and trains nothing', async () => {
     const spec = testSpec();
     const rows = weatherData().seed.map((r, i) => (i % 5 === 0 ? { ...r, wind: -3 } : r));
-    seedRecords(stack.store, spec, rows);
+    await seedRecords(stack.store, spec, rows);
     await stack.client.register(spec);
     await waitForStage(spec.name, 1, 'invalid-data');
     const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));

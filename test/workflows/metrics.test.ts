@@ -28,7 +28,7 @@ const post = (model: string, path: string, body: unknown) => postToModel(stack, 
 
 test("monitoring cycles set the model's gauges on the worker's /metrics", async () => {
   const spec = testSpec({ monitoring: { interval: '1s', drift: { minRows: 300 } } });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
   assert.ok(stack.workerMetricsUrl, 'the worker serves metrics');

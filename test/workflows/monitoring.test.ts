@@ -29,7 +29,7 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
     policies: { rules: [{ name: 'climate', when: { drift: { features: 2 } } }] },
     alerts: { webhooks: [{ url: hook.url, kinds: ['drift', 'anomalies', 'retrain'] }] },
   });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
@@ -130,7 +130,7 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
 
 test('policies change at run time by update; invalid ones are refused and change nothing', async () => {
   const spec = testSpec({ policies: { newLabels: { count: 1_000_000 } } });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
@@ -169,7 +169,7 @@ test('policies change at run time by update; invalid ones are refused and change
   assert.ok(change?.reasons.includes('rules before: newLabels'));
 
   // The new rule is the one that judges: ten labelled records trigger a retrain.
-  seedRecords(stack.store, spec, weatherData().traffic.slice(0, 10));
+  await seedRecords(stack.store, spec, weatherData().traffic.slice(0, 10));
   const fired = await eventually('the labels rule to fire', async () => {
     const s = await stack.client.status(spec.name);
     return s.retrainCount >= 2 ? s : undefined;
@@ -180,7 +180,7 @@ test('policies change at run time by update; invalid ones are refused and change
 test('a failing monitoring cycle is recorded and the next one carries on', async () => {
   // A long interval leaves time to break the champion's profile before the first cycle.
   const spec = testSpec({ monitoring: { interval: '15s' } });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
   const { runId } = await stack.mlflow.getModelVersion(spec.name, '1');

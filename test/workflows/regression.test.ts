@@ -59,7 +59,7 @@ test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a r
   });
   assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
   const { train, served } = cars();
-  stack.store.addRecords(spec.name, toRecords(train, FEATURES, 'Miles_per_Gallon', 'cars'));
+  await stack.store.addRecords(spec.name, toRecords(train, FEATURES, 'Miles_per_Gallon', 'cars'));
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
 

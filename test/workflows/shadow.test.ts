@@ -36,14 +36,14 @@ const shadowSpec = (bake = '15s') =>
 /** Champion v1 on the seed, then a retrain on relabelled records whose challenger (v2) goes to shadow. */
 async function challengerInShadow(spec: ModelSpec) {
   const { seed } = weatherData();
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
   const classes = labelClasses(spec.label);
   const moved = seed
     .slice(-365)
     .map((r) => ({ ...r, [spec.label.name]: classes[(classes.indexOf(String(r[spec.label.name])) + 1) % classes.length] }));
-  seedRecords(stack.store, spec, moved);
+  await seedRecords(stack.store, spec, moved);
   await stack.client.retrain(spec.name, { reason: 'try a relabelled challenger', requestedBy: 'ana' });
   const shadowing = await eventually(
     `shadow v2 of ${spec.name}`,
@@ -73,7 +73,7 @@ async function shadowedTraffic(spec: ModelSpec, rows: number, truth: (answers: {
     assert.deepEqual([p.version, p.role], ['1', 'champion'], 'a shadow never answers');
     // The copy is predicted after the response is sent: wait for its row in the log.
     const shadow = await eventually(`the shadow twin of ${p.id}`, async () => {
-      for (const row of stack.store.exportLog(spec.name, {})) if (row.shadowOf === p.id) return row.label;
+      for await (const row of stack.store.exportLog(spec.name, {})) if (row.shadowOf === p.id) return row.label;
       return undefined;
     });
     if (shadow === p.label) agreed += 1;

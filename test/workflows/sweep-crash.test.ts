@@ -112,7 +112,7 @@ test(
   'a sweep whose worker is killed mid-rung resumes from checkpoints and matches an undisturbed sweep with the same seed',
   { timeout: 20 * 60_000 },
   async () => {
-    seedRecords(stack.store, spec);
+    await seedRecords(stack.store, spec);
 
     const calmQueue = `calm-${randomUUID()}`;
     await workerProcess(calmQueue);

@@ -76,7 +76,7 @@ test("warmStart trials continue the champion's weights and compete with trials f
     evaluation: { ...base.evaluation, minImprovement: -1 },
   });
   const seed = weatherData().seed;
-  seedRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
+  await seedRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
   await stack.client.register(spec);
 
   const first = await finishedRetrain(spec.name, 1);
@@ -89,7 +89,7 @@ test("warmStart trials continue the champion's weights and compete with trials f
   );
   assert.ok((await trialsOf(spec.name, 1)).every((t) => t.params.family === 'softmax'));
 
-  seedRecords(stack.store, spec, seed.slice(400, 480), 'spring 2013');
+  await seedRecords(stack.store, spec, seed.slice(400, 480), 'spring 2013');
   await stack.client.retrain(spec.name, { reason: 'new records', requestedBy: 'ana' });
   const second = await finishedRetrain(spec.name, 2);
   const best2 = second.decisions.find((d) => d.what.startsWith('best trial '))!;
@@ -123,7 +123,7 @@ test("warmStart trials continue the champion's weights and compete with trials f
   assert.equal((await versionRun('2')).runId, warm[0].runId);
 
   // The next retrain continues v2, itself a warm start: its configuration is read from its run.
-  seedRecords(stack.store, spec, seed.slice(480, 560), 'summer 2013');
+  await seedRecords(stack.store, spec, seed.slice(480, 560), 'summer 2013');
   await stack.client.retrain(spec.name, { reason: 'more records', requestedBy: 'ana' });
   const third = await finishedRetrain(spec.name, 3);
   assert.match(third.outcome, /^(promoted|not-better)/, JSON.stringify(third.decisions.at(-1)));
@@ -140,7 +140,7 @@ test('a first retrain whose only family is warmStart fails, saying why', { timeo
       sweep: { ...base.training.sweep, families: { warmStart: { learningRate: { type: 'float', low: 1e-4, high: 1e-2 } } } },
     },
   });
-  seedRecords(stack.store, spec);
+  await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   const failed = await eventually('retrain #1 to fail', async () =>
     (await stack.client.status(spec.name)).history.find((h) => h.what === 'retrain #1: failed'),

@@ -43,15 +43,15 @@ test('lastDays trains on the records of the last N days only', { timeout: 10 * 6
   const spec = testSpec({ training: { ...testSpec().training, window: { kind: 'lastDays', days: 30 } } });
   // 431 records stored 100 days ago, every one of them invalid (negative wind): a window that
   // reached back that far would fail validation.
-  const longAgo = openStore(join(stack.dataDir, 'perennial.sqlite'), { now: () => new Date(Date.now() - 100 * 86_400_000) });
-  seedRecords(
+  const longAgo = await openStore(join(stack.dataDir, 'perennial.sqlite'), { now: () => new Date(Date.now() - 100 * 86_400_000) });
+  await seedRecords(
     longAgo,
     spec,
     seed.slice(0, 431).map((r) => ({ ...r, wind: -3 })),
     'last season',
   );
-  longAgo.close();
-  seedRecords(stack.store, spec, seed.slice(431), 'this month');
+  await longAgo.close();
+  await seedRecords(stack.store, spec, seed.slice(431), 'this month');
 
   await stack.client.register(spec);
   assert.deepEqual(await finishedRetrain(spec.name, 1), { outcome: 'promoted', rows: 300 });
@@ -67,15 +67,15 @@ test(
       evaluation: { minImprovement: -1 },
       monitoring: { interval: '1h', windowRows: 200 },
     });
-    seedRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
+    await seedRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
     await stack.client.register(spec);
     assert.deepEqual(await finishedRetrain(spec.name, 1), { outcome: 'promoted', rows: 400 }, 'no champion: every record');
 
-    seedRecords(stack.store, spec, seed.slice(400), 'rest of 2013');
+    await seedRecords(stack.store, spec, seed.slice(400), 'rest of 2013');
     await stack.client.retrain(spec.name, { reason: 'new records', requestedBy: 'ana' });
     assert.deepEqual(await finishedRetrain(spec.name, 2), { outcome: 'promoted', rows: 331 }, 'only what v1 did not learn from');
 
-    seedRecords(stack.store, spec, weatherData().traffic.slice(0, 365), 'Seattle 2014');
+    await seedRecords(stack.store, spec, weatherData().traffic.slice(0, 365), 'Seattle 2014');
     await stack.client.retrain(spec.name, { reason: 'a new year', requestedBy: 'ana' });
     assert.deepEqual(await finishedRetrain(spec.name, 3), { outcome: 'promoted', rows: 365 }, 'only what v2 did not learn from');
     assert.deepEqual((await stack.client.status(spec.name)).previousChampions, ['2', '1']);

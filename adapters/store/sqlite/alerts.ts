@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { AlertClaim, AlertLedgerEntry, AlertSuppression } from '../types.ts';
 import type { AlertLedger } from '../store.ts';
+import type { Synchronous } from './synchronous.ts';
 
 interface AlertRow {
   id: string;
@@ -29,7 +30,7 @@ function alertEntry(row: AlertRow): AlertLedgerEntry {
   };
 }
 
-export class SqliteAlertLedger implements AlertLedger {
+export class SqliteAlertLedger implements Synchronous<AlertLedger> {
   private readonly statements;
 
   constructor(

@@ -2,6 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { ApiKeyInfo } from '../types.ts';
 import type { ApiKeyStore } from '../store.ts';
+import type { Synchronous } from './synchronous.ts';
 
 interface ApiKeyRow {
   name: string;
@@ -13,7 +14,7 @@ function apiKeyInfo(row: ApiKeyRow | undefined): ApiKeyInfo | undefined {
   return row && { name: row.name, createdAt: row.createdAt, ...(row.revokedAt === null ? {} : { revokedAt: row.revokedAt }) };
 }
 
-export class SqliteApiKeys implements ApiKeyStore {
+export class SqliteApiKeys implements Synchronous<ApiKeyStore> {
   private readonly statements;
 
   constructor(

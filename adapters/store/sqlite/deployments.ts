@@ -2,8 +2,9 @@
 import type Database from 'better-sqlite3';
 import type { DeploymentState } from '../types.ts';
 import type { DeploymentStore } from '../store.ts';
+import type { Synchronous } from './synchronous.ts';
 
-export class SqliteDeployments implements DeploymentStore {
+export class SqliteDeployments implements Synchronous<DeploymentStore> {
   private readonly statements;
 
   constructor(db: Database.Database) {

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { LabelQueueItem, LabelQueueQuery, LabelQueueStrategy, LabelQueueSummary, LogSince } from '../types.ts';
 import type { LabelQueueStore } from '../store.ts';
+import type { Synchronous } from './synchronous.ts';
 import type { ExportRow } from './export-rows.ts';
 
 /** A served prediction as the export reads it, and (disagreement) its twin's answer. */
@@ -46,7 +47,7 @@ const QUERIES: Record<LabelQueueStrategy, string> = {
     ORDER BY (p.task = 'classification' AND p.label != s.label) DESC, disagreement DESC, p.seq DESC LIMIT @limit`,
 };
 
-export class SqliteLabelQueue implements LabelQueueStore {
+export class SqliteLabelQueue implements Synchronous<LabelQueueStore> {
   private readonly statements;
   private readonly recordOffers;
 

@@ -23,6 +23,7 @@ import type {
   Task,
 } from '../types.ts';
 import type { PredictionLogStore } from '../store.ts';
+import type { Synchronous } from './synchronous.ts';
 import type { SqliteRecords } from './records.ts';
 import { exported, type ExportRow } from './export-rows.ts';
 
@@ -37,7 +38,7 @@ interface PredictionRow {
   probabilities: string;
 }
 
-export class SqlitePredictionLog implements PredictionLogStore {
+export class SqlitePredictionLog implements Synchronous<PredictionLogStore> {
   private readonly statements;
   // Made once: better-sqlite3 builds a wrapper per db.transaction() call, and these run per commit.
   private readonly transactions;

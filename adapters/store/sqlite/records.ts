@@ -6,10 +6,11 @@ import type Database from 'better-sqlite3';
 import type { TrainingWindow } from '../../../core/spec.ts';
 import type { LabelledRecord, SourceSummary } from '../types.ts';
 import type { RecordStore } from '../store.ts';
+import type { Synchronous } from './synchronous.ts';
 
 type RecordRow = { id: number; features: string; label: string; source: string };
 
-export class SqliteRecords implements RecordStore {
+export class SqliteRecords implements Synchronous<RecordStore> {
   private readonly statements;
 
   constructor(

@@ -5,14 +5,15 @@
  */
 import type Database from 'better-sqlite3';
 import type { ShadowPairCounts } from '../../../core/shadow.ts';
-import type { ShadowSince } from '../store.ts';
+import type { ShadowComparisonStore, ShadowSince } from '../store.ts';
+import type { Synchronous } from './synchronous.ts';
 
 // Regression labels are the text of numbers (String(n)), hence the casts; for a classifier the
 // difference sums are meaningless and core/shadow.ts ignores them.
 const PAIRS = `FROM predictions s JOIN predictions c ON c.id = s.shadow_of
   WHERE s.model = @model AND s.role = 'shadow' AND s.version = @shadowVersion AND c.role = 'champion' AND s.created_at >= @fromTime`;
 
-export class SqliteShadowComparison {
+export class SqliteShadowComparison implements Synchronous<ShadowComparisonStore> {
   private readonly statements;
 
   constructor(db: Database.Database) {

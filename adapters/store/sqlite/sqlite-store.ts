@@ -3,6 +3,8 @@
  * group. The model server writes the file while Temporal activities read it (and append records)
  * from other processes, hence WAL (readers never block the writer), a busy timeout (writers
  * queue instead of failing) and `BEGIN IMMEDIATE` for every read-then-write transaction.
+ * The table groups stay synchronous; this class's methods are `async` to meet the Store
+ * interface, so they do their work at once and an error becomes a rejection.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -67,145 +69,150 @@ class SqliteStore implements Store {
     this.queue = new SqliteLabelQueue(db, now);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
   // ---- records, and quarantine ------------------------------------------------------------------
 
-  addRecords(model: string, records: LabelledRecord[]) {
+  async addRecords(model: string, records: LabelledRecord[]) {
     return this.records.addRecords(model, records);
   }
-  readRecords(model: string, window: TrainingWindow, at?: { asOf?: string; championTrainedThrough?: number }) {
+  async readRecords(model: string, window: TrainingWindow, at?: { asOf?: string; championTrainedThrough?: number }) {
     return this.records.readRecords(model, window, at);
   }
-  referenceRecords(model: string, filter: { throughId?: number; source?: string }, limit: number) {
+  async referenceRecords(model: string, filter: { throughId?: number; source?: string }, limit: number) {
     return this.records.referenceRecords(model, filter, limit);
   }
-  maxRecordId(model: string) {
+  async maxRecordId(model: string) {
     return this.records.maxRecordId(model);
   }
-  countRecordsSince(model: string, afterId: number) {
+  async countRecordsSince(model: string, afterId: number) {
     return this.records.countRecordsSince(model, afterId);
   }
-  recordsBySource(model: string) {
+  async recordsBySource(model: string) {
     return this.records.recordsBySource(model);
   }
-  quarantineSource(model: string, source: string, reason: string) {
+  async quarantineSource(model: string, source: string, reason: string) {
     return this.records.quarantineSource(model, source, reason);
   }
-  restoreSource(model: string, source: string) {
+  async restoreSource(model: string, source: string) {
     return this.records.restoreSource(model, source);
   }
 
   // ---- predictions and feedback -----------------------------------------------------------------
 
-  logPredictions(rows: PredictionLog[]) {
+  async logPredictions(rows: PredictionLog[]) {
     this.predictions.logPredictions(rows);
   }
-  writeLog(writes: LogWrite[]) {
+  async writeLog(writes: LogWrite[]) {
     return this.predictions.writeLog(writes);
   }
-  addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string) {
+  async addFeedback(predictionId: string, feedback: string | number | FeedbackInput, model?: string, sender?: string) {
     return this.predictions.addFeedback(predictionId, feedback, model, sender);
   }
-  addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string) {
+  async addFeedbackMany(items: Array<{ predictionId: string } & FeedbackInput>, model?: string, sender?: string) {
     return this.predictions.addFeedbackMany(items, model, sender);
   }
-  feedbackSince(model: string, afterFeedbackId: number) {
+  async feedbackSince(model: string, afterFeedbackId: number) {
     return this.predictions.feedbackSince(model, afterFeedbackId);
   }
-  maxPredictionSeq(model: string) {
+  async maxPredictionSeq(model: string) {
     return this.predictions.maxPredictionSeq(model);
   }
-  countPredictionsSince(model: string, afterSeq: number) {
+  async countPredictionsSince(model: string, afterSeq: number) {
     return this.predictions.countPredictionsSince(model, afterSeq);
   }
-  predictionsSince(model: string, afterSeq: number, limit: number) {
+  async predictionsSince(model: string, afterSeq: number, limit: number) {
     return this.predictions.predictionsSince(model, afterSeq, limit);
   }
-  recentPredictions(model: string, limit: number) {
+  async recentPredictions(model: string, limit: number) {
     return this.predictions.recentPredictions(model, limit);
   }
-  labelledSince(model: string, afterFeedbackId: number) {
+  async labelledSince(model: string, afterFeedbackId: number) {
     return this.predictions.labelledSince(model, afterFeedbackId);
   }
-  maxFeedbackId(model: string) {
+  async maxFeedbackId(model: string) {
     return this.predictions.maxFeedbackId(model);
   }
-  liveAccuracy(model: string, sinceIso: string) {
+  async liveAccuracy(model: string, sinceIso: string) {
     return this.predictions.liveAccuracy(model, sinceIso);
   }
-  liveErrors(model: string, sinceIso: string) {
+  async liveErrors(model: string, sinceIso: string) {
     return this.predictions.liveErrors(model, sinceIso);
   }
-  exportLog(model: string, since: LogSince) {
-    return this.predictions.exportLog(model, since);
+  // An async generator over the synchronous pages: still read lazily, a page at a time.
+  async *exportLog(model: string, since: LogSince) {
+    yield* this.predictions.exportLog(model, since);
   }
-  exportColumns(model: string, since: LogSince) {
+  async exportColumns(model: string, since: LogSince) {
     return this.predictions.exportColumns(model, since);
   }
 
   // ---- deployments ------------------------------------------------------------------------------
 
-  getDeployment(model: string) {
+  async getDeployment(model: string) {
     return this.deployments.getDeployment(model);
   }
-  setDeployment(model: string, state: DeploymentState) {
+  async setDeployment(model: string, state: DeploymentState) {
     this.deployments.setDeployment(model, state);
   }
-  listDeployments() {
+  async listDeployments() {
     return this.deployments.listDeployments();
   }
 
   // ---- alert ledger -----------------------------------------------------------------------------
 
-  claimAlert(claim: AlertClaim, lookbackMs: number, decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined) {
+  async claimAlert(
+    claim: AlertClaim,
+    lookbackMs: number,
+    decide: (history: AlertLedgerEntry[], now: number) => AlertSuppression | undefined,
+  ) {
     return this.alerts.claimAlert(claim, lookbackMs, decide);
   }
-  getAlert(id: string) {
+  async getAlert(id: string) {
     return this.alerts.getAlert(id);
   }
-  recordAlertDelivery(id: string, channel: string) {
+  async recordAlertDelivery(id: string, channel: string) {
     this.alerts.recordAlertDelivery(id, channel);
   }
 
   // ---- API keys ---------------------------------------------------------------------------------
 
-  addApiKey(model: string, name: string, hash: string) {
+  async addApiKey(model: string, name: string, hash: string) {
     return this.apiKeys.addApiKey(model, name, hash);
   }
-  revokeApiKey(model: string, name: string) {
+  async revokeApiKey(model: string, name: string) {
     return this.apiKeys.revokeApiKey(model, name);
   }
-  listApiKeys(model: string) {
+  async listApiKeys(model: string) {
     return this.apiKeys.listApiKeys(model);
   }
-  requiresApiKey(model: string) {
+  async requiresApiKey(model: string) {
     return this.apiKeys.requiresApiKey(model);
   }
-  apiKeyName(model: string, hash: string) {
+  async apiKeyName(model: string, hash: string) {
     return this.apiKeys.apiKeyName(model, hash);
   }
 
   // ---- shadow comparison ------------------------------------------------------------------------
 
-  shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince) {
+  async shadowPairCounts(model: string, shadowVersion: string, since: ShadowSince) {
     return this.shadows.shadowPairCounts(model, shadowVersion, since);
   }
 
   // ---- label queue ------------------------------------------------------------------------------
 
-  labelQueue(model: string, query: LabelQueueQuery) {
+  async labelQueue(model: string, query: LabelQueueQuery) {
     return this.queue.labelQueue(model, query);
   }
-  unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number) {
+  async unlabelledPredictions(model: string, versions: string[], since: LogSince, limit: number) {
     return this.queue.unlabelledPredictions(model, versions, since, limit);
   }
-  recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]) {
+  async recordLabelQueueOffers(model: string, strategy: LabelQueueStrategy, predictionIds: string[]) {
     this.queue.recordLabelQueueOffers(model, strategy, predictionIds);
   }
-  labelQueueSummary(model: string) {
+  async labelQueueSummary(model: string) {
     return this.queue.labelQueueSummary(model);
   }
 }
