@@ -1,6 +1,6 @@
 /**
  * The Postgres store on a real Postgres server (test/helpers/postgres.ts), every table group,
- * each scenario run on SQLite too with the same expectations: the two engines must not differ.
+ * each scenario run on every engine (STORE_ENGINES) with the same expectations: they must not differ.
  * Then what only a shared server has: concurrent claims under a rate limit, migrations raced by
  * two stores, and a URL's password kept out of messages.
  */
@@ -18,11 +18,7 @@ import {
 import { migrate } from '../../adapters/store/postgres/migrations.ts';
 import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../core/errors.ts';
 import { freshDatabaseUrl } from '../helpers/postgres.ts';
-
-const ENGINES: Record<string, (options: StoreOptions) => Promise<Store>> = {
-  sqlite: (options) => openStore(':memory:', options),
-  postgres: async (options) => openStore(await freshDatabaseUrl(), options),
-};
+import { collect, STORE_ENGINES } from '../helpers/store-engines.ts';
 
 const CLASSES = ['rain', 'sun'];
 
@@ -61,14 +57,9 @@ function clock(start: string) {
   return c;
 }
 
-async function collect<T>(items: AsyncIterable<T> | Iterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
-  return all;
-}
-
-for (const [engine, open] of Object.entries(ENGINES)) {
-  describe(`${engine} store`, () => {
+for (const engine of STORE_ENGINES) {
+  const open = (options: StoreOptions) => engine.open(options);
+  describe(`${engine.name} store`, () => {
     test('records: windows, reference records, watermarks, by source, quarantine and restore', async () => {
       const time = clock('2026-03-01T00:00:00Z');
       const store = await open(time.options);
