@@ -138,7 +138,8 @@ function initCluster(initdb: string, pgdata: string, password: string, runAs: { 
 function postgresUser(): { uid: number; gid: number } {
   const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
   if (id('-u').status !== 0) {
-    const created = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { encoding: 'utf8' });
+    spawnSync('groupadd', ['--system', 'postgres']); // fails harmlessly when the group exists
+    const created = spawnSync('useradd', ['--system', '--no-create-home', '--gid', 'postgres', 'postgres'], { encoding: 'utf8' });
     if (created.status !== 0) throw new Error(`Postgres cannot run as root, and creating the user postgres failed: ${created.stderr}`);
   }
   return { uid: Number(id('-u').stdout), gid: Number(id('-g').stdout) };
