@@ -52,7 +52,7 @@ test('monitoring queries read the rows after the watermark, not the whole log', 
   await db.query(
     `INSERT INTO predictions (id, model, version, role, task, features, label, confidence, probabilities, created_at)
      SELECT 'old-' || i, CASE WHEN i % 2 = 0 THEN 'big' ELSE 'other' END, '1', 'champion', 'regression', '{"x": 1}', '3', NULL, '{}',
-            '2025-01-01'::timestamptz + i * interval '1 minute'
+            '2025-01-01'::timestamptz + i * interval '1 second'
      FROM generate_series(1, $1::int) AS i`,
     [OLD],
   );
