@@ -157,7 +157,7 @@ program
     const spec = readSpecFile(specPath);
     // Checked before anything is stored or anyone is told: a refused file changes nothing.
     const { records, report } = prepareImport(spec, file, opts.where, opts.source);
-    const store = await openStore(defaults.dbPath());
+    const store = await openStore(defaults.storeLocation());
     let added: number;
     try {
       added = await store.addRecords(spec.name, records);
@@ -188,7 +188,7 @@ program
   .description("the model's training records per source (file, feedback...), in service and quarantined")
   .option('--by-source', 'one line per source (the default, and the only view for now)')
   .action(async (model: string) => {
-    const store = await openStore(defaults.dbPath());
+    const store = await openStore(defaults.storeLocation());
     try {
       const sources = await store.recordsBySource(model);
       if (sources.length === 0) return console.log(`${model} has no records`);
@@ -210,7 +210,7 @@ program
   .option('-r, --reason <text>', 'why (recorded with the quarantined records)', '')
   .option('--restore', 'put quarantined records of the source back into service')
   .action(async (model: string, opts: { source: string; reason: string; restore?: boolean }) => {
-    const store = await openStore(defaults.dbPath());
+    const store = await openStore(defaults.storeLocation());
     try {
       const known = (await store.recordsBySource(model)).find((s) => s.source === opts.source);
       if (!known)

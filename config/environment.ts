@@ -157,6 +157,11 @@ export const defaults = {
   adminToken: () => process.env.PERENNIAL_ADMIN_TOKEN ?? 'perennial-dev-token',
   dataDir: () => process.env.PERENNIAL_DATA_DIR ?? join(PROJECT_ROOT, '.data'),
   dbPath: () => process.env.PERENNIAL_DB ?? join(defaults.dataDir(), 'perennial.sqlite'),
+  /**
+   * Where the store is: PERENNIAL_DATABASE_URL when set (postgres://user:password@host:port/db:
+   * one database that model-server replicas and workers share), else the SQLite file dbPath().
+   */
+  storeLocation: () => process.env.PERENNIAL_DATABASE_URL?.trim() || defaults.dbPath(),
   /** PERENNIAL_DB_SYNCHRONOUS: 'full' makes each commit of the model server's log wait for the disk (StoreOptions.synchronous). */
   dbSynchronous: (): 'normal' | 'full' => {
     const value = process.env.PERENNIAL_DB_SYNCHRONOUS?.trim().toLowerCase() || 'normal';

@@ -12,7 +12,7 @@ import { MlflowClient } from '../adapters/mlflow/client.ts';
 import { defaults } from '../config/environment.ts';
 import { mlflowModelLoader } from './loader.ts';
 import { buildServer } from './server.ts';
-import { openStore } from '../adapters/store/index.ts';
+import { describeStoreLocation, openStore } from '../adapters/store/index.ts';
 
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
@@ -26,7 +26,7 @@ if (process.env.PERENNIAL_ADMIN_TOKEN === undefined) {
   );
 }
 
-const store = await openStore(defaults.dbPath(), { synchronous: defaults.dbSynchronous() });
+const store = await openStore(defaults.storeLocation(), { synchronous: defaults.dbSynchronous() });
 const app = await buildServer({
   store,
   loadModel: mlflowModelLoader(new MlflowClient(defaults.mlflowUrl())),
@@ -55,7 +55,9 @@ async function drain(): Promise<void> {
 }
 
 const url = await app.listen({ host, port });
-console.log(`perennial model server ${process.pid} on ${url} (store ${defaults.dbPath()}, registry ${defaults.mlflowUrl()})`);
+console.log(
+  `perennial model server ${process.pid} on ${url} (store ${describeStoreLocation(defaults.storeLocation())}, registry ${defaults.mlflowUrl()})`,
+);
 
 let stopping = false;
 async function stop(signal: NodeJS.Signals): Promise<void> {

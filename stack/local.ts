@@ -18,6 +18,7 @@ export interface LocalStackOptions {
   temporal: TemporalConfig;
   mlflowUrl: string;
   dataDir: string;
+  /** The store: a SQLite file (default: perennial.sqlite in dataDir) or a postgres:// URL. */
   dbPath?: string;
   adminToken: string;
   /** 0 picks a free port. */

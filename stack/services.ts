@@ -38,7 +38,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, child: ChildProcess, probe: () => Promise<boolean>, timeoutMs: number) {
+export async function waitFor(what: string, child: ChildProcess, probe: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} while starting; see its log`);
@@ -52,7 +52,7 @@ async function waitFor(what: string, child: ChildProcess, probe: () => Promise<b
  * A port that answers is not enough: it must be the server just started (its process group, as
  * it was spawned detached) and not one that took the port in the meantime.
  */
-function assertServedBy(child: ChildProcess, port: number, what: string) {
+export function assertServedBy(child: ChildProcess, port: number, what: string) {
   const holder = portHolder(port);
   if (holder && processGroup(holder.pid) !== child.pid) {
     throw new Error(`port ${port} answers, but from pid ${holder.pid} (${holder.command}), not the ${what} just started`);
@@ -67,7 +67,7 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-function stopper(child: ChildProcess, pidFile: string): () => Promise<void> {
+export function stopper(child: ChildProcess, pidFile: string): () => Promise<void> {
   return () =>
     new Promise<void>((ok) => {
       if (child.exitCode !== null || child.signalCode !== null) return ok();
@@ -86,7 +86,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
 }
 
 /** A server that never became ready is stopped, not left behind. */
-async function whenReady(child: ChildProcess, pidFile: string, ready: () => Promise<void>) {
+export async function whenReady(child: ChildProcess, pidFile: string, ready: () => Promise<void>) {
   try {
     await ready();
   } catch (err) {
@@ -139,7 +139,7 @@ async function stopGroup(leader: number) {
 }
 
 /** Stops our orphan on this data folder, checks the ports are free, spawns, records the pid. */
-async function spawnServer(
+export async function spawnServer(
   what: string,
   opts: {
     dataDir: string;
@@ -150,13 +150,15 @@ async function spawnServer(
     marker: string;
     env?: NodeJS.ProcessEnv;
     log?: (line: string) => void;
+    /** Run as this user (a server that refuses root, started by root). */
+    user?: { uid: number; gid: number };
   },
 ) {
   const pidFile = join(opts.dataDir, `${opts.pidName}.pid`);
   await stopOrphan(pidFile, what, opts.log ?? ((line) => console.error(`perennial: ${line}`)));
   for (const port of opts.ports) await assertPortFree(port, what);
   const log = openSync(join(opts.dataDir, `${opts.pidName}.log`), 'a');
-  const child = spawn(opts.command, opts.args, { stdio: ['ignore', log, log], detached: true, env: opts.env });
+  const child = spawn(opts.command, opts.args, { stdio: ['ignore', log, log], detached: true, env: opts.env, ...opts.user });
   if (child.pid === undefined) throw new Error(`could not start the ${what} (${opts.command})`);
   writeFileSync(pidFile, JSON.stringify({ pid: child.pid, marker: opts.marker } satisfies PidRecord));
   return { child, pidFile };

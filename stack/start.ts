@@ -102,7 +102,7 @@ try {
     temporal: temporalConfig(),
     mlflowUrl,
     dataDir,
-    dbPath: defaults.dbPath(),
+    dbPath: defaults.storeLocation(),
     adminToken: defaults.adminToken(),
     servingPort: portFromEnv('PERENNIAL_SERVING_PORT', 8080),
     workerMetrics: metrics.perennial,

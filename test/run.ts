@@ -1,6 +1,7 @@
 /**
- * `npm test`: starts one real Temporal dev server and one real MLflow server for the whole
- * run, then Node's test runner over every test file, two files at a time: most of a workflow test
+ * `npm test`: starts one real Temporal dev server, one real MLflow server and one real Postgres
+ * server (stack/postgres.ts; each test file makes its own databases on it) for the whole run,
+ * then Node's test runner over every test file, two files at a time: most of a workflow test
  * is waiting (bake timers, monitoring intervals, services starting), so two overlap well on two
  * cores. PERENNIAL_TEST_CONCURRENCY=1 runs one file at a time.
  */
@@ -8,12 +9,14 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePythonEnv, PROJECT_ROOT, startMlflow, startTemporal } from '../stack/services.ts';
+import { startPostgres } from '../stack/postgres.ts';
 import { TEST_TEMPORAL_ARGS, tempDir } from './helpers/services.ts';
 
 ensurePythonEnv();
-const [temporal, mlflow] = await Promise.all([
+const [temporal, mlflow, postgres] = await Promise.all([
   startTemporal({ dataDir: tempDir('perennial-temporal-'), extraArgs: TEST_TEMPORAL_ARGS }),
   startMlflow({ dataDir: tempDir('perennial-mlflow-') }),
+  startPostgres({ dataDir: tempDir('perennial-postgres-') }),
 ]);
 // Node 20's runner takes no globs: list the test files here.
 const files =
@@ -28,10 +31,16 @@ const concurrency = process.env.PERENNIAL_TEST_CONCURRENCY?.trim() || '2';
 const runner = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
   cwd: PROJECT_ROOT,
   stdio: 'inherit',
-  env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, MLFLOW_TRACKING_URI: mlflow.url, PERENNIAL_DATA_DIR: join(tempDir(), 'data') },
+  env: {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    MLFLOW_TRACKING_URI: mlflow.url,
+    PERENNIAL_TEST_DATABASE_URL: postgres.url,
+    PERENNIAL_DATA_DIR: join(tempDir(), 'data'),
+  },
 });
 // Interrupted: stop the runner; the services stop below once it has exited.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => runner.kill(signal));
 const code = await new Promise<number>((ok) => runner.once('exit', (c, signal) => ok(c ?? (signal ? 1 : 0))));
-await Promise.all([temporal.stop(), mlflow.stop()]);
+await Promise.all([temporal.stop(), mlflow.stop(), postgres.stop()]);
 process.exit(code);

@@ -23,7 +23,7 @@ Runtime.install({ telemetryOptions: temporalMetricsTelemetry(metrics.temporal) }
 const worker = await createWorker({
   temporal,
   mlflowUrl: defaults.mlflowUrl(),
-  dbPath: defaults.dbPath(),
+  dbPath: defaults.storeLocation(),
   serving: { url: defaults.servingUrl(), adminToken: defaults.adminToken() },
   cacheDir: join(defaults.dataDir(), 'cache'),
   trainingSlots: process.env.PERENNIAL_TRAINING_SLOTS ? Number(process.env.PERENNIAL_TRAINING_SLOTS) : undefined,

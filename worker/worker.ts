@@ -17,6 +17,7 @@ import { MonitoringGauges, serveMetrics } from './metrics.ts';
 export interface WorkerOptions {
   temporal: TemporalConfig;
   mlflowUrl: string;
+  /** The store: a SQLite file or a postgres:// URL (openStore). */
   dbPath: string;
   serving: { url: string; adminToken: string };
   cacheDir: string;

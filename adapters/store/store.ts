@@ -6,18 +6,22 @@
  * isolated from the other processes' writes (SQLite: BEGIN IMMEDIATE).
  *
  * One interface per table group, so a caller that needs one group can say so; `Store` is all of
- * them. Today's implementation is SQLite (sqlite/, opened by `openStore` in index.ts).
+ * them. Implementations: SQLite (sqlite/, the embedded default) and Postgres (postgres/, one
+ * database for processes on several machines), picked by `openStore` in index.ts from the location.
  *
  * Every method returns a Promise, so one interface serves an in-process engine (SQLite, whose
  * better-sqlite3 answers synchronously: its methods resolve at once) and a networked one
  * (Postgres). What every implementation keeps:
  * - `claimAlert`'s `decide` is synchronous: it runs inside the transaction, on rows the store
- *   has already read (Postgres: with the rows locked, so two senders can't both squeeze under a
- *   rate limit);
+ *   has already read (Postgres: under an advisory lock per model and kind, so two senders can't
+ *   both squeeze under a rate limit);
  * - the same errors (core/errors.ts), rejected rather than thrown, and the rules in
  *   feedback-rules.ts, which are not SQL;
  * - ids that are never reused (records' and feedback's id, predictions' seq: consumers keep
- *   "everything after N" watermarks), i.e. sequences, not max(id) + 1.
+ *   "everything after N" watermarks), i.e. sequences, not max(id) + 1 (Postgres's may skip the
+ *   ids of a rolled-back transaction); and a model's ids visible in their order, so a reader
+ *   past N never misses a row committed later below N (SQLite has one writer at a time;
+ *   Postgres, one per model: postgres/db.ts lockModels).
  */
 import type {
   AlertClaim,

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { openStore, type Store, type StoreOptions } from '../../adapters/store/index.ts';
+import { freshDatabaseUrl } from './postgres.ts';
 import { tempDir } from './services.ts';
 
 export interface StoreEngine {
@@ -26,6 +27,15 @@ export const STORE_ENGINES: StoreEngine[] = [
     async newDatabase() {
       const path = join(tempDir(), 'perennial.sqlite');
       return (options) => openStore(path, options);
+    },
+  },
+  {
+    // A database of its own on the run's Postgres server (PERENNIAL_TEST_DATABASE_URL; helpers/postgres.ts).
+    name: 'postgres',
+    open: async (options) => openStore(await freshDatabaseUrl(), options),
+    async newDatabase() {
+      const url = await freshDatabaseUrl();
+      return (options) => openStore(url, options);
     },
   },
 ];
