@@ -223,6 +223,7 @@ export async function trainOnRun(
   const labelled = (part: typeof rows) => ({ rows: part, labels: part.map((r) => String(r[spec.label.name])) });
   const activity = Context.current();
   let logging: Promise<void> = Promise.resolve();
+  let loggingError: unknown;
   const result = await trainInThread(
     {
       config: input.config,
@@ -241,15 +242,22 @@ export async function trainOnRun(
     (e) => {
       activity.heartbeat({ ...input.heartbeat, epoch: e.epoch });
       const point = (key: string, value: number) => ({ key, value, step: e.epoch, timestamp: run.startTime + e.epoch });
-      logging = logging.then(() =>
-        mlflow.logBatch(run.runId, {
-          metrics: epochPoints(e).map(([key, value]) => point(key, value)),
-        }),
-      );
+      // Handled at once: a failure while training goes on would otherwise be an unhandled
+      // rejection; it fails the rung after training, and later epochs are not logged.
+      logging = logging
+        .then(() =>
+          loggingError === undefined
+            ? mlflow.logBatch(run.runId, { metrics: epochPoints(e).map(([key, value]) => point(key, value)) })
+            : undefined,
+        )
+        .catch((err: unknown) => {
+          loggingError = err;
+        });
     },
     activity.cancellationSignal,
   );
   await logging;
+  if (loggingError !== undefined) throw loggingError;
   await uploadModelFiles(mlflow, run.artifactUri, result.checkpoint);
   return result;
 }

@@ -138,9 +138,12 @@ async function lifecycleEvents(model: string) {
 }
 type HistoryEvent = Awaited<ReturnType<typeof lifecycleEvents>>[number];
 
-/** Per monitoring cycle (from one monitorChampion schedule to the next): its events, and its search-attribute upserts. */
+/**
+ * Per monitoring cycle (from one cycle timer to the next: a quiet cycle skips monitorChampion, so
+ * the timer is what every cycle has): its events, and its search-attribute upserts.
+ */
 function cycleCosts(events: HistoryEvent[]) {
-  const starts = events.flatMap((e, i) => (e.activityTaskScheduledEventAttributes?.activityType?.name === 'monitorChampion' ? [i] : []));
+  const starts = events.flatMap((e, i) => (e.timerStartedEventAttributes ? [i] : []));
   return starts.slice(1).map((end, k) => {
     const cycle = events.slice(starts[k], end);
     return {
