@@ -152,8 +152,12 @@ export class LiveDeployments {
   apply(model: string, desired: DesiredDeployment): Promise<{ state: DeploymentState; changed: boolean }> {
     return this.oneAtATime(async () => {
       const current = this.live.get(model);
+      // Another replica may have changed the deployment since: "already served" is judged against the store.
+      const stored = await this.store.getDeployment(model);
+      const upToDate = stored !== undefined && this.serves(model, stored);
       // A shadow that failed to load at restore is retried by deploying the same state again.
-      if (current && !current.shadowUnavailable && sameTargets(current.state, desired)) return { state: current.state, changed: false };
+      if (current && upToDate && !current.shadowUnavailable && sameTargets(current.state, desired))
+        return { state: current.state, changed: false };
       const state: DeploymentState = { ...desired, updatedAt: new Date().toISOString() };
       await this.switchTo(model, state, () => this.store.setDeployment(model, state));
       return { state, changed: true };

@@ -35,7 +35,8 @@ const versions = { v1: '', v2: '' };
 
 before(async () => {
   mlflowUri = await mlflowUrl();
-  const mlflow = new MlflowClient(mlflowUri);
+  // Patient: the machine is shared, and MLflow's first answers can be slow.
+  const mlflow = new MlflowClient(mlflowUri, { timeoutMs: 120_000, retries: 4 });
   [files.v1, files.v2] = await Promise.all([trainModel(weather, 0, 1), trainModel(weather, 300, 2)]);
   versions.v1 = await registerVersion(mlflow, MODEL, 'v1', files.v1);
   versions.v2 = await registerVersion(mlflow, MODEL, 'v2', files.v2);
