@@ -132,7 +132,9 @@ test('two replicas under load: a canary started through one and rolled back thro
         requests: outcomes.length,
         failed: failed.length,
         canaryWindow: { requests: window.length, share: share(window), perReplica },
+        // From sending the change to the other replica serving it, and from the changing replica's answer (its commit) on.
         propagationMs: { canaryToB: Math.round(onB - canarySent), rollbackToA: Math.round(offA - rollbackSent) },
+        afterCommitMs: { canaryToB: Math.round(onB - onA), rollbackToA: Math.round(offA - offB) },
         adminResponseMs: { canaryOnA: Math.round(onA - canarySent), rollbackOnB: Math.round(offB - rollbackSent) },
       }),
     );
@@ -152,12 +154,13 @@ test('with LISTEN off, a change still reaches the other replica through the poll
   });
   try {
     const clock = performance.now.bind(performance);
-    let sent = clock();
+    // Measured from the changing replica's answer: the change is committed by then.
     assert.equal((await deploy(a, champion())).status, 200);
-    const championOnB = (await servedWhen(b, () => true, clock)) - sent;
-    sent = clock();
+    let committed = clock();
+    const championOnB = (await servedWhen(b, () => true, clock)) - committed;
     assert.equal((await deploy(b, canary())).status, 200);
-    const canaryOnA = (await servedWhen(a, (s) => s.canary?.version === versions.v2, clock)) - sent;
+    committed = clock();
+    const canaryOnA = (await servedWhen(a, (s) => s.canary?.version === versions.v2, clock)) - committed;
     t.diagnostic(
       JSON.stringify({ pollMs: 1000, propagationMs: { championOnB: Math.round(championOnB), canaryOnA: Math.round(canaryOnA) } }),
     );
