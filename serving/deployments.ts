@@ -150,32 +150,65 @@ export class LiveDeployments {
    * so callers such as retrying activities may repeat it freely.
    */
   apply(model: string, desired: DesiredDeployment): Promise<{ state: DeploymentState; changed: boolean }> {
-    // One change at a time: two interleaved deploys could persist one state and serve the other.
-    const result = this.queue.then(async () => {
+    return this.oneAtATime(async () => {
       const current = this.live.get(model);
+      // Another replica may have changed the deployment since: "already served" is judged against the store.
+      const stored = await this.store.getDeployment(model);
+      const upToDate = stored !== undefined && this.serves(model, stored);
       // A shadow that failed to load at restore is retried by deploying the same state again.
-      if (current && !current.shadowUnavailable && sameTargets(current.state, desired)) return { state: current.state, changed: false };
-
-      const reused = new Map<string, Predictor>();
-      const missing: string[] = [];
-      for (const version of versionsOf(desired)) {
-        const predictor = current?.predictors.get(version);
-        if (predictor) reused.set(version, predictor);
-        else missing.push(version);
-      }
-      const loaded = await this.loadAll(model, missing);
+      if (current && upToDate && !current.shadowUnavailable && sameTargets(current.state, desired))
+        return { state: current.state, changed: false };
       const state: DeploymentState = { ...desired, updatedAt: new Date().toISOString() };
-      try {
-        await this.store.setDeployment(model, state);
-      } catch (err) {
-        for (const predictor of loaded.values()) predictor.dispose();
-        throw err;
-      }
-      this.install(model, state, new Map([...reused, ...loaded]));
+      await this.switchTo(model, state, () => this.store.setDeployment(model, state));
       return { state, changed: true };
     });
+  }
+
+  /**
+   * Serves what the store says the model's deployment is now, when another process (a replica,
+   * the worker) changed it: the new versions load first, then the switch (serving/deployment-sync.ts).
+   * Returns whether anything changed; a version that fails to load rejects and the old deployment stays.
+   */
+  follow(model: string): Promise<boolean> {
+    return this.oneAtATime(async () => {
+      const stored = await this.store.getDeployment(model);
+      if (!stored || this.serves(model, stored)) return false;
+      await this.switchTo(model, stored, async () => {});
+      return true;
+    });
+  }
+
+  /** Whether the model's served deployment is `state`, down to when and why it was made. */
+  serves(model: string, state: DeploymentState): boolean {
+    const current = this.live.get(model)?.state;
+    return current !== undefined && sameTargets(current, state) && current.updatedAt === state.updatedAt && current.reason === state.reason;
+  }
+
+  /** One change at a time: two interleaved changes could persist one state and serve the other. */
+  private oneAtATime<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(change);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  /** Loads the versions `state` needs that are not loaded, runs `persist`, then swaps in one synchronous step. */
+  private async switchTo(model: string, state: DeploymentState, persist: () => Promise<void>): Promise<void> {
+    const current = this.live.get(model);
+    const reused = new Map<string, Predictor>();
+    const missing: string[] = [];
+    for (const version of versionsOf(state)) {
+      const predictor = current?.predictors.get(version);
+      if (predictor) reused.set(version, predictor);
+      else missing.push(version);
+    }
+    const loaded = await this.loadAll(model, missing);
+    try {
+      await persist();
+    } catch (err) {
+      for (const predictor of loaded.values()) predictor.dispose();
+      throw err;
+    }
+    this.install(model, state, new Map([...reused, ...loaded]));
   }
 
   /** Disposes every predictor; the server is going away. */

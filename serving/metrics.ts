@@ -82,6 +82,12 @@ export class ServingMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  private readonly deploymentsFollowed = new Counter({
+    name: 'perennial_deployment_follow_total',
+    help: 'Deployment changes made by another process (a replica, the worker) and applied here, by outcome: ok, or failed (a version did not load; the old deployment kept serving)',
+    labelNames: ['model', 'outcome'],
+    registers: [this.registry],
+  });
 
   /**
    * @param processMetrics also expose prom-client's process and Node.js metrics (memory, CPU,
@@ -119,6 +125,11 @@ export class ServingMetrics {
   servedBy(request: FastifyRequest, served: Served): void {
     this.served.set(request, { version: served.version, role: served.role });
   }
+
+  /** A deployment change made elsewhere, followed or not (serving/deployment-sync.ts). */
+  readonly deploymentFollowed = (model: string, ok: boolean): void => {
+    this.deploymentsFollowed.inc({ model, outcome: ok ? 'ok' : 'failed' });
+  };
 
   /** One tensor call of `rows` rows, and how long each request in it waited for its batch to run (serving/predict.ts). */
   readonly predictBatch: BatchObserver = (model, target, rows, waitedSeconds) => {

@@ -24,6 +24,7 @@ import { PredictionBatches, type ServeRequest } from './predict.ts';
 import { routingKeyOf } from './routing-key.ts';
 import { MAX_ROWS } from './rows.ts';
 import { batchSettingsFromEnv, type ServingBatchSettings } from './settings.ts';
+import { deploymentSyncFromEnv, followDeployments, type DeploymentSyncSettings } from './deployment-sync.ts';
 
 export interface ServerOptions {
   store: Store;
@@ -34,6 +35,8 @@ export interface ServerOptions {
   processMetrics?: boolean;
   /** Dynamic batching of predictions and group commit of the log; default from the environment (serving/settings.ts). */
   batching?: ServingBatchSettings;
+  /** How this server learns of deployment changes made by other processes; default from the environment (serving/deployment-sync.ts). */
+  deploymentSync?: DeploymentSyncSettings;
 }
 
 const LabelText = z.string().min(1, 'label must not be empty');
@@ -134,7 +137,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const failures = await deployments.restore();
   for (const { model, error } of failures) app.log.error({ model }, `deployment not restored: ${error}`);
+  const settings = options.deploymentSync ?? deploymentSyncFromEnv();
+  const stopFollowing = await followDeployments({ store, deployments, settings, log: app.log, followed: metrics.deploymentFollowed });
   app.addHook('onClose', async () => {
+    await stopFollowing();
     predict.flush();
     await log.flush();
     deployments.close();

@@ -156,6 +156,13 @@ export interface DeploymentStore {
   setDeployment(model: string, state: DeploymentState): Promise<void>;
   /** Every model's deployment, by model name. */
   listDeployments(): Promise<Array<{ model: string } & DeploymentState>>;
+  /**
+   * Tells `onChange` soon after any process's setDeployment commits: with the model's name, or
+   * with none when changes may have been missed (a lost connection). Resolves once listening;
+   * the function it returns stops. An engine that cannot push (SQLite) never calls `onChange`:
+   * its readers poll listDeployments.
+   */
+  watchDeployments(onChange: (model?: string) => void): Promise<() => Promise<void>>;
 }
 
 /** One row per alert, keyed by the idempotency key its workflow gave it. */

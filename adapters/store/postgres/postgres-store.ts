@@ -166,6 +166,9 @@ class PostgresStore implements Store {
   listDeployments() {
     return this.deployments.listDeployments();
   }
+  watchDeployments(onChange: (model?: string) => void) {
+    return this.deployments.watchDeployments(onChange);
+  }
 
   // ---- alert ledger -----------------------------------------------------------------------------
 

@@ -30,4 +30,9 @@ export class SqliteDeployments implements Synchronous<DeploymentStore> {
     const rows = this.statements.deployments.all() as Array<{ model: string; state: string }>;
     return rows.map((r) => ({ model: r.model, ...JSON.parse(r.state) }));
   }
+
+  /** SQLite cannot push a change to another process: readers poll listDeployments. */
+  watchDeployments(): () => Promise<void> {
+    return async () => {};
+  }
 }

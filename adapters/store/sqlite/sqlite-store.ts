@@ -160,6 +160,9 @@ class SqliteStore implements Store {
   async listDeployments() {
     return this.deployments.listDeployments();
   }
+  async watchDeployments() {
+    return this.deployments.watchDeployments();
+  }
 
   // ---- alert ledger -----------------------------------------------------------------------------
 
