@@ -13,24 +13,28 @@ import type { Synchronous } from './synchronous.ts';
 const PAIRS = `FROM predictions s JOIN predictions c ON c.id = s.shadow_of
   WHERE s.model = @model AND s.role = 'shadow' AND s.version = @shadowVersion AND c.role = 'champion' AND s.created_at >= @fromTime`;
 
-/** The two counts, with the cursors' bounds (seq, feedback id) or without them (`fromTime` alone). */
-function countStatements(db: Database.Database, withCursors: boolean) {
+/**
+ * The two counts' SQL, with the cursors' bounds (seq, feedback id) or without them (`fromTime`
+ * alone). Exported for a test to EXPLAIN.
+ */
+export function shadowCountsSql(withCursors: boolean): { pairs: string; labelled: string } {
   const seqBounds = withCursors ? 'AND s.seq > @afterSeq AND s.seq <= @throughSeq' : '';
   const feedbackBounds = withCursors ? 'AND f.id > @afterFeedbackId AND f.id <= @throughFeedbackId' : '';
   return {
-    pairs: db.prepare(
-      `SELECT count(*) AS pairs, coalesce(sum(s.label = c.label), 0) AS agreed,
+    pairs: `SELECT count(*) AS pairs, coalesce(sum(s.label = c.label), 0) AS agreed,
               coalesce(sum(abs(CAST(s.label AS REAL) - CAST(c.label AS REAL))), 0) AS absDifference
        ${PAIRS} ${seqBounds}`,
-    ),
     // An override without a label says the champion was wrong but not what the truth is: left out.
-    labelled: db.prepare(
-      `SELECT count(*) AS n, coalesce(sum(s.label = f.label), 0) AS shadowCorrect, coalesce(sum(c.label = f.label), 0) AS championCorrect,
+    labelled: `SELECT count(*) AS n, coalesce(sum(s.label = f.label), 0) AS shadowCorrect, coalesce(sum(c.label = f.label), 0) AS championCorrect,
               coalesce(sum((CAST(f.label AS REAL) - CAST(s.label AS REAL)) * (CAST(f.label AS REAL) - CAST(s.label AS REAL))), 0) AS shadowSquaredError,
               coalesce(sum((CAST(f.label AS REAL) - CAST(c.label AS REAL)) * (CAST(f.label AS REAL) - CAST(c.label AS REAL))), 0) AS championSquaredError
        ${PAIRS.replace('WHERE', 'JOIN feedback f ON f.prediction_id = c.id WHERE')} AND f.label IS NOT NULL ${feedbackBounds}`,
-    ),
   };
+}
+
+function countStatements(db: Database.Database, withCursors: boolean) {
+  const sql = shadowCountsSql(withCursors);
+  return { pairs: db.prepare(sql.pairs), labelled: db.prepare(sql.labelled) };
 }
 
 export class SqliteShadowComparison implements Synchronous<ShadowComparisonStore> {
