@@ -10,7 +10,8 @@ import type { PredictionLog, Store } from '../../adapters/store/index.ts';
 import { MODEL, SHADOW_VERSION } from './fill.ts';
 
 export const BATCH = { served: 800, shadows: 200, feedback: 200 };
-const REPETITIONS = 9;
+// Many: the machine is shared, and a call takes milliseconds.
+const REPETITIONS = 15;
 /** The monitor's window cap (settings.maxRows' default order of size). */
 const MAX_ROWS = 5000;
 
