@@ -16,6 +16,8 @@
  *   fleet          N managed models on one worker (`--models 10,100,1000`, default 10,100): RSS, CPU,
  *                  Temporal actions and history events per model-day, cycle latency, store size
  *                  (a few minutes per N, plus training N tiny models)
+ *   store-scale    a monitoring cycle's store calls on a log of 1M vs 10M predictions (`--sizes`), Postgres
+ *                  and SQLite; fill time, bytes, import throughput (tens of minutes at 10M)
  *   chaos          every scenario in stack/chaos/ in its full form: worker killed 5 times in a sweep,
  *                  Temporal killed and restarted mid-retrain, ... (PERENNIAL_CHAOS=a,b picks
  *                  scenarios; tens of minutes)
@@ -33,14 +35,25 @@ import { benchmark as driftEval } from './drift-eval/index.ts';
 import { benchmark as orchestration } from './orchestration/index.ts';
 import { benchmark as serving } from './serving/index.ts';
 import { benchmark as strategies } from './strategies/index.ts';
+import { benchmark as storeScale } from './store-scale/index.ts';
 import type { Benchmark } from './shared/benchmark.ts';
 import { withBenchStack } from './shared/stack.ts';
 import type { LocalStack } from '../stack/local.ts';
 
-const BENCHMARKS: Record<string, Benchmark> = { orchestration, serving, automl, drift, 'drift-eval': driftEval, chaos, strategies, fleet };
+const BENCHMARKS: Record<string, Benchmark> = {
+  orchestration,
+  serving,
+  automl,
+  drift,
+  'drift-eval': driftEval,
+  chaos,
+  strategies,
+  fleet,
+  'store-scale': storeScale,
+};
 
 // Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models.
-const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--models');
+const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--models', '--sizes'].includes(all[i - 1]));
 const chosen = names.length ? names : Object.keys(BENCHMARKS);
 const unknown = chosen.filter((n) => !BENCHMARKS[n]);
 if (unknown.length) {
