@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { downloadModelFiles } from '../../adapters/mlflow/model-files.ts';
 import type { SweepResult } from '../../core/sweep-loop.ts';
 import { rungs, waveSize } from '../../core/sweep-plan.ts';
@@ -229,7 +229,8 @@ async function quality(h: Harness, stack: LocalStack) {
       'rows shuffled once (fixed seed), last 20% holdout; the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); the best Perennial trial trained on train only (validation picked it), sklearn fits train+validation',
     sweep:
       'TPE seed 7 (5 random start-up trials), 12 trials (waves of 9 and 3), ASHA rungs at 5/15/45 epochs, parallelism 2, objective val_accuracy, activities in-process',
-    splitFiles,
+    // Relative to the project, so results carry no machine path.
+    splitFiles: splitFiles.map((f) => relative(PROJECT_ROOT, f)),
     tasks,
   };
 }

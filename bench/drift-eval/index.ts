@@ -27,7 +27,7 @@
  *    rotating-hyperplane (gradual) streams and no-change controls, five seeds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseDuration } from '../../core/duration.ts';
 import { compileRules } from '../../core/policy.ts';
 import { beatsChampion } from '../../core/promotion.ts';
@@ -135,7 +135,8 @@ async function evaluateStream(setup: StreamSetup): Promise<StreamResult> {
     },
     bySeed,
     seconds: (performance.now() - started) / 1000,
-    plot,
+    // Relative to the project, so results carry no machine path.
+    plot: relative(PROJECT_ROOT, plot),
   };
 }
 
