@@ -1,16 +1,18 @@
 /**
  * What a fleet costs on one worker: registers N managed models (synthetic specs over a shared
- * small dataset, the tiniest sweep: 1 trial of 1 epoch, auto-approved, monitoring every 10 s with
- * the per-model stagger), waits for every champion, then runs monitoring for a window with light
- * traffic (one prediction per model every 30 s on average, so most cycles are quiet;
- * PERENNIAL_FLEET_TRAFFIC_EVERY_S changes it, 0 for none) and reads
- * the cost from the lifecycles' histories and this process (worker, model server and client run
- * in it, as `npm start` runs them).
+ * small dataset, monitoring every PERENNIAL_FLEET_INTERVAL_S seconds, default 10, with the
+ * per-model stagger; the first model trains its champion with the tiniest sweep and the others
+ * adopt copies of it, see champions.ts), then runs monitoring for a window with light traffic
+ * (one prediction per model every 30 s on average; PERENNIAL_FLEET_TRAFFIC_EVERY_S changes it, 0
+ * for none) and reads the cost from the lifecycles' histories and this process (worker, model
+ * server and client run in it, as `npm start` runs them).
  *
  * `npm run bench -- fleet --models 10,100,1000` (default 10,100). The anchor is the cost measured
- * before quiet cycles (issue 13, 21 models): 11 history events and ~60 ms of worker CPU per cycle.
+ * before quiet cycles (issue 13, 21 models): 11 history events and ~60 ms of worker CPU per cycle;
+ * each run after the first is also stated per model as a ratio to the first run.
  */
 import { statSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { toRecords } from '../../client/dataset.ts';
@@ -20,10 +22,11 @@ import { weatherData } from '../../stack/demo.ts';
 import type { LocalStack } from '../../stack/local.ts';
 import type { Benchmark } from '../shared/benchmark.ts';
 import { quantile } from '../shared/stack.ts';
+import { championOf, copyChampion } from './champions.ts';
 import { windowCost, type WindowCost } from './history.ts';
 
-const INTERVAL_S = 10;
-/** The measured window (PERENNIAL_FLEET_WINDOW_S): long enough for 18 cycles per model at 10 s. */
+const INTERVAL_S = Number(process.env.PERENNIAL_FLEET_INTERVAL_S ?? 10);
+/** The measured window (PERENNIAL_FLEET_WINDOW_S): 18 cycles per model at the default interval. */
 const WINDOW_S = Number(process.env.PERENNIAL_FLEET_WINDOW_S ?? 180);
 /** Seconds between predictions to each model; 0 for none (every cycle after the first is quiet). */
 const TRAFFIC_EVERY_S = Number(process.env.PERENNIAL_FLEET_TRAFFIC_EVERY_S ?? 30);
@@ -31,6 +34,8 @@ const DAY_S = 86_400;
 /** Temporal's default limit.historyCount.suggestContinueAsNew: the lifecycle continues as new when suggested. */
 const IDLE_S = 20;
 const SUGGEST_CONTINUE_AS_NEW_EVENTS = 4096;
+/** Models set up at once: MLflow registrations and model loads in flight. */
+const SETUP_BATCH = 8;
 const ANCHOR = { name: 'before quiet cycles (21 models, issue 13)', historyEventsPerCycle: 11, cpuPerModelCycleMs: 60 };
 const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
 
@@ -65,11 +70,15 @@ function fleetSpec(run: string, i: number): ModelSpec {
 
 async function waitForChampions(stack: LocalStack, names: string[]): Promise<void> {
   const waiting = new Set(names);
+  const total = waiting.size;
   const deadline = Date.now() + 60 * 60_000;
   while (waiting.size > 0) {
     if (Date.now() > deadline) throw new Error(`${waiting.size} models without a champion after an hour`);
     for (const name of [...waiting]) if ((await stack.client.status(name)).championVersion) waiting.delete(name);
-    if (waiting.size) await new Promise((r) => setTimeout(r, 5_000));
+    if (waiting.size) {
+      if (total > 1) console.log(`  ${total - waiting.size} of ${total} lifecycles have their champion`);
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
   }
 }
 
@@ -102,20 +111,37 @@ function storeBytes(dataDir: string): number {
     .reduce((sum, f) => sum + statSync(join(dataDir, f)).size, 0);
 }
 
-async function measureFleet(stack: LocalStack, models: number, idleMsPerS: number) {
-  const run = Date.now().toString(36);
-  const specs = Array.from({ length: models }, (_, i) => fleetSpec(run, i));
-  const seed = weatherData().seed.slice(0, 400);
-  const registered = performance.now();
-  for (const spec of specs) {
-    await stack.store.addRecords(spec.name, toRecords(seed, FEATURES, 'weather', 'bench'));
-    await stack.client.register(spec);
+/** The first model trains; the rest adopt copies of its champion, a few at a time. */
+async function registerFleet(stack: LocalStack, specs: ModelSpec[]): Promise<number> {
+  const seed = toRecords(weatherData().seed.slice(0, 400), FEATURES, 'weather', 'bench');
+  const started = performance.now();
+  const [first, ...rest] = specs;
+  await stack.store.addRecords(first.name, seed);
+  await stack.client.register(first);
+  await waitForChampions(stack, [first.name]);
+  const template = await championOf(stack, first.name);
+  for (let i = 0; i < rest.length; i += SETUP_BATCH) {
+    await Promise.all(
+      rest.slice(i, i + SETUP_BATCH).map(async (spec) => {
+        await stack.store.addRecords(spec.name, seed);
+        await copyChampion(stack, template, spec.name);
+        await stack.client.register(spec);
+      }),
+    );
+    if ((i / SETUP_BATCH) % 25 === 24) console.log(`  ${i + SETUP_BATCH + 1} of ${specs.length} models registered`);
   }
   await waitForChampions(
     stack,
     specs.map((s) => s.name),
   );
-  console.log(`  ${models} models: every champion promoted after ${((performance.now() - registered) / 1000).toFixed(0)} s`);
+  return (performance.now() - started) / 1000;
+}
+
+async function measureFleet(stack: LocalStack, models: number, idleMsPerS: number) {
+  const run = Date.now().toString(36);
+  const specs = Array.from({ length: models }, (_, i) => fleetSpec(run, i));
+  const setupS = await registerFleet(stack, specs);
+  console.log(`  ${models} models: every lifecycle monitoring its champion after ${setupS.toFixed(0)} s`);
 
   const stopTraffic = startTraffic(
     stack,
@@ -123,9 +149,12 @@ async function measureFleet(stack: LocalStack, models: number, idleMsPerS: numbe
   );
   const from = Date.now();
   const cpuFrom = process.cpuUsage();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 1_000);
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
   const cpu = process.cpuUsage(cpuFrom);
   const to = Date.now();
+  clearInterval(sampler);
   stopTraffic();
   const rssMiB = process.memoryUsage().rss / 2 ** 20;
   const windowS = (to - from) / 1000;
@@ -144,7 +173,9 @@ async function measureFleet(stack: LocalStack, models: number, idleMsPerS: numbe
   const result = {
     models,
     windowS: Math.round(windowS),
+    setupS: Math.round(setupS),
     workerRssMiB: Math.round(rssMiB),
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
     // Net of the idle process, which a fleet of 10 would otherwise be charged for.
     cpuPerModelCycleMs: Number((((cpu.user + cpu.system) / 1000 - idleMsPerS * windowS) / Math.max(1, cycles)).toFixed(2)),
     processCpuPerModelCycleMs: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, cycles)).toFixed(2)),
@@ -158,10 +189,33 @@ async function measureFleet(stack: LocalStack, models: number, idleMsPerS: numbe
     continueAsNewPerModelDay: Number((eventsPerModelDay / SUGGEST_CONTINUE_AS_NEW_EVENTS).toFixed(2)),
     continuedAsNewInWindow: sum((c) => c.continuedAsNew),
     storeBytes: storeBytes(stack.dataDir),
+    // CPU figures are this process's own, but cycle latency also waits for a busy machine.
+    loadAverage: Number(loadavg()[0].toFixed(2)),
   };
   console.log(`  ${JSON.stringify(result)}`);
   for (const spec of specs) await stack.client.stop(spec.name);
   return result;
+}
+
+type FleetRun = Awaited<ReturnType<typeof measureFleet>>;
+
+/**
+ * Is a model's cost flat as the fleet grows? The largest run against the first, per model: CPU
+ * per cycle, actions per model-day, cycle p99 and memory above the idle process (1 = flat).
+ */
+function perModelRatios(runs: FleetRun[], idleRssMiB: number) {
+  if (runs.length < 2) return undefined;
+  const [small, large] = [runs[0], runs[runs.length - 1]];
+  const ratio = (pick: (r: FleetRun) => number) => Number((pick(large) / pick(small)).toFixed(2));
+  const rssPerModel = (r: FleetRun) => Math.max(0, r.peakRssMiB - idleRssMiB) / r.models;
+  return {
+    models: `${large.models} vs ${small.models}`,
+    cpuPerCycle: ratio((r) => r.cpuPerModelCycleMs),
+    actionsPerModelDay: ratio((r) => r.actionsPerModelDay),
+    cycleP99: ratio((r) => r.cycleP99Ms),
+    rssPerModel: ratio(rssPerModel),
+    rssPerModelMiB: [small, large].map((r) => Number(rssPerModel(r).toFixed(2))),
+  };
 }
 
 /** This process's CPU while no model is registered (Temporal Core's pollers, the model server, GC), in ms per second. */
@@ -174,7 +228,8 @@ async function idleCpuMsPerS(): Promise<number> {
 
 export async function fleet(stack: LocalStack) {
   const idle = await idleCpuMsPerS();
-  console.log(`  idle process: ${idle.toFixed(1)} ms CPU per second`);
+  const idleRssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
+  console.log(`  idle process: ${idle.toFixed(1)} ms CPU per second, ${idleRssMiB} MiB`);
   const runs = [];
   for (const models of modelCounts()) runs.push(await measureFleet(stack, models, idle));
   const anchorEventsPerModelDay = ANCHOR.historyEventsPerCycle * (DAY_S / INTERVAL_S);
@@ -183,9 +238,13 @@ export async function fleet(stack: LocalStack) {
       `${r.models} models: ${r.historyEventsPerCycle} events and ${r.cpuPerModelCycleMs} ms CPU per cycle (anchor ${ANCHOR.historyEventsPerCycle} and ${ANCHOR.cpuPerModelCycleMs}): ratio ${(r.historyEventsPerModelDay / anchorEventsPerModelDay).toFixed(2)} in events per model-day`,
     );
   }
+  const perModel = perModelRatios(runs, idleRssMiB);
+  if (perModel) console.log(`per model, ${perModel.models}: ${JSON.stringify(perModel)}`);
   return {
     anchor: { ...ANCHOR, historyEventsPerModelDay: anchorEventsPerModelDay },
     idleCpuMsPerS: Number(idle.toFixed(1)),
+    idleRssMiB,
+    perModel,
     intervalS: INTERVAL_S,
     trafficEverySPerModel: TRAFFIC_EVERY_S,
     runs,
