@@ -4,7 +4,12 @@
 # leave what exists alone, so this runs on every start.
 set -eu
 address=temporal:7233
-until temporal operator cluster health --address "$address"; do sleep 2; done
+tries=0
+until temporal operator cluster health --address "$address"; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 90 ] || { echo "Temporal at $address not healthy after 3 minutes" >&2; exit 1; }
+  sleep 2
+done
 temporal operator namespace describe --address "$address" --namespace default >/dev/null 2>&1 ||
   temporal operator namespace create --address "$address" --namespace default
 temporal operator search-attribute create --address "$address" --namespace default \
