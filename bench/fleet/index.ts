@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { toRecords } from '../../client/dataset.ts';
+import { listFleet } from '../../client/fleet.ts';
 import { lifecycleWorkflowId } from '../../core/messages.ts';
 import { ModelSpec } from '../../core/spec.ts';
 import { weatherData } from '../../stack/demo.ts';
@@ -68,13 +69,17 @@ function fleetSpec(run: string, i: number): ModelSpec {
   });
 }
 
+/**
+ * Waits until every lifecycle shows its champion in the fleet view: one visibility listing per
+ * poll, not a query per workflow, which a worker busy with a thousand models may not answer in time.
+ */
 async function waitForChampions(stack: LocalStack, names: string[]): Promise<void> {
   const waiting = new Set(names);
   const total = waiting.size;
   const deadline = Date.now() + 60 * 60_000;
   while (waiting.size > 0) {
     if (Date.now() > deadline) throw new Error(`${waiting.size} models without a champion after an hour`);
-    for (const name of [...waiting]) if ((await stack.client.status(name)).championVersion) waiting.delete(name);
+    for (const row of await listFleet(stack.client.temporal)) if (row.champion) waiting.delete(row.model);
     if (waiting.size) {
       if (total > 1) console.log(`  ${total - waiting.size} of ${total} lifecycles have their champion`);
       await new Promise((r) => setTimeout(r, 5_000));
