@@ -134,7 +134,11 @@ test('pause and resume --where change exactly the models the visibility query se
   assert.match(paused.stdout, /^2 paused, 0 already paused, 0 failed \(of 2 models where /m);
   assert.deepEqual(await pausedOf(fleet), [true, true, false]);
 
-  // Once visibility shows them paused, a wider pause counts them as already paused.
+  // An idle lifecycle (no champion, or paused: no timer) publishes its stage when it next
+  // wakes, here for a message; a monitoring one at its next cycle. Then a wider pause counts
+  // them as already paused.
+  const wake = (specs: ModelSpec[]) => Promise.all(specs.map((s) => stack.client.dataArrived(s.name, 1, 'test wake-up')));
+  await wake([a, b]);
   await stagesWhen([a, b], (stage) => stage === 'paused', 'a and b listed as paused');
   const wider = await perennial('pause', '--where', `ModelName IN (${names(fleet)})`);
   assert.equal(wider.code, 0, wider.stderr);
@@ -143,6 +147,7 @@ test('pause and resume --where change exactly the models the visibility query se
   assert.match(wider.stdout, /^1 paused, 2 already paused, 0 failed/m);
   assert.deepEqual(await pausedOf(fleet), [true, true, true]);
 
+  await wake([c]);
   await stagesWhen(fleet, (stage) => stage === 'paused', 'all three listed as paused');
   const resumed = await perennial('resume', '--where', `Stage = 'paused' AND ModelName IN (${names([a, c])})`);
   assert.equal(resumed.code, 0, resumed.stderr);
