@@ -13,6 +13,9 @@ import { exportLog, type ExportProgress, type LogFormat } from './export.ts';
 import { fetchLabelQueue, labelQueueTable, type LabelQueueStrategy } from './label-queue.ts';
 import { fleetTable, listFleet } from './fleet.ts';
 import { readDataFile, readSpecFile } from './spec-file.ts';
+import { readSpecs } from './spec-folder.ts';
+import { registerAll, registerSummary } from './register-all.ts';
+import { pauseOrResumeAll, pauseSummary, selectLifecycles } from './pause-where.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
 
@@ -39,17 +42,18 @@ program
   });
 
 program
-  .command('register <spec>')
-  .description('start the lifecycle of the model described by a spec file')
+  .command('register <spec-or-folder>')
+  .description('start the lifecycle of each model described by a spec file, or by every spec file of a folder')
   .action(async (path: string) => {
-    // A bad spec is refused before Temporal is contacted.
-    const spec = readSpecFile(path);
-    if (spec.approval.required && spec.approval.reviewers.length === 0) {
-      console.error(`warning: approval.reviewers is empty, so anyone who can signal Temporal may approve ${spec.name}'s challengers`);
-    }
+    // Every spec is checked before Temporal is contacted: one bad file and nothing is registered.
+    const sources = readSpecs(path);
+    for (const { spec } of sources)
+      if (spec.approval.required && spec.approval.reviewers.length === 0)
+        console.error(`warning: approval.reviewers is empty, so anyone who can signal Temporal may approve ${spec.name}'s challengers`);
     await withClient(async (client) => {
-      const { workflowId } = await client.register(spec);
-      return `model ${spec.name}: lifecycle workflow ${workflowId} is running`;
+      const result = await registerAll(client, sources, (line) => console.log(line));
+      if (sources.length > 1) console.log(registerSummary(result));
+      if (result.failed.length) process.exitCode = 1;
     })();
   });
 
@@ -135,14 +139,34 @@ program
     ),
   );
 
-program
-  .command('pause <model>')
-  .description('stop monitoring and policy-triggered retrains')
-  .action(withClient(async (client, model: string) => (await client.pause(model), `${model} paused`)));
-program
-  .command('resume <model>')
-  .description('resume monitoring')
-  .action(withClient(async (client, model: string) => (await client.resume(model), `${model} resumed`)));
+for (const action of ['pause', 'resume'] as const) {
+  program
+    .command(`${action} [model]`)
+    .description(
+      action === 'pause'
+        ? 'stop monitoring and policy-triggered retrains of a model, or of every model --where selects'
+        : 'resume monitoring of a model, or of every model --where selects',
+    )
+    .option('--where <query>', 'the models whose lifecycle matches a Temporal visibility query, e.g. "Stage = \'monitoring\'"')
+    .option('--all', 'every managed model')
+    .option('--dry-run', 'with --where or --all: list what would change, change nothing')
+    .action(
+      withClient(async (client, model: string | undefined, opts: { where?: string; all?: boolean; dryRun?: boolean }) => {
+        const bulk = opts.where !== undefined || opts.all;
+        if ([model !== undefined, opts.where !== undefined, opts.all].filter(Boolean).length !== 1)
+          throw new Error(`${action} one model, or use --where <query> or --all (only one of them)`);
+        if (!bulk) {
+          if (opts.dryRun) throw new Error('--dry-run goes with --where or --all');
+          await (action === 'pause' ? client.pause(model!) : client.resume(model!));
+          return `${model} ${action === 'pause' ? 'paused' : 'resumed'}`;
+        }
+        const lifecycles = await selectLifecycles(client.temporal, opts.where);
+        const result = await pauseOrResumeAll(client, action, lifecycles, (line) => console.log(line), opts.dryRun);
+        if (result.failed.length) process.exitCode = 1;
+        return `${pauseSummary(action, result, opts.dryRun)} (of ${lifecycles.length} models ${opts.where ? `where ${opts.where}` : 'managed'})`;
+      }),
+    );
+}
 program
   .command('stop <model>')
   .description('stop the lifecycle and delete its schedule')

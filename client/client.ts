@@ -3,7 +3,7 @@
  * through here, and from here through Temporal.
  */
 import { Client, Connection, ScheduleOverlapPolicy, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy } from '@temporalio/common';
 import {
   approveSignal,
   dataArrivedSignal,
@@ -69,27 +69,39 @@ export class PerennialClient {
     await this.connection.close();
   }
 
-  /** Starts the model's lifecycle (or leaves a running one alone) and its retraining Schedule. */
+  /**
+   * Starts the model's lifecycle and its retraining Schedule, on the spec's task queue when it
+   * names one. A lifecycle already running is left as it is (it keeps the spec it started with):
+   * `started` is false then.
+   */
   async register(spec: ModelSpec): Promise<{ workflowId: string; started: boolean }> {
     const workflowId = lifecycleWorkflowId(spec.name);
-    const handle = await this.temporal.workflow.start<typeof modelLifecycle>('modelLifecycle', {
-      workflowId,
-      taskQueue: this.taskQueue,
-      args: [{ spec }],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      // Listed at once (perennial list); the lifecycle replaces the stage as soon as it has one.
-      typedSearchAttributes: [
-        { key: ModelNameKey, value: spec.name },
-        { key: StageKey, value: 'starting' satisfies LifecycleStage },
-        { key: StatusChangedAtKey, value: new Date() },
-      ],
-      staticSummary: `lifecycle of model ${spec.name}`,
-    });
-    if (spec.schedule) await this.upsertSchedule(spec.name, parseDuration(spec.schedule.every));
-    return { workflowId, started: handle.firstExecutionRunId !== undefined };
+    const taskQueue = spec.taskQueue ?? this.taskQueue;
+    let started = true;
+    try {
+      await this.temporal.workflow.start<typeof modelLifecycle>('modelLifecycle', {
+        workflowId,
+        taskQueue,
+        args: [{ spec }],
+        // FAIL rather than USE_EXISTING: the SDK's handle does not say whether it started one.
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        // Listed at once (perennial list); the lifecycle replaces the stage as soon as it has one.
+        typedSearchAttributes: [
+          { key: ModelNameKey, value: spec.name },
+          { key: StageKey, value: 'starting' satisfies LifecycleStage },
+          { key: StatusChangedAtKey, value: new Date() },
+        ],
+        staticSummary: `lifecycle of model ${spec.name}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      started = false;
+    }
+    if (spec.schedule) await this.upsertSchedule(spec.name, parseDuration(spec.schedule.every), taskQueue);
+    return { workflowId, started };
   }
 
-  private async upsertSchedule(model: string, everyMs: number) {
+  private async upsertSchedule(model: string, everyMs: number, taskQueue: string) {
     const id = scheduleId(model);
     const options = {
       scheduleId: id,
@@ -98,7 +110,8 @@ export class PerennialClient {
         type: 'startWorkflow' as const,
         workflowType: 'scheduledRetrain',
         args: [model] as Parameters<typeof scheduledRetrain>,
-        taskQueue: this.taskQueue,
+        // The tick runs with the model's workers: its signal is part of the model's own work.
+        taskQueue,
         workflowId: `${id}/tick`,
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },

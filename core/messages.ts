@@ -7,7 +7,7 @@ import type { LiveTestStatus } from './live-test.ts';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
-import { ModelSpec, PolicySpec } from './spec.ts';
+import { ModelSpec, PolicySpec, TRAINING_QUEUE_SUFFIX } from './spec.ts';
 import type { SweepProgress } from './sweep-loop.ts';
 import type { GateResult } from './gates/result.ts';
 
@@ -108,7 +108,7 @@ export const lifecycleWorkflowId = (model: string) => `model/${model}`;
 export const retrainWorkflowId = (model: string, n: number) => `model/${model}/retrain/${n}`;
 export const scheduleId = (model: string) => `model/${model}/schedule`;
 /** Trial rungs run on their own task queue, so heavy training has its own worker capacity. */
-export const trainingTaskQueue = (taskQueue: string) => `${taskQueue}-training`;
+export const trainingTaskQueue = (taskQueue: string) => `${taskQueue}${TRAINING_QUEUE_SUFFIX}`;
 
 // ---- status shapes ------------------------------------------------------------------------
 

@@ -113,6 +113,21 @@ function regressionObjectiveDefault(raw: unknown): unknown {
   };
 }
 
+/** A task queue's training queue is its name with this suffix (core/messages.ts trainingTaskQueue). */
+export const TRAINING_QUEUE_SUFFIX = '-training';
+
+/** Characters every Temporal deployment accepts in a task queue name, and no clash with a training queue. */
+const TaskQueueName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/,
+    'a task queue name is 1-200 letters, digits, dots, dashes and underscores, starting with a letter or digit',
+  )
+  .refine(
+    (name) => !name.endsWith(TRAINING_QUEUE_SUFFIX),
+    `names ending in ${TRAINING_QUEUE_SUFFIX} are the training queues of other task queues`,
+  );
+
 const ModelSpecObject = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'model names are lower-case letters, digits and dashes'),
@@ -190,6 +205,12 @@ const ModelSpecObject = z
     alerts: AlertsSpec.prefault({}),
     /** Periodic retraining as a Temporal Schedule, e.g. "7d". */
     schedule: z.object({ every: durationAtLeast(MIN_DURATIONS.scheduleEvery) }).optional(),
+    /**
+     * The worker task queue of this model's lifecycle, retrains and activities (its trial rungs
+     * go to `<taskQueue>-training`), for models that need their own workers; the client's queue
+     * (PERENNIAL_TASK_QUEUE, default `perennial`) when absent.
+     */
+    taskQueue: TaskQueueName.optional(),
     evaluation: z
       .object({
         /** The challenger must beat the champion's holdout accuracy by at least this much. */

@@ -145,6 +145,21 @@ test('unknown keys anywhere in a spec are errors that suggest the key meant', ()
   );
 });
 
+test('a task queue override is a name Temporal takes, and not a training queue', () => {
+  assert.equal(problems({ taskQueue: 'gpu-models' }), '');
+  assert.equal(problems({ taskQueue: 'team_a.gpu-2' }), '');
+  for (const bad of ['', 'gpu models', '-gpu', 'gpü'])
+    assert.match(
+      problems({ taskQueue: bad }),
+      /^ {2}- taskQueue: a task queue name is 1-200 letters, digits, dots, dashes and underscores/,
+      bad,
+    );
+  assert.equal(
+    problems({ taskQueue: 'gpu-training' }),
+    '  - taskQueue: names ending in -training are the training queues of other task queues',
+  );
+});
+
 test('an unknown key in a strict section is reported once, with the suggestion, next to the other problems', () => {
   // alerts and policy rules are strict objects: zod's own "Unrecognized key" gives way to the suggestion.
   assert.equal(problems({ alerts: { dedupWindw: '1h' } }), '  - alerts.dedupWindw: unknown key, did you mean "dedupWindow"?');
