@@ -81,8 +81,8 @@ program
       const retrain = active && (await client.retrainStatus(active.workflowId).catch(() => undefined));
       if (active && retrain) Object.assign(active, { stage: retrain.stage }, retrain.liveTest && { liveTest: retrain.liveTest });
       // A sweep waiting for a training permit says so (perennial training-limit).
-      const sweep = active && retrain?.stage === 'sweep' && (await client.sweepStatus(active.workflowId).catch(() => undefined));
-      if (active && sweep && sweep.permit) active.stage = `sweep: ${sweep.permit}`;
+      const wait = active && retrain?.stage === 'sweep' && (await client.permitWait(active.workflowId).catch(() => undefined));
+      if (active && wait) active.stage = `sweep: ${wait}`;
       return status;
     }),
   );

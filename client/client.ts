@@ -43,6 +43,7 @@ import {
   TrainingLimit,
   trainingPermitsQuery,
   type TrainingPermitsState,
+  waitingForPermit,
 } from '../core/training-permits.ts';
 import { dataConverter, TASK_QUEUE, temporalConfig, type TemporalConfig } from '../config/environment.ts';
 
@@ -232,6 +233,14 @@ export class PerennialClient {
       staticSummary: 'training permits: how many sweeps train at once in this namespace',
     });
     return handle.executeUpdate(setTrainingLimitUpdate, { args: [parsed.data] });
+  }
+
+  /** How a retrain's sweep waits for a training permit, with its live place in the queue; undefined when it does not wait. */
+  async permitWait(retrainWorkflowId: string): Promise<string | undefined> {
+    const sweep = await this.sweepStatus(retrainWorkflowId);
+    if (!sweep.permit) return undefined;
+    const ahead = (await this.trainingPermits())?.queue.findIndex((w) => w.sweepWorkflowId === `${retrainWorkflowId}/sweep`) ?? -1;
+    return ahead >= 0 ? waitingForPermit(ahead) : sweep.permit;
   }
 
   /** The namespace's training limit, holders and queue; undefined when no limit was ever set. */

@@ -58,8 +58,13 @@ export const permitGrantedSignal = defineSignal<[]>('permitGranted');
 /** To the sweep: it waits, with `ahead` sweeps before it in the queue. */
 export const permitQueuedSignal = defineSignal<[{ ahead: number }]>('permitQueued');
 
-/** The sweep's status line while it waits. */
-export const waitingForPermit = (ahead: number) => `waiting for a training permit (${ahead} ahead)`;
+/**
+ * The status line of a waiting sweep. The sweep itself learns its place once, when it asks
+ * (telling every waiter of every move would cost a signal per waiter per grant); the client
+ * reads the live place from the permits workflow.
+ */
+export const waitingForPermit = (ahead: number, whenQueued = false) =>
+  `waiting for a training permit (${ahead} ahead${whenQueued ? ' when it asked' : ''})`;
 
 // ---- bookkeeping --------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ export async function withTrainingPermit<T>(
   let granted = false;
   setHandler(permitGrantedSignal, () => void (granted = true));
   setHandler(permitQueuedSignal, ({ ahead }) => {
-    if (!granted) onWait(waitingForPermit(ahead));
+    if (!granted) onWait(waitingForPermit(ahead, true));
   });
   const permits = getExternalWorkflowHandle(TRAINING_PERMITS_WORKFLOW_ID);
   const { workflowId: sweepWorkflowId, runId } = workflowInfo();
