@@ -21,7 +21,7 @@ import type { RetrainRun, Snapshot } from '../../core/contracts.ts';
 import type { SweepInput } from '../../workflows/sweep.ts';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { retrainWorkflowId } from '../../core/messages.ts';
-import { setTrainingLimitUpdate, TRAINING_PERMITS_WORKFLOW_ID } from '../../core/training-permits.ts';
+import { releasePermitSignal, setTrainingLimitUpdate, TRAINING_PERMITS_WORKFLOW_ID } from '../../core/training-permits.ts';
 import { TrainingLimitError } from '../../client/client.ts';
 import { ADMIN_TOKEN, eventually, registerSeeded, seedRecords, startStack, testSpec, type Stack } from '../helpers/stack.ts';
 import { createNamespace } from '../helpers/namespace.ts';
@@ -144,6 +144,22 @@ async function blockingSweep(): Promise<string> {
   return spec.name;
 }
 
+test('a sweep cancelled while it waits gives its place back', async () => {
+  const blocker = await blockingSweep();
+  await eventually(`${blocker}'s sweep holding the permit`, () => holding(blocker));
+  const spec = testSpec();
+  await registerSeeded(stack, spec);
+  await eventually(`${spec.name}'s sweep waiting`, async () => ((await permitsState())?.queue.length === 1 ? true : undefined));
+  await handle(sweepId(spec.name)).cancel();
+  await eventually('the queue empty again', async () => ((await permitsState())?.queue.length === 0 ? true : undefined));
+  const events = await eventsOf(sweepId(spec.name));
+  assert.ok(events.some((e) => e.workflowExecutionCanceledEventAttributes));
+  assert.equal(firstRung(events), undefined, 'the cancelled sweep never trained');
+  await stack.client.stop(spec.name);
+  await handle(sweepId(blocker)).terminate('test: done blocking');
+  await eventually('no holder left', async () => ((await permitsState())?.holders.length === 0 ? true : undefined));
+});
+
 test('bad limits and bad messages are refused naming the field; --unlimited lifts the limit', async () => {
   await assert.rejects(
     stack.client.setTrainingLimit(0),
@@ -188,3 +204,13 @@ async function capture(workflowId: string) {
   writeFileSync(file, historyToJSON(history));
   console.log(`${workflowId}: ${history.events?.length} events -> ${file}`);
 }
+
+test('the permits workflow carries its limit across continue-as-new', async () => {
+  const permits = handle(TRAINING_PERMITS_WORKFLOW_ID);
+  const { runId } = await permits.describe();
+  // Releases of permits nobody holds: each one a history event, enough for Temporal to suggest
+  // continue-as-new (the test server suggests it at 300 events).
+  for (let i = 0; i < 300; i++) await permits.signal(releasePermitSignal, { sweepWorkflowId: `nobody/${i}` });
+  await eventually('a new run', async () => ((await permits.describe()).runId !== runId ? true : undefined));
+  assert.deepEqual(await permitsState(), { limit: 3, holders: [], queue: [] });
+});
