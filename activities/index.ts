@@ -22,6 +22,7 @@ import { monitorActivities } from './monitor.ts';
 import { monitorCheckActivities } from './monitor-check.ts';
 import { trackingActivities } from './tracking.ts';
 import { trainingActivities } from './training.ts';
+import { trainingPermitActivities } from './training-permits.ts';
 import { trialActivities } from './trials.ts';
 
 /** Activities that heartbeat themselves, with details a retry resumes from. */
@@ -39,6 +40,7 @@ export function createActivities(ctx: ActivityContext) {
     ...monitorCheckActivities(ctx),
     ...deploymentActivities(ctx),
     ...alertActivities(ctx),
+    ...trainingPermitActivities(),
   };
   for (const [name, activity] of Object.entries(activities)) {
     (activities as Record<string, unknown>)[name] = guarded(

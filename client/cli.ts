@@ -16,6 +16,7 @@ import { readDataFile, readSpecFile } from './spec-file.ts';
 import { readSpecs } from './spec-folder.ts';
 import { registerAll, registerSummary } from './register-all.ts';
 import { pauseOrResumeAll, pauseSummary, selectLifecycles } from './pause-where.ts';
+import { trainingPermitsText } from './training-limit.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
 
@@ -83,6 +84,9 @@ program
       const active = status.activeRetrain;
       const retrain = active && (await client.retrainStatus(active.workflowId).catch(() => undefined));
       if (active && retrain) Object.assign(active, { stage: retrain.stage }, retrain.liveTest && { liveTest: retrain.liveTest });
+      // A sweep waiting for a training permit says so (perennial training-limit).
+      const wait = active && retrain?.stage === 'sweep' && (await client.permitWait(active.workflowId).catch(() => undefined));
+      if (active && wait) active.stage = `sweep: ${wait}`;
       return status;
     }),
   );
@@ -293,6 +297,22 @@ program
     });
     console.log(opts.json ? JSON.stringify(queue, null, 2) : labelQueueTable(queue));
   });
+
+// ---- training limit: a namespace-wide cap on concurrent sweeps (core/training-permits.ts) ----
+program
+  .command('training-limit [sweeps]')
+  .description('how many sweeps may train at once in the namespace: set it, or --unlimited, or show it (with holders and queue)')
+  .option('--unlimited', 'no limit: every waiting sweep starts')
+  .action(
+    withClient(async (client, sweeps: string | undefined, opts: { unlimited?: boolean }) => {
+      if (sweeps !== undefined && opts.unlimited) throw new Error('give a number of sweeps or --unlimited, not both');
+      if (sweeps === undefined && !opts.unlimited) return trainingPermitsText(await client.trainingPermits());
+      if (opts.unlimited && !(await client.trainingPermits())) return trainingPermitsText(undefined);
+      // Number('') is 0: an empty argument is refused as no number at all, by the client's check.
+      const limit = opts.unlimited ? null : sweeps!.trim() ? Number(sweeps) : NaN;
+      return trainingPermitsText(await client.setTrainingLimit(limit));
+    }),
+  );
 
 /** Calls `report` on the first value, then at most once per `ms`. */
 function throttled<T>(report: (value: T) => void, ms: number): (value: T) => void {

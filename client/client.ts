@@ -27,6 +27,8 @@ import {
   StageKey,
   StatusChangedAtKey,
   statusQuery,
+  sweepStatusQuery,
+  type SweepStatus,
   type LifecycleStatus,
   type RetrainStatus,
 } from '../core/messages.ts';
@@ -34,7 +36,15 @@ import { formatIssues, type ModelSpec } from '../core/spec.ts';
 import type { LifecycleStage } from '../core/lifecycle/fleet-view.ts';
 import { parseDuration } from '../core/duration.ts';
 import { unknownKeyLines } from '../core/known-keys.ts';
-import type { modelLifecycle, scheduledRetrain } from '../workflows/index.ts';
+import type { modelLifecycle, scheduledRetrain, trainingPermits } from '../workflows/index.ts';
+import {
+  setTrainingLimitUpdate,
+  TRAINING_PERMITS_WORKFLOW_ID,
+  TrainingLimit,
+  trainingPermitsQuery,
+  type TrainingPermitsState,
+  waitingForPermit,
+} from '../core/training-permits.ts';
 import { dataConverter, TASK_QUEUE, temporalConfig, type TemporalConfig } from '../config/environment.ts';
 
 /** A policy change that does not validate; nothing was sent. */
@@ -45,6 +55,11 @@ export class PolicyChangeError extends Error {
 /** A rollback the lifecycle refused (unknown version, nothing to return to, invalid request); nothing changed. */
 export class RollbackRefusedError extends Error {
   override name = 'RollbackRefusedError';
+}
+
+/** A training limit that does not validate; nothing was sent. */
+export class TrainingLimitError extends Error {
+  override name = 'TrainingLimitError';
 }
 
 export class PerennialClient {
@@ -141,6 +156,11 @@ export class PerennialClient {
     return this.temporal.workflow.getHandle(workflowId).query(retrainStatusQuery);
   }
 
+  /** The sweep of a retrain: its progress, or that it waits for a training permit. */
+  sweepStatus(retrainWorkflowId: string): Promise<SweepStatus> {
+    return this.temporal.workflow.getHandle(`${retrainWorkflowId}/sweep`).query(sweepStatusQuery);
+  }
+
   async retrain(model: string, request: RetrainRequest): Promise<void> {
     await this.lifecycle(model).signal(retrainSignal, RetrainRequest.parse(request));
   }
@@ -208,6 +228,42 @@ export class PerennialClient {
   /** The same decision as a plain signal, as the Temporal UI sends it. */
   async reviewBySignal(model: string, decision: 'approve' | 'reject', review: Review): Promise<void> {
     await this.lifecycle(model).signal(decision === 'approve' ? approveSignal : rejectSignal, Review.parse(review));
+  }
+
+  /**
+   * Sets how many sweeps may train at once in the namespace (null: no limit), starting the
+   * training permits workflow on this client's task queue if it is not running, and answers
+   * with its state. Checked here first, so a bad value starts and changes nothing.
+   */
+  async setTrainingLimit(limit: number | null, options: { checkHoldersEvery?: string } = {}): Promise<TrainingPermitsState> {
+    const parsed = TrainingLimit.safeParse({ limit });
+    if (!parsed.success) throw new TrainingLimitError(`invalid training limit:\n${formatIssues(parsed.error)}`);
+    const handle = await this.temporal.workflow.start<typeof trainingPermits>('trainingPermits', {
+      workflowId: TRAINING_PERMITS_WORKFLOW_ID,
+      taskQueue: this.taskQueue,
+      args: [options],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: 'training permits: how many sweeps train at once in this namespace',
+    });
+    return handle.executeUpdate(setTrainingLimitUpdate, { args: [parsed.data] });
+  }
+
+  /** How a retrain's sweep waits for a training permit, with its live place in the queue; undefined when it does not wait. */
+  async permitWait(retrainWorkflowId: string): Promise<string | undefined> {
+    const sweep = await this.sweepStatus(retrainWorkflowId);
+    if (!sweep.permit) return undefined;
+    const ahead = (await this.trainingPermits())?.queue.findIndex((w) => w.sweepWorkflowId === `${retrainWorkflowId}/sweep`) ?? -1;
+    return ahead >= 0 ? waitingForPermit(ahead) : sweep.permit;
+  }
+
+  /** The namespace's training limit, holders and queue; undefined when no limit was ever set. */
+  async trainingPermits(): Promise<TrainingPermitsState | undefined> {
+    try {
+      return await this.temporal.workflow.getHandle(TRAINING_PERMITS_WORKFLOW_ID).query(trainingPermitsQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   private lifecycle(model: string) {

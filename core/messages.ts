@@ -87,7 +87,7 @@ export const setPoliciesUpdate = defineUpdate<string, [PolicyChangeInput]>('setP
 
 export const statusQuery = defineQuery<LifecycleStatus>('status');
 export const retrainStatusQuery = defineQuery<RetrainStatus>('retrainStatus');
-export const sweepStatusQuery = defineQuery<SweepProgress>('sweepStatus');
+export const sweepStatusQuery = defineQuery<SweepStatus>('sweepStatus');
 
 // ---- search attributes --------------------------------------------------------------------
 
@@ -140,6 +140,9 @@ export interface LifecycleStatus {
   retryAt?: string;
   history: Decision[];
 }
+
+/** A sweep's progress, and while it waits for a training permit, that (core/training-permits.ts). */
+export type SweepStatus = SweepProgress & { permit?: string };
 
 export interface RetrainStatus {
   /**

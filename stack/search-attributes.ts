@@ -15,10 +15,10 @@ import { SEARCH_ATTRIBUTES } from '../core/messages.ts';
 export const searchAttributeFlags = (): string[] =>
   SEARCH_ATTRIBUTES.flatMap((key) => ['--name', key.name, '--type', TypedSearchAttributes.toMetadataType(key.type)]);
 
-export async function registerSearchAttributes(temporalBin: string, address: string): Promise<void> {
-  const args = ['operator', 'search-attribute', 'create', '--address', address, '--namespace', 'default', ...searchAttributeFlags()];
+export async function registerSearchAttributes(temporalBin: string, address: string, namespace = 'default'): Promise<void> {
+  const args = ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, ...searchAttributeFlags()];
   let error = '';
-  // The port answers a moment before the operator service does.
+  // The port answers a moment before the operator service does (and a new namespace a moment after it is created).
   for (let attempt = 0; attempt < 40; attempt++) {
     try {
       await promisify(execFile)(temporalBin, args);

@@ -11,7 +11,8 @@ import type { ModelSpec } from '../core/spec.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
 import type { RetrainRun, Snapshot } from '../core/contracts.ts';
-import { DETERMINISTIC_TIES_PATCH } from './legacy/patches.ts';
+import { DETERMINISTIC_TIES_PATCH, TRAINING_PERMITS_PATCH } from './legacy/patches.ts';
+import { withTrainingPermit } from './training-permit.ts';
 import { planWarmStart } from '../core/warm-start.ts';
 
 const { startSweepRun, closeTrial, finishSweepRun, warmStartBlocker } = proxyActivities<Activities>(SHORT_CALL);
@@ -49,20 +50,24 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     retry: SHORT_CALL.retry,
   });
   let status: SweepProgress = { trials: 0, rungsDone: 0, rungs: [] };
-  setHandler(sweepStatusQuery, () => status);
+  let permit: string | undefined;
+  setHandler(sweepStatusQuery, () => (permit ? { ...status, permit } : status));
 
-  const result = await runSweep(
-    spec,
-    {
-      startSweepRun: () => startSweepRun({ model: spec.name, n: input.n, retrainRun: input.retrainRun, spec }),
-      trainTrialRung: (request) => trainTrialRung({ ...request, spec, snapshot }),
-      closeTrial,
-      finishSweepRun: (done) => finishSweepRun({ ...done, spec }),
-      now: () => Date.now(),
-    },
-    (progress) => (status = progress),
-    patched(DETERMINISTIC_TIES_PATCH) ? 'deterministic' : 'latency',
-    input.championVersion,
-  );
+  const train = () =>
+    runSweep(
+      spec,
+      {
+        startSweepRun: () => startSweepRun({ model: spec.name, n: input.n, retrainRun: input.retrainRun, spec }),
+        trainTrialRung: (request) => trainTrialRung({ ...request, spec, snapshot }),
+        closeTrial,
+        finishSweepRun: (done) => finishSweepRun({ ...done, spec }),
+        now: () => Date.now(),
+      },
+      (progress) => (status = progress),
+      patched(DETERMINISTIC_TIES_PATCH) ? 'deterministic' : 'latency',
+      input.championVersion,
+    );
+  // Guarded: sweeps recorded before permits existed replay straight into their first activity.
+  const result = patched(TRAINING_PERMITS_PATCH) ? await withTrainingPermit(spec.name, (line) => (permit = line), train) : await train();
   return plan.note ? { ...result, notes: [plan.note] } : result;
 }

@@ -21,17 +21,18 @@ export const ADMIN_TOKEN = 'test-admin-token';
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /** Stopped after the test file's last test, before the services it uses. */
-export async function startStack(options: Pick<LocalStackOptions, 'workerMetrics'> = {}) {
+export async function startStack(options: Pick<LocalStackOptions, 'workerMetrics'> & { namespace?: string } = {}) {
   const dataDir = tempDir('perennial-stack-');
   const [address, tracking] = await Promise.all([temporalAddress(), mlflowUrl()]);
+  const { namespace, ...rest } = options;
   const stack = await startLocalStack({
-    temporal: { ...temporalConfig({}), address },
+    temporal: { ...temporalConfig({}), address, ...(namespace && { namespace }) },
     mlflowUrl: tracking,
     dataDir,
     adminToken: ADMIN_TOKEN,
     servingPort: 0,
     taskQueue: `test-${randomUUID()}`,
-    ...options,
+    ...rest,
   });
   onTeardown(() => stack.stop());
   return stack;

@@ -35,6 +35,10 @@
  * fired, and one awaiting approval without a timer. They carry the quiet-monitoring-cycles,
  * staggered-monitoring-cycles and idle-without-timer markers; v3 to v9 replay the full cycles,
  * interval timers and idle timers they recorded before them.
+ * v11 holds the training permits (test/workflows/training-permits.test.ts, captured with
+ * PERENNIAL_CAPTURE=v11): a sweep that asked for a permit where no limit was set and trained at
+ * once, one that waited in the queue behind a terminated holder, and the permits workflow
+ * itself. The sweeps carry the `training-permits` marker; v2 to v10 sweeps replay without asking.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

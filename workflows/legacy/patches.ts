@@ -86,3 +86,10 @@ export const STAGGERED_CYCLES_PATCH = 'staggered-monitoring-cycles';
  * without a timer. Histories recorded before it replay their timers.
  */
 export const IDLE_WITHOUT_TIMER_PATCH = 'idle-without-timer';
+/**
+ * Before this patch, a sweep trained at once. With it, it first asks the namespace's training
+ * permits workflow (workflows/training-permit.ts) and, when a limit is set, waits for a permit;
+ * histories recorded before it replay straight into their first activity. The v11 fixtures carry
+ * the marker.
+ */
+export const TRAINING_PERMITS_PATCH = 'training-permits';
