@@ -18,6 +18,7 @@
  *                  (a few minutes per N, plus training N tiny models)
  *   store-scale    a monitoring cycle's store calls on a log of 1M vs 10M predictions (`--sizes`), Postgres
  *                  and SQLite; fill time, bytes, import throughput (tens of minutes at 10M)
+ *   store-import   the Postgres store's import by COPY vs the multi-row INSERT before it, 100k records (~1 minute)
  *   chaos          every scenario in stack/chaos/ in its full form: worker killed 5 times in a sweep,
  *                  Temporal killed and restarted mid-retrain, ... (PERENNIAL_CHAOS=a,b picks
  *                  scenarios; tens of minutes)
@@ -35,6 +36,7 @@ import { benchmark as driftEval } from './drift-eval/index.ts';
 import { benchmark as orchestration } from './orchestration/index.ts';
 import { benchmark as serving } from './serving/index.ts';
 import { benchmark as strategies } from './strategies/index.ts';
+import { benchmark as storeImport } from './store-import/index.ts';
 import { benchmark as storeScale } from './store-scale/index.ts';
 import type { Benchmark } from './shared/benchmark.ts';
 import { withBenchStack } from './shared/stack.ts';
@@ -50,6 +52,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   strategies,
   fleet,
   'store-scale': storeScale,
+  'store-import': storeImport,
 };
 
 // Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models.

@@ -1,10 +1,11 @@
 /**
- * What a feedback label and a feedback record's source are, whichever database keeps them: the
- * rules behind Store.addFeedback that are not SQL.
+ * What a feedback label and a feedback record's source are, and what a feedback row reads as,
+ * whichever database keeps them: the rules behind Store.addFeedback and feedbackSince that are
+ * not SQL.
  */
 import { parseNumeric } from '../../core/validation.ts';
 import { LabelTypeError } from '../../core/errors.ts';
-import type { Task } from './types.ts';
+import type { FeedbackEvent, FeedbackKind, Task } from './types.ts';
 
 /** Who sent feedback: the name of the API key it came with, or 'anonymous'. */
 export const ANONYMOUS = 'anonymous';
@@ -44,3 +45,19 @@ export function storedLabel(predictionId: string, task: Task, classes: string[],
 /** A feedback as FeedbackConflictError names it: the label, or the kind with its label if any. */
 export const describeFeedback = (kind: string, label: string | null) =>
   kind === 'label' ? String(label) : label === null ? kind : `${kind}: ${label}`;
+
+/** A feedback row joined with its prediction (feedbackSince's query), its JSON columns parsed. */
+export type FeedbackRow = Omit<FeedbackEvent, 'feedback'> & { kind: FeedbackKind; label: string | null };
+
+/** The row as monitoring reads it: the kind and label as one feedback, the label present where the kind has one. */
+export function feedbackEvent({ kind, label, ...prediction }: FeedbackRow): FeedbackEvent {
+  const feedback: FeedbackEvent['feedback'] =
+    kind === 'overridden'
+      ? label === null
+        ? { kind: 'overridden' }
+        : { kind: 'overridden', label }
+      : kind === 'accepted'
+        ? { kind: 'accepted' }
+        : { kind: 'label', label: label! };
+  return { ...prediction, feedback };
+}

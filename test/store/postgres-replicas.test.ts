@@ -3,7 +3,8 @@
  * models from a real MLflow server, under load on both. A deployment change made through either
  * reaches the other (LISTEN/NOTIFY; the poll when LISTEN is off), each loads the new version
  * before switching, and the canary split holds across them: no failed request, every prediction
- * logged once.
+ * logged once. A request's routingKey gets the same version from either replica, through a canary
+ * stepped up to an A/B split.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { MlflowClient } from '../../adapters/mlflow/client.ts';
 import { openStore } from '../../adapters/store/index.ts';
 import type { ModelFiles } from '../../core/contracts.ts';
+import { routesToChallenger } from '../../core/sticky-assignment.ts';
 import { call, eventually, featuresOf, startLocalServer, trainModel, weatherRows } from '../helpers/local-models.ts';
 import { freshDatabaseUrl } from '../helpers/postgres.ts';
 import { registerVersion, startLoad, startReplica, type Outcome, type Replica } from '../helpers/replicas.ts';
@@ -26,6 +28,10 @@ const CANARY_WEIGHT = 0.3;
 const TOLERANCE = 0.05;
 const WINDOW_REQUESTS = 1000;
 const CLIENTS_PER_REPLICA = 8;
+/** Routing keys, each sent to both replicas: their share of the challenger within 4 standard deviations (0.089 at weight 0.5). */
+const KEYS = 500;
+const KEY_TOLERANCE = 0.089;
+const KEY_CONCURRENCY = 16;
 
 const weather = weatherRows();
 const rows = weather.slice(1000, 1200).map((r) => featuresOf(r));
@@ -142,6 +148,63 @@ test('two replicas under load: a canary started through one and rolled back thro
       b.output.some((l) => l.includes('deployment changed elsewhere: now serving it')),
       b.output.join('\n'),
     );
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+});
+
+/** The version each key's one-row request is answered with by `replica`, KEY_CONCURRENCY requests at a time. */
+async function versionsByKey(replica: Replica, keys: string[]): Promise<string[]> {
+  const versionOf: string[] = [];
+  let next = 0;
+  const client = async () => {
+    for (let i = next++; i < keys.length; i = next++) {
+      const { status, body, text } = await call(replica.base, 'POST', `/v1/models/${MODEL}/predict`, {
+        rows: [rows[i % rows.length]],
+        routingKey: keys[i],
+      });
+      assert.equal(status, 200, text);
+      versionOf[i] = body.predictions[0].version;
+    }
+  };
+  await Promise.all(Array.from({ length: KEY_CONCURRENCY }, client));
+  return versionOf;
+}
+
+test('routing keys are sticky across replicas: a canary and an A/B split set through different replicas', async () => {
+  const [a, b] = await startReplicas(await freshDatabaseUrl());
+  const keys = Array.from({ length: KEYS }, (_, i) => `user-${i}`);
+  const challenger = (versionOf: string[]) => keys.filter((_, i) => versionOf[i] === versions.v2);
+  try {
+    const phases = [
+      { through: a, weight: 0.2 },
+      // The canary stepped up to an even split, through the other replica.
+      { through: b, weight: 0.5 },
+    ];
+    let before: string[] = [];
+    for (const { through, weight } of phases) {
+      const state = { champion: { version: versions.v1 }, canary: { version: versions.v2, weight }, reason: `canary at ${weight}` };
+      assert.equal((await deploy(through, state)).status, 200);
+      for (const replica of [a, b])
+        await servedWhen(
+          replica,
+          (s) => (s as typeof state).canary?.weight === weight,
+          () => 0,
+        );
+      // Every key on A, on B, then on A again: one version per key.
+      const [onA, onB, againOnA] = [await versionsByKey(a, keys), await versionsByKey(b, keys), await versionsByKey(a, keys)];
+      const split = challenger(onA).length / KEYS;
+      for (const [name, answers] of Object.entries({ onB, againOnA }))
+        assert.deepEqual(challenger(answers), challenger(onA), `${name}: keys answered by the challenger at weight ${weight}`);
+      assert.deepEqual(
+        challenger(onA),
+        keys.filter((key) => routesToChallenger(key, versions.v2, weight)),
+        'the keys core/sticky-assignment.ts places with the challenger',
+      );
+      assert.ok(Math.abs(split - weight) <= KEY_TOLERANCE, `challenger share ${split} at weight ${weight} over ${KEYS} keys`);
+      for (const key of before) assert.ok(challenger(onA).includes(key), `${key} left the canary when its weight stepped up`);
+      before = challenger(onA);
+    }
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }

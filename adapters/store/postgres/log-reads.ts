@@ -5,7 +5,8 @@
  * Exports and the CSV header's columns are in log-export.ts.
  */
 import type pg from 'pg';
-import type { FeedbackEvent, FeedbackKind, Features, LabelledPrediction, LiveErrors, LoggedPrediction, Role } from '../types.ts';
+import { feedbackEvent, type FeedbackRow } from '../feedback-rules.ts';
+import type { FeedbackEvent, Features, LabelledPrediction, LiveErrors, LoggedPrediction } from '../types.ts';
 import { isoTime } from './db.ts';
 
 /**
@@ -42,32 +43,7 @@ export class PostgresLogReads {
   constructor(private readonly pool: pg.Pool) {}
 
   async feedbackSince(model: string, afterFeedbackId: number): Promise<FeedbackEvent[]> {
-    const { rows } = await this.pool.query<{
-      feedbackId: number;
-      kind: FeedbackKind;
-      label: string | null;
-      version: string;
-      role: Role;
-      predicted: string;
-      probabilities: Record<string, number>;
-      features: Features;
-    }>(MONITORING_SQL.feedbackSince, [model, afterFeedbackId]);
-    return rows.map((r) => ({
-      feedbackId: r.feedbackId,
-      version: r.version,
-      role: r.role,
-      predicted: r.predicted,
-      feedback:
-        r.kind === 'overridden'
-          ? r.label === null
-            ? { kind: 'overridden' }
-            : { kind: 'overridden', label: r.label }
-          : r.kind === 'accepted'
-            ? { kind: 'accepted' }
-            : { kind: 'label', label: r.label! },
-      probabilities: r.probabilities,
-      features: r.features,
-    }));
+    return (await this.pool.query<FeedbackRow>(MONITORING_SQL.feedbackSince, [model, afterFeedbackId])).rows.map(feedbackEvent);
   }
 
   async maxPredictionSeq(model: string): Promise<number> {

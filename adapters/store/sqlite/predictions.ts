@@ -5,12 +5,11 @@
  */
 import type Database from 'better-sqlite3';
 import { FeedbackConflictError, LabelTypeError, UnknownLabelError, UnknownPredictionError } from '../../../core/errors.ts';
-import { ANONYMOUS, describeFeedback, feedbackSource, storedLabel } from '../feedback-rules.ts';
+import { ANONYMOUS, describeFeedback, feedbackEvent, feedbackSource, storedLabel, type FeedbackRow } from '../feedback-rules.ts';
 import type {
   ExportedPrediction,
   FeedbackEvent,
   FeedbackInput,
-  FeedbackKind,
   Features,
   LabelledPrediction,
   LiveErrors,
@@ -214,32 +213,10 @@ export class SqlitePredictionLog implements Synchronous<PredictionLogStore> {
   }
 
   feedbackSince(model: string, afterFeedbackId: number): FeedbackEvent[] {
-    const rows = this.statements.feedbackSince.all(model, afterFeedbackId) as Array<{
-      feedbackId: number;
-      kind: FeedbackKind;
-      label: string | null;
-      version: string;
-      role: Role;
-      predicted: string;
-      probabilities: string;
-      features: string;
-    }>;
-    return rows.map((r) => ({
-      feedbackId: r.feedbackId,
-      version: r.version,
-      role: r.role,
-      predicted: r.predicted,
-      feedback:
-        r.kind === 'overridden'
-          ? r.label === null
-            ? { kind: 'overridden' }
-            : { kind: 'overridden', label: r.label }
-          : r.kind === 'accepted'
-            ? { kind: 'accepted' }
-            : { kind: 'label', label: r.label! },
-      probabilities: JSON.parse(r.probabilities),
-      features: JSON.parse(r.features),
-    }));
+    const rows = this.statements.feedbackSince.all(model, afterFeedbackId) as Array<
+      Omit<FeedbackRow, 'probabilities' | 'features'> & { probabilities: string; features: string }
+    >;
+    return rows.map((r) => feedbackEvent({ ...r, probabilities: JSON.parse(r.probabilities), features: JSON.parse(r.features) }));
   }
 
   maxPredictionSeq(model: string): number {
