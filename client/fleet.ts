@@ -4,7 +4,11 @@
  * never a query per workflow, so it costs the same for ten models as for a thousand (a page per
  * thousand). Visibility is eventually consistent: a change shows up a moment after it happened.
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { TypedSearchAttributes } from '@temporalio/common';
+// Not re-exported by the package's index; the client's own listing decodes with it too.
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
+import { tsToMs } from '@temporalio/common/lib/time.js';
 import { ChampionVersionKey, LastVerdictKey, ModelNameKey, StageKey, StatusChangedAtKey, TriggerReasonKey } from '../core/messages.ts';
 
 export interface FleetRow {
@@ -28,25 +32,58 @@ export interface FleetRow {
 /** Lifecycles and retrains that run now; a retrain's ModelName ties it to its lifecycle. */
 export const FLEET_QUERY = "ExecutionStatus = 'Running' AND WorkflowType IN ('modelLifecycle', 'retrain')";
 
+/** A running lifecycle or retrain as the fleet view needs it: its search attributes, nothing else. */
+interface Listed {
+  workflowId: string;
+  type: string;
+  startMs: number;
+  attrs: TypedSearchAttributes;
+}
+
+/**
+ * The raw listing, page by page. The SDK's own list() also decodes every memo, and a retrain's
+ * memo (its trigger) is ciphertext under the payload codec: one such workflow from a process with
+ * another key, or none, would stop the whole fleet view. Search attributes are never encrypted.
+ */
+async function* listRunning(temporal: Client): AsyncGenerator<Listed> {
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await temporal.workflowService.listWorkflowExecutions({
+      namespace: temporal.options.namespace,
+      query: FLEET_QUERY,
+      nextPageToken,
+    });
+    for (const e of page.executions ?? []) {
+      yield {
+        workflowId: e.execution?.workflowId ?? '',
+        type: e.type?.name ?? '',
+        startMs: tsToMs(e.startTime),
+        attrs: decodeTypedSearchAttributes(e.searchAttributes?.indexedFields),
+      };
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+}
+
 export async function listFleet(temporal: Client): Promise<FleetRow[]> {
-  const lifecycles: WorkflowExecutionInfo[] = [];
-  const retrains = new Map<string, WorkflowExecutionInfo[]>();
-  for await (const wf of temporal.workflow.list({ query: FLEET_QUERY })) {
-    const model = wf.typedSearchAttributes.get(ModelNameKey);
+  const lifecycles: Listed[] = [];
+  const retrains = new Map<string, Listed[]>();
+  for await (const wf of listRunning(temporal)) {
+    const model = wf.attrs.get(ModelNameKey);
     if (!model) continue;
     if (wf.type === 'modelLifecycle') lifecycles.push(wf);
     else retrains.set(model, [...(retrains.get(model) ?? []), wf]);
   }
   return lifecycles
-    .map((wf) => fleetRow(wf, retrains.get(wf.typedSearchAttributes.get(ModelNameKey)!) ?? []))
+    .map((wf) => fleetRow(wf, retrains.get(wf.attrs.get(ModelNameKey)!) ?? []))
     .sort((a, b) => a.model.localeCompare(b.model));
 }
 
-function fleetRow(lifecycle: WorkflowExecutionInfo, retrains: WorkflowExecutionInfo[]): FleetRow {
-  const attrs = lifecycle.typedSearchAttributes;
+function fleetRow(lifecycle: Listed, retrains: Listed[]): FleetRow {
+  const { attrs } = lifecycle;
   // A lifecycle runs one retrain at a time; the newest is the one it watches.
-  const retrain = retrains.sort((a, b) => b.startTime.getTime() - a.startTime.getTime())[0];
-  const stageOf = (wf: WorkflowExecutionInfo) => wf.typedSearchAttributes.get(StageKey);
+  const retrain = retrains.sort((a, b) => b.startMs - a.startMs)[0];
+  const stageOf = (wf: Listed) => wf.attrs.get(StageKey);
   return {
     model: attrs.get(ModelNameKey)!,
     workflowId: lifecycle.workflowId,
