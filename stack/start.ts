@@ -66,6 +66,9 @@ let metrics: ReturnType<typeof workerMetricsConfig>;
 try {
   metrics = workerMetricsConfig();
 } catch (err) {
+  // After Ctrl-C the demo's calls fail as its client closes under them: that is the shutdown
+  // at work, not an error to report.
+  if (stopping) await stopping;
   console.error(`perennial: ${(err as Error).message}`);
   process.exit(1);
 }
@@ -153,6 +156,9 @@ try {
     await local.running;
   }
 } catch (err) {
+  // After Ctrl-C the demo's calls fail as its client closes under them: that is the shutdown
+  // at work, not an error to report.
+  if (stopping) await stopping;
   console.error(`perennial: ${(err as Error).message}`);
   if (err instanceof PortInUseError) console.error(`perennial: ${PORT_HINTS[err.service] ?? ''}`);
   await shutdown(1);

@@ -13,11 +13,19 @@ import { startPostgres } from '../stack/postgres.ts';
 import { TEST_TEMPORAL_ARGS, tempDir } from './helpers/services.ts';
 
 ensurePythonEnv();
-const [temporal, mlflow, postgres] = await Promise.all([
+const starting = [
   startTemporal({ dataDir: tempDir('perennial-temporal-'), extraArgs: TEST_TEMPORAL_ARGS }),
   startMlflow({ dataDir: tempDir('perennial-mlflow-') }),
   startPostgres({ dataDir: tempDir('perennial-postgres-') }),
-]);
+] as const;
+const settled = await Promise.allSettled(starting);
+// One service failed to start: stop the others rather than leave them running, and say why.
+if (settled.some((s) => s.status === 'rejected')) {
+  for (const s of settled) if (s.status === 'rejected') console.error(`npm test: ${(s.reason as Error).message}`);
+  await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
+  process.exit(1);
+}
+const [temporal, mlflow, postgres] = await Promise.all(starting);
 // Node 20's runner takes no globs: list the test files here.
 const files =
   process.argv.length > 2
