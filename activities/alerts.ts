@@ -19,7 +19,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import { request } from 'undici';
-import { admit, Alert, AlertsSpec, channelsFor, redactUrl, type AlertKind, type Channel, type WebhookTarget } from '../core/alerts.ts';
+import { admit, channelsFor, redactUrl, type AlertKind, type Channel, type WebhookTarget } from '../core/alerts.ts';
+import { Alert, AlertsSpec } from '../core/alerts-spec.ts';
 import { emailMessage, slackPayload, truncate } from '../core/alert-messages.ts';
 import { parseDuration } from '../core/duration.ts';
 import { formatIssues } from '../core/spec.ts';

@@ -8,7 +8,8 @@ import { downloadModelFiles } from '../adapters/mlflow/model-files.ts';
 import type { MlflowRun } from '../adapters/mlflow/schemas.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import { FAMILIES, FAMILY_PARAMS, type Family, type ModelConfig, type TrialConfig } from '../core/search-space.ts';
-import { isRegression, labelClasses, type ModelSpec } from '../core/spec.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { isRegression, labelClasses } from '../core/spec-reading.ts';
 import { fineTunedConfig } from '../core/warm-start.ts';
 import { preprocessorOf } from '../ml/train.ts';
 

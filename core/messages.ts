@@ -7,7 +7,8 @@ import type { LiveTestStatus } from './live-test.ts';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
-import { ModelSpec, PolicySpec, TRAINING_QUEUE_SUFFIX } from './spec.ts';
+import { PolicySpec } from './policy.ts';
+import { TRAINING_QUEUE_SUFFIX } from './spec-reading.ts';
 import type { SweepProgress } from './sweep-loop.ts';
 import type { GateResult } from './gates/result.ts';
 
@@ -54,12 +55,6 @@ export const PolicyChange = z.object({
 });
 export type PolicyChange = z.infer<typeof PolicyChange>;
 export type PolicyChangeInput = z.input<typeof PolicyChange>;
-
-export const LifecycleInput = z.object({
-  spec: ModelSpec,
-  /** Carried across continue-as-new; absent on the first run. */
-  state: z.unknown().optional(),
-});
 
 /** A refusal's reasons, one per problem, each naming its field: "reviewer: reviewer is required: who is deciding?". */
 export function issueLines(error: z.ZodError): string[] {

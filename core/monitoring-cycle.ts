@@ -15,7 +15,8 @@ import { confidenceReport, predictionDrift } from './metrics/prediction-drift.ts
 import { regressionReport } from './metrics/regression.ts';
 import { DETECTORS, type DetectorName, type MonitoringSummary } from './monitoring.ts';
 import type { PolicySpec } from './policy.ts';
-import { isRegression, labelClasses, type ModelSpec } from './spec.ts';
+import type { ModelSpec } from './spec.ts';
+import { isRegression, labelClasses } from './spec-reading.ts';
 
 export type DetectorStates = Record<DetectorName, DetectorState>;
 

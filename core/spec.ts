@@ -6,13 +6,15 @@
 import { z } from 'zod';
 import { durationAtLeast } from './duration.ts';
 import { DRIFT_TEST_NAMES, DRIFT_TESTS } from './drift/catalogue.ts';
-import { AlertsSpec } from './alerts.ts';
+import { AlertsSpec } from './alerts-spec.ts';
 import { withKnownKeys } from './known-keys.ts';
 import { PolicySpec } from './policy.ts';
+import { isRegression, TRAINING_QUEUE_SUFFIX } from './spec-reading.ts';
 import { CLASSIFIER_GATE_METRICS, EvaluationGatesSpec } from './gates/spec.ts';
 
 export { PolicySpec };
-import { REGRESSION_OBJECTIVES, SweepSpec } from './search-space.ts';
+import { REGRESSION_OBJECTIVES } from './search-space.ts';
+import { SweepSpec } from './sweep-spec.ts';
 
 /**
  * Lower bounds of the durations that pace a loop or a wait: below them the lifecycle would spin
@@ -53,11 +55,6 @@ export const LabelSpec = z.preprocess(
 );
 export type LabelSpec = z.infer<typeof LabelSpec>;
 
-export const isRegression = (label: LabelSpec): label is Extract<LabelSpec, { type: 'number' }> => label.type === 'number';
-
-/** A classification label's classes; [] for a regression label. */
-export const labelClasses = (label: LabelSpec): string[] => (isRegression(label) ? [] : label.classes);
-
 /** A small default search: softmax regression and one-layer MLPs. */
 const DEFAULT_FAMILIES = {
   softmax: { learningRate: { type: 'float', low: 0.005, high: 0.2, log: true } },
@@ -93,14 +90,6 @@ function deploymentDefault(raw: unknown): unknown {
   return strategy === 'shadow-then-canary' && spec.shadow === undefined ? { ...spec, shadow: {} } : raw;
 }
 
-/**
- * The spec's deployment strategy. Specs recorded in workflow histories before strategies existed
- * have no `deployment`: theirs is read from `shadow` as it was then.
- */
-export function strategyOf(spec: Pick<ModelSpec, 'shadow'> & { deployment?: { strategy?: DeploymentStrategy } }): DeploymentStrategy {
-  return spec.deployment?.strategy ?? (spec.shadow ? 'shadow-then-canary' : 'canary');
-}
-
 /** A regression model's sweep is judged by validation RMSE unless the spec says otherwise. */
 function regressionObjectiveDefault(raw: unknown): unknown {
   const spec = raw as { label?: { type?: unknown }; training?: { sweep?: { objective?: unknown } } } | null;
@@ -112,9 +101,6 @@ function regressionObjectiveDefault(raw: unknown): unknown {
     training: { ...training, sweep: training.sweep ? { ...training.sweep, objective } : { families: DEFAULT_FAMILIES, objective } },
   };
 }
-
-/** A task queue's training queue is its name with this suffix (core/messages.ts trainingTaskQueue). */
-export const TRAINING_QUEUE_SUFFIX = '-training';
 
 /** Characters every Temporal deployment accepts in a task queue name, and no clash with a training queue. */
 const TaskQueueName = z
@@ -409,19 +395,6 @@ export type ModelSpec = z.infer<typeof ModelSpec>;
 export type FeatureSpec = z.infer<typeof FeatureSpec>;
 export type ModelSpecInput = z.input<typeof ModelSpecObject>;
 export type TrainingWindow = z.infer<typeof TrainingWindow>;
-
-/**
- * Whether `reviewer` may approve or reject this model's challengers: named in
- * `approval.reviewers` or a member of a group named there; anyone when the list is empty.
- */
-export function mayReview(approval: ModelSpec['approval'], reviewer: string): boolean {
-  // Specs recorded in histories from before these fields have neither.
-  const reviewers = approval.reviewers ?? [];
-  if (reviewers.length === 0) return true;
-  return reviewers.some((entry) =>
-    entry.startsWith('group:') ? (approval.groups?.[entry.slice('group:'.length)] ?? []).includes(reviewer) : entry === reviewer,
-  );
-}
 
 /** Readable, one line per problem: "policies.drift.pValue: Too big: expected number to be <1". */
 export function formatIssues(error: z.ZodError): string {

@@ -13,7 +13,7 @@ import type { Activities } from '../activities/index.ts';
 import { parseDuration } from '../core/duration.ts';
 import type { SequentialResult } from '../core/live-test.ts';
 import { canaryIsWorse, type Score } from '../core/promotion.ts';
-import { isRegression } from '../core/spec.ts';
+import { isRegression } from '../core/spec-reading.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { liveSettings, lookAgain, recordVerdict, rollBack, type LiveTestContext } from './live-test.ts';
 import type { RetrainProgress } from './retrain.ts';

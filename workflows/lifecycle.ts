@@ -34,7 +34,8 @@ import {
   setPoliciesUpdate,
   statusQuery,
 } from '../core/messages.ts';
-import { mayReview, type ModelSpec } from '../core/spec.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { mayReview } from '../core/spec-reading.ts';
 import { unknownKeyLines } from '../core/known-keys.ts';
 import { requestedTrigger, rollbackRefusal } from '../core/lifecycle/state.ts';
 import type { CarriedLifecycleState } from '../core/legacy/carried-state.ts';

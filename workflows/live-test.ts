@@ -15,7 +15,8 @@ import {
   type SequentialResult,
 } from '../core/live-test.ts';
 import type { Score } from '../core/promotion.ts';
-import { isRegression, type ModelSpec } from '../core/spec.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { isRegression } from '../core/spec-reading.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { PRE_PATCH_REGRESSION_EFFECT_SCALE, REGRESSION_EFFECT_SCALE_PATCH } from './legacy/patches.ts';
 import type { RetrainProgress } from './retrain.ts';

@@ -32,7 +32,8 @@ import {
 } from '../core/messages.ts';
 import { beatsChampion, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
-import { mayReview, strategyOf, type ModelSpec } from '../core/spec.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { mayReview, strategyOf } from '../core/spec-reading.ts';
 import { parseDuration } from '../core/duration.ts';
 import { LONGER_CALL, SHORT_CALL } from './activity-options.ts';
 import { createNotifier } from './alerts.ts';

@@ -8,7 +8,8 @@ import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { parseDuration } from '../core/duration.ts';
 import { describeShadow, shadowIsWorse } from '../core/shadow.ts';
-import { isRegression, type ModelSpec } from '../core/spec.ts';
+import type { ModelSpec } from '../core/spec.ts';
+import { isRegression } from '../core/spec-reading.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import type { RetrainProgress } from './retrain.ts';
 

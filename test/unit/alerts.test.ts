@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
-import {
-  admit,
-  Alert,
-  ALERT_KINDS,
-  AlertsSpec,
-  channelsFor,
-  findingAlerts,
-  humanDuration,
-  redactUrl,
-  type AlertHistoryEntry,
-} from '../../core/alerts.ts';
+import { admit, ALERT_KINDS, channelsFor, findingAlerts, humanDuration, redactUrl, type AlertHistoryEntry } from '../../core/alerts.ts';
+import { Alert, AlertsSpec } from '../../core/alerts-spec.ts';
 import { emailMessage, SLACK_LIMITS, slackPayload, type SlackBlock } from '../../core/alert-messages.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { formatIssues } from '../../core/spec.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FAMILY_PARAMS, SweepSpec, type TrialConfig } from '../../core/search-space.ts';
+import { FAMILY_PARAMS, type TrialConfig } from '../../core/search-space.ts';
+import { SweepSpec } from '../../core/sweep-spec.ts';
 import { gridSize, gridValues } from '../../core/sampling/grid.ts';
 import { proposeConfig, type Observation } from '../../core/sampling/index.ts';
 import { erfc, logGaussMass, normalPpf } from '../../core/stats/normal.ts';

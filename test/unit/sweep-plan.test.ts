@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SweepSpec } from '../../core/search-space.ts';
+import { SweepSpec } from '../../core/sweep-spec.ts';
 import { bestTrial, orient, promotions, rungObjective, type RungResult, rungs, waveSize } from '../../core/sweep-plan.ts';
 
 const sweepOf = (over: Record<string, unknown> = {}) => SweepSpec.parse({ families: { softmax: {} }, ...over });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeConfig, FAMILIES, SweepSpec, type TrialConfig } from '../../core/search-space.ts';
+import { describeConfig, FAMILIES, type TrialConfig } from '../../core/search-space.ts';
+import { SweepSpec } from '../../core/sweep-spec.ts';
 import { proposeConfig } from '../../core/sampling/index.ts';
 import { familiesOf } from '../../core/sampling/space.ts';
 import { runSweep, type RungRequest } from '../../core/sweep-loop.ts';

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
-import { labelClasses, type ModelSpec } from '../../core/spec.ts';
+import type { ModelSpec } from '../../core/spec.ts';
+import { labelClasses } from '../../core/spec-reading.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, seedRecords, startStack, testSpec, postToModel, deploymentOf } from '../helpers/stack.ts';
 

@@ -1,0 +1,95 @@
+/**
+ * The sweep settings of a model spec and its search ranges: the zod schemas, apart from the
+ * search space in search-space.ts so that workflows, which sample from it, do not build them
+ * (see spec-reading.ts).
+ */
+import { z } from 'zod';
+import { durationAtLeast } from './duration.ts';
+import { FAMILY_PARAMS, WARM_START, WARM_START_PARAMS, type Family, REGRESSION_OBJECTIVES } from './search-space.ts';
+
+export const ParamSpec = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('categorical'), values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }),
+    z.object({ type: z.literal('int'), low: z.number().int(), high: z.number().int(), log: z.boolean().default(false) }),
+    z.object({ type: z.literal('float'), low: z.number(), high: z.number(), log: z.boolean().default(false) }),
+  ])
+  .superRefine((p, ctx) => {
+    if (p.type === 'categorical') return;
+    if (!(p.low < p.high)) ctx.addIssue({ code: 'custom', message: `low (${p.low}) must be below high (${p.high})` });
+    if (p.log && !(p.low > 0)) ctx.addIssue({ code: 'custom', message: `a log-scale range needs low > 0 (got ${p.low})` });
+  });
+export type ParamSpec = z.infer<typeof ParamSpec>;
+
+const FamilySpace = z.record(z.string(), ParamSpec);
+
+export const SweepSpec = z
+  .object({
+    families: z
+      .object({
+        softmax: FamilySpace.optional(),
+        mlp: FamilySpace.optional(),
+        cnn: FamilySpace.optional(),
+        /** Trials that fine-tune the champion (skipped while the model has none); searches WARM_START_PARAMS only. */
+        warmStart: FamilySpace.optional(),
+      })
+      .refine((f) => Object.values(f).some(Boolean), 'name at least one model family'),
+    sampler: z.enum(['tpe', 'random', 'grid']).default('tpe'),
+    /** Grid sampler only: points per int/float range, low to high (geometric when log); 3 when absent. */
+    gridPoints: z.number().int().min(2).optional(),
+    seed: z.number().int().default(42),
+    budget: z
+      .object({
+        maxTrials: z.number().int().positive().default(12),
+        /** A duration; the sweep workflow reads it with parseDuration, so it is checked here, not mid-sweep. */
+        maxWallTime: durationAtLeast('10s').default('30m'),
+        maxEpochsPerTrial: z.number().int().positive().default(27),
+      })
+      .prefault({}),
+    /** Successive halving: rungs at minEpochs * reductionFactor^k epochs, top 1/reductionFactor promoted. */
+    earlyStopping: z
+      .discriminatedUnion('kind', [
+        z.object({
+          kind: z.literal('asha'),
+          minEpochs: z.number().int().positive().default(3),
+          reductionFactor: z.number().int().min(2).default(3),
+        }),
+        z.object({ kind: z.literal('none') }),
+      ])
+      .default({ kind: 'asha', minEpochs: 3, reductionFactor: 3 }),
+    parallelism: z.number().int().positive().max(16).default(2),
+    objective: z
+      .object({
+        metric: z.enum(['val_accuracy', 'val_log_loss', ...REGRESSION_OBJECTIVES]).default('val_accuracy'),
+        direction: z.enum(['maximize', 'minimize']).default('maximize'),
+      })
+      .prefault({}),
+    tpe: z
+      .object({
+        startupTrials: z.number().int().nonnegative().default(5),
+        candidates: z.number().int().positive().default(24),
+        gamma: z.number().gt(0).lt(1).default(0.25),
+      })
+      .prefault({}),
+  })
+  .superRefine((s, ctx) => {
+    for (const [family, space] of Object.entries(s.families)) {
+      for (const name of Object.keys(space ?? {})) {
+        if (family === WARM_START) {
+          if (!WARM_START_PARAMS.includes(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['families', family, name],
+              message: `warmStart keeps the champion's architecture and settings: it searches only ${WARM_START_PARAMS.join(', ')}, not "${name}"`,
+            });
+          }
+        } else if (!FAMILY_PARAMS[family as Family].includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['families', family, name],
+            message: `${family} has no hyperparameter "${name}" (it has ${FAMILY_PARAMS[family as Family].join(', ')})`,
+          });
+        }
+      }
+    }
+  });
+export type SweepSpec = z.infer<typeof SweepSpec>;
