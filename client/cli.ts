@@ -4,7 +4,8 @@
  */
 import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
-import { formatIssues, isRegression, labelClasses } from '../core/spec.ts';
+import { formatIssues } from '../core/spec.ts';
+import { isRegression, labelClasses } from '../core/spec-reading.ts';
 import { openStore } from '../adapters/store/index.ts';
 import { PerennialClient, WorkflowNotFoundError } from './client.ts';
 import { defaults, reviewerIdentity } from '../config/environment.ts';
@@ -34,12 +35,13 @@ function withClient<Args extends unknown[]>(action: (client: PerennialClient, ..
 }
 
 program
-  .command('validate <spec>')
-  .description('check a model spec file (YAML or JSON) without starting anything')
+  .command('validate <spec-or-folder>')
+  .description('check a model spec file (YAML or JSON), or every spec file of a folder, without starting anything')
   .action((path: string) => {
-    const spec = readSpecFile(path);
-    const label = isRegression(spec.label) ? 'regression (number)' : `${labelClasses(spec.label).length} classes`;
-    console.log(`${path}: valid spec for model "${spec.name}" (${spec.features.length} features, ${label})`);
+    for (const { path: file, spec } of readSpecs(path, 'not valid')) {
+      const label = isRegression(spec.label) ? 'regression (number)' : `${labelClasses(spec.label).length} classes`;
+      console.log(`${file}: valid spec for model "${spec.name}" (${spec.features.length} features, ${label})`);
+    }
   });
 
 program

@@ -15,8 +15,11 @@ export interface SpecSource {
 
 const SPEC_FILE = /\.(ya?ml|json)$/i;
 
-/** The valid specs at `path`, or a SpecError naming every bad file and every model named twice. */
-export function readSpecs(path: string): SpecSource[] {
+/**
+ * The valid specs at `path`, or a SpecError naming every bad file and every model named twice,
+ * after `refusal` (what the command did not do).
+ */
+export function readSpecs(path: string, refusal = 'nothing registered'): SpecSource[] {
   let folder: boolean;
   try {
     folder = statSync(path).isDirectory();
@@ -42,7 +45,7 @@ export function readSpecs(path: string): SpecSource[] {
     }
   }
   problems.push(...duplicateNames(sources));
-  if (problems.length) throw new SpecError(`nothing registered: ${problems.length} problem(s) in ${path}\n${problems.join('\n')}`);
+  if (problems.length) throw new SpecError(`${refusal}: ${problems.length} problem(s) in ${path}\n${problems.join('\n')}`);
   return sources;
 }
 

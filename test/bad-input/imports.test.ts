@@ -1,8 +1,9 @@
 /**
- * Bad imports, table-driven: each CSV or JSON file goes through the real `perennial import`
- * (a child process) against a real SQLite log. Every one must be refused with exit code 1 and a
- * message naming the file and the row, column or flag, and leave the log without a record of
- * the model: an import is all or nothing. A good file, imported the same way, is stored (so the
+ * Bad imports, table-driven: each CSV or JSON file goes through prepareImport in process, and one
+ * of each kind through the real `perennial import` (a child process) against a real SQLite log.
+ * Every one must be refused with a typed error and a message naming the file and the row, column
+ * or flag; through the command, with exit code 1 and the log left without a record of the model:
+ * an import is all or nothing. A good file, imported the same way, is stored (so the
  * refusals are not an import that stores nothing anyway).
  */
 import assert from 'node:assert/strict';
@@ -11,6 +12,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { openStore } from '../../adapters/store/index.ts';
+import { DatasetError } from '../../client/dataset.ts';
+import { ImportRejectedError, prepareImport } from '../../client/import.ts';
+import { readSpecFile } from '../../client/spec-file.ts';
 import { tempDir } from '../helpers/services.ts';
 import { perennial } from './perennial-cli.ts';
 
@@ -171,18 +175,46 @@ async function storedRecords(): Promise<Array<{ source: string; records: number;
   }
 }
 
+/** The case's --where and --source flags, as the CLI hands them to prepareImport. */
+function flags(args: string[] = []): { where: string[]; source?: string } {
+  const where: string[] = [];
+  let source: string | undefined;
+  for (let k = 0; k < args.length; k += 2) {
+    if (args[k] === '--where') where.push(args[k + 1]);
+    else if (args[k] === '--source') source = args[k + 1];
+    else throw new Error(`the corpus uses a flag this test does not know: ${args[k]}`);
+  }
+  return { where, source };
+}
+
+const fileOf = (c: Case, i: number) => join(dir, `bad-${i}.${c.json ? 'json' : 'csv'}`);
+
 cases.forEach((c, i) => {
-  test(`bad import: ${c.name}`, async () => {
-    const file = join(dir, `bad-${i}.${c.json ? 'json' : 'csv'}`);
+  test(`bad import: ${c.name}`, () => {
+    const file = fileOf(c, i);
     writeFileSync(file, c.file);
-    const result = await perennial(['import', c.spec ?? classifier, file, ...(c.args ?? [])], env);
+    const { where, source } = flags(c.args);
+    assert.throws(
+      () => prepareImport(readSpecFile(c.spec ?? classifier), file, where, source ?? file),
+      (err: Error) => (err instanceof DatasetError || err instanceof ImportRejectedError) && c.error.test(err.message),
+    );
+  });
+});
+
+/** A few of the corpus through the real command, one of each kind (rows, JSON, flags): refused whole. */
+for (const name of ['one bad row among many good ones', '__proto__ key in a JSON row', '--where on a column the file lacks']) {
+  test(`perennial import refuses it and stores nothing: ${name}`, async () => {
+    const i = cases.findIndex((c) => c.name === name);
+    const c = cases[i];
+    writeFileSync(fileOf(c, i), c.file);
+    const result = await perennial(['import', c.spec ?? classifier, fileOf(c, i), ...(c.args ?? [])], env);
     assert.equal(result.code, 1, `imported: ${result.stdout}`);
     assert.match(result.stderr, /^perennial: /);
     assert.match(result.stderr, c.error);
     assert.equal(result.stdout, '');
     assert.deepEqual(await storedRecords(), [], 'nothing stored');
   });
-});
+}
 
 test('a missing file is named', async () => {
   const result = await perennial(['import', classifier, join(dir, 'nowhere.csv')], env);

@@ -1,8 +1,8 @@
 /**
- * Bad model specs, table-driven: each file goes through the real `perennial validate` and
- * `perennial register` (child processes) and through readSpecFile in process. Every one must be
- * refused with exit code 1, a SpecError, and a message naming the file and the field; register
- * must refuse before it tries to reach Temporal (so nothing was started).
+ * Bad model specs, table-driven: each file goes through readSpecFile in process, and the whole
+ * corpus through the real `perennial validate` and `perennial register` (child processes). Every
+ * one must be refused with exit code 1, a SpecError, and a message naming the file and the field;
+ * register must refuse before it tries to reach Temporal (so nothing was started).
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -186,31 +186,49 @@ const cases: Case[] = [
   },
 ];
 
-cases.forEach((c, i) => {
-  test(`bad spec: ${c.name}`, async () => {
-    const path = join(dir, `spec-${i}.${c.json ? 'json' : 'yaml'}`);
-    writeFileSync(path, typeof c.spec === 'string' ? c.spec : c.json ? JSON.stringify(c.spec) : stringify(c.spec));
+const fileOf = (c: Case, i: number) => join(dir, `spec-${String(i).padStart(2, '0')}.${c.json ? 'json' : 'yaml'}`);
 
+cases.forEach((c, i) => {
+  test(`bad spec: ${c.name}`, () => {
+    const path = fileOf(c, i);
+    writeFileSync(path, typeof c.spec === 'string' ? c.spec : c.json ? JSON.stringify(c.spec) : stringify(c.spec));
     assert.throws(
       () => readSpecFile(path),
-      (err: Error) => err instanceof SpecError && c.error.test(err.message),
+      (err: Error) => err instanceof SpecError && err.message.includes(path) && c.error.test(err.message),
     );
-    const [validated, registered] = await Promise.all([perennial(['validate', path]), perennial(['register', path])]);
-    for (const [command, result] of [
-      ['validate', validated],
-      ['register', registered],
-    ] as const) {
-      assert.equal(result.code, 1, `${command} accepted it: ${result.stdout}`);
-      assert.match(result.stderr, /^perennial: /, command);
-      assert.match(result.stderr, c.error, command);
-      assert.doesNotMatch(result.stderr, /cannot reach Temporal/, `${command} got past validation`);
-      assert.equal(result.stdout, '', command);
-    }
   });
 });
 
+/**
+ * The commands as a user runs them, two processes for the whole corpus (each file is one case's):
+ * `validate` and `register` of the folder refuse it, naming every file with its own problem, and
+ * register refuses before it tries to reach Temporal (so nothing was started).
+ */
+test('perennial validate and register of the folder name every bad file and its field', async () => {
+  const [validated, registered] = await Promise.all([perennial(['validate', dir]), perennial(['register', dir])]);
+  for (const [command, result] of [
+    ['validate', validated],
+    ['register', registered],
+  ] as const) {
+    assert.equal(result.code, 1, `${command} accepted it: ${result.stdout}`);
+    assert.match(
+      result.stderr,
+      new RegExp(`^perennial: ${command === 'validate' ? 'not valid' : 'nothing registered'}: ${cases.length} problem`),
+    );
+    assert.doesNotMatch(result.stderr, /cannot reach Temporal/, `${command} got past validation`);
+    assert.equal(result.stdout, '', command);
+    // One problem per file: its first line unindented, its fields indented under it.
+    const parts = result.stderr.split(/\n(?=\S)/);
+    cases.forEach((c, i) => {
+      const part = parts.find((p) => p.includes(fileOf(c, i)));
+      assert.ok(part, `${command} does not name ${fileOf(c, i)} (${c.name})`);
+      assert.match(part, c.error, `${command}: ${c.name}`);
+    });
+  }
+});
+
 test('the corpus base spec itself is valid, so each case fails for its one change', async () => {
-  const path = join(dir, 'base.yaml');
+  const path = join(tempDir(), 'base.yaml');
   writeFileSync(path, stringify(base));
   const result = await perennial(['validate', path]);
   assert.equal(result.code, 0, result.stderr);
