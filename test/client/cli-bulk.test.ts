@@ -19,6 +19,7 @@ import { lifecycleWorkflowId, ModelNameKey, StageKey, trainingTaskQueue } from '
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { runCli } from '../helpers/cli.ts';
+import { captureFixture } from '../replay/capture-fixture.ts';
 import { mlflowUrl, onTeardown, temporalAddress } from '../helpers/services.ts';
 import { ADMIN_TOKEN, eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 
@@ -97,7 +98,12 @@ test('register <folder>: one bad file or a name used twice registers nothing; a 
 });
 
 /** The Stage attribute of each of `specs`, once visibility lists every one with a stage in `ready`. */
-async function stagesWhen(specs: ModelSpec[], ready: (stage: string) => boolean, what: string): Promise<Record<string, string>> {
+async function stagesWhen(
+  specs: ModelSpec[],
+  ready: (stage: string) => boolean,
+  what: string,
+  withinMs = 180_000,
+): Promise<Record<string, string>> {
   return eventually(
     what,
     async () => {
@@ -108,7 +114,7 @@ async function stagesWhen(specs: ModelSpec[], ready: (stage: string) => boolean,
       if (Object.keys(stages).length === specs.length && Object.values(stages).every(ready)) return stages;
       throw new Error(`listed ${JSON.stringify(stages)}`);
     },
-    180_000,
+    withinMs,
   );
 }
 
@@ -134,12 +140,9 @@ test('pause and resume --where change exactly the models the visibility query se
   assert.match(paused.stdout, /^2 paused, 0 already paused, 0 failed \(of 2 models where /m);
   assert.deepEqual(await pausedOf(fleet), [true, true, false]);
 
-  // An idle lifecycle (no champion, or paused: no timer) publishes its stage when it next
-  // wakes, here for a message; a monitoring one at its next cycle. Then a wider pause counts
-  // them as already paused.
-  const wake = (specs: ModelSpec[]) => Promise.all(specs.map((s) => stack.client.dataArrived(s.name, 1, 'test wake-up')));
-  await wake([a, b]);
-  await stagesWhen([a, b], (stage) => stage === 'paused', 'a and b listed as paused');
+  // A pause shows in the fleet view at once, even on an idle lifecycle (no champion: no timer
+  // would wake it); then a wider pause counts them as already paused.
+  await stagesWhen([a, b], (stage) => stage === 'paused', 'a and b listed as paused', 20_000);
   const wider = await perennial('pause', '--where', `ModelName IN (${names(fleet)})`);
   assert.equal(wider.code, 0, wider.stderr);
   assert.match(wider.stdout, new RegExp(`^${a.name}: already paused \\(paused\\)$`, 'm'));
@@ -147,8 +150,8 @@ test('pause and resume --where change exactly the models the visibility query se
   assert.match(wider.stdout, /^1 paused, 2 already paused, 0 failed/m);
   assert.deepEqual(await pausedOf(fleet), [true, true, true]);
 
-  await wake([c]);
-  await stagesWhen(fleet, (stage) => stage === 'paused', 'all three listed as paused');
+  await stagesWhen(fleet, (stage) => stage === 'paused', 'all three listed as paused', 20_000);
+  for (const model of [a.name, c.name]) await captureFixture(stack.client.temporal, lifecycleWorkflowId(model));
   const resumed = await perennial('resume', '--where', `Stage = 'paused' AND ModelName IN (${names([a, c])})`);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /^2 resumed, 0 not paused, 0 failed/m);

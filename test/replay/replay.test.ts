@@ -39,6 +39,12 @@
  * PERENNIAL_CAPTURE=v11): a sweep that asked for a permit where no limit was set and trained at
  * once, one that waited in the queue behind a terminated holder, and the permits workflow
  * itself. The sweeps carry the `training-permits` marker; v2 to v10 sweeps replay without asking.
+ * Three v11 lifecycles were recorded later by the v11 code, before `pause-publishes-stage`: two
+ * paused idle without a champion (test/client/cli-bulk.test.ts) and one paused while it waited
+ * for its next cycle (test/workflows/lifecycle.test.ts); without the patch guard, the last one no
+ * longer replays (its timer is cancelled where the history has none).
+ * v12 holds the same three after the patch (captured with PERENNIAL_CAPTURE=v12): each pause
+ * carries the marker and the stage it published at once.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

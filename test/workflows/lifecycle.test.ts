@@ -8,6 +8,7 @@ import { request } from 'undici';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
+import { captureFixture } from '../replay/capture-fixture.ts';
 import { eventually, registerSeeded, seedRecords, startStack, testSpec, deploymentOf } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
@@ -290,6 +291,7 @@ describe('rollback and continue-as-new', () => {
       const s = await stack.client.status(spec.name);
       return !s.paused && (s.lastSummary as { at: string } | undefined)?.at !== lastCycle ? true : undefined;
     });
+    await captureFixture(stack.client.temporal, lifecycleWorkflowId(spec.name));
   });
 
   test('the lifecycle continues as new when Temporal suggests it and keeps its state', async () => {

@@ -9,11 +9,9 @@
  * idle-without-timer patch markers).
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { lifecycleWorkflowId } from '../../core/messages.ts';
+import { captureFixture } from '../replay/capture-fixture.ts';
 import { eventually, registerSeeded, startStack, testSpec } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -87,16 +85,6 @@ test(
     assert.equal(idle.filter((e) => e.timerStartedEventAttributes).length, 0, 'a lifecycle with nothing to monitor runs no timer');
     console.log(`idle lifecycle: ${idle.length} events in total`);
 
-    const set = process.env.PERENNIAL_CAPTURE;
-    if (set) for (const model of [monitored.name, waiting.name]) await capture(set, model);
+    for (const model of [monitored.name, waiting.name]) await captureFixture(stack.client.temporal, lifecycleWorkflowId(model));
   },
 );
-
-/** Writes the lifecycle's history as a replay fixture of `set` (see test/replay/capture.ts for the naming). */
-async function capture(set: string, model: string) {
-  const workflowId = lifecycleWorkflowId(model);
-  const history = await stack.client.temporal.workflow.getHandle(workflowId).fetchHistory();
-  const file = join(import.meta.dirname, '..', 'replay', 'histories', `${set}-${workflowId.replaceAll('/', '_')}.json`);
-  writeFileSync(file, historyToJSON(history));
-  console.log(`${workflowId}: ${history.events?.length} events -> ${file}`);
-}

@@ -11,7 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import type { temporal } from '@temporalio/proto';
@@ -19,10 +18,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.ts';
 import type { RetrainRun, Snapshot } from '../../core/contracts.ts';
 import type { SweepInput } from '../../workflows/sweep.ts';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { releasePermitSignal, setTrainingLimitUpdate, TRAINING_PERMITS_WORKFLOW_ID } from '../../core/training-permits.ts';
 import { TrainingLimitError } from '../../client/client.ts';
+import { captureFixture } from '../replay/capture-fixture.ts';
 import { ADMIN_TOKEN, eventually, registerSeeded, seedRecords, startStack, testSpec, type Stack } from '../helpers/stack.ts';
 import { createNamespace } from '../helpers/namespace.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -63,7 +62,7 @@ test('without a limit nothing waits: the sweep finds no permits workflow and tra
   const shown = await runCli(stack, 'training-limit');
   assert.equal(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /training limit: none \(never set\)/);
-  await capture(sweepId(spec.name));
+  await captureFixture(stack.client.temporal, sweepId(spec.name));
 });
 
 test('with a limit of 1, models sweep one at a time in the order they asked; the permit of a terminated holder is reclaimed', async () => {
@@ -114,7 +113,7 @@ test('with a limit of 1, models sweep one at a time in the order they asked; the
   assert.ok(secondStarts >= timeOf(released), `second sweep's first rung ${secondStarts} before the first's release ${timeOf(released)}`);
   assert.deepEqual(await permitsState(), { limit: 1, holders: [], queue: [] });
   console.log(`second sweep waited ${(secondStarts - timeOf(b[0])) / 1000} s for its permit`);
-  await capture(sweepId(second.name));
+  await captureFixture(stack.client.temporal, sweepId(second.name));
 });
 
 /**
@@ -192,18 +191,8 @@ test('bad limits and bad messages are refused naming the field; --unlimited lift
   const set = await runCli(stack, 'training-limit', '3');
   assert.match(set.stdout, /training limit: 3 sweeps at once/);
   assert.equal((await permits.describe()).status.name, 'RUNNING');
-  await capture(TRAINING_PERMITS_WORKFLOW_ID);
+  await captureFixture(stack.client.temporal, TRAINING_PERMITS_WORKFLOW_ID);
 });
-
-/** With PERENNIAL_CAPTURE=<set>, writes the workflow's history as a replay fixture (see test/replay/capture.ts for the naming). */
-async function capture(workflowId: string) {
-  const set = process.env.PERENNIAL_CAPTURE;
-  if (!set) return;
-  const history = await handle(workflowId).fetchHistory();
-  const file = join(import.meta.dirname, '..', 'replay', 'histories', `${set}-${workflowId.replaceAll('/', '_')}.json`);
-  writeFileSync(file, historyToJSON(history));
-  console.log(`${workflowId}: ${history.events?.length} events -> ${file}`);
-}
 
 test('the permits workflow carries its limit across continue-as-new', async () => {
   const permits = handle(TRAINING_PERMITS_WORKFLOW_ID);

@@ -93,3 +93,11 @@ export const IDLE_WITHOUT_TIMER_PATCH = 'idle-without-timer';
  * the marker.
  */
 export const TRAINING_PERMITS_PATCH = 'training-permits';
+/**
+ * Before this patch, a pause was only recorded: a waiting lifecycle published its stage
+ * (`paused`, for `perennial list` and `pause --where`) at its next cycle, or, idle, never until
+ * something else woke it. With it, a pause wakes the loop once so the stage shows at once;
+ * histories recorded before it replay their pauses without that wake-up. The v12 fixtures carry
+ * the marker.
+ */
+export const PAUSE_PUBLISHES_PATCH = 'pause-publishes-stage';

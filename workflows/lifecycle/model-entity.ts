@@ -44,6 +44,7 @@ import { SHORT_CALL } from '../activity-options.ts';
 import { createNotifier } from '../alerts.ts';
 import {
   IDLE_WITHOUT_TIMER_PATCH,
+  PAUSE_PUBLISHES_PATCH,
   POLICY_RULES_PATCH,
   RETRAIN_RETRY_PATCH,
   STAGGERED_CYCLES_PATCH,
@@ -153,8 +154,11 @@ export class ModelEntity {
 
   setPaused(paused: boolean): void {
     this.state.paused = paused;
-    if (paused) this.record('paused: no monitoring or policy-triggered retrains until resumed');
-    else {
+    if (paused) {
+      this.record('paused: no monitoring or policy-triggered retrains until resumed');
+      // Once round the loop, which monitors nothing while paused, to publish the stage.
+      if (patched(PAUSE_PUBLISHES_PATCH)) this.wakeUp = true;
+    } else {
       this.record('resumed');
       this.wakeUp = true;
     }
