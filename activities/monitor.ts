@@ -23,13 +23,21 @@ import { cbpeCache } from './cbpe.ts';
 import { driftReportHtml } from './drift-report.ts';
 import { experimentName } from '../adapters/mlflow/model-files.ts';
 import type { MonitorCursors, MonitorResult } from '../core/contracts.ts';
+import type { MlflowRun } from '../adapters/mlflow/client.ts';
 
 export function monitorActivities(ctx: ActivityContext) {
   const championProfile = profileCache(ctx);
   const calibrationOf = cbpeCache(ctx);
 
-  /** The champion's monitoring run: one per champion version, metrics by cycle. */
+  /**
+   * The champion's monitoring run: one per champion version, metrics by cycle. Found once per
+   * champion and worker, then reused: looking it up is two MLflow requests (a search among them),
+   * which every cycle of every model would otherwise pay.
+   */
+  const runs = new Map<string, { version: string; run: MlflowRun }>();
   async function monitoringRun(model: string, version: string) {
+    const known = runs.get(model);
+    if (known?.version === version) return known.run;
     const experimentId = await ctx.mlflow.getOrCreateExperiment(experimentName(model), { 'perennial.model': model });
     const { run } = await ctx.mlflow.findOrCreateRun({
       experimentId,
@@ -37,6 +45,7 @@ export function monitorActivities(ctx: ActivityContext) {
       runName: `monitoring v${version}`,
       tags: { 'perennial.model': model, 'perennial.kind': 'monitoring', 'perennial.champion': version },
     });
+    runs.set(model, { version, run });
     return run;
   }
 
@@ -127,14 +136,25 @@ export function monitorActivities(ctx: ActivityContext) {
       }
 
       const run = await monitoringRun(model, championVersion);
-      if (drift && (drift.drifted.length > 0 || (anomalies.anomalyRate ?? 0) > 0)) {
-        const dir = `monitoring/cycle-${String(cycle).padStart(4, '0')}`;
-        const details = { summary, histograms: Object.fromEntries(drift.features.map((f) => [f.name, f.histogram])) };
-        await ctx.mlflow.uploadArtifact(run.artifactUri, `${dir}/drift.json`, JSON.stringify(details, null, 2), 'application/json');
-        await ctx.mlflow.uploadArtifact(run.artifactUri, `${dir}/drift.html`, driftReportHtml(model, summary, drift.features), 'text/html');
-        summary.report = `${dir}/drift.html`;
+      try {
+        if (drift && (drift.drifted.length > 0 || (anomalies.anomalyRate ?? 0) > 0)) {
+          const dir = `monitoring/cycle-${String(cycle).padStart(4, '0')}`;
+          const details = { summary, histograms: Object.fromEntries(drift.features.map((f) => [f.name, f.histogram])) };
+          await ctx.mlflow.uploadArtifact(run.artifactUri, `${dir}/drift.json`, JSON.stringify(details, null, 2), 'application/json');
+          await ctx.mlflow.uploadArtifact(
+            run.artifactUri,
+            `${dir}/drift.html`,
+            driftReportHtml(model, summary, drift.features),
+            'text/html',
+          );
+          summary.report = `${dir}/drift.html`;
+        }
+        await ctx.mlflow.logBatch(run.runId, { metrics: cycleMetrics(summary, Date.parse(input.at)) });
+      } catch (err) {
+        // The run may have been deleted in MLflow meanwhile: the retried cycle looks it up again.
+        runs.delete(model);
+        throw err;
       }
-      await ctx.mlflow.logBatch(run.runId, { metrics: cycleMetrics(summary, Date.parse(input.at)) });
       // Set-state like the MLflow points: a retried cycle publishes the same numbers again.
       ctx.cycleMetrics?.record(model, summary);
 

@@ -6,10 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
+import { request } from 'undici';
 import { experimentName, MODEL_DIR } from '../../adapters/mlflow/model-files.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
+import { mlflowUrl } from '../helpers/services.ts';
 import { eventually, seedRecords, startStack, testSpec, postToModel } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
@@ -198,4 +200,40 @@ test('a failing monitoring cycle is recorded and the next one carries on', async
     return (s.lastSummary as MonitoringSummary | undefined)?.version === 2 ? s : undefined;
   });
   assert.equal(status.championVersion, '1', 'the lifecycle is still running with its champion');
+});
+
+test('a monitoring run deleted in MLflow is restored by the next measured cycle, which logs to it again', async () => {
+  // The worker keeps each champion's monitoring run after finding it once: it must notice the deletion.
+  const spec = testSpec({ monitoring: { interval: '2s' } });
+  await seedRecords(stack.store, spec);
+  await stack.client.register(spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
+  const rows = weatherData()
+    .traffic.slice(0, 5)
+    .map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
+  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+  const monitoringRuns = () => stack.mlflow.searchRuns([experimentId], "tags.`perennial.kind` = 'monitoring'");
+  const points = (runId: string) => stack.mlflow.metricHistory(runId, 'monitoring/new_rows');
+
+  await post(spec.name, 'predict', { rows });
+  const run = await eventually('a cycle logged to the monitoring run', async () => {
+    const [found] = await monitoringRuns();
+    return found && (await points(found.runId)).some((p) => p.value > 0) ? found : undefined;
+  });
+  const logged = (await points(run.runId)).length;
+  const deleted = await request(`${await mlflowUrl()}/api/2.0/mlflow/runs/delete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ run_id: run.runId }),
+  });
+  assert.equal(deleted.statusCode, 200, await deleted.body.text());
+  assert.deepEqual(await monitoringRuns(), [], 'deleted');
+
+  // Quiet cycles log nothing: new traffic makes the next cycle a measured one.
+  await post(spec.name, 'predict', { rows });
+  const restored = await eventually('the run restored and logged to', async () => {
+    const [found] = await monitoringRuns();
+    return found && (await points(found.runId)).length > logged ? found : undefined;
+  });
+  assert.equal(restored.runId, run.runId, 'the same run, restored: still one monitoring run per champion');
 });
