@@ -1,9 +1,9 @@
 /**
- * Alert notifications: what a model spec says about them (channels, rate limit, dedup), the
- * messages themselves (Slack-compatible webhook JSON, email) and the admission decision.
- * Pure module: the activity in activities/alerts.ts does the sending and keeps the ledger;
- * workflows may import it too (e.g. `channelsFor` to skip an alert nobody would receive). The
- * spec's schemas are in alerts-spec.ts, out of the workflow bundle (see spec-reading.ts).
+ * Alert notifications: the kinds, each channel an alerts spec names, the admission decision
+ * (rate limit, dedup) and the alerts a monitoring summary raises. What a spec may say about
+ * alerts is validated by the schemas in alerts-spec.ts, kept out of the workflow bundle (see
+ * spec-reading.ts). Pure module: the activity in activities/alerts.ts does the sending and keeps
+ * the ledger; workflows may import it too (e.g. `channelsFor` to skip an alert nobody would receive).
  */
 import { parseDuration } from './duration.ts';
 import type { Alert, AlertsSpec } from './alerts-spec.ts';

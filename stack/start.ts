@@ -66,9 +66,6 @@ let metrics: ReturnType<typeof workerMetricsConfig>;
 try {
   metrics = workerMetricsConfig();
 } catch (err) {
-  // After Ctrl-C the demo's calls fail as its client closes under them: that is the shutdown
-  // at work, not an error to report.
-  if (stopping) await stopping;
   console.error(`perennial: ${(err as Error).message}`);
   process.exit(1);
 }

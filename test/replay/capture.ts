@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporalConfig } from '../../config/environment.ts';
 import { VENV_BIN } from '../../stack/services.ts';
+import { fixtureFile } from './capture-fixture.ts';
 
 const { address, namespace } = temporalConfig();
 const [set, ...workflowIds] = process.argv.slice(2);
@@ -23,7 +24,7 @@ for (const workflowId of workflowIds) {
       maxBuffer: 64 * 1024 * 1024,
     },
   );
-  const file = join(import.meta.dirname, 'histories', `${set}-${workflowId.replaceAll('/', '_')}.json`);
+  const file = fixtureFile(set, workflowId);
   writeFileSync(file, json);
   console.log(`${workflowId}: ${(JSON.parse(json) as { events: unknown[] }).events.length} events -> ${file}`);
 }
