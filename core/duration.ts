@@ -1,5 +1,6 @@
 /** Durations in specs and signals are human strings ("30s", "5m", "24h", "7d") or milliseconds. */
 import { z } from 'zod';
+import { builtOnFirstUse } from './lazy-schema.ts';
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseDuration(value: string | number): number {
@@ -16,13 +17,15 @@ export function parseDuration(value: string | number): number {
 }
 
 /** A duration field of a spec or message: validated with parseDuration, kept as written. */
-export const Duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
-  try {
-    parseDuration(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});
+export const Duration = builtOnFirstUse(() =>
+  z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+    try {
+      parseDuration(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }),
+);
 
 /**
  * A duration that must be at least `min` (e.g. "1s"): a zero monitoring interval would spin the

@@ -7,52 +7,62 @@ import type { LiveTestStatus } from './live-test.ts';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
+import { builtOnFirstUse } from './lazy-schema.ts';
 import { PolicySpec } from './policy.ts';
 import { TRAINING_QUEUE_SUFFIX } from './spec-reading.ts';
 import type { SweepProgress } from './sweep-loop.ts';
 import type { GateResult } from './gates/result.ts';
 
-// ---- payload schemas --------------------------------------------------------------------
+// ---- payload schemas (built on first use: core/lazy-schema.ts) -----------------------------
 
-export const Review = z.object({
+const reviewShape = () => ({
   reviewer: z.string().trim().min(1, 'reviewer is required: who is deciding?'),
   comment: z.string().default(''),
 });
+export const Review = builtOnFirstUse(() => z.object(reviewShape()));
 export type Review = z.infer<typeof Review>;
 
-export const ReviewDecision = Review.extend({ decision: z.enum(['approve', 'reject']) });
+export const ReviewDecision = builtOnFirstUse(() => z.object({ ...reviewShape(), decision: z.enum(['approve', 'reject']) }));
 export type ReviewDecision = z.infer<typeof ReviewDecision>;
 
-export const RetrainRequest = z.object({
-  reason: z.string().trim().min(1, 'say why the model should be retrained'),
-  requestedBy: z.string().default('unknown'),
-});
+export const RetrainRequest = builtOnFirstUse(() =>
+  z.object({
+    reason: z.string().trim().min(1, 'say why the model should be retrained'),
+    requestedBy: z.string().default('unknown'),
+  }),
+);
 export type RetrainRequest = z.infer<typeof RetrainRequest>;
 
-export const DataArrived = z.object({
-  rows: z.number().int().nonnegative(),
-  source: z.string().default('unspecified'),
-});
+export const DataArrived = builtOnFirstUse(() =>
+  z.object({
+    rows: z.number().int().nonnegative(),
+    source: z.string().default('unspecified'),
+  }),
+);
 export type DataArrived = z.infer<typeof DataArrived>;
 
-export const RollbackRequest = z.object({
-  reason: z.string().trim().min(1, 'say why you are rolling back'),
-  requestedBy: z.string().default('unknown'),
-  /** Registered version to go back to; defaults to the previous champion. */
-  toVersion: z
-    .string()
-    .trim()
-    .regex(/^[1-9][0-9]*$/, 'toVersion must be a registered version number, e.g. "3"')
-    .optional(),
-});
+export const RollbackRequest = builtOnFirstUse(() =>
+  z.object({
+    reason: z.string().trim().min(1, 'say why you are rolling back'),
+    requestedBy: z.string().default('unknown'),
+    /** Registered version to go back to; defaults to the previous champion. */
+    toVersion: z
+      .string()
+      .trim()
+      .regex(/^[1-9][0-9]*$/, 'toVersion must be a registered version number, e.g. "3"')
+      .optional(),
+  }),
+);
 export type RollbackRequest = z.infer<typeof RollbackRequest>;
 
-export const PolicyChange = z.object({
-  /** The complete new policies (core/policy.ts PolicySpec), replacing the current ones. */
-  policies: PolicySpec,
-  changedBy: z.string().trim().min(1, 'changedBy is required: who is changing the policies?'),
-  reason: z.string().trim().min(1, 'say why the policies change'),
-});
+export const PolicyChange = builtOnFirstUse(() =>
+  z.object({
+    /** The complete new policies (core/policy.ts PolicySpec), replacing the current ones. */
+    policies: PolicySpec,
+    changedBy: z.string().trim().min(1, 'changedBy is required: who is changing the policies?'),
+    reason: z.string().trim().min(1, 'say why the policies change'),
+  }),
+);
 export type PolicyChange = z.infer<typeof PolicyChange>;
 export type PolicyChangeInput = z.input<typeof PolicyChange>;
 

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { Duration, parseDuration } from './duration.ts';
+import { builtOnFirstUse } from './lazy-schema.ts';
 import {
   DETECTORS,
   LABEL_METRICS,
@@ -42,7 +43,7 @@ export interface Condition {
   any?: Condition[];
 }
 
-export const Condition: z.ZodType<Condition> = z.lazy(() =>
+export const Condition: z.ZodType<Condition> = builtOnFirstUse(() =>
   z
     .strictObject({
       metric: z.enum(METRICS).optional(),
@@ -80,49 +81,53 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
     }),
 );
 
-export const PolicyRule = z
-  .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'rule names are letters, digits, _ and -'),
-    when: Condition,
-    /** Sensitivity: fire when the condition held in `breaches` of the last `within` measured cycles. */
-    breaches: z.number().int().positive().default(1),
-    within: z.number().int().positive().optional(),
-    /** Fire on the first breach, even during the cooldown. */
-    hardFloor: z.boolean().default(false),
-  })
-  .refine((r) => r.within === undefined || r.within >= r.breaches, { message: '"within" must be at least "breaches"', path: ['within'] });
+export const PolicyRule = builtOnFirstUse(() =>
+  z
+    .strictObject({
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'rule names are letters, digits, _ and -'),
+      when: Condition,
+      /** Sensitivity: fire when the condition held in `breaches` of the last `within` measured cycles. */
+      breaches: z.number().int().positive().default(1),
+      within: z.number().int().positive().optional(),
+      /** Fire on the first breach, even during the cooldown. */
+      hardFloor: z.boolean().default(false),
+    })
+    .refine((r) => r.within === undefined || r.within >= r.breaches, { message: '"within" must be at least "breaches"', path: ['within'] }),
+);
 export type PolicyRule = z.infer<typeof PolicyRule>;
 
-export const PolicySpec = z
-  .object({
-    rules: z.array(PolicyRule).default([]),
-    /** Shorthand: a rule "accuracy" firing when accuracy on labelled feedback falls below threshold. */
-    accuracyBelow: z.object({ threshold: z.number().min(0).max(1), minLabels: z.number().int().positive().default(30) }).optional(),
-    /** Shorthand: a rule "newLabels" firing once this many new labelled records arrived since the last training. */
-    newLabels: z.object({ count: z.number().int().positive() }).optional(),
-    /** Shorthand: a rule "drift" firing when this share of the features drifted (p-value tests at `pValue`). */
-    drift: z
-      .object({
-        pValue: z.number().gt(0).lt(1).default(0.05),
-        minFeatureShare: z.number().gt(0).max(1).default(0.5),
-        minRows: z.number().int().positive().default(100),
-      })
-      .optional(),
-    /** Shorthand rules need this many consecutive breaching cycles. */
-    breachesToFire: z.number().int().positive().default(1),
-    /** No policy-triggered retrain within this long after the previous one (hard floors excepted). */
-    cooldown: Duration.default('0s'),
-  })
-  .superRefine((p, ctx) => {
-    const names = compileRules(p as PolicySpec).map((r) => r.name);
-    const twice = names.filter((n, i) => names.indexOf(n) !== i);
-    if (twice.length)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rules'],
-        message: `rule names must be unique; repeated: ${[...new Set(twice)].join(', ')} (shorthand fields make rules named accuracy, newLabels and drift)`,
-      });
-  });
+export const PolicySpec = builtOnFirstUse(() =>
+  z
+    .object({
+      rules: z.array(PolicyRule).default([]),
+      /** Shorthand: a rule "accuracy" firing when accuracy on labelled feedback falls below threshold. */
+      accuracyBelow: z.object({ threshold: z.number().min(0).max(1), minLabels: z.number().int().positive().default(30) }).optional(),
+      /** Shorthand: a rule "newLabels" firing once this many new labelled records arrived since the last training. */
+      newLabels: z.object({ count: z.number().int().positive() }).optional(),
+      /** Shorthand: a rule "drift" firing when this share of the features drifted (p-value tests at `pValue`). */
+      drift: z
+        .object({
+          pValue: z.number().gt(0).lt(1).default(0.05),
+          minFeatureShare: z.number().gt(0).max(1).default(0.5),
+          minRows: z.number().int().positive().default(100),
+        })
+        .optional(),
+      /** Shorthand rules need this many consecutive breaching cycles. */
+      breachesToFire: z.number().int().positive().default(1),
+      /** No policy-triggered retrain within this long after the previous one (hard floors excepted). */
+      cooldown: Duration.default('0s'),
+    })
+    .superRefine((p, ctx) => {
+      const names = compileRules(p as PolicySpec).map((r) => r.name);
+      const twice = names.filter((n, i) => names.indexOf(n) !== i);
+      if (twice.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules'],
+          message: `rule names must be unique; repeated: ${[...new Set(twice)].join(', ')} (shorthand fields make rules named accuracy, newLabels and drift)`,
+        });
+    }),
+);
 export type PolicySpec = z.infer<typeof PolicySpec>;
 
 /** The shorthand fields as rules, followed by the explicit rules. */

@@ -7,29 +7,34 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import { builtOnFirstUse } from './lazy-schema.ts';
 
 /** One per namespace: every worker's sweeps ask the same workflow. */
 export const TRAINING_PERMITS_WORKFLOW_ID = 'perennial/training-permits';
 
-export const TrainingLimit = z.object({
-  /** Sweeps that may run at once in the namespace; null: no limit. */
-  limit: z
-    .number({ error: 'limit must be a positive integer (or null for no limit)' })
-    .int('limit must be a whole number of sweeps')
-    .positive('limit must be at least 1 (null for no limit)')
-    .nullable(),
-});
+export const TrainingLimit = builtOnFirstUse(() =>
+  z.object({
+    /** Sweeps that may run at once in the namespace; null: no limit. */
+    limit: z
+      .number({ error: 'limit must be a positive integer (or null for no limit)' })
+      .int('limit must be a whole number of sweeps')
+      .positive('limit must be at least 1 (null for no limit)')
+      .nullable(),
+  }),
+);
 export type TrainingLimit = z.infer<typeof TrainingLimit>;
 
-export const PermitRequest = z.object({
-  sweepWorkflowId: z.string().min(1, 'sweepWorkflowId is required'),
-  /** The sweep run that asks: the holder check describes this run. */
-  runId: z.string().min(1, 'runId is required'),
-  model: z.string().min(1, 'model is required'),
-});
+export const PermitRequest = builtOnFirstUse(() =>
+  z.object({
+    sweepWorkflowId: z.string().min(1, 'sweepWorkflowId is required'),
+    /** The sweep run that asks: the holder check describes this run. */
+    runId: z.string().min(1, 'runId is required'),
+    model: z.string().min(1, 'model is required'),
+  }),
+);
 export type PermitRequest = z.infer<typeof PermitRequest>;
 
-export const PermitRelease = z.object({ sweepWorkflowId: z.string().min(1, 'sweepWorkflowId is required') });
+export const PermitRelease = builtOnFirstUse(() => z.object({ sweepWorkflowId: z.string().min(1, 'sweepWorkflowId is required') }));
 export type PermitRelease = z.infer<typeof PermitRelease>;
 
 export interface PermitEntry extends PermitRequest {

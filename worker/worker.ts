@@ -29,6 +29,8 @@ export interface WorkerOptions {
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Evaluated once per worker and shared by every cached workflow (workflows/shared-modules.ts says why). */
+export const SHARED_WORKFLOW_MODULES = [fileURLToPath(new URL('../workflows/shared-modules.ts', import.meta.url))];
 
 export async function createWorker(options: WorkerOptions) {
   // First, so that a port already taken fails the start before anything else is opened.
@@ -53,6 +55,7 @@ export async function createWorker(options: WorkerOptions) {
     namespace: options.temporal.namespace,
     taskQueue,
     workflowsPath: WORKFLOWS_PATH,
+    bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },
     activities,
     // Codecs run in the worker's main thread, outside the workflow bundle: no codec path to bundle.
     dataConverter: dataConverter(options.temporal),

@@ -51,7 +51,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker.ts';
 
 const dir = join(import.meta.dirname, 'histories');
 
@@ -67,7 +67,11 @@ test('recorded histories replay on the current workflow code', async () => {
       .replaceAll('_', '/'),
     history: historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8'))),
   }));
-  const results = Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories);
+  // Bundled as the worker bundles it: every replayed workflow shares the one frozen copy of zod.
+  const results = Worker.runReplayHistories(
+    { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } },
+    histories,
+  );
   for await (const result of results) {
     if (result.error) throw new Error(`${result.workflowId} does not replay: ${result.error.message}`);
   }

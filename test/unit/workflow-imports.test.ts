@@ -51,3 +51,18 @@ test('the workflow bundle holds neither the spec schemas nor the statistics behi
   // distribution (core/stats/normal.ts): all of core/stats/ a workflow needs
   assert.deepEqual(statistics.sort(), ['core/stats/normal.ts', 'core/stats/rng.ts']);
 });
+
+/**
+ * Nor does any module of the bundle build a zod schema when it loads: that would be built again
+ * for every cached workflow. Message schemas are built on first use (core/lazy-schema.ts); zod
+ * itself is evaluated once, preloaded (workflows/shared-modules.ts).
+ */
+test('no module of the workflow bundle builds a zod schema at load', () => {
+  const files = reachable(join('workflows', 'index.ts'));
+  const schemaAtLoad = /^(?:export )?const (\w+)(?::[^=\n]+)? =\s*z\b/gm;
+  const found = [...files].flatMap((f) =>
+    [...readFileSync(join(PROJECT_ROOT, f), 'utf8').matchAll(schemaAtLoad)].map((m) => `${f}: ${m[1]}`),
+  );
+  assert.deepEqual(found, []);
+  assert.ok(files.has('core/policy.ts') && files.has('core/training-permits.ts'), 'the walk reaches the message schemas');
+});
