@@ -4,8 +4,9 @@
  * per-model stagger; the first model trains its champion with the tiniest sweep and the others
  * adopt copies of it, see champions.ts), then runs monitoring for a window with light traffic
  * (one prediction per model every 30 s on average; PERENNIAL_FLEET_TRAFFIC_EVERY_S changes it, 0
- * for none) and reads the cost from the lifecycles' histories and this process (worker, model
- * server and client run in it, as `npm start` runs them).
+ * for none) and reads the cost from the lifecycles' histories, this process (worker, model
+ * server and client run in it, as `npm start` runs them) and the services' processes
+ * (services-cpu.ts).
  *
  * `npm run bench -- fleet --models 10,100,1000` (default 10,100). The anchor is the cost measured
  * before quiet cycles (issue 13, 21 models): 11 history events and ~60 ms of worker CPU per cycle;
@@ -25,6 +26,7 @@ import type { Benchmark } from '../shared/benchmark.ts';
 import { quantile } from '../shared/stack.ts';
 import { championOf, copyChampion } from './champions.ts';
 import { windowCost, type WindowCost } from './history.ts';
+import { cpuBetween, servicesCpuMs } from './services-cpu.ts';
 
 const INTERVAL_S = Number(process.env.PERENNIAL_FLEET_INTERVAL_S ?? 10);
 /** The measured window (PERENNIAL_FLEET_WINDOW_S): 18 cycles per model at the default interval. */
@@ -154,10 +156,12 @@ async function measureFleet(stack: LocalStack, models: number, idleMsPerS: numbe
   );
   const from = Date.now();
   const cpuFrom = process.cpuUsage();
+  const servicesFrom = servicesCpuMs();
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 1_000);
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
   const cpu = process.cpuUsage(cpuFrom);
+  const servicesCpu = cpuBetween(servicesFrom, servicesCpuMs());
   const to = Date.now();
   clearInterval(sampler);
   stopTraffic();
@@ -184,6 +188,10 @@ async function measureFleet(stack: LocalStack, models: number, idleMsPerS: numbe
     // Net of the idle process, which a fleet of 10 would otherwise be charged for.
     cpuPerModelCycleMs: Number((((cpu.user + cpu.system) / 1000 - idleMsPerS * windowS) / Math.max(1, cycles)).toFixed(2)),
     processCpuPerModelCycleMs: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, cycles)).toFixed(2)),
+    // What the same cycles cost the services on this machine (Temporal's dev server, MLflow).
+    serviceCpuPerModelCycleMs: Object.fromEntries(
+      Object.entries(servicesCpu).map(([service, ms]) => [service, Number((ms / Math.max(1, cycles)).toFixed(2))]),
+    ),
     actionsPerModelDay: Math.round(perModelDay(sum((c) => c.actions))),
     historyEventsPerModelDay: Math.round(eventsPerModelDay),
     historyEventsPerCycle: Number((sum((c) => c.events) / Math.max(1, cycles)).toFixed(2)),
