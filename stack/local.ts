@@ -50,6 +50,11 @@ export async function startLocalStack(options: LocalStackOptions) {
   const client = await PerennialClient.connect(options.temporal, taskQueue);
   return {
     dataDir: options.dataDir,
+    /** Where the stack's services are, for processes started beside it (a second worker, a replica). */
+    temporal: options.temporal,
+    mlflowUrl: options.mlflowUrl,
+    dbPath,
+    adminToken: options.adminToken,
     store,
     mlflow,
     servingUrl,

@@ -4,7 +4,6 @@
  * its own worker thread). At scale, run training-only workers on more hosts.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { MlflowClient } from '../adapters/mlflow/client.ts';
@@ -13,6 +12,7 @@ import { dataConverter, TASK_QUEUE, type TemporalConfig } from '../config/enviro
 import type { BindAddress } from '../config/metrics.ts';
 import { trainingTaskQueue } from '../core/messages.ts';
 import { MonitoringGauges, serveMetrics } from './metrics.ts';
+import { bundleWorkflows } from './workflow-bundle.ts';
 
 export interface WorkerOptions {
   temporal: TemporalConfig;
@@ -27,10 +27,6 @@ export interface WorkerOptions {
   /** Where to serve the monitoring gauges at /metrics (port 0 picks one); none when absent. */
   metrics?: BindAddress;
 }
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-/** Evaluated once per worker and shared by every cached workflow (workflows/shared-modules.ts says why). */
-export const SHARED_WORKFLOW_MODULES = [fileURLToPath(new URL('../workflows/shared-modules.ts', import.meta.url))];
 
 export async function createWorker(options: WorkerOptions) {
   // First, so that a port already taken fails the start before anything else is opened.
@@ -54,8 +50,7 @@ export async function createWorker(options: WorkerOptions) {
     connection,
     namespace: options.temporal.namespace,
     taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES },
+    workflowBundle: await bundleWorkflows(),
     activities,
     // Codecs run in the worker's main thread, outside the workflow bundle: no codec path to bundle.
     dataConverter: dataConverter(options.temporal),

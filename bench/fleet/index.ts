@@ -4,9 +4,9 @@
  * per-model stagger; the first model trains its champion with the tiniest sweep and the others
  * adopt copies of it, see champions.ts), then runs monitoring for a window with light traffic
  * (one prediction per model every 30 s on average; PERENNIAL_FLEET_TRAFFIC_EVERY_S changes it, 0
- * for none) and reads the cost from the lifecycles' histories, this process (worker, model
- * server and client run in it, as `npm start` runs them) and the services' processes
- * (services-cpu.ts).
+ * for none) and reads the cost from the lifecycles' histories, the worker's process (a
+ * process of its own, worker-process.ts), this process (the model server and the client) and
+ * the services' processes (services-cpu.ts).
  *
  * `npm run bench -- fleet --models 10,100,1000` (default 10,100). The anchor is the cost measured
  * before quiet cycles (issue 13, 21 models): 11 history events and ~60 ms of worker CPU per cycle;
@@ -27,6 +27,7 @@ import { quantile } from '../shared/stack.ts';
 import { championOf, copyChampion } from './champions.ts';
 import { windowCost, type WindowCost } from './history.ts';
 import { cpuBetween, servicesCpuMs } from './services-cpu.ts';
+import { startFleetWorker, type FleetWorker } from './worker-process.ts';
 
 const INTERVAL_S = Number(process.env.PERENNIAL_FLEET_INTERVAL_S ?? 10);
 /** The measured window (PERENNIAL_FLEET_WINDOW_S): 18 cycles per model at the default interval. */
@@ -50,9 +51,10 @@ export function modelCounts(argv = process.argv): number[] {
   return counts;
 }
 
-function fleetSpec(run: string, i: number): ModelSpec {
+function fleetSpec(run: string, i: number, taskQueue: string): ModelSpec {
   return ModelSpec.parse({
     name: `fleet-${run}-${i}`,
+    taskQueue,
     features: FEATURES.map((name) => ({ name })),
     label: { name: 'weather', classes: ['drizzle', 'fog', 'rain', 'snow', 'sun'] },
     training: {
@@ -144,9 +146,9 @@ async function registerFleet(stack: LocalStack, specs: ModelSpec[]): Promise<num
   return (performance.now() - started) / 1000;
 }
 
-async function measureFleet(stack: LocalStack, models: number, idleMsPerS: number) {
+async function measureFleet(stack: LocalStack, worker: FleetWorker, models: number, idle: Idle) {
   const run = Date.now().toString(36);
-  const specs = Array.from({ length: models }, (_, i) => fleetSpec(run, i));
+  const specs = Array.from({ length: models }, (_, i) => fleetSpec(run, i, worker.taskQueue));
   const setupS = await registerFleet(stack, specs);
   console.log(`  ${models} models: every lifecycle monitoring its champion after ${setupS.toFixed(0)} s`);
 
@@ -155,17 +157,22 @@ async function measureFleet(stack: LocalStack, models: number, idleMsPerS: numbe
     specs.map((s) => s.name),
   );
   const from = Date.now();
-  const cpuFrom = process.cpuUsage();
+  const workerCpuFrom = worker.cpuMs();
+  const servingCpuFrom = process.cpuUsage();
   const servicesFrom = servicesCpuMs();
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 1_000);
+  let [peakRss, peakServingRss] = [worker.rssMiB(), ownRssMiB()];
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, worker.rssMiB());
+    peakServingRss = Math.max(peakServingRss, ownRssMiB());
+  }, 1_000);
   await new Promise((r) => setTimeout(r, WINDOW_S * 1000));
-  const cpu = process.cpuUsage(cpuFrom);
+  const workerCpuMs = worker.cpuMs() - workerCpuFrom;
+  const servingCpu = process.cpuUsage(servingCpuFrom);
   const servicesCpu = cpuBetween(servicesFrom, servicesCpuMs());
   const to = Date.now();
   clearInterval(sampler);
   stopTraffic();
-  const rssMiB = process.memoryUsage().rss / 2 ** 20;
+  const rssMiB = worker.rssMiB();
   const windowS = (to - from) / 1000;
 
   const costs: WindowCost[] = [];
@@ -184,10 +191,13 @@ async function measureFleet(stack: LocalStack, models: number, idleMsPerS: numbe
     windowS: Math.round(windowS),
     setupS: Math.round(setupS),
     workerRssMiB: Math.round(rssMiB),
-    peakRssMiB: Math.round(peakRss / 2 ** 20),
-    // Net of the idle process, which a fleet of 10 would otherwise be charged for.
-    cpuPerModelCycleMs: Number((((cpu.user + cpu.system) / 1000 - idleMsPerS * windowS) / Math.max(1, cycles)).toFixed(2)),
-    processCpuPerModelCycleMs: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, cycles)).toFixed(2)),
+    peakRssMiB: Math.round(peakRss),
+    // Net of the idle worker, which a fleet of 10 would otherwise be charged for.
+    cpuPerModelCycleMs: Number(((workerCpuMs - idle.workerCpuMsPerS * windowS) / Math.max(1, cycles)).toFixed(2)),
+    processCpuPerModelCycleMs: Number((workerCpuMs / Math.max(1, cycles)).toFixed(2)),
+    // The bench's own process: the model server answering the traffic, the client, an idle worker.
+    modelServerPeakRssMiB: Math.round(peakServingRss),
+    modelServerCpuPerModelCycleMs: Number(((servingCpu.user + servingCpu.system) / 1000 / Math.max(1, cycles)).toFixed(2)),
     // What the same cycles cost the services on this machine (Temporal's dev server, MLflow).
     serviceCpuPerModelCycleMs: Object.fromEntries(
       Object.entries(servicesCpu).map(([service, ms]) => [service, Number((ms / Math.max(1, cycles)).toFixed(2))]),
@@ -214,7 +224,7 @@ type FleetRun = Awaited<ReturnType<typeof measureFleet>>;
 
 /**
  * Is a model's cost flat as the fleet grows? The largest run against the first, per model: CPU
- * per cycle, actions per model-day, cycle p99 and memory above the idle process (1 = flat).
+ * per cycle, actions per model-day, cycle p99 and memory above the idle worker (1 = flat).
  */
 function perModelRatios(runs: FleetRun[], idleRssMiB: number) {
   if (runs.length < 2) return undefined;
@@ -231,32 +241,47 @@ function perModelRatios(runs: FleetRun[], idleRssMiB: number) {
   };
 }
 
-/** This process's CPU while no model is registered (Temporal Core's pollers, the model server, GC), in ms per second. */
-async function idleCpuMsPerS(): Promise<number> {
-  const from = process.cpuUsage();
+const ownRssMiB = () => process.memoryUsage().rss / 2 ** 20;
+
+interface Idle {
+  workerCpuMsPerS: number;
+  workerRssMiB: number;
+  modelServerRssMiB: number;
+}
+
+/** The worker while no model is registered (Temporal Core's pollers, GC): CPU in ms per second, and memory. */
+async function idleWorker(worker: FleetWorker): Promise<Idle> {
+  const from = worker.cpuMs();
   await new Promise((r) => setTimeout(r, IDLE_S * 1000));
-  const cpu = process.cpuUsage(from);
-  return (cpu.user + cpu.system) / 1000 / IDLE_S;
+  return {
+    workerCpuMsPerS: Number(((worker.cpuMs() - from) / IDLE_S).toFixed(1)),
+    workerRssMiB: Math.round(worker.rssMiB()),
+    modelServerRssMiB: Math.round(ownRssMiB()),
+  };
 }
 
 export async function fleet(stack: LocalStack) {
-  const idle = await idleCpuMsPerS();
-  const idleRssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
-  console.log(`  idle process: ${idle.toFixed(1)} ms CPU per second, ${idleRssMiB} MiB`);
+  const worker = await startFleetWorker(stack, `fleet-${Date.now().toString(36)}`);
   const runs = [];
-  for (const models of modelCounts()) runs.push(await measureFleet(stack, models, idle));
+  let idle: Idle;
+  try {
+    idle = await idleWorker(worker);
+    console.log(`  idle worker: ${idle.workerCpuMsPerS} ms CPU per second, ${idle.workerRssMiB} MiB`);
+    for (const models of modelCounts()) runs.push(await measureFleet(stack, worker, models, idle));
+  } finally {
+    await worker.stop();
+  }
   const anchorEventsPerModelDay = ANCHOR.historyEventsPerCycle * (DAY_S / INTERVAL_S);
   for (const r of runs) {
     console.log(
       `${r.models} models: ${r.historyEventsPerCycle} events and ${r.cpuPerModelCycleMs} ms CPU per cycle (anchor ${ANCHOR.historyEventsPerCycle} and ${ANCHOR.cpuPerModelCycleMs}): ratio ${(r.historyEventsPerModelDay / anchorEventsPerModelDay).toFixed(2)} in events per model-day`,
     );
   }
-  const perModel = perModelRatios(runs, idleRssMiB);
+  const perModel = perModelRatios(runs, idle.workerRssMiB);
   if (perModel) console.log(`per model, ${perModel.models}: ${JSON.stringify(perModel)}`);
   return {
     anchor: { ...ANCHOR, historyEventsPerModelDay: anchorEventsPerModelDay },
-    idleCpuMsPerS: Number(idle.toFixed(1)),
-    idleRssMiB,
+    idle,
     perModel,
     intervalS: INTERVAL_S,
     trafficEverySPerModel: TRAFFIC_EVERY_S,

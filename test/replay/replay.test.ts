@@ -51,7 +51,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import { SHARED_WORKFLOW_MODULES, WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { bundleWorkflows } from '../../worker/workflow-bundle.ts';
 
 const dir = join(import.meta.dirname, 'histories');
 
@@ -67,11 +67,8 @@ test('recorded histories replay on the current workflow code', async () => {
       .replaceAll('_', '/'),
     history: historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8'))),
   }));
-  // Bundled as the worker bundles it: every replayed workflow shares the one frozen copy of zod.
-  const results = Worker.runReplayHistories(
-    { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: SHARED_WORKFLOW_MODULES } },
-    histories,
-  );
+  // The worker's own bundle: every replayed workflow shares the one frozen copy of zod.
+  const results = Worker.runReplayHistories({ workflowBundle: await bundleWorkflows() }, histories);
   for await (const result of results) {
     if (result.error) throw new Error(`${result.workflowId} does not replay: ${result.error.message}`);
   }
