@@ -238,14 +238,16 @@ export class PerennialClient {
   async setTrainingLimit(limit: number | null, options: { checkHoldersEvery?: string } = {}): Promise<TrainingPermitsState> {
     const parsed = TrainingLimit.safeParse({ limit });
     if (!parsed.success) throw new TrainingLimitError(`invalid training limit:\n${formatIssues(parsed.error)}`);
-    const handle = await this.temporal.workflow.start<typeof trainingPermits>('trainingPermits', {
+    await this.temporal.workflow.start<typeof trainingPermits>('trainingPermits', {
       workflowId: TRAINING_PERMITS_WORKFLOW_ID,
       taskQueue: this.taskQueue,
       args: [options],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       staticSummary: 'training permits: how many sweeps train at once in this namespace',
     });
-    return handle.executeUpdate(setTrainingLimitUpdate, { args: [parsed.data] });
+    // Not start's handle: with USE_EXISTING it takes the current run for the first of its chain,
+    // and once the permits workflow has continued as new, an update through it finds no execution.
+    return this.temporal.workflow.getHandle(TRAINING_PERMITS_WORKFLOW_ID).executeUpdate(setTrainingLimitUpdate, { args: [parsed.data] });
   }
 
   /** How a retrain's sweep waits for a training permit, with its live place in the queue; undefined when it does not wait. */

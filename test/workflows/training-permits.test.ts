@@ -202,4 +202,7 @@ test('the permits workflow carries its limit across continue-as-new', async () =
   for (let i = 0; i < 300; i++) await permits.signal(releasePermitSignal, { sweepWorkflowId: `nobody/${i}` });
   await eventually('a new run', async () => ((await permits.describe()).runId !== runId ? true : undefined));
   assert.deepEqual(await permitsState(), { limit: 3, holders: [], queue: [] });
+  // A limit set now reaches the continued run (start with USE_EXISTING answers with this run's id).
+  assert.equal((await stack.client.setTrainingLimit(2)).limit, 2);
+  assert.deepEqual(await permitsState(), { limit: 2, holders: [], queue: [] });
 });
