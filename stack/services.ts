@@ -175,6 +175,22 @@ export interface TemporalOptions {
 }
 
 export async function startTemporal(opts: TemporalOptions): Promise<Service & { address: string; uiUrl: string }> {
+  // The dev server picks its internal services' ports itself, and one of them can land on a port
+  // picked here (seen once in CI: its worker service on our HTTP port). Such a start exits at
+  // once, so start again on fresh ports; a port the caller chose is not retried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTemporalOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || opts.port !== undefined || !/exited with code .* while starting/.test((err as Error).message)) throw err;
+      (opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+        `Temporal dev server exited while starting (a port taken meanwhile?); starting it again on fresh ports`,
+      );
+    }
+  }
+}
+
+async function startTemporalOnce(opts: TemporalOptions): Promise<Service & { address: string; uiUrl: string }> {
   mkdirSync(opts.dataDir, { recursive: true });
   const port = opts.port ?? (await freePort());
   const uiPort = opts.uiPort ?? (await freePort());
