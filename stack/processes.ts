@@ -33,15 +33,24 @@ export function processCommand(pid: number): string | undefined {
   return ps.status === 0 && ps.stdout.trim() ? ps.stdout.trim() : undefined;
 }
 
-/** The process group `pid` belongs to (Linux only). */
-export function processGroup(pid: number): number | undefined {
+/** Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux). */
+const TICKS_PER_S = 100;
+
+/** A process's group and its CPU so far (user plus system, all threads, in ms), from /proc (Linux only). */
+export function processStat(pid: number): { pgrp: number; cpuMs: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so count from the last ')'.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    // "pid (comm) state ppid pgrp ... utime stime": comm may hold spaces and parentheses, so count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pgrp: Number(fields[2]), cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S };
   } catch {
     return undefined;
   }
+}
+
+/** The process group `pid` belongs to (Linux only). */
+export function processGroup(pid: number): number | undefined {
+  return processStat(pid)?.pgrp;
 }
 
 /** The inodes of sockets listening on `port` (any address), from /proc/net/tcp and tcp6. */

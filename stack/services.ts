@@ -38,10 +38,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A server process that ended before it was ready (its log says why). */
+export class ServiceExitedError extends Error {
+  override name = 'ServiceExitedError';
+}
+
 export async function waitFor(what: string, child: ChildProcess, probe: () => Promise<boolean>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} while starting; see its log`);
+    if (child.exitCode !== null) throw new ServiceExitedError(`${what} exited with code ${child.exitCode} while starting; see its log`);
     if (await probe().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -182,7 +187,7 @@ export async function startTemporal(opts: TemporalOptions): Promise<Service & { 
     try {
       return await startTemporalOnce(opts);
     } catch (err) {
-      if (attempt >= 3 || opts.port !== undefined || !/exited with code .* while starting/.test((err as Error).message)) throw err;
+      if (attempt >= 3 || opts.port !== undefined || !(err instanceof ServiceExitedError)) throw err;
       (opts.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
         `Temporal dev server exited while starting (a port taken meanwhile?); starting it again on fresh ports`,
       );

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import type { LocalStack } from '../../stack/local.ts';
-import { parseProcStat } from './services-cpu.ts';
+import { processStat } from '../../stack/processes.ts';
 
 export interface FleetWorker {
   taskQueue: string;
@@ -54,7 +54,7 @@ export async function startFleetWorker(stack: LocalStack, taskQueue: string): Pr
   return {
     taskQueue,
     rssMiB: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024,
-    cpuMs: () => parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).cpuMs,
+    cpuMs: () => processStat(pid)?.cpuMs ?? NaN,
     async stop() {
       child.kill('SIGTERM');
       await exited;

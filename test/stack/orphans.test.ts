@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { isAlive, portFree, portHolder, processGroup } from '../../stack/processes.ts';
-import { freePort, startMlflow, startTemporal } from '../../stack/services.ts';
+import { freePort, ServiceExitedError, startMlflow, startTemporal } from '../../stack/services.ts';
 import { onTeardown, tempDir } from '../helpers/services.ts';
 
 interface StartProcess {
@@ -158,3 +158,16 @@ test(
     assert.ok(isAlive(pid), 'not ours to kill');
   },
 );
+
+test('a dev server that exits while starting is started again on fresh ports, three times at most', async () => {
+  // A flag the dev server refuses makes every start exit at once, as the port race of its
+  // internal services does (stack/services.ts).
+  const dataDir = tempDir('perennial-exits-');
+  const said: string[] = [];
+  await assert.rejects(
+    startTemporal({ dataDir, extraArgs: ['--no-such-flag'], log: (line) => said.push(line) }),
+    (err: Error) => err instanceof ServiceExitedError && /Temporal dev server exited with code \d+ while starting/.test(err.message),
+  );
+  assert.equal(said.filter((line) => /starting it again on fresh ports/.test(line)).length, 2);
+  assert.ok(!existsSync(join(dataDir, 'temporal.pid')), 'no pid file of a server that never ran');
+});
