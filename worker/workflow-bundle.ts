@@ -6,6 +6,10 @@
  * (360 against 282 MiB measured after a GC), on a process whose budget is a fleet's lifecycles.
  * A thread's heap goes back to the system when the thread ends. The code is still bundled from
  * source at every start, as `workflowsPath` would, so no stale bundle can run.
+ *
+ * Once per process: every worker a process creates shares the bundle, because webpack compiles
+ * TypeScript with swc's native addon, and a process whose threads load that addon a third time
+ * crashes (a segmentation fault, seen with Node 20.20 and swc from @temporalio/worker 1.24).
  */
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
@@ -18,7 +22,16 @@ export interface WorkflowBundle {
   code: string;
 }
 
+let bundled: Promise<WorkflowBundle> | undefined;
+
 export function bundleWorkflows(): Promise<WorkflowBundle> {
+  bundled ??= bundleInThread();
+  // A failed bundling is not kept: the next worker start tries again.
+  bundled.catch(() => (bundled = undefined));
+  return bundled;
+}
+
+function bundleInThread(): Promise<WorkflowBundle> {
   // Plain JavaScript: the thread needs no TypeScript loader, webpack compiles the workflow code.
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');

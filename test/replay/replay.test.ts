@@ -47,6 +47,7 @@
  * carries the marker and the stage it published at once.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -72,4 +73,11 @@ test('recorded histories replay on the current workflow code', async () => {
   for await (const result of results) {
     if (result.error) throw new Error(`${result.workflowId} does not replay: ${result.error.message}`);
   }
+});
+
+test('workers created in one process share one workflow bundle', async () => {
+  // Bundling again in a third thread crashed the process (swc's native addon); the bundle is
+  // built once per process, so this test's process would not live to compare them otherwise.
+  const bundles = [await bundleWorkflows(), await bundleWorkflows(), await bundleWorkflows()];
+  assert.ok(bundles.every((b) => b === bundles[0]));
 });
