@@ -13,6 +13,7 @@ import { validateRows, type Row, type ValidationReport } from '../core/validatio
 import { mulberry32 } from '../core/stats/rng.ts';
 import { feedbackSender, type LabelledRecord } from '../adapters/store/index.ts';
 import type { ActivityContext } from './context.ts';
+import { snapshotDataset } from '../adapters/mlflow/datasets.ts';
 import type { RetrainRun, Snapshot, FeedbackAdmission } from '../core/contracts.ts';
 
 export type { Row };
@@ -55,7 +56,7 @@ export function dataActivities(ctx: ActivityContext) {
           'data.feedback_dropped': sum(feedback.droppedUnlistedSources) + feedback.droppedOverMaxShare,
         },
       });
-      return {
+      const snapshot: Snapshot = {
         artifactUri: input.retrainRun.artifactUri,
         path: SNAPSHOT_PATH,
         hash,
@@ -65,6 +66,8 @@ export function dataActivities(ctx: ActivityContext) {
         classCounts,
         feedback,
       };
+      await ctx.mlflow.logDatasetInputs(input.retrainRun.runId, [snapshotDataset(spec, snapshot)]);
+      return snapshot;
     },
 
     async validateSnapshot(input: { spec: ModelSpec; snapshot: Snapshot; retrainRun: RetrainRun }): Promise<ValidationReport> {

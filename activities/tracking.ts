@@ -8,6 +8,8 @@ import type { ActivityContext } from './context.ts';
 import { MlflowError } from '../adapters/mlflow/client.ts';
 import { experimentName } from '../adapters/mlflow/model-files.ts';
 import type { RetrainRun, TriggerValues } from '../core/contracts.ts';
+import { currentSourceVersion, sourceTagsOf, sourceVersionTags } from '../config/source-version.ts';
+import { LOGGED_MODEL_TAG } from './logged-model.ts';
 
 export function trackingActivities({ mlflow }: ActivityContext) {
   /** Ends every run still RUNNING below `runId` (the sweep, its trials) as KILLED, deepest first. */
@@ -51,6 +53,7 @@ export function trackingActivities({ mlflow }: ActivityContext) {
           'perennial.champion_before': input.championVersion ?? 'none',
           'mlflow.source.name': 'perennial retrain workflow',
           'mlflow.source.type': 'JOB',
+          ...sourceVersionTags(currentSourceVersion()),
           'mlflow.note.content': `Retrain #${input.n} of **${input.model}**.\n\nTrigger: ${input.trigger}`,
         },
       });
@@ -102,11 +105,19 @@ export function trackingActivities({ mlflow }: ActivityContext) {
     }): Promise<{ version: string }> {
       const candidate = await mlflow.getRun(input.candidateRunId);
       await mlflow.ensureRegisteredModel(input.model, `Managed by Perennial (lifecycle workflow model/${input.model})`);
+      // The trial's logged model (MLflow 3); trials closed before logged models have only run files.
+      const modelId = candidate.tags[LOGGED_MODEL_TAG];
       const { version } = await mlflow.findOrCreateModelVersion({
         name: input.model,
-        source: `${candidate.artifactUri}/model`,
+        source: modelId ? `models:/${modelId}` : `${candidate.artifactUri}/model`,
         runId: input.candidateRunId,
-        tags: { 'perennial.retrain_run_id': input.retrainRunId, 'perennial.trigger': input.trigger.slice(0, 5000) },
+        modelId,
+        tags: {
+          'perennial.retrain_run_id': input.retrainRunId,
+          'perennial.trigger': input.trigger.slice(0, 5000),
+          // Which code trained it: the trial run's record, whoever registers it.
+          ...sourceTagsOf(candidate.tags),
+        },
       });
       await mlflow.setAlias(input.model, 'challenger', version.version);
       await mlflow.setTag(input.retrainRunId, 'perennial.challenger_version', version.version);

@@ -18,6 +18,9 @@ import { uploadModelFiles } from '../adapters/mlflow/model-files.ts';
 import { rungObjective } from '../core/sweep-plan.ts';
 import { sweepReport } from './sweep-report.ts';
 import { MODEL_CONFIG_TAG, WARM_START_TAG, warmStartOf } from './warm-start.ts';
+import { logTrialModel } from './logged-model.ts';
+import { snapshotDataset } from '../adapters/mlflow/datasets.ts';
+import { currentSourceVersion, sourceVersionTags } from '../config/source-version.ts';
 import type { RungRequest, SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
 import type { ModelFiles, RetrainRun, Snapshot } from '../core/contracts.ts';
 
@@ -63,7 +66,7 @@ export function trialActivities(ctx: ActivityContext) {
         key: `${input.retrainRun.runId}/sweep`,
         runName: `retrain-${input.n}-sweep`,
         parentRunId: input.retrainRun.runId,
-        tags: { 'perennial.model': input.model, 'perennial.kind': 'sweep' },
+        tags: { 'perennial.model': input.model, 'perennial.kind': 'sweep', ...sourceVersionTags(currentSourceVersion()) },
       });
       await mlflow.logBatch(run.runId, {
         params: {
@@ -93,6 +96,7 @@ export function trialActivities(ctx: ActivityContext) {
           'perennial.model': spec.name,
           'perennial.kind': 'trial',
           'perennial.trial': String(input.trial),
+          ...sourceVersionTags(currentSourceVersion()),
           ...(config.from !== undefined ? { [WARM_START_TAG]: `v${config.from}` } : {}),
         },
       });
@@ -100,6 +104,8 @@ export function trialActivities(ctx: ActivityContext) {
       const done = run.tags[`perennial.rung_${rung}`];
       if (done) return JSON.parse(done) as TrialOutcome;
 
+      // The data it learns from, as on the retrain's run (the same dataset: same name and digest).
+      if (input.fromEpoch === 0) await mlflow.logDatasetInputs(run.runId, [snapshotDataset(spec, input.snapshot)]);
       const checkpoint = input.fromEpoch > 0 ? await downloadCheckpoint(run.artifactUri, input.fromEpoch) : undefined;
       // A warm start trains the champion's model; its first rung starts from the champion's files.
       const warm =
@@ -158,7 +164,14 @@ export function trialActivities(ctx: ActivityContext) {
       return outcome;
     },
 
-    async closeTrial(input: { runId: string; state: 'pruned' | 'completed'; rungReached: number; epochs: number }): Promise<void> {
+    /** `spec` is absent in calls from sweeps recorded before trials became logged models. */
+    async closeTrial(input: {
+      runId: string;
+      state: 'pruned' | 'completed';
+      rungReached: number;
+      epochs: number;
+      spec?: ModelSpec;
+    }): Promise<void> {
       await mlflow.logBatch(input.runId, {
         tags: {
           'perennial.trial_state': input.state,
@@ -167,6 +180,7 @@ export function trialActivities(ctx: ActivityContext) {
         },
       });
       const run = await mlflow.getRun(input.runId);
+      if (input.spec) await logTrialModel(mlflow, input.spec, run, input.epochs);
       if (run.status === 'RUNNING') await mlflow.finishRun(input.runId, 'FINISHED');
     },
 

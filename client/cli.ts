@@ -18,6 +18,9 @@ import { readSpecs } from './spec-folder.ts';
 import { registerAll, registerSummary } from './register-all.ts';
 import { pauseOrResumeAll, pauseSummary, selectLifecycles } from './pause-where.ts';
 import { trainingPermitsText } from './training-limit.ts';
+import { codeChangeSinceChampion } from './code-change.ts';
+import { MlflowClient } from '../adapters/mlflow/client.ts';
+import { currentSourceVersion } from '../config/source-version.ts';
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
 
@@ -96,12 +99,24 @@ program
 program
   .command('retrain <model>')
   .description('ask for a retrain now')
-  .requiredOption('-r, --reason <text>', 'why (recorded with the retrain)')
+  .option('-r, --reason <text>', 'why (recorded with the retrain; required unless --if-code-changed)')
   .option('--by <name>', 'who asks', process.env.USER ?? 'cli')
+  .option(
+    '--if-code-changed',
+    'only when the training code here differs from the code that trained the champion (its recorded code hash); for CI after deploying workers',
+  )
   .action(
-    withClient(async (client, model: string, opts: { reason: string; by: string }) => {
-      await client.retrain(model, { reason: opts.reason, requestedBy: opts.by });
-      return `retrain of ${model} requested`;
+    withClient(async (client, model: string, opts: { reason?: string; by: string; ifCodeChanged?: boolean }) => {
+      if (!opts.ifCodeChanged && !opts.reason?.trim()) throw new Error('--reason is required: say why the model should be retrained');
+      let reason = opts.reason?.trim() ?? '';
+      if (opts.ifCodeChanged) {
+        const mlflow = new MlflowClient(defaults.mlflowUrl());
+        const change = await codeChangeSinceChampion(mlflow, model, currentSourceVersion()).finally(() => mlflow.close());
+        if (!change.changed) return `${change.reason}: no retrain`;
+        reason = reason ? `${reason}; ${change.reason}` : change.reason;
+      }
+      await client.retrain(model, { reason, requestedBy: opts.by });
+      return `retrain of ${model} requested${opts.ifCodeChanged ? `: ${reason}` : ''}`;
     }),
   );
 

@@ -59,7 +59,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
       {
         startSweepRun: () => startSweepRun({ model: spec.name, n: input.n, retrainRun: input.retrainRun, spec }),
         trainTrialRung: (request) => trainTrialRung({ ...request, spec, snapshot }),
-        closeTrial,
+        closeTrial: (close) => closeTrial({ ...close, spec }),
         finishSweepRun: (done) => finishSweepRun({ ...done, spec }),
         now: () => Date.now(),
       },

@@ -13,10 +13,15 @@ import { MlflowHttp } from './http.ts';
 import * as tracking from './tracking.ts';
 import * as registry from './registry.ts';
 import * as artifacts from './artifacts.ts';
+import * as loggedModels from './logged-models.ts';
+import { logDatasetInputs, type DatasetInput } from './datasets.ts';
+import type { LoggedModel } from './logged-models.ts';
 import type { ArtifactEntry, MetricPoint, MlflowRun, ModelVersion, RegisteredModel } from './schemas.ts';
 
 export { MlflowError } from './http.ts';
 export type { ArtifactEntry, MetricPoint, MlflowRun, ModelVersion, RegisteredModel } from './schemas.ts';
+export type { LoggedModel } from './logged-models.ts';
+export type { DatasetInput } from './datasets.ts';
 
 export class MlflowClient {
   /** Normalized, without a trailing slash. */
@@ -104,6 +109,39 @@ export class MlflowClient {
     return tracking.metricHistory(this.#http, runId, key);
   }
 
+  /** The run's training (or evaluation) data as MLflow dataset inputs; logging one twice changes nothing. */
+  logDatasetInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
+    return logDatasetInputs(this.#http, runId, inputs);
+  }
+
+  // ---- Logged models (MLflow 3) ----
+
+  /** Idempotent by `key` (a `perennial.key` tag); a model left PENDING by a crash is found again, not duplicated. */
+  findOrCreateLoggedModel(input: {
+    experimentId: string;
+    key: string;
+    name: string;
+    modelType: string;
+    sourceRunId: string;
+    params?: Record<string, string>;
+    tags?: Record<string, string>;
+  }): Promise<{ model: LoggedModel; created: boolean }> {
+    return loggedModels.findOrCreateLoggedModel(this.#http, input);
+  }
+
+  getLoggedModel(modelId: string): Promise<LoggedModel> {
+    return loggedModels.getLoggedModel(this.#http, modelId);
+  }
+
+  finalizeLoggedModel(modelId: string): Promise<void> {
+    return loggedModels.finalizeLoggedModel(this.#http, modelId);
+  }
+
+  /** Links the model to the run as its output at `step`; linking it again changes nothing. */
+  logModelOutput(runId: string, modelId: string, step: number): Promise<void> {
+    return loggedModels.logModelOutput(this.#http, runId, modelId, step);
+  }
+
   // ---- Artifacts (through the server's artifact proxy) ----
 
   /** Writes `path` (relative to `artifactUri`), overwriting what is there. */
@@ -129,12 +167,15 @@ export class MlflowClient {
   /**
    * Idempotent: returns the version of `name` registered from `runId` if there is one, and
    * only creates one otherwise; concurrent attempts all settle on the lowest version and
-   * delete the rest. `source` is e.g. `${run.artifactUri}/model`.
+   * delete the rest. `source` is `models:/<logged model id>`, or a run's
+   * `${run.artifactUri}/model` for models trained before logged models.
    */
   findOrCreateModelVersion(input: {
     name: string;
     source: string;
     runId: string;
+    /** The logged model it registers (MLflow 3), with `source` = `models:/<modelId>`. */
+    modelId?: string;
     tags?: Record<string, string>;
   }): Promise<{ version: ModelVersion; created: boolean }> {
     return registry.findOrCreateModelVersion(this.#http, input);

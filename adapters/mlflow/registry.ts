@@ -21,7 +21,7 @@ export async function ensureRegisteredModel(http: MlflowHttp, name: string, desc
 
 export async function findOrCreateModelVersion(
   http: MlflowHttp,
-  input: { name: string; source: string; runId: string; tags?: Record<string, string> },
+  input: { name: string; source: string; runId: string; modelId?: string; tags?: Record<string, string> },
 ): Promise<{ version: ModelVersion; created: boolean }> {
   const existing = await versionsFromRun(http, input.name, input.runId);
   if (existing.length > 0) return { version: await settleVersions(http, input.name, existing), created: false };
@@ -31,7 +31,13 @@ export async function findOrCreateModelVersion(
     'POST',
     '/mlflow/model-versions/create',
     {
-      json: { name: input.name, source: input.source, run_id: input.runId, tags: keyValues('model version tag', input.tags ?? {}) },
+      json: {
+        name: input.name,
+        source: input.source,
+        run_id: input.runId,
+        ...(input.modelId ? { model_id: input.modelId } : {}),
+        tags: keyValues('model version tag', input.tags ?? {}),
+      },
     },
   );
   const kept = await settleVersions(http, input.name, await versionsFromRun(http, input.name, input.runId));

@@ -419,3 +419,37 @@ test('connection errors are retried with backoff', async () => {
     await client.close();
   }
 });
+
+test('logged models: keyed creation finds a PENDING one again, concurrent creators settle on one, a second output link is a no-op', async () => {
+  const run = await newRun('trial');
+  const input = { experimentId: run.experimentId, key: run.runId, name: 'trial', modelType: 'perennial', sourceRunId: run.runId };
+  const first = await mlflow.findOrCreateLoggedModel({ ...input, params: { family: 'mlp' }, tags: { 'perennial.model': 'm' } });
+  assert.equal(first.created, true);
+  assert.equal(first.model.status, 'LOGGED_MODEL_PENDING');
+  assert.match(first.model.artifactUri, new RegExp(`/models/${first.model.modelId}/artifacts$`));
+  // A retry after a crash between create and finalize finds the same PENDING model.
+  const again = await mlflow.findOrCreateLoggedModel(input);
+  assert.deepEqual([again.created, again.model.modelId], [false, first.model.modelId]);
+  await mlflow.finalizeLoggedModel(first.model.modelId);
+  assert.equal((await mlflow.getLoggedModel(first.model.modelId)).status, 'LOGGED_MODEL_READY');
+  await mlflow.logModelOutput(run.runId, first.model.modelId, 9);
+  await mlflow.logModelOutput(run.runId, first.model.modelId, 9);
+  const { run: raw } = await rest('GET', `runs/get?run_id=${run.runId}`);
+  assert.deepEqual(raw.outputs.model_outputs, [{ model_id: first.model.modelId, step: 9 }]);
+
+  // Five clients create one key at once: all answer with one model, and only it is left.
+  const other = await newRun('racing trial');
+  const racers = Array.from({ length: 5 }, () => new MlflowClient(url));
+  try {
+    const key = { ...input, experimentId: other.experimentId, key: other.runId, sourceRunId: other.runId };
+    const answers = await Promise.all(racers.map((client) => client.findOrCreateLoggedModel(key)));
+    assert.equal(new Set(answers.map((a) => a.model.modelId)).size, 1);
+    const { models } = await rest('POST', 'logged-models/search', { experiment_ids: [other.experimentId] });
+    assert.deepEqual(
+      models.map((m: { info: { model_id: string } }) => m.info.model_id),
+      [answers[0].model.modelId],
+    );
+  } finally {
+    await Promise.all(racers.map((client) => client.close()));
+  }
+});
