@@ -31,6 +31,7 @@ import {
   type SweepStatus,
   type LifecycleStatus,
   type RetrainStatus,
+  updateSpecUpdate,
 } from '../core/messages.ts';
 import { formatIssues, type ModelSpec } from '../core/spec.ts';
 import type { LifecycleStage } from '../core/lifecycle/fleet-view.ts';
@@ -86,10 +87,15 @@ export class PerennialClient {
 
   /**
    * Starts the model's lifecycle and its retraining Schedule, on the spec's task queue when it
-   * names one. A lifecycle already running is left as it is (it keeps the spec it started with):
-   * `started` is false then.
+   * names one. A lifecycle already running takes the spec as an update (`started` is false, and
+   * `change` says what changed, or that nothing did): the lifecycle records the diff and retrains
+   * when what training uses changed. An invalid spec, or one that moves the task queue, is refused
+   * and changes nothing.
    */
-  async register(spec: ModelSpec): Promise<{ workflowId: string; started: boolean }> {
+  async register(
+    spec: ModelSpec,
+    changedBy = process.env.USER ?? 'cli',
+  ): Promise<{ workflowId: string; started: boolean; change?: string }> {
     const workflowId = lifecycleWorkflowId(spec.name);
     const taskQueue = spec.taskQueue ?? this.taskQueue;
     let started = true;
@@ -112,8 +118,20 @@ export class PerennialClient {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       started = false;
     }
+    const change = started ? undefined : await this.updateSpec(spec, changedBy);
     if (spec.schedule) await this.upsertSchedule(spec.name, parseDuration(spec.schedule.every), taskQueue);
-    return { workflowId, started };
+    return { workflowId, started, change };
+  }
+
+  /** Sends `spec` to the model's running lifecycle; answers what changed. */
+  async updateSpec(spec: ModelSpec, changedBy: string): Promise<string> {
+    try {
+      return await this.lifecycle(spec.name).executeUpdate(updateSpecUpdate, { args: [{ spec, changedBy }] });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError)
+        throw new Error(`the lifecycle of ${spec.name} refused the new spec: ${err.cause?.message ?? err.message}`, { cause: err });
+      throw err;
+    }
   }
 
   private async upsertSchedule(model: string, everyMs: number, taskQueue: string) {

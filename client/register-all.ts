@@ -1,7 +1,8 @@
 /**
  * `perennial register <folder>`: registers specs that were all validated first (spec-folder.ts),
- * one line per model as it goes. A model whose lifecycle already runs is reported, not an
- * error; a registration Temporal refuses is named and the others still go ahead.
+ * one line per model as it goes. A model whose lifecycle already runs takes the spec as an
+ * update, and what changed is reported (not an error); a registration Temporal or the lifecycle
+ * refuses is named and the others still go ahead.
  */
 import type { PerennialClient } from './client.ts';
 import type { SpecSource } from './spec-folder.ts';
@@ -20,14 +21,14 @@ export async function registerAll(
   const result: RegisterAllResult = { started: [], running: [], failed: [] };
   for (const { path, spec } of sources) {
     try {
-      const { workflowId, started } = await client.register(spec);
+      const { workflowId, started, change } = await client.register(spec);
       const queue = spec.taskQueue ? ` on task queue ${spec.taskQueue}` : '';
       if (started) {
         result.started.push(spec.name);
         report(`model ${spec.name}: lifecycle workflow ${workflowId} is running${queue}`);
       } else {
         result.running.push(spec.name);
-        report(`model ${spec.name}: already running (${workflowId} keeps the spec it started with)`);
+        report(`model ${spec.name}: already running (${workflowId}): ${change}`);
       }
     } catch (err) {
       result.failed.push({ model: spec.name, error: (err as Error).message });

@@ -90,6 +90,14 @@ export const rollbackUpdate = defineUpdate<string, [z.input<typeof RollbackReque
 /** Replaces the lifecycle's retraining policies at run time; rejected (nothing changes) when invalid. */
 export const setPoliciesUpdate = defineUpdate<string, [PolicyChangeInput]>('setPolicies');
 
+/** A new spec for the running lifecycle (`perennial register` of a changed file): checked by the worker, recorded with a diff. */
+export interface SpecChange {
+  /** The whole new spec, as a spec file gives it; the worker validates it (activities/spec-check.ts). */
+  spec: unknown;
+  changedBy: string;
+}
+export const updateSpecUpdate = defineUpdate<string, [SpecChange]>('updateSpec');
+
 export const statusQuery = defineQuery<LifecycleStatus>('status');
 export const retrainStatusQuery = defineQuery<RetrainStatus>('retrainStatus');
 export const sweepStatusQuery = defineQuery<SweepStatus>('sweepStatus');

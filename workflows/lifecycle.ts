@@ -32,7 +32,9 @@ import {
   rollbackSignal,
   rollbackUpdate,
   setPoliciesUpdate,
+  type SpecChange,
   statusQuery,
+  updateSpecUpdate,
 } from '../core/messages.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { mayReview } from '../core/spec-reading.ts';
@@ -62,14 +64,15 @@ export async function modelLifecycle({ spec, state: carried }: LifecycleInput): 
     await lifecycle.startDueRetrain();
     if (lifecycle.shouldContinueAsNew()) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof modelLifecycle>({ spec, state: lifecycle.state });
+      // The spec as it is now: a spec update may have replaced the one this run started with.
+      return continueAsNew<typeof modelLifecycle>({ spec: lifecycle.spec, state: lifecycle.state });
     }
   }
 }
 
 /** Queries, signals and updates: each validates its input, then records, queues or wakes the loop. */
 function wireHandlers(lifecycle: ModelEntity): void {
-  const { model, spec, state } = lifecycle;
+  const { model, state } = lifecycle;
   setHandler(statusQuery, () => lifecycle.status());
 
   setHandler(
@@ -90,6 +93,15 @@ function wireHandlers(lifecycle: ModelEntity): void {
       },
     },
   );
+
+  setHandler(updateSpecUpdate, (change) => lifecycle.updateSpec(change), {
+    // Refused before it enters history; the spec itself is checked by the worker in updateSpec.
+    validator: (change) => {
+      const by = (change as Partial<SpecChange> | null)?.changedBy;
+      if (typeof by !== 'string' || by.trim() === '') throw new Error('changedBy: say who is changing the spec');
+      if (typeof change.spec !== 'object' || change.spec === null) throw new Error('spec: the new spec, as an object');
+    },
+  });
 
   setHandler(retrainSignal, (raw) => {
     const parsed = RetrainRequest.safeParse(raw);
@@ -125,10 +137,10 @@ function wireHandlers(lifecycle: ModelEntity): void {
     if (patched(CHECKED_REVIEWS_PATCH)) {
       const parsed = Review.safeParse(review);
       if (!parsed.success) return lifecycle.record(`ignored ${name} signal with invalid input`, ...issueLines(parsed.error));
-      if (!mayReview(spec.approval, parsed.data.reviewer)) {
+      if (!mayReview(lifecycle.spec.approval, parsed.data.reviewer)) {
         return lifecycle.record(
           `refused ${name} from ${parsed.data.reviewer}: not an allowed reviewer`,
-          `allowed reviewers: ${spec.approval.reviewers?.join(', ')}`,
+          `allowed reviewers: ${lifecycle.spec.approval.reviewers?.join(', ')}`,
         );
       }
     }

@@ -90,11 +90,11 @@ test('register <folder>: one bad file or a name used twice registers nothing; a 
   // Again: already running is said, and is no failure.
   const again = await perennial('register', good);
   assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, new RegExp(`model ${a.name}: already running \\(model/${a.name} keeps the spec it started with\\)`));
+  assert.match(again.stdout, new RegExp(`model ${a.name}: already running \\(model/${a.name}\\): spec of ${a.name} unchanged`));
   assert.match(again.stdout, /3 models: 0 started, 3 already running, 0 failed\n$/);
   const one = await perennial('register', join(good, 'a.yaml'));
   assert.equal(one.code, 0, one.stderr);
-  assert.equal(one.stdout, `model ${a.name}: already running (model/${a.name} keeps the spec it started with)\n`);
+  assert.equal(one.stdout, `model ${a.name}: already running (model/${a.name}): spec of ${a.name} unchanged\n`);
 });
 
 /** The Stage attribute of each of `specs`, once visibility lists every one with a stage in `ready`. */

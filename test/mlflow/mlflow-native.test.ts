@@ -2,18 +2,21 @@
  * MLflow 3, natively: a champion trained by the real stack is read with MLflow's own Python
  * client (`mlflow` in .venv): model info by alias, signature, input example, the logged model and
  * the dataset inputs of its run and its retrain; and `perennial retrain --if-code-changed`
- * against the code hash recorded on the champion.
+ * against the code hash recorded on the champion; and `perennial register` of a changed spec, the
+ * other change that can call for a retrain.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, test } from 'node:test';
-import { retrainWorkflowId } from '../../core/messages.ts';
+import { stringify } from 'yaml';
+import { lifecycleWorkflowId, retrainWorkflowId, updateSpecUpdate } from '../../core/messages.ts';
 import { currentSourceVersion } from '../../config/source-version.ts';
 import { VENV_BIN } from '../../stack/services.ts';
 import { runCli } from '../helpers/cli.ts';
-import { mlflowUrl } from '../helpers/services.ts';
+import { mlflowUrl, tempDir } from '../helpers/services.ts';
 import { eventually, registerSeeded, startStack, testSpec, type Stack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -109,4 +112,44 @@ test('retrain --if-code-changed retrains only when the code that trained the cha
   const noReason = await runCli(stack, 'retrain', spec.name);
   assert.equal(noReason.code, 1);
   assert.match(noReason.stderr, /--reason is required/);
+});
+
+test('register of a changed spec updates the running lifecycle with a diff, retrains on a training change, and refuses a bad spec', async () => {
+  const file = join(tempDir('perennial-spec-'), 'spec.yaml');
+  const changed = {
+    ...spec,
+    monitoring: { ...spec.monitoring, windowRows: 150 },
+    training: { ...spec.training, sweep: { ...spec.training.sweep, budget: { ...spec.training.sweep.budget, maxTrials: 3 } } },
+  };
+  writeFileSync(file, stringify(changed));
+  const registered = await runCli(stack, 'register', file);
+  assert.equal(registered.code, 0, registered.stderr);
+  assert.match(registered.stdout, /spec of .* updated \(2 changes, retrain requested\)/);
+  assert.match(registered.stdout, /monitoring\.windowRows: 200 -> 150/);
+  assert.match(registered.stdout, /training\.sweep\.budget\.maxTrials: 2 -> 3/);
+  const status = await stack.client.status(spec.name);
+  const recorded = status.history.find((h) => h.what.startsWith('spec changed by'));
+  assert.ok(recorded, 'the change is in the lifecycle history');
+  assert.deepEqual(recorded.reasons, ['monitoring.windowRows: 200 -> 150', 'training.sweep.budget.maxTrials: 2 -> 3']);
+
+  // The same file again changes nothing.
+  const again = await runCli(stack, 'register', file);
+  assert.match(again.stdout, /spec of .* unchanged/);
+
+  // Refused, naming the field, and nothing changes: a spec the worker finds invalid, another task queue.
+  const lifecycle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
+  await assert.rejects(
+    lifecycle.executeUpdate(updateSpecUpdate, { args: [{ spec: { ...changed, features: 'precipitation' }, changedBy: 'test' }] }),
+    (err: Error & { cause?: Error }) => /invalid spec:\n\s+- features: /.test(err.cause?.message ?? ''),
+  );
+  await assert.rejects(
+    stack.client.updateSpec({ ...changed, taskQueue: 'elsewhere' }, 'test'),
+    /taskQueue: a running lifecycle stays on its task queue/,
+  );
+  await assert.rejects(
+    lifecycle.executeUpdate(updateSpecUpdate, { args: [{ spec: changed, changedBy: ' ' }] }),
+    (err: Error & { cause?: Error }) => /changedBy/.test(err.cause?.message ?? err.message),
+  );
+  const after = await stack.client.status(spec.name);
+  assert.equal(after.history.filter((h) => h.what.startsWith('spec changed by')).length, 1);
 });

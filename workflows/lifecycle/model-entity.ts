@@ -20,7 +20,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.ts';
-import { ChampionVersionKey, type LifecycleStatus, ModelNameKey, type RollbackRequest } from '../../core/messages.ts';
+import { ChampionVersionKey, type LifecycleStatus, ModelNameKey, type RollbackRequest, type SpecChange } from '../../core/messages.ts';
+import { retrainingChanges, specChangeRefusal, specDiff } from '../../core/spec-change.ts';
 import { compileRules, startCooldown, type PolicySpec } from '../../core/policy.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { parseDuration } from '../../core/duration.ts';
@@ -33,6 +34,7 @@ import {
   type LifecycleState,
   mayStart,
   RETRAIN_RETRY_DELAYS,
+  requestedTrigger,
   retryAfter,
   rollbackTarget,
   type Trigger,
@@ -56,7 +58,7 @@ import { startRetrainChild } from './retrain-child.ts';
 import { applyRollback } from './rollback.ts';
 import { monitorOnce } from './monitor.ts';
 
-const { currentChampion, registeredVersion } = proxyActivities<Activities>(SHORT_CALL);
+const { currentChampion, registeredVersion, checkSpec } = proxyActivities<Activities>(SHORT_CALL);
 
 /** The retrain child that runs now; `done` once its result (or failure) is in. */
 interface ActiveRetrain {
@@ -78,7 +80,7 @@ export interface RollbackOutcome {
 export class ModelEntity {
   readonly model: string;
   readonly state: LifecycleState;
-  readonly notify: ReturnType<typeof createNotifier>;
+  notify: ReturnType<typeof createNotifier>;
   /** Set by handlers that want a monitoring cycle now instead of at the next interval. */
   wakeUp = false;
   /** The last monitoring cycle's verdict (core/lifecycle/fleet-view.ts), once this run had one. */
@@ -91,7 +93,8 @@ export class ModelEntity {
   private readonly rollbackOutcomes = new Map<RollbackRequest, RollbackOutcome>();
 
   constructor(
-    readonly spec: ModelSpec,
+    /** Replaced by a spec update (updateSpec); read it afresh, never keep a copy. */
+    public spec: ModelSpec,
     private readonly carried?: CarriedLifecycleState,
   ) {
     this.model = spec.name;
@@ -150,6 +153,32 @@ export class ModelEntity {
     this.state.policy = { windows: {}, cooldownUntil: this.state.policy.cooldownUntil };
     this.wakeUp = true;
     return `policies updated: ${rules(policies)}`;
+  }
+
+  /**
+   * The spec update: the worker validates the new spec (the bundle has no spec schemas); one that
+   * is invalid, or for another model or task queue, fails the update and changes nothing. A change
+   * to what training uses asks for a retrain; new policies replace any set by setPolicies.
+   */
+  async updateSpec(change: SpecChange): Promise<string> {
+    const checked = await checkSpec({ spec: change.spec });
+    if (!checked.ok)
+      throw ApplicationFailure.create({ type: 'InvalidSpec', nonRetryable: true, message: `invalid spec:\n${checked.problems}` });
+    const refusal = specChangeRefusal(this.spec, checked.spec);
+    if (refusal) throw ApplicationFailure.create({ type: 'SpecChangeRefused', nonRetryable: true, message: refusal });
+    const diff = specDiff(this.spec, checked.spec);
+    if (diff.length === 0) return `spec of ${this.model} unchanged`;
+    this.record(`spec changed by ${change.changedBy}`, ...diff);
+    this.spec = checked.spec;
+    this.notify = createNotifier(checked.spec);
+    if (diff.some((line) => line.startsWith('policies'))) {
+      this.state.policies = undefined;
+      this.state.policy = { windows: {}, cooldownUntil: this.state.policy.cooldownUntil };
+    }
+    const retraining = retrainingChanges(diff);
+    if (retraining.length) this.requestRetrain(requestedTrigger(change.changedBy, `spec changed: ${retraining.join('; ')}`));
+    this.wakeUp = true;
+    return `spec of ${this.model} updated (${diff.length} change${diff.length === 1 ? '' : 's'}${retraining.length ? ', retrain requested' : ''}):\n${diff.map((l) => `  ${l}`).join('\n')}`;
   }
 
   setPaused(paused: boolean): void {
