@@ -1,6 +1,6 @@
 /**
  * MLflow goes down in the middle of a retrain's sweep and comes back on the same port and data
- * folder `full ? 10 minutes : 45 s` later. The activities ride it out by retrying (bounded by
+ * folder `full ? 10 minutes : 20 s` later. The activities ride it out by retrying (bounded by
  * schedule-to-close, workflows/activity-options.ts), so the retrain must finish as if nothing
  * happened: promoted, one MLflow run per trial, one registered version, no run left RUNNING.
  */
@@ -30,7 +30,7 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
   return {
     name: 'mlflow-outage',
     async run({ full }): Promise<FaultResult> {
-      const outageSeconds = full ? 600 : 45;
+      const outageSeconds = full ? 600 : 20;
       const dataDir = mkdtempSync(join(tmpdir(), 'perennial-chaos-mlflow-'));
       const mlflowDir = join(dataDir, 'mlflow');
       const port = await freePort();

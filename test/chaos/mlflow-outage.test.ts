@@ -1,5 +1,5 @@
 /**
- * MLflow down for 45 s in the middle of a retrain (the short form of stack/chaos/mlflow-outage.ts;
+ * MLflow down for 20 s in the middle of a retrain (the short form of stack/chaos/mlflow-outage.ts;
  * `npm run bench -- chaos` runs 10 minutes): the retrain completes with one MLflow run per trial,
  * one registered version and no run left RUNNING. Real Temporal dev server, MLflow server (this
  * scenario's own, stopped and restarted on its port and data folder), model server and worker.
