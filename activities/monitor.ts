@@ -20,7 +20,7 @@ import { isRegression } from '../core/spec-reading.ts';
 import type { ActivityContext } from './context.ts';
 import { profileCache } from './profiles.ts';
 import { cbpeCache } from './cbpe.ts';
-import { driftReportHtml } from './drift-report.ts';
+import { driftReport } from './drift-report.ts';
 import { experimentName } from '../adapters/mlflow/model-files.ts';
 import type { MonitorCursors, MonitorResult } from '../core/contracts.ts';
 import type { MlflowRun } from '../adapters/mlflow/client.ts';
@@ -141,12 +141,15 @@ export function monitorActivities(ctx: ActivityContext) {
           const dir = `monitoring/cycle-${String(cycle).padStart(4, '0')}`;
           const details = { summary, histograms: Object.fromEntries(drift.features.map((f) => [f.name, f.histogram])) };
           await ctx.mlflow.uploadArtifact(run.artifactUri, `${dir}/drift.json`, JSON.stringify(details, null, 2), 'application/json');
-          await ctx.mlflow.uploadArtifact(
-            run.artifactUri,
-            `${dir}/drift.html`,
-            driftReportHtml(model, summary, drift.features),
-            'text/html',
-          );
+          const report = await driftReport(model, summary, drift.features);
+          await ctx.mlflow.uploadArtifact(run.artifactUri, `${dir}/drift.html`, report.html, 'text/html');
+          for (const chart of report.charts)
+            await ctx.mlflow.uploadArtifact(
+              run.artifactUri,
+              `${dir}/${chart.file}`,
+              JSON.stringify(chart.spec, null, 2),
+              'application/json',
+            );
           summary.report = `${dir}/drift.html`;
         }
         await ctx.mlflow.logBatch(run.runId, { metrics: cycleMetrics(summary, Date.parse(input.at)) });

@@ -191,9 +191,15 @@ export function trialActivities(ctx: ActivityContext) {
       best: number;
       stoppedBy?: string;
     }): Promise<void> {
-      const { summary, svg } = sweepReport(input.spec, input.trials, input.best, input.stoppedBy);
+      const { summary, chart } = await sweepReport(input.spec, input.trials, input.best, input.stoppedBy);
       await mlflow.uploadArtifact(input.sweepRun.artifactUri, 'sweep/summary.json', JSON.stringify(summary, null, 2), 'application/json');
-      await mlflow.uploadArtifact(input.sweepRun.artifactUri, 'sweep/objective.svg', svg, 'image/svg+xml');
+      await mlflow.uploadArtifact(input.sweepRun.artifactUri, 'sweep/objective.svg', chart.svg, 'image/svg+xml');
+      await mlflow.uploadArtifact(
+        input.sweepRun.artifactUri,
+        'sweep/objective.vl.json',
+        JSON.stringify(chart.spec, null, 2),
+        'application/json',
+      );
       const best = summary.bestSoFar;
       await mlflow.logBatch(input.sweepRun.runId, {
         metrics: best.map((value, trial) => ({ key: 'best_objective', value, step: trial, timestamp: trial + 1 })),

@@ -22,7 +22,8 @@
  *      and serves the next window only if it matches the champion on the most recent holdout
  *      (core/promotion.ts). Approval is taken as granted; the canary is not simulated.
  *    Reported against the anchor measured in the same run: accuracy gap in points and the share of
- *    its retrains. Plots: bench/results/drift-eval-<stream>.svg.
+ *    its retrains. Plots: bench/results/drift-eval-<stream>.svg, each beside its Vega-Lite spec
+ *    (drift-eval-<stream>.vl.json).
  * 2. Detector evaluation (bench/drift-eval/detector-eval.ts): ADWIN, DDM, Page-Hinkley on SEA (abrupt) and
  *    rotating-hyperplane (gradual) streams and no-change controls, five seeds.
  */
@@ -35,6 +36,7 @@ import { splitSnapshot } from '../../activities/data.ts';
 import { describeConfig } from '../../core/search-space.ts';
 import { evaluate, type Predictor } from '../../ml/bundle.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
+import { renderChart } from '../../adapters/charts/render.ts';
 import { detectorEvaluation } from './detector-eval.ts';
 import { accuracyChart, ANCHOR, PERENNIAL, printDetectors, printStream } from './report.ts';
 import {
@@ -107,7 +109,9 @@ async function evaluateStream(setup: StreamSetup): Promise<StreamResult> {
     if (!plot) {
       plot = join(RESULTS, `drift-eval-${setup.name}.svg`);
       mkdirSync(RESULTS, { recursive: true });
-      writeFileSync(plot, accuracyChart(setup, runs, seed));
+      const chart = await renderChart(accuracyChart(setup, runs, seed));
+      writeFileSync(plot, chart.svg);
+      writeFileSync(plot.replace(/\.svg$/, '.vl.json'), `${JSON.stringify(chart.spec, null, 2)}\n`);
     }
   }
   const initialLabels = lastRows(setup.initial, setup.trainRows).map((r) => String(r[spec.label.name]));

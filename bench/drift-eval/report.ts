@@ -1,5 +1,6 @@
-/** The printed tables and the accuracy chart of bench/drift-eval/index.ts. */
-import { accuracyChartSvg } from './accuracy-chart.ts';
+/** The printed tables and the accuracy chart's spec of bench/drift-eval/index.ts. */
+import type { TopLevelSpec } from 'vega-lite';
+import { accuracyChartSpec } from './accuracy-chart.ts';
 import type { DetectorEvaluation } from './detector-eval.ts';
 import type { StreamResult } from './results.ts';
 import type { StreamSetup } from './setup.ts';
@@ -8,20 +9,20 @@ import { rollingAccuracy, streamAccuracy, type PrequentialRun } from '../../core
 export const ANCHOR = 'every window';
 export const PERENNIAL = "Perennial's policies";
 
-const COLORS: Record<string, { color: string; dash?: string; width?: number }> = {
-  'never retrained': { color: '#9e9e9e', dash: '6 4' },
-  [ANCHOR]: { color: '#1f77b4', width: 2.5 },
-  [PERENNIAL]: { color: '#d62728', width: 2.5 },
+const COLORS: Record<string, { color: string; dash?: number[] }> = {
+  'never retrained': { color: '#9e9e9e', dash: [6, 4] },
+  [ANCHOR]: { color: '#1f77b4' },
+  [PERENNIAL]: { color: '#d62728' },
 };
 
 /** Accuracy over the windows of one seed's run of every strategy, Perennial's retrains marked. */
-export function accuracyChart(setup: StreamSetup, runs: Record<string, PrequentialRun>, seed: number): string {
+export function accuracyChart(setup: StreamSetup, runs: Record<string, PrequentialRun>, seed: number): TopLevelSpec {
   const smoothing = setup.plotSmoothing;
   const what =
     smoothing > 1
       ? `Accuracy of the model in service on each window before learning it; trailing mean over ${smoothing} windows.`
       : 'Accuracy of the model in service on each window before learning it.';
-  return accuracyChartSvg({
+  return accuracyChartSpec({
     title: `Prequential accuracy: ${setup.name}`,
     subtitle: `${what} ${setup.spec.name}: ${setup.windows.length} windows; training seed ${seed}.`,
     xLabels: setup.windowLabels,
@@ -29,7 +30,7 @@ export function accuracyChart(setup: StreamSetup, runs: Record<string, Prequenti
     boundaries: setup.boundaries,
     series: Object.entries(runs).map(([name, run]) => ({
       name: `${name}: ${streamAccuracy(run.scores).toFixed(3)}, ${retrainCount(run)}`,
-      ...(COLORS[name] ?? { color: '#2ca02c', dash: '2 3' }),
+      ...(COLORS[name] ?? { color: '#2ca02c', dash: [2, 3] }),
       values: rollingAccuracy(run.scores, smoothing),
       ...(name === PERENNIAL ? { retrainsAfter: run.retrainsAfter, promotionsAfter: run.promotionsAfter } : {}),
     })),

@@ -110,7 +110,7 @@ test('the weather demo retrains on drift and promotes the challenger', { timeout
   assert.equal(champion?.version, result.championVersion);
   assert.equal(champion!.runId, sweepRun.tags['perennial.best_run_id'], "the champion is the sweep's best trial");
   const report = await stack.mlflow.listArtifacts(sweepRun.artifactUri, 'sweep');
-  assert.deepEqual(report.map((a) => a.path).sort(), ['sweep/objective.svg', 'sweep/summary.json']);
+  assert.deepEqual(report.map((a) => a.path).sort(), ['sweep/objective.svg', 'sweep/objective.vl.json', 'sweep/summary.json']);
   assert.equal(driftRun.tags['perennial.challenger_version'], result.championVersion);
 
   // The model server answers with the new champion alone.

@@ -7,12 +7,14 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { request } from 'undici';
+import { CURRENT, REFERENCE } from '../../adapters/charts/drift-histogram.ts';
 import { experimentName, MODEL_DIR } from '../../adapters/mlflow/model-files.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { mlflowUrl } from '../helpers/services.ts';
 import { eventually, seedRecords, startStack, testSpec, postToModel } from '../helpers/stack.ts';
+import { inlineSvgs, markItems, texts } from '../helpers/svg.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -71,12 +73,31 @@ test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow,
   const read = async (path: string) => Buffer.from(await stack.mlflow.downloadArtifact(monitoring.artifactUri, path)).toString('utf8');
   const report = JSON.parse(await read(`${cycles[0].path}/drift.json`)) as {
     summary: MonitoringSummary;
-    histograms: Record<string, { edges: number[]; reference: number[] }>;
+    histograms: Record<string, { edges: number[]; reference: number[]; current: number[] }>;
   };
-  const html = await read(`${cycles[0].path}/drift.html`);
-  assert.match(html, /<svg/);
-  assert.match(html, /wind/);
   assert.equal(report.histograms.wind.edges.length, report.histograms.wind.reference.length + 1);
+  // One chart per tested feature: two bars per bin (reference and current), the feature on the x axis.
+  const tested = Object.keys(report.histograms);
+  const charts = inlineSvgs(await read(`${cycles[0].path}/drift.html`));
+  assert.equal(charts.length, tested.length);
+  charts.forEach((chart, i) => {
+    const name = tested[i];
+    assert.equal(markItems(chart, 'bars').length, 2 * report.histograms[name].reference.length, name);
+    assert.deepEqual(texts(chart, 'role-axis-title'), [name, 'share of rows']);
+    assert.deepEqual(texts(chart, 'role-legend-label'), [REFERENCE, CURRENT]);
+    const verdict = report.summary.drift.features.find((f) => f.name === name)!.drifted ? 'drift' : 'no drift';
+    assert.match(texts(chart, 'role-title-text')[0], new RegExp(`^${name}: ${verdict} \\(ks p = `));
+  });
+  // Each chart's spec beside the report, holding the histogram it drew.
+  const specs = tested.map((name, i) => `${cycles[0].path}/charts/0${i + 1}-${name}.vl.json`);
+  assert.deepEqual((await stack.mlflow.listArtifacts(monitoring.artifactUri, `${cycles[0].path}/charts`)).map((a) => a.path).sort(), specs);
+  for (const [i, name] of tested.entries()) {
+    const spec = JSON.parse(await read(specs[i])) as { data: { values: unknown[] } };
+    const { edges, reference, current } = report.histograms[name];
+    const bars = (side: string, shares: number[]) =>
+      shares.map((share, b) => ({ side, bin_start: edges[b], bin_end: edges[b + 1], share }));
+    assert.deepEqual(spec.data.values, [...bars(REFERENCE, reference), ...bars(CURRENT, current)]);
+  }
 
   // The summary: drift, anomalies, implicit feedback, all compact.
   const { summary } = report;
