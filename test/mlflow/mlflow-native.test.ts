@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { stringify } from 'yaml';
 import { lifecycleWorkflowId, retrainWorkflowId, updateSpecUpdate } from '../../core/messages.ts';
 import { currentSourceVersion } from '../../config/source-version.ts';
@@ -152,4 +153,21 @@ test('register of a changed spec updates the running lifecycle with a diff, retr
   );
   const after = await stack.client.status(spec.name);
   assert.equal(after.history.filter((h) => h.what.startsWith('spec changed by')).length, 1);
+});
+
+test("the MLflow UI's model-version page shows the champion's schema (headless Chromium)", async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${await mlflowUrl()}/#/models/${spec.name}/versions/1`);
+    // The UI reads the schema from the version's MLmodel (through the logged model it points at).
+    const inputs = page.getByText(`Inputs (${spec.features.length})`, { exact: true });
+    await inputs.waitFor({ timeout: 60_000 });
+    await page.getByText('Outputs (2)', { exact: true }).waitFor();
+    await inputs.click();
+    for (const feature of spec.features) await page.getByText(feature.name, { exact: true }).first().waitFor();
+    await page.screenshot({ path: join(tempDir('perennial-mlflow-ui-'), 'model-version.png') });
+  } finally {
+    await browser.close();
+  }
 });
