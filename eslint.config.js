@@ -5,8 +5,9 @@
  * The layers (README, "Architecture"): `core/` imports no other project folder; `workflows/`
  * imports only `core/`, plus `import type` of the `Activities` type from
  * `activities/index.ts`; `adapters/` imports only `core/`; `config/` imports only `core/` and
- * `codec/`; nothing imports `bench/` or `test/`, except themselves (and `test/` may import
- * anything but `bench/`).
+ * `codec/`; `console/` (the review console, its own process) imports `core/`, `adapters/`,
+ * `config/` and `client/`; nothing imports `bench/`, `test/` or `console/`, except themselves
+ * (and `test/` may import anything but `bench/`).
  *
  * `no-restricted-imports` matches the import's text, not the file it resolves to, so the
  * rules are written per folder and per depth: from `core/drift/x.ts`, `../../` is the project
@@ -24,10 +25,11 @@ const ALLOWED = {
   workflows: ['core'],
   adapters: ['core'],
   config: ['core', 'codec'],
+  console: ['core', 'adapters', 'config', 'client'],
 };
 /** For every other folder: the folders it may not import. */
-const FORBIDDEN = { bench: ['test'], test: ['bench'] };
-const FORBIDDEN_ELSEWHERE = ['bench', 'test'];
+const FORBIDDEN = { bench: ['test', 'console'], test: ['bench'] };
+const FORBIDDEN_ELSEWHERE = ['bench', 'test', 'console'];
 const IGNORED = ['node_modules/', '.venv/', '.data/', '.scratch/', 'bench/results/', 'test/replay/histories/', 'test/fixtures/'];
 /** Every project folder, so that a new one gets the "nothing imports bench/ or test/" rule. */
 const FOLDERS = readdirSync(import.meta.dirname, { withFileTypes: true })

@@ -13,6 +13,7 @@ import { buildServer } from '../serving/server.ts';
 import { openStore } from '../adapters/store/index.ts';
 import { createWorker } from '../worker/worker.ts';
 import { assertPortFree } from './processes.ts';
+import { startConsoleProcess } from './console.ts';
 
 export interface LocalStackOptions {
   temporal: TemporalConfig;
@@ -26,6 +27,8 @@ export interface LocalStackOptions {
   taskQueue?: string;
   /** Where the worker serves its monitoring gauges at /metrics (port 0 picks one); off when absent. */
   workerMetrics?: BindAddress;
+  /** The review console as its own process (console/main.ts), linking to `temporalUi`; not started when absent. */
+  console?: { port: number; reviewersFile: string; temporalUi?: string };
 }
 
 export async function startLocalStack(options: LocalStackOptions) {
@@ -48,6 +51,27 @@ export async function startLocalStack(options: LocalStackOptions) {
   });
   const running = worker.run();
   const client = await PerennialClient.connect(options.temporal, taskQueue);
+  const stopInProcess = async () => {
+    await client.close();
+    await worker.shutdown();
+    await server.close();
+    await store.close();
+  };
+  const reviewConsole = options.console
+    ? await startConsoleProcess({
+        env: {
+          TEMPORAL_ADDRESS: options.temporal.address,
+          TEMPORAL_NAMESPACE: options.temporal.namespace,
+          MLFLOW_TRACKING_URI: options.mlflowUrl,
+          ...(options.console.temporalUi && { TEMPORAL_UI_URL: options.console.temporalUi }),
+        },
+        reviewersFile: options.console.reviewersFile,
+        port: options.console.port,
+      }).catch(async (err: Error) => {
+        await stopInProcess();
+        throw err;
+      })
+    : undefined;
   return {
     dataDir: options.dataDir,
     /** Where the stack's services are, for processes started beside it (a second worker, a replica). */
@@ -59,13 +83,12 @@ export async function startLocalStack(options: LocalStackOptions) {
     mlflow,
     servingUrl,
     workerMetricsUrl: worker.metricsUrl,
+    consoleUrl: reviewConsole?.url,
     running,
     client,
     async stop() {
-      await client.close();
-      await worker.shutdown();
-      await server.close();
-      await store.close();
+      await reviewConsole?.stop();
+      await stopInProcess();
     },
   };
 }

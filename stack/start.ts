@@ -18,7 +18,8 @@ import { startAlertPrinter } from './alert-printer.ts';
 import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
 import { startLocalStack } from './local.ts';
 import { PROJECT_ROOT } from '../config/paths.ts';
-import { PortInUseError } from './processes.ts';
+import { assertPortFree, PortInUseError } from './processes.ts';
+import { localReviewersFile } from './console.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from './services.ts';
 
 const { values: flags } = parseArgs({
@@ -35,6 +36,7 @@ const PORT_HINTS: Record<string, string> = {
     'to start it on other ports set PERENNIAL_TEMPORAL_PORT and PERENNIAL_TEMPORAL_UI_PORT; to use a server of your own set TEMPORAL_ADDRESS',
   'MLflow server': 'to start it on another port set PERENNIAL_MLFLOW_PORT; to use a server of your own set MLFLOW_TRACKING_URI',
   'model server': 'to start it on another port set PERENNIAL_SERVING_PORT',
+  'review console': 'to start it on another port set PERENNIAL_CONSOLE_PORT',
 };
 
 /** The embedded servers' ports, overridable so that two stacks (or a test) can run side by side. */
@@ -78,6 +80,7 @@ try {
 
   if (!process.env.TEMPORAL_ADDRESS || !process.env.MLFLOW_TRACKING_URI) ensurePythonEnv();
   let temporalUi = process.env.TEMPORAL_UI_URL ?? "(your Temporal cluster's UI)";
+  let startedTemporalUi: string | undefined;
   if (!process.env.TEMPORAL_ADDRESS) {
     say('starting the Temporal dev server...');
     const temporal = await startTemporal({
@@ -88,7 +91,7 @@ try {
     });
     stops.push(temporal.stop);
     process.env.TEMPORAL_ADDRESS = temporal.address;
-    temporalUi = temporal.uiUrl;
+    temporalUi = startedTemporalUi = temporal.uiUrl;
   }
   if (!process.env.MLFLOW_TRACKING_URI) {
     say('starting the MLflow server (the first start migrates its database: ~20 s)...');
@@ -97,6 +100,14 @@ try {
     process.env.MLFLOW_TRACKING_URI = mlflow.url;
   }
   const mlflowUrl = defaults.mlflowUrl();
+  const consolePort = portFromEnv('PERENNIAL_CONSOLE_PORT', 8090);
+  await assertPortFree(consolePort, 'review console');
+  let reviewersFile = process.env.PERENNIAL_CONSOLE_REVIEWERS_FILE?.trim();
+  if (!reviewersFile) {
+    const made = localReviewersFile(dataDir);
+    if (made.created) say(`review console: made ${made.path} with reviewer ${made.created} and a random token`);
+    reviewersFile = made.path;
+  }
 
   const local = await startLocalStack({
     temporal: temporalConfig(),
@@ -106,6 +117,8 @@ try {
     adminToken: defaults.adminToken(),
     servingPort: portFromEnv('PERENNIAL_SERVING_PORT', 8080),
     workerMetrics: metrics.perennial,
+    // Without a UI address for a cluster of your own, the console's links go to the dev server's default.
+    console: { port: consolePort, reviewersFile, temporalUi: process.env.TEMPORAL_UI_URL ?? startedTemporalUi },
   });
   stops.push(() => local.stop());
   const { store, client, servingUrl } = local;
@@ -127,6 +140,7 @@ try {
 
   console.log(`
   Temporal UI    ${temporalUi}/namespaces/${temporalConfig().namespace}/workflows
+  Review console ${local.consoleUrl}   (sign in with a name and token from ${reviewersFile})
   MLflow UI      ${mlflowUrl}
   Model server   ${servingUrl}   (POST /v1/models/${spec.name}/predict)
   Metrics        ${[`${servingUrl}/metrics`, local.workerMetricsUrl].filter(Boolean).join(', ')}

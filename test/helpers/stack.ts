@@ -21,7 +21,7 @@ export const ADMIN_TOKEN = 'test-admin-token';
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 /** Stopped after the test file's last test, before the services it uses. */
-export async function startStack(options: Pick<LocalStackOptions, 'workerMetrics'> & { namespace?: string } = {}) {
+export async function startStack(options: Pick<LocalStackOptions, 'workerMetrics' | 'console'> & { namespace?: string } = {}) {
   const dataDir = tempDir('perennial-stack-');
   const [address, tracking] = await Promise.all([temporalAddress(), mlflowUrl()]);
   const { namespace, ...rest } = options;

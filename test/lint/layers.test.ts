@@ -88,4 +88,20 @@ describe('layer rules', () => {
       [],
     );
   });
+
+  it('console/ imports core/, adapters/, config/ and client/; nothing but tests imports console/', async () => {
+    assert.deepEqual(
+      await layerViolations(
+        'console/pages/x.ts',
+        "import { listFleet } from '../../client/fleet.ts';\nimport { renderChart } from '../../adapters/charts/render.ts';\nimport { defaults } from '../../config/environment.ts';\n",
+      ),
+      [],
+    );
+    assert.deepEqual(await layerViolations('console/x.ts', "import { startLocalStack } from '../stack/local.ts';\n"), [1]);
+    assert.deepEqual(await layerViolations('console/x.ts', "import type { Activities } from '../activities/index.ts';\n"), [1]);
+    assert.deepEqual(await layerViolations('stack/x.ts', "import { buildConsole } from '../console/server.ts';\n"), [1]);
+    assert.deepEqual(await layerViolations('client/x.ts', "import { Reviewers } from '../console/reviewers.ts';\n"), [1]);
+    assert.deepEqual(await layerViolations('bench/fleet/x.ts', "import { buildConsole } from '../../console/server.ts';\n"), [1]);
+    assert.deepEqual(await layerViolations('test/console/x.test.ts', "import { buildConsole } from '../../console/server.ts';\n"), []);
+  });
 });
