@@ -164,8 +164,6 @@ test("the MLflow UI's model-version page shows the champion's schema (headless C
     const inputs = page.getByText(`Inputs (${spec.features.length})`, { exact: true });
     await inputs.waitFor({ timeout: 60_000 });
     await page.getByText('Outputs (2)', { exact: true }).waitFor();
-    await inputs.click();
-    for (const feature of spec.features) await page.getByText(feature.name, { exact: true }).first().waitFor();
     await page.screenshot({ path: join(tempDir('perennial-mlflow-ui-'), 'model-version.png') });
   } finally {
     await browser.close();
