@@ -69,7 +69,7 @@ export function formatDuration(ms: number): string {
 }
 
 /** "val_accuracy 0.8123 (trial 4)", or "none yet". */
-export function bestText(sweep: SweepStatus): string {
+function bestText(sweep: SweepStatus): string {
   return sweep.best === undefined || sweep.bestObjective === undefined
     ? 'none yet'
     : `${sweep.metric} ${sweep.bestObjective.toFixed(4)} (trial ${sweep.best})`;
@@ -87,11 +87,11 @@ export function sweepLine(sweep: SweepStatus, readAt: number): string {
   ].join(', ');
 }
 
-export function decisionLine(d: Decision): string {
+function decisionLine(d: Decision): string {
   return `  ${d.what}${d.reasons.length ? ` (${d.reasons.join('; ')})` : ''}`;
 }
 
-export const startLine = (r: FollowedRetrain) =>
+const startLine = (r: FollowedRetrain) =>
   `following retrain #${r.n} of ${r.model} (${r.workflowId})${r.trigger ? `, trigger: ${r.trigger}` : ''}`;
 
 export function endLine(r: FollowedRetrain, end: FollowEnd): string {

@@ -18,16 +18,11 @@ import {
   type Output,
 } from './follow-view.ts';
 
-export const POLL_INTERVAL_MS = 1000;
+/** Modest: each poll is two or three queries, answered by the model's workers. */
+const POLL_INTERVAL_MS = 1000;
 
 /** Stages with no sweep (yet, or ever): snapshot and validate come before it, invalid data ends before it. */
 const BEFORE_SWEEP = ['snapshot', 'validate', 'invalid-data'];
-
-export interface FollowOptions {
-  intervalMs?: number;
-  /** Ctrl-C: following stops at once, the retrain goes on. */
-  signal?: AbortSignal;
-}
 
 /**
  * `perennial follow <model>`: the running retrain until it ends; when none runs, says so and
@@ -39,7 +34,7 @@ export async function followModel(client: PerennialClient, model: string, wait: 
   return untilCtrlC(async (signal) => {
     if (now) return followToEnd(client, now, out, signal);
     out.write(`no retrain of ${model} is running: waiting for the next one (Ctrl-C stops)\n`);
-    const next = await awaitRetrain(client, model, runningRetrain, { signal });
+    const next = await awaitRetrain(client, model, runningRetrain, signal);
     return next ? followToEnd(client, next, out, signal) : void out.write(`stopped waiting for a retrain of ${model}\n`);
   });
 }
@@ -53,14 +48,14 @@ export async function followRequested(client: PerennialClient, before: Lifecycle
   const n = before.retrainCount + 1;
   if (before.activeRetrain) out.write(`retrain #${n - 1} of ${before.model} is running: #${n} starts when it ends\n`);
   return untilCtrlC(async (signal) => {
-    const retrain = await awaitRetrain(client, before.model, retrainNumbered(n), { signal });
+    const retrain = await awaitRetrain(client, before.model, retrainNumbered(n), signal);
     return retrain ? followToEnd(client, retrain, out, signal) : void out.write(`stopped waiting for retrain #${n} of ${before.model}\n`);
   });
 }
 
 async function followToEnd(client: PerennialClient, retrain: FollowedRetrain, out: Output, signal: AbortSignal): Promise<FollowEnd> {
   const view = followView(out);
-  const end = await followRetrain(client, retrain, view, { signal });
+  const end = await followRetrain(client, retrain, view, signal);
   view.finish(endLine(retrain, end));
   return end;
 }
@@ -89,13 +84,13 @@ export async function lifecycleStatus(client: PerennialClient, model: string): P
 }
 
 /** The retrain the model's lifecycle runs now, if any. */
-export function runningRetrain(status: LifecycleStatus): FollowedRetrain | undefined {
+function runningRetrain(status: LifecycleStatus): FollowedRetrain | undefined {
   const active = status.activeRetrain;
   return active && { model: status.model, workflowId: active.workflowId, n: retrainNumber(active.workflowId), trigger: active.trigger };
 }
 
 /** The retrain numbered `n` (core/messages.ts retrainWorkflowId), once the lifecycle has started it. */
-export function retrainNumbered(n: number): (status: LifecycleStatus) => FollowedRetrain | undefined {
+function retrainNumbered(n: number): (status: LifecycleStatus) => FollowedRetrain | undefined {
   return (status) => {
     if (status.retrainCount < n) return undefined;
     const workflowId = retrainWorkflowId(status.model, n);
@@ -106,30 +101,24 @@ export function retrainNumbered(n: number): (status: LifecycleStatus) => Followe
 
 const retrainNumber = (workflowId: string) => Number(workflowId.slice(workflowId.lastIndexOf('/') + 1));
 
-/** Polls the model's lifecycle until `pick` finds the retrain to follow; undefined when stopped first. */
-export async function awaitRetrain(
+/** Polls the model's lifecycle until `pick` finds the retrain to follow; undefined when stopped (Ctrl-C) first. */
+async function awaitRetrain(
   client: PerennialClient,
   model: string,
   pick: (status: LifecycleStatus) => FollowedRetrain | undefined,
-  options: FollowOptions = {},
+  signal: AbortSignal,
 ): Promise<FollowedRetrain | undefined> {
-  while (!options.signal?.aborted) {
+  while (!signal.aborted) {
     // A lifecycle continuing as new does not answer for a moment: asked again next time.
     const found = await client.status(model).then(pick, () => undefined);
     if (found) return found;
-    await sleep(options.intervalMs ?? POLL_INTERVAL_MS, options.signal);
+    await sleep(POLL_INTERVAL_MS, signal);
   }
   return undefined;
 }
 
-/** Follows the retrain until it ends (its outcome) or the signal aborts ('stopped'). */
-export async function followRetrain(
-  client: PerennialClient,
-  retrain: FollowedRetrain,
-  view: FollowView,
-  options: FollowOptions = {},
-): Promise<FollowEnd> {
-  const { signal } = options;
+/** Follows the retrain until it ends (its outcome) or Ctrl-C aborts the signal ('stopped'). */
+async function followRetrain(client: PerennialClient, retrain: FollowedRetrain, view: FollowView, signal: AbortSignal): Promise<FollowEnd> {
   const handle = client.temporal.workflow.getHandle(retrain.workflowId);
   const frame: FollowFrame = { decisions: [] };
   // The sweep is asked about while the retrain is in it, and once more after (its last rungs may
@@ -161,15 +150,15 @@ export async function followRetrain(
       );
     }
     frame.trouble = troubles.length ? troubles.join('; ') : undefined;
-    if (!signal?.aborted) view.show(frame, Date.now());
+    if (!signal.aborted) view.show(frame, Date.now());
     return closed;
   };
 
   view.start(retrain);
   const stopped = abortion(signal);
-  while (!signal?.aborted) {
+  while (!signal.aborted) {
     if ((await Promise.race([poll(), stopped])) === true) return Promise.race([outcomeOf(handle), stopped]);
-    await sleep(options.intervalMs ?? POLL_INTERVAL_MS, signal);
+    await sleep(POLL_INTERVAL_MS, signal);
   }
   return 'stopped';
 }
@@ -207,22 +196,23 @@ function innermostMessage(err: Error): string {
   return message;
 }
 
-/** Resolves 'stopped' when the signal aborts (never, without one). */
-function abortion(signal?: AbortSignal): Promise<'stopped'> {
+/** Resolves 'stopped' when the signal aborts. */
+function abortion(signal: AbortSignal): Promise<'stopped'> {
   return new Promise((resolve) => {
-    if (signal?.aborted) resolve('stopped');
-    signal?.addEventListener('abort', () => resolve('stopped'), { once: true });
+    if (signal.aborted) resolve('stopped');
+    signal.addEventListener('abort', () => resolve('stopped'), { once: true });
   });
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or less when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
+      signal.removeEventListener('abort', done);
       resolve();
     }
-    signal?.addEventListener('abort', done, { once: true });
+    signal.addEventListener('abort', done, { once: true });
   });
 }
