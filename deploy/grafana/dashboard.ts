@@ -218,6 +218,23 @@ export function perennialDashboard() {
       ]),
     )
 
+    .withPanel(
+      lines(
+        'Deployment changes followed',
+        'Changes another process made that each replica applied, or failed to (it kept the old)',
+        'none',
+        [query(`sum by (outcome) (increase(perennial_deployment_follow_total{${MODEL}}[$__rate_interval]))`, '{{outcome}}')],
+      ),
+    )
+    .withPanel(
+      lines('Log commit p99 (every model)', 'One group commit of the prediction and feedback log: what a response waits for', 's', [
+        query(
+          'histogram_quantile(0.99, sum by (le, log) (rate(perennial_log_commit_duration_seconds_bucket[$__rate_interval])))',
+          '{{log}}',
+        ),
+      ]),
+    )
+
     .withRow(new RowBuilder('Versions and retrains'))
     .withPanel(
       states(

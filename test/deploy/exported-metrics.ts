@@ -29,6 +29,8 @@ export function exportedSeries(): Map<string, Set<string>> {
 export interface Selector {
   metric: string;
   labels: string[];
+  /** The text between the braces. */
+  matchers: string;
 }
 
 /**
@@ -39,8 +41,9 @@ export function selectorsIn(expr: string): Selector[] {
   const braced = [...expr.matchAll(/([a-zA-Z_:][\w:]*)\s*\{([^}]*)\}/g)].map(([, metric, matchers]) => ({
     metric,
     labels: [...matchers.matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((m) => m[1]),
+    matchers,
   }));
-  const bare = [...expr.matchAll(/\b(perennial_\w+)\b(?!\s*\{)/g)].map(([, metric]) => ({ metric, labels: [] }));
+  const bare = [...expr.matchAll(/\b(perennial_\w+)\b(?!\s*\{)/g)].map(([, metric]) => ({ metric, labels: [], matchers: '' }));
   return [...braced, ...bare];
 }
 
