@@ -117,6 +117,22 @@ test('a real Prometheus scrapes a model server and a worker: the accuracy of a c
   await seedRecords(stack.store, spec);
   await stack.client.register(spec);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
+  const model = `model="${spec.name}"`;
+  // The dashboard's Retrains annotation marks the initial training: its series rose from 0 to 1.
+  const retrains = dashboardExpressions(perennialDashboard()).find((e) => e.where === 'annotation "Retrains"')!;
+  const marked = await eventually(
+    'the Retrains annotation',
+    async () => {
+      const samples = await prometheus.query(retrains.expr.replaceAll('$model', spec.name));
+      return samples.length ? samples : undefined;
+    },
+    30_000,
+  );
+  assert.deepEqual(
+    marked.map((s) => s.labels.outcome),
+    ['promoted'],
+  );
+  assert.equal(value(await prometheus.query(`perennial_retrains_total{${model}, outcome="promoted"}`)), 1);
 
   // 120 rows of New York's climate (input drift against Seattle's), 40 of them labelled in one request.
   const newYork = weatherData()
@@ -130,7 +146,6 @@ test('a real Prometheus scrapes a model server and a worker: the accuracy of a c
   await postToModel(stack, spec.name, 'feedback', { feedback: labelled });
   const accuracy = labelled.filter((f, i) => predictions[i].label === f.label).length / 40;
 
-  const model = `model="${spec.name}"`;
   const queried = await eventually('the accuracy of the cycle that saw the feedback, in Prometheus', async () =>
     value(await prometheus.query(`perennial_monitoring_accuracy{${model}, job="perennial-worker"}`)),
   );
@@ -139,14 +154,6 @@ test('a real Prometheus scrapes a model server and a worker: the accuracy of a c
   assert.equal(queried, onWorker, "Prometheus has the worker's value");
 
   assert.equal(value(await prometheus.query(`perennial_deployment_info{${model}, role="champion", version="1"}`)), 1);
-  assert.equal(value(await prometheus.query(`perennial_retrains_total{${model}, outcome="promoted"}`)), 1);
-  // The dashboard's Retrains annotation marks the initial training: its series rose from 0 to 1.
-  const retrains = dashboardExpressions(perennialDashboard()).find((e) => e.where === 'annotation "Retrains"')!;
-  const marked = await prometheus.query(retrains.expr.replaceAll('$model', spec.name));
-  assert.deepEqual(
-    marked.map((s) => s.labels.outcome),
-    ['promoted'],
-  );
   const features = await eventually('per-feature drift scores', async () => {
     const samples = await prometheus.query(`perennial_monitoring_feature_drift_score{${model}}`);
     return samples.length ? samples : undefined;
