@@ -12,9 +12,18 @@ export interface ActivityContext {
   cacheDir: string;
   /** Where each monitoring cycle's numbers are published (the worker's /metrics); absent when nobody scrapes. */
   cycleMetrics?: CycleMetrics;
+  /** Where retrains and their outcomes are counted (the worker's /metrics); absent when nobody scrapes. */
+  retrainMetrics?: RetrainMetrics;
 }
 
 /** Takes a model's latest monitoring summary; worker/metrics.ts turns it into Prometheus gauges. */
 export interface CycleMetrics {
   record(model: string, summary: MonitoringSummary): void;
+}
+
+/** Retrains as the tracking activities see them start and end; worker/metrics.ts counts them by outcome. */
+export interface RetrainMetrics {
+  retrainStarted(model: string): void;
+  /** `runId` is the retrain's MLflow run: the same retrain is counted once however often its activity runs. */
+  retrainFinished(model: string, outcome: string, runId: string): void;
 }

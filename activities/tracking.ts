@@ -11,7 +11,7 @@ import type { RetrainRun, TriggerValues } from '../core/contracts.ts';
 import { currentSourceVersion, sourceTagsOf, sourceVersionTags } from '../config/source-version.ts';
 import { LOGGED_MODEL_TAG } from './logged-model.ts';
 
-export function trackingActivities({ mlflow }: ActivityContext) {
+export function trackingActivities({ mlflow, retrainMetrics }: ActivityContext) {
   /** Ends every run still RUNNING below `runId` (the sweep, its trials) as KILLED, deepest first. */
   async function killOpenDescendants(experimentId: string, runId: string): Promise<void> {
     for (const child of await mlflow.childRuns(experimentId, runId)) {
@@ -57,6 +57,7 @@ export function trackingActivities({ mlflow }: ActivityContext) {
           'mlflow.note.content': `Retrain #${input.n} of **${input.model}**.\n\nTrigger: ${input.trigger}`,
         },
       });
+      retrainMetrics?.retrainStarted(input.model);
       return { experimentId, runId: run.runId, artifactUri: run.artifactUri };
     },
 
@@ -84,6 +85,8 @@ export function trackingActivities({ mlflow }: ActivityContext) {
       if (run.status === 'RUNNING') await mlflow.finishRun(input.runId, input.failed ? 'FAILED' : 'FINISHED');
       // Only a promoted challenger keeps its alias; a rejected, rolled-back or failed one loses it.
       if (input.model && input.version && input.outcome !== 'promoted') await dropChallengerAlias(input.model, input.version);
+      // Counted once everything above is done: an attempt that failed part-way is retried, and counts then.
+      if (input.model) retrainMetrics?.retrainFinished(input.model, input.outcome, input.runId);
     },
 
     /** Whether `version` is a registered version of the model (a rollback target must be). */

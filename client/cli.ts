@@ -21,6 +21,18 @@ import { trainingPermitsText } from './training-limit.ts';
 import { codeChangeSinceChampion } from './code-change.ts';
 import { MlflowClient } from '../adapters/mlflow/client.ts';
 import { currentSourceVersion } from '../config/source-version.ts';
+import { statusText } from './status-view.ts';
+import { followModel, followRequested, lifecycleStatus } from './follow.ts';
+import type { FollowEnd } from './follow-view.ts';
+
+const FOLLOW_HELP = `
+Following shows the retrain's stage and decisions, and during its sweep the trials done of the
+budget, the trial rungs trained, the best objective so far and an ETA: the mean time per epoch
+of the trial rungs finished so far, times the epochs the rest of the trial budget trains,
+divided by the sweep's parallelism (never past its wall-time budget). In a terminal it draws
+progress bars; otherwise (a pipe, a log) it prints one plain line per change. It polls every
+second and ends with the retrain's outcome (exit 0, or 1 when the retrain failed); Ctrl-C stops
+following (exit 0) and leaves the retrain running.`;
 
 const program = new Command('perennial').description('Keep machine-learning models fresh: continuous training on Temporal and MLflow');
 
@@ -66,7 +78,7 @@ program
 /** The fleet view: every running model from one visibility query (client/fleet.ts). */
 async function fleet(client: PerennialClient, opts: { json?: boolean }): Promise<string> {
   const rows = await listFleet(client.temporal);
-  return opts.json ? JSON.stringify(rows, null, 2) : fleetTable(rows, process.stdout.isTTY ? process.stdout.columns : 100);
+  return opts.json ? JSON.stringify(rows, null, 2) : fleetTable(rows, terminalWidth());
 }
 
 program
@@ -79,7 +91,7 @@ program
   .command('status [model]')
   .description('champion, running retrain, policy state and recent decisions (--all: every model, as list)')
   .option('--all', 'every managed model, as `perennial list` shows them')
-  .option('--json', 'with --all: one JSON object per model instead of a table')
+  .option('--json', 'the status as JSON (with --all: one JSON object per model) instead of a table')
   .action(
     withClient(async (client, model: string | undefined, opts: { all?: boolean; json?: boolean }) => {
       if (opts.all) return fleet(client, opts);
@@ -92,7 +104,18 @@ program
       // A sweep waiting for a training permit says so (perennial training-limit).
       const wait = active && retrain?.stage === 'sweep' && (await client.permitWait(active.workflowId).catch(() => undefined));
       if (active && wait) active.stage = `sweep: ${wait}`;
-      return status;
+      return opts.json ? status : statusText(status, terminalWidth());
+    }),
+  );
+
+program
+  .command('follow <model>')
+  .description("live progress of the model's running retrain and its sweep, until the retrain ends")
+  .option('--wait', 'when no retrain runs, wait for the next one (otherwise say so and exit)')
+  .addHelpText('after', FOLLOW_HELP)
+  .action(
+    withClient(async (client, model: string, opts: { wait?: boolean }) => {
+      failedExit(await followModel(client, model, opts.wait ?? false, process.stdout));
     }),
   );
 
@@ -105,8 +128,10 @@ program
     '--if-code-changed',
     'only when the training code here differs from the code that trained the champion (its recorded code hash); for CI after deploying workers',
   )
+  .option('--follow', 'then follow it live until it ends, as perennial follow does')
+  .addHelpText('after', FOLLOW_HELP)
   .action(
-    withClient(async (client, model: string, opts: { reason?: string; by: string; ifCodeChanged?: boolean }) => {
+    withClient(async (client, model: string, opts: { reason?: string; by: string; ifCodeChanged?: boolean; follow?: boolean }) => {
       if (!opts.ifCodeChanged && !opts.reason?.trim()) throw new Error('--reason is required: say why the model should be retrained');
       let reason = opts.reason?.trim() ?? '';
       if (opts.ifCodeChanged) {
@@ -115,8 +140,11 @@ program
         if (!change.changed) return `${change.reason}: no retrain`;
         reason = reason ? `${reason}; ${change.reason}` : change.reason;
       }
+      // Read before the request, so that the retrain it starts is known by its number.
+      const before = opts.follow ? await lifecycleStatus(client, model) : undefined;
       await client.retrain(model, { reason, requestedBy: opts.by });
-      return `retrain of ${model} requested${opts.ifCodeChanged ? `: ${reason}` : ''}`;
+      console.log(`retrain of ${model} requested${opts.ifCodeChanged ? `: ${reason}` : ''}`);
+      if (before) failedExit(await followRequested(client, before, process.stdout));
     }),
   );
 
@@ -330,6 +358,16 @@ program
       return trainingPermitsText(await client.setTrainingLimit(limit));
     }),
   );
+
+/** The terminal's width, or the width tables are cut to in a pipe. */
+function terminalWidth(): number {
+  return process.stdout.isTTY ? process.stdout.columns : 100;
+}
+
+/** A retrain followed to a failure (or cancelled, terminated) exits 1; any outcome it decided, 0. */
+function failedExit(end: FollowEnd | undefined): void {
+  if (end && end !== 'stopped' && end.failed) process.exitCode = 1;
+}
 
 /** Calls `report` on the first value, then at most once per `ms`. */
 function throttled<T>(report: (value: T) => void, ms: number): (value: T) => void {

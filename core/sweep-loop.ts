@@ -11,10 +11,10 @@
  */
 import { parseDuration } from './duration.ts';
 import { proposeConfig, type Observation } from './sampling/index.ts';
-import type { TrialConfig } from './search-space.ts';
+import type { SweepSpec, TrialConfig } from './search-space.ts';
 import { trialConfig } from './warm-start.ts';
 import type { ModelSpec } from './spec.ts';
-import { bestTrial, orient, promotions, rungs as rungEpochs, type TieBreak, waveSize, type RungResult } from './sweep-plan.ts';
+import { bestTrial, orient, plannedWork, promotions, rungs as rungEpochs, type TieBreak, waveSize, type RungResult } from './sweep-plan.ts';
 
 export interface SweepRun {
   experimentId: string;
@@ -72,11 +72,48 @@ export interface SweepSteps {
 }
 
 export interface SweepProgress {
+  /** Trials proposed so far. */
   trials: number;
+  /** Trials finished: pruned at a rung, or completed at the top one. */
+  trialsDone: number;
+  /** The trial budget (budget.maxTrials). */
+  maxTrials: number;
   /** Trial rungs finished so far: the unit of crash safety. */
   rungsDone: number;
+  /** Trial rungs the whole budget trains (core/sweep-plan.ts plannedWork). */
+  rungsPlanned: number;
+  /** Epochs each rung trains to. */
   rungs: number[];
+  /** Epochs trained by the finished rungs, and by the whole budget. */
+  epochsDone: number;
+  epochsPlanned: number;
+  /** How long the finished rungs took, summed over rungs (ms, on the sweep's clock): the rate an ETA needs. */
+  rungMs: number;
+  parallelism: number;
+  /** The objective metric, and the best trial so far with its objective as measured at its highest rung. */
+  metric: string;
   best?: number;
+  bestObjective?: number;
+  /** When the wall-time budget stops the sweep (ISO), once it trains. */
+  wallTimeEndsAt?: string;
+}
+
+/** A sweep's progress before its first rung (while it waits for a training permit, too). */
+export function progressAtStart(settings: SweepSpec): SweepProgress {
+  const planned = plannedWork(settings);
+  return {
+    trials: 0,
+    trialsDone: 0,
+    maxTrials: settings.budget.maxTrials,
+    rungsDone: 0,
+    rungsPlanned: planned.rungs,
+    rungs: rungEpochs(settings),
+    epochsDone: 0,
+    epochsPlanned: planned.epochs,
+    rungMs: 0,
+    parallelism: settings.parallelism,
+    metric: settings.objective.metric,
+  };
 }
 
 export async function runSweep(
@@ -94,9 +131,17 @@ export async function runSweep(
   const trials: TrialSummary[] = [];
   const byRung: RungResult[][] = rungs.map(() => []);
   const observations: Observation[] = [];
-  let rungsDone = 0;
+  const progress = { ...progressAtStart(settings), wallTimeEndsAt: new Date(deadline).toISOString() };
   let stoppedBy: string | undefined;
-  const report = () => onProgress({ trials: trials.length, rungsDone, rungs, best: bestTrial(byRung, tieBreak)?.trial });
+  /** Reports progress; `running` holds the results so far of a rung still training. */
+  const report = (running?: { rung: number; results: RungResult[] }) => {
+    const best = bestTrial(
+      running ? byRung.map((done, r) => (r === running.rung ? [...done, ...running.results] : done)) : byRung,
+      tieBreak,
+    );
+    // The best trial is at the highest rung reached, so its last objective is that rung's.
+    onProgress({ ...progress, trials: trials.length, best: best?.trial, bestObjective: best && trials[best.trial].objective.at(-1) });
+  };
 
   const sweepRun = await steps.startSweepRun();
 
@@ -108,12 +153,14 @@ export async function runSweep(
       while (next < trialIds.length) {
         const i = next++;
         const trial = trials[trialIds[i]];
+        const fromEpoch = rung === 0 ? 0 : rungs[rung - 1];
+        const started = steps.now();
         const outcome = await steps.trainTrialRung({
           sweepRun,
           trial: trial.trial,
           config: trial.config,
           rung,
-          fromEpoch: rung === 0 ? 0 : rungs[rung - 1],
+          fromEpoch,
           toEpoch: rungs[rung],
         });
         Object.assign(trial, { runId: outcome.runId, paramCount: outcome.paramCount, latencyMs: outcome.latencyMs });
@@ -124,17 +171,21 @@ export async function runSweep(
           paramCount: outcome.paramCount,
           latencyMs: outcome.latencyMs,
         };
-        rungsDone += 1;
-        report();
+        progress.rungsDone += 1;
+        progress.epochsDone += rungs[rung] - fromEpoch;
+        progress.rungMs += steps.now() - started;
+        report({ rung, results: results.filter(Boolean) });
       }
     };
     await Promise.all(Array.from({ length: Math.min(settings.parallelism, trialIds.length) }, lane));
     return results;
   }
 
-  const close = (trial: TrialSummary, state: TrialSummary['state'], rung: number) => {
+  const close = async (trial: TrialSummary, state: TrialSummary['state'], rung: number) => {
     trial.state = state;
-    return steps.closeTrial({ runId: trial.runId, state, rungReached: rung, epochs: rungs[rung] });
+    await steps.closeTrial({ runId: trial.runId, state, rungReached: rung, epochs: rungs[rung] });
+    progress.trialsDone += 1;
+    report();
   };
 
   waves: while (trials.length < settings.budget.maxTrials) {

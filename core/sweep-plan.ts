@@ -25,6 +25,28 @@ export function waveSize(sweep: SweepSpec): number {
   return Math.min(sweep.budget.maxTrials, Math.max(sweep.parallelism, full));
 }
 
+/**
+ * The work a sweep's whole trial budget trains, wave by wave: trial rungs, and the epochs they
+ * train (a rung trains from the previous rung's epochs to its own). The wall-time budget may stop
+ * the sweep before; this is what it does when nothing stops it.
+ */
+export function plannedWork(sweep: SweepSpec): { rungs: number; epochs: number } {
+  const epochs = rungs(sweep);
+  const eta = sweep.earlyStopping.kind === 'asha' ? sweep.earlyStopping.reductionFactor : 1;
+  const planned = { rungs: 0, epochs: 0 };
+  let left = sweep.budget.maxTrials;
+  while (left > 0) {
+    const wave = Math.min(waveSize(sweep), left);
+    left -= wave;
+    // As runSweep does: every rung promotes at least one trial, so each wave reaches the top rung.
+    for (let rung = 0, alive = wave; rung < epochs.length; rung++, alive = Math.max(1, Math.floor(alive / eta))) {
+      planned.rungs += alive;
+      planned.epochs += alive * (epochs[rung] - (rung === 0 ? 0 : epochs[rung - 1]));
+    }
+  }
+  return planned;
+}
+
 /** A rung is scored on its last few epochs, not the last alone (see rungObjective). */
 export const OBJECTIVE_EPOCHS = 3;
 

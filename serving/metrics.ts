@@ -9,7 +9,7 @@
  * no tokens, no inputs.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PredictionLog, Role } from '../adapters/store/index.ts';
 import { countBy } from '../core/metrics/shared.ts';
 import type { CommitObserver } from './log-writer.ts';
@@ -19,6 +19,15 @@ import type { BatchObserver } from './predict.ts';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 /** Rows; a request carries at most 1,000. */
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** A model's versions in service on this server, as /metrics reports them. */
+export interface InService {
+  model: string;
+  champion: { version: string };
+  canary?: { version: string; weight: number };
+  /** Only a shadow that is running: one that failed to load serves nobody. */
+  shadow?: { version: string };
+}
 
 /** Who answered a request: set by the predict route once it picked a version. */
 interface Served {
@@ -88,6 +97,26 @@ export class ServingMetrics {
     labelNames: ['model', 'outcome'],
     registers: [this.registry],
   });
+  /**
+   * The versions in service, read at each scrape: this server knows each change as it serves it (a
+   * canary step, a rollback, a replica's change it followed), where the worker would see a champion
+   * only at its next monitoring cycle and a canary never.
+   */
+  private inService: () => InService[] = () => [];
+  private readonly deploymentInfo = new Gauge({
+    name: 'perennial_deployment_info',
+    help: 'The versions this server has in service: 1 for each model, role (champion, canary, shadow) and version',
+    labelNames: ['model', 'role', 'version'],
+    registers: [this.registry],
+    collect: () => this.collectDeployments(),
+  });
+  private readonly canaryWeight = new Gauge({
+    name: 'perennial_deployment_canary_weight',
+    help: "The canary's share of the model's predict requests, while it has a canary",
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+    collect: () => this.collectCanaryWeights(),
+  });
 
   /**
    * @param processMetrics also expose prom-client's process and Node.js metrics (memory, CPU,
@@ -119,6 +148,25 @@ export class ServingMetrics {
       this.requests.inc(labels);
       this.duration.observe(labels, reply.elapsedTime / 1000);
     });
+  }
+
+  /** Where the deployments' metrics read the versions in service. */
+  observeDeployments(inService: () => InService[]): void {
+    this.inService = inService;
+  }
+
+  private collectDeployments(): void {
+    this.deploymentInfo.reset();
+    for (const { model, champion, canary, shadow } of this.inService()) {
+      this.deploymentInfo.set({ model, role: 'champion', version: champion.version }, 1);
+      if (canary) this.deploymentInfo.set({ model, role: 'canary', version: canary.version }, 1);
+      if (shadow) this.deploymentInfo.set({ model, role: 'shadow', version: shadow.version }, 1);
+    }
+  }
+
+  private collectCanaryWeights(): void {
+    this.canaryWeight.reset();
+    for (const { model, canary } of this.inService()) if (canary) this.canaryWeight.set({ model, version: canary.version }, canary.weight);
   }
 
   /** Who answered the request (its version and role), for the request metrics. */

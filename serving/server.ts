@@ -110,6 +110,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({ logger: options.logger ?? false });
   shadows.register(app);
   metrics.register(app, (model) => deployments.has(model));
+  metrics.observeDeployments(() =>
+    deployments.list().map(({ model, champion, canary }) => ({ model, champion, canary, shadow: deployments.shadow(model) })),
+  );
   /** Every protocol's predictions: batched and logged, counted for the request's metrics, copied to the shadow. */
   const serve: ServeRequest = async (request, model, rows) => {
     const result = await predict.serve(model, rows);

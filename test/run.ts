@@ -3,16 +3,31 @@
  * server (stack/postgres.ts; each test file makes its own databases on it) for the whole run,
  * then Node's test runner over every test file, two files at a time: most of a workflow test
  * is waiting (bake timers, monitoring intervals, services starting), so two overlap well on two
- * cores. PERENNIAL_TEST_CONCURRENCY=1 runs one file at a time.
+ * cores. PERENNIAL_TEST_CONCURRENCY=1 runs one file at a time. First, the tools from Debian's
+ * packages that tests run (stack/debian-packages.ts installs those missing).
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePythonEnv, PROJECT_ROOT, startMlflow, startTemporal } from '../stack/services.ts';
 import { startPostgres } from '../stack/postgres.ts';
+import { DebianPackagesError, ensureDebianPackages } from '../stack/debian-packages.ts';
 import { TEST_TEMPORAL_ARGS, tempDir } from './helpers/services.ts';
 
 ensurePythonEnv();
+try {
+  ensureDebianPackages([
+    // test/deploy/prometheus.test.ts: promtool checks the config and rules, a real Prometheus scrapes a stack.
+    { command: 'promtool', package: 'prometheus' },
+    { command: 'prometheus', package: 'prometheus' },
+    // Pages are checked in a real browser.
+    { command: 'chromium', package: 'chromium' },
+  ]);
+} catch (err) {
+  if (!(err instanceof DebianPackagesError)) throw err;
+  console.error(`npm test: ${err.message}`);
+  process.exit(1);
+}
 const starting = [
   startTemporal({ dataDir: tempDir('perennial-temporal-'), extraArgs: TEST_TEMPORAL_ARGS }),
   startMlflow({ dataDir: tempDir('perennial-mlflow-') }),

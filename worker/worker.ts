@@ -45,6 +45,7 @@ export async function createWorker(options: WorkerOptions) {
     serving: options.serving,
     cacheDir: options.cacheDir,
     cycleMetrics: gauges,
+    retrainMetrics: gauges,
   });
   const main = await Worker.create({
     connection,

@@ -9,7 +9,7 @@ import type { Activities } from '../activities/index.ts';
 import { sweepStatusQuery } from '../core/messages.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { SHORT_CALL } from './activity-options.ts';
-import { runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
+import { progressAtStart, runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
 import type { RetrainRun, Snapshot } from '../core/contracts.ts';
 import { DETERMINISTIC_TIES_PATCH, TRAINING_PERMITS_PATCH } from './legacy/patches.ts';
 import { withTrainingPermit } from './training-permit.ts';
@@ -49,7 +49,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     scheduleToCloseTimeout: '2h',
     retry: SHORT_CALL.retry,
   });
-  let status: SweepProgress = { trials: 0, rungsDone: 0, rungs: [] };
+  let status: SweepProgress = progressAtStart(spec.training.sweep);
   let permit: string | undefined;
   setHandler(sweepStatusQuery, () => (permit ? { ...status, permit } : status));
 

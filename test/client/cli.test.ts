@@ -41,7 +41,9 @@ test('import, register, status and approve from the command line', async () => {
   await eventually('the retrain waiting for approval', async () =>
     (await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1))).stage === 'awaiting-approval' ? true : undefined,
   );
-  const status = JSON.parse((await perennial('status', spec.name)).stdout) as { activeRetrain?: { workflowId: string; stage: string } };
+  const status = JSON.parse((await perennial('status', spec.name, '--json')).stdout) as {
+    activeRetrain?: { workflowId: string; stage: string };
+  };
   assert.equal(status.activeRetrain?.workflowId, retrainWorkflowId(spec.name, 1));
   assert.equal(status.activeRetrain?.stage, 'awaiting-approval', "the retrain's own stage");
 

@@ -1,8 +1,9 @@
 /**
  * The model server's /metrics over HTTP: the exposition parses (strictly), and its numbers move by
  * exactly the traffic sent — requests and latencies per model, version, role and status, rows per
- * model call, predictions and feedback committed, log commit times — while names of models it
- * does not serve, API keys and the admin token never appear. Real tfjs models trained here,
+ * model call, predictions and feedback committed, log commit times — and its versions in service
+ * follow its deployments, while names of models it does not serve, API keys and the admin token
+ * never appear. Real tfjs models trained here,
  * a real SQLite file, real HTTP; no Temporal or MLflow needed.
  */
 import { after, before, test } from 'node:test';
@@ -198,6 +199,32 @@ test('each server counts its own traffic: two servers in one process do not shar
   const count = async (base: string) => sampleSum(await scrape(`${base}/metrics`), 'perennial_request_total', { endpoint: '/healthz' });
   assert.equal(await count(first.base), 2);
   assert.equal(await count(second.base), 0);
+});
+
+test('the versions in service are gauges read at each scrape: champion, canary with its weight, shadow', async () => {
+  const { base } = await startServer();
+  const admin = { authorization: `Bearer ${TOKEN}` };
+  const deploy = async (body: object) =>
+    assert.equal((await call(base, 'PUT', `/admin/models/${MODEL}/deployment`, { ...body, reason: 'versions test' }, admin)).status, 200);
+  const inService = async () => {
+    const families = await scrape(`${base}/metrics`);
+    return {
+      info: families
+        .get('perennial_deployment_info')!
+        .samples.map((s) => `${s.labels.model} ${s.labels.role} v${s.labels.version} = ${s.value}`)
+        .sort(),
+      canary: families.get('perennial_deployment_canary_weight')!.samples.map((s) => `${s.labels.model} v${s.labels.version} = ${s.value}`),
+    };
+  };
+  assert.deepEqual(await inService(), { info: [], canary: [] }, 'nothing deployed');
+  await deploy({ champion: { version: '1' }, canary: { version: '2', weight: 0.25 } });
+  assert.deepEqual(await inService(), {
+    info: [`${MODEL} canary v2 = 1`, `${MODEL} champion v1 = 1`],
+    canary: [`${MODEL} v2 = 0.25`],
+  });
+  // Promoted, with the old champion as a shadow: the canary's series are gone.
+  await deploy({ champion: { version: '2' }, shadow: { version: '1' } });
+  assert.deepEqual(await inService(), { info: [`${MODEL} champion v2 = 1`, `${MODEL} shadow v1 = 1`], canary: [] });
 });
 
 /** Every family of the server says what it is. */

@@ -1,13 +1,14 @@
 /**
  * The worker's monitoring gauges and its metrics addresses: what a cycle that could not measure
- * something leaves, what a new champion clears, and which PERENNIAL_*_METRICS values are refused.
+ * something leaves, what a new champion clears, per-feature drift, retrains by outcome, and which
+ * PERENNIAL_*_METRICS values are refused.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MetricsConfigError, workerMetricsConfig } from '../../config/metrics.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { noShadowPairs, summarizeShadow } from '../../core/shadow.ts';
-import { MonitoringGauges } from '../../worker/metrics.ts';
+import { MonitoringGauges, RETRAIN_OUTCOMES } from '../../worker/metrics.ts';
 import { parsePrometheus, sampleSum } from '../helpers/prometheus.ts';
 
 function summary(cycle: number, championVersion: string, measured: { accuracy?: number; driftedShare?: number }): MonitoringSummary {
@@ -124,4 +125,77 @@ test('shadow gauges follow the deployment: measured values stay through quiet cy
   families = await read(gauges);
   for (const name of ['shadow_agreement', 'shadow_accuracy', 'champion_accuracy_on_shadowed'])
     assert.equal(families.get(`perennial_monitoring_${name}`)?.samples.length ?? 0, 0, `${name} gone with the shadow`);
+});
+
+test('F1 and per-feature drift follow the tested window: a skipped feature or a replaced test loses its series', async () => {
+  const gauges = new MonitoringGauges();
+  const model = 'weather';
+  const feature = (name: string, test: string, statistic: number, drifted: boolean, pValue?: number) => ({
+    name,
+    test,
+    statistic,
+    ...(pValue === undefined ? {} : { pValue }),
+    threshold: pValue === undefined ? 0.1 : 0.05,
+    drifted,
+  });
+  const tested = (cycle: number, features: ReturnType<typeof feature>[]) => {
+    const s = summary(cycle, '1', { accuracy: 0.7, driftedShare: 0.5 });
+    return { ...s, performance: { ...s.performance, f1Macro: 0.6 }, drift: { ...s.drift, features } };
+  };
+  gauges.record(model, tested(1, [feature('wind', 'ks', 0.4, true, 0.001), feature('temp_max', 'wasserstein', 0.02, false)]));
+  let families = await read(gauges);
+  assert.equal(sampleSum(families, 'perennial_monitoring_f1_macro', { model }), 0.6);
+  assert.equal(sampleSum(families, 'perennial_monitoring_feature_drift_score', { model, feature: 'wind', test: 'ks' }), 0.4);
+  assert.equal(sampleSum(families, 'perennial_monitoring_feature_drift_p_value', { model, feature: 'wind', test: 'ks' }), 0.001);
+  assert.equal(sampleSum(families, 'perennial_monitoring_feature_drifted', { model, feature: 'wind' }), 1);
+  assert.equal(sampleSum(families, 'perennial_monitoring_feature_drifted', { model, feature: 'temp_max' }), 0);
+  assert.equal(families.get('perennial_monitoring_feature_drift_p_value')!.samples.length, 1, 'a distance has no p-value');
+
+  // An untested cycle keeps them; the next tested window uses Wasserstein for wind and skips temp_max.
+  gauges.record(model, summary(2, '1', {}));
+  assert.equal(sampleSum(await read(gauges), 'perennial_monitoring_feature_drift_score', { model, feature: 'wind', test: 'ks' }), 0.4);
+  gauges.record(model, tested(3, [feature('wind', 'wasserstein', 0.3, true)]));
+  families = await read(gauges);
+  const series = (name: string) => families.get(name)!.samples.map((s) => s.labels);
+  assert.deepEqual(series('perennial_monitoring_feature_drift_score'), [{ model, feature: 'wind', test: 'wasserstein' }]);
+  assert.deepEqual(series('perennial_monitoring_feature_drift_p_value'), []);
+  assert.deepEqual(series('perennial_monitoring_feature_drifted'), [{ model, feature: 'wind' }]);
+
+  // A new champion starts with none.
+  gauges.record(model, summary(1, '2', {}));
+  families = await read(gauges);
+  for (const name of ['feature_drift_score', 'feature_drifted', 'f1_macro'])
+    assert.equal(families.get(`perennial_monitoring_${name}`)!.samples.length, 0, name);
+});
+
+test('retrains are counted once per run by outcome, every outcome starting at 0 once the model is known', async () => {
+  const gauges = new MonitoringGauges();
+  const count = async (model: string, outcome: string) => sampleSum(await read(gauges), 'perennial_retrains_total', { model, outcome });
+  assert.equal((await read(gauges)).get('perennial_retrains_total')!.type, 'counter');
+  assert.equal((await read(gauges)).get('perennial_retrains_total')!.samples.length, 0, 'no model known yet');
+
+  gauges.retrainStarted('weather');
+  const zeroes = (await read(gauges)).get('perennial_retrains_total')!.samples;
+  assert.deepEqual(
+    zeroes.map((s) => [s.labels.outcome, s.value]),
+    RETRAIN_OUTCOMES.map((outcome) => [outcome, 0]),
+  );
+  gauges.retrainFinished('weather', 'promoted', 'run-1');
+  gauges.retrainFinished('weather', 'promoted', 'run-1'); // the activity retried after it recorded
+  gauges.retrainFinished('weather', 'rolled-back', 'run-2');
+  gauges.retrainFinished('weather', 'failed', 'run-3');
+  assert.equal(await count('weather', 'promoted'), 1);
+  assert.equal(await count('weather', 'rolled-back'), 1);
+  assert.equal(await count('weather', 'failed'), 1);
+  assert.equal(await count('weather', 'rejected'), 0);
+
+  // A model first seen in a monitoring cycle (its retrain started on another worker) has its zeroes too.
+  gauges.record('cars', summary(1, '1', {}));
+  assert.equal(
+    (await read(gauges)).get('perennial_retrains_total')!.samples.filter((s) => s.labels.model === 'cars').length,
+    RETRAIN_OUTCOMES.length,
+  );
+  // A new champion clears gauges, never counts.
+  gauges.record('weather', summary(1, '2', {}));
+  assert.equal(await count('weather', 'promoted'), 1);
 });

@@ -82,7 +82,7 @@ test('with a limit of 1, models sweep one at a time in the order they asked; the
   const waiting = await stack.client.sweepStatus(retrainWorkflowId(second.name, 1));
   assert.equal(waiting.permit, 'waiting for a training permit (1 ahead when it asked)');
   assert.equal(waiting.rungsDone, 0);
-  const status = await runCli(stack, 'status', second.name);
+  const status = await runCli(stack, 'status', second.name, '--json');
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /"stage": "sweep: waiting for a training permit \(1 ahead\)"/);
   const shown = await runCli(stack, 'training-limit');
