@@ -15,7 +15,7 @@ import * as registry from './registry.ts';
 import * as artifacts from './artifacts.ts';
 import * as loggedModels from './logged-models.ts';
 import { logDatasetInputs, type DatasetInput } from './datasets.ts';
-import type { LoggedModel } from './logged-models.ts';
+import type { LoggedModel, NewLoggedModel } from './logged-models.ts';
 import type { ArtifactEntry, MetricPoint, MlflowRun, ModelVersion, RegisteredModel } from './schemas.ts';
 
 export { MlflowError } from './http.ts';
@@ -117,15 +117,7 @@ export class MlflowClient {
   // ---- Logged models (MLflow 3) ----
 
   /** Idempotent by `key` (a `perennial.key` tag); a model left PENDING by a crash is found again, not duplicated. */
-  findOrCreateLoggedModel(input: {
-    experimentId: string;
-    key: string;
-    name: string;
-    modelType: string;
-    sourceRunId: string;
-    params?: Record<string, string>;
-    tags?: Record<string, string>;
-  }): Promise<{ model: LoggedModel; created: boolean }> {
+  findOrCreateLoggedModel(input: NewLoggedModel): Promise<{ model: LoggedModel; created: boolean }> {
     return loggedModels.findOrCreateLoggedModel(this.#http, input);
   }
 

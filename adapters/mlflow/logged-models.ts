@@ -14,6 +14,18 @@ import { toRecord } from './schemas.ts';
 
 const KEY_TAG = 'perennial.key';
 
+/** A logged model to find by `key`, or create. */
+export interface NewLoggedModel {
+  experimentId: string;
+  /** Stored as the `perennial.key` tag. */
+  key: string;
+  name: string;
+  modelType: string;
+  sourceRunId: string;
+  params?: Record<string, string>;
+  tags?: Record<string, string>;
+}
+
 export interface LoggedModel {
   modelId: string;
   experimentId: string;
@@ -56,18 +68,7 @@ function toLoggedModel({ info }: z.infer<typeof LoggedModelSchema>): LoggedModel
  * The logged model keyed `key` in the experiment, created if there is none. Concurrent creators
  * keep the oldest (then lowest id) and delete their own if it lost, as findOrCreateRun does.
  */
-export async function findOrCreateLoggedModel(
-  http: MlflowHttp,
-  input: {
-    experimentId: string;
-    key: string;
-    name: string;
-    modelType: string;
-    sourceRunId: string;
-    params?: Record<string, string>;
-    tags?: Record<string, string>;
-  },
-): Promise<{ model: LoggedModel; created: boolean }> {
+export async function findOrCreateLoggedModel(http: MlflowHttp, input: NewLoggedModel): Promise<{ model: LoggedModel; created: boolean }> {
   const found = await byKey(http, input.experimentId, input.key);
   if (found.length > 0) return { model: found[0], created: false };
   const { model } = await http.json(z.object({ model: LoggedModelSchema }), 'POST', '/mlflow/logged-models', {
