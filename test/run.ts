@@ -13,6 +13,7 @@ import { ensurePythonEnv, PROJECT_ROOT, startMlflow, startTemporal } from '../st
 import { startPostgres } from '../stack/postgres.ts';
 import { DebianPackagesError, ensureDebianPackages } from '../stack/debian-packages.ts';
 import { TEST_TEMPORAL_ARGS, tempDir } from './helpers/services.ts';
+import { writeWorkflowBundle } from '../worker/workflow-bundle.ts';
 
 ensurePythonEnv();
 try {
@@ -28,16 +29,20 @@ try {
   console.error(`npm test: ${err.message}`);
   process.exit(1);
 }
+// One workflow bundle for every worker the tests start (worker/workflow-bundle.ts), built while
+// the services start.
+const workflowBundle = join(tempDir('perennial-bundle-'), 'workflows.js');
+const bundling = writeWorkflowBundle(workflowBundle);
 const starting = [
   startTemporal({ dataDir: tempDir('perennial-temporal-'), extraArgs: TEST_TEMPORAL_ARGS }),
   startMlflow({ dataDir: tempDir('perennial-mlflow-') }),
   startPostgres({ dataDir: tempDir('perennial-postgres-') }),
 ] as const;
-const settled = await Promise.allSettled(starting);
+const settled = await Promise.allSettled([...starting, bundling]);
 // One service failed to start: stop the others rather than leave them running, and say why.
 if (settled.some((s) => s.status === 'rejected')) {
   for (const s of settled) if (s.status === 'rejected') console.error(`npm test: ${(s.reason as Error).message}`);
-  await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
+  await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value.stop()] : [])));
   process.exit(1);
 }
 const [temporal, mlflow, postgres] = await Promise.all(starting);
@@ -60,6 +65,7 @@ const runner = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-con
     MLFLOW_TRACKING_URI: mlflow.url,
     PERENNIAL_TEST_DATABASE_URL: postgres.url,
     PERENNIAL_DATA_DIR: join(tempDir(), 'data'),
+    PERENNIAL_WORKFLOW_BUNDLE: workflowBundle,
   },
 });
 // Interrupted: stop the runner; the services stop below once it has exited.

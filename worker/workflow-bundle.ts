@@ -11,6 +11,7 @@
  * TypeScript with swc's native addon, and a process whose threads load that addon a third time
  * crashes (a segmentation fault, seen with Node 20.20 and swc from @temporalio/worker 1.24).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 
@@ -24,11 +25,30 @@ export interface WorkflowBundle {
 
 let bundled: Promise<WorkflowBundle> | undefined;
 
+/**
+ * `PERENNIAL_WORKFLOW_BUNDLE` names a bundle this code built before (`writeWorkflowBundle`), to
+ * start workers without bundling: an image can build it once, and `npm test` builds it once for
+ * all its worker processes (about 5 s of CPU each otherwise). It must come from the same source.
+ */
 export function bundleWorkflows(): Promise<WorkflowBundle> {
-  bundled ??= bundleInThread();
+  const prebuilt = process.env.PERENNIAL_WORKFLOW_BUNDLE?.trim();
+  bundled ??= prebuilt ? readBundle(prebuilt) : bundleInThread();
   // A failed bundling is not kept: the next worker start tries again.
   bundled.catch(() => (bundled = undefined));
   return bundled;
+}
+
+/** Bundles the workflow code into `path`, for PERENNIAL_WORKFLOW_BUNDLE. */
+export async function writeWorkflowBundle(path: string): Promise<void> {
+  await writeFile(path, (await bundleInThread()).code);
+}
+
+async function readBundle(path: string): Promise<WorkflowBundle> {
+  try {
+    return { code: await readFile(path, 'utf8') };
+  } catch (err) {
+    throw new Error(`PERENNIAL_WORKFLOW_BUNDLE: cannot read the workflow bundle ${path}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function bundleInThread(): Promise<WorkflowBundle> {
