@@ -35,3 +35,28 @@ export function leafOf(tree: Tree, row: ArrayLike<number>): number {
 export function predictTree(tree: Tree, row: ArrayLike<number>): number {
   return tree.value[leafOf(tree, row)];
 }
+
+/**
+ * A boosted ensemble as prediction and explanation see it: raw scores per output are
+ * base[k] + the sum of trees[k] at the row, then `link` turns them into the prediction.
+ */
+export interface TreeEnsemble {
+  /** 1 for regression and binary classification (the positive class's log-odds), else one per class. */
+  nOutputs: number;
+  /** trees[k] are the trees of output k, in boosting order. */
+  trees: Tree[][];
+  /** The raw score every row starts from (LightGBM's boost_from_average), per output. */
+  base: Float64Array;
+  link: 'identity' | 'sigmoid' | 'softmax';
+  /** Columns of the input matrix the trees read. */
+  nColumns: number;
+}
+
+/** Raw scores (before the link) of one row, one per output. */
+export function rawScores(ensemble: TreeEnsemble, row: ArrayLike<number>): Float64Array {
+  const out = Float64Array.from(ensemble.base);
+  for (let k = 0; k < ensemble.nOutputs; k++) {
+    for (const tree of ensemble.trees[k]) out[k] += predictTree(tree, row);
+  }
+  return out;
+}
