@@ -44,7 +44,7 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
         taskQueue: `chaos-${randomUUID()}`,
       });
       try {
-        const spec = outageSpec();
+        const spec = outageSpec(full);
         await stack.store.addRecords(
           spec.name,
           toRecords(
@@ -120,8 +120,11 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
   };
 }
 
-/** A small weather model whose sweep has enough rungs for the outage to land in the middle. */
-function outageSpec(): ModelSpec {
+/**
+ * A small weather model whose sweep has enough rungs for the outage to land in the middle: the
+ * outage starts after the first rung (3 epochs), so the short form stops at 9 epochs.
+ */
+function outageSpec(full: boolean): ModelSpec {
   return ModelSpec.parse({
     name: `chaos-${randomUUID().slice(0, 8)}`,
     features: [{ name: 'precipitation', min: 0 }, { name: 'temp_max' }, { name: 'temp_min' }, { name: 'wind', min: 0 }],
@@ -132,7 +135,7 @@ function outageSpec(): ModelSpec {
         families: { softmax: { learningRate: { type: 'float', low: 0.02, high: 0.1, log: true } } },
         sampler: 'random',
         seed: 1,
-        budget: { maxTrials: 3, maxEpochsPerTrial: 27 },
+        budget: { maxTrials: 3, maxEpochsPerTrial: full ? 27 : 9 },
         earlyStopping: { kind: 'asha', minEpochs: 3, reductionFactor: 3 },
       },
     },

@@ -19,7 +19,16 @@ import { seedRecords, startStack } from '../helpers/stack.ts';
 test('the weather demo retrains on drift and promotes the challenger', { timeout: 20 * 60_000 }, async () => {
   const stack = await startStack();
   const demo = readSpecFile(join(PROJECT_ROOT, 'examples', 'weather.yaml'));
-  const spec = ModelSpec.parse({ ...demo, name: 'weather-e2e' });
+  // The demo's own spec with a smaller sweep (4 trials to 9 epochs instead of 6 to 27): the
+  // lifecycle's path is the same, and test/e2e/start.test.ts runs the demo's full sweep.
+  const spec = ModelSpec.parse({
+    ...demo,
+    name: 'weather-e2e',
+    training: {
+      ...demo.training,
+      sweep: { ...demo.training.sweep, budget: { ...demo.training.sweep.budget, maxTrials: 4, maxEpochsPerTrial: 9 } },
+    },
+  });
   await seedRecords(stack.store, spec);
   await stack.client.register(spec);
 

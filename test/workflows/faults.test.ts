@@ -130,7 +130,8 @@ describe('reviewers', () => {
 describe('a retrain that does not finish', () => {
   test('a retrain cancelled mid-sweep leaves no MLflow run RUNNING, records its root cause and is not retried', async () => {
     const spec = testSpec({
-      training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 27 } } },
+      // Rungs of 3 and 9 epochs: the sweep is still training when the first rung is done.
+      training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 9 } } },
     });
     await seedRecords(stack.store, spec);
     await stack.client.register(spec);
@@ -167,7 +168,8 @@ describe('a retrain that does not finish', () => {
 describe('the retry policy of a failed retrain', () => {
   test('a retrain whose sweep dies fails with its root cause, ends its runs, and is retried a minute later', async () => {
     const spec = testSpec({
-      training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 27 } } },
+      // Rungs of 3 and 9 epochs: the sweep is still training when the first rung is done.
+      training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 9 } } },
     });
     await seedRecords(stack.store, spec);
     await stack.client.register(spec);
