@@ -1,0 +1,110 @@
+/**
+ * The gbdt family through the whole loop on real services: a sweep over gradient-boosted trees
+ * (rungs of 30 and 90 rounds, the second boosting on from the first's checkpoint in MLflow), the
+ * best trial promoted, its gain importance and logged model in MLflow, and the model server
+ * answering over HTTP (V1 and the Open Inference Protocol) exactly as the saved model predicts
+ * here, including for a row with a missing number.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { request } from 'undici';
+import { experimentName } from '../../adapters/mlflow/model-files.ts';
+import { downloadModelFiles } from '../../adapters/mlflow/model-files.ts';
+import { loadPredictor } from '../../ml/bundle.ts';
+import { eventually, registerSeeded, startStack, testSpec } from '../helpers/stack.ts';
+
+let stack: Awaited<ReturnType<typeof startStack>>;
+before(async () => {
+  stack = await startStack();
+});
+
+const ROWS = [
+  { precipitation: 0, temp_max: 25, temp_min: 14, wind: 3 },
+  { precipitation: 12, temp_max: 9, temp_min: 4, wind: 6 },
+  { precipitation: 1, temp_max: 1, temp_min: -4, wind: 5 },
+  { temp_max: 11, temp_min: 6, wind: 2 },
+];
+
+test('a gbdt sweep is promoted, explains its gain in MLflow and serves over HTTP as it predicts here', async () => {
+  const base = testSpec();
+  const spec = testSpec({
+    training: {
+      ...base.training,
+      sweep: {
+        ...base.training.sweep,
+        families: {
+          gbdt: {
+            numLeaves: { type: 'int', low: 4, high: 31, log: true },
+            learningRate: { type: 'float', low: 0.05, high: 0.3, log: true },
+          },
+        },
+      },
+    },
+  });
+  await registerSeeded(stack, spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
+
+  const version = await stack.mlflow.getModelVersion(spec.name, '1');
+  const champion = await stack.mlflow.getRun(version.runId);
+  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
+  const trials = await stack.mlflow.searchRuns([experimentId], "tags.`perennial.kind` = 'trial'");
+  assert.equal(trials.length, 2);
+  for (const trial of trials) {
+    assert.equal(trial.params.family, 'gbdt');
+    assert.equal(trial.tags['perennial.backend'], 'js');
+  }
+  assert.equal(champion.tags['perennial.rung_reached'], '1', 'the champion boosted through the top rung');
+
+  const gain = JSON.parse(new TextDecoder().decode(await stack.mlflow.downloadArtifact(champion.artifactUri, 'importance/gain.json')));
+  assert.deepEqual(Object.keys(gain).sort(), ['precipitation', 'temp_max', 'temp_min', 'wind']);
+  assert.ok(Object.values(gain).every((g) => typeof g === 'number' && g >= 0));
+  assert.ok(gain.precipitation > 0, JSON.stringify(gain));
+  const svg = new TextDecoder().decode(await stack.mlflow.downloadArtifact(champion.artifactUri, 'importance/gain.svg'));
+  assert.match(svg, /^<svg/);
+  const mlmodel = new TextDecoder().decode(
+    await stack.mlflow.downloadArtifact(
+      (await stack.mlflow.getLoggedModel(champion.tags['perennial.logged_model_id'])).artifactUri,
+      'MLmodel',
+    ),
+  );
+  assert.match(mlmodel, /format: perennial-gbdt/);
+
+  // The saved model here and the model server agree, to float32.
+  const predictor = await loadPredictor(await downloadModelFiles(stack.mlflow, champion.artifactUri));
+  assert.ok(predictor.ensemble && predictor.ensemble.trees.flat().length === 90 * 5, 'five classes, 90 rounds');
+  const local = predictor.predict(ROWS);
+  const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rows: ROWS }),
+  });
+  assert.equal(res.statusCode, 200);
+  const served = (
+    (await res.body.json()) as { predictions: Array<{ label: string; probabilities: Record<string, number>; version: string }> }
+  ).predictions;
+  served.forEach((p, i) => {
+    assert.equal(p.version, '1');
+    assert.equal(p.label, local[i].label);
+    for (const [c, v] of Object.entries(local[i].probabilities))
+      assert.ok(Math.abs(p.probabilities[c] - v) < 1e-6, `${c}: ${p.probabilities[c]} vs ${v}`);
+  });
+
+  const inputs = ['precipitation', 'temp_max', 'temp_min', 'wind'].map((name) => ({
+    name,
+    shape: [3],
+    datatype: 'FP64',
+    data: ROWS.slice(0, 3).map((r) => r[name as keyof (typeof ROWS)[0]]),
+  }));
+  const v2 = await request(`${stack.servingUrl}/v2/models/${spec.name}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs }),
+  });
+  assert.equal(v2.statusCode, 200);
+  const outputs = ((await v2.body.json()) as { outputs: Array<{ name: string; data: unknown[] }> }).outputs;
+  assert.deepEqual(
+    outputs.find((o) => o.name === 'label')!.data,
+    local.slice(0, 3).map((p) => p.label),
+  );
+  predictor.dispose();
+});
