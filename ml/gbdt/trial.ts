@@ -41,7 +41,7 @@ export async function trainGbdtTrial(
     // Boosting on from the champion's trees: its encoding and bins, new rows.
     pre = preprocessorOf(input.warmStart, 'The model to warm-start from');
     profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
-    state = { ...readBooster(input.warmStart), params };
+    state = { ...readBooster(input.warmStart), params, nRows: input.train.rows.length };
   } else {
     pre = fitPreprocessor(input.train.rows, input.features, regression ? { targets: input.train.labels } : input.classes, input.image);
     profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });

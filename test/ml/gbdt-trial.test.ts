@@ -120,9 +120,12 @@ describe('gbdt trials', () => {
     assert.throws(() => resolveConfig({ family: 'gbdt', params: { numLeaves: 1 } }), /gbdt\.numLeaves must be an integer >= 2, got 1/);
     assert.throws(
       () => resolveConfig({ family: 'gbdt', params: { growth: 'sideways' } }),
-      /gbdt\.growth must be one of leafwise, depthwise/,
+      /gbdt\.growth must be 'leafwise' or 'depthwise', got "sideways"/,
     );
     assert.throws(() => resolveConfig({ family: 'gbdt', params: { batchSize: 32 } }), /gbdt has no hyperparameter "batchSize"/);
-    assert.throws(() => resolveConfig({ family: 'gbdt', params: { featureFraction: 0 } }), /gbdt\.featureFraction must be in \(0, 1\]/);
+    assert.throws(
+      () => resolveConfig({ family: 'gbdt', params: { featureFraction: 0 } }),
+      /gbdt\.featureFraction must be a number in \(0, 1\], got 0/,
+    );
   });
 });
