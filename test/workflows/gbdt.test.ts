@@ -22,7 +22,7 @@ const ROWS = [
   { precipitation: 0, temp_max: 25, temp_min: 14, wind: 3 },
   { precipitation: 12, temp_max: 9, temp_min: 4, wind: 6 },
   { precipitation: 1, temp_max: 1, temp_min: -4, wind: 5 },
-  { temp_max: 11, temp_min: 6, wind: 2 },
+  { precipitation: null, temp_max: 11, temp_min: 6, wind: 2 },
 ];
 
 test('a gbdt sweep is promoted, explains its gain in MLflow and serves over HTTP as it predicts here', async () => {
