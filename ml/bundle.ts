@@ -20,6 +20,7 @@ import { regressionReport } from '../core/metrics/regression.ts';
 import { categoryKey, targetNumbers, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import type { FeatureProfile, ReferenceProfile } from '../core/profile.ts';
+import type { TreeEnsemble } from './gbdt/tree.ts';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
@@ -65,6 +66,11 @@ export interface Predictor {
   /** Row-major [rows x classes] probabilities, in `classes` order; a regression model's predicted numbers, one per row. */
   probabilities(rows: ReadonlyArray<Record<string, unknown>>): Float32Array;
   dispose(): void;
+  /**
+   * A tree model's ensemble, over the columns of toMatrix(preprocessor, rows): explanations use
+   * exact Tree SHAP when it is present, sampled Shapley values otherwise (ml/explain/explain.ts).
+   */
+  ensemble?: TreeEnsemble;
 }
 
 export interface Evaluation {
