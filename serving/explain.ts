@@ -21,8 +21,8 @@ import { missingFeatures, type Row } from './rows.ts';
 export const MAX_EXPLAIN_ROWS = 10;
 export const DEFAULT_SAMPLES = 128;
 export const MAX_SAMPLES = 2048;
-/** Model rows one request may cost: about a quarter of a second for a small network. */
-export const MAX_MODEL_ROWS = 200_000;
+/** Model rows one request may cost: about 0.4 s of a small network on the serving thread (10 weather rows x 833 samples). */
+export const MAX_MODEL_ROWS = 50_000;
 
 const ExplainBody = z.strictObject({
   rows: z

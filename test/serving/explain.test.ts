@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPredictor, servingFiles, type Predictor } from '../../ml/bundle.ts';
 import { trainTrial } from '../../ml/train.ts';
@@ -25,6 +26,20 @@ const ROW = featuresOf(weather[1200]);
 let server: Awaited<ReturnType<typeof startLocalServer>>;
 let network: Predictor;
 let trees: Predictor;
+
+const PIXELS = Array.from({ length: 64 }, (_, i) => `p${i}`);
+
+/** The 8x8 digits fixture: 64 pixel features (0-16) and the digit. */
+function digits(): Array<{ pixels: Record<string, number>; digit: string }> {
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/digits.json', import.meta.url), 'utf8')) as {
+    images: string[];
+    labels: number[];
+  };
+  return fixture.images.map((s, i) => ({
+    pixels: Object.fromEntries([...s].map((c, p) => [PIXELS[p], parseInt(c, 17)])),
+    digit: String(fixture.labels[i]),
+  }));
+}
 
 const explain = (model: string, body: unknown, token?: string) => call(server.base, 'POST', `/v1/models/${model}/explain`, body, token);
 const deploy = (model: string, body: unknown) => call(server.base, 'PUT', `/admin/models/${model}/deployment`, body, TOKEN);
@@ -87,8 +102,21 @@ before(async () => {
   const files = servingFiles(checkpoint);
   network = await loadPredictor(files);
   trees = treeModel(network);
+  const images = digits().slice(0, 300);
+  const cnn = await trainTrial({
+    config: { family: 'cnn', params: { filters: 4, dense: 16, learningRate: 0.01 } },
+    features: PIXELS,
+    classes: [...'0123456789'],
+    image: { height: 8, width: 8, channels: 1 },
+    train: { rows: images.map((d) => d.pixels), labels: images.map((d) => d.digit) },
+    validation: { rows: images.slice(0, 30).map((d) => d.pixels), labels: images.slice(0, 30).map((d) => d.digit) },
+    seed: 1,
+    fromEpoch: 0,
+    toEpoch: 2,
+  });
   server = await startLocalServer(join(tempDir(), 'perennial.sqlite'), TOKEN, {
     '1': files,
+    '5': servingFiles(cnn.checkpoint),
     '2': files,
     '7': async () => trees,
   });
@@ -97,6 +125,7 @@ before(async () => {
     200,
   );
   assert.equal((await deploy('trees', { champion: { version: '7' }, reason: 'explain trees' })).status, 200);
+  assert.equal((await deploy('digits', { champion: { version: '5' }, reason: 'explain images' })).status, 200);
 });
 
 after(async () => {
@@ -105,6 +134,7 @@ after(async () => {
 });
 
 test('a network is explained by sampled Shapley values that add up to its probability and match brute force', async () => {
+  await explain('weather', { rows: [ROW], samples: 8 }); // warm-up: the first call compiles the model's kernels
   const started = performance.now();
   const response = await explain('weather', { rows: [ROW], samples: 256 });
   const ms = performance.now() - started;
@@ -182,6 +212,21 @@ test('a tree model is explained by Tree SHAP in raw score space', async () => {
   assert.notEqual(response.body.explanations[0].attributions.precipitation, response.body.explanations[1].attributions.precipitation);
 });
 
+test('an image model attributes its image as one feature, and says so', async () => {
+  const image = digits()[400].pixels;
+  const response = await explain('digits', { rows: [image] });
+  assert.equal(response.status, 200, response.text);
+  assert.equal(response.body.method, 'sampled-shapley');
+  assert.equal(response.body.note, 'the 64 pixel features (p0..p63) are attributed as one feature, "image"');
+  const [e] = response.body.explanations;
+  assert.deepEqual(Object.keys(e.attributions), ['image']);
+  // One player: its attribution is all of the difference from the expected value.
+  assert.ok(Math.abs(e.expected + e.attributions.image - e.value) < 1e-9);
+  const served = (await call(server.base, 'POST', '/v1/models/digits/predict', { rows: [image] })).body.predictions[0];
+  assert.equal(e.output, served.label);
+  assert.ok(Math.abs(e.value - served.probabilities[e.output]) < 1e-6);
+});
+
 test('bad explain bodies get a 400 naming the field; an unknown model 404; a keyed model 401 without its key', async () => {
   const bad: Array<[unknown, RegExp]> = [
     [{}, /rows/],
@@ -192,6 +237,8 @@ test('bad explain bodies get a 400 naming the field; an unknown model 404; a key
     [{ rows: [ROW], samples: 0 }, /samples: at least 2/],
     [{ rows: [ROW], samples: 2.5 }, /samples: a whole number/],
     [{ rows: [ROW], samples: 1e6 }, /samples: at most 2048/],
+    // 6 model rows per sample for 4 features: 10 rows x 2048 samples would put 122,880 rows to the model.
+    [{ rows: Array(10).fill(ROW), samples: 2048 }, /samples: at most 833 for 10 row\(s\) of this model/],
     [{ rows: [ROW], output: 'hail' }, /output: "hail" is not a class of weather v1/],
     [{ rows: [ROW], version: 'latest' }, /version: a registered version number/],
     [{ rows: [ROW], sample: 8 }, /sample/],
