@@ -3,7 +3,8 @@
  * model answers with sampled Shapley values per feature that add up (with the expected value) to
  * the probability it predicts, and agree with exact interventional Shapley values computed here by
  * brute force against the same background; a tree model answers with Tree SHAP in raw score
- * space; bad bodies get a 400 naming the field, an unknown model a 404, a keyed model a 401.
+ * space; a regression model explains its value; a cnn its image as one feature; bad bodies get a
+ * 400 naming the field, an unknown model a 404, a keyed model a 401.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,8 +115,22 @@ before(async () => {
     fromEpoch: 0,
     toEpoch: 2,
   });
+  // A regression model of temp_max from the other three.
+  const inputs = FEATURES.filter((f) => f !== 'temp_max');
+  const regression = await trainTrial({
+    config: { family: 'softmax', params: { learningRate: 0.05 } },
+    features: inputs,
+    classes: [],
+    labelType: 'number',
+    train: { rows: rows.map((r) => featuresOf(r, inputs)), labels: rows.map((r) => String(r.temp_max)) },
+    validation: { rows: rows.slice(0, 40).map((r) => featuresOf(r, inputs)), labels: rows.slice(0, 40).map((r) => String(r.temp_max)) },
+    seed: 1,
+    fromEpoch: 0,
+    toEpoch: 10,
+  });
   server = await startLocalServer(join(tempDir(), 'perennial.sqlite'), TOKEN, {
     '1': files,
+    '3': servingFiles(regression.checkpoint),
     '5': servingFiles(cnn.checkpoint),
     '2': files,
     '7': async () => trees,
@@ -125,6 +140,7 @@ before(async () => {
     200,
   );
   assert.equal((await deploy('trees', { champion: { version: '7' }, reason: 'explain trees' })).status, 200);
+  assert.equal((await deploy('temperature', { champion: { version: '3' }, reason: 'explain regression' })).status, 200);
   assert.equal((await deploy('digits', { champion: { version: '5' }, reason: 'explain images' })).status, 200);
 });
 
@@ -210,6 +226,24 @@ test('a tree model is explained by Tree SHAP in raw score space', async () => {
     assert.equal(e.output, served.predictions[0].label);
   }
   assert.notEqual(response.body.explanations[0].attributions.precipitation, response.body.explanations[1].attributions.precipitation);
+});
+
+test('a regression model explains its value', async () => {
+  const row = featuresOf(ROW, ['precipitation', 'temp_min', 'wind']);
+  const response = await explain('temperature', { rows: [row], samples: 64 });
+  assert.equal(response.status, 200, response.text);
+  const [e] = response.body.explanations;
+  assert.equal(e.output, 'value');
+  assert.equal(e.space, 'value');
+  assert.deepEqual(Object.keys(e.attributions), ['precipitation', 'temp_min', 'wind']);
+  const served = (await call(server.base, 'POST', '/v1/models/temperature/predict', { rows: [row] })).body.predictions[0];
+  assert.ok(Math.abs(e.value - served.value) < 1e-4, `explained ${e.value}, served ${served.value}`);
+  assert.ok(Math.abs(e.expected + Object.values(e.attributions as Record<string, number>).reduce((a, v) => a + v, 0) - e.value) < 1e-6);
+  // temp_min carries most of temp_max.
+  assert.ok(Math.abs(e.attributions.temp_min) > Math.abs(e.attributions.wind), JSON.stringify(e.attributions));
+  const refused = await explain('temperature', { rows: [row], output: 'rain' });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.message, /output: a regression model has one output/);
 });
 
 test('an image model attributes its image as one feature, and says so', async () => {
