@@ -99,6 +99,7 @@ test('Tree SHAP equals brute-force Shapley values of the path-dependent value fu
       assert.ok(Math.abs(shap.expected[k] - value(0)) < 1e-9);
     }
   }
+  console.log(`Tree SHAP vs brute force on 60 random ensembles: largest difference ${worst.toExponential(2)}`);
   assert.ok(worst < 1e-9, `largest difference from brute force ${worst}`);
 });
 
