@@ -13,6 +13,8 @@
 import { z } from 'zod';
 import { formatIssues } from '../core/spec.ts';
 import { InvalidRequestError } from '../core/errors.ts';
+import { parseNumeric } from '../core/validation.ts';
+import type { Preprocessor } from '../ml/preprocess.ts';
 import { BACKGROUND_ROWS, explainRows, explanationCost, type Explanation } from '../ml/explain/explain.ts';
 import type { LiveDeployments, Target } from './deployments.ts';
 import { guardInputRange } from './input-range.ts';
@@ -64,14 +66,17 @@ export function explain(deployments: LiveDeployments, model: string, body: unkno
       `invalid request body:\n  - output: ${JSON.stringify(output)} is not a class of ${model} v${target.version} (${predictor.classes.join(', ')})`,
     );
   const cost = explanationCost(predictor);
+  const warnings = new Map<number, string[]>();
   const modelRows = rows.length * samples * cost.rowsPerSample;
   if (modelRows > MAX_MODEL_ROWS)
     throw new InvalidRequestError(
       `invalid request body:\n  - samples: at most ${Math.floor(MAX_MODEL_ROWS / (rows.length * cost.rowsPerSample))} for ${rows.length} row(s) of this model ` +
         `(each sample puts ${cost.rowsPerSample} rows to the model per row explained; a request may put ${MAX_MODEL_ROWS})`,
     );
-  // As for predictions: numbers too far out to compute with are treated as missing, with a warning.
-  const guarded = guardInputRange(rows, predictor.preprocessor);
+  // As for predictions: a number feature's value that is not a number, or a number too far out to
+  // compute with, is treated as missing, with a warning.
+  const guarded = guardInputRange(withoutInvalidNumbers(rows, predictor.preprocessor, warnings), predictor.preprocessor);
+  for (const [i, messages] of guarded.warnings) warnings.set(i, [...(warnings.get(i) ?? []), ...messages]);
   const explanations = explainRows(predictor, guarded.rows, { output, samples });
   const sampled = cost.method === 'sampled-shapley';
   return {
@@ -81,6 +86,20 @@ export function explain(deployments: LiveDeployments, model: string, body: unkno
     method: cost.method,
     ...(sampled && { samples, background: { rows: BACKGROUND_ROWS, from: 'profile.json, each feature drawn independently' } }),
     ...(cost.note && { note: cost.note }),
-    explanations: explanations.map((e, i) => (guarded.warnings.has(i) ? { ...e, warnings: guarded.warnings.get(i) } : e)),
+    explanations: explanations.map((e, i) => (warnings.has(i) ? { ...e, warnings: warnings.get(i) } : e)),
   };
+}
+
+/** The rows with each number feature's non-numeric value replaced by null, in the words of a prediction's warning. */
+function withoutInvalidNumbers(rows: readonly Row[], pre: Preprocessor, warnings: Map<number, string[]>): Row[] {
+  const numeric = pre.encodings.filter((e) => e.type === 'number').map((e) => e.name);
+  return rows.map((row, i) => {
+    const invalid = numeric.filter((f) => parseNumeric(row[f]).kind === 'invalid');
+    if (!invalid.length) return row;
+    warnings.set(
+      i,
+      invalid.map((f) => `${f}: ${JSON.stringify(row[f])} is not a number; treated as missing`),
+    );
+    return { ...row, ...Object.fromEntries(invalid.map((f) => [f, null])) };
+  });
 }

@@ -62,7 +62,7 @@ export function explainRows(predictor: Predictor, rows: readonly Row[], options:
   if (options.output !== undefined && predictor.task === 'classification' && !predictor.classes.includes(options.output))
     throw new RangeError(`output ${JSON.stringify(options.output)} is not a class of the model (${predictor.classes.join(', ')})`);
   // Default output: the class the model predicts for the row.
-  const predicted = predictor.task === 'classification' ? predictor.predict(rows).map((p) => p.label) : [];
+  const predicted = predictor.task === 'classification' && options.output === undefined ? predictor.predict(rows).map((p) => p.label) : [];
   const classOf = (i: number) => (predictor.task === 'regression' ? undefined : (options.output ?? predicted[i]));
   return predictor.ensemble
     ? rows.map((row, i) => treeExplanation(predictor, groups, row, classOf(i)))

@@ -202,6 +202,11 @@ test('a network is explained by sampled Shapley values that add up to its probab
   assert.equal(again.status, 200, again.text);
   assert.equal(again.body.explanations[0].output, other);
   assert.deepEqual(again.body.explanations[0], again.body.explanations[1]);
+  // A value the model cannot use is treated as missing and the answer says so, as predict does.
+  const odd = await explain('weather', { rows: [{ ...ROW, wind: 'windy', temp_min: 1e300 }], samples: 8 });
+  assert.equal(odd.status, 200, odd.text);
+  assert.deepEqual(odd.body.explanations[0].warnings.map((w: string) => w.split(':')[0]).sort(), ['temp_min', 'wind']);
+  assert.match(odd.body.explanations[0].warnings.join('\n'), /wind: "windy" is not a number; treated as missing/);
   // A served version by name.
   const canary = await explain('weather', { rows: [ROW], samples: 8, version: '2' });
   assert.equal(canary.status, 200, canary.text);
