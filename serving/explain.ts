@@ -66,7 +66,6 @@ export function explain(deployments: LiveDeployments, model: string, body: unkno
       `invalid request body:\n  - output: ${JSON.stringify(output)} is not a class of ${model} v${target.version} (${predictor.classes.join(', ')})`,
     );
   const cost = explanationCost(predictor);
-  const warnings = new Map<number, string[]>();
   const modelRows = rows.length * samples * cost.rowsPerSample;
   if (modelRows > MAX_MODEL_ROWS)
     throw new InvalidRequestError(
@@ -75,6 +74,7 @@ export function explain(deployments: LiveDeployments, model: string, body: unkno
     );
   // As for predictions: a number feature's value that is not a number, or a number too far out to
   // compute with, is treated as missing, with a warning.
+  const warnings = new Map<number, string[]>();
   const guarded = guardInputRange(withoutInvalidNumbers(rows, predictor.preprocessor, warnings), predictor.preprocessor);
   for (const [i, messages] of guarded.warnings) warnings.set(i, [...(warnings.get(i) ?? []), ...messages]);
   const explanations = explainRows(predictor, guarded.rows, { output, samples });
