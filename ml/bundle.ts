@@ -70,9 +70,13 @@ export interface Predictor {
   predict(rows: ReadonlyArray<Record<string, unknown>>): Prediction[];
   /** Row-major [rows x classes] probabilities, in `classes` order; a regression model's predicted numbers, one per row. */
   probabilities(rows: ReadonlyArray<Record<string, unknown>>): Float32Array;
-  /** A gbdt model's trees (over the columns of ml/gbdt/model-files.ts gbdtMatrix), for Tree SHAP. */
-  ensemble?: TreeEnsemble;
   dispose(): void;
+  /**
+   * A gbdt model's ensemble, over the columns of gbdtMatrix(preprocessor, rows) (ml/gbdt/model-files.ts):
+   * explanations use exact Tree SHAP when it is present, sampled Shapley values otherwise
+   * (ml/explain/explain.ts).
+   */
+  ensemble?: TreeEnsemble;
 }
 
 export interface Evaluation {

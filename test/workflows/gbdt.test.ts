@@ -3,7 +3,7 @@
  * (rungs of 30 and 90 rounds, the second boosting on from the first's checkpoint in MLflow), the
  * best trial promoted, its gain importance and logged model in MLflow, and the model server
  * answering over HTTP (V1 and the Open Inference Protocol) exactly as the saved model predicts
- * here, including for a row with a missing number.
+ * here, including for a row with a missing number, and explaining by Tree SHAP.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -11,6 +11,8 @@ import { request } from 'undici';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { downloadModelFiles } from '../../adapters/mlflow/model-files.ts';
 import { loadPredictor } from '../../ml/bundle.ts';
+import { gbdtMatrix } from '../../ml/gbdt/model-files.ts';
+import { rawScores } from '../../ml/gbdt/tree.ts';
 import { eventually, registerSeeded, startStack, testSpec } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -106,5 +108,31 @@ test('a gbdt sweep is promoted, explains its gain in MLflow and serves over HTTP
     outputs.find((o) => o.name === 'label')!.data,
     local.slice(0, 3).map((p) => p.label),
   );
+
+  // Tree SHAP of the champion over HTTP: per feature, adding up to the trees' raw score of the
+  // predicted class, whose softmax is the served probability.
+  const explained = await request(`${stack.servingUrl}/v1/models/${spec.name}/explain`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rows: ROWS }),
+  });
+  assert.equal(explained.statusCode, 200);
+  const answer = (await explained.body.json()) as {
+    method: string;
+    version: string;
+    explanations: Array<{ output: string; value: number; expected: number; attributions: Record<string, number> }>;
+  };
+  assert.deepEqual([answer.method, answer.version], ['tree-shap', '1']);
+  answer.explanations.forEach((e, i) => {
+    assert.equal(e.output, local[i].label);
+    assert.deepEqual(Object.keys(e.attributions).sort(), ['precipitation', 'temp_max', 'temp_min', 'wind']);
+    const sum = e.expected + Object.values(e.attributions).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - e.value) < 1e-9);
+    const raw = rawScores(predictor.ensemble!, gbdtMatrix(predictor.preprocessor, [ROWS[i]]));
+    const k = predictor.classes.indexOf(e.output);
+    assert.ok(Math.abs(raw[k] - e.value) < 1e-9, `${raw[k]} vs ${e.value}`);
+    const softmax = Math.exp(raw[k]) / raw.reduce((a, r) => a + Math.exp(r), 0);
+    assert.ok(Math.abs(softmax - local[i].probabilities[e.output]) < 1e-6);
+  });
   predictor.dispose();
 });
