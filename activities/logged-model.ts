@@ -14,6 +14,8 @@ import { currentSourceVersion, sourceTagsOf } from '../config/source-version.ts'
 import type { ReferenceProfile } from '../core/profile.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { MODEL_FILE_NAMES, PROFILE_JSON } from '../ml/bundle.ts';
+import { GBDT_FORMAT, isGbdtModel } from '../ml/gbdt/model-files.ts';
+import { logGainImportance } from './gain-importance.ts';
 
 /** The run tag naming the trial's logged model. */
 export const LOGGED_MODEL_TAG = 'perennial.logged_model_id';
@@ -33,6 +35,7 @@ export async function logTrialModel(mlflow: MlflowClient, spec: ModelSpec, run: 
     const files = await downloadModelFiles(mlflow, run.artifactUri);
     const profile = JSON.parse(new TextDecoder().decode(files[PROFILE_JSON])) as ReferenceProfile;
     for (const name of MODEL_FILE_NAMES) await mlflow.uploadArtifact(model.artifactUri, name, files[name]);
+    await logGainImportance(mlflow, run, files);
     for (const [name, body] of Object.entries(inputExampleFiles(spec, inputExampleRow(spec, profile)))) {
       await mlflow.uploadArtifact(model.artifactUri, name, body, 'application/json');
     }
@@ -42,7 +45,7 @@ export async function logTrialModel(mlflow: MlflowClient, spec: ModelSpec, run: 
       runId: run.runId,
       createdAt: model.creationTime,
       flavor: {
-        format: 'tfjs-layers',
+        format: isGbdtModel(files) ? GBDT_FORMAT : 'tfjs-layers',
         backend: run.tags['perennial.backend'] ?? 'unknown',
         family: run.params.family ?? 'unknown',
         files: [...MODEL_FILE_NAMES],

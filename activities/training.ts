@@ -1,4 +1,7 @@
-/** Offline evaluation of the challenger against the champion. */
+/**
+ * Offline evaluation of the challenger against the champion on the holdout: their scores, and
+ * each one's permutation importance (activities/importance.ts), logged with the challenger.
+ */
 import type { Score } from '../core/promotion.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { evaluate, loadPredictor } from '../ml/bundle.ts';
@@ -7,6 +10,8 @@ import type { ActivityContext } from './context.ts';
 import { loadSnapshot, splitSnapshot, type Row } from './data.ts';
 import { downloadModelFiles } from '../adapters/mlflow/model-files.ts';
 import type { RetrainRun, Snapshot } from '../core/contracts.ts';
+import type { PermutationImportance } from '../ml/explain/permutation-importance.ts';
+import { measureImportance, recordImportance } from './importance.ts';
 
 /** A model on the holdout (core/promotion.ts Score): accuracy and log loss of a classifier, RMSE and MAE of a regression model; null when not measured. */
 export interface HoldoutScore extends Score {
@@ -29,15 +34,28 @@ export function trainingActivities(ctx: ActivityContext) {
       const { holdout } = splitSnapshot(rows, spec.training.holdoutFraction, spec.training.sweep.seed);
       const challengerRun = await mlflow.getRun(input.challengerRunId);
       const challengerFiles = await downloadModelFiles(mlflow, challengerRun.artifactUri);
-      const challenger = await scoreOn(challengerFiles, holdout, spec);
+      const measured = await scoreOn(challengerFiles, holdout, spec);
+      const challenger = measured.score;
       // The champion-to-be's label-free accuracy estimate is calibrated on the holdout it is judged on.
       await calibrateOnHoldout(ctx, { spec, artifactUri: challengerRun.artifactUri, files: challengerFiles, holdout });
       let champion: HoldoutScore | undefined;
+      let championImportance: PermutationImportance | undefined;
       if (input.championVersion) {
         const version = await mlflow.getModelVersion(spec.name, input.championVersion);
         const championRun = await mlflow.getRun(version.runId);
-        champion = await scoreOn(await downloadModelFiles(mlflow, championRun.artifactUri), holdout, spec);
+        ({ score: champion, importance: championImportance } = await scoreOn(
+          await downloadModelFiles(mlflow, championRun.artifactUri),
+          holdout,
+          spec,
+        ));
       }
+      if (measured.importance)
+        await recordImportance(ctx, {
+          model: spec.name,
+          challenger: { ...challengerRun, name: 'challenger', importance: measured.importance },
+          champion: championImportance && { name: `champion v${input.championVersion}`, importance: championImportance },
+          retrainRun: input.retrainRun,
+        });
       // holdout_accuracy_* for a classifier, holdout_rmse_* for a regression model.
       const metric = challenger.rmse !== undefined ? 'rmse' : 'accuracy';
       const point = (who: string, s: HoldoutScore) => ({
@@ -56,7 +74,12 @@ export function trainingActivities(ctx: ActivityContext) {
   };
 }
 
-async function scoreOn(files: Awaited<ReturnType<typeof downloadModelFiles>>, rows: Row[], spec: ModelSpec): Promise<HoldoutScore> {
+/** A model's holdout score and permutation importance. */
+async function scoreOn(
+  files: Awaited<ReturnType<typeof downloadModelFiles>>,
+  rows: Row[],
+  spec: ModelSpec,
+): Promise<{ score: HoldoutScore; importance?: PermutationImportance }> {
   const predictor = await loadPredictor(files);
   try {
     const e = evaluate(
@@ -65,8 +88,11 @@ async function scoreOn(files: Awaited<ReturnType<typeof downloadModelFiles>>, ro
       rows.map((r) => String(r[spec.label.name])),
     );
     const finite = (v: number) => (Number.isFinite(v) ? v : null);
-    if (predictor.task === 'regression') return { n: e.n, accuracy: null, logLoss: null, rmse: finite(e.rmse!), mae: finite(e.mae!) };
-    return { n: e.n, accuracy: finite(e.accuracy), logLoss: finite(e.logLoss) };
+    const score: HoldoutScore =
+      predictor.task === 'regression'
+        ? { n: e.n, accuracy: null, logLoss: null, rmse: finite(e.rmse!), mae: finite(e.mae!) }
+        : { n: e.n, accuracy: finite(e.accuracy), logLoss: finite(e.logLoss) };
+    return { score, importance: measureImportance(predictor, rows, spec.label.name, spec.training.sweep.seed) };
   } finally {
     predictor.dispose();
   }

@@ -5,8 +5,12 @@
  */
 export type { ParamSpec, SweepSpec } from './sweep-spec.ts';
 
-/** The families of ml/model.ts; each family's parameters are conditional on choosing it. */
-export const FAMILIES = ['softmax', 'mlp', 'cnn'] as const;
+/**
+ * The families of ml/model.ts (networks) and ml/gbdt/ (gradient-boosted trees); each family's
+ * parameters are conditional on choosing it. New families go last: samplers and grids walk them
+ * in this order.
+ */
+export const FAMILIES = ['softmax', 'mlp', 'cnn', 'gbdt'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 /**
@@ -25,7 +29,29 @@ export const FAMILY_PARAMS: Record<Family, readonly string[]> = {
   softmax: ['learningRate', 'l2', 'batchSize', 'optimizer'],
   mlp: ['depth', 'width', 'activation', 'dropout', 'l2', 'batchSize', 'learningRate', 'optimizer'],
   cnn: ['filters', 'kernelSize', 'dense', 'dropout', 'l2', 'batchSize', 'learningRate', 'optimizer'],
+  gbdt: [
+    'growth',
+    'numLeaves',
+    'maxDepth',
+    'learningRate',
+    'minDataInLeaf',
+    'minSumHessianInLeaf',
+    'lambdaL1',
+    'lambdaL2',
+    'minGainToSplit',
+    'featureFraction',
+    'baggingFraction',
+    'baggingFreq',
+    'maxBins',
+  ],
 };
+
+/**
+ * Boosting rounds per epoch of a gbdt trial: sweeps budget and halve in epochs, so a gbdt rung at
+ * epoch 3 has 30 rounds of trees (one tree per output per round), and the next rung boosts on
+ * from those trees.
+ */
+export const GBDT_ROUNDS_PER_EPOCH = 10;
 
 /** Objectives of a regression model's sweep (a regression spec defaults to val_rmse, minimize). */
 export const REGRESSION_OBJECTIVES = ['val_rmse', 'val_mae'] as const;

@@ -29,6 +29,7 @@ export const SweepSpec = z
         softmax: FamilySpace.optional(),
         mlp: FamilySpace.optional(),
         cnn: FamilySpace.optional(),
+        gbdt: FamilySpace.optional(),
         /** Trials that fine-tune the champion (skipped while the model has none); searches WARM_START_PARAMS only. */
         warmStart: FamilySpace.optional(),
       })

@@ -4,7 +4,7 @@
  * trained, pruned and ranked like every other trial, so a fine-tuned champion and models trained
  * from scratch compete on the same rungs, validation split and objective. Pure.
  */
-import { FAMILIES, WARM_START, type ModelConfig, type SweepSpec, type TrialConfig } from './search-space.ts';
+import { FAMILIES, FAMILY_PARAMS, WARM_START, type ModelConfig, type SweepSpec, type TrialConfig } from './search-space.ts';
 
 /** The sweep that can run, with a note when warm starts were dropped, or why none can. */
 export type WarmStartPlan = { sweep: SweepSpec; note?: string } | { error: string };
@@ -49,7 +49,12 @@ export function scratchConfig(config: TrialConfig): ModelConfig {
   return { family, params };
 }
 
-/** The model a warm-start trial trains: the champion's configuration with the trial's fine-tuning settings. */
+/**
+ * The model a warm-start trial trains: the champion's configuration with the trial's fine-tuning
+ * settings, those its family has (a gbdt champion boosts on with the trial's learningRate; it has
+ * no batchSize or optimizer).
+ */
 export function fineTunedConfig(champion: ModelConfig, trial: TrialConfig): ModelConfig {
-  return { family: champion.family, params: { ...champion.params, ...trial.params } };
+  const settings = Object.entries(trial.params).filter(([name]) => FAMILY_PARAMS[champion.family].includes(name));
+  return { family: champion.family, params: { ...champion.params, ...Object.fromEntries(settings) } };
 }

@@ -20,21 +20,27 @@ import { regressionReport } from '../core/metrics/regression.ts';
 import { categoryKey, targetNumbers, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import type { FeatureProfile, ReferenceProfile } from '../core/profile.ts';
+import { decodeJson, encodeJson, MODEL_FILE_NAMES, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, WEIGHTS_BIN } from './bundle-format.ts';
+import { gbdtMatrix, gbdtOutputs, isGbdtModel, readBooster } from './gbdt/model-files.ts';
+import type { TreeEnsemble } from './gbdt/tree.ts';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
 type ModelJSON = import('@tensorflow/tfjs').io.ModelJSON;
 type Tensor = import('@tensorflow/tfjs').Tensor;
 
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-export const PREPROCESS_JSON = 'preprocess.json';
-export const PROFILE_JSON = 'profile.json';
-export const MODEL_FILE_NAMES = [MODEL_JSON, WEIGHTS_BIN, PREPROCESS_JSON, PROFILE_JSON] as const;
-/** Optimiser state of a training checkpoint (ml/checkpoint.ts); not needed to serve. */
-export const OPTIMIZER_JSON = 'optimizer.json';
-export const OPTIMIZER_BIN = 'optimizer.bin';
-export const CHECKPOINT_FILE_NAMES = [...MODEL_FILE_NAMES, OPTIMIZER_JSON, OPTIMIZER_BIN] as const;
+export {
+  MODEL_JSON,
+  WEIGHTS_BIN,
+  PREPROCESS_JSON,
+  PROFILE_JSON,
+  MODEL_FILE_NAMES,
+  OPTIMIZER_JSON,
+  OPTIMIZER_BIN,
+  CHECKPOINT_FILE_NAMES,
+  encodeJson,
+  decodeJson,
+} from './bundle-format.ts';
 
 /** Values kept per feature in the reference profile (evenly spaced quantiles when there are more). */
 export const PROFILE_SAMPLE_SIZE = 1000;
@@ -65,6 +71,12 @@ export interface Predictor {
   /** Row-major [rows x classes] probabilities, in `classes` order; a regression model's predicted numbers, one per row. */
   probabilities(rows: ReadonlyArray<Record<string, unknown>>): Float32Array;
   dispose(): void;
+  /**
+   * A gbdt model's ensemble, over the columns of gbdtMatrix(preprocessor, rows) (ml/gbdt/model-files.ts):
+   * explanations use exact Tree SHAP when it is present, sampled Shapley values otherwise
+   * (ml/explain/explain.ts).
+   */
+  ensemble?: TreeEnsemble;
 }
 
 export interface Evaluation {
@@ -77,17 +89,6 @@ export interface Evaluation {
   mae?: number;
   rmse?: number;
   r2?: number;
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
-}
-
-export function decodeJson<T>(bytes: Uint8Array): T {
-  return JSON.parse(decoder.decode(bytes)) as T;
 }
 
 /**
@@ -191,18 +192,33 @@ export function servingFiles(files: ModelFiles): ModelFiles {
 }
 
 /**
- * Loads a model of any family (softmax, mlp, cnn) for inference, from model files or a training
- * checkpoint (the optimiser files are ignored). Rows are encoded by the saved preprocess.json,
- * exactly as in training. Uses `options.tf` when given, else loadTf(options.backend) (auto:
- * tfjs-node, wasm, cpu; cnn inference works on wasm). Call dispose() when done to free the weights.
+ * Loads a model of any family (softmax, mlp, cnn, gbdt) for inference, from model files or a
+ * training checkpoint (the optimiser files are ignored). Rows are encoded by the saved
+ * preprocess.json, exactly as in training. A network uses `options.tf` when given, else
+ * loadTf(options.backend) (auto: tfjs-node, wasm, cpu; cnn inference works on wasm); a gbdt model
+ * needs no TensorFlow.js. Call dispose() when done to free the weights.
  */
 export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backend?: string } = {}): Promise<Predictor> {
   const absent = MODEL_FILE_NAMES.filter((name) => !(files[name] instanceof Uint8Array));
   if (absent.length) throw new Error(`loadPredictor: missing model files: ${absent.join(', ')}`);
-  const tf = options.tf ?? (await loadTf(options.backend)).tf;
-  const modelJson = decodeJson<ModelJSON>(files[MODEL_JSON]);
   const preprocessor = upgradePreprocessor(decodeJson<unknown>(files[PREPROCESS_JSON]));
   const profile = decodeJson<ReferenceProfile>(files[PROFILE_JSON]);
+  return isGbdtModel(files) ? gbdtPredictor(files, preprocessor, profile) : networkPredictor(files, preprocessor, profile, options);
+}
+
+type Probabilities = (
+  rows: ReadonlyArray<Record<string, unknown>>,
+  onInvalid?: (row: number, feature: string, raw: unknown) => void,
+) => Float32Array;
+
+async function networkPredictor(
+  files: ModelFiles,
+  preprocessor: Preprocessor,
+  profile: ReferenceProfile,
+  options: { tf?: Tf; backend?: string },
+): Promise<Predictor> {
+  const tf = options.tf ?? (await loadTf(options.backend)).tf;
+  const modelJson = decodeJson<ModelJSON>(files[MODEL_JSON]);
   const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
   const bin = files[WEIGHTS_BIN];
   const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) as ArrayBuffer;
@@ -223,14 +239,7 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
     model.dispose();
     throw new Error(`loadPredictor: model input is ${String(inShape)} but preprocess.json encodes ${nInputs} columns`);
   }
-  let disposed = false;
-
-  const probabilities = (
-    rows: ReadonlyArray<Record<string, unknown>>,
-    onInvalid?: (row: number, feature: string, raw: unknown) => void,
-  ): Float32Array => {
-    if (disposed) throw new Error('Predictor is disposed');
-    if (rows.length === 0) return new Float32Array(0);
+  const probabilities: Probabilities = (rows, onInvalid) => {
     const x = toMatrix(preprocessor, rows, onInvalid);
     const out = tf.tidy(() => model.predict(tf.tensor2d(x, [rows.length, nInputs]), { batchSize: PREDICT_BATCH }) as Tensor);
     try {
@@ -239,7 +248,32 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
       out.dispose();
     }
   };
+  return predictorOf(preprocessor, profile, probabilities, () => model.dispose());
+}
 
+function gbdtPredictor(files: ModelFiles, preprocessor: Preprocessor, profile: ReferenceProfile): Predictor {
+  const { ensemble } = readBooster(files);
+  const regression = preprocessor.target !== undefined;
+  const outputs = regression ? 1 : preprocessor.classes.length === 2 ? 1 : preprocessor.classes.length;
+  if (ensemble.nOutputs !== outputs || ensemble.nColumns !== preprocessor.nInputs) {
+    throw new Error(
+      `loadPredictor: the trees have ${ensemble.nOutputs} outputs over ${ensemble.nColumns} columns but preprocess.json encodes ${preprocessor.nInputs} columns and ${regression ? 'a regression label' : `${preprocessor.classes.length} classes`}`,
+    );
+  }
+  const probabilities: Probabilities = (rows, onInvalid) =>
+    gbdtOutputs(ensemble, preprocessor, gbdtMatrix(preprocessor, rows, onInvalid), rows.length);
+  return { ...predictorOf(preprocessor, profile, probabilities, () => {}), ensemble };
+}
+
+/** The Predictor of any family around its row-major `probabilities` (see Predictor.probabilities). */
+function predictorOf(preprocessor: Preprocessor, profile: ReferenceProfile, outputs: Probabilities, release: () => void): Predictor {
+  const regression = preprocessor.target !== undefined;
+  const nClasses = preprocessor.classes.length;
+  let disposed = false;
+  const probabilities: Probabilities = (rows, onInvalid) => {
+    if (disposed) throw new Error('Predictor is disposed');
+    return rows.length === 0 ? new Float32Array(0) : outputs(rows, onInvalid);
+  };
   return {
     task: regression ? 'regression' : 'classification',
     classes: [...preprocessor.classes],
@@ -277,7 +311,7 @@ export async function loadPredictor(files: ModelFiles, options: { tf?: Tf; backe
     dispose() {
       if (!disposed) {
         disposed = true;
-        model.dispose();
+        release();
       }
     },
   };

@@ -9,6 +9,8 @@
 import { FAMILIES, FAMILY_PARAMS, type Family, type ParamValue, type ModelConfig } from '../core/search-space.ts';
 import type { Tf } from './backend.ts';
 import type { ImageShape } from './preprocess.ts';
+import type { GbdtParams } from './gbdt/booster.ts';
+import { resolveGbdtParams } from './gbdt/config.ts';
 
 type LayersModel = import('@tensorflow/tfjs').LayersModel;
 type Optimizer = import('@tensorflow/tfjs').Optimizer;
@@ -38,7 +40,12 @@ export interface CnnParams extends Common {
   dropout: number;
 }
 export type ResolvedConfig =
-  { family: 'softmax'; params: SoftmaxParams } | { family: 'mlp'; params: MlpParams } | { family: 'cnn'; params: CnnParams };
+  | { family: 'softmax'; params: SoftmaxParams }
+  | { family: 'mlp'; params: MlpParams }
+  | { family: 'cnn'; params: CnnParams }
+  | { family: 'gbdt'; params: GbdtParams };
+/** The configuration of a network (the families this file builds). */
+export type NetworkConfig = Exclude<ResolvedConfig, { family: 'gbdt' }>;
 
 /**
  * Values of the hyperparameters a trial does not set. Chosen as sound starting points on small
@@ -71,6 +78,7 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
       throw new Error(`${family} has no hyperparameter "${name}" (it has ${FAMILY_PARAMS[family].join(', ')})`);
     }
   }
+  if (family === 'gbdt') return { family, params: resolveGbdtParams(params) };
   const defaults: Record<string, ParamValue> = FAMILY_DEFAULTS[family];
   const get = (name: string): ParamValue => params[name] ?? defaults[name];
   const num = (name: string, ok: (v: number) => boolean, rule: string): number => {
@@ -171,6 +179,7 @@ export function buildModel(
   seed: number,
 ): LayersModel {
   const resolved = resolveConfig(config);
+  if (resolved.family === 'gbdt') throw new Error('buildModel: gbdt is not a network (ml/gbdt/trial.ts trains it)');
   const { nInputs, image } = input;
   const regression = nClasses === REGRESSION;
   if (!(Number.isInteger(nInputs) && nInputs > 0) || !(regression || (Number.isInteger(nClasses) && nClasses >= 2))) {

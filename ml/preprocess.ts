@@ -219,6 +219,8 @@ export function toMatrix(
   rows: ReadonlyArray<Record<string, unknown>>,
   /** Given: a value that is not a number is reported here and encoded as missing; else it throws. */
   onInvalid?: (row: number, feature: string, raw: unknown) => void,
+  /** What a missing number becomes: 0, the training mean after scaling (networks), or NaN (trees route it). */
+  missing = 0,
 ): Float32Array {
   const d = pre.nInputs;
   const out = new Float32Array(rows.length * d);
@@ -233,11 +235,13 @@ export function toMatrix(
       if (e.type === 'number') {
         const p = parseNumeric(raw);
         if (p.kind === 'number') out[col] = (p.value - e.mean) / e.std;
-        else if (p.kind === 'invalid') {
-          if (!onInvalid) throw new TypeError(`Row ${i + 1}: feature "${e.name}" is not a number: ${JSON.stringify(raw) ?? String(raw)}`);
-          onInvalid(i, e.name, raw);
+        else {
+          if (p.kind === 'invalid') {
+            if (!onInvalid) throw new TypeError(`Row ${i + 1}: feature "${e.name}" is not a number: ${JSON.stringify(raw) ?? String(raw)}`);
+            onInvalid(i, e.name, raw);
+          }
+          out[col] = missing;
         }
-        // missing: stays 0
         col += 1;
       } else {
         const key = categoryKey(raw);

@@ -46,6 +46,7 @@ import {
 import type { ModelFiles } from '../core/contracts.ts';
 import type { ReferenceProfile } from '../core/profile.ts';
 import { measurePredictLatency, watchPeakBytes } from './trial-measurements.ts';
+import { trainGbdtTrial } from './gbdt/trial.ts';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
 type Scalar = import('@tensorflow/tfjs').Scalar;
@@ -200,6 +201,9 @@ export async function trainTrial(
   options: { tf?: Tf; onProgress?: (progress: BatchProgress) => void; progressIntervalMs?: number } = {},
 ): Promise<TrainResult> {
   const resolved = checkInput(input);
+  if (resolved.family === 'gbdt') {
+    return trainGbdtTrial(input, resolved.params, (files, what) => preprocessorOf(files, input, what), onEpoch);
+  }
   const regression = input.labelType === 'number';
   const loaded = options.tf
     ? { tf: options.tf, backend: options.tf.getBackend() }

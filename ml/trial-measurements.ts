@@ -16,7 +16,12 @@ export async function measurePredictLatency(
   tfOption?: Tf,
 ): Promise<{ ms: number; backend: string }> {
   const { tf, backend } = tfOption ? { tf: tfOption, backend: tfOption.getBackend() } : await loadTf('auto');
-  if (rows.length === 0) return { ms: NaN, backend };
+  return { ms: await medianLatency(files, rows, tf), backend };
+}
+
+/** The median single-row latency of the model in `files` (NaN without rows); `tf` for a network. */
+export async function medianLatency(files: ModelFiles, rows: Record<string, unknown>[], tf?: Tf): Promise<number> {
+  if (rows.length === 0) return NaN;
   const predictor = await loadPredictor(files, { tf });
   try {
     for (let i = 0; i < LATENCY_WARMUP; i++) predictor.probabilities([rows[i % rows.length]]);
@@ -25,7 +30,7 @@ export async function measurePredictLatency(
       predictor.probabilities([row]);
       return performance.now() - t0;
     });
-    return { ms: median(times), backend };
+    return median(times);
   } finally {
     predictor.dispose();
   }

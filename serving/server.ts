@@ -22,6 +22,7 @@ import { ANONYMOUS, type Store } from '../adapters/store/index.ts';
 import { LogWriter } from './log-writer.ts';
 import { PredictionBatches, type ServeRequest } from './predict.ts';
 import { routingKeyOf } from './routing-key.ts';
+import { explain } from './explain.ts';
 import { MAX_ROWS } from './rows.ts';
 import { batchSettingsFromEnv, type ServingBatchSettings } from './settings.ts';
 import { deploymentSyncFromEnv, followDeployments, type DeploymentSyncSettings } from './deployment-sync.ts';
@@ -166,6 +167,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     deployments.state(model); // 404 or 503 now, not after waiting for a batch
     const { predictions } = await serve(request, model, { rows, features, routingKey });
     return { predictions };
+  });
+
+  // Per-feature attributions of the champion's outputs (serving/explain.ts), behind the same keys as predict.
+  app.post<ModelParams>('/v1/models/:model/explain', async (request) => {
+    const { model } = request.params;
+    await apiKeys.callerOf(request, model);
+    return explain(deployments, model, request.body);
   });
 
   app.post<ModelParams>('/v1/models/:model/feedback', async (request) => {

@@ -1,7 +1,8 @@
 /**
  * Activities run twice (as a retry after a worker crash would run them) against the real MLflow
  * server and model server: no duplicate run, nested run or model version, and a repeated
- * trial rung answers from the finished one.
+ * trial rung answers from the finished one. The evaluation logs the challenger's permutation
+ * importance once (metrics, chart, and the comparison with the champion).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -59,6 +60,8 @@ test('a retrain whose every activity runs twice leaves one of everything in MLfl
   await twice(env, activities.closeTrial, { runId: second.runId, state: 'completed', rungReached: 1, epochs: 9 });
   const candidate = { runId: second.runId };
 
+  await twice(env, activities.evaluateChallenger, { spec, snapshot, challengerRunId: candidate.runId, retrainRun: run });
+
   const registerInput = { model: spec.name, candidateRunId: candidate.runId, retrainRunId: run.runId, trigger: 'test' };
   const [version, versionAgain] = await twice(env, activities.registerChallenger, registerInput);
   assert.equal(versionAgain.version, version.version);
@@ -75,6 +78,38 @@ test('a retrain whose every activity runs twice leaves one of everything in MLfl
   const registered = await stack.mlflow.getRegisteredModel(spec.name);
   assert.deepEqual(registered?.latestVersions, ['1']);
   assert.equal(registered?.aliases.champion, '1');
+
+  // Evaluated again against the champion (the same model: the same shuffles cost both the same).
+  await env.run(activities.evaluateChallenger, {
+    spec,
+    snapshot,
+    challengerRunId: candidate.runId,
+    championVersion: version.version,
+    retrainRun: run,
+  });
+  const comparison = JSON.parse(
+    new TextDecoder().decode(await stack.mlflow.downloadArtifact(run.artifactUri, 'importance/permutation.json')),
+  );
+  assert.equal(comparison.metric, 'accuracy');
+  assert.equal(comparison.champion.name, `champion v${version.version}`);
+  assert.deepEqual(comparison.champion.features, comparison.challenger.features);
+  const importance = Object.fromEntries(comparison.challenger.features.map((f: { feature: string; mean: number }) => [f.feature, f.mean]));
+  console.log(`permutation importance (accuracy lost): ${JSON.stringify(importance)}`);
+  // Weather's label is mostly rain or sun: precipitation matters most.
+  assert.equal(Object.entries(importance).sort((a, b) => (b[1] as number) - (a[1] as number))[0][0], 'precipitation');
+
+  // The evaluation's permutation importance: one point per feature on the challenger's run, the chart and the numbers.
+  const features = spec.features.map((f) => f.name);
+  for (const feature of features) {
+    const points = await stack.mlflow.metricHistory(candidate.runId, `importance.${feature}`);
+    assert.equal(points.length, 1, `importance.${feature}: one point, none doubled`);
+    assert.equal(points[0].value, importance[feature]);
+  }
+  const { artifactUri } = await stack.mlflow.getRun(candidate.runId);
+  const listed = (await stack.mlflow.listArtifacts(artifactUri, 'importance')).map((a) => a.path).sort();
+  assert.deepEqual(listed, ['importance/permutation.json', 'importance/permutation.svg', 'importance/permutation.vl.json']);
+  const svg = new TextDecoder().decode(await stack.mlflow.downloadArtifact(artifactUri, 'importance/permutation.svg'));
+  for (const feature of features) assert.ok(svg.includes(`>${feature}<`), `the chart labels ${feature}`);
 });
 
 test('a deployment naming a version that does not exist is refused and changes nothing', async () => {

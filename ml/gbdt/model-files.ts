@@ -1,0 +1,85 @@
+/**
+ * A gbdt model in the bundle format of ml/bundle.ts: the same four files as a network, so MLflow,
+ * the registry and the model server treat every family alike.
+ * - model.json      { format: 'perennial-gbdt', version, rounds, nOutputs, link, trees, nodes }:
+ *                   what a reader needs to tell the model apart and describe it;
+ * - weights.bin     the booster (ml/gbdt/booster.ts encodeBooster): trees, bins and the random
+ *                   state, so the same file serves and resumes boosting;
+ * - preprocess.json, profile.json as for every family.
+ * Rows are encoded like the networks' (ml/preprocess.ts) except that a missing or unreadable
+ * number stays NaN, which the trees route natively instead of imputing.
+ */
+import type { ModelFiles } from '../../core/contracts.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
+import { decodeJson, encodeJson, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, WEIGHTS_BIN } from '../bundle-format.ts';
+import { toMatrix, type Preprocessor } from '../preprocess.ts';
+import { decodeBooster, encodeBooster, predictOutput, type BoosterState } from './booster.ts';
+import type { TreeEnsemble } from './tree.ts';
+
+export const GBDT_FORMAT = 'perennial-gbdt';
+
+export interface GbdtModelJson {
+  format: typeof GBDT_FORMAT;
+  version: 1;
+  rounds: number;
+  nOutputs: number;
+  link: TreeEnsemble['link'];
+  trees: number;
+  nodes: number;
+}
+
+/** True for the model.json of a gbdt model (a network's is a tfjs LayersModel JSON). */
+export function isGbdtModel(files: ModelFiles): boolean {
+  return decodeJson<{ format?: unknown }>(files[MODEL_JSON]).format === GBDT_FORMAT;
+}
+
+export function saveGbdtFiles(state: BoosterState, pre: Preprocessor, profile: ReferenceProfile): ModelFiles {
+  const trees = state.ensemble.trees.flat();
+  const modelJson: GbdtModelJson = {
+    format: GBDT_FORMAT,
+    version: 1,
+    rounds: state.rounds,
+    nOutputs: state.ensemble.nOutputs,
+    link: state.ensemble.link,
+    trees: trees.length,
+    nodes: trees.reduce((sum, t) => sum + t.feature.length, 0),
+  };
+  return {
+    [MODEL_JSON]: encodeJson(modelJson),
+    [WEIGHTS_BIN]: encodeBooster(state),
+    [PREPROCESS_JSON]: encodeJson(pre),
+    [PROFILE_JSON]: encodeJson(profile),
+  };
+}
+
+export function readBooster(files: ModelFiles): BoosterState {
+  const modelJson = decodeJson<GbdtModelJson>(files[MODEL_JSON]);
+  if (modelJson.format !== GBDT_FORMAT || modelJson.version !== 1) {
+    throw new Error(`${MODEL_JSON}: not a version 1 ${GBDT_FORMAT} model`);
+  }
+  return decodeBooster(files[WEIGHTS_BIN]);
+}
+
+/** The encoded input matrix of rows, with NaN for missing numbers (see the file comment). */
+export function gbdtMatrix(
+  pre: Preprocessor,
+  rows: ReadonlyArray<Record<string, unknown>>,
+  onInvalid?: (row: number, feature: string, raw: unknown) => void,
+): Float32Array {
+  return toMatrix(pre, rows, onInvalid, NaN);
+}
+
+/**
+ * Row-major outputs in the bundle's convention: class probabilities in `pre.classes` order (a
+ * binary booster's one output is the second class's probability), or a regression model's numbers.
+ */
+export function gbdtOutputs(ensemble: TreeEnsemble, pre: Preprocessor, x: Float32Array, nRows: number): Float32Array {
+  const out = predictOutput(ensemble, x, nRows);
+  if (ensemble.link !== 'sigmoid') return Float32Array.from(out);
+  const p = new Float32Array(nRows * 2);
+  for (let i = 0; i < nRows; i++) {
+    p[2 * i] = 1 - out[i];
+    p[2 * i + 1] = out[i];
+  }
+  return p;
+}

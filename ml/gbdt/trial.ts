@@ -1,0 +1,188 @@
+/**
+ * Training of one gbdt trial by rungs, the gbdt counterpart of ml/train.ts trainTrial (which
+ * calls it): an epoch is GBDT_ROUNDS_PER_EPOCH boosting rounds, a call boosts from fromEpoch to
+ * toEpoch, and the checkpoint is the booster itself (trees, bins, random state), so 0 -> 9 in
+ * one call and 0 -> 3, 3 -> 9 in two grow the same trees. Trees fit the label in its own units
+ * (no scaling), so a regression trial's loss is the mean squared error in those units.
+ */
+import { GBDT_ROUNDS_PER_EPOCH } from '../../core/search-space.ts';
+import type { ModelFiles } from '../../core/contracts.ts';
+import type { ReferenceProfile } from '../../core/profile.ts';
+import { buildProfile, scoreProbabilities, scoreValues, decodeJson, PROFILE_JSON } from '../bundle.ts';
+import { encodeJson, OPTIMIZER_BIN, OPTIMIZER_JSON } from '../bundle-format.ts';
+import type { TrainerState } from '../checkpoint.ts';
+import { fitPreprocessor, labelIndex, targetNumbers, type Preprocessor } from '../preprocess.ts';
+import type { EpochMetrics, TrainInput, TrainResult } from '../train.ts';
+import { medianLatency } from '../trial-measurements.ts';
+import { boost, startBooster, type BoosterState, type GbdtParams, type TrainingSet } from './booster.ts';
+import { gbdtMatrix, readBooster, saveGbdtFiles } from './model-files.ts';
+import { predictTree, type TreeEnsemble } from './tree.ts';
+
+/** Where gbdt training runs: plain JavaScript over typed arrays, on the calling thread. */
+export const GBDT_BACKEND = 'js';
+const LATENCY_ROWS = 50;
+
+export async function trainGbdtTrial(
+  input: TrainInput,
+  params: GbdtParams,
+  preprocessorOf: (files: ModelFiles, what: string) => Preprocessor,
+  onEpoch?: (metrics: EpochMetrics) => void,
+): Promise<TrainResult> {
+  const started = performance.now();
+  const regression = input.labelType === 'number';
+  let pre: Preprocessor;
+  let profile: ReferenceProfile;
+  let state: BoosterState | undefined;
+  if (input.checkpoint) {
+    pre = preprocessorOf(input.checkpoint, 'The checkpoint');
+    profile = decodeJson<ReferenceProfile>(input.checkpoint[PROFILE_JSON]);
+    state = readBooster(input.checkpoint);
+  } else if (input.warmStart) {
+    // Boosting on from the champion's trees: its encoding and bins, new rows.
+    pre = preprocessorOf(input.warmStart, 'The model to warm-start from');
+    profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
+    state = { ...readBooster(input.warmStart), params, nRows: input.train.rows.length };
+  } else {
+    pre = fitPreprocessor(input.train.rows, input.features, regression ? { targets: input.train.labels } : input.classes, input.image);
+    profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
+  }
+  const train = trainingSet(pre, input.train.rows, input.train.labels, regression);
+  const validation = trainingSet(pre, input.validation.rows, input.validation.labels, regression);
+  state ??= startBooster(train, params, input.seed);
+
+  // Scores of the rows so far, kept up to date tree by tree for the per-epoch metrics.
+  const trainScores = new Scores(state.ensemble, train);
+  const valScores = new Scores(state.ensemble, validation);
+  const history: EpochMetrics[] = [];
+  for (let epoch = input.fromEpoch + 1; epoch <= input.toEpoch; epoch++) {
+    state = boost(state, train, GBDT_ROUNDS_PER_EPOCH);
+    trainScores.catchUp(state.ensemble);
+    valScores.catchUp(state.ensemble);
+    const fit = trainScores.metrics(pre, input.train.labels);
+    const val = valScores.metrics(pre, input.validation.labels);
+    const metrics: EpochMetrics = {
+      epoch,
+      loss: fit.loss,
+      accuracy: fit.accuracy,
+      valLoss: val.loss,
+      valAccuracy: val.accuracy,
+      ...(regression ? { valRmse: val.rmse, valMae: val.mae } : {}),
+    };
+    history.push(metrics);
+    onEpoch?.(metrics);
+  }
+  if (regression) profile = { ...profile, errorThreshold: trainScores.errorQuantile(input.train.labels, 0.9) };
+  const trainer: TrainerState = {
+    version: 1,
+    epoch: input.toEpoch,
+    seed: input.seed,
+    config: input.config,
+    optimizer: { className: 'gbdt', iterations: state.rounds },
+    weights: [],
+  };
+  const checkpoint: ModelFiles = {
+    ...saveGbdtFiles(state, pre, profile),
+    [OPTIMIZER_JSON]: encodeJson(trainer),
+    [OPTIMIZER_BIN]: new Uint8Array(0),
+  };
+  const trainMs = performance.now() - started;
+  const latencyRows = [...input.validation.rows, ...input.train.rows].slice(0, LATENCY_ROWS);
+  const last = history[history.length - 1];
+  return {
+    checkpoint,
+    history,
+    valAccuracy: last.valAccuracy,
+    valLogLoss: regression ? NaN : last.valLoss,
+    ...(regression ? { valRmse: last.valRmse, valMae: last.valMae } : {}),
+    paramCount: state.ensemble.trees.flat().reduce((sum, t) => sum + t.feature.length, 0),
+    resolved: { family: 'gbdt', params },
+    trainMs,
+    // Typed arrays, not tensors: the booster's own bytes are the memory that matters.
+    peakMemoryBytes: checkpoint['weights.bin'].byteLength + train.x.byteLength,
+    predictLatencyMs: await medianLatency(checkpoint, latencyRows),
+    predictBackend: GBDT_BACKEND,
+    backend: GBDT_BACKEND,
+  };
+}
+
+function trainingSet(pre: Preprocessor, rows: Record<string, unknown>[], labels: string[], regression: boolean): TrainingSet {
+  return {
+    x: gbdtMatrix(pre, rows),
+    nRows: rows.length,
+    nColumns: pre.nInputs,
+    target: regression ? targetNumbers(labels) : Float64Array.from(labelIndex(pre, labels)),
+    nClasses: regression ? 0 : pre.classes.length,
+  };
+}
+
+/** Raw scores of a fixed set of rows, adding only the trees grown since the last catch-up. */
+class Scores {
+  readonly #set: TrainingSet;
+  readonly #raw: Float64Array;
+  readonly #seen: number[];
+  #ensemble: TreeEnsemble;
+
+  constructor(ensemble: TreeEnsemble, set: TrainingSet) {
+    this.#set = set;
+    this.#ensemble = ensemble;
+    this.#raw = new Float64Array(set.nRows * ensemble.nOutputs);
+    for (let i = 0; i < set.nRows; i++) this.#raw.set(ensemble.base, i * ensemble.nOutputs);
+    this.#seen = ensemble.trees.map(() => 0);
+    this.catchUp(ensemble);
+  }
+
+  catchUp(ensemble: TreeEnsemble): void {
+    this.#ensemble = ensemble;
+    const { x, nRows, nColumns } = this.#set;
+    const k = ensemble.nOutputs;
+    for (let o = 0; o < k; o++) {
+      for (let t = this.#seen[o]; t < ensemble.trees[o].length; t++) {
+        const tree = ensemble.trees[o][t];
+        for (let i = 0; i < nRows; i++) this.#raw[i * k + o] += predictTree(tree, x.subarray(i * nColumns, (i + 1) * nColumns));
+      }
+      this.#seen[o] = ensemble.trees[o].length;
+    }
+  }
+
+  /** The link applied to the kept scores, in the bundle's convention (probabilities per class, or numbers). */
+  outputs(): Float32Array {
+    const k = this.#ensemble.nOutputs;
+    const link = this.#ensemble.link;
+    const n = this.#set.nRows;
+    if (link === 'identity') return Float32Array.from(this.#raw);
+    if (link === 'sigmoid') {
+      const p = new Float32Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        p[2 * i + 1] = 1 / (1 + Math.exp(-this.#raw[i]));
+        p[2 * i] = 1 - p[2 * i + 1];
+      }
+      return p;
+    }
+    const p = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let o = 0; o < k; o++) max = Math.max(max, this.#raw[i * k + o]);
+      let sum = 0;
+      for (let o = 0; o < k; o++) sum += Math.exp(this.#raw[i * k + o] - max);
+      for (let o = 0; o < k; o++) p[i * k + o] = Math.exp(this.#raw[i * k + o] - max) / sum;
+    }
+    return p;
+  }
+
+  metrics(pre: Preprocessor, labels: string[]): { loss: number; accuracy: number; rmse?: number; mae?: number } {
+    if (this.#set.nRows === 0) return { loss: NaN, accuracy: NaN, ...(pre.target ? { rmse: NaN, mae: NaN } : {}) };
+    const out = this.outputs();
+    if (!pre.target) {
+      const { accuracy, logLoss } = scoreProbabilities(out, pre.classes, labels);
+      return { loss: logLoss, accuracy };
+    }
+    const { rmse, mae } = scoreValues(out, labels);
+    return { loss: rmse ** 2, accuracy: NaN, rmse, mae };
+  }
+
+  errorQuantile(labels: string[], q: number): number {
+    const truth = targetNumbers(labels);
+    const errors = Float64Array.from(this.#raw, (p, i) => Math.abs(truth[i] - p)).sort();
+    return errors[Math.min(errors.length - 1, Math.floor(q * errors.length))];
+  }
+}
