@@ -49,16 +49,16 @@ export function sweepHistoryActivities({ mlflow }: ActivityContext) {
 
       for (const sweep of await earlierSweeps(mlflow, spec.name, history, sweepRun.runId)) {
         if (trials.length >= history.maxTrials) break;
+        const trialRuns = (await mlflow.childRuns(sweep.experimentId, sweep.runId)).filter((r) => r.tags['perennial.kind'] === 'trial');
+        if (sweep.params.objective !== objective) {
+          drop('otherObjective', trialRuns.length);
+          continue;
+        }
         const finished: { run: MlflowRun; objective: number }[] = [];
-        for (const run of await mlflow.childRuns(sweep.experimentId, sweep.runId)) {
+        for (const run of trialRuns) {
           const outcome = run.tags[FIRST_RUNG_TAG];
-          if (run.tags['perennial.kind'] !== 'trial') continue;
           if (!outcome) drop('unfinished');
           else finished.push({ run, objective: Number((JSON.parse(outcome) as { objective: number | null }).objective ?? NaN) });
-        }
-        if (sweep.params.objective !== objective) {
-          drop('otherObjective', finished.length);
-          continue;
         }
         finished.sort((a, b) => Number(a.run.tags['perennial.trial']) - Number(b.run.tags['perennial.trial']));
         // Ranked among all its sweep's finished trials, including those left out below.
