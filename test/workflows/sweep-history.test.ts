@@ -3,6 +3,9 @@
  * `training.sweep.history`, a model's second sweep reads the first sweep's trials from MLflow,
  * records which it used (tags and sweep/history.json on its sweep run), and its first trial
  * retrains the champion's configuration from scratch.
+ *
+ * PERENNIAL_CAPTURE=v13 also writes the second sweep's history as a replay fixture
+ * (test/replay/histories): it carries the `sweep-history` patch marker and the readSweepHistory call.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -10,6 +13,7 @@ import { retrainWorkflowId } from '../../core/messages.ts';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 import { weatherData } from '../../stack/demo.ts';
+import { captureFixture } from '../replay/capture-fixture.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
@@ -107,5 +111,6 @@ test(
     assert.equal(two.trials[0].tags['perennial.model_config'], v1.tags['perennial.model_config']);
     assert.equal(two.trials[0].params.learningRate, v1.params.learningRate);
     assert.equal(two.trials[0].tags['perennial.warm_start_from'], undefined);
+    await captureFixture(stack.client.temporal, `${retrainWorkflowId(spec.name, 2)}/sweep`);
   },
 );
