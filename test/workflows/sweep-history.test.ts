@@ -112,5 +112,32 @@ test(
     assert.equal(two.trials[0].params.learningRate, v1.params.learningRate);
     assert.equal(two.trials[0].tags['perennial.warm_start_from'], undefined);
     await captureFixture(stack.client.temporal, `${retrainWorkflowId(spec.name, 2)}/sweep`);
+
+    // Another model whose spec shares the tag learns from this one's sweeps on its first retrain.
+    const other = testSpec({
+      training: {
+        ...spec.training,
+        sweep: { ...spec.training.sweep, history: { from: 'tag', tag: 'weather-like', maxTrials: 4, startFromChampion: true } },
+      },
+      evaluation: spec.evaluation,
+    });
+    await seedRecords(stack.store, other, seed.slice(0, 400));
+    await stack.client.register(other);
+    const otherFirst = await finishedRetrain(other.name, 1);
+    const otherBest = otherFirst.decisions.find((d) => d.what.startsWith('best trial '))!;
+    assert.ok(otherBest.reasons.includes('learned from 4 trials of 2 earlier sweeps'), JSON.stringify(otherBest.reasons));
+    assert.ok(otherBest.reasons.includes(`startFromChampion: ${other.name} has no champion yet`), JSON.stringify(otherBest.reasons));
+    const otherSweep = (await sweepOf(other.name, 1)).sweep;
+    const otherRecord = JSON.parse(
+      new TextDecoder().decode(await stack.mlflow.downloadArtifact(otherSweep.artifactUri, 'sweep/history.json')),
+    ) as { sweeps: { sweepRunId: string; model: string; trials: unknown[] }[] };
+    // The most recent sweep first, whole; then as many of the one before as the cap leaves.
+    assert.deepEqual(
+      otherRecord.sweeps.map((s) => [s.sweepRunId, s.model, s.trials.length]),
+      [
+        [two.sweep.runId, spec.name, 3],
+        [one.sweep.runId, spec.name, 1],
+      ],
+    );
   },
 );
