@@ -24,6 +24,7 @@ import { trackingActivities } from './tracking.ts';
 import { trainingActivities } from './training.ts';
 import { trainingPermitActivities } from './training-permits.ts';
 import { trialActivities } from './trials.ts';
+import { sweepHistoryActivities } from './sweep-history.ts';
 import { specCheckActivities } from './spec-check.ts';
 
 /** Activities that heartbeat themselves, with details a retry resumes from. */
@@ -37,6 +38,7 @@ export function createActivities(ctx: ActivityContext) {
     ...trainingActivities(ctx),
     ...evaluationGateActivities(ctx),
     ...trialActivities(ctx),
+    ...sweepHistoryActivities(ctx),
     ...specCheckActivities(),
     ...monitorActivities(ctx),
     ...monitorCheckActivities(ctx),

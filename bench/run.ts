@@ -5,6 +5,7 @@
  *   serving        model-server predict vs a bare Fastify route and `mlflow models serve` (~3 minutes)
  *   automl         sweep orchestration overhead, parallel efficiency, model quality vs
  *                  scikit-learn, TPE vs random (~15 minutes)
+ *   automl-history warm sweeps (history of earlier sweeps) vs cold ones on the weather and flights streams (~10 minutes)
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory
  *                  over monitoring cycles (~2 minutes)
  *   drift-eval     prequential accuracy and retrains of never / scheduled / policy retraining on
@@ -29,6 +30,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../config/paths.ts';
 import { benchmark as automl } from './automl/index.ts';
+import { benchmark as automlHistory } from './automl-history/index.ts';
 import { benchmark as chaos } from './chaos/index.ts';
 import { benchmark as drift } from './drift/index.ts';
 import { benchmark as fleet } from './fleet/index.ts';
@@ -53,6 +55,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   fleet,
   'store-scale': storeScale,
   'store-import': storeImport,
+  'automl-history': automlHistory,
 };
 
 // Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models.

@@ -13,6 +13,7 @@ import { parseDuration } from './duration.ts';
 import { proposeConfig, type Observation } from './sampling/index.ts';
 import type { SweepSpec, TrialConfig } from './search-space.ts';
 import { trialConfig } from './warm-start.ts';
+import { describeHistory, samplerPriors, type SweepHistory } from './sweep-history.ts';
 import type { ModelSpec } from './spec.ts';
 import { bestTrial, orient, plannedWork, promotions, rungs as rungEpochs, type TieBreak, waveSize, type RungResult } from './sweep-plan.ts';
 
@@ -49,7 +50,7 @@ export interface SweepResult {
   best: TrialSummary;
   trials: TrialSummary[];
   stoppedBy?: string;
-  /** What the sweep left out and why (warmStart trials on a model's first retrain). */
+  /** What the sweep left out and why (warmStart trials on a model's first retrain), and what it learned from earlier sweeps. */
   notes?: string[];
 }
 
@@ -68,6 +69,11 @@ export interface SweepSteps {
   trainTrialRung(request: RungRequest): Promise<TrialOutcome>;
   closeTrial(input: { runId: string; state: 'pruned' | 'completed'; rungReached: number; epochs: number }): Promise<void>;
   finishSweepRun(input: { sweepRun: SweepRun; trials: TrialSummary[]; best: number; stoppedBy?: string }): Promise<void>;
+  /**
+   * Earlier sweeps' trials and the champion's configuration (spec `sweep.history`), read once the
+   * sweep run exists, which records what was used. Absent: the sweep learns from itself only.
+   */
+  readHistory?(sweepRun: SweepRun): Promise<SweepHistory>;
   now(): number;
 }
 
@@ -144,6 +150,17 @@ export async function runSweep(
   };
 
   const sweepRun = await steps.startSweepRun();
+  const history = settings.history && steps.readHistory ? await steps.readHistory(sweepRun) : undefined;
+  const priors = history && settings.history ? samplerPriors(history.trials, settings.history, settings.tpe.gamma) : [];
+  // The champion's hyperparameters, trained from scratch on this window (not a warm start of its weights).
+  const first = history?.champion?.config;
+  const notes = history
+    ? [
+        describeHistory(history),
+        ...(history.champion ? [`first trial: the configuration of the champion v${history.champion.version}, trained from scratch`] : []),
+        ...(history.championNote ? [history.championNote] : []),
+      ]
+    : [];
 
   /** Trains one rung of the given trials, up to `parallelism` at once; results in the order given. */
   async function runRung(rung: number, trialIds: number[]): Promise<RungResult[]> {
@@ -199,7 +216,7 @@ export async function runSweep(
       const trial = trials.length;
       trials.push({
         trial,
-        config: trialConfig(proposeConfig(settings, trial, observations), championVersion),
+        config: trial === 0 && first ? first : trialConfig(proposeConfig(settings, trial, observations, priors), championVersion),
         runId: '',
         objective: [],
         state: 'pruned',
@@ -231,5 +248,5 @@ export async function runSweep(
   const winner = bestTrial(byRung, tieBreak);
   if (!winner) throw new Error('the sweep finished no trial');
   await steps.finishSweepRun({ sweepRun, trials, best: winner.trial, stoppedBy });
-  return { sweepRunId: sweepRun.runId, best: trials[winner.trial], trials, stoppedBy };
+  return { sweepRunId: sweepRun.runId, best: trials[winner.trial], trials, stoppedBy, ...(notes.length ? { notes } : {}) };
 }

@@ -71,8 +71,46 @@ export const SweepSpec = z
         gamma: z.number().gt(0).lt(1).default(0.25),
       })
       .prefault({}),
+    /**
+     * Learning from earlier sweeps (core/sweep-history.ts): their trials seed TPE's densities as
+     * down-weighted prior observations, and the first trial may retrain the champion's configuration.
+     * Off when absent.
+     */
+    history: z
+      .object({
+        /** 'model': this model's earlier sweeps; 'tag': also those of every model whose sweeps carry `tag`. */
+        from: z.enum(['model', 'tag']).default('model'),
+        /** Written on this sweep's run, so other models' sweeps with `from: tag` find it; required by `from: tag`. */
+        tag: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a history tag is letters, digits, "_", "." and "-" (at most 100)')
+          .optional(),
+        /** At most this many earlier trials (the most recent sweeps first); they go into workflow history. */
+        maxTrials: z.number().int().positive().max(500).default(200),
+        /** A prior trial this old counts half as much (a duration); no decay by age when absent. */
+        halfLife: durationAtLeast('1m').optional(),
+        /** What a fresh prior trial counts, relative to one of this sweep's own trials. */
+        weight: z.number().gt(0).max(1).default(0.5),
+        /** The first trial retrains the champion's configuration from scratch on the new window. */
+        startFromChampion: z.boolean().default(false),
+      })
+      .optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.history && s.sampler !== 'tpe') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['history'],
+        message: `history seeds the TPE sampler with earlier trials; sampler "${s.sampler}" cannot use them: set sampler: tpe`,
+      });
+    }
+    if (s.history?.from === 'tag' && !s.history.tag) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['history', 'tag'],
+        message: 'history.from "tag" needs history.tag: the tag whose sweeps to learn from',
+      });
+    }
     for (const [family, space] of Object.entries(s.families)) {
       for (const name of Object.keys(space ?? {})) {
         if (family === WARM_START) {

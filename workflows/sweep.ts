@@ -11,11 +11,11 @@ import type { ModelSpec } from '../core/spec.ts';
 import { SHORT_CALL } from './activity-options.ts';
 import { progressAtStart, runSweep, type SweepProgress, type SweepResult } from '../core/sweep-loop.ts';
 import type { RetrainRun, Snapshot } from '../core/contracts.ts';
-import { DETERMINISTIC_TIES_PATCH, TRAINING_PERMITS_PATCH } from './legacy/patches.ts';
+import { DETERMINISTIC_TIES_PATCH, SWEEP_HISTORY_PATCH, TRAINING_PERMITS_PATCH } from './legacy/patches.ts';
 import { withTrainingPermit } from './training-permit.ts';
 import { planWarmStart } from '../core/warm-start.ts';
 
-const { startSweepRun, closeTrial, finishSweepRun, warmStartBlocker } = proxyActivities<Activities>(SHORT_CALL);
+const { startSweepRun, closeTrial, finishSweepRun, warmStartBlocker, readSweepHistory } = proxyActivities<Activities>(SHORT_CALL);
 
 export interface SweepInput {
   spec: ModelSpec;
@@ -49,6 +49,8 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     scheduleToCloseTimeout: '2h',
     retry: SHORT_CALL.retry,
   });
+  // Only specs with `history` reach the marker, and no recorded history's spec has it.
+  const learnsFromHistory = spec.training.sweep.history !== undefined && patched(SWEEP_HISTORY_PATCH);
   let status: SweepProgress = progressAtStart(spec.training.sweep);
   let permit: string | undefined;
   setHandler(sweepStatusQuery, () => (permit ? { ...status, permit } : status));
@@ -61,6 +63,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
         trainTrialRung: (request) => trainTrialRung({ ...request, spec, snapshot }),
         closeTrial: (close) => closeTrial({ ...close, spec }),
         finishSweepRun: (done) => finishSweepRun({ ...done, spec }),
+        ...(learnsFromHistory ? { readHistory: (sweepRun) => readSweepHistory({ spec, sweepRun, championVersion }) } : {}),
         now: () => Date.now(),
       },
       (progress) => (status = progress),
@@ -69,5 +72,5 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     );
   // Guarded: sweeps recorded before permits existed replay straight into their first activity.
   const result = patched(TRAINING_PERMITS_PATCH) ? await withTrainingPermit(spec.name, (line) => (permit = line), train) : await train();
-  return plan.note ? { ...result, notes: [plan.note] } : result;
+  return plan.note ? { ...result, notes: [plan.note, ...(result.notes ?? [])] } : result;
 }

@@ -53,6 +53,11 @@ export class MlflowClient {
     return tracking.getOrCreateExperiment(this.#http, name, tags);
   }
 
+  /** Ids of the active experiments matching `filter` (MLflow's syntax, e.g. `name LIKE 'perennial/%'`). */
+  searchExperiments(filter: string): Promise<string[]> {
+    return tracking.searchExperiments(this.#http, filter);
+  }
+
   // ---- Runs ----
 
   /**

@@ -52,6 +52,21 @@ export async function getOrCreateExperiment(http: MlflowHttp, name: string, tags
   return experimentId;
 }
 
+/** Ids of the active experiments matching `filter` (MLflow's syntax, e.g. `name LIKE 'perennial/%'`), following page tokens. */
+export async function searchExperiments(http: MlflowHttp, filter: string): Promise<string[]> {
+  const Page = z.object({ experiments: z.array(ExperimentSchema).default([]), next_page_token: nextPageToken });
+  const ids: string[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await http.json(Page, 'POST', '/mlflow/experiments/search', {
+      json: { filter, max_results: SEARCH_PAGE_SIZE, page_token: pageToken, view_type: 'ACTIVE_ONLY' },
+    });
+    ids.push(...page.experiments.map((e) => e.experiment_id));
+    pageToken = page.next_page_token;
+  } while (pageToken);
+  return ids;
+}
+
 function experimentByName(http: MlflowHttp, name: string) {
   const response = http.json(z.object({ experiment: ExperimentSchema }), 'GET', '/mlflow/experiments/get-by-name', {
     query: { experiment_name: name },

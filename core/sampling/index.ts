@@ -6,19 +6,27 @@
 import type { SweepSpec, TrialConfig } from '../search-space.ts';
 import { proposeGrid } from './grid.ts';
 import { proposeRandom } from './random.ts';
-import type { Observation } from './space.ts';
+import type { Observation, PriorObservation } from './space.ts';
 import { proposeTpe } from './tpe.ts';
 
-export type { Observation } from './space.ts';
+export type { Observation, PriorObservation } from './space.ts';
 
-/** Trial `trialIndex`'s configuration; `observations` (higher value is better) in trial order. */
-export function proposeConfig(sweep: SweepSpec, trialIndex: number, observations: Observation[]): TrialConfig {
+/**
+ * Trial `trialIndex`'s configuration; `observations` (higher value is better) in trial order;
+ * `priors`: earlier sweeps' trials, which only TPE learns from (the spec allows history with TPE only).
+ */
+export function proposeConfig(
+  sweep: SweepSpec,
+  trialIndex: number,
+  observations: Observation[],
+  priors: PriorObservation[] = [],
+): TrialConfig {
   switch (sweep.sampler) {
     case 'random':
       return proposeRandom(sweep, trialIndex);
     case 'grid':
       return proposeGrid(sweep, trialIndex);
     case 'tpe':
-      return proposeTpe(sweep, trialIndex, observations);
+      return proposeTpe(sweep, trialIndex, observations, priors);
   }
 }

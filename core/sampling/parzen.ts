@@ -14,6 +14,10 @@
  *   category, plus a uniform prior kernel.
  * - kernel weights: Optuna's default_weights (1 each; beyond 25 observations the older ones ramp
  *   down linearly, so `values` must be in trial order), then prior weight 1, normalised.
+ *
+ * Earlier sweeps' trials (core/sweep-history.ts) add kernels of their own weight after this
+ * sweep's observations; they count as neighbours for the bandwidths like any observation.
+ * Without them everything above holds exactly.
  */
 import { logGaussMass, truncNormLogPdf, truncNormSample } from '../stats/normal.ts';
 import type { Rng } from '../stats/rng.ts';
@@ -29,9 +33,15 @@ export function observationWeights(n: number): number[] {
   return [...ramped, ...new Array<number>(n - ramp).fill(1)];
 }
 
-/** Observation weights followed by the prior's, normalised to sum to 1. */
-function kernelWeights(n: number): number[] {
-  const raw = [...observationWeights(n), PRIOR_WEIGHT];
+/** A kernel from an earlier sweep: a value (a category index) and its weight. */
+export interface Weighted<T> {
+  value: T;
+  weight: number;
+}
+
+/** Observation weights, then the earlier sweeps' kernels' weights, then the prior's, normalised to sum to 1. */
+function kernelWeights(n: number, earlier: Weighted<unknown>[]): number[] {
+  const raw = [...observationWeights(n), ...earlier.map((e) => e.weight), PRIOR_WEIGHT];
   const total = raw.reduce((s, w) => s + w, 0);
   return raw.map((w) => w / total);
 }
@@ -81,15 +91,15 @@ export class NumericParzen {
   private readonly low: number;
   private readonly high: number;
 
-  /** `values`: the observed parameter values, in trial order. */
-  constructor(spec: NumericSpec, values: number[]) {
+  /** `values`: the observed parameter values, in trial order; `earlier`: earlier sweeps' values. */
+  constructor(spec: NumericSpec, values: number[], earlier: Weighted<number>[] = []) {
     this.spec = spec;
     [this.low, this.high] = internalRange(spec);
-    const mus = values.map((v) => toInternal(spec, v));
+    const mus = [...values, ...earlier.map((e) => e.value)].map((v) => toInternal(spec, v));
     const range = this.high - this.low;
     this.mus = [...mus, (this.low + this.high) / 2];
     this.sigmas = [...(mus.length ? bandwidths(mus, this.low, this.high) : []), range];
-    this.weights = kernelWeights(mus.length);
+    this.weights = kernelWeights(values.length, earlier);
   }
 
   /** log density of a value (ints: log probability of the value). */
@@ -114,15 +124,16 @@ export class CategoricalParzen {
   /** The mixture's probability of each category (the kernels collapse into one distribution). */
   readonly probabilities: number[];
 
-  /** `observed`: indices of the observed categories among `size`, in trial order. */
-  constructor(size: number, observed: number[]) {
-    const n = observed.length;
-    const weights = kernelWeights(n);
+  /** `observed`: indices of the observed categories among `size`, in trial order; `earlier`: earlier sweeps' indices. */
+  constructor(size: number, observed: number[], earlier: Weighted<number>[] = []) {
+    const kernels = [...observed, ...earlier.map((e) => e.value)];
+    const n = kernels.length;
+    const weights = kernelWeights(observed.length, earlier);
     const smoothing = PRIOR_WEIGHT / (n + 1);
     const rowTotal = size * smoothing + 1;
     const prior = weights[n] / size;
     this.probabilities = Array.from({ length: size }, (_, c) =>
-      observed.reduce((p, o, i) => p + (weights[i] * (smoothing + (o === c ? 1 : 0))) / rowTotal, prior),
+      kernels.reduce((p, o, i) => p + (weights[i] * (smoothing + (o === c ? 1 : 0))) / rowTotal, prior),
     );
   }
 

@@ -13,6 +13,16 @@ export interface Observation {
   value: number;
 }
 
+/**
+ * An earlier sweep's trial as TPE uses it (core/sweep-history.ts): whether it counts among the
+ * good observations, and its kernel's weight relative to one of this sweep's own observations.
+ */
+export interface PriorObservation {
+  config: TrialConfig;
+  good: boolean;
+  weight: number;
+}
+
 export type NumericSpec = Extract<ParamSpec, { type: 'int' | 'float' }>;
 
 /** Keys of the random streams: one per purpose, so streams never overlap. */

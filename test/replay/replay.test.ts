@@ -45,6 +45,9 @@
  * longer replays (its timer is cancelled where the history has none).
  * v12 holds the same three after the patch (captured with PERENNIAL_CAPTURE=v12): each pause
  * carries the marker and the stage it published at once.
+ * v13 holds a sweep that learned from an earlier sweep (test/workflows/sweep-history.test.ts,
+ * captured with PERENNIAL_CAPTURE=v13): it carries the `sweep-history` marker and the
+ * readSweepHistory call; specs without `training.sweep.history` (every earlier fixture's) never reach it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';

@@ -101,3 +101,10 @@ export const TRAINING_PERMITS_PATCH = 'training-permits';
  * the marker.
  */
 export const PAUSE_PUBLISHES_PATCH = 'pause-publishes-stage';
+/**
+ * Before this patch, a sweep learned from its own trials only. With it, a sweep whose spec has
+ * `training.sweep.history` first reads earlier sweeps' trials (readSweepHistory) to seed TPE
+ * and may start from the champion's configuration. No recorded spec has `history`, so no
+ * recorded history reaches the marker; it guards a sweep that an older worker began.
+ */
+export const SWEEP_HISTORY_PATCH = 'sweep-history';
