@@ -104,7 +104,8 @@ describe('warm-start trial configurations', () => {
 
 describe('sampling with warmStart', () => {
   it('keeps the model families in their order, warmStart last (older sweeps draw as before)', () => {
-    assert.deepEqual(familiesOf(sweepOf({ cnn: {}, softmax: {}, mlp: {} })), [...FAMILIES]);
+    assert.deepEqual(familiesOf(sweepOf({ gbdt: {}, cnn: {}, softmax: {}, mlp: {} })), [...FAMILIES]);
+    assert.deepEqual(FAMILIES.slice(0, 3), ['softmax', 'mlp', 'cnn'], 'a new family goes last');
     assert.deepEqual(familiesOf(sweepOf({ warmStart: {}, mlp: {}, softmax: {} })), ['softmax', 'mlp', 'warmStart']);
   });
 
