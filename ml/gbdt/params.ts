@@ -23,7 +23,11 @@ export interface GbdtParams {
   baggingFreq: number;
   /** Bins per column at most, the missing-value bin included (LightGBM max_bin). */
   maxBins: number;
-  /** 'leafwise': best-first (LightGBM); 'depthwise': level by level (XGBoost hist). */
+  /**
+   * 'leafwise': best-first (LightGBM). 'depthwise': level by level down to maxDepth, every leaf
+   * with a gainful split split (XGBoost hist); numLeaves still caps the leaves, a level's splits
+   * then taken in order of gain.
+   */
   growth: 'leafwise' | 'depthwise';
 }
 
