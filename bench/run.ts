@@ -20,6 +20,8 @@
  *   store-scale    a monitoring cycle's store calls on a log of 1M vs 10M predictions (`--sizes`), Postgres
  *                  and SQLite; fill time, bytes, import throughput (tens of minutes at 10M)
  *   store-import   the Postgres store's import by COPY vs the multi-row INSERT before it, 100k records (~1 minute)
+ *   gbdt           ml/gbdt/ training time per tree vs LightGBM (2 threads, and 1) on 20k and 100k synthetic
+ *                  rows x 20 columns, leaf-wise 31 leaves (a few minutes)
  *   chaos          every scenario in stack/chaos/ in its full form: worker killed 5 times in a sweep,
  *                  Temporal killed and restarted mid-retrain, ... (PERENNIAL_CHAOS=a,b picks
  *                  scenarios; tens of minutes)
@@ -34,6 +36,7 @@ import { benchmark as automlHistory } from './automl-history/index.ts';
 import { benchmark as chaos } from './chaos/index.ts';
 import { benchmark as drift } from './drift/index.ts';
 import { benchmark as fleet } from './fleet/index.ts';
+import { benchmark as gbdt } from './gbdt/index.ts';
 import { benchmark as driftEval } from './drift-eval/index.ts';
 import { benchmark as orchestration } from './orchestration/index.ts';
 import { benchmark as serving } from './serving/index.ts';
@@ -56,6 +59,7 @@ const BENCHMARKS: Record<string, Benchmark> = {
   'store-scale': storeScale,
   'store-import': storeImport,
   'automl-history': automlHistory,
+  gbdt,
 };
 
 // Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models.

@@ -75,22 +75,23 @@ export function encodeBooster(state: BoosterState): Uint8Array {
 }
 
 export function decodeBooster(bytes: Uint8Array): BoosterState {
-  const fail = (why: string): never => {
-    throw new GbdtInputError(`gbdt state: ${why}`);
-  };
   if (!(bytes instanceof Uint8Array) || bytes.length < 12) fail('not a gbdt booster state (too short)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) fail('not a gbdt booster state (bad magic)');
   if (view.getUint32(4, true) !== VERSION) fail(`unsupported format version ${view.getUint32(4, true)} (this build reads ${VERSION})`);
   const jsonLength = view.getUint32(8, true);
   if (12 + jsonLength > bytes.length) fail('truncated header');
-  let header: Header;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength))) as Header;
-  } catch {
-    return fail('unreadable header');
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength))) as Header;
+    return readState(header, bytes, 12 + jsonLength);
+  } catch (err) {
+    if (err instanceof GbdtInputError) throw err;
+    return fail(`malformed header (${(err as Error).message})`);
   }
-  let at = 12 + jsonLength;
+}
+
+function readState(header: Header, bytes: Uint8Array, from: number): BoosterState {
+  let at = from;
   const take = (Type: { new (buffer: ArrayBuffer): Typed; BYTES_PER_ELEMENT: number }, length: number): Typed => {
     at = align(at, Type.BYTES_PER_ELEMENT);
     const byteLength = length * Type.BYTES_PER_ELEMENT;
@@ -119,6 +120,10 @@ export function decodeBooster(bytes: Uint8Array): BoosterState {
     nClasses: header.nClasses,
     bins,
   };
+}
+
+function fail(why: string): never {
+  throw new GbdtInputError(`gbdt state: ${why}`);
 }
 
 const align = (n: number, to: number): number => Math.ceil(n / to) * to;

@@ -23,7 +23,11 @@ export interface GbdtParams {
   baggingFreq: number;
   /** Bins per column at most, the missing-value bin included (LightGBM max_bin). */
   maxBins: number;
-  /** 'leafwise': best-first (LightGBM); 'depthwise': level by level (XGBoost hist). */
+  /**
+   * 'leafwise': best-first (LightGBM). 'depthwise': level by level down to maxDepth, every leaf
+   * with a gainful split split (XGBoost hist); numLeaves still caps the leaves, a level's splits
+   * then taken in order of gain.
+   */
   growth: 'leafwise' | 'depthwise';
 }
 
@@ -95,6 +99,8 @@ export function validateParams(params: GbdtParams): GbdtParams {
     const need = rule(value);
     if (need) throw new GbdtInputError(`gbdt.${key} must be ${need}, got ${JSON.stringify(value) ?? String(value)}`);
   }
+  // LightGBM's own limit; the grower's per-leaf arrays are sized by it.
+  if (params.numLeaves > 131072) throw new GbdtInputError(`gbdt.numLeaves must be at most 131072, got ${params.numLeaves}`);
   if (params.growth === 'depthwise' && params.maxDepth === 0) {
     throw new GbdtInputError("gbdt.maxDepth must be an integer >= 1 when gbdt.growth is 'depthwise', got 0");
   }

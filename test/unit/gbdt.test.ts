@@ -81,6 +81,7 @@ describe('gbdt booster', () => {
     assert.throws(bad({ growth: 'depthwise' }), {
       message: "gbdt.maxDepth must be an integer >= 1 when gbdt.growth is 'depthwise', got 0",
     });
+    assert.throws(bad({ numLeaves: 200000 }), { message: 'gbdt.numLeaves must be at most 131072, got 200000' });
     assert.throws(bad({ numLeavs: 8 }), /^GbdtInputError: gbdt.numLeavs is not a gbdt parameter/);
     assert.throws(() => startBooster({ ...data, nClasses: 2 }, GBDT_DEFAULTS, 1), {
       message: /^gbdt training set: target\[0\] must be a class index in 0..1, got -?0\.\d+/,
