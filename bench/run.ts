@@ -4,7 +4,8 @@
  *   orchestration  a retrain on Temporal vs the same activities called in-process
  *   serving        model-server predict vs a bare Fastify route and `mlflow models serve` (~3 minutes)
  *   automl         sweep orchestration overhead, parallel efficiency, model quality vs
- *                  scikit-learn, TPE vs random (~15 minutes)
+ *                  scikit-learn untuned and tuned by Optuna, TPE vs random (~25 minutes;
+ *                  `--sections quality` runs one section, keeping the others' last numbers)
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory
  *                  over monitoring cycles (~2 minutes)
  *   drift-eval     prequential accuracy and retrains of never / scheduled / policy retraining on
@@ -55,8 +56,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
   'store-import': storeImport,
 };
 
-// Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models.
-const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--models', '--sizes'].includes(all[i - 1]));
+// Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models, bench/automl --sections.
+const names = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !['--models', '--sizes', '--sections'].includes(all[i - 1]));
 const chosen = names.length ? names : Object.keys(BENCHMARKS);
 const unknown = chosen.filter((n) => !BENCHMARKS[n]);
 if (unknown.length) {
