@@ -25,10 +25,10 @@ type Harness = Awaited<ReturnType<typeof createHarness>>;
 
 /**
  * Each task with its sweeps' wall-time limit (which each tuned anchor gets too). Sized so the
- * whole automl benchmark stays near 25 minutes on 2 shared cores: one space's sweeps took about
- * 20 s (weather, 1,870 training rows), 11 s (penguins, 220), 35 s (flights, 6,400) and 3 minutes
- * (synthetic, 100,000 rows of which 20,000 train); the tuned anchors stop at 12 trials well
- * before the limit (under a minute each, most of it on the synthetic task).
+ * whole automl benchmark stays near 25 minutes on 2 quiet cores, where one space's sweeps took
+ * 21 s (weather, 1,870 training rows), 11 s (penguins, 220) and 34 s (flights, 6,400). On 2 cores
+ * shared at load average 10-20 they took 225 s, 44 s, 202 s and 366 s (synthetic, 100,000 rows
+ * of which 20,000 train, 5,000 validate), and the tuned anchors 10 minutes in all.
  */
 const QUALITY_TASKS: { task: () => Task; maxWallTime: string }[] = [
   { task: weatherTask, maxWallTime: '4m' },
