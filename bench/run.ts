@@ -4,7 +4,8 @@
  *   orchestration  a retrain on Temporal vs the same activities called in-process
  *   serving        model-server predict vs a bare Fastify route and `mlflow models serve` (~3 minutes)
  *   automl         sweep orchestration overhead, parallel efficiency, model quality vs
- *                  scikit-learn, TPE vs random (~15 minutes)
+ *                  scikit-learn untuned and tuned by Optuna, TPE vs random (~25 minutes;
+ *                  `--sections quality` runs one section, keeping the others' last numbers)
  *   automl-history warm sweeps (history of earlier sweeps) vs cold ones on the weather and flights streams (~10 minutes)
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory
  *                  over monitoring cycles (~2 minutes)
@@ -62,8 +63,10 @@ const BENCHMARKS: Record<string, Benchmark> = {
   gbdt,
 };
 
-// Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models.
-const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--models', '--sizes'].includes(all[i - 1]));
+// Options (`--models 10,100`) are the benchmarks' own: bench/fleet reads --models, bench/automl --sections.
+const names = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !['--models', '--sizes', '--sections'].includes(all[i - 1]));
 const chosen = names.length ? names : Object.keys(BENCHMARKS);
 const unknown = chosen.filter((n) => !BENCHMARKS[n]);
 if (unknown.length) {

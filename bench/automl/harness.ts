@@ -27,7 +27,7 @@ export function taskSpec(task: Task, sweep: SweepSettings): ModelSpec {
     name: task.name,
     features: task.features,
     label: task.label,
-    training: { holdoutFraction: HOLDOUT_FRACTION, sweep },
+    training: { holdoutFraction: task.holdoutFraction ?? HOLDOUT_FRACTION, sweep },
     approval: { required: false },
   });
 }

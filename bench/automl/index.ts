@@ -3,46 +3,29 @@
  * an anchor measured in this same run.
  *   1. orchestration  the sweep workflow on Temporal vs runSweep with the activities in-process
  *   2. parallelism    the Temporal sweep at parallelism 2 vs parallelism 1 (2 cores)
- *   3. quality        best trial's holdout accuracy vs scikit-learn on the same split
+ *   3. quality        best trial's holdout accuracy (or RMSE) vs scikit-learn on the same split, untuned,
+ *                     and HistGradientBoosting and LightGBM tuned by Optuna at the same budget (quality.ts)
  *   4. sampler        TPE vs random search at equal trial budgets
+ * `--sections quality` (or any comma-separated list of orchestration, quality, sampler) runs only
+ * those; the others' numbers stay as the last results file has them (`carriedOver` says from when).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { join, relative } from 'node:path';
-import { downloadModelFiles } from '../../adapters/mlflow/model-files.ts';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../config/paths.ts';
 import type { SweepResult } from '../../core/sweep-loop.ts';
 import { rungs, waveSize } from '../../core/sweep-plan.ts';
 import { describeConfig } from '../../core/search-space.ts';
 import type { ModelSpec } from '../../core/spec.ts';
-import { evaluate, loadPredictor } from '../../ml/bundle.ts';
-import { PROJECT_ROOT } from '../../config/paths.ts';
-import { VENV_BIN } from '../../stack/services.ts';
 import type { LocalStack } from '../../stack/local.ts';
 import { createHarness, taskSpec, type SweepSettings } from './harness.ts';
-import { flightsTask, penguinsTask, weatherTask } from '../shared/datasets.ts';
+import { printQuality, quality } from './quality.ts';
+import { SPACE } from './spaces.ts';
+import { weatherTask } from '../shared/datasets.ts';
 import type { Benchmark } from '../shared/benchmark.ts';
 import { median } from '../../core/stats/quantiles.ts';
 
 type Harness = Awaited<ReturnType<typeof createHarness>>;
-
-/** Softmax regression and small MLPs: the families that suit tabular data of this size. */
-const SPACE: SweepSettings['families'] = {
-  softmax: {
-    learningRate: { type: 'float', low: 0.003, high: 0.3, log: true },
-    l2: { type: 'float', low: 1e-6, high: 1e-2, log: true },
-    batchSize: { type: 'categorical', values: [32, 64, 128] },
-  },
-  mlp: {
-    depth: { type: 'int', low: 1, high: 2 },
-    width: { type: 'int', low: 8, high: 128, log: true },
-    activation: { type: 'categorical', values: ['relu', 'tanh', 'elu'] },
-    dropout: { type: 'float', low: 0, high: 0.4 },
-    l2: { type: 'float', low: 1e-6, high: 1e-2, log: true },
-    learningRate: { type: 'float', low: 0.001, high: 0.03, log: true },
-    batchSize: { type: 'categorical', values: [32, 64, 128] },
-  },
-};
 
 const ROUNDS = 3;
 const SAMPLER_SEEDS = [1, 2, 3, 4, 5];
@@ -152,89 +135,6 @@ async function orchestration(h: Harness) {
   };
 }
 
-/** 3. A TPE sweep per task, the best trial scored on the holdout, and scikit-learn on the same split. */
-async function quality(h: Harness, stack: LocalStack) {
-  const dir = join(PROJECT_ROOT, '.data', 'bench-automl');
-  mkdirSync(dir, { recursive: true });
-  const perennial: Record<string, { holdoutAccuracy: number; holdoutLogLoss: number } & Record<string, unknown>> = {};
-  const splitFiles: string[] = [];
-  for (const task of [weatherTask(), penguinsTask(), flightsTask()]) {
-    const spec = taskSpec(task, {
-      families: SPACE,
-      sampler: 'tpe',
-      seed: 7,
-      budget: { maxTrials: 12, maxEpochsPerTrial: 45, maxWallTime: '4m' },
-      earlyStopping: { kind: 'asha', minEpochs: 5, reductionFactor: 3 },
-      parallelism: 2,
-      tpe: { startupTrials: 5 },
-    });
-    console.log(`  ${task.name}: ${task.notes}`);
-    let shown = 0;
-    const { result, ms, snapshot } = await h.inProcess(task, spec, (p) => {
-      if (p.rungsDone >= shown + 5) console.log(`    ${(shown = p.rungsDone)} trial rungs done, ${p.trials} trials proposed`);
-    });
-    const { train, validation, holdout } = await h.split(spec, snapshot);
-    const file = join(dir, `${task.name}-split.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({ name: task.name, source: task.source, features: spec.features, label: spec.label.name, train, validation, holdout }),
-    );
-    splitFiles.push(file);
-
-    const run = await stack.mlflow.getRun(result.best.runId);
-    const predictor = await loadPredictor(await downloadModelFiles(stack.mlflow, run.artifactUri));
-    const score = evaluate(
-      predictor,
-      holdout,
-      holdout.map((r) => String(r[spec.label.name])),
-    );
-    predictor.dispose();
-    perennial[task.name] = {
-      holdoutAccuracy: score.accuracy,
-      holdoutLogLoss: score.logLoss,
-      bestValAccuracy: lastObjective(result),
-      best: describeConfig(result.best.config),
-      trials: result.trials.length,
-      stoppedBy: result.stoppedBy,
-      sweepMs: ms,
-      backend: run.tags['perennial.backend'],
-      rows: { train: train.length, validation: validation.length, holdout: holdout.length },
-      notes: task.notes,
-    };
-    console.log(
-      `    ${secs(ms)}: best ${describeConfig(result.best.config)}, val ${lastObjective(result).toFixed(4)}, holdout ${score.accuracy.toFixed(4)}`,
-    );
-  }
-
-  console.log('  scikit-learn references (bench/automl/sklearn_reference.py) ...');
-  const py = spawnSync(join(VENV_BIN, 'python'), [join(PROJECT_ROOT, 'bench', 'automl', 'sklearn_reference.py'), ...splitFiles], {
-    encoding: 'utf8',
-  });
-  if (py.status !== 0) throw new Error(`sklearn_reference.py failed:\n${py.stderr}`);
-  const sklearn = JSON.parse(py.stdout) as Record<string, Record<string, { accuracy: number; log_loss: number; n: number }>>;
-  const tasks = Object.fromEntries(
-    Object.entries(perennial).map(([name, p]) => {
-      const acc = p.holdoutAccuracy;
-      const refs = Object.fromEntries(
-        Object.entries(sklearn[name]).map(([model, s]) => [
-          model,
-          { accuracy: s.accuracy, logLoss: s.log_loss, perennialMinusReference: acc - s.accuracy },
-        ]),
-      );
-      return [name, { perennial: p, sklearn: refs }];
-    }),
-  );
-  return {
-    split:
-      'rows shuffled once (fixed seed), last 20% holdout; the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); the best Perennial trial trained on train only (validation picked it), sklearn fits train+validation',
-    sweep:
-      'TPE seed 7 (5 random start-up trials), 12 trials (waves of 9 and 3), ASHA rungs at 5/15/45 epochs, parallelism 2, objective val_accuracy, activities in-process',
-    // Relative to the project, so results carry no machine path.
-    splitFiles: splitFiles.map((f) => relative(PROJECT_ROOT, f)),
-    tasks,
-  };
-}
-
 /**
  * What a user who does not know good ranges would search: learning rates over four decades, L2
  * up to strong, widths 4-256, and the optimizers. Much of it trains badly, which is where a
@@ -303,22 +203,46 @@ async function samplers(h: Harness) {
   };
 }
 
+const SECTIONS = ['orchestration', 'quality', 'sampler'] as const;
+type Section = (typeof SECTIONS)[number];
+const RESULTS_FILE = join(PROJECT_ROOT, 'bench', 'results', 'automl.json');
+
+/** `--sections quality` (comma-separated): run only these; all when absent. */
+export function chosenSections(argv = process.argv): Section[] {
+  const at = argv.indexOf('--sections');
+  if (at < 0) return [...SECTIONS];
+  const list = (argv[at + 1] ?? '').split(',').filter(Boolean);
+  const unknown = list.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (!list.length || unknown.length)
+    throw new Error(`--sections: choose from ${SECTIONS.join(', ')} (comma-separated), got "${argv[at + 1] ?? ''}"`);
+  return list as Section[];
+}
+
 export async function automl(stack: LocalStack) {
   const started = performance.now();
   const elapsed = () => `[${secs(performance.now() - started)}]`;
+  const sections = chosenSections();
+  // Sections not run keep their numbers from the last results file, which says when they were measured.
+  const previous = sections.length < SECTIONS.length ? (JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>) : {};
+  const carriedOver = Object.fromEntries(
+    SECTIONS.filter((s) => !sections.includes(s)).map((s) => [s, (previous.carriedOver as Record<string, string>)?.[s] ?? previous.at]),
+  );
   const h = await createHarness(stack);
   // Other work on this machine skews the timings; the load average says how much there was.
   const loadBefore = loadavg()[0];
-  console.log(`${elapsed()} 1+2. orchestration overhead and parallel efficiency (weather sweep)`);
-  const orch = await orchestration(h);
-  console.log(`${elapsed()} 3. model quality vs scikit-learn`);
-  const qual = await quality(h, stack);
-  console.log(`${elapsed()} 4. sampler efficiency: TPE vs random`);
-  const samp = await samplers(h);
+  const run = async <T>(section: Section, title: string, measure: () => Promise<T>): Promise<T> => {
+    if (!sections.includes(section)) return previous[section] as T;
+    console.log(`${elapsed()} ${title}`);
+    return measure();
+  };
+  const orch = await run('orchestration', '1+2. orchestration overhead and parallel efficiency (weather sweep)', () => orchestration(h));
+  const qual = await run('quality', '3. model quality vs scikit-learn, untuned and tuned', () => quality(h, stack));
+  const samp = await run('sampler', '4. sampler efficiency: TPE vs random', () => samplers(h));
 
   const o = orch.overhead;
   const p = orch.parallel;
   console.log(`\n${elapsed()} automl summary`);
+  for (const [section, at] of Object.entries(carriedOver)) console.log(`(${section}: not run, the numbers of ${at})`);
   const f = orch.fastestMs;
   console.log(
     `orchestration  sweep wall time, median of ${ROUNDS}: in-process loop (anchor) ${secs(o.anchorMs)} | temporal ${secs(o.temporalMs)} | ratio ${o.ratio.toFixed(3)} (${((o.ratio - 1) * 100).toFixed(1)}% extra; target < 5%)`,
@@ -332,17 +256,7 @@ export async function automl(stack: LocalStack) {
   console.log(
     `parallelism    temporal sweep: parallelism 1 (anchor) ${secs(p.anchorMs)} | parallelism 2 ${secs(p.parallelism2Ms)} | speedup ${p.speedup.toFixed(2)}x | efficiency ${p.efficiency.toFixed(2)} (this sweep's shape allows at most ${p.idealSpeedup.epochWeighted.toFixed(2)}x-${p.idealSpeedup.rungCount.toFixed(2)}x)`,
   );
-  console.log(
-    `quality        holdout accuracy [log loss]: perennial | logistic regression (diff) | hist gradient boosting (diff) | majority class   (target: within 1 pt)`,
-  );
-  for (const [name, t] of Object.entries(qual.tasks)) {
-    const { holdoutAccuracy, holdoutLogLoss } = t.perennial;
-    const ref = (k: string) =>
-      `${t.sklearn[k].accuracy.toFixed(4)} [${t.sklearn[k].logLoss.toFixed(3)}] (${pts(t.sklearn[k].perennialMinusReference)})`;
-    console.log(
-      `  ${name.padEnd(16)} ${holdoutAccuracy.toFixed(4)} [${holdoutLogLoss.toFixed(3)}] | ${ref('logistic_regression')} | ${ref('hist_gradient_boosting')} | ${ref('majority_class')}`,
-    );
-  }
+  printQuality(qual);
   const curve = (xs: number[]) =>
     [4, 8, 12, 16, 20]
       .filter((k) => k <= xs.length)
@@ -365,6 +279,7 @@ export async function automl(stack: LocalStack) {
     orchestration: orch,
     quality: qual,
     sampler: samp,
+    carriedOver,
   };
 }
 

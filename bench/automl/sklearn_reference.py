@@ -6,7 +6,8 @@ Each SPLIT.json is what bench/automl/index.ts exported: the task's features (num
 with its known values), the label, and the exact train / validation / holdout rows Perennial's
 sweep used. Both models are fit on train + validation (they need no model selection) and
 scored on the holdout. Prints one JSON object: {task name: {model: {accuracy, log_loss, n}}}; majority_class (the
-training class prior) is there for scale.
+training class prior) is there for scale. A regression task (the split's classes are null) gets
+linear regression, HistGradientBoostingRegressor and training_mean, each {rmse, mae, n}.
 
 Encodings mirror Perennial's (ml/preprocess.ts) so the comparison is about the learner:
 numbers are mean-imputed and standardised; categories are one-hot over the spec's values,
@@ -20,10 +21,10 @@ import sys
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import log_loss, mean_absolute_error
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
@@ -43,7 +44,7 @@ def frame(rows, features):
     return out
 
 
-def models(features):
+def models(features, regression):
     numbers = [f["name"] for f in features if f["type"] == "number"]
     cats = [f for f in features if f["type"] == "category"]
     names = [f["name"] for f in cats]
@@ -55,7 +56,7 @@ def models(features):
                 ("cat", OneHotEncoder(categories=values, handle_unknown="ignore"), names),
             ]
         ),
-        LogisticRegression(max_iter=5000),
+        LinearRegression() if regression else LogisticRegression(max_iter=5000),
     )
     hgb = make_pipeline(
         ColumnTransformer(
@@ -65,9 +66,23 @@ def models(features):
             ],
             verbose_feature_names_out=False,
         ).set_output(transform="pandas"),
-        HistGradientBoostingClassifier(categorical_features=names or None, random_state=SEED),
+        (HistGradientBoostingRegressor if regression else HistGradientBoostingClassifier)(
+            categorical_features=names or None, random_state=SEED
+        ),
     )
-    return {"logistic_regression": logreg, "hist_gradient_boosting": hgb}
+    return {"linear_regression" if regression else "logistic_regression": logreg, "hist_gradient_boosting": hgb}
+
+
+def regression_scores(y_hold, predictions):
+    y_hold = y_hold.astype(float)
+    return {
+        name: {
+            "rmse": float(np.sqrt(np.mean((p - y_hold) ** 2))),
+            "mae": float(mean_absolute_error(y_hold, p)),
+            "n": len(y_hold),
+        }
+        for name, p in predictions.items()
+    }
 
 
 def main(paths):
@@ -79,6 +94,13 @@ def main(paths):
         fit_rows = split["train"] + split["validation"]
         x_fit, y_fit = frame(fit_rows, features), [str(r[label]) for r in fit_rows]
         x_hold, y_hold = frame(split["holdout"], features), np.array([str(r[label]) for r in split["holdout"]])
+        if split.get("classes", []) is None:
+            y_fit = np.array(y_fit, dtype=float)
+            predictions = {"training_mean": np.full(len(y_hold), y_fit.mean())}
+            for name, model in models(features, regression=True).items():
+                predictions[name] = model.fit(x_fit, y_fit).predict(x_hold)
+            out[split["name"]] = regression_scores(y_hold, predictions)
+            continue
         prior = pd.Series(y_fit).value_counts(normalize=True).sort_index()
         scores = {
             "majority_class": {
@@ -87,7 +109,7 @@ def main(paths):
                 "n": len(y_hold),
             }
         }
-        for name, model in models(features).items():
+        for name, model in models(features, regression=False).items():
             model.fit(x_fit, y_fit)
             scores[name] = {
                 "accuracy": float(np.mean(model.predict(x_hold) == y_hold)),
