@@ -1,7 +1,7 @@
 /** The search spaces the automl benchmark's sweeps search (bench/automl/index.ts, quality.ts). */
 import type { SweepSettings } from './harness.ts';
 
-/** Softmax regression and small MLPs: the families that suit tabular data of this size. */
+/** Softmax regression and small MLPs (with GBDT_SPACE, the full space of the quality section). */
 export const SPACE: SweepSettings['families'] = {
   softmax: {
     learningRate: { type: 'float', low: 0.003, high: 0.3, log: true },
@@ -20,6 +20,20 @@ export const SPACE: SweepSettings['families'] = {
 };
 
 /**
+ * Gradient-boosted trees over the ranges the tuned LightGBM anchor searches
+ * (bench/automl/tuned_reference.py): rounds are not searched, they are the rungs (10 per epoch).
+ */
+export const GBDT_SPACE: NonNullable<SweepSettings['families']['gbdt']> = {
+  learningRate: { type: 'float', low: 0.01, high: 0.3, log: true },
+  numLeaves: { type: 'int', low: 4, high: 128, log: true },
+  minDataInLeaf: { type: 'int', low: 2, high: 100, log: true },
+  lambdaL2: { type: 'float', low: 0.001, high: 10, log: true },
+  featureFraction: { type: 'float', low: 0.5, high: 1 },
+  baggingFraction: { type: 'float', low: 0.5, high: 1 },
+  baggingFreq: { type: 'categorical', values: [1] },
+};
+
+/**
  * The Perennial sweeps the quality section runs on every task, one per entry, each over the
  * families it names. The first is the headline (`perennial`, `perennialMinusBestTuned` in
  * bench/results/automl.json); the others are reported beside it (`otherSpaces`, empty when none). A new family
@@ -27,5 +41,6 @@ export const SPACE: SweepSettings['families'] = {
  * (the whole search space). Each space adds its sweeps' time to the run (see QUALITY_TASKS).
  */
 export const QUALITY_SPACES: Record<string, SweepSettings['families']> = {
-  full: SPACE,
+  full: { ...SPACE, gbdt: GBDT_SPACE },
+  gbdt: { gbdt: GBDT_SPACE },
 };
