@@ -59,7 +59,7 @@ export interface MnistDemoSizes {
   newWriters: number;
 }
 
-export const DEMO_SIZES: MnistDemoSizes = { seed: 2000, sameWriters: 600, newWriters: 4000 };
+export const DEMO_SIZES: MnistDemoSizes = { seed: 1200, sameWriters: 600, newWriters: 4000 };
 
 /** The demo's rows: disjoint slices of the shuffled digits. */
 export function mnistData(sizes: MnistDemoSizes = DEMO_SIZES) {
