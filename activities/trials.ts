@@ -238,6 +238,21 @@ export async function trainOnRun(
     heartbeat: Record<string, unknown>;
   },
 ): Promise<TrainResult> {
+  // The heartbeat timeout is there to notice a killed worker: a live one beats every few seconds
+  // while its thread works, as preparing 28x28 images or one cnn epoch on a busy CPU outlasts it.
+  const activity = Context.current();
+  const beating = setInterval(() => activity.heartbeat(input.heartbeat), HEARTBEAT_EVERY_MS);
+  try {
+    return await trainOnThread(ctx, input);
+  } finally {
+    clearInterval(beating);
+  }
+}
+
+/** Well inside the sweep's 20 s heartbeat timeout (workflows/sweep.ts). */
+const HEARTBEAT_EVERY_MS = 5000;
+
+async function trainOnThread(ctx: ActivityContext, input: Parameters<typeof trainOnRun>[1]): Promise<TrainResult> {
   const { run, spec, mlflow } = { ...input, mlflow: ctx.mlflow };
   const rows = await loadSnapshot(ctx, input.snapshot);
   const { train, validation } = splitSnapshot(rows, spec.training.holdoutFraction, input.splitSeed);
@@ -245,9 +260,6 @@ export async function trainOnRun(
   const activity = Context.current();
   let logging: Promise<void> = Promise.resolve();
   let loggingError: unknown;
-  // Batches heartbeat too (at most once a second, with the last epoch's details): one epoch of a
-  // cnn on 28x28 images on a busy CPU can outlast the heartbeat timeout on its own.
-  let details = input.heartbeat;
   const result = await trainInThread(
     {
       config: input.config,
@@ -264,8 +276,7 @@ export async function trainOnRun(
       warmStart: input.warmStart,
     },
     (e) => {
-      details = { ...input.heartbeat, epoch: e.epoch };
-      activity.heartbeat(details);
+      activity.heartbeat({ ...input.heartbeat, epoch: e.epoch });
       const point = (key: string, value: number) => ({ key, value, step: e.epoch, timestamp: run.startTime + e.epoch });
       // Handled at once: a failure while training goes on would otherwise be an unhandled
       // rejection; it fails the rung after training, and later epochs are not logged.
@@ -280,7 +291,6 @@ export async function trainOnRun(
         });
     },
     activity.cancellationSignal,
-    { onProgress: () => activity.heartbeat(details) },
   );
   await logging;
   if (loggingError !== undefined) throw loggingError;
