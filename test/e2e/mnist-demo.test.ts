@@ -44,6 +44,8 @@ test('the mnist demo notices new writers in the images, retrains a cnn and promo
     traffic: data.traffic,
     autoApprove: true,
     rate: 40,
+    // About two minutes on a busy 2-core machine; without drift on the images nothing retrains.
+    deadlineMs: 6 * 60_000,
     log: () => undefined,
     segment: DEMOS.mnist.segment,
   });
