@@ -8,7 +8,7 @@
  * Why a distance and not a chi-square on the counts: the pixels of one image are not independent
  * draws (a thick stroke darkens many at once), so a chi-square over ~800 pixels per image would
  * call any two windows different. The normed distance does not grow with the window; on MNIST it
- * stays near 0.01 between windows of 200 fresh digits and is 0.2-0.5 for dilated strokes
+ * stays under 0.03 between windows of 200 fresh digits and is about 0.3 for dilated strokes
  * (test/unit/image-drift.test.ts), so the usual 0.1 separates them.
  *
  * PURE module: no Node, tfjs or npm imports; deterministic.
