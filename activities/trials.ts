@@ -238,6 +238,27 @@ export async function trainOnRun(
     heartbeat: Record<string, unknown>;
   },
 ): Promise<TrainResult> {
+  // The heartbeat timeout is there to notice a killed worker: a live one beats every few seconds
+  // while its thread works, as preparing 28x28 images or one cnn epoch on a busy CPU outlasts it.
+  // Each beat carries the latest epoch done, as the per-epoch beats do.
+  const activity = Context.current();
+  const latest = { details: input.heartbeat };
+  const beating = setInterval(() => activity.heartbeat(latest.details), HEARTBEAT_EVERY_MS);
+  try {
+    return await trainOnThread(ctx, input, latest);
+  } finally {
+    clearInterval(beating);
+  }
+}
+
+/** Well inside the sweep's 20 s heartbeat timeout (workflows/sweep.ts). */
+const HEARTBEAT_EVERY_MS = 5000;
+
+async function trainOnThread(
+  ctx: ActivityContext,
+  input: Parameters<typeof trainOnRun>[1],
+  latest: { details: Record<string, unknown> },
+): Promise<TrainResult> {
   const { run, spec, mlflow } = { ...input, mlflow: ctx.mlflow };
   const rows = await loadSnapshot(ctx, input.snapshot);
   const { train, validation } = splitSnapshot(rows, spec.training.holdoutFraction, input.splitSeed);
@@ -261,7 +282,8 @@ export async function trainOnRun(
       warmStart: input.warmStart,
     },
     (e) => {
-      activity.heartbeat({ ...input.heartbeat, epoch: e.epoch });
+      latest.details = { ...input.heartbeat, epoch: e.epoch };
+      activity.heartbeat(latest.details);
       const point = (key: string, value: number) => ({ key, value, step: e.epoch, timestamp: run.startTime + e.epoch });
       // Handled at once: a failure while training goes on would otherwise be an unhandled
       // rejection; it fails the rung after training, and later epochs are not logged.

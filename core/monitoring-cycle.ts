@@ -7,6 +7,7 @@ import { detectAnomalies, type AnomalyReport, type ReferenceProfileLike } from '
 import { dataDrift, featureColumns, type DataDriftReport, type FeatureProfileLike } from './drift/data-drift.ts';
 import { createDetector, updateMany, type DetectorKind, type DetectorState } from './drift/detectors.ts';
 import { DriftTestError } from './drift/catalogue.ts';
+import { imageWindow, pixelNames } from './drift/image.ts';
 import { featureDrift } from './drift/feature-drift.ts';
 import { classificationReport } from './metrics/classification.ts';
 import { fairnessReport } from './metrics/fairness.ts';
@@ -15,6 +16,7 @@ import { confidenceReport, predictionDrift } from './metrics/prediction-drift.ts
 import { regressionReport } from './metrics/regression.ts';
 import { DETECTORS, type DetectorName, type MonitoringSummary } from './monitoring.ts';
 import type { PolicySpec } from './policy.ts';
+import type { ImageProfile } from './profile.ts';
 import type { ModelSpec } from './spec.ts';
 import { isRegression, labelClasses } from './spec-reading.ts';
 
@@ -39,6 +41,8 @@ export interface CycleInput {
     /** A regression model's training labels and training error quantile (ml/bundle.ts ReferenceProfile). */
     target?: { sample: number[] };
     errorThreshold?: number;
+    /** Image specs: the training images (absent in profiles from before image profiles, whose pixels are tested one by one). */
+    image?: ImageProfile;
   };
   /** The champion's predictions that got feedback since the previous cycle, in feedback order. */
   feedback: Array<{ predicted: string; feedback: Feedback; probabilities: Record<string, number>; features: Record<string, unknown> }>;
@@ -96,12 +100,17 @@ export function summarizeCycle(input: CycleInput): CycleResult {
   }
 
   const rows = window?.map((p) => p.features) ?? [];
+  // An image profile tests the pixels as images; a profile from before it, one by one as features.
+  const pixels = window && spec.image && profile.image ? pixelNames(spec.features, spec.image) : undefined;
+  const image = pixels && profile.image && { pixels, reference: profile.image, current: imageWindow(rows, pixels, profile.image) };
+  const isPixel = new Set(pixels);
+  const tabular = spec.features.filter((f) => !isPixel.has(f.name));
   const drift =
     window &&
     judgeDrift(
       spec,
       input.policies,
-      dataDrift({ columns: featureColumns(rows, spec.features), profile, choices: settings.drift.features }),
+      dataDrift({ columns: featureColumns(rows, tabular), profile, choices: settings.drift.features, image }),
     );
   const anomalies = window && compactAnomalies(detectAnomalies(rows, spec.features, profile));
   const champion = window?.filter((p) => p.version === input.championVersion) ?? [];

@@ -37,4 +37,31 @@ export interface ReferenceProfile {
    * error stream (about 10% errors while nothing changes).
    */
   errorThreshold?: number;
+  /**
+   * Image specs (spec `image`): the pixels summarised as images, in place of a sample per pixel
+   * (the pixel features then keep their mean and std, the image's intensity range as min / max,
+   * and an empty sample). Profiles from before it have samples per pixel and no `image`.
+   */
+  image?: ImageProfile;
+}
+
+/**
+ * The training images in the two views the image drift tests compare (core/drift/image.ts):
+ * how much ink (the intensity histogram of all pixels pooled) and where (the mean intensity of
+ * each BLOCK_SIZE x BLOCK_SIZE block, a small embedding of each image, with its covariance).
+ */
+export interface ImageProfile {
+  height: number;
+  width: number;
+  channels: number;
+  /** Training images with every pixel a number; the image statistics describe these. */
+  images: number;
+  /** Pooled pixel intensities: equal-width bins over the training range, their counts, mean and std. */
+  intensity: { edges: number[]; counts: number[]; mean: number; std: number };
+  /**
+   * Per image, the mean intensity of each block (row-major blocks of `size` x `size` pixels, all
+   * channels; edge blocks may be smaller): their mean over the training images and their
+   * population covariance (row-major, blocks x blocks).
+   */
+  blocks: { size: number; rows: number; cols: number; mean: number[]; covariance: number[] };
 }

@@ -17,9 +17,19 @@ import { sampleSorted } from '../core/stats/quantiles.ts';
 import { parseNumeric } from '../core/validation.ts';
 import { loadTf, type Tf } from './backend.ts';
 import { regressionReport } from '../core/metrics/regression.ts';
-import { categoryKey, targetNumbers, toMatrix, upgradePreprocessor, type FeatureInput, type Preprocessor } from './preprocess.ts';
+import {
+  asFeatureSpec,
+  categoryKey,
+  targetNumbers,
+  toMatrix,
+  upgradePreprocessor,
+  type FeatureInput,
+  type ImageShape,
+  type Preprocessor,
+} from './preprocess.ts';
 import type { ModelFiles } from '../core/contracts.ts';
-import type { FeatureProfile, ReferenceProfile } from '../core/profile.ts';
+import type { FeatureProfile, ImageProfile, ReferenceProfile } from '../core/profile.ts';
+import { imageProfile, pixelNames } from '../core/drift/image.ts';
 import { decodeJson, encodeJson, MODEL_FILE_NAMES, MODEL_JSON, PREPROCESS_JSON, PROFILE_JSON, WEIGHTS_BIN } from './bundle-format.ts';
 import { gbdtMatrix, gbdtOutputs, isGbdtModel, readBooster } from './gbdt/model-files.ts';
 import type { TreeEnsemble } from './gbdt/tree.ts';
@@ -95,12 +105,16 @@ export interface Evaluation {
  * Reference profile of the training rows: per-feature summary and sorted sample (category
  * features: value counts, empty sample), label counts. A feature given by name is numeric. A
  * regression model's labels are profiled as a numeric feature (`target`) instead of counted.
+ * With `image` (the spec's shape) the pixels are profiled as images (core/drift/image.ts) and
+ * keep no sample each: a few thousand numbers instead of up to a thousand per pixel. Their range
+ * is the image's intensity range, as ink where training had none is a shift of the image (the
+ * drift tests' business), not an anomalous value.
  */
 export function buildProfile(
   rows: ReadonlyArray<Record<string, unknown>>,
   features: ReadonlyArray<FeatureInput>,
   labels: readonly string[],
-  options: { regression?: boolean; maxSample?: number } = {},
+  options: { regression?: boolean; maxSample?: number; image?: ImageShape } = {},
 ): ReferenceProfile {
   const maxSample = options.maxSample ?? PROFILE_SAMPLE_SIZE;
   const out: Record<string, FeatureProfile> = {};
@@ -123,11 +137,26 @@ export function buildProfile(
       maxSample,
     );
   }
+  const image = options.image && imageOfPixels(rows, features, options.image, out);
   if (options.regression)
-    return { version: 1, rows: rows.length, features: out, classCounts: {}, target: numericProfile(labels, maxSample) };
+    return { version: 1, rows: rows.length, features: out, classCounts: {}, target: numericProfile(labels, maxSample), ...image };
   const classCounts: Record<string, number> = {};
   for (const l of labels) classCounts[l] = (classCounts[l] ?? 0) + 1;
-  return { version: 1, rows: rows.length, features: out, classCounts };
+  return { version: 1, rows: rows.length, features: out, classCounts, ...image };
+}
+
+/** The image profile of the pixels, which lose their samples and take the image's range. */
+function imageOfPixels(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  features: ReadonlyArray<FeatureInput>,
+  shape: ImageShape,
+  profiles: Record<string, FeatureProfile>,
+): { image: ImageProfile } {
+  const pixels = pixelNames(features.map(asFeatureSpec), shape);
+  const image = imageProfile(rows, pixels, shape);
+  const { edges } = image.intensity;
+  for (const p of pixels) profiles[p] = { ...profiles[p], min: edges[0], max: edges[edges.length - 1], sample: [] };
+  return { image };
 }
 
 /** Count, missing, mean, std, range and a sorted sample of the numbers among `raw`. */

@@ -61,7 +61,7 @@ export interface PreprocessorV1 {
 /** A feature given by name only is numeric. */
 export type FeatureInput = FeatureSpec | string;
 
-function asFeatureSpec(f: FeatureInput): FeatureSpec {
+export function asFeatureSpec(f: FeatureInput): FeatureSpec {
   return typeof f === 'string' ? { name: f, type: 'number' } : f;
 }
 

@@ -230,10 +230,10 @@ export async function trainTrial(
     } else if (input.warmStart) {
       // The weights only mean something on the encoding they were trained with: keep it.
       pre = preprocessorOf(input.warmStart, input, 'The model to warm-start from');
-      profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
+      profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression, image: input.image });
     } else {
       pre = fitPreprocessor(input.train.rows, input.features, regression ? { targets: input.train.labels } : input.classes, input.image);
-      profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
+      profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression, image: input.image });
     }
     const d = pre.nInputs;
     // Outputs per row: one per class, or the one scaled number of a regression model.

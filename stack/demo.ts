@@ -39,12 +39,23 @@ export interface DemoOptions {
   feedbackLag?: number;
   deadlineMs?: number;
   log?: (line: string) => void;
+  /** The part of production a row comes from, for the progress lines and live accuracy (default: its location). */
+  segment?: (row: Row) => string;
 }
 
 export interface DemoResult {
   championVersion: string;
   trigger: string;
   predictions: number;
+  /** Live accuracy of the served predictions, per segment of the traffic and model version, in order of appearance. */
+  accuracy: LiveAccuracy[];
+}
+
+export interface LiveAccuracy {
+  segment: string;
+  version: string;
+  n: number;
+  accuracy: number;
 }
 
 /**
@@ -52,7 +63,7 @@ export interface DemoResult {
  * (version 2 or later), then resolves; rejects at the deadline.
  */
 export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> {
-  const { client, spec, servingUrl, traffic, log = console.log } = options;
+  const { client, spec, servingUrl, traffic, log = console.log, segment = (row: Row) => String(row.location) } = options;
   const rate = options.rate ?? 20;
   const lag = options.feedbackLag ?? 40;
   const deadline = Date.now() + (options.deadlineMs ?? 15 * 60_000);
@@ -63,6 +74,16 @@ export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> 
   const startedAt = new Date().toISOString();
   let seenHistory = 0;
   let retrain = { id: '', seen: 0 };
+  const tally = new Map<string, LiveAccuracy & { right: number }>();
+  const score = (row: Row, served: { version: string; label: string }) => {
+    const key = `${segment(row)}\u0000${served.version}`;
+    const t = tally.get(key) ?? { segment: segment(row), version: served.version, n: 0, accuracy: 0, right: 0 };
+    t.n += 1;
+    if (served.label === String(row[spec.label.name])) t.right += 1;
+    t.accuracy = t.right / t.n;
+    tally.set(key, t);
+  };
+  const accuracy = () => [...tally.values()].map(({ segment, version, n, accuracy }) => ({ segment, version, n, accuracy }));
 
   const post = async (path: string, body: unknown) => {
     const res = await request(`${servingUrl}/v1/models/${spec.name}/${path}`, {
@@ -71,7 +92,7 @@ export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> 
       body: JSON.stringify(body),
     });
     if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}: ${await res.body.text()}`);
-    return res.body.json() as Promise<{ predictions?: Array<{ id: string }> }>;
+    return res.body.json() as Promise<{ predictions?: Array<{ id: string; version: string; label: string }> }>;
   };
 
   const show = (who: string, d: Decision) =>
@@ -114,6 +135,7 @@ export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> 
     const row = traffic[i];
     const { predictions } = await post('predict', { rows: [Object.fromEntries(features.map((f) => [f, row[f]]))] });
     awaitingFeedback.push({ id: predictions![0].id, label: String(row[spec.label.name]) });
+    score(row, predictions![0]);
     sent += 1;
     // Ground truth arrives `lag` predictions later, as labels do in production.
     if (awaitingFeedback.length > lag) {
@@ -124,9 +146,10 @@ export async function runDemoTraffic(options: DemoOptions): Promise<DemoResult> 
 
     if (Date.now() - lastWatch < 2000) continue;
     lastWatch = Date.now();
-    const status = await watch(`traffic: ${sent} predictions, now ${String(row.location)} ${String(row.date)}`);
+    const status = await watch(`traffic: ${sent} predictions, now ${segment(row)}${row.date === undefined ? '' : ` ${String(row.date)}`}`);
     const trigger = driftPromotion(status.history, startedAt);
-    if (trigger && Number(status.championVersion) >= 2) return { championVersion: status.championVersion!, trigger, predictions: sent };
+    if (trigger && Number(status.championVersion) >= 2)
+      return { championVersion: status.championVersion!, trigger, predictions: sent, accuracy: accuracy() };
   }
 }
 

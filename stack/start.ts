@@ -4,6 +4,7 @@
  * worker in this process, registers the demo model and starts its lifecycle.
  *   npm start -- --demo [--auto-approve]   also replays production traffic until drift has
  *                                          triggered a retrain that reached champion.
+ *   npm start -- --demo mnist [--auto-approve]   the same on handwritten digits (examples/mnist/).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,21 +16,29 @@ import { toRecords } from '../client/dataset.ts';
 import { readSpecFile } from '../client/spec-file.ts';
 import { ALERT_KINDS } from '../core/alerts.ts';
 import { startAlertPrinter } from './alert-printer.ts';
-import { runDemoTraffic, WEATHER_CSV, weatherData } from './demo.ts';
+import { runDemoTraffic, type DemoResult } from './demo.ts';
+import { DEMOS, DEMO_NAMES, isDemoName } from './demos.ts';
 import { startLocalStack } from './local.ts';
-import { PROJECT_ROOT } from '../config/paths.ts';
 import { assertPortFree, PortInUseError } from './processes.ts';
 import { localReviewersFile } from './console.ts';
 import { ensurePythonEnv, startMlflow, startTemporal } from './services.ts';
 
-const { values: flags } = parseArgs({
+const { values: flags, positionals } = parseArgs({
   options: {
     demo: { type: 'boolean', default: false },
     'auto-approve': { type: 'boolean', default: false },
-    spec: { type: 'string', default: join(PROJECT_ROOT, 'examples', 'weather.yaml') },
+    spec: { type: 'string' },
   },
+  // `--demo mnist`: the demo's name follows the flag (weather when it is left out).
+  allowPositionals: true,
 });
 const say = (line: string) => console.log(`perennial: ${line}`);
+const demoName = positionals[0] ?? 'weather';
+if (positionals.length > 1 || !isDemoName(demoName)) {
+  console.error(`perennial: unknown demo "${positionals.join(' ')}" (demos: ${DEMO_NAMES.join(', ')})`);
+  process.exit(2);
+}
+const demo = DEMOS[demoName];
 
 const PORT_HINTS: Record<string, string> = {
   'Temporal dev server':
@@ -74,7 +83,7 @@ try {
 Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN'), telemetryOptions: temporalMetricsTelemetry(metrics.temporal) });
 
 try {
-  const spec = readSpecFile(flags.spec!);
+  const spec = readSpecFile(flags.spec ?? demo.specFile);
   const dataDir = defaults.dataDir();
   say(`data folder ${dataDir}`);
 
@@ -123,11 +132,11 @@ try {
   stops.push(() => local.stop());
   const { store, client, servingUrl } = local;
 
-  const data = weatherData();
+  const data = demo.data();
   if ((await store.maxRecordId(spec.name)) === 0) {
     const features = spec.features.map((f) => f.name);
-    const added = await store.addRecords(spec.name, toRecords(data.seed, features, spec.label.name, `${WEATHER_CSV} (Seattle 2012-2013)`));
-    say(`imported ${added} labelled records (Seattle 2012-2013) for model ${spec.name}`);
+    const added = await store.addRecords(spec.name, toRecords(data.seed, features, spec.label.name, demo.source));
+    say(`imported ${added} labelled records (${demo.seedDescription}) for model ${spec.name}`);
   }
   // Without alert channels in the spec, alerts print here.
   let registered = spec;
@@ -150,17 +159,21 @@ try {
 
   if (flags.demo) {
     say(
-      `demo: replaying production traffic (Seattle 2014, then New York)${flags['auto-approve'] ? ', approving challengers automatically' : '; approve challengers with the command above'}`,
+      `demo: replaying production traffic (${demo.trafficDescription})${flags['auto-approve'] ? ', approving challengers automatically' : '; approve challengers with the command above'}`,
     );
-    const result = await runDemoTraffic({
+    const started = Date.now();
+    const result: DemoResult = await runDemoTraffic({
       client,
       spec,
       servingUrl,
       traffic: data.traffic,
       autoApprove: flags['auto-approve']!,
       log: (l) => say(l),
+      segment: demo.segment,
     });
     say(`demo complete: version ${result.championVersion} is champion after ${result.predictions} predictions, trigger: ${result.trigger}`);
+    say(`live accuracy (${Math.round((Date.now() - started) / 1000)} s of traffic):`);
+    for (const a of result.accuracy) say(`  ${a.segment.padEnd(12)} v${a.version}  ${a.accuracy.toFixed(3)} on ${a.n} predictions`);
     await shutdown(0);
   } else {
     say('running; Ctrl-C stops everything');

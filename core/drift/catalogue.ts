@@ -14,16 +14,20 @@
  * | jensenshannon | both     | distance  | 0.1               | statistic >= threshold|
  * | chisquare     | category | p-value   | 0.05              | p < threshold         |
  * | linf          | category | distance  | 0.1               | statistic >= threshold|
+ * | intensity     | image    | distance  | 0.1               | statistic >= threshold|
+ * | blockmeans    | image    | p-value   | 0.05              | p < threshold         |
  *
  * One file per test under core/drift/tests/ (tests/index.ts maps these names to them);
- * core/drift/feature-drift.ts chooses and runs them.
+ * core/drift/feature-drift.ts chooses and runs them. The image tests run on an image spec's pixels
+ * taken together (core/drift/image.ts), never on a single feature: every image test, every time.
  */
 
 /** Every drift test, for spec schemas: `z.enum(DRIFT_TEST_NAMES)`. */
-export const DRIFT_TEST_NAMES = ['ks', 'psi', 'wasserstein', 'jensenshannon', 'chisquare', 'linf'] as const;
+export const DRIFT_TEST_NAMES = ['ks', 'psi', 'wasserstein', 'jensenshannon', 'chisquare', 'linf', 'intensity', 'blockmeans'] as const;
 export type DriftTestName = (typeof DRIFT_TEST_NAMES)[number];
 
-export type FeatureKind = 'number' | 'category';
+/** 'image': all the pixels of an image spec together. */
+export type FeatureKind = 'number' | 'category' | 'image';
 
 export interface DriftTestInfo {
   /** 'p-value': drift when pValue < threshold. 'distance': drift when statistic >= threshold. */
@@ -41,6 +45,8 @@ export const DRIFT_TESTS = {
   jensenshannon: { result: 'distance', defaultThreshold: 0.1, features: ['number', 'category'] },
   chisquare: { result: 'p-value', defaultThreshold: 0.05, features: ['category'] },
   linf: { result: 'distance', defaultThreshold: 0.1, features: ['category'] },
+  intensity: { result: 'distance', defaultThreshold: 0.1, features: ['image'] },
+  blockmeans: { result: 'p-value', defaultThreshold: 0.05, features: ['image'] },
 } as const satisfies Record<DriftTestName, DriftTestInfo>;
 
 /** The automatic choice uses the small-sample tests up to this many current rows (inclusive). */

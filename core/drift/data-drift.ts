@@ -17,8 +17,10 @@
 import { labelValue, parseNumeric } from '../validation.ts';
 import { equalWidthEdges, histogramShares } from '../stats/histogram.ts';
 import { isAscendingFinite, sortFiniteWith, type SortScratch } from '../stats/sort.ts';
-import { DriftTestError, type DriftTestChoice, type FeatureKind } from './catalogue.ts';
-import { featureDrift, numericDriftSorted, type FeatureDriftResult } from './feature-drift.ts';
+import type { ImageProfile } from '../profile.ts';
+import { DriftTestError, type DriftTestChoice, type DriftTestName, type FeatureKind } from './catalogue.ts';
+import { featureDrift, imageDrift, numericDriftSorted, type FeatureDriftResult } from './feature-drift.ts';
+import type { ImageWindow } from './image.ts';
 
 // ---------------------------------------------------------------------------------------------
 // columns
@@ -148,7 +150,25 @@ interface FeatureDriftBase extends FeatureDriftResult {
 
 export type FeatureDataDrift =
   | (FeatureDriftBase & { kind: 'number'; histogram: NumericHistogram })
-  | (FeatureDriftBase & { kind: 'category'; histogram: CategoryHistogram });
+  | (FeatureDriftBase & { kind: 'category'; histogram: CategoryHistogram })
+  | (FeatureDriftBase & { kind: 'image'; histogram: NumericHistogram });
+
+/**
+ * An image spec's pixels are tested together, as these entries of the report (every image test of
+ * the catalogue, each under its own name), not one by one.
+ */
+export const IMAGE_DRIFT_VIEWS: ReadonlyArray<{ name: string; test: DriftTestName }> = [
+  { name: 'image.intensity', test: 'intensity' },
+  { name: 'image.blocks', test: 'blockmeans' },
+];
+
+/** The images of the current window against the training images (core/drift/image.ts). */
+export interface ImageDriftInput {
+  /** The pixel features: left out of the per-feature tests. */
+  pixels: readonly string[];
+  reference: ImageProfile;
+  current: ImageWindow;
+}
 
 export interface DataDriftInput {
   columns: FeatureColumns;
@@ -157,6 +177,8 @@ export interface DataDriftInput {
   choices?: Record<string, DriftTestChoice>;
   /** Bins of the numeric histograms; default DEFAULT_HISTOGRAM_BINS (20). */
   histogramBins?: number;
+  /** An image spec with an image profile: its pixels as images (IMAGE_DRIFT_VIEWS). */
+  image?: ImageDriftInput;
 }
 
 export interface DataDriftReport {
@@ -186,6 +208,7 @@ export const OTHER_CATEGORY = '(other)';
  * use numericDriftSorted on the profile sample and the sorted current values; category features
  * featureDrift on the counts. Tests and thresholds: `choices[name]` over the automatic choice
  * (feature-drift.ts: KS / chi-square up to 1000 current rows, Wasserstein / Jensen-Shannon beyond).
+ * With `image`, its pixels are not features here; the image views are tested after the features.
  * Throws a RangeError when histogramBins is not a positive integer.
  */
 export function dataDrift(input: DataDriftInput): DataDriftReport {
@@ -193,7 +216,10 @@ export function dataDrift(input: DataDriftInput): DataDriftReport {
   if (!Number.isInteger(histogramBins) || histogramBins < 1)
     throw new RangeError(`dataDrift: histogramBins must be a positive integer, got ${histogramBins}`);
   const own = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
-  const names = [...Object.keys(columns), ...Object.keys(profile.features).filter((name) => !own(columns, name))];
+  const pixels = new Set(input.image?.pixels);
+  const names = [...Object.keys(columns), ...Object.keys(profile.features).filter((name) => !own(columns, name))].filter(
+    (name) => !pixels.has(name),
+  );
   let rows = 0;
   for (const column of Object.values(columns)) rows = Math.max(rows, columnRows(column));
 
@@ -268,6 +294,20 @@ export function dataDrift(input: DataDriftInput): DataDriftReport {
       skip(err.message);
     }
   }
+  if (input.image) {
+    const { reference, current } = input.image;
+    rows = Math.max(rows, current.images + current.missing);
+    for (const { name, test } of IMAGE_DRIFT_VIEWS) {
+      try {
+        const result = imageDrift(reference, current, { test });
+        const histogram = test === 'intensity' ? intensityHistogram(reference, current) : inkByBlock(reference, current);
+        features.push({ name, kind: 'image', ...result, missing: current.missing, histogram });
+      } catch (err) {
+        if (!(err instanceof DriftTestError)) throw err;
+        skipped.push({ name, reason: err.message });
+      }
+    }
+  }
   const drifted = features.filter((f) => f.drifted).map((f) => f.name);
   return { rows, features, drifted, driftedShare: features.length ? drifted.length / features.length : 0, skipped };
 }
@@ -308,6 +348,26 @@ function numericHistogramSorted(reference: Float64Array, current: Float64Array, 
   const dataMax = Math.max(reference[reference.length - 1], current[current.length - 1]);
   const edges = equalWidthEdges(dataMin, dataMax, bins);
   return { edges, reference: histogramShares(reference, edges), current: histogramShares(current, edges) };
+}
+
+const shares = (values: number[]) => {
+  const total = values.reduce((a, c) => a + c, 0);
+  return values.map((c) => (total > 0 ? c / total : 0));
+};
+
+/** The pooled pixel intensities of both sides, in the reference's bins, for the report. */
+function intensityHistogram(reference: ImageProfile, current: ImageWindow): NumericHistogram {
+  return { edges: [...reference.intensity.edges], reference: shares(reference.intensity.counts), current: shares(current.intensityCounts) };
+}
+
+/** Where the ink is, for the report: each block's share of the mean image's ink, by block number (row-major). */
+function inkByBlock(reference: ImageProfile, current: ImageWindow): NumericHistogram {
+  const blocks = reference.blocks.mean.length;
+  return {
+    edges: Array.from({ length: blocks + 1 }, (_, i) => i),
+    reference: shares(reference.blocks.mean),
+    current: shares(current.blockMeans),
+  };
 }
 
 /**

@@ -24,7 +24,9 @@ import {
   type DriftTestName,
   type FeatureKind,
 } from './catalogue.ts';
+import type { ImageProfile } from '../profile.ts';
 import { countFinite, finiteSorted, firstUnsortedIndex } from '../stats/sort.ts';
+import type { ImageWindow } from './image.ts';
 import { categoryTotal } from './tests/inputs.ts';
 import { DRIFT_TEST_IMPLEMENTATIONS, type TestOutcome } from './tests/index.ts';
 
@@ -101,6 +103,26 @@ export function numericDriftSorted(reference: Float64Array, current: Float64Arra
   return outcome(test, threshold, rows, statistic, pValue);
 }
 
+/**
+ * Runs one image test of the catalogue (features ['image']) on the training images' profile and a
+ * window of images summarised against it (core/drift/image.ts); `rows` of the result are the
+ * window's complete images. Throws DriftTestError for a test that is not an image test, an invalid
+ * threshold, or a window without a complete image.
+ */
+export function imageDrift(
+  reference: ImageProfile,
+  current: ImageWindow,
+  choice: DriftTestChoice & { test: DriftTestName },
+): FeatureDriftResult {
+  if (current.images === 0)
+    throw new DriftTestError(`imageDrift: the current window has no complete image (${current.missing} with a missing pixel)`);
+  const { test, threshold } = resolveChoice('imageDrift', 'image', current.images, choice);
+  const run = DRIFT_TEST_IMPLEMENTATIONS[test].image;
+  if (!run) throw new DriftTestError(`imageDrift: the '${test}' test does not apply to images`);
+  const { statistic, pValue } = run(reference, current);
+  return outcome(test, threshold, current.images, statistic, pValue);
+}
+
 /** The test and threshold for a feature: `choice` over the automatic choice, both checked. */
 function resolveChoice(what: string, kind: FeatureKind, rows: number, choice: DriftTestChoice): { test: DriftTestName; threshold: number } {
   const test = choice.test ?? autoTest(kind, rows);
@@ -123,6 +145,7 @@ function outcome(test: DriftTestName, threshold: number, rows: number, statistic
 }
 
 function autoTest(kind: FeatureKind, rows: number): DriftTestName {
+  if (kind === 'image') throw new DriftTestError('featureDrift: image tests are always named (imageDrift)');
   if (kind === 'number') return rows <= AUTO_TEST_MAX_ROWS ? 'ks' : 'wasserstein';
   return rows <= AUTO_TEST_MAX_ROWS ? 'chisquare' : 'jensenshannon';
 }

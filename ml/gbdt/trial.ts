@@ -40,11 +40,11 @@ export async function trainGbdtTrial(
   } else if (input.warmStart) {
     // Boosting on from the champion's trees: its encoding and bins, new rows.
     pre = preprocessorOf(input.warmStart, 'The model to warm-start from');
-    profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
+    profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression, image: input.image });
     state = { ...readBooster(input.warmStart), params, nRows: input.train.rows.length };
   } else {
     pre = fitPreprocessor(input.train.rows, input.features, regression ? { targets: input.train.labels } : input.classes, input.image);
-    profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression });
+    profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression, image: input.image });
   }
   const train = trainingSet(pre, input.train.rows, input.train.labels, regression);
   const validation = trainingSet(pre, input.validation.rows, input.validation.labels, regression);

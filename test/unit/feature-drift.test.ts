@@ -347,6 +347,8 @@ describe('featureDrift', () => {
         ['jensenshannon', 'distance', 0.1],
         ['chisquare', 'p-value', 0.05],
         ['linf', 'distance', 0.1],
+        ['intensity', 'distance', 0.1],
+        ['blockmeans', 'p-value', 0.05],
       ],
     );
   });
