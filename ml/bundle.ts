@@ -289,8 +289,7 @@ function gbdtPredictor(files: ModelFiles, preprocessor: Preprocessor, profile: R
       `loadPredictor: the trees have ${ensemble.nOutputs} outputs over ${ensemble.nColumns} columns but preprocess.json encodes ${preprocessor.nInputs} columns and ${regression ? 'a regression label' : `${preprocessor.classes.length} classes`}`,
     );
   }
-  const probabilities: Probabilities = (rows, onInvalid) =>
-    gbdtOutputs(ensemble, preprocessor, gbdtMatrix(preprocessor, rows, onInvalid), rows.length);
+  const probabilities: Probabilities = (rows, onInvalid) => gbdtOutputs(ensemble, gbdtMatrix(preprocessor, rows, onInvalid), rows.length);
   return { ...predictorOf(preprocessor, profile, probabilities, () => {}), ensemble };
 }
 

@@ -70,11 +70,15 @@ export function gbdtMatrix(
 }
 
 /**
- * Row-major outputs in the bundle's convention: class probabilities in `pre.classes` order (a
- * binary booster's one output is the second class's probability), or a regression model's numbers.
+ * Row-major outputs in the bundle's convention: class probabilities in class order (a binary
+ * booster's one output is the second class's probability), or a regression model's numbers.
  */
-export function gbdtOutputs(ensemble: TreeEnsemble, pre: Preprocessor, x: Float32Array, nRows: number): Float32Array {
-  const out = predictOutput(ensemble, x, nRows);
+export function gbdtOutputs(ensemble: TreeEnsemble, x: Float32Array, nRows: number): Float32Array {
+  return asBundleOutputs(ensemble, predictOutput(ensemble, x, nRows), nRows);
+}
+
+/** predictOutput's values in the bundle's convention (see gbdtOutputs). */
+export function asBundleOutputs(ensemble: Pick<TreeEnsemble, 'link'>, out: Float64Array, nRows: number): Float32Array {
   if (ensemble.link !== 'sigmoid') return Float32Array.from(out);
   const p = new Float32Array(nRows * 2);
   for (let i = 0; i < nRows; i++) {

@@ -57,7 +57,11 @@ export function predictRaw(ensemble: TreeEnsemble, x: Float32Array, nRows: numbe
 
 /** Predictions after the link: values (identity), P(positive class) (sigmoid) or class probabilities (softmax), row-major. */
 export function predictOutput(ensemble: TreeEnsemble, x: Float32Array, nRows: number): Float64Array {
-  const out = predictRaw(ensemble, x, nRows);
+  return applyLink(ensemble, predictRaw(ensemble, x, nRows), nRows);
+}
+
+/** The ensemble's link applied, in place, to row-major raw scores of nRows rows. */
+export function applyLink(ensemble: Pick<TreeEnsemble, 'link' | 'nOutputs'>, out: Float64Array, nRows: number): Float64Array {
   const K = ensemble.nOutputs;
   if (ensemble.link === 'sigmoid') {
     for (let i = 0; i < out.length; i++) out[i] = 1 / (1 + Math.exp(-out[i]));

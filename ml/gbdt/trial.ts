@@ -15,8 +15,9 @@ import { fitPreprocessor, labelIndex, targetNumbers, type Preprocessor } from '.
 import type { EpochMetrics, TrainInput, TrainResult } from '../train.ts';
 import { medianLatency } from '../trial-measurements.ts';
 import { boost, startBooster, type BoosterState, type GbdtParams, type TrainingSet } from './booster.ts';
-import { gbdtMatrix, readBooster, saveGbdtFiles } from './model-files.ts';
-import { predictTree, type TreeEnsemble } from './tree.ts';
+import { asBundleOutputs, gbdtMatrix, readBooster, saveGbdtFiles } from './model-files.ts';
+import { addTree, applyLink } from './predict.ts';
+import type { TreeEnsemble } from './tree.ts';
 
 /** Where gbdt training runs: plain JavaScript over typed arrays, on the calling thread. */
 export const GBDT_BACKEND = 'js';
@@ -115,9 +116,13 @@ function trainingSet(pre: Preprocessor, rows: Record<string, unknown>[], labels:
   };
 }
 
-/** Raw scores of a fixed set of rows, adding only the trees grown since the last catch-up. */
+/**
+ * Raw scores of a fixed set of rows, adding only the trees grown since the last catch-up, with
+ * the additions prediction makes (so the metrics are what the saved model predicts).
+ */
 class Scores {
   readonly #set: TrainingSet;
+  /** Output-major: #raw[k * nRows + i]. */
   readonly #raw: Float64Array;
   readonly #seen: number[];
   #ensemble: TreeEnsemble;
@@ -126,7 +131,7 @@ class Scores {
     this.#set = set;
     this.#ensemble = ensemble;
     this.#raw = new Float64Array(set.nRows * ensemble.nOutputs);
-    for (let i = 0; i < set.nRows; i++) this.#raw.set(ensemble.base, i * ensemble.nOutputs);
+    ensemble.base.forEach((b, k) => this.#raw.fill(b, k * set.nRows, (k + 1) * set.nRows));
     this.#seen = ensemble.trees.map(() => 0);
     this.catchUp(ensemble);
   }
@@ -134,39 +139,19 @@ class Scores {
   catchUp(ensemble: TreeEnsemble): void {
     this.#ensemble = ensemble;
     const { x, nRows, nColumns } = this.#set;
-    const k = ensemble.nOutputs;
-    for (let o = 0; o < k; o++) {
-      for (let t = this.#seen[o]; t < ensemble.trees[o].length; t++) {
-        const tree = ensemble.trees[o][t];
-        for (let i = 0; i < nRows; i++) this.#raw[i * k + o] += predictTree(tree, x.subarray(i * nColumns, (i + 1) * nColumns));
-      }
-      this.#seen[o] = ensemble.trees[o].length;
-    }
+    ensemble.trees.forEach((trees, k) => {
+      for (let t = this.#seen[k]; t < trees.length; t++) addTree(trees[t], x, nRows, nColumns, this.#raw, k * nRows);
+      this.#seen[k] = trees.length;
+    });
   }
 
   /** The link applied to the kept scores, in the bundle's convention (probabilities per class, or numbers). */
   outputs(): Float32Array {
-    const k = this.#ensemble.nOutputs;
-    const link = this.#ensemble.link;
     const n = this.#set.nRows;
-    if (link === 'identity') return Float32Array.from(this.#raw);
-    if (link === 'sigmoid') {
-      const p = new Float32Array(2 * n);
-      for (let i = 0; i < n; i++) {
-        p[2 * i + 1] = 1 / (1 + Math.exp(-this.#raw[i]));
-        p[2 * i] = 1 - p[2 * i + 1];
-      }
-      return p;
-    }
-    const p = new Float32Array(n * k);
-    for (let i = 0; i < n; i++) {
-      let max = -Infinity;
-      for (let o = 0; o < k; o++) max = Math.max(max, this.#raw[i * k + o]);
-      let sum = 0;
-      for (let o = 0; o < k; o++) sum += Math.exp(this.#raw[i * k + o] - max);
-      for (let o = 0; o < k; o++) p[i * k + o] = Math.exp(this.#raw[i * k + o] - max) / sum;
-    }
-    return p;
+    const K = this.#ensemble.nOutputs;
+    const rowMajor = new Float64Array(n * K);
+    for (let k = 0; k < K; k++) for (let i = 0; i < n; i++) rowMajor[i * K + k] = this.#raw[k * n + i];
+    return asBundleOutputs(this.#ensemble, applyLink(this.#ensemble, rowMajor, n), n);
   }
 
   metrics(pre: Preprocessor, labels: string[]): { loss: number; accuracy: number; rmse?: number; mae?: number } {
