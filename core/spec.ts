@@ -15,6 +15,7 @@ import { CLASSIFIER_GATE_METRICS, EvaluationGatesSpec } from './gates/spec.ts';
 export { PolicySpec };
 import { REGRESSION_OBJECTIVES } from './search-space.ts';
 import { SweepSpec } from './sweep-spec.ts';
+import { OnlineSpec, TRAINING_MODES } from './online-spec.ts';
 
 /**
  * Lower bounds of the durations that pace a loop or a wait: below them the lifecycle would spin
@@ -127,6 +128,13 @@ const ModelSpecObject = z
     training: z
       .object({
         window: TrainingWindow.default({ kind: 'all' }),
+        /**
+         * 'retrain' when absent: every new model comes from a sweep. 'online': the champion also
+         * keeps learning from new labels between retrains (core/online.ts), as `online` says.
+         * Neither has a default written into specs, so a lifecycle's spec from before them reads unchanged.
+         */
+        mode: z.enum(TRAINING_MODES).optional(),
+        online: OnlineSpec.optional(),
         holdoutFraction: z.number().gt(0).lt(1).default(0.2),
         /** The AutoML sweep that produces the challenger (core/search-space.ts). */
         sweep: SweepSpec.prefault({ families: DEFAULT_FAMILIES }),
@@ -375,6 +383,16 @@ const ModelSpecObject = z
               ? `a regression model is judged by rmse or mae, not ${t.metric}`
               : `a classifier is judged by accuracy or log_loss, not ${t.metric}`,
           });
+    // An update's batch is validated like any snapshot: a smaller one could never pass.
+    const online = spec.training.online;
+    if (online && spec.training.mode !== 'online')
+      ctx.addIssue({ code: 'custom', path: ['training', 'online'], message: 'online settings apply to training.mode online' });
+    if (online && online.batchRows < spec.validation.minRows)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['training', 'online', 'batchRows'],
+        message: `an online update learns from ${online.batchRows} rows, fewer than validation.minRows (${spec.validation.minRows}) lets through`,
+      });
     const { metric } = spec.training.sweep.objective;
     const regressionMetric = (REGRESSION_OBJECTIVES as readonly string[]).includes(metric);
     if (isRegression(spec.label) !== regressionMetric) {
@@ -388,8 +406,17 @@ const ModelSpecObject = z
     }
   });
 
+/** `training.mode: online` without settings takes the defaults of `training.online`. */
+function onlineDefault(raw: unknown): unknown {
+  const spec = raw as { training?: { mode?: unknown; online?: unknown } } | null;
+  if (spec?.training?.mode !== 'online' || spec.training.online !== undefined) return raw;
+  return { ...spec, training: { ...spec.training, online: {} } };
+}
+
 /** Unknown keys anywhere in a spec are errors ("did you mean ..."), not silently dropped for defaults. */
-export const ModelSpec = withKnownKeys(z.preprocess((raw) => deploymentDefault(regressionObjectiveDefault(raw)), ModelSpecObject));
+export const ModelSpec = withKnownKeys(
+  z.preprocess((raw) => onlineDefault(deploymentDefault(regressionObjectiveDefault(raw))), ModelSpecObject),
+);
 
 export type ModelSpec = z.infer<typeof ModelSpec>;
 export type FeatureSpec = z.infer<typeof FeatureSpec>;

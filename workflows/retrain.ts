@@ -32,6 +32,7 @@ import {
 } from '../core/messages.ts';
 import { beatsChampion, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
+import { isOnlineUpdate, onlineUpdateSpec } from '../core/online.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { mayReview, strategyOf } from '../core/spec-reading.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -179,10 +180,13 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     return { outcome, decisions, version: challengerVersion, ...extra };
   };
 
+  // An online update (core/online.ts) learns the labels since the champion's, in one warm-start trial.
+  const update = isOnlineUpdate(trigger) && championVersion !== undefined;
+  const training = update ? onlineUpdateSpec(spec) : spec;
   try {
     // 1. Snapshot and validate: nothing is trained on data that fails validation.
     const snapshot = await snapshotTrainingData({
-      spec,
+      spec: training,
       retrainRun: run,
       asOf: new Date().toISOString(),
       championTrainedThrough: input.championTrainedThrough,
@@ -195,17 +199,26 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
       return await finish('invalid-data', { trainedThroughRecordId: snapshot.maxRecordId });
     }
 
-    // 2. Find the challenger: an AutoML sweep in its own child workflow.
+    // 2. Find the challenger: an AutoML sweep in its own child workflow (an update's: one trial).
     deprecatePatch(AUTOML_SWEEP_PATCH);
     enterStage('sweep');
-    const settings = spec.training.sweep;
+    const settings = training.training.sweep;
     const result = await executeChild(sweep, {
       workflowId: `${workflowInfo().workflowId}/sweep`,
       args: [
-        { spec, snapshot, retrainRun: run, n: input.n, trainingTaskQueue: trainingTaskQueue(workflowInfo().taskQueue), championVersion },
+        {
+          spec: training,
+          snapshot,
+          retrainRun: run,
+          n: input.n,
+          trainingTaskQueue: trainingTaskQueue(workflowInfo().taskQueue),
+          championVersion,
+        },
       ],
       typedSearchAttributes: [{ key: ModelNameKey, value: model }],
-      staticSummary: `AutoML sweep of ${model}: ${settings.sampler}, up to ${settings.budget.maxTrials} trials, seed ${settings.seed}`,
+      staticSummary: update
+        ? `online update of ${model} v${championVersion}: ${settings.budget.maxEpochsPerTrial} epochs on the labels since`
+        : `AutoML sweep of ${model}: ${settings.sampler}, up to ${settings.budget.maxTrials} trials, seed ${settings.seed}`,
     });
     const { best, trials } = result;
     const challengerRunId = best.runId;

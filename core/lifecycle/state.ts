@@ -9,6 +9,7 @@ import type { MonitoringSummary } from '../monitoring.ts';
 import { type FiredRule, initialPolicyState, type PolicySpec, type PolicyState } from '../policy.ts';
 import type { MonitorCursors, TriggerValues } from '../contracts.ts';
 import { parseDuration } from '../duration.ts';
+import type { OnlineState } from '../online.ts';
 
 /** Why a retrain is wanted: a sentence for people, rule names for search attributes. */
 export interface Trigger {
@@ -41,6 +42,8 @@ export interface LifecycleState {
   /** A failed retrain's trigger, due again at `atMs` (RETRAIN_RETRY_DELAYS); `failures` so far. */
   retry?: { trigger: Trigger; failures: number; atMs: number };
   rollbacks: RollbackRequest[];
+  /** The online training mode's count of updates since the last full retrain (core/online.ts). */
+  online?: OnlineState;
   lastSummary?: MonitoringSummary;
   history: Decision[];
 }

@@ -42,6 +42,7 @@ import {
 } from '../../core/lifecycle/state.ts';
 import { type CarriedLifecycleState, fromCarriedState } from '../../core/legacy/carried-state.ts';
 import { CYCLE_FAILED, type FleetView, lifecycleStage } from '../../core/lifecycle/fleet-view.ts';
+import { afterOnlineStep, isOnlineMode, isOnlineUpdate } from '../../core/online.ts';
 import { SHORT_CALL } from '../activity-options.ts';
 import { createNotifier } from '../alerts.ts';
 import {
@@ -121,6 +122,11 @@ export class ModelEntity {
     const running = this.retrainRunning();
     const activeRetrain = running ? { workflowId: running.workflowId, trigger: running.trigger.reason } : undefined;
     return lifecycleStatus(this.model, this.state, this.policies(), { monitoringNow: this.cycleRunning, activeRetrain });
+  }
+
+  /** A retrain runs, waits to start or waits for its retry: what it will read is spoken for. */
+  retrainBusy(): boolean {
+    return this.active !== undefined || this.state.pendingTrigger !== undefined || this.state.retry !== undefined;
   }
 
   /** The retrain child still running, if any (one that finished waits for the loop to be recorded). */
@@ -288,6 +294,7 @@ export class ModelEntity {
     state.trainedThroughRecordId = Math.max(state.trainedThroughRecordId, result.trainedThroughRecordId ?? 0);
     const last = result.decisions.at(-1);
     this.record(`retrain #${finished.n}: ${result.outcome}`, because, ...(last ? [last.what, ...last.reasons] : []));
+    if (isOnlineMode(this.spec)) state.online = afterOnlineStep(state.online, finished.trigger, result.outcome);
     if (result.outcome !== 'promoted' || !result.version) return;
     if (state.championVersion) state.previousChampions = [state.championVersion, ...state.previousChampions].slice(0, 10);
     state.championVersion = result.version;
@@ -295,7 +302,9 @@ export class ModelEntity {
     state.championTrainedThrough = result.trainedThroughRecordId;
     if (legacyUpserts()) upsertSearchAttributes([{ key: ChampionVersionKey, value: result.version }]);
     deprecatePatch(STALE_TRIGGERS_PATCH);
-    this.dropStaleTriggers(result.version);
+    // An online update continues its champion: the breaches measured on it still count toward a
+    // full retrain, which is how the policies overrule updates that do not keep up.
+    if (!isOnlineUpdate(finished.trigger)) this.dropStaleTriggers(result.version);
     await this.notify({
       kind: 'promotion',
       title: `${this.model} v${result.version} is the new champion`,
@@ -369,8 +378,11 @@ export class ModelEntity {
   private async startRetrain(trigger: Trigger, failures = 0): Promise<void> {
     const { state } = this;
     state.retrainCount += 1;
-    state.policy = startCooldown(this.policies(), state.policy, Date.now());
-    state.lastRetrainMs = Date.now();
+    // An online update is no retrain for the policies: neither a cooldown nor the age of the last retrain.
+    if (!isOnlineUpdate(trigger)) {
+      state.policy = startCooldown(this.policies(), state.policy, Date.now());
+      state.lastRetrainMs = Date.now();
+    }
     const n = state.retrainCount;
     const { workflowId, result } = await startRetrainChild(this, n, trigger);
     const current: ActiveRetrain = (this.active = { n, workflowId, trigger, failures, done: false });

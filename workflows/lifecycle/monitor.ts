@@ -10,6 +10,7 @@ import type { Activities } from '../../activities/index.ts';
 import { evaluatePolicies } from '../../core/policy.ts';
 import { findingAlerts } from '../../core/alerts.ts';
 import { triggerOf } from '../../core/lifecycle/state.ts';
+import { isOnlineMode, onlineSettings, onlineTrigger } from '../../core/online.ts';
 import { monitoringVerdict } from '../../core/lifecycle/fleet-view.ts';
 import { isQuiet, quietSummary } from '../../core/lifecycle/quiet-cycle.ts';
 import type { MonitoringSummary } from '../../core/monitoring.ts';
@@ -73,4 +74,13 @@ async function judge(lifecycle: ModelEntity, summary: MonitoringSummary, { quiet
   // Drift and input anomalies are worth a person's attention whether or not a policy fires.
   if (!quiet) for (const alert of findingAlerts(model, summary)) await lifecycle.notify(alert);
   if (verdict.fire) lifecycle.requestRetrain(triggerOf(verdict.fired));
+  else if (isOnlineMode(lifecycle.spec) && state.championVersion) {
+    // No policy asks for a full retrain: in the online mode, a batch of new labels makes an update.
+    const update = onlineTrigger(onlineSettings(lifecycle.spec), state.online, {
+      newLabels: summary.newLabels,
+      championVersion: state.championVersion,
+      busy: lifecycle.retrainBusy(),
+    });
+    if (update) lifecycle.requestRetrain(update);
+  }
 }
