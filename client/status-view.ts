@@ -55,6 +55,9 @@ function summaryRows(s: ModelStatus): string[][] {
     ...(s.pendingTrigger ? [['next', `${s.pendingTrigger} (starts when no retrain runs)`]] : []),
     ...(s.retryAt ? [['retry', `at ${s.retryAt}`]] : []),
     ['retrains', String(s.retrainCount)],
+    ...(s.online
+      ? [['online updates', `${s.online.promoted} promoted since the last full retrain, ${s.online.rejectedInARow} rejected in a row`]]
+      : []),
   ];
 }
 

@@ -151,6 +151,8 @@ export interface LifecycleStatus {
   cooldownUntil?: string;
   /** When a failed retrain is tried again (the lifecycle's retry policy). */
   retryAt?: string;
+  /** The online training mode: updates promoted since the last full retrain, and rejected in a row (core/online.ts). */
+  online?: { promoted: number; rejectedInARow: number };
   history: Decision[];
 }
 

@@ -161,6 +161,7 @@ export function lifecycleStatus(
     policyNotes: state.policyNotes ?? [],
     cooldownUntil: state.policy.cooldownUntil ? new Date(state.policy.cooldownUntil).toISOString() : undefined,
     retryAt: state.retry ? new Date(state.retry.atMs).toISOString() : undefined,
+    online: state.online,
     history: state.history,
   };
 }
