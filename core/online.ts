@@ -72,8 +72,8 @@ export function onlineTrigger(
 }
 
 /**
- * The counts after a retrain or update finished with `outcome` (one that failed is retried and
- * counts when it finishes). A full retrain starts the count afresh whatever its verdict: were a
+ * The counts after a retrain or update finished with `outcome` ('failed' for an update that threw:
+ * updates are not retried; a full retrain that failed is, and counts when it finishes). A full retrain starts the count afresh whatever its verdict: were a
  * rejected one to leave the counts, the next cycle would ask for another at once.
  */
 export function afterOnlineStep(state: OnlineState | undefined, trigger: Pick<Trigger, 'rules'>, outcome: string): OnlineState {

@@ -69,7 +69,7 @@ test('the counts: updates count up, any full retrain starts afresh, and a policy
   let state = afterOnlineStep(undefined, update, 'promoted');
   assert.deepEqual(state, { promoted: 1, rejectedInARow: 0 });
   state = afterOnlineStep(state, update, 'not-better');
-  state = afterOnlineStep(state, update, 'rolled-back');
+  state = afterOnlineStep(state, update, 'failed');
   assert.deepEqual(state, { promoted: 1, rejectedInARow: 2 });
   assert.deepEqual(afterOnlineStep(state, update, 'promoted'), { promoted: 2, rejectedInARow: 0 });
   assert.deepEqual(afterOnlineStep(state, { rules: [ONLINE_LIMIT_RULE] }, 'not-better'), INITIAL_ONLINE_STATE);

@@ -284,6 +284,12 @@ export class ModelEntity {
     const because = `trigger: ${finished.trigger.reason}`;
     if (finished.error !== undefined) {
       this.record(`retrain #${finished.n}: failed`, because, `root cause: ${finished.error}`);
+      // An update is not retried: the next batch makes the next one, and failures count toward a
+      // full retrain as rejections do (a champion that cannot be continued gets one that way).
+      if (isOnlineUpdate(finished.trigger)) {
+        this.state.online = afterOnlineStep(this.state.online, finished.trigger, 'failed');
+        return this.record(`online update #${finished.n} is not retried: the next batch of labels makes the next one`);
+      }
       if (!patched(RETRAIN_RETRY_PATCH)) return;
       // Someone cancelled it on purpose: that is not a failure to retry.
       if (finished.cancelled) return this.record(`retrain #${finished.n} was cancelled: not retried`);
