@@ -8,37 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
 import { captureFixture } from '../replay/capture-fixture.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { finishedRetrain, sweepOf } from '../helpers/retrains.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
   stack = await startStack();
 });
-
-async function finishedRetrain(model: string, n: number) {
-  return eventually(
-    `retrain #${n} of ${model} to finish`,
-    async () => {
-      const done = (await stack.client.status(model)).history.find((h) => h.what.startsWith(`retrain #${n}: `));
-      if (!done) return undefined;
-      const { decisions } = await stack.client.retrainStatus(retrainWorkflowId(model, n));
-      return { outcome: done.what.slice(`retrain #${n}: `.length), trigger: done.reasons[0], decisions };
-    },
-    300_000,
-  );
-}
-
-/** The trial runs of retrain #n's sweep. */
-async function trialsOf(model: string, n: number) {
-  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(model));
-  const runs = await stack.mlflow.searchRuns([experimentId]);
-  const sweep = runs.find((r) => r.runName === `retrain-${n}-sweep`)!;
-  return runs.filter((r) => r.tags['mlflow.parentRunId'] === sweep.runId);
-}
 
 /** Boosting rounds of a registered version's model. */
 async function roundsOf(model: string, version: string): Promise<number> {
@@ -69,21 +48,21 @@ test(
     const rows = weatherData().seed;
     await seedRecords(stack.store, spec, rows.slice(0, 380), '2012 and early 2013');
     await stack.client.register(spec);
-    const first = await finishedRetrain(spec.name, 1);
+    const first = await finishedRetrain(stack, spec.name, 1);
     assert.equal(first.outcome, 'promoted');
     const rounds1 = await roundsOf(spec.name, '1');
 
     // A batch of 120 new labels: the next monitoring cycle starts an update of v1, not a sweep.
     await seedRecords(stack.store, spec, rows.slice(380, 500), 'spring 2013');
-    const second = await finishedRetrain(spec.name, 2);
+    const second = await finishedRetrain(stack, spec.name, 2);
     assert.match(second.trigger, /^trigger: online update of v1: 120 new labels \(batchRows 100\)$/);
     assert.equal(second.outcome, 'promoted', JSON.stringify(second.decisions.at(-1)));
     assert.ok(
       second.decisions.some((d) => d.what === 'snapshot of 120 labelled records'),
       'it learned the records since v1 only',
     );
-    const [update] = await trialsOf(spec.name, 2);
-    assert.equal((await trialsOf(spec.name, 2)).length, 1, 'one trial: the champion continued');
+    const [update] = (await sweepOf(stack, spec.name, 2)).trials;
+    assert.equal((await sweepOf(stack, spec.name, 2)).trials.length, 1, 'one trial: the champion continued');
     assert.equal(update.tags['perennial.warm_start_from'], 'v1');
     assert.equal(JSON.parse(update.tags['perennial.model_config']).family, 'gbdt');
     // The same path as any challenger: evaluated against the champion, registered, canaried, promoted.
@@ -100,7 +79,7 @@ test(
 
     // The next batch updates v2, the update before.
     await seedRecords(stack.store, spec, rows.slice(500, 620), 'summer 2013');
-    const third = await finishedRetrain(spec.name, 3);
+    const third = await finishedRetrain(stack, spec.name, 3);
     assert.match(third.trigger, /online update of v2: /);
     assert.equal(third.outcome, 'promoted');
     assert.equal(await roundsOf(spec.name, '3'), rounds1 + 60);
@@ -108,9 +87,9 @@ test(
 
     // Two updates promoted (fullRetrainAfter 2): the next batch makes a full retrain, a sweep from scratch.
     await seedRecords(stack.store, spec, rows.slice(620), 'autumn 2013');
-    const fourth = await finishedRetrain(spec.name, 4);
+    const fourth = await finishedRetrain(stack, spec.name, 4);
     assert.match(fourth.trigger, /online: 2 updates promoted since the last full retrain \(fullRetrainAfter 2\)/);
-    const trials = await trialsOf(spec.name, 4);
+    const trials = (await sweepOf(stack, spec.name, 4)).trials;
     assert.equal(trials.length, 2);
     for (const t of trials) {
       assert.equal(t.params.family, 'gbdt');

@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { retrainWorkflowId } from '../../core/messages.ts';
-import { experimentName } from '../../adapters/mlflow/model-files.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { finishedRetrain, sweepOf } from '../helpers/retrains.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { captureFixture } from '../replay/capture-fixture.ts';
 
@@ -19,29 +19,6 @@ let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
   stack = await startStack();
 });
-
-async function finishedRetrain(model: string, n: number) {
-  return eventually(
-    `retrain #${n} of ${model} to finish`,
-    async () => {
-      const done = (await stack.client.status(model)).history.find((h) => h.what.startsWith(`retrain #${n}: `));
-      if (!done) return undefined;
-      const { decisions } = await stack.client.retrainStatus(retrainWorkflowId(model, n));
-      return { outcome: done.what.slice(`retrain #${n}: `.length), decisions };
-    },
-    300_000,
-  );
-}
-
-/** Retrain #n's sweep run and its trial runs, in trial order. */
-async function sweepOf(model: string, n: number) {
-  const runs = await stack.mlflow.searchRuns([await stack.mlflow.getOrCreateExperiment(experimentName(model))]);
-  const sweep = runs.find((r) => r.runName === `retrain-${n}-sweep`)!;
-  const trials = runs
-    .filter((r) => r.tags['mlflow.parentRunId'] === sweep.runId)
-    .sort((a, b) => Number(a.tags['perennial.trial']) - Number(b.tags['perennial.trial']));
-  return { sweep, trials };
-}
 
 test(
   "a second sweep learns from the first one's trials and starts from the champion's configuration",
@@ -65,15 +42,15 @@ test(
     const seed = weatherData().seed;
     await seedRecords(stack.store, spec, seed.slice(0, 400));
     await stack.client.register(spec);
-    const first = await finishedRetrain(spec.name, 1);
+    const first = await finishedRetrain(stack, spec.name, 1);
     assert.equal(first.outcome, 'promoted', JSON.stringify(first.decisions.at(-1)));
-    const one = await sweepOf(spec.name, 1);
+    const one = await sweepOf(stack, spec.name, 1);
     assert.equal(one.sweep.tags['perennial.history_trials'], '0');
     assert.equal(one.trials.length, 3);
 
     await seedRecords(stack.store, spec, seed.slice(400, 480), 'spring 2013');
     await stack.client.retrain(spec.name, { reason: 'new records', requestedBy: 'ana' });
-    const second = await finishedRetrain(spec.name, 2);
+    const second = await finishedRetrain(stack, spec.name, 2);
     const best2 = second.decisions.find((d) => d.what.startsWith('best trial '))!;
     assert.ok(best2.reasons.includes('learned from 3 trials of 1 earlier sweep'), JSON.stringify(best2.reasons));
     assert.ok(
@@ -82,7 +59,7 @@ test(
     );
 
     // Recorded on the sweep run: how many, and every prior run id with its weight.
-    const two = await sweepOf(spec.name, 2);
+    const two = await sweepOf(stack, spec.name, 2);
     assert.equal(two.sweep.tags['perennial.history_trials'], '3');
     assert.equal(two.sweep.tags['perennial.history_sweeps'], '1');
     assert.equal(two.sweep.tags['perennial.history_champion'], 'v1');
@@ -123,11 +100,11 @@ test(
     });
     await seedRecords(stack.store, other, seed.slice(0, 400));
     await stack.client.register(other);
-    const otherFirst = await finishedRetrain(other.name, 1);
+    const otherFirst = await finishedRetrain(stack, other.name, 1);
     const otherBest = otherFirst.decisions.find((d) => d.what.startsWith('best trial '))!;
     assert.ok(otherBest.reasons.includes('learned from 4 trials of 2 earlier sweeps'), JSON.stringify(otherBest.reasons));
     assert.ok(otherBest.reasons.includes(`startFromChampion: ${other.name} has no champion yet`), JSON.stringify(otherBest.reasons));
-    const otherSweep = (await sweepOf(other.name, 1)).sweep;
+    const otherSweep = (await sweepOf(stack, other.name, 1)).sweep;
     const otherRecord = JSON.parse(
       new TextDecoder().decode(await stack.mlflow.downloadArtifact(otherSweep.artifactUri, 'sweep/history.json')),
     ) as { sweeps: { sweepRunId: string; model: string; trials: unknown[] }[] };

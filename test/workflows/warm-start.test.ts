@@ -11,29 +11,14 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { retrainWorkflowId } from '../../core/messages.ts';
-import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { finishedRetrain, sweepOf } from '../helpers/retrains.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
   stack = await startStack();
 });
-
-/** Retrain #n's outcome and decisions, once it has finished. */
-async function finishedRetrain(model: string, n: number) {
-  return eventually(
-    `retrain #${n} of ${model} to finish`,
-    async () => {
-      const done = (await stack.client.status(model)).history.find((h) => h.what.startsWith(`retrain #${n}: `));
-      if (!done) return undefined;
-      const { decisions } = await stack.client.retrainStatus(retrainWorkflowId(model, n));
-      return { outcome: done.what.slice(`retrain #${n}: `.length), decisions };
-    },
-    300_000,
-  );
-}
 
 async function weightsOf(artifactUri: string): Promise<Float32Array> {
   const bytes = await stack.mlflow.downloadArtifact(artifactUri, 'model/weights.bin');
@@ -44,14 +29,6 @@ const maxAbsDiff = (a: Float32Array, b: Float32Array) => {
   assert.equal(a.length, b.length, 'same architecture');
   return a.reduce((max, v, i) => Math.max(max, Math.abs(v - b[i])), 0);
 };
-
-/** The trial runs of retrain #n's sweep. */
-async function trialsOf(model: string, n: number) {
-  const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(model));
-  const runs = await stack.mlflow.searchRuns([experimentId]);
-  const sweep = runs.find((r) => r.runName === `retrain-${n}-sweep`)!;
-  return runs.filter((r) => r.tags['mlflow.parentRunId'] === sweep.runId);
-}
 
 test("warmStart trials continue the champion's weights and compete with trials from scratch", { timeout: 20 * 60_000 }, async () => {
   const base = testSpec();
@@ -79,7 +56,7 @@ test("warmStart trials continue the champion's weights and compete with trials f
   await seedRecords(stack.store, spec, seed.slice(0, 400), '2012 and early 2013');
   await stack.client.register(spec);
 
-  const first = await finishedRetrain(spec.name, 1);
+  const first = await finishedRetrain(stack, spec.name, 1);
   assert.equal(first.outcome, 'promoted');
   const best1 = first.decisions.find((d) => d.what.startsWith('best trial '))!;
   assert.match(best1.what, /: softmax /);
@@ -87,15 +64,15 @@ test("warmStart trials continue the champion's weights and compete with trials f
     best1.reasons.includes(`warmStart trials skipped: ${spec.name} has no champion yet to continue`),
     JSON.stringify(best1.reasons),
   );
-  assert.ok((await trialsOf(spec.name, 1)).every((t) => t.params.family === 'softmax'));
+  assert.ok((await sweepOf(stack, spec.name, 1)).trials.every((t) => t.params.family === 'softmax'));
 
   await seedRecords(stack.store, spec, seed.slice(400, 480), 'spring 2013');
   await stack.client.retrain(spec.name, { reason: 'new records', requestedBy: 'ana' });
-  const second = await finishedRetrain(spec.name, 2);
+  const second = await finishedRetrain(stack, spec.name, 2);
   const best2 = second.decisions.find((d) => d.what.startsWith('best trial '))!;
   console.log(`retrain #2: ${second.outcome}; ${best2.what} (${best2.reasons.join('; ')})`);
 
-  const trials = await trialsOf(spec.name, 2);
+  const trials = (await sweepOf(stack, spec.name, 2)).trials;
   assert.equal(trials.length, 3);
   const warm = trials.filter((t) => t.tags['perennial.warm_start_from'] === 'v1');
   const scratch = trials.filter((t) => t.params.family === 'softmax');
@@ -125,9 +102,9 @@ test("warmStart trials continue the champion's weights and compete with trials f
   // The next retrain continues v2, itself a warm start: its configuration is read from its run.
   await seedRecords(stack.store, spec, seed.slice(480, 560), 'summer 2013');
   await stack.client.retrain(spec.name, { reason: 'more records', requestedBy: 'ana' });
-  const third = await finishedRetrain(spec.name, 3);
+  const third = await finishedRetrain(stack, spec.name, 3);
   assert.match(third.outcome, /^(promoted|not-better)/, JSON.stringify(third.decisions.at(-1)));
-  const [fromV2] = (await trialsOf(spec.name, 3)).filter((t) => t.tags['perennial.warm_start_from'] === 'v2');
+  const [fromV2] = (await sweepOf(stack, spec.name, 3)).trials.filter((t) => t.tags['perennial.warm_start_from'] === 'v2');
   assert.ok(fromV2, 'a warm start from v2');
   assert.ok(maxAbsDiff(await weightsOf(fromV2.artifactUri), v1) < 1e-4);
 });
