@@ -21,5 +21,10 @@ export const OnlineSpec = z.object({
   fullRetrainAfter: z.number().int().positive().default(20),
   /** After this many updates in a row that did not become champion, a full retrain instead. */
   maxRejected: z.number().int().positive().default(3),
+  /**
+   * Updates skip the human approval that `approval.required` asks of every challenger; the
+   * evaluation, the gates and the live test still judge them. Full retrains are reviewed as always.
+   */
+  skipApproval: z.boolean().default(false),
 });
 export type OnlineSpec = z.infer<typeof OnlineSpec>;

@@ -32,7 +32,7 @@ import {
 } from '../core/messages.ts';
 import { beatsChampion, type Score } from '../core/promotion.ts';
 import { describeConfig } from '../core/search-space.ts';
-import { isOnlineUpdate, onlineUpdateSpec } from '../core/online.ts';
+import { isOnlineUpdate, onlineSettings, onlineUpdateSpec } from '../core/online.ts';
 import type { ModelSpec } from '../core/spec.ts';
 import { mayReview, strategyOf } from '../core/spec-reading.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -255,7 +255,9 @@ export async function retrain(input: RetrainInput): Promise<RetrainResult> {
     decide(`registered version ${challengerVersion} with alias challenger`);
 
     // 4. Human approval gate.
-    if (spec.approval.required) {
+    if (spec.approval.required && update && onlineSettings(spec).skipApproval) {
+      decide('no review asked: an online update (training.online.skipApproval)');
+    } else if (spec.approval.required) {
       const review = await awaitReview(progress, challengerVersion, trigger.reason);
       if (review.decision === 'reject') return await finish('rejected', { trainedThroughRecordId: snapshot.maxRecordId });
     }

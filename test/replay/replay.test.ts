@@ -49,9 +49,9 @@
  * captured with PERENNIAL_CAPTURE=v13): it carries the `sweep-history` marker and the
  * readSweepHistory call; specs without `training.sweep.history` (every earlier fixture's) never reach it.
  * v14 holds a lifecycle in the online training mode (test/workflows/online.test.ts, captured with
- * PERENNIAL_CAPTURE=v14): two online updates started by batches of new labels, then a full retrain
- * the updates asked for; and the first update (a one-trial warm-start sweep on the labels since
- * the champion's). No patch guards them: only specs with `training.mode: online` take those
+ * PERENNIAL_CAPTURE=v14): a reviewed first retrain, then two online updates started by batches of
+ * new labels; and the first update (a one-trial warm-start sweep on the labels since the
+ * champion's, with no review asked: training.online.skipApproval). No patch guards them: only specs with `training.mode: online` take those
  * paths, and no earlier fixture's spec has it.
  */
 import { readdirSync, readFileSync } from 'node:fs';

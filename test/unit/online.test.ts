@@ -27,7 +27,7 @@ test('the mode is opt-in: a spec without it has neither mode nor settings, one w
   const plain = ModelSpec.parse(base);
   assert.equal(plain.training.mode, undefined);
   assert.equal(plain.training.online, undefined);
-  assert.deepEqual(onlineSpec().training.online, { batchRows: 200, epochs: 3, fullRetrainAfter: 20, maxRejected: 3 });
+  assert.deepEqual(onlineSpec().training.online, { batchRows: 200, epochs: 3, fullRetrainAfter: 20, maxRejected: 3, skipApproval: false });
 });
 
 test('bad online settings name the field', () => {

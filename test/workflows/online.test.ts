@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import { lifecycleWorkflowId, retrainWorkflowId } from '../../core/messages.ts';
 import { captureFixture } from '../replay/capture-fixture.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
 import { finishedRetrain, sweepOf } from '../helpers/retrains.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -35,7 +35,7 @@ test(
       training: {
         ...base.training,
         mode: 'online',
-        online: { batchRows: 100, epochs: 3, fullRetrainAfter: 2 },
+        online: { batchRows: 100, epochs: 3, fullRetrainAfter: 2, skipApproval: true },
         sweep: {
           ...base.training.sweep,
           families: { gbdt: { numLeaves: { type: 'int', low: 4, high: 15 } } },
@@ -44,10 +44,19 @@ test(
       // A batch of a season's weather may lack a class; the gate is not what is tested here.
       validation: { ...base.validation, minClassCount: 1 },
       evaluation: { ...base.evaluation, minImprovement: -1 },
+      // Full retrains wait for a person; updates do not (skipApproval).
+      approval: { required: true, timeout: '10m', onTimeout: 'reject' },
     });
+    const approve = (n: number) =>
+      eventually(
+        `retrain #${n} to await approval`,
+        () => stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: 'full retrain looks right' }),
+        300_000,
+      );
     const rows = weatherData().seed;
     await seedRecords(stack.store, spec, rows.slice(0, 380), '2012 and early 2013');
     await stack.client.register(spec);
+    await approve(1);
     const first = await finishedRetrain(stack, spec.name, 1);
     assert.equal(first.outcome, 'promoted');
     const rounds1 = await roundsOf(spec.name, '1');
@@ -61,6 +70,7 @@ test(
       second.decisions.some((d) => d.what === 'snapshot of 120 labelled records'),
       'it learned the records since v1 only',
     );
+    assert.ok(second.decisions.some((d) => d.what === 'no review asked: an online update (training.online.skipApproval)'));
     const [update] = (await sweepOf(stack, spec.name, 2)).trials;
     assert.equal((await sweepOf(stack, spec.name, 2)).trials.length, 1, 'one trial: the champion continued');
     assert.equal(update.tags['perennial.warm_start_from'], 'v1');
@@ -84,9 +94,13 @@ test(
     assert.equal(third.outcome, 'promoted');
     assert.equal(await roundsOf(spec.name, '3'), rounds1 + 60);
     assert.deepEqual((await stack.client.status(spec.name)).online, { promoted: 2, rejectedInARow: 0 });
+    // Before the test's dev server suggests continuing as new (300 events, test/helpers/services.ts), which would start a fresh history.
+    await captureFixture(stack.client.temporal, lifecycleWorkflowId(spec.name));
+    await captureFixture(stack.client.temporal, retrainWorkflowId(spec.name, 2));
 
     // Two updates promoted (fullRetrainAfter 2): the next batch makes a full retrain, a sweep from scratch.
     await seedRecords(stack.store, spec, rows.slice(620), 'autumn 2013');
+    await approve(4);
     const fourth = await finishedRetrain(stack, spec.name, 4);
     assert.match(fourth.trigger, /online: 2 updates promoted since the last full retrain \(fullRetrainAfter 2\)/);
     const trials = (await sweepOf(stack, spec.name, 4)).trials;
@@ -97,7 +111,5 @@ test(
     }
     // The full retrain started the count afresh.
     assert.deepEqual((await stack.client.status(spec.name)).online, { promoted: 0, rejectedInARow: 0 });
-    await captureFixture(stack.client.temporal, lifecycleWorkflowId(spec.name));
-    await captureFixture(stack.client.temporal, retrainWorkflowId(spec.name, 2));
   },
 );
