@@ -23,6 +23,7 @@ import { snapshotDataset } from '../adapters/mlflow/datasets.ts';
 import { currentSourceVersion, sourceVersionTags } from '../config/source-version.ts';
 import type { RungRequest, SweepRun, TrialOutcome, TrialSummary } from '../core/sweep-loop.ts';
 import type { ModelFiles, RetrainRun, Snapshot } from '../core/contracts.ts';
+import { PROFILE_JSON } from '../ml/bundle-format.ts';
 
 const checkpointDir = (epoch: number) => `checkpoints/epoch-${epoch}`;
 
@@ -301,6 +302,9 @@ async function trainOnThread(
   );
   await logging;
   if (loggingError !== undefined) throw loggingError;
+  // A warm start on the records since its champion's (an online update) learned them on top of the
+  // champion's own: drift stays judged against the champion's training profile, not one small batch.
+  if (input.warmStart && spec.training.window.kind === 'sinceChampion') result.checkpoint[PROFILE_JSON] = input.warmStart[PROFILE_JSON];
   await uploadModelFiles(mlflow, run.artifactUri, result.checkpoint);
   return result;
 }

@@ -19,12 +19,13 @@ before(async () => {
   stack = await startStack();
 });
 
-/** Boosting rounds of a registered version's model. */
-async function roundsOf(model: string, version: string): Promise<number> {
+/** A file of a registered version's model, as JSON. */
+async function modelJson(model: string, version: string, file: string) {
   const run = await stack.mlflow.getRun((await stack.mlflow.getModelVersion(model, version)).runId);
-  const json = JSON.parse(new TextDecoder().decode(await stack.mlflow.downloadArtifact(run.artifactUri, 'model/model.json')));
-  return json.rounds as number;
+  return JSON.parse(new TextDecoder().decode(await stack.mlflow.downloadArtifact(run.artifactUri, `model/${file}`)));
 }
+const roundsOf = async (model: string, version: string) => (await modelJson(model, version, 'model.json')).rounds as number;
+const profileOf = (model: string, version: string) => modelJson(model, version, 'profile.json');
 
 test(
   'online updates add trees to the champion batch by batch, through the canary; then a full retrain',
@@ -86,6 +87,8 @@ test(
       'the update went through the canary',
     );
     assert.equal(await roundsOf(spec.name, '2'), rounds1 + 30, 'v2 is v1 boosted on for 3 epochs of 10 rounds');
+    // Drift is judged against what the lineage was fit to, not against the batch of 77 rows it trained on.
+    assert.deepEqual(await profileOf(spec.name, '2'), await profileOf(spec.name, '1'));
 
     // The next batch updates v2, the update before.
     await seedRecords(stack.store, spec, rows.slice(500, 620), 'summer 2013');
