@@ -308,6 +308,26 @@ export class PolicyMonitor {
   /** The challenger was promoted and serves from the next window: it is judged afresh (detectors, cycle count and rule windows restart). */
   promoted(): void {
     this.policy = { ...this.policy, windows: {} };
+    this.newChampion();
+  }
+
+  /**
+   * An online update (core/online.ts) started: new labels count from its training data on, but
+   * it is no retrain for the policies, so no cooldown starts (workflows/lifecycle/model-entity.ts).
+   */
+  updateStarted(): void {
+    this.newLabels = 0;
+  }
+
+  /**
+   * An online update was promoted: a new champion version, so fresh detectors and cycle count as
+   * the monitor activity gives any, but the rules' breaches on the model it continues still count.
+   */
+  updatePromoted(): void {
+    this.newChampion();
+  }
+
+  private newChampion(): void {
     this.detectors = freshDetectors();
     this.championCycle = 0;
   }
