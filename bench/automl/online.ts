@@ -54,8 +54,14 @@ interface OnlineStep {
   promoted: boolean;
 }
 
+/**
+ * drift-eval's counts of retrains and promotions would lump full retrains and updates together:
+ * Work counts them apart.
+ */
+type Lumped = 'retrains' | 'promotions' | 'retrainShare';
+
 /** What a strategy did and cost in one seed's run. */
-type StrategyRun = Omit<StrategyScore, 'accuracyByWindow' | 'rowsByWindow'> & Work;
+type StrategyRun = Omit<StrategyScore, 'accuracyByWindow' | 'rowsByWindow' | Lumped> & Work;
 
 interface Work {
   fullRetrains: number;
@@ -67,7 +73,7 @@ interface Work {
   trainRowEpochs: number;
 }
 
-type StrategyMean = StrategySummary & Work;
+type StrategyMean = Omit<StrategySummary, Lumped> & Work;
 
 export interface OnlineStreamResult {
   stream: string;
@@ -151,8 +157,9 @@ async function evaluateStream(setup: StreamSetup, seeds: number[], log: (line: s
         trainSeconds: mean((r) => r.trainSeconds),
         trainRowEpochs: mean((r) => r.trainRowEpochs),
       };
-      const scores = runs.map((r) => ({ ...r, accuracyByWindow: [], rowsByWindow: [] }));
-      return [name, { ...summarize(scores), ...work }];
+      const scores = runs.map((r) => ({ ...r, retrains: NaN, promotions: NaN, retrainShare: NaN, accuracyByWindow: [], rowsByWindow: [] }));
+      const { retrains: _r, promotions: _p, retrainShare: _s, ...summary } = summarize(scores);
+      return [name, { ...summary, ...work }];
     }),
   ) as Record<Strategy, StrategyMean>;
   return {
@@ -216,7 +223,7 @@ async function runSeed(setup: StreamSetup, settings: OnlineSpec, seed: number) {
   };
   const strategies = Object.fromEntries(
     STRATEGIES.map((name) => {
-      const { accuracyByWindow: _a, rowsByWindow: _r, ...score } = scores[name];
+      const { accuracyByWindow: _a, rowsByWindow: _w, retrains: _r, promotions: _p, retrainShare: _s, ...score } = scores[name];
       const cost = models.costOf(trained[name]);
       return [name, { ...score, ...fullRetrains(name), trainSeconds: cost.ms / 1000, trainRowEpochs: cost.rowEpochs }];
     }),
