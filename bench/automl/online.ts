@@ -47,7 +47,7 @@ type Strategy = (typeof STRATEGIES)[number];
 interface OnlineStep {
   afterWindow: number;
   kind: 'update' | 'full retrain';
-  reasons: string[];
+  rules: string[];
   /** Rows an update learned from (the training part of its snapshot). */
   trainRows?: number;
   holdout: { rows: number; challenger: number; champion: number };
@@ -61,7 +61,7 @@ interface OnlineStep {
 type Lumped = 'retrains' | 'promotions' | 'retrainShare';
 
 /** What a strategy did and cost in one seed's run. */
-type StrategyRun = Omit<StrategyScore, 'accuracyByWindow' | 'rowsByWindow' | Lumped> & Work;
+type StrategyRun = Omit<StrategyScore, 'accuracyByWindow' | 'rowsByWindow' | 'retrainsAfter' | 'promotionsAfter' | Lumped> & Work;
 
 interface Work {
   fullRetrains: number;
@@ -82,7 +82,12 @@ export interface OnlineStreamResult {
   rows: number;
   online: OnlineSpec;
   strategies: Record<Strategy, StrategyMean>;
-  bySeed: Array<{ seed: number; strategies: Record<Strategy, StrategyRun>; perennialOnlineSteps: OnlineStep[] }>;
+  bySeed: Array<{
+    seed: number;
+    strategies: Record<Strategy, StrategyRun>;
+    /** Perennial online's steps, one line each (describeStep). */
+    perennialOnlineSteps: string[];
+  }>;
   seconds: number;
 }
 
@@ -140,9 +145,12 @@ async function evaluateStream(setup: StreamSetup, seeds: number[], log: (line: s
   const started = performance.now();
   const settings = onlineSettingsFor(setup);
   const bySeed: OnlineStreamResult['bySeed'] = [];
+  const scores: Array<Record<Strategy, StrategyScore>> = [];
   for (const seed of seeds) {
     const t = performance.now();
-    bySeed.push(await runSeed(setup, settings, seed));
+    const run = await runSeed(setup, settings, seed);
+    bySeed.push(run.record);
+    scores.push(run.scores);
     log(`    seed ${seed}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   const strategies = Object.fromEntries(
@@ -157,8 +165,7 @@ async function evaluateStream(setup: StreamSetup, seeds: number[], log: (line: s
         trainSeconds: mean((r) => r.trainSeconds),
         trainRowEpochs: mean((r) => r.trainRowEpochs),
       };
-      const scores = runs.map((r) => ({ ...r, retrains: NaN, promotions: NaN, retrainShare: NaN, accuracyByWindow: [], rowsByWindow: [] }));
-      const { retrains: _r, promotions: _p, retrainShare: _s, ...summary } = summarize(scores);
+      const { retrains: _r, promotions: _p, retrainShare: _s, ...summary } = summarize(scores.map((s) => s[name]));
       return [name, { ...summary, ...work }];
     }),
   ) as Record<Strategy, StrategyMean>;
@@ -223,13 +230,23 @@ async function runSeed(setup: StreamSetup, settings: OnlineSpec, seed: number) {
   };
   const strategies = Object.fromEntries(
     STRATEGIES.map((name) => {
-      const { accuracyByWindow: _a, rowsByWindow: _w, retrains: _r, promotions: _p, retrainShare: _s, ...score } = scores[name];
+      const { accuracy, gapPoints, gapSePoints, logLoss } = scores[name];
       const cost = models.costOf(trained[name]);
-      return [name, { ...score, ...fullRetrains(name), trainSeconds: cost.ms / 1000, trainRowEpochs: cost.rowEpochs }];
+      return [
+        name,
+        { accuracy, gapPoints, gapSePoints, logLoss, ...fullRetrains(name), trainSeconds: cost.ms / 1000, trainRowEpochs: cost.rowEpochs },
+      ];
     }),
   ) as Record<Strategy, StrategyRun>;
   models.dispose();
-  return { seed, strategies, perennialOnlineSteps: online.steps };
+  return { record: { seed, strategies, perennialOnlineSteps: online.steps.map(describeStep) }, scores };
+}
+
+/** "after 3: update on 640 rows, holdout of 200: 0.870 vs champion 0.865, promoted" (full retrains name their rules). */
+function describeStep(s: OnlineStep): string {
+  const what = s.kind === 'update' ? `update on ${s.trainRows} rows` : `full retrain (${s.rules.join(', ')})`;
+  const { rows, challenger, champion } = s.holdout;
+  return `after ${s.afterWindow}: ${what}, holdout of ${rows}: ${challenger.toFixed(3)} vs champion ${champion.toFixed(3)}, ${s.promoted ? 'promoted' : 'kept the champion'}`;
 }
 
 /** Perennial's online mode over the windows: see the module comment. */
@@ -248,7 +265,7 @@ function perennialOnline(setup: StreamSetup, models: ModelBank, settings: Online
     const promoted = retrain !== false && retrain.serves !== champion;
     if (promoted) championThrough = w;
     counts = afterOnlineStep(counts, asked, promoted ? 'promoted' : 'not-better');
-    steps.push({ afterWindow: w, kind: 'full retrain', reasons: asked.reasons, holdout: decision.holdout, promoted });
+    steps.push({ afterWindow: w, kind: 'full retrain', rules: asked.rules, holdout: decision.holdout, promoted });
     return retrain;
   };
 
@@ -280,7 +297,7 @@ function perennialOnline(setup: StreamSetup, models: ModelBank, settings: Online
     steps.push({
       afterWindow: w,
       kind: 'update',
-      reasons: [trigger.reason],
+      rules: trigger.rules,
       trainRows: split.train.length,
       holdout: gate.holdout,
       promoted: gate.promoted,
