@@ -1,6 +1,7 @@
 /**
  * Prequential (test-then-train) evaluation of retraining strategies over a labelled stream cut
- * into windows, for bench/drift-eval/index.ts. PURE: no tfjs, no I/O; the models are behind callbacks.
+ * into windows, for bench/drift-eval/index.ts and bench/automl/online.ts. PURE: no tfjs, no I/O;
+ * the models are behind callbacks.
  *
  * Each window is first predicted by the model in service, and scored; its labels then arrive and
  * the strategy decides whether to retrain before the next window. A model is named by the last
@@ -12,7 +13,7 @@
  * does (performance on the window's labels, input drift against the serving model's training profile once enough predictions
  * arrived, detectors on the error stream, new labels since the last training) and judges it with
  * core/policy.ts evaluatePolicies; a firing rule starts a retrain and the cooldown, and the
- * challenger serves only if it passes the promotion gate (bench/drift-eval/index.ts).
+ * challenger serves only if it passes the promotion gate (bench/drift-eval/strategies.ts).
  */
 import { freshDetectors, summarizeCycle, type CycleInput } from './monitoring-cycle.ts';
 import { parseDuration } from './duration.ts';
