@@ -1,6 +1,7 @@
 /**
  * Prequential (test-then-train) evaluation of retraining strategies over a labelled stream cut
- * into windows, for bench/drift-eval/index.ts. PURE: no tfjs, no I/O; the models are behind callbacks.
+ * into windows, for bench/drift-eval/index.ts and bench/automl/online.ts. PURE: no tfjs, no I/O;
+ * the models are behind callbacks.
  *
  * Each window is first predicted by the model in service, and scored; its labels then arrive and
  * the strategy decides whether to retrain before the next window. A model is named by the last
@@ -12,7 +13,7 @@
  * does (performance on the window's labels, input drift against the serving model's training profile once enough predictions
  * arrived, detectors on the error stream, new labels since the last training) and judges it with
  * core/policy.ts evaluatePolicies; a firing rule starts a retrain and the cooldown, and the
- * challenger serves only if it passes the promotion gate (bench/drift-eval/index.ts).
+ * challenger serves only if it passes the promotion gate (bench/drift-eval/strategies.ts).
  */
 import { freshDetectors, summarizeCycle, type CycleInput } from './monitoring-cycle.ts';
 import { parseDuration } from './duration.ts';
@@ -308,6 +309,26 @@ export class PolicyMonitor {
   /** The challenger was promoted and serves from the next window: it is judged afresh (detectors, cycle count and rule windows restart). */
   promoted(): void {
     this.policy = { ...this.policy, windows: {} };
+    this.newChampion();
+  }
+
+  /**
+   * An online update (core/online.ts) started: new labels count from its training data on, but
+   * it is no retrain for the policies, so no cooldown starts (workflows/lifecycle/model-entity.ts).
+   */
+  updateStarted(): void {
+    this.newLabels = 0;
+  }
+
+  /**
+   * An online update was promoted: a new champion version, so fresh detectors and cycle count as
+   * the monitor activity gives any, but the rules' breaches on the model it continues still count.
+   */
+  updatePromoted(): void {
+    this.newChampion();
+  }
+
+  private newChampion(): void {
     this.detectors = freshDetectors();
     this.championCycle = 0;
   }

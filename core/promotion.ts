@@ -1,6 +1,6 @@
 /**
  * The verdicts of a retrain on its challenger, PURE so the retrain workflow and the drift-eval
- * simulation (bench/drift-eval/index.ts) decide alike:
+ * simulation (bench/drift-eval/strategies.ts) decide alike:
  * - offline: the challenger goes on to approval and the canary only if its accuracy on the most
  *   recent holdout reaches the champion's plus `evaluation.minImprovement`; for a regression model,
  *   if its RMSE is at most the champion's times (1 - minImprovement);

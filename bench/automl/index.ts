@@ -6,7 +6,9 @@
  *   3. quality        best trial's holdout accuracy (or RMSE) vs scikit-learn on the same split, untuned,
  *                     and HistGradientBoosting and LightGBM tuned by Optuna at the same budget (quality.ts)
  *   4. sampler        TPE vs random search at equal trial budgets
- * `--sections quality` (or any comma-separated list of orchestration, quality, sampler) runs only
+ *   5. online         the online training mode vs full retraining, prequentially on drift-eval's
+ *                     streams (online.ts); in-process, so alone it starts no stack
+ * `--sections quality` (or any comma-separated list of orchestration, quality, sampler, online) runs only
  * those; the others' numbers stay as the last results file has them (`carriedOver` says from when).
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { describeConfig } from '../../core/search-space.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import type { LocalStack } from '../../stack/local.ts';
 import { createHarness, taskSpec, type SweepSettings } from './harness.ts';
+import { onlineVsRetrain, printOnline } from './online.ts';
 import { printQuality, quality } from './quality.ts';
 import { SPACE } from './spaces.ts';
 import { weatherTask } from '../shared/datasets.ts';
@@ -203,7 +206,7 @@ async function samplers(h: Harness) {
   };
 }
 
-const SECTIONS = ['orchestration', 'quality', 'sampler'] as const;
+const SECTIONS = ['orchestration', 'quality', 'sampler', 'online'] as const;
 type Section = (typeof SECTIONS)[number];
 const RESULTS_FILE = join(PROJECT_ROOT, 'bench', 'results', 'automl.json');
 
@@ -218,16 +221,22 @@ export function chosenSections(argv = process.argv): Section[] {
   return list as Section[];
 }
 
-export async function automl(stack: LocalStack) {
+/** The sections that sweep on the bench stack (Temporal, MLflow); `online` trains in-process. */
+const needsStack = (sections: Section[]) => sections.some((s) => s !== 'online');
+
+export async function automl(stack?: LocalStack) {
   const started = performance.now();
   const elapsed = () => `[${secs(performance.now() - started)}]`;
   const sections = chosenSections();
   // Sections not run keep their numbers from the last results file, which says when they were measured.
   const previous = sections.length < SECTIONS.length ? (JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>) : {};
   const carriedOver = Object.fromEntries(
-    SECTIONS.filter((s) => !sections.includes(s)).map((s) => [s, (previous.carriedOver as Record<string, string>)?.[s] ?? previous.at]),
+    SECTIONS.filter((s) => !sections.includes(s) && previous[s] !== undefined).map((s) => [
+      s,
+      (previous.carriedOver as Record<string, string>)?.[s] ?? previous.at,
+    ]),
   );
-  const h = await createHarness(stack);
+  const h = needsStack(sections) ? await createHarness(stack!) : undefined;
   // Other work on this machine skews the timings; the load average says how much there was.
   const loadBefore = loadavg()[0];
   const run = async <T>(section: Section, title: string, measure: () => Promise<T>): Promise<T> => {
@@ -235,9 +244,10 @@ export async function automl(stack: LocalStack) {
     console.log(`${elapsed()} ${title}`);
     return measure();
   };
-  const orch = await run('orchestration', '1+2. orchestration overhead and parallel efficiency (weather sweep)', () => orchestration(h));
-  const qual = await run('quality', '3. model quality vs scikit-learn, untuned and tuned', () => quality(h, stack));
-  const samp = await run('sampler', '4. sampler efficiency: TPE vs random', () => samplers(h));
+  const orch = await run('orchestration', '1+2. orchestration overhead and parallel efficiency (weather sweep)', () => orchestration(h!));
+  const qual = await run('quality', '3. model quality vs scikit-learn, untuned and tuned', () => quality(h!, stack!));
+  const samp = await run('sampler', '4. sampler efficiency: TPE vs random', () => samplers(h!));
+  const onl = await run('online', '5. online updates vs full retraining on the drift-eval streams', () => onlineVsRetrain());
 
   const o = orch.overhead;
   const p = orch.parallel;
@@ -270,6 +280,7 @@ export async function automl(stack: LocalStack) {
   );
   console.log(`               best so far after k trials: random ${curve(samp.random.medianBestSoFar)}`);
   console.log(`                                           tpe    ${curve(samp.tpe.medianBestSoFar)}`);
+  printOnline(onl);
   console.log(
     `(1-minute load average: ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end, on ${availableParallelism()} cores)`,
   );
@@ -279,8 +290,12 @@ export async function automl(stack: LocalStack) {
     orchestration: orch,
     quality: qual,
     sampler: samp,
+    online: onl,
     carriedOver,
   };
 }
 
-export const benchmark: Benchmark = { needs: 'stack', run: automl };
+// `--sections online` alone needs no stack: bench/run.ts then starts none.
+export const benchmark: Benchmark = needsStack(chosenSections())
+  ? { needs: 'stack', run: automl }
+  : { needs: 'nothing', run: () => automl() };

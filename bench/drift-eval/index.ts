@@ -31,10 +31,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseDuration } from '../../core/duration.ts';
 import { compileRules } from '../../core/policy.ts';
-import { beatsChampion } from '../../core/promotion.ts';
-import { splitSnapshot } from '../../activities/data.ts';
 import { describeConfig } from '../../core/search-space.ts';
-import { evaluate, type Predictor } from '../../ml/bundle.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { renderChart } from '../../adapters/charts/render.ts';
 import { detectorEvaluation } from './detector-eval.ts';
@@ -45,34 +42,16 @@ import {
   flightsStream,
   hyperplanePrequentialStream,
   seaPrequentialStream,
-  trainPredictor,
   TRAIN_SEEDS,
   weatherStream,
   type StreamSetup,
 } from './setup.ts';
-import {
-  compareWithAnchor,
-  everyWindows,
-  INITIAL_MODEL,
-  lastRows,
-  PolicyMonitor,
-  prequential,
-  type PrequentialRun,
-  type Row,
-  type ServedWindow,
-} from '../../core/prequential.ts';
+import { modelBank, perennialPolicies, scoreRuns, servingOf, summarize } from './strategies.ts';
+import { everyWindows, lastRows, prequential, type PrequentialRun } from '../../core/prequential.ts';
 import type { Benchmark } from '../shared/benchmark.ts';
-import type { PolicyDecision, SeedRun, StrategyScore, StrategySummary, StreamResult } from './results.ts';
+import type { SeedRun, StreamResult } from './results.ts';
 
 const RESULTS = join(PROJECT_ROOT, 'bench', 'results');
-
-interface Served {
-  n: number;
-  correct: number;
-  /** Sum over the rows of -ln p(true class), p clipped to [1e-15, 1]. */
-  lossSum: number;
-  served: ServedWindow;
-}
 
 export async function driftEval(): Promise<object> {
   const started = performance.now();
@@ -146,142 +125,29 @@ async function evaluateStream(setup: StreamSetup): Promise<StreamResult> {
 
 /** Every strategy, test-then-train, with models trained with one seed. */
 async function runSeed(setup: StreamSetup, seed: number): Promise<{ run: SeedRun; runs: Record<string, PrequentialRun> }> {
-  const { spec, windows } = setup;
+  const { windows } = setup;
   const models = modelBank(setup, seed);
-  const outcomes = new Map<string, Promise<Served>>();
-  // Deterministic models and predictions: strategies that serve the same model on a window share them.
-  const serve = (model: string, w: number) => {
-    const key = `${model}:${w}`;
-    if (!outcomes.has(key))
-      outcomes.set(
-        key,
-        models.predictor(model).then((p) => predictWindow(p, windows[w].rows, spec.label.name)),
-      );
-    return outcomes.get(key)!;
-  };
+  const serve = servingOf(setup, models);
 
   const runs: Record<string, PrequentialRun> = {};
   runs['never retrained'] = await prequential(windows.length, serve, () => false);
   runs[`every ${setup.everyK} windows`] = await prequential(windows.length, serve, everyWindows(setup.everyK));
   runs[ANCHOR] = await prequential(windows.length, serve, everyWindows(1));
+  const perennial = perennialPolicies(setup, models);
+  runs[PERENNIAL] = await prequential(windows.length, serve, perennial.retrainAfter);
 
-  const monitor = new PolicyMonitor(spec);
-  const decisions: PolicyDecision[] = [];
-  runs[PERENNIAL] = await prequential(windows.length, serve, async (w, outcome, champion) => {
-    const { fired } = monitor.observe(outcome.served, champion, (await models.predictor(champion)).profile);
-    if (fired.length === 0) return false;
-    monitor.retrainStarted();
-    const gate = await models.holdoutGate(champion, w);
-    if (gate.promoted) monitor.promoted();
-    decisions.push({
-      afterWindow: w,
-      window: setup.windowLabels[w],
-      rules: fired.map((f) => f.rule),
-      reasons: fired.map((f) => f.reason),
-      holdout: gate.holdout,
-      promoted: gate.promoted,
-    });
-    return { serves: gate.promoted ? challengerThrough(w) : champion };
-  });
-
-  const comparison = compareWithAnchor(runs, ANCHOR);
-  const strategies: Record<string, StrategyScore> = {};
-  for (const [name, run] of Object.entries(runs)) {
-    const served = await Promise.all(run.scores.map((s) => serve(s.model, s.window)));
-    strategies[name] = {
-      ...comparison[name],
-      logLoss: served.reduce((a, o) => a + o.lossSum, 0) / served.reduce((a, o) => a + o.n, 0),
-      retrainsAfter: run.retrainsAfter,
-      promotionsAfter: run.promotionsAfter,
-      accuracyByWindow: run.scores.map((s) => s.correct / s.n),
-      rowsByWindow: run.scores.map((s) => s.n),
-    };
-  }
+  const strategies = await scoreRuns(runs, ANCHOR, serve);
   models.dispose();
   return {
-    run: { seed, strategies, decisions, rules: monitor.tally, trainings: models.trainings(), trainSeconds: models.trainMs() / 1000 },
-    runs,
-  };
-}
-
-function summarize(scores: StrategyScore[]): StrategySummary {
-  const mean = (f: (s: StrategyScore) => number) => scores.reduce((a, s) => a + f(s), 0) / scores.length;
-  const gaps = scores.map((s) => s.gapPoints);
-  return {
-    accuracy: mean((s) => s.accuracy),
-    gapPoints: mean((s) => s.gapPoints),
-    gapRangePoints: [Math.min(...gaps), Math.max(...gaps)],
-    gapSePoints: mean((s) => s.gapSePoints),
-    logLoss: mean((s) => s.logLoss),
-    retrains: mean((s) => s.retrains),
-    promotions: mean((s) => s.promotions),
-    retrainShare: mean((s) => s.retrainShare),
-  };
-}
-
-/** A Perennial challenger: the real pipeline's split of the training window ending with window w, trained on its training part. */
-const challengerThrough = (w: number) => `challenger through ${w}`;
-
-/**
- * The models of one stream, trained once each and shared by the strategies: INITIAL_MODEL on the
- * initial data; trainedThrough(w) on the training window ending with window w (a scheduled retrain,
- * always promoted); challengerThrough(w) as the retrain workflow trains one (activities/data.ts
- * splitSnapshot: the most recent holdoutFraction held out for the promotion gate, the rest shuffled
- * into training and validation; the fixed configuration needs no validation, so it goes unused as in
- * a sweep's best trial).
- */
-function modelBank(setup: StreamSetup, seed: number) {
-  const { spec } = setup;
-  const cache = new Map<string, Promise<Predictor>>();
-  let trainMs = 0;
-  const trainingWindow = (w: number): Row[] =>
-    lastRows([...setup.initial, ...setup.windows.slice(0, w + 1).flatMap((win) => win.rows)], setup.trainRows);
-  const split = (w: number) => splitSnapshot(trainingWindow(w), spec.training.holdoutFraction, spec.training.sweep.seed);
-  const rowsOf = (model: string): Row[] => {
-    if (model === INITIAL_MODEL) return lastRows(setup.initial, setup.trainRows);
-    const [, kind, w] = /^(through|challenger through) (\d+)$/.exec(model) ?? [];
-    if (kind === 'through') return trainingWindow(Number(w));
-    if (kind === 'challenger through') return split(Number(w)).train;
-    throw new Error(`drift-eval: no model named ${model}`);
-  };
-  const predictor = (model: string): Promise<Predictor> => {
-    if (!cache.has(model)) {
-      cache.set(
-        model,
-        trainPredictor(spec, rowsOf(model), seed).then(({ predictor, trainMs: ms }) => {
-          trainMs += ms;
-          return predictor;
-        }),
-      );
-    }
-    return cache.get(model)!;
-  };
-  return {
-    predictor,
-    /** The retrain workflow's evaluate step: challenger vs champion on the most recent holdout, judged by core/promotion.ts. */
-    async holdoutGate(champion: string, w: number) {
-      const { holdout } = split(w);
-      const labels = holdout.map((r) => String(r[spec.label.name]));
-      const challenger = evaluate(await predictor(challengerThrough(w)), holdout, labels);
-      const incumbent = evaluate(await predictor(champion), holdout, labels);
-      const promoted = beatsChampion({ challenger, champion: incumbent }, spec.evaluation.minImprovement);
-      return { promoted, holdout: { rows: holdout.length, challenger: challenger.accuracy, champion: incumbent.accuracy } };
+    run: {
+      seed,
+      strategies,
+      decisions: perennial.decisions,
+      rules: perennial.monitor.tally,
+      trainings: models.trainings(),
+      trainSeconds: models.trainMs() / 1000,
     },
-    trainings: () => cache.size,
-    trainMs: () => trainMs,
-    dispose: () => cache.forEach((p) => void p.then((predictor) => predictor.dispose())),
-  };
-}
-
-function predictWindow(predictor: Predictor, rows: Row[], label: string): Served {
-  const predictions = predictor.predict(rows);
-  const truth = rows.map((r) => String(r[label]));
-  const predicted = predictions.map((p) => p.label);
-  return {
-    n: rows.length,
-    correct: predicted.filter((p, i) => p === truth[i]).length,
-    lossSum: predictions.reduce((a, p, i) => a - Math.log(Math.max(p.probabilities[truth[i]] ?? 0, 1e-15)), 0),
-    served: { rows, truth, predicted, probabilities: predictions.map((p) => p.probabilities) },
+    runs,
   };
 }
 

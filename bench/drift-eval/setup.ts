@@ -32,7 +32,8 @@ import { ModelSpec } from '../../core/spec.ts';
 import { labelClasses } from '../../core/spec-reading.ts';
 import { hyperplaneStream, seaStream, type LabelledStream } from '../../core/drift/streams.ts';
 import { loadTf } from '../../ml/backend.ts';
-import { loadPredictor, type Predictor } from '../../ml/bundle.ts';
+import { loadPredictor, servingFiles, type Predictor } from '../../ml/bundle.ts';
+import type { ModelFiles } from '../../core/contracts.ts';
 import { trainTrial } from '../../ml/train.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { PROJECT_ROOT } from '../../config/paths.ts';
@@ -258,23 +259,30 @@ function flightsSample(): Row[] {
   return JSON.parse(readFileSync(file, 'utf8')) as Row[];
 }
 
-/** Trains CONFIG on `rows` (labels from the spec's label column) on this thread's wasm backend. */
-export async function trainPredictor(spec: ModelSpec, rows: Row[], seed = TRAIN_SEED): Promise<{ predictor: Predictor; trainMs: number }> {
+/** Trains CONFIG on `rows` (labels from the spec's label column) on this thread's wasm backend; `warm`: continues that model instead (ml/train.ts warmStart). */
+export async function trainPredictor(
+  spec: ModelSpec,
+  rows: Row[],
+  seed = TRAIN_SEED,
+  warm?: { files: ModelFiles; epochs: number; learningRate?: number },
+): Promise<{ predictor: Predictor; files: ModelFiles; trainMs: number }> {
   const { tf } = await loadTf('wasm');
   const labels = rows.map((r) => String(r[spec.label.name]));
+  const config: ModelConfig = warm?.learningRate ? { ...CONFIG, params: { ...CONFIG.params, learningRate: warm.learningRate } } : CONFIG;
   const result = await trainTrial(
     {
-      config: CONFIG,
+      config,
       features: spec.features,
       classes: labelClasses(spec.label),
       train: { rows, labels },
       validation: { rows: [], labels: [] },
       seed,
       fromEpoch: 0,
-      toEpoch: EPOCHS,
+      toEpoch: warm?.epochs ?? EPOCHS,
+      warmStart: warm?.files,
     },
     undefined,
     { tf },
   );
-  return { predictor: await loadPredictor(result.checkpoint, { tf }), trainMs: result.trainMs };
+  return { predictor: await loadPredictor(result.checkpoint, { tf }), files: servingFiles(result.checkpoint), trainMs: result.trainMs };
 }

@@ -258,4 +258,40 @@ describe('PolicyMonitor', () => {
     assert.equal(afterRetrain(false), true, '200 right then 20 wrong: drift on the same detector');
     assert.equal(afterRetrain(true), false, 'a new champion has a fresh detector, still warming up');
   });
+
+  it('an online update restarts the new-label count without a cooldown, and its promotion keeps the breaches', () => {
+    const policies = {
+      cooldown: '30s',
+      rules: [
+        { name: 'fresh', when: { metric: 'new_labels', atLeast: 100 } },
+        { name: 'accuracy', when: { metric: 'accuracy', below: 0.9, minLabels: 50 }, breaches: 2, within: 3 },
+      ],
+    };
+    const monitor = new PolicyMonitor(spec(policies));
+    assert.equal(monitor.observe(window(60), 'v1', profile).summary.newLabels, 60);
+    monitor.updateStarted();
+    assert.equal(monitor.observe(window(60), 'v1', profile).summary.newLabels, 60, 'counted from the update on');
+    // 60 + 60 = 120 labels since the update: fresh fires at once, no cooldown held it back.
+    assert.deepEqual(
+      monitor.observe(window(60), 'v1', profile).fired.map((f) => f.rule),
+      ['fresh'],
+    );
+
+    // One accuracy breach on v2, then an update of v2 is promoted: the second breach, on v3, fires
+    // (after a full retrain's promotion the windows would restart).
+    const breachThenUpdate = (promotion: 'update' | 'full') => {
+      const m = new PolicyMonitor(spec({ rules: [policies.rules[1]] }));
+      assert.equal(m.observe(window(60, 30), 'v2', profile).fired.length, 0);
+      if (promotion === 'update') {
+        m.updateStarted();
+        m.updatePromoted();
+      } else {
+        m.retrainStarted();
+        m.promoted();
+      }
+      return m.observe(window(60, 30), 'v3', profile).fired.map((f) => f.rule);
+    };
+    assert.deepEqual(breachThenUpdate('update'), ['accuracy']);
+    assert.deepEqual(breachThenUpdate('full'), []);
+  });
 });
