@@ -33,6 +33,7 @@ import { labelClasses } from '../../core/spec-reading.ts';
 import { hyperplaneStream, seaStream, type LabelledStream } from '../../core/drift/streams.ts';
 import { loadTf } from '../../ml/backend.ts';
 import { loadPredictor, servingFiles, type Predictor } from '../../ml/bundle.ts';
+import { PROFILE_JSON } from '../../ml/bundle-format.ts';
 import type { ModelFiles } from '../../core/contracts.ts';
 import { trainTrial } from '../../ml/train.ts';
 import { weatherData } from '../../stack/demo.ts';
@@ -284,5 +285,7 @@ export async function trainPredictor(
     undefined,
     { tf },
   );
+  // As the trial activity keeps it for an online update (activities/trials.ts): drift is judged against the parent's data.
+  if (warm) result.checkpoint[PROFILE_JSON] = warm.files[PROFILE_JSON];
   return { predictor: await loadPredictor(result.checkpoint, { tf }), files: servingFiles(result.checkpoint), trainMs: result.trainMs };
 }
