@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { ensurePythonEnv, PROJECT_ROOT, startMlflow, startTemporal } from '../stack/services.ts';
 import { startPostgres } from '../stack/postgres.ts';
 import { DebianPackagesError, ensureDebianPackages } from '../stack/debian-packages.ts';
@@ -46,15 +46,17 @@ if (settled.some((s) => s.status === 'rejected')) {
   process.exit(1);
 }
 const [temporal, mlflow, postgres] = await Promise.all(starting);
-// Node 20's runner takes no globs: list the test files here.
-const files =
-  process.argv.length > 2
-    ? process.argv.slice(2)
-    : readdirSync(join(PROJECT_ROOT, 'test'), { recursive: true })
-        .map(String)
-        .filter((f) => f.endsWith('.test.ts'))
-        .sort()
-        .map((f) => join('test', f));
+// Node 20's runner takes no globs: list the test files here. The runner starts them in this
+// order as slots free up, so the unit tests (a second or two each) go last: they fill the gap
+// while the other slot finishes its last long file, instead of a long file starting late and
+// running alone.
+const found = readdirSync(join(PROJECT_ROOT, 'test'), { recursive: true })
+  .map(String)
+  .filter((f) => f.endsWith('.test.ts'))
+  .sort()
+  .map((f) => join('test', f));
+const isUnit = (f: string) => f.startsWith(join('test', 'unit') + sep);
+const files = process.argv.length > 2 ? process.argv.slice(2) : [...found.filter((f) => !isUnit(f)), ...found.filter(isUnit)];
 const concurrency = process.env.PERENNIAL_TEST_CONCURRENCY?.trim() || '2';
 const runner = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], {
   cwd: PROJECT_ROOT,
