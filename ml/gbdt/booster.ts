@@ -66,8 +66,14 @@ const leafOnly = (): Tree => ({
   gain: new Float64Array(1),
 });
 
+/**
+ * Called after each round with the rounds done, the round's trees (one per output) and the
+ * training rows' raw scores after it (output-major, scores[k * nRows + i]; read, do not keep).
+ */
+export type OnRound = (round: number, trees: readonly Tree[], scores: Float64Array) => void;
+
 /** `rounds` more rounds on the booster's training set; returns a new state (the given one is left as it was). */
-export function boost(state: BoosterState, data: TrainingSet, rounds: number, onRound?: (round: number) => void): BoosterState {
+export function boost(state: BoosterState, data: TrainingSet, rounds: number, onRound?: OnRound): BoosterState {
   if (!Number.isInteger(rounds) || rounds < 0) throw new GbdtInputError(`gbdt rounds must be an integer >= 0, got ${rounds}`);
   validateTrainingSet(data);
   if (data.nRows !== state.nRows || data.nColumns !== state.ensemble.nColumns || data.nClasses !== state.nClasses) {
@@ -99,13 +105,27 @@ export function boost(state: BoosterState, data: TrainingSet, rounds: number, on
       rowSet.all = false;
     }
     objective.gradients(scores, target, weights, grad, hess);
+    const grown: Tree[] = [];
     for (let k = 0; k < K; k++) {
       const usable = drawColumns(seed, round, k, splittable, params.featureFraction);
       const tree = trains[k] && rowSet.count > 0 ? grower.grow(grad[k], hess[k], rowSet, usable) : leafOnly();
       addTree(tree, x, nRows, nColumns, scores, k * nRows);
       trees[k].push(tree);
+      grown.push(tree);
     }
-    onRound?.(round + 1);
+    onRound?.(round + 1, grown, scores);
   }
   return { ...state, ensemble: { ...ensemble, trees }, rounds: state.rounds + rounds };
+}
+
+/**
+ * The booster as it was after its first `rounds` rounds (LightGBM's model at best_iteration):
+ * it predicts as that booster did and boosts on from there.
+ */
+export function truncateBooster(state: BoosterState, rounds: number): BoosterState {
+  if (!Number.isInteger(rounds) || rounds < 0 || rounds > state.rounds) {
+    throw new GbdtInputError(`gbdt: cannot truncate a booster of ${state.rounds} rounds at ${rounds} rounds`);
+  }
+  if (rounds === state.rounds) return state;
+  return { ...state, ensemble: { ...state.ensemble, trees: state.ensemble.trees.map((t) => t.slice(0, rounds)) }, rounds };
 }

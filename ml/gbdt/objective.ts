@@ -23,7 +23,12 @@ export interface Objective {
     grad: Float32Array[],
     hess: Float32Array[],
   ): void;
+  /** The mean loss the gradients descend (squared error, log loss), from scores[k * nRows + i]. */
+  loss(scores: Float64Array, target: Float64Array): number;
 }
+
+/** log(1 + exp(z)) without overflow. */
+const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
 
 /** LightGBM adds no starting score smaller than kEpsilon. */
 const startAt = (score: number): number => (Math.abs(score) > K_EPSILON ? score : 0);
@@ -61,6 +66,11 @@ const squaredError: Objective = {
       hess[i] = w;
     }
   },
+  loss(scores, target) {
+    let sum = 0;
+    for (let i = 0; i < target.length; i++) sum += (scores[i] - target[i]) ** 2;
+    return sum / target.length;
+  },
 };
 
 const binaryLogLoss: Objective = {
@@ -83,6 +93,11 @@ const binaryLogLoss: Objective = {
       grad[i] = response * w;
       hess[i] = abs * (1 - abs) * w;
     }
+  },
+  loss(scores, target) {
+    let sum = 0;
+    for (let i = 0; i < target.length; i++) sum += softplus(target[i] === 1 ? -scores[i] : scores[i]);
+    return sum / target.length;
   },
 };
 
@@ -117,6 +132,18 @@ function softmax(nClasses: number): Objective {
           hess[k][i] = factor * pk * (1 - pk) * w;
         }
       }
+    },
+    loss(scores, target) {
+      const n = target.length;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        let max = scores[i];
+        for (let k = 1; k < nClasses; k++) max = Math.max(max, scores[k * n + i]);
+        let total = 0;
+        for (let k = 0; k < nClasses; k++) total += Math.exp(scores[k * n + i] - max);
+        sum += max + Math.log(total) - scores[target[i] * n + i];
+      }
+      return sum / n;
     },
   };
 }

@@ -2,8 +2,10 @@
  * Training of one gbdt trial by rungs, the gbdt counterpart of ml/train.ts trainTrial (which
  * calls it): an epoch is GBDT_ROUNDS_PER_EPOCH boosting rounds, a call boosts from fromEpoch to
  * toEpoch, and the checkpoint is the booster itself (trees, bins, random state), so 0 -> 9 in
- * one call and 0 -> 3, 3 -> 9 in two grow the same trees. Trees fit the label in its own units
- * (no scaling), so a regression trial's loss is the mean squared error in those units.
+ * one call and 0 -> 3, 3 -> 9 in two grow the same trees. The model a rung saves and reports is
+ * the booster at its best round by validation loss so far (ml/gbdt/best-round.ts), while the
+ * checkpoint keeps every tree for the next rung. Trees fit the label in its own units (no
+ * scaling), so a regression trial's loss is the mean squared error in those units.
  */
 import { GBDT_ROUNDS_PER_EPOCH } from '../../core/search-space.ts';
 import type { ModelFiles } from '../../core/contracts.ts';
@@ -14,9 +16,10 @@ import type { TrainerState } from '../checkpoint.ts';
 import { fitPreprocessor, labelIndex, targetNumbers, type Preprocessor } from '../preprocess.ts';
 import type { EpochMetrics, TrainInput, TrainResult } from '../train.ts';
 import { medianLatency } from '../trial-measurements.ts';
-import { boost, startBooster, type BoosterState, type GbdtParams, type TrainingSet } from './booster.ts';
-import { asBundleOutputs, gbdtMatrix, readBooster, saveGbdtFiles } from './model-files.ts';
-import { addTree, applyLink } from './predict.ts';
+import { BestRound } from './best-round.ts';
+import { boost, startBooster, type BoosterState, type GbdtParams, type OnRound, type TrainingSet } from './booster.ts';
+import { asBundleOutputs, gbdtMatrix, readBooster, readCheckpointBooster, saveGbdtFiles } from './model-files.ts';
+import { applyLink } from './predict.ts';
 import type { TreeEnsemble } from './tree.ts';
 
 /** Where gbdt training runs: plain JavaScript over typed arrays, on the calling thread. */
@@ -34,12 +37,14 @@ export async function trainGbdtTrial(
   let pre: Preprocessor;
   let profile: ReferenceProfile;
   let state: BoosterState | undefined;
+  // The round the checkpoint's model predicts with, when resuming; a fresh or warm start picks among its new rounds.
+  let bestRounds: number | undefined;
   if (input.checkpoint) {
     pre = preprocessorOf(input.checkpoint, 'The checkpoint');
     profile = decodeJson<ReferenceProfile>(input.checkpoint[PROFILE_JSON]);
-    state = readBooster(input.checkpoint);
+    ({ state, bestRounds } = readCheckpointBooster(input.checkpoint));
   } else if (input.warmStart) {
-    // Boosting on from the champion's trees: its encoding and bins, new rows.
+    // Boosting on from the champion as it serves (truncated at its best round): its encoding and bins, new rows.
     pre = preprocessorOf(input.warmStart, 'The model to warm-start from');
     profile = buildProfile(input.train.rows, input.features, input.train.labels, { regression, image: input.image });
     state = { ...readBooster(input.warmStart), params, nRows: input.train.rows.length };
@@ -51,17 +56,15 @@ export async function trainGbdtTrial(
   const validation = trainingSet(pre, input.validation.rows, input.validation.labels, regression);
   state ??= startBooster(train, params, input.seed);
 
-  // Scores of the rows so far, kept up to date tree by tree for the per-epoch metrics.
-  const trainScores = new Scores(state.ensemble, train);
-  const valScores = new Scores(state.ensemble, validation);
+  // Every epoch reports the model as it would be saved: the booster at its best round so far.
+  const best = new BestRound(state, bestRounds, validation);
+  const onRound: OnRound = (round, trees, scores) => best.add(round, trees, scores);
   const history: EpochMetrics[] = [];
   for (let epoch = input.fromEpoch + 1; epoch <= input.toEpoch; epoch++) {
-    state = boost(state, train, GBDT_ROUNDS_PER_EPOCH);
-    trainScores.catchUp(state.ensemble);
-    valScores.catchUp(state.ensemble);
-    const fit = trainScores.metrics(pre, input.train.labels);
-    const val = valScores.metrics(pre, input.validation.labels);
-    const metrics: EpochMetrics = {
+    state = boost(state, train, GBDT_ROUNDS_PER_EPOCH, onRound);
+    const fit = metrics(state.ensemble, pre, best.trainingScores(train), input.train.labels);
+    const val = metrics(state.ensemble, pre, best.validationScores(), input.validation.labels);
+    const epochMetrics: EpochMetrics = {
       epoch,
       loss: fit.loss,
       accuracy: fit.accuracy,
@@ -69,10 +72,10 @@ export async function trainGbdtTrial(
       valAccuracy: val.accuracy,
       ...(regression ? { valRmse: val.rmse, valMae: val.mae } : {}),
     };
-    history.push(metrics);
-    onEpoch?.(metrics);
+    history.push(epochMetrics);
+    onEpoch?.(epochMetrics);
   }
-  if (regression) profile = { ...profile, errorThreshold: trainScores.errorQuantile(input.train.labels, 0.9) };
+  if (regression) profile = { ...profile, errorThreshold: errorQuantile(best.trainingScores(train), input.train.labels, 0.9) };
   const trainer: TrainerState = {
     version: 1,
     epoch: input.toEpoch,
@@ -82,7 +85,7 @@ export async function trainGbdtTrial(
     weights: [],
   };
   const checkpoint: ModelFiles = {
-    ...saveGbdtFiles(state, pre, profile),
+    ...saveGbdtFiles(state, best.rounds, pre, profile),
     [OPTIMIZER_JSON]: encodeJson(trainer),
     [OPTIMIZER_BIN]: new Uint8Array(0),
   };
@@ -95,7 +98,7 @@ export async function trainGbdtTrial(
     valAccuracy: last.valAccuracy,
     valLogLoss: regression ? NaN : last.valLoss,
     ...(regression ? { valRmse: last.valRmse, valMae: last.valMae } : {}),
-    paramCount: state.ensemble.trees.flat().reduce((sum, t) => sum + t.feature.length, 0),
+    paramCount: state.ensemble.trees.flatMap((t) => t.slice(0, best.rounds)).reduce((sum, t) => sum + t.feature.length, 0),
     resolved: { family: 'gbdt', params },
     trainMs,
     // Typed arrays, not tensors: the booster's own bytes are the memory that matters.
@@ -117,57 +120,32 @@ function trainingSet(pre: Preprocessor, rows: Record<string, unknown>[], labels:
 }
 
 /**
- * Raw scores of a fixed set of rows, adding only the trees grown since the last catch-up, with
- * the additions prediction makes (so the metrics are what the saved model predicts).
+ * Loss, accuracy and errors of output-major raw scores of rows, through the link and the bundle's
+ * convention that prediction uses (so the metrics are what the saved model predicts).
  */
-class Scores {
-  readonly #set: TrainingSet;
-  /** Output-major: #raw[k * nRows + i]. */
-  readonly #raw: Float64Array;
-  readonly #seen: number[];
-  #ensemble: TreeEnsemble;
-
-  constructor(ensemble: TreeEnsemble, set: TrainingSet) {
-    this.#set = set;
-    this.#ensemble = ensemble;
-    this.#raw = new Float64Array(set.nRows * ensemble.nOutputs);
-    ensemble.base.forEach((b, k) => this.#raw.fill(b, k * set.nRows, (k + 1) * set.nRows));
-    this.#seen = ensemble.trees.map(() => 0);
-    this.catchUp(ensemble);
+function metrics(
+  ensemble: TreeEnsemble,
+  pre: Preprocessor,
+  raw: Float64Array,
+  labels: string[],
+): { loss: number; accuracy: number; rmse?: number; mae?: number } {
+  const n = labels.length;
+  if (n === 0) return { loss: NaN, accuracy: NaN, ...(pre.target ? { rmse: NaN, mae: NaN } : {}) };
+  const K = ensemble.nOutputs;
+  const rowMajor = new Float64Array(n * K);
+  for (let k = 0; k < K; k++) for (let i = 0; i < n; i++) rowMajor[i * K + k] = raw[k * n + i];
+  const out = asBundleOutputs(ensemble, applyLink(ensemble, rowMajor, n), n);
+  if (!pre.target) {
+    const { accuracy, logLoss } = scoreProbabilities(out, pre.classes, labels);
+    return { loss: logLoss, accuracy };
   }
+  const { rmse, mae } = scoreValues(out, labels);
+  return { loss: rmse ** 2, accuracy: NaN, rmse, mae };
+}
 
-  catchUp(ensemble: TreeEnsemble): void {
-    this.#ensemble = ensemble;
-    const { x, nRows, nColumns } = this.#set;
-    ensemble.trees.forEach((trees, k) => {
-      for (let t = this.#seen[k]; t < trees.length; t++) addTree(trees[t], x, nRows, nColumns, this.#raw, k * nRows);
-      this.#seen[k] = trees.length;
-    });
-  }
-
-  /** The link applied to the kept scores, in the bundle's convention (probabilities per class, or numbers). */
-  outputs(): Float32Array {
-    const n = this.#set.nRows;
-    const K = this.#ensemble.nOutputs;
-    const rowMajor = new Float64Array(n * K);
-    for (let k = 0; k < K; k++) for (let i = 0; i < n; i++) rowMajor[i * K + k] = this.#raw[k * n + i];
-    return asBundleOutputs(this.#ensemble, applyLink(this.#ensemble, rowMajor, n), n);
-  }
-
-  metrics(pre: Preprocessor, labels: string[]): { loss: number; accuracy: number; rmse?: number; mae?: number } {
-    if (this.#set.nRows === 0) return { loss: NaN, accuracy: NaN, ...(pre.target ? { rmse: NaN, mae: NaN } : {}) };
-    const out = this.outputs();
-    if (!pre.target) {
-      const { accuracy, logLoss } = scoreProbabilities(out, pre.classes, labels);
-      return { loss: logLoss, accuracy };
-    }
-    const { rmse, mae } = scoreValues(out, labels);
-    return { loss: rmse ** 2, accuracy: NaN, rmse, mae };
-  }
-
-  errorQuantile(labels: string[], q: number): number {
-    const truth = targetNumbers(labels);
-    const errors = Float64Array.from(this.#raw, (p, i) => Math.abs(truth[i] - p)).sort();
-    return errors[Math.min(errors.length - 1, Math.floor(q * errors.length))];
-  }
+/** The q-quantile of a regression model's absolute errors on rows, from their raw scores. */
+function errorQuantile(raw: Float64Array, labels: string[], q: number): number {
+  const truth = targetNumbers(labels);
+  const errors = Float64Array.from(raw, (p, i) => Math.abs(truth[i] - p)).sort();
+  return errors[Math.min(errors.length - 1, Math.floor(q * errors.length))];
 }

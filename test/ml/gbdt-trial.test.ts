@@ -74,13 +74,16 @@ describe('gbdt trials', () => {
     );
   });
 
-  it('save the four bundle files, which predict like training measured, missing numbers included', async () => {
-    const result = await trainTrial(input({ toEpoch: 3 }));
+  it('save the four bundle files, which predict like training measured at the best round, missing numbers included', async () => {
+    const result = await trainTrial(input());
+    const { rounds, bestRounds } = JSON.parse(new TextDecoder().decode(result.checkpoint[MODEL_JSON]));
+    assert.ok(bestRounds < rounds, `best round ${bestRounds} of ${rounds}: weather overfits by then`);
     const predictor = await loadPredictor(servingFiles(result.checkpoint));
     const scored = evaluate(predictor, data.validation.rows, data.validation.labels);
     assert.ok(Math.abs(scored.accuracy - result.valAccuracy) < 1e-12);
     assert.ok(Math.abs(scored.logLoss - result.valLogLoss) < 1e-6);
     assert.equal(predictor.ensemble?.nOutputs, CLASSES.length);
+    assert.equal(predictor.ensemble?.trees.flat().length, bestRounds * CLASSES.length);
     const [missing] = predictor.predict([{ temp_max: 12, wind: 'calm' }]);
     assert.ok(CLASSES.includes(missing.label));
     assert.ok(Math.abs(Object.values(missing.probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-6);
@@ -112,8 +115,9 @@ describe('gbdt trials', () => {
     const onward = await trainTrial(
       input({ toEpoch: 2, warmStart: servingFiles(champion.checkpoint), train: data.validation, validation: data.train }),
     );
-    const rounds = (files: typeof champion.checkpoint) => JSON.parse(new TextDecoder().decode(files[MODEL_JSON])).rounds;
-    assert.equal(rounds(onward.checkpoint), rounds(champion.checkpoint) + 2 * GBDT_ROUNDS_PER_EPOCH);
+    const modelJson = (files: typeof champion.checkpoint) => JSON.parse(new TextDecoder().decode(files[MODEL_JSON]));
+    // The champion serves its best round; boosting goes on from there, not from the trees after it.
+    assert.equal(modelJson(onward.checkpoint).rounds, modelJson(champion.checkpoint).bestRounds + 2 * GBDT_ROUNDS_PER_EPOCH);
   });
 
   it('refuse bad hyperparameters, naming them', () => {

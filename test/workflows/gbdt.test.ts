@@ -72,8 +72,13 @@ test('a gbdt sweep is promoted, explains its gain in MLflow and serves over HTTP
   assert.match(mlmodel, /format: perennial-gbdt/);
 
   // The saved model here and the model server agree, to float32.
-  const predictor = await loadPredictor(await downloadModelFiles(stack.mlflow, champion.artifactUri));
-  assert.ok(predictor.ensemble && predictor.ensemble.trees.flat().length === 90 * 5, 'five classes, 90 rounds');
+  const files = await downloadModelFiles(stack.mlflow, champion.artifactUri);
+  const predictor = await loadPredictor(files);
+  // 90 rounds boosted; the model predicts with those up to its best round on validation.
+  const { rounds, bestRounds } = JSON.parse(new TextDecoder().decode(files['model.json']));
+  assert.equal(rounds, 90);
+  assert.ok(bestRounds >= 1 && bestRounds <= 90, `best round ${bestRounds}`);
+  assert.ok(predictor.ensemble && predictor.ensemble.trees.flat().length === bestRounds * 5, 'five classes, bestRounds rounds');
   const local = predictor.predict(ROWS);
   const res = await request(`${stack.servingUrl}/v1/models/${spec.name}/predict`, {
     method: 'POST',
