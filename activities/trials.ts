@@ -30,6 +30,17 @@ const checkpointDir = (epoch: number) => `checkpoints/epoch-${epoch}`;
 /** Trial seeds differ per trial but follow from the sweep's seed alone. */
 export const trialSeed = (sweepSeed: number, trial: number) => (Math.imul(sweepSeed, 31) + trial * 7919) | 0;
 
+/** What a trained rung tells the sweep: its objective, and the scores and costs its tie-break reads. */
+export const trialOutcome = (runId: string, objective: number, result: TrainResult): TrialOutcome => ({
+  runId,
+  objective,
+  valAccuracy: result.valAccuracy,
+  valLogLoss: result.valLogLoss,
+  paramCount: result.paramCount,
+  latencyMs: result.predictLatencyMs,
+  backend: result.backend,
+});
+
 export function trialActivities(ctx: ActivityContext) {
   const { mlflow } = ctx;
 
@@ -132,15 +143,7 @@ export function trialActivities(ctx: ActivityContext) {
       }
       const at = (epoch: number) => run.startTime + epoch;
       const objective = rungObjective(result.history.map((e) => objectiveOf(e, settings.objective.metric)));
-      const outcome: TrialOutcome = {
-        runId: run.runId,
-        objective,
-        valAccuracy: result.valAccuracy,
-        valLogLoss: result.valLogLoss,
-        paramCount: result.paramCount,
-        latencyMs: result.predictLatencyMs,
-        backend: result.backend,
-      };
+      const outcome = trialOutcome(run.runId, objective, result);
       await mlflow.logBatch(run.runId, {
         params: {
           family: config.family,

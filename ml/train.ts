@@ -45,7 +45,7 @@ import {
 } from './preprocess.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import type { ReferenceProfile } from '../core/profile.ts';
-import { measurePredictLatency, watchPeakBytes } from './trial-measurements.ts';
+import { finalValidation, measurePredictLatency, watchPeakBytes } from './trial-measurements.ts';
 import { trainGbdtTrial } from './gbdt/trial.ts';
 
 type Tensor = import('@tensorflow/tfjs').Tensor;
@@ -341,13 +341,10 @@ export async function trainTrial(
   const trainMs = performance.now() - started;
   const latencyRows = [...input.validation.rows.slice(0, LATENCY_ROWS), ...input.train.rows.slice(0, LATENCY_ROWS)].slice(0, LATENCY_ROWS);
   const latency = await measurePredictLatency(checkpoint, latencyRows, options.tf);
-  const last = history[history.length - 1];
   return {
     checkpoint,
     history,
-    valAccuracy: last.valAccuracy,
-    valLogLoss: regression ? NaN : last.valLoss,
-    ...(regression ? { valRmse: last.valRmse, valMae: last.valMae } : {}),
+    ...finalValidation(history, regression),
     paramCount,
     resolved,
     trainMs,

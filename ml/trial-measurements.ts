@@ -1,11 +1,24 @@
 /**
- * What a trial measures besides its metrics, for the sweep's cost-aware tie-break and the MLflow
- * run: the saved model's single-row predict latency, and the peak tensor memory while training.
+ * What a trial measures besides its per-epoch metrics, for the sweep's cost-aware tie-break and
+ * the MLflow run: its final validation scores, the saved model's single-row predict latency, and
+ * the peak tensor memory while training.
  */
 import { median } from '../core/stats/quantiles.ts';
 import type { ModelFiles } from '../core/contracts.ts';
 import { loadTf, type Tf } from './backend.ts';
 import { loadPredictor } from './bundle.ts';
+import type { EpochMetrics, TrainResult } from './train.ts';
+
+/** A trial's validation scores: its last epoch's (a regression model has no log loss, a classifier no RMSE). */
+export function finalValidation(
+  history: readonly EpochMetrics[],
+  regression: boolean,
+): Pick<TrainResult, 'valAccuracy' | 'valLogLoss' | 'valRmse' | 'valMae'> {
+  const last = history[history.length - 1];
+  return regression
+    ? { valAccuracy: last.valAccuracy, valLogLoss: NaN, valRmse: last.valRmse, valMae: last.valMae }
+    : { valAccuracy: last.valAccuracy, valLogLoss: last.valLoss };
+}
 
 /** Single-row predictions timed after the warm-up; their median is the trial's latency. */
 const LATENCY_WARMUP = 5;

@@ -26,7 +26,7 @@ import { runSweep, type SweepResult } from '../../core/sweep-loop.ts';
 import { rungObjective } from '../../core/sweep-plan.ts';
 import { median } from '../../core/stats/quantiles.ts';
 import { closeTrainingThreads, trainInThread } from '../../ml/training-threads.ts';
-import { trialSeed } from '../../activities/trials.ts';
+import { trialOutcome, trialSeed } from '../../activities/trials.ts';
 import type { Benchmark } from '../shared/benchmark.ts';
 import { flightsStream, weatherStream, type StreamSetup } from '../drift-eval/setup.ts';
 
@@ -122,16 +122,7 @@ async function sweepOn(spec: ModelSpec, point: RetrainPoint, history?: SweepHist
         toEpoch: request.toEpoch,
         backend: 'wasm',
       });
-      const objective = rungObjective(result.history.map((e) => e.valAccuracy));
-      return {
-        runId: `trial-${request.trial}`,
-        objective,
-        valAccuracy: result.valAccuracy,
-        valLogLoss: result.valLogLoss,
-        paramCount: result.paramCount,
-        latencyMs: result.predictLatencyMs,
-        backend: result.backend,
-      };
+      return trialOutcome(`trial-${request.trial}`, rungObjective(result.history.map((e) => e.valAccuracy)), result);
     },
     closeTrial: async () => {},
     finishSweepRun: async () => {},

@@ -15,7 +15,7 @@ import { encodeJson, OPTIMIZER_BIN, OPTIMIZER_JSON } from '../bundle-format.ts';
 import type { TrainerState } from '../checkpoint.ts';
 import { fitPreprocessor, labelIndex, targetNumbers, type Preprocessor } from '../preprocess.ts';
 import type { EpochMetrics, TrainInput, TrainResult } from '../train.ts';
-import { medianLatency } from '../trial-measurements.ts';
+import { finalValidation, medianLatency } from '../trial-measurements.ts';
 import { BestRound } from './best-round.ts';
 import { boost, startBooster, type BoosterState, type GbdtParams, type OnRound, type TrainingSet } from './booster.ts';
 import { asBundleOutputs, gbdtMatrix, readBooster, readCheckpointBooster, saveGbdtFiles } from './model-files.ts';
@@ -91,13 +91,10 @@ export async function trainGbdtTrial(
   };
   const trainMs = performance.now() - started;
   const latencyRows = [...input.validation.rows, ...input.train.rows].slice(0, LATENCY_ROWS);
-  const last = history[history.length - 1];
   return {
     checkpoint,
     history,
-    valAccuracy: last.valAccuracy,
-    valLogLoss: regression ? NaN : last.valLoss,
-    ...(regression ? { valRmse: last.valRmse, valMae: last.valMae } : {}),
+    ...finalValidation(history, regression),
     paramCount: state.ensemble.trees.flatMap((t) => t.slice(0, best.rounds)).reduce((sum, t) => sum + t.feature.length, 0),
     resolved: { family: 'gbdt', params },
     trainMs,

@@ -11,29 +11,25 @@
  * same split: 0.801.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { GBDT_ROUNDS_PER_EPOCH, type ModelConfig } from '../../core/search-space.ts';
 import { evaluate, loadPredictor, MODEL_JSON, servingFiles, WEIGHTS_BIN } from '../../ml/bundle.ts';
 import { resolveConfig } from '../../ml/model.ts';
 import { trainTrial, type TrainInput } from '../../ml/train.ts';
+import { weatherData } from '../../stack/demo.ts';
 
 const FEATURES = ['precipitation', 'temp_max', 'temp_min', 'wind'];
 const CLASSES = ['drizzle', 'fog', 'rain', 'snow', 'sun'];
 const GBDT: ModelConfig = { family: 'gbdt', params: { numLeaves: 15, learningRate: 0.1, minDataInLeaf: 10 } };
 
+/** Seattle 2012-2013 (the demo's first training data), with the month as a category. */
 function weather() {
-  const csv = new URL('../../node_modules/vega-datasets/data/weather.csv', import.meta.url);
-  const [header, ...lines] = readFileSync(csv, 'utf8').trim().split(/\r?\n/);
-  const cols = header.split(',');
-  const records = lines
-    .map((line) => Object.fromEntries(line.split(',').map((cell, i) => [cols[i], cell])))
-    .filter((r) => r.location === 'Seattle' && r.date >= '2012-01-01' && r.date <= '2013-12-31');
+  const records = weatherData().seed;
   const rows: Array<Record<string, unknown>> = records.map((r) => ({
     ...Object.fromEntries(FEATURES.map((f) => [f, Number(r[f])])),
-    month: r.date.slice(5, 7),
+    month: String(r.date).slice(5, 7),
   }));
-  const labels = records.map((r) => r.weather);
+  const labels = records.map((r) => String(r.weather));
   const pick = <T>(xs: T[], validation: boolean) => xs.filter((_, i) => (i % 5 === 4) === validation);
   return {
     train: { rows: pick(rows, false), labels: pick(labels, false) },

@@ -14,6 +14,7 @@ import { trainInThread, trainingThreadStats } from '../../ml/training-threads.ts
 import { trainTrial, type BatchProgress, type EpochMetrics, type TrainInput, type TrainResult } from '../../ml/train.ts';
 import type { ModelFiles } from '../../core/contracts.ts';
 import type { ReferenceProfile } from '../../core/profile.ts';
+import { weatherData } from '../../stack/demo.ts';
 
 /*
  * Tabular data: the Seattle rows of vega-datasets' weather.csv dated 2012-01-01 .. 2013-12-31
@@ -38,19 +39,18 @@ const SOFTMAX: ModelConfig = { family: 'softmax', params: {} }; // lr 0.05, batc
 const MLP: ModelConfig = { family: 'mlp', params: {} }; // 1 x 32 relu, lr 0.01, batch 64, adam
 const CNN: ModelConfig = { family: 'cnn', params: {} }; // 8/16 filters k3, dense 64, dropout 0.25, lr 0.005, batch 32
 
+/** Seattle 2012-2013, the demo's first training data. */
 function loadWeather() {
-  const csv = new URL('../../node_modules/vega-datasets/data/weather.csv', import.meta.url);
-  const [header, ...lines] = readFileSync(csv, 'utf8').trim().split(/\r?\n/);
-  const cols = header.split(',');
-  const records = lines
-    .map((line) => Object.fromEntries(line.split(',').map((cell, i) => [cols[i], cell])))
-    .filter((r) => r.location === 'Seattle' && r.date >= '2012-01-01' && r.date <= '2013-12-31');
+  const records = weatherData().seed;
   const season = (date: string) => SEASONS[Math.floor((Number(date.slice(5, 7)) % 12) / 3)];
   return {
     rows: records.map((r) => Object.fromEntries(FEATURES.map((f) => [f, Number(r[f])]))),
     /** The same rows with a categorical "season" from the date (Dec-Feb winter, ...). */
-    rowsWithSeason: records.map((r) => ({ ...Object.fromEntries(FEATURES.map((f) => [f, Number(r[f])])), season: season(r.date) })),
-    labels: records.map((r) => r.weather),
+    rowsWithSeason: records.map((r) => ({
+      ...Object.fromEntries(FEATURES.map((f) => [f, Number(r[f])])),
+      season: season(String(r.date)),
+    })),
+    labels: records.map((r) => String(r.weather)),
   };
 }
 
