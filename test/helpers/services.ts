@@ -30,7 +30,7 @@ export function tempDir(prefix = 'perennial-test-'): string {
 let mlflow: Promise<string> | undefined;
 export function mlflowUrl(): Promise<string> {
   if (process.env.MLFLOW_TRACKING_URI) return Promise.resolve(process.env.MLFLOW_TRACKING_URI);
-  mlflow ??= startMlflow({ dataDir: tempDir('perennial-mlflow-') }).then((service) => {
+  mlflow ??= startMlflow({ dataDir: tempDir('perennial-mlflow-'), workers: 1 }).then((service) => {
     started.push(service);
     return service.url;
   });
