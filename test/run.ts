@@ -35,7 +35,7 @@ const workflowBundle = join(tempDir('perennial-bundle-'), 'workflows.js');
 const bundling = writeWorkflowBundle(workflowBundle);
 const starting = [
   startTemporal({ dataDir: tempDir('perennial-temporal-'), extraArgs: TEST_TEMPORAL_ARGS }),
-  startMlflow({ dataDir: tempDir('perennial-mlflow-') }),
+  startMlflow({ dataDir: tempDir('perennial-mlflow-'), workers: 1 }),
   startPostgres({ dataDir: tempDir('perennial-postgres-') }),
 ] as const;
 const settled = await Promise.allSettled([...starting, bundling]);

@@ -34,7 +34,8 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
       const dataDir = mkdtempSync(join(tmpdir(), 'perennial-chaos-mlflow-'));
       const mlflowDir = join(dataDir, 'mlflow');
       const port = await freePort();
-      let mlflow = await startMlflow({ dataDir: mlflowDir, port });
+      // One uvicorn worker: this server serves one retrain, and it starts twice per run.
+      let mlflow = await startMlflow({ dataDir: mlflowDir, port, workers: 1 });
       const stack = await startLocalStack({
         temporal,
         mlflowUrl: mlflow.url,
@@ -68,7 +69,7 @@ export function mlflowOutage({ temporal, log = () => {} }: MlflowOutageOptions):
         await mlflow.stop();
         log(`mlflow down after ${rungsBefore} rung(s), for ${outageSeconds} s`);
         await sleep(outageSeconds * 1000);
-        mlflow = await startMlflow({ dataDir: mlflowDir, port });
+        mlflow = await startMlflow({ dataDir: mlflowDir, port, workers: 1 });
         const backAt = Date.now();
         log('mlflow back');
 

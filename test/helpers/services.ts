@@ -30,15 +30,27 @@ export function tempDir(prefix = 'perennial-test-'): string {
 let mlflow: Promise<string> | undefined;
 export function mlflowUrl(): Promise<string> {
   if (process.env.MLFLOW_TRACKING_URI) return Promise.resolve(process.env.MLFLOW_TRACKING_URI);
-  mlflow ??= startMlflow({ dataDir: tempDir('perennial-mlflow-') }).then((service) => {
+  mlflow ??= startMlflow({ dataDir: tempDir('perennial-mlflow-'), workers: 1 }).then((service) => {
     started.push(service);
     return service.url;
   });
   return mlflow;
 }
 
-/** Small history limits so continue-as-new happens within a test. */
-export const TEST_TEMPORAL_ARGS = ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=300'];
+/**
+ * Small history limits so continue-as-new happens within a test. The database lives as long as
+ * the test run: written ahead (WAL) without waiting for the disk on each commit, which halves the
+ * server's CPU per workflow task (8 monitored models: 2.6 s of CPU in 30 s instead of 5.2). A
+ * killed server loses nothing with it; only a crash of the machine would.
+ */
+export const TEST_TEMPORAL_ARGS = [
+  '--dynamic-config-value',
+  'limit.historyCount.suggestContinueAsNew=300',
+  '--sqlite-pragma',
+  'journal_mode=wal',
+  '--sqlite-pragma',
+  'synchronous=off',
+];
 
 let temporal: Promise<string> | undefined;
 export function temporalAddress(): Promise<string> {

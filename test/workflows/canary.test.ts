@@ -6,13 +6,13 @@
  * they did before it waits for the verdict.
  */
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { before, describe, test, type TestContext } from 'node:test';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { labelClasses } from '../../core/spec-reading.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, seedRecords, startStack, testSpec, postToModel, deploymentOf } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, stopWhenDone, testSpec, postToModel, deploymentOf } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 before(async () => {
@@ -49,10 +49,14 @@ async function labelledTraffic(spec: ModelSpec, want: { canary: number; champion
   return sent;
 }
 
-/** Registers a seeded model, waits for champion v1, and asks for a retrain whose challenger (v2) goes to canary. */
-async function challengerInCanary(spec: ModelSpec) {
+/**
+ * Registers a seeded model (stopped when test `t` ends), waits for champion v1, and asks for a
+ * retrain whose challenger (v2) goes to canary.
+ */
+async function challengerInCanary(t: TestContext, spec: ModelSpec) {
   await seedRecords(stack.store, spec);
   await stack.client.register(spec);
+  stopWhenDone(t, stack, spec.name);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
   await stack.client.retrain(spec.name, { reason: 'try a challenger', requestedBy: 'ana' });
 }
@@ -85,7 +89,7 @@ describe('canary rollouts and A/B tests', { concurrency: true }, () => {
   test(
     'a two-step canary that holds up on live feedback is promoted by the tolerance rule, with the verdict of each step',
     { timeout: 10 * 60_000 },
-    async () => {
+    async (t) => {
       const spec = testSpec({
         canary: {
           steps: [
@@ -97,7 +101,7 @@ describe('canary rollouts and A/B tests', { concurrency: true }, () => {
           verdict: 'tolerance',
         },
       });
-      await challengerInCanary(spec);
+      await challengerInCanary(t, spec);
 
       // Step 1 at 20%: the canary is right every time, the champion wrong every time.
       const first = await waitForCanaryWeight(spec.name, 0.2);
@@ -155,9 +159,9 @@ describe('canary rollouts and A/B tests', { concurrency: true }, () => {
   test(
     'a canary that does worse on live feedback is rolled back by the tolerance rule, with the numbers that condemned it',
     { timeout: 10 * 60_000 },
-    async () => {
+    async (t) => {
       const spec = testSpec({ canary: { steps: [{ weight: 0.5, bake: '30s' }], minSamples: 5, tolerance: 0.05, verdict: 'tolerance' } });
-      await challengerInCanary(spec);
+      await challengerInCanary(t, spec);
       await waitForCanaryWeight(spec.name, 0.5);
 
       // Live ground truth that agrees with the champion and contradicts the canary.
@@ -203,10 +207,10 @@ describe('canary rollouts and A/B tests', { concurrency: true }, () => {
   test(
     'a sequential canary rolls back a worse challenger as soon as the evidence says so, long before its bake ends',
     { timeout: 10 * 60_000 },
-    async () => {
+    async (t) => {
       const spec = testSpec({ canary: { steps: [{ weight: 0.5, bake: '10m' }], checkEvery: '2s', minSamples: 5, tolerance: 0.05 } });
       assert.equal(spec.canary.verdict, 'sequential', 'the default');
-      await challengerInCanary(spec);
+      await challengerInCanary(t, spec);
       await waitForCanaryWeight(spec.name, 0.5);
       const sent = await labelledTraffic(spec, { canary: 12, champion: 12 }, { canary: false, champion: true });
 
@@ -248,9 +252,9 @@ describe('canary rollouts and A/B tests', { concurrency: true }, () => {
   test(
     'an A/B test promotes a challenger that is better on live traffic, with effect, interval and p-value recorded',
     { timeout: 10 * 60_000 },
-    async () => {
+    async (t) => {
       const spec = testSpec({ deployment: { strategy: 'ab', ab: { split: 0.5, duration: '10m', checkEvery: '2s', minSamples: 5 } } });
-      await challengerInCanary(spec);
+      await challengerInCanary(t, spec);
       await waitForCanaryWeight(spec.name, 0.5);
       assert.equal((await retrainStatus(spec.name, 2)).stage, 'ab-test');
       await labelledTraffic(spec, { canary: 12, champion: 12 }, { canary: true, champion: false });
@@ -277,9 +281,9 @@ describe('canary rollouts and A/B tests', { concurrency: true }, () => {
     },
   );
 
-  test('strategy direct promotes an approved challenger without any live test', { timeout: 10 * 60_000 }, async () => {
+  test('strategy direct promotes an approved challenger without any live test', { timeout: 10 * 60_000 }, async (t) => {
     const spec = testSpec({ deployment: { strategy: 'direct' } });
-    await challengerInCanary(spec);
+    await challengerInCanary(t, spec);
     await eventually(
       'retrain #2 promoted',
       async () => ((await retrainStatus(spec.name, 2)).stage === 'promoted' ? true : undefined),

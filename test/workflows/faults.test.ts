@@ -10,7 +10,7 @@ import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, sweepStatusQuery } from '../../core/messages.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { runCli } from '../helpers/cli.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, stopWhenDone, testSpec } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -51,9 +51,10 @@ async function withChampions(spec: ModelSpec, count: number) {
 // one-minute delay above all): the groups run side by side; the tests within a group still run in order.
 describe('faults', { concurrency: true }, () => {
   describe('rollback', () => {
-    test('a rollback to an unknown version is refused and recorded, the lifecycle carries on, and a good one still works', async () => {
+    test('a rollback to an unknown version is refused and recorded, the lifecycle carries on, and a good one still works', async (t) => {
       const spec = testSpec({ alerts: { webhooks: [{ url: hook.url, kinds: ['rollback'] }] } });
       await withChampions(spec, 2);
+      stopWhenDone(t, stack, spec.name);
       const lifecycle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
 
       // The plain-JSON signal of the Temporal UI, as in the report: refused, recorded, alerted.
@@ -97,12 +98,13 @@ describe('faults', { concurrency: true }, () => {
   });
 
   describe('reviewers', () => {
-    test('only listed reviewers and group members decide; refusals are recorded; a rejected challenger loses its alias', async () => {
+    test('only listed reviewers and group members decide; refusals are recorded; a rejected challenger loses its alias', async (t) => {
       const spec = testSpec({
         approval: { required: true, timeout: '10m', onTimeout: 'approve', reviewers: ['ana', 'group:leads'], groups: { leads: ['bo'] } },
       });
       await seedRecords(stack.store, spec);
       await stack.client.register(spec);
+      stopWhenDone(t, stack, spec.name);
       const retrainId = retrainWorkflowId(spec.name, 1);
       await eventually('the retrain waiting for approval', async () =>
         (await stack.client.retrainStatus(retrainId)).stage === 'awaiting-approval' ? true : undefined,
@@ -136,13 +138,14 @@ describe('faults', { concurrency: true }, () => {
   });
 
   describe('a retrain that does not finish', () => {
-    test('a retrain cancelled mid-sweep leaves no MLflow run RUNNING, records its root cause and is not retried', async () => {
+    test('a retrain cancelled mid-sweep leaves no MLflow run RUNNING, records its root cause and is not retried', async (t) => {
       const spec = testSpec({
         // Rungs of 3 and 9 epochs: the sweep is still training when the first rung is done.
         training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 9 } } },
       });
       await seedRecords(stack.store, spec);
       await stack.client.register(spec);
+      stopWhenDone(t, stack, spec.name);
       const retrainId = retrainWorkflowId(spec.name, 1);
       const sweep = stack.client.temporal.workflow.getHandle(`${retrainId}/sweep`);
       await eventually('a first rung done', async () => ((await sweep.query(sweepStatusQuery)).rungsDone >= 1 ? true : undefined), 240_000);
@@ -174,13 +177,14 @@ describe('faults', { concurrency: true }, () => {
   });
 
   describe('the retry policy of a failed retrain', () => {
-    test('a retrain whose sweep dies fails with its root cause, ends its runs, and is retried a minute later', async () => {
+    test('a retrain whose sweep dies fails with its root cause, ends its runs, and is retried a minute later', async (t) => {
       const spec = testSpec({
         // Rungs of 3 and 9 epochs: the sweep is still training when the first rung is done.
         training: { ...testSpec().training, sweep: { ...testSpec().training.sweep, budget: { maxTrials: 3, maxEpochsPerTrial: 9 } } },
       });
       await seedRecords(stack.store, spec);
       await stack.client.register(spec);
+      stopWhenDone(t, stack, spec.name);
       const sweep = stack.client.temporal.workflow.getHandle(`${retrainWorkflowId(spec.name, 1)}/sweep`);
       await eventually('a first rung done', async () => ((await sweep.query(sweepStatusQuery)).rungsDone >= 1 ? true : undefined), 240_000);
       await sweep.terminate('chaos: the sweep was killed');

@@ -18,7 +18,7 @@ import { num } from '../../core/gates/result.ts';
 import type { ModelSpec } from '../../core/spec.ts';
 import { labelClasses } from '../../core/spec-reading.ts';
 import { weatherData } from '../../stack/demo.ts';
-import { eventually, seedRecords, startStack, testSpec } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, stopWhenDone, testSpec } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -66,7 +66,7 @@ function assertRecordedAlike(gates: GateResult[] | undefined, recorded: Awaited<
 test(
   'a challenger better on recent data but worse on the champion’s training period is stopped by the older-data gate',
   { timeout: 15 * 60_000 },
-  async () => {
+  async (t) => {
     const base = testSpec();
     const spec: ModelSpec = testSpec({
       training: { ...base.training, window: { kind: 'sinceChampion' } },
@@ -81,6 +81,7 @@ test(
     const { seed } = weatherData();
     const seeded = await seedRecords(stack.store, spec);
     await stack.client.register(spec);
+    stopWhenDone(t, stack, spec.name);
     await eventually(
       'champion v1',
       async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined),
@@ -151,13 +152,14 @@ test(
   },
 );
 
-test('a too-slow challenger is stopped by the speed gate', { timeout: 10 * 60_000 }, async () => {
+test('a too-slow challenger is stopped by the speed gate', { timeout: 10 * 60_000 }, async (t) => {
   const spec = testSpec({
     evaluation: { speed: { maxP50Ms: 0.001, repeats: 5 } },
     alerts: { webhooks: [{ url: hook.url, kinds: ['retrain'] }] },
   });
   await seedRecords(stack.store, spec);
   await stack.client.register(spec);
+  stopWhenDone(t, stack, spec.name);
   const status = await outcomeOf(spec.name, 1, 'failed-gate');
 
   const [speed] = status.gates!;
@@ -189,12 +191,13 @@ test('a too-slow challenger is stopped by the speed gate', { timeout: 10 * 60_00
   assert.match(alert, /speed: challenger p50 ms [\d.]+ <= maxP50Ms 0\.0010: fails/);
 });
 
-test('a challenger much slower than the champion it would replace is stopped by the speed gate', { timeout: 10 * 60_000 }, async () => {
+test('a challenger much slower than the champion it would replace is stopped by the speed gate', { timeout: 10 * 60_000 }, async (t) => {
   // maxSlowdown 0.01: the challenger must predict 100 times faster than the champion, which no
   // model of the same family does. minImprovement -1 lets it past the holdout comparison to the gate.
   const spec = testSpec({ evaluation: { minImprovement: -1, speed: { maxSlowdown: 0.01, repeats: 5 } } });
   await seedRecords(stack.store, spec);
   await stack.client.register(spec);
+  stopWhenDone(t, stack, spec.name);
   await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
   const first = await retrainStatus(spec.name, 1);
   assert.ok(first.gates?.[0].lines.includes('no champion: maxSlowdown not judged'), 'the first retrain has nothing to be slower than');

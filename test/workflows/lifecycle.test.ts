@@ -9,7 +9,7 @@ import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { lifecycleWorkflowId, retrainWorkflowId, scheduleId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { captureFixture } from '../replay/capture-fixture.ts';
-import { eventually, registerSeeded, seedRecords, startStack, testSpec, deploymentOf } from '../helpers/stack.ts';
+import { eventually, registerSeeded, seedRecords, startStack, stopWhenDone, testSpec, deploymentOf } from '../helpers/stack.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
@@ -42,12 +42,13 @@ async function waitForChampion(model: string, version: string) {
 // concurrency: false, or it would inherit this one's).
 describe('the lifecycle', { concurrency: true }, () => {
   describe('approval gate', { concurrency: false }, () => {
-    test('an approval by update promotes the first champion everywhere', async () => {
+    test('an approval by update promotes the first champion everywhere', async (t) => {
       const spec = testSpec({
         approval: { required: true, timeout: '10m', onTimeout: 'reject' },
         alerts: { webhooks: [{ url: hook.url, kinds: ['approval-needed', 'promotion'] }] },
       });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForStage(spec.name, 1, 'awaiting-approval');
       await eventually('an approval-needed alert', async () =>
         alertsOf(spec.name).some((t) => t.includes(`${spec.name} v1 awaits approval`)) ? true : undefined,
@@ -68,9 +69,10 @@ describe('the lifecycle', { concurrency: true }, () => {
       await assert.rejects(stack.client.review(spec.name, 'reject', { reviewer: 'bo', comment: '' }), /no retrain running/);
     });
 
-    test('a rejection by plain signal to the lifecycle stops the retrain and deploys nothing', async () => {
+    test('a rejection by plain signal to the lifecycle stops the retrain and deploys nothing', async (t) => {
       const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'approve' } });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForStage(spec.name, 1, 'awaiting-approval');
       // Malformed input is recorded and ignored, the gate keeps waiting.
       await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).signal('reject', { comment: 'no reviewer' });
@@ -89,9 +91,10 @@ describe('the lifecycle', { concurrency: true }, () => {
       assert.equal(await deployment(spec.name), undefined);
     });
 
-    test('without a review the configured default applies when the timeout expires', async () => {
+    test('without a review the configured default applies when the timeout expires', async (t) => {
       const spec = testSpec({ approval: { required: true, timeout: '2s', onTimeout: 'approve' } });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       const status = await waitForChampion(spec.name, '1');
       const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
       assert.ok(
@@ -103,12 +106,13 @@ describe('the lifecycle', { concurrency: true }, () => {
   });
 
   describe('triggers', { concurrency: false }, () => {
-    test('input drift in production traffic triggers a retrain and records why', async () => {
+    test('input drift in production traffic triggers a retrain and records why', async (t) => {
       const spec = testSpec({
         policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } },
         monitoring: { interval: '1s', windowRows: 365 },
       });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForChampion(spec.name, '1');
       // A year of New York's climate, sent through the model server like real traffic.
       const newYork = weatherData()
@@ -140,9 +144,10 @@ describe('the lifecycle', { concurrency: true }, () => {
       );
     });
 
-    test('triggers that arrive during a retrain coalesce into one follow-up', async () => {
+    test('triggers that arrive during a retrain coalesce into one follow-up', async (t) => {
       const spec = testSpec({ approval: { required: true, timeout: '10m', onTimeout: 'reject' } });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForStage(spec.name, 1, 'awaiting-approval');
       await stack.client.retrain(spec.name, { reason: 'new labels from the field team', requestedBy: 'ana' });
       await stack.client.retrain(spec.name, { reason: 'quarterly refresh', requestedBy: 'bo' });
@@ -159,13 +164,14 @@ describe('the lifecycle', { concurrency: true }, () => {
       await stack.client.review(spec.name, 'reject', { reviewer: 'ana', comment: 'enough for today' });
     });
 
-    test('a pending drift trigger is dropped when a new champion is promoted', async () => {
+    test('a pending drift trigger is dropped when a new champion is promoted', async (t) => {
       const spec = testSpec({
         approval: { required: true, timeout: '10m', onTimeout: 'reject' },
         policies: { drift: { pValue: 0.001, minFeatureShare: 0.5, minRows: 300 } },
         monitoring: { interval: '1s', windowRows: 365 },
       });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForStage(spec.name, 1, 'awaiting-approval');
       await stack.client.review(spec.name, 'approve', { reviewer: 'ana', comment: '' });
       await waitForChampion(spec.name, '1');
@@ -213,9 +219,10 @@ describe('the lifecycle', { concurrency: true }, () => {
       );
     });
 
-    test('an invalid retrain signal is recorded and ignored', async () => {
+    test('an invalid retrain signal is recorded and ignored', async (t) => {
       const spec = testSpec();
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForChampion(spec.name, '1');
       await stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name)).signal('retrain', { reason: '' });
       const status = await eventually('the ignored signal in history', async () => {
@@ -227,11 +234,12 @@ describe('the lifecycle', { concurrency: true }, () => {
   });
 
   describe('data validation', { concurrency: false }, () => {
-    test('invalid training data stops the retrain with a readable report and trains nothing', async () => {
+    test('invalid training data stops the retrain with a readable report and trains nothing', async (t) => {
       const spec = testSpec();
       const rows = weatherData().seed.map((r, i) => (i % 5 === 0 ? { ...r, wind: -3 } : r));
       await seedRecords(stack.store, spec, rows);
       await stack.client.register(spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForStage(spec.name, 1, 'invalid-data');
       const retrain = await stack.client.retrainStatus(retrainWorkflowId(spec.name, 1));
       const failure = retrain.decisions.find((d) => d.what === 'data validation failed: no training');
@@ -244,9 +252,10 @@ describe('the lifecycle', { concurrency: true }, () => {
   });
 
   describe('rollback and continue-as-new', { concurrency: false }, () => {
-    test('rollback returns the previous champion to the model server and the registry', async () => {
+    test('rollback returns the previous champion to the model server and the registry', async (t) => {
       const spec = testSpec({ alerts: { webhooks: [{ url: hook.url, kinds: ['rollback'] }] } });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForChampion(spec.name, '1');
       await stack.client.retrain(spec.name, { reason: 'manual refresh', requestedBy: 'ana' });
       const promoted = await eventually('retrain #2 to finish', async () => {
@@ -270,9 +279,10 @@ describe('the lifecycle', { concurrency: true }, () => {
       assert.equal(alertsOf(spec.name).length, 1, 'only the kinds the webhook asked for');
     });
 
-    test("pause stops monitoring but not a person's retrain; resume starts it again", async () => {
+    test("pause stops monitoring but not a person's retrain; resume starts it again", async (t) => {
       const spec = testSpec();
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForChampion(spec.name, '1');
       await stack.client.pause(spec.name);
       const paused = await eventually('paused', async () => {
@@ -298,9 +308,10 @@ describe('the lifecycle', { concurrency: true }, () => {
       await captureFixture(stack.client.temporal, lifecycleWorkflowId(spec.name));
     });
 
-    test('the lifecycle continues as new when Temporal suggests it and keeps its state', async () => {
+    test('the lifecycle continues as new when Temporal suggests it and keeps its state', async (t) => {
       const spec = testSpec({ monitoring: { interval: '100ms', windowRows: 50 } });
       await registerSeeded(stack, spec);
+      stopWhenDone(t, stack, spec.name);
       await waitForChampion(spec.name, '1');
       const handle = stack.client.temporal.workflow.getHandle(lifecycleWorkflowId(spec.name));
       const first = (await handle.describe()).runId;

@@ -13,7 +13,7 @@ import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { mlflowUrl } from '../helpers/services.ts';
-import { eventually, seedRecords, startStack, testSpec, postToModel } from '../helpers/stack.ts';
+import { eventually, seedRecords, startStack, stopWhenDone, testSpec, postToModel } from '../helpers/stack.ts';
 import { inlineSvgs, markItems, texts } from '../helpers/svg.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
@@ -30,7 +30,7 @@ const post = (model: string, path: string, body: unknown) => postToModel(stack, 
 // Each test has its own model on the shared stack and mostly waits for monitoring cycles and
 // retrains: the tests wait side by side rather than one after another.
 describe('monitoring', { concurrency: true }, () => {
-  test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow, the status query and a webhook', async () => {
+  test('drift in live traffic fires a rule; the evidence reaches Temporal, MLflow, the status query and a webhook', async (t) => {
     const spec = testSpec({
       monitoring: { interval: '1s', drift: { minRows: 300 } },
       policies: { rules: [{ name: 'climate', when: { drift: { features: 2 } } }] },
@@ -38,6 +38,7 @@ describe('monitoring', { concurrency: true }, () => {
     });
     await seedRecords(stack.store, spec);
     await stack.client.register(spec);
+    stopWhenDone(t, stack, spec.name);
     await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
     // A year of New York's climate, plus rows a broken client sent.
@@ -157,10 +158,11 @@ describe('monitoring', { concurrency: true }, () => {
     assert.ok(hook.received.every((r) => Array.isArray(r.blocks) && r.blocks.length > 0));
   });
 
-  test('policies change at run time by update; invalid ones are refused and change nothing', async () => {
+  test('policies change at run time by update; invalid ones are refused and change nothing', async (t) => {
     const spec = testSpec({ policies: { newLabels: { count: 1_000_000 } } });
     await seedRecords(stack.store, spec);
     await stack.client.register(spec);
+    stopWhenDone(t, stack, spec.name);
     await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
     await assert.rejects(
@@ -206,11 +208,12 @@ describe('monitoring', { concurrency: true }, () => {
     assert.match(fired.history.find((h) => h.what === 'retrain #2 started')?.reasons[0] ?? '', /^labels: new_labels 1\d >= 10/);
   });
 
-  test('a failing monitoring cycle is recorded and the next one carries on', async () => {
+  test('a failing monitoring cycle is recorded and the next one carries on', async (t) => {
     // A long interval leaves time to break the champion's profile before the first cycle.
     const spec = testSpec({ monitoring: { interval: '15s' } });
     await seedRecords(stack.store, spec);
     await stack.client.register(spec);
+    stopWhenDone(t, stack, spec.name);
     await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
     const { runId } = await stack.mlflow.getModelVersion(spec.name, '1');
     const { artifactUri } = await stack.mlflow.getRun(runId);
@@ -229,11 +232,12 @@ describe('monitoring', { concurrency: true }, () => {
     assert.equal(status.championVersion, '1', 'the lifecycle is still running with its champion');
   });
 
-  test('a monitoring run deleted in MLflow is restored by the next measured cycle, which logs to it again', async () => {
+  test('a monitoring run deleted in MLflow is restored by the next measured cycle, which logs to it again', async (t) => {
     // The worker keeps each champion's monitoring run after finding it once: it must notice the deletion.
     const spec = testSpec({ monitoring: { interval: '2s' } });
     await seedRecords(stack.store, spec);
     await stack.client.register(spec);
+    stopWhenDone(t, stack, spec.name);
     await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
     const rows = weatherData()
       .traffic.slice(0, 5)
