@@ -5,7 +5,7 @@
  *   serving        model-server predict vs a bare Fastify route and `mlflow models serve` (~3 minutes)
  *   automl         sweep orchestration overhead, parallel efficiency, model quality vs
  *                  scikit-learn untuned and tuned by Optuna, TPE vs random, online updates vs
- *                  full retraining on drift-eval's streams (~25 minutes; `--sections quality`
+ *                  full retraining on drift-eval's streams (~45 minutes; `--sections quality`
  *                  runs one section, keeping the others' last numbers)
  *   automl-history warm sweeps (history of earlier sweeps) vs cold ones on the weather and flights streams (~10 minutes)
  *   drift          a data-drift summary over 1M rows x 20 features vs numpy/scipy, and memory

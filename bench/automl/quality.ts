@@ -25,32 +25,31 @@ import { flightsTask, penguinsTask, syntheticTask, weatherTask, type Task } from
 type Harness = Awaited<ReturnType<typeof createHarness>>;
 
 /**
- * Each task with its sweeps' wall-time limit (which each tuned anchor gets too). Sized so the
- * whole automl benchmark stays near 25 minutes on 2 quiet cores, where one space's sweeps took
- * 21 s (weather, 1,870 training rows), 11 s (penguins, 220) and 34 s (flights, 6,400). On 2 cores
- * shared at load average 10-20 they took 225 s, 44 s, 202 s and 366 s (synthetic, 100,000 rows
- * of which 20,000 train, 5,000 validate), and the tuned anchors 10 minutes in all.
+ * Each task with its sweeps' wall-time limit (which each tuned anchor gets too). At load average
+ * 4 falling to 1.5 on 2 cores, one full-space sweep took 59 s (weather, 1,870 training rows),
+ * 31-43 s a fold (penguins, 220), 55 s (flights, 6,400) and 136 s (synthetic, 100,000 rows of
+ * which 20,000 train, 5,000 validate), none stopped by its limit; the section took 23 minutes.
  */
-const QUALITY_TASKS: { task: () => Task; maxWallTime: string }[] = [
+const QUALITY_TASKS: { task: () => Task; maxWallTime: string; folds?: number }[] = [
   { task: weatherTask, maxWallTime: '4m' },
-  { task: penguinsTask, maxWallTime: '4m' },
+  // 344 rows: one holdout of 69 moves by 1.4 points per row, more than the target's 1 point, so
+  // every row is held out once (5 folds, each scored by every sweep and anchor) and pooled.
+  { task: penguinsTask, maxWallTime: '4m', folds: 5 },
   { task: flightsTask, maxWallTime: '4m' },
   { task: syntheticTask, maxWallTime: '6m' },
 ];
 const SEED = 7;
 const TRIALS = 12;
 /**
- * ASHA rungs at 5/15/45/135 epochs: a gbdt trial boosts up to 1,350 rounds (10 per epoch), as
- * the tuned anchors boost up to 2,000 (bench/automl/tuned_reference.py). At 45 epochs (450
- * rounds) a low learning rate never reached its best round: LightGBM's tuned synthetic
- * configuration wants ~1,500 rounds, and at 1,500 our booster scores the same holdout RMSE with
- * it. The 12 trials then form one wave; the wall-time limit still binds every space alike.
- * Measured on the synthetic task (load average 4-10 on 2 cores): rungs 5/15/45/135 gave +3.8%
- * RMSE against the best tuned anchor (full space; +6.6% gbdt alone, where 9 + 3 trials at
- * 5/15/45 gave +3.4%): ASHA's first rungs of 50 and 150 rounds favour high learning rates.
- * Rungs 15/45/135 (waves of 9 and 3) gave +2.1% (full, stopped by the 6 m limit) and +3.3%
- * (gbdt), at three times the epochs on every task.
+ * ASHA rungs at 45 and 135 epochs: a gbdt trial boosts up to 1,350 rounds (10 per epoch), as the
+ * tuned anchors boost up to 2,000 (bench/automl/tuned_reference.py), and 3 trials a wave, so TPE
+ * (which learns from first rungs) proposes the third and fourth waves from what the first ones
+ * scored. Measured on the synthetic task, best full-space holdout RMSE against the best tuned
+ * anchor: rungs 5/15/45/135 (one wave of 12: TPE never learns, and first rungs of 50 rounds
+ * favour high learning rates) +3.8%; 15/45/135 (waves of 9 and 3, TPE learning from 150-round
+ * scores) +2.1%; 45/135 +0.5% (stopped by the 6 m limit after 9 trials at load average 9).
  */
+const MIN_EPOCHS = 45;
 const MAX_EPOCHS = 135;
 const TPE_STARTUP = 5;
 const ANCHORS = ['hist_gradient_boosting', 'lightgbm'] as const;
@@ -64,7 +63,7 @@ function sweepSettings(families: SweepSettings['families'], maxWallTime: string)
     sampler: 'tpe',
     seed: SEED,
     budget: { maxTrials: TRIALS, maxEpochsPerTrial: MAX_EPOCHS, maxWallTime },
-    earlyStopping: { kind: 'asha', minEpochs: 5, reductionFactor: 3 },
+    earlyStopping: { kind: 'asha', minEpochs: MIN_EPOCHS, reductionFactor: 3 },
     parallelism: 2,
     tpe: { startupTrials: TPE_STARTUP },
   };
@@ -166,17 +165,22 @@ export async function quality(h: Harness, stack: LocalStack) {
   const [headline, ...others] = Object.keys(QUALITY_SPACES);
   const swept: { task: Task; bySpace: Record<string, Awaited<ReturnType<typeof sweepAndScore>>> }[] = [];
   const splitFiles: string[] = [];
-  for (const { task: makeTask, maxWallTime } of QUALITY_TASKS) {
-    const task = makeTask();
-    console.log(`  ${task.name}: ${task.notes}`);
-    const bySpace: (typeof swept)[number]['bySpace'] = {};
-    for (const [space, families] of Object.entries(QUALITY_SPACES)) {
-      console.log(`   space ${space} (${Object.keys(families).join(', ')})`);
-      bySpace[space] = await sweepAndScore(h, stack, task, families, maxWallTime);
+  const foldsOf: Record<string, string[]> = {};
+  for (const { task: makeTask, maxWallTime, folds = 1 } of QUALITY_TASKS) {
+    const whole = makeTask();
+    foldsOf[whole.name] = [];
+    for (const task of crossFolds(whole, folds)) {
+      console.log(`  ${task.name}: ${task.notes}`);
+      const bySpace: (typeof swept)[number]['bySpace'] = {};
+      for (const [space, families] of Object.entries(QUALITY_SPACES)) {
+        console.log(`   space ${space} (${Object.keys(families).join(', ')})`);
+        bySpace[space] = await sweepAndScore(h, stack, task, families, maxWallTime);
+      }
+      // Every space's sweep has the same seed, so the same split: the references read the headline's.
+      splitFiles.push(writeSplit(dir, task, bySpace[headline]));
+      swept.push({ task, bySpace });
+      foldsOf[whole.name].push(task.name);
     }
-    // Every space's sweep has the same seed, so the same split: the references read the headline's.
-    splitFiles.push(writeSplit(dir, task, bySpace[headline]));
-    swept.push({ task, bySpace });
   }
 
   console.log('  scikit-learn references, untuned (bench/automl/sklearn_reference.py) ...');
@@ -184,7 +188,7 @@ export async function quality(h: Harness, stack: LocalStack) {
   console.log('  HistGradientBoosting and LightGBM tuned by Optuna TPE (bench/automl/tuned_reference.py) ...');
   const tunedAll = runReference('tuned_reference.py', splitFiles) as Record<string, TunedTask>;
 
-  const tasks = Object.fromEntries(
+  const scored = Object.fromEntries(
     swept.map(({ task, bySpace }) => {
       const p = bySpace[headline];
       const regression = isRegression(p.spec.label);
@@ -216,13 +220,16 @@ export async function quality(h: Harness, stack: LocalStack) {
       ];
     }),
   );
+  const tasks = Object.fromEntries(
+    Object.entries(foldsOf).map(([name, folds]) => [name, folds.length === 1 ? scored[folds[0]] : pooled(folds.map((f) => scored[f]))]),
+  );
   const settings = taskSpec(swept[0].task, sweepSettings(QUALITY_SPACES[headline], QUALITY_TASKS[0].maxWallTime)).training.sweep;
   const waves = Array.from({ length: Math.ceil(TRIALS / waveSize(settings)) }, (_, i) =>
     Math.min(waveSize(settings), TRIALS - i * waveSize(settings)),
   );
   return {
     split:
-      'rows shuffled once (fixed seed), the last 20% holdout (75% for the synthetic task); the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); the best Perennial trial trained on train only (validation picked it); untuned sklearn fits train+validation; each tuned anchor trial trains on train, early-stopped on validation, and validation picks the best trial',
+      'rows shuffled once (fixed seed), the last 20% holdout (75% for the synthetic task; penguins: 5 folds, each 20% held out once, every score pooled over them weighted by holdout rows); the rest split 80/20 train/validation by the sweep seed (activities/data.ts splitSnapshot); the best Perennial trial trained on train only (validation picked it); untuned sklearn fits train+validation; each tuned anchor trial trains on train, early-stopped on validation, and validation picks the best trial',
     sweep: `TPE seed ${SEED} (${TPE_STARTUP} random start-up trials), ${TRIALS} trials (waves of ${waves.join(' and ')}), ASHA rungs at ${rungs(settings).join('/')} epochs (gbdt: 10 boosting rounds each, the model at its best round on validation), parallelism 2, objective val_accuracy (val_rmse for regression), activities in-process; wall-time limit per task: ${QUALITY_TASKS.map((t) => t.maxWallTime).join(' / ')}`,
     spaces: Object.fromEntries(Object.entries(QUALITY_SPACES).map(([name, families]) => [name, Object.keys(families)])),
     tunedAnchors: `scikit-learn HistGradientBoosting and LightGBM (2 threads), each tuned by Optuna TPE (seed ${SEED}, ${TPE_STARTUP} start-up trials) with the sweep's trial count, wall-time limit and objective; up to 2000 boosting rounds, early stopping after 50 without improvement on validation`,
@@ -230,6 +237,81 @@ export async function quality(h: Harness, stack: LocalStack) {
     splitFiles: splitFiles.map((f) => relative(PROJECT_ROOT, f)),
     tasks,
   };
+}
+
+/**
+ * The task as `folds` tasks that hold out each consecutive 1/folds of its rows in turn (moved to
+ * the end, where splitSnapshot takes the holdout from); the task itself when folds is 1.
+ */
+function crossFolds(task: Task, folds: number): Task[] {
+  if (folds === 1) return [task];
+  const n = task.rows.length;
+  return Array.from({ length: folds }, (_, f) => {
+    const [start, end] = [Math.round((n * f) / folds), Math.round((n * (f + 1)) / folds)];
+    return {
+      ...task,
+      name: `${task.name}-fold${f + 1}`,
+      rows: [...task.rows.slice(end), ...task.rows.slice(0, start), ...task.rows.slice(start, end)],
+      holdoutFraction: (end - start) / n,
+      notes: `${task.notes}; fold ${f + 1} of ${folds}: rows ${start + 1}-${end} held out`,
+    };
+  });
+}
+
+/**
+ * Counts and times add up over folds, as do held-out rows; scores (and their differences) are
+ * means weighted by held-out rows; anything else (best configurations, training rows) is listed
+ * per fold unless every fold has the same.
+ */
+const SUMMED = new Set(['trials', 'sweepMs', 'wallTimeS']);
+
+function poolValues(values: unknown[], weights: number[], key: string, parent: string): unknown {
+  const first = values[0];
+  const perFold = () => (values.every((v) => JSON.stringify(v) === JSON.stringify(first)) ? first : values);
+  if (key === 'best' || (parent === 'rows' && key !== 'holdout')) return perFold();
+  if (typeof first === 'number') {
+    const numbers = values as number[];
+    if (SUMMED.has(key) || parent === 'rows') return numbers.reduce((a, b) => a + b, 0);
+    const total = weights.reduce((a, b) => a + b, 0);
+    return numbers.reduce((sum, v, i) => sum + v * weights[i], 0) / total;
+  }
+  if (first !== null && typeof first === 'object' && !Array.isArray(first)) {
+    return Object.fromEntries(
+      Object.keys(first).map((k) => [
+        k,
+        poolValues(
+          values.map((v) => (v as Record<string, unknown>)[k]),
+          weights,
+          k,
+          key,
+        ),
+      ]),
+    );
+  }
+  return perFold();
+}
+
+/** One task's entry from its folds' entries: every row held out once, scores pooled, the folds kept beside. */
+type Pooled = {
+  perennial: { holdoutAccuracy?: number; rows: { holdout: number } };
+  otherSpaces: Record<string, { holdoutAccuracy?: number; minusBestTuned: number }>;
+  tuned: TunedTask & { best: string };
+  perennialMinusBestTuned: number;
+};
+
+/**
+ * One task's entry from its folds' entries: every row held out once, scores pooled, the folds
+ * kept beside. The anchor to beat is the better one over all rows, not the better one per fold.
+ */
+function pooled<T extends Pooled>(folds: T[]): T {
+  // A mean of per-fold RMSEs is not the pooled RMSE; only accuracy (and log loss) pool this way.
+  if (folds[0].tuned.metric !== 'accuracy') throw new Error('quality: folds pool accuracy only, not rmse');
+  const weights = folds.map((f) => f.perennial.rows.holdout);
+  const all = poolValues(folds, weights, '', '') as T;
+  all.tuned.best = ANCHORS.reduce((a, b) => (all.tuned[b].holdout > all.tuned[a].holdout ? b : a));
+  all.perennialMinusBestTuned = minusBestTuned(all.perennial.holdoutAccuracy!, all.tuned);
+  for (const space of Object.values(all.otherSpaces)) space.minusBestTuned = minusBestTuned(space.holdoutAccuracy!, all.tuned);
+  return { ...all, folds };
 }
 
 type Quality = Awaited<ReturnType<typeof quality>>;
