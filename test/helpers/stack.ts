@@ -84,6 +84,21 @@ export async function seedRecords(store: Store, spec: ModelSpec, rows = weatherD
 }
 
 /**
+ * A year of New York's weather as predict rows of `spec`'s features (input drift against the
+ * Seattle seed), the first two broken as a faulty client sends them (anomalies), and the days
+ * they came from (for their labels).
+ */
+export function newYorkTraffic(spec: ModelSpec) {
+  const days = weatherData()
+    .traffic.filter((r) => r.location === 'New York')
+    .slice(0, 365);
+  const rows: Array<Record<string, unknown>> = days.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
+  rows[0] = { ...rows[0], wind: 'calm' };
+  rows[1] = { ...rows[1], precipitation: 900 };
+  return { days, rows };
+}
+
+/**
  * Stops `model`'s lifecycle when test `t` ends (after its assertions, pass or fail). Left running,
  * a promoted model goes on monitoring until the file's last test: at a 1 s interval, ~40 ms of
  * CPU a second across the worker and Temporal (8 idle models took 10 s of CPU in 30 s), which on

@@ -13,10 +13,9 @@ import { before, test } from 'node:test';
 import { PROJECT_ROOT } from '../../config/paths.ts';
 import { freePort } from '../../stack/services.ts';
 import { DETECTORS } from '../../core/monitoring.ts';
-import { weatherData } from '../../stack/demo.ts';
 import { scrape, sampleSum } from '../helpers/prometheus.ts';
 import { onTeardown, tempDir, temporalAddress } from '../helpers/services.ts';
-import { eventually, seedRecords, startStack, testSpec, postToModel } from '../helpers/stack.ts';
+import { eventually, newYorkTraffic, seedRecords, startStack, testSpec, postToModel } from '../helpers/stack.ts';
 
 let stack: Awaited<ReturnType<typeof startStack>>;
 
@@ -34,12 +33,7 @@ test("monitoring cycles set the model's gauges on the worker's /metrics", async 
   assert.ok(stack.workerMetricsUrl, 'the worker serves metrics');
 
   // A year of New York's climate (input drift), two rows a broken client sent (anomalies).
-  const newYork = weatherData()
-    .traffic.filter((r) => r.location === 'New York')
-    .slice(0, 365);
-  const rows: Array<Record<string, unknown>> = newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
-  rows[0] = { ...rows[0], wind: 'calm' };
-  rows[1] = { ...rows[1], precipitation: 900 };
+  const { days: newYork, rows } = newYorkTraffic(spec);
   const { predictions } = (await post(spec.name, 'predict', { rows })) as { predictions: Array<{ id: string; label: string }> };
   // 40 true labels in one request, so one cycle sees them all; accuracy is what the champion got right.
   const labelled = predictions.slice(0, 40).map((p, i) => ({ predictionId: p.id, label: String(newYork[i].weather) }));

@@ -13,7 +13,7 @@ import type { MonitoringSummary } from '../../core/monitoring.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
 import { weatherData } from '../../stack/demo.ts';
 import { mlflowUrl } from '../helpers/services.ts';
-import { eventually, seedRecords, startStack, stopWhenDone, testSpec, postToModel } from '../helpers/stack.ts';
+import { eventually, newYorkTraffic, seedRecords, startStack, stopWhenDone, testSpec, postToModel } from '../helpers/stack.ts';
 import { inlineSvgs, markItems, texts } from '../helpers/svg.ts';
 import { startWebhookReceiver } from '../helpers/webhook.ts';
 
@@ -41,13 +41,8 @@ describe('monitoring', { concurrency: true }, () => {
     stopWhenDone(t, stack, spec.name);
     await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined));
 
-    // A year of New York's climate, plus rows a broken client sent.
-    const newYork = weatherData()
-      .traffic.filter((r) => r.location === 'New York')
-      .slice(0, 365);
-    const rows: Array<Record<string, unknown>> = newYork.map((r) => Object.fromEntries(spec.features.map((f) => [f.name, r[f.name]])));
-    rows[0] = { ...rows[0], wind: 'calm' };
-    rows[1] = { ...rows[1], precipitation: 900 };
+    // A year of New York's climate (input drift), two rows a broken client sent (anomalies).
+    const { days: newYork, rows } = newYorkTraffic(spec);
     const { predictions } = (await post(spec.name, 'predict', { rows })) as { predictions: Array<{ id: string; label: string }> };
     // Feedback of every kind: true labels, accepted predictions, overrides with and without the label.
     await post(spec.name, 'feedback', {

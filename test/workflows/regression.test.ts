@@ -12,7 +12,7 @@ import { before, describe, test } from 'node:test';
 import { experimentName } from '../../adapters/mlflow/model-files.ts';
 import { toRecords } from '../../client/dataset.ts';
 import { retrainWorkflowId } from '../../core/messages.ts';
-import { ModelSpec } from '../../core/spec.ts';
+import { ModelSpec, type ModelSpecInput } from '../../core/spec.ts';
 import type { RetrainResult } from '../../workflows/retrain.ts';
 import { deploymentOf, eventually, startStack, postToModel } from '../helpers/stack.ts';
 
@@ -35,23 +35,42 @@ function cars() {
 
 const post = (model: string, path: string, body: unknown) => postToModel(stack, model, path, body);
 
+/**
+ * A model of cars' miles per gallon from FEATURES, trained by a softmax (linear) sweep of
+ * `maxTrials` trials of `maxEpochsPerTrial` epochs; `rest` is the rest of the spec.
+ */
+function mpgSpec(prefix: string, maxTrials: number, maxEpochsPerTrial: number, rest: Omit<ModelSpecInput, 'name' | 'features' | 'label'>) {
+  return ModelSpec.parse({
+    name: `${prefix}-${Date.now().toString(36)}`,
+    features: FEATURES.map((name) => ({ name })),
+    label: { name: 'Miles_per_Gallon', type: 'number' },
+    training: {
+      sweep: {
+        families: { softmax: { learningRate: { type: 'float', low: 0.03, high: 0.1, log: true } } },
+        sampler: 'random',
+        seed: 2,
+        budget: { maxTrials, maxEpochsPerTrial },
+        earlyStopping: { kind: 'none' },
+      },
+    },
+    ...rest,
+  });
+}
+
+/** Registers the model on the cars' training rows and waits for champion v1; returns the cars to serve. */
+async function championOnCars(spec: ModelSpec) {
+  const { train, served } = cars();
+  await stack.store.addRecords(spec.name, toRecords(train, FEATURES, 'Miles_per_Gallon', 'cars'));
+  await stack.client.register(spec);
+  await eventually('champion v1', async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined), 300_000);
+  return served;
+}
+
 // Each test has its own model on the shared stack and mostly waits for retrains and its canary:
 // the tests wait side by side rather than one after another.
 describe('regression models', { concurrency: true }, () => {
   test('a regression model: RMSE-judged sweep, numbers served, RMSE monitored, a rule on RMSE retrains', async () => {
-    const spec = ModelSpec.parse({
-      name: `mpg-${Date.now().toString(36)}`,
-      features: FEATURES.map((name) => ({ name })),
-      label: { name: 'Miles_per_Gallon', type: 'number' },
-      training: {
-        sweep: {
-          families: { softmax: { learningRate: { type: 'float', low: 0.03, high: 0.1, log: true } } },
-          sampler: 'random',
-          seed: 2,
-          budget: { maxTrials: 2, maxEpochsPerTrial: 27 },
-          earlyStopping: { kind: 'none' },
-        },
-      },
+    const spec = mpgSpec('mpg', 2, 27, {
       monitoring: { interval: '1s' },
       // Miles per gallon spread 7.6 around their mean; the first champion errs by about 4.
       policies: { rules: [{ name: 'error', when: { metric: 'rmse', above: 8, minLabels: 30 } }] },
@@ -61,14 +80,7 @@ describe('regression models', { concurrency: true }, () => {
       evaluation: { minImprovement: 1 },
     });
     assert.deepEqual(spec.training.sweep.objective, { metric: 'val_rmse', direction: 'minimize' });
-    const { train, served } = cars();
-    await stack.store.addRecords(spec.name, toRecords(train, FEATURES, 'Miles_per_Gallon', 'cars'));
-    await stack.client.register(spec);
-    await eventually(
-      'champion v1',
-      async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined),
-      300_000,
-    );
+    const served = await championOnCars(spec);
 
     // The sweep minimised validation RMSE; MLflow has it per epoch, and no accuracy.
     const experimentId = await stack.mlflow.getOrCreateExperiment(experimentName(spec.name));
@@ -131,32 +143,13 @@ describe('regression models', { concurrency: true }, () => {
     "a regression canary's sequential test on squared errors rolls back a canary that errs far more",
     { timeout: 10 * 60_000 },
     async () => {
-      const spec = ModelSpec.parse({
-        name: `mpg-canary-${Date.now().toString(36)}`,
-        features: FEATURES.map((name) => ({ name })),
-        label: { name: 'Miles_per_Gallon', type: 'number' },
-        training: {
-          sweep: {
-            families: { softmax: { learningRate: { type: 'float', low: 0.03, high: 0.1, log: true } } },
-            sampler: 'random',
-            seed: 2,
-            budget: { maxTrials: 1, maxEpochsPerTrial: 9 },
-            earlyStopping: { kind: 'none' },
-          },
-        },
+      const spec = mpgSpec('mpg-canary', 1, 9, {
         approval: { required: false },
         // Any challenger goes to the canary: only the live test decides here.
         evaluation: { minImprovement: -1 },
         canary: { steps: [{ weight: 0.5, bake: '10m' }], checkEvery: '2s', minSamples: 5 },
       });
-      const { train, served } = cars();
-      await stack.store.addRecords(spec.name, toRecords(train, FEATURES, 'Miles_per_Gallon', 'cars'));
-      await stack.client.register(spec);
-      await eventually(
-        'champion v1',
-        async () => ((await stack.client.status(spec.name)).championVersion === '1' ? true : undefined),
-        300_000,
-      );
+      const served = await championOnCars(spec);
       await stack.client.retrain(spec.name, { reason: 'try a challenger', requestedBy: 'ana' });
       await eventually(
         'canary v2',
